@@ -70,21 +70,37 @@ impl uWrite for Text {
     }
 }
 
-/// Bytes shown as text: valid UTF-8 as is, other bytes as `\xNN`.
+/// Bytes shown as text: valid UTF-8 as is, other bytes and the bytes of
+/// control characters (C0, DEL, C1) as `\xNN`, so a message stays one line and cannot drive a terminal.
 pub struct Show<'a>(pub &'a [u8]);
 
 impl uDisplay for Show<'_> {
     fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
         for chunk in self.0.utf8_chunks() {
-            f.write_str(chunk.valid())?;
+            for piece in chunk.valid().split_inclusive(char::is_control) {
+                let last = piece.chars().next_back().filter(|c| c.is_control());
+                match last.and_then(|c| Some((c, piece.strip_suffix(c)?))) {
+                    Some((c, text)) => {
+                        f.write_str(text)?;
+                        for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
+                            escape(f, b)?;
+                        }
+                    }
+                    None => f.write_str(piece)?,
+                }
+            }
             for &b in chunk.invalid() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
-                f.write_str(core::str::from_utf8(&esc).unwrap_or("?"))?;
+                escape(f, b)?;
             }
         }
         Ok(())
     }
+}
+
+fn escape<W: uWrite + ?Sized>(f: &mut Formatter<'_, W>, b: u8) -> Result<(), W::Error> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
+    f.write_str(core::str::from_utf8(&esc).unwrap_or("?"))
 }
 
 /// An errno shown by its symbolic name (`ENOENT`), or as `errno N`.
@@ -171,5 +187,10 @@ mod tests {
     fn invalid_utf8_is_escaped() {
         let e = err!("open", None, "{}", Show(b"a\xffb"));
         assert_eq!(e.text(), b"open: a\\xffb");
+        let e = err!("open", None, "{}", Show(b"a\nb\x1b[2J\x7f\xc2\x9b\xc3\xa9"));
+        assert_eq!(
+            e.text(),
+            "open: a\\x0ab\\x1b[2J\\x7f\\xc2\\x9b\u{e9}".as_bytes()
+        );
     }
 }
