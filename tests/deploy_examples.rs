@@ -11,7 +11,9 @@ use std::path::Path;
 use std::process::Command;
 
 fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// A required tool is missing: fail in CI, skip with a reason elsewhere.
