@@ -206,7 +206,7 @@ def check_k8s_job(path):
         ok(f"{label}: report goes to the termination message ({report})")
         sc = grader.get("securityContext", {})
         if sc.get("allowPrivilegeEscalation") is False and caps:
-            raise ValueError("allowPrivilegeEscalation: false cannot be combined with capabilities.add SYS_ADMIN")
+            raise ValueError("allowPrivilegeEscalation: false contradicts capabilities.add SYS_ADMIN")
         broken = copy.deepcopy(doc)
         broken["spec"]["template"]["spec"]["containers"][1]["args"] = "--timeout 30"
         broken["spec"]["template"]["spec"]["containers"][1]["securityContext"]["capabilities"]["add"] = [{"cap": "SYS_ADMIN"}]
