@@ -7,7 +7,8 @@
 #
 # What it provides:
 #   - Debian packages: qemu-system-x86, docker.io, busybox-static, strace,
-#     iproute2, util-linux, tini, dumb-init, catatonit, qemu-user-static
+#     iproute2, util-linux, tini, dumb-init, catatonit, qemu-user-static,
+#     gcc-aarch64-linux-gnu (links the aarch64 build)
 #   - Python packages for tests/deploy_examples.rs: kubernetes-validate, botocore
 #   - rustup target aarch64-unknown-linux-musl (best effort)
 #   - a Docker daemon (dockerd --bridge=none ...) when none answers
@@ -30,7 +31,7 @@ fi
 
 # ---------------------------------------------------------------- apt
 APT_PACKAGES="qemu-system-x86 docker.io busybox-static strace iproute2 util-linux \
-tini dumb-init catatonit qemu-user-static python3"
+tini dumb-init catatonit qemu-user-static gcc-aarch64-linux-gnu python3"
 
 apt_updated=no
 apt_update_once() {
