@@ -1,0 +1,553 @@
+//! The command line → [`Config`]. Pure: no system call, no side effect, so
+//! every malformed input is refused before proctor touches anything.
+
+use crate::error::Show;
+use crate::limits::{self, Limit};
+use crate::log;
+use crate::sys::process::Rlimit;
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+use ufmt::{uDisplay, uWrite, Formatter};
+
+/// Seconds given as nanoseconds.
+pub type Nanos = u64;
+
+/// What the command line asks for.
+pub enum Action<'a> {
+    Help,
+    Version,
+    Run(Config<'a>),
+}
+
+/// Everything proctor will do, validated.
+#[derive(Debug)]
+pub struct Config<'a> {
+    pub verbosity: u8,
+    pub single_child: bool,
+    pub wait_for: Vec<&'a CStr>,
+    pub wait_timeout: Option<Nanos>,
+    pub mounts: Vec<Mount<'a>>,
+    pub net_none: bool,
+    pub chdir: Option<&'a CStr>,
+    pub timeout: Option<Nanos>,
+    pub kill_after: Nanos,
+    pub rlimits: Vec<Limit>,
+    pub user: Option<User>,
+    pub groups: Vec<u32>,
+    pub clear_env: bool,
+    pub env: Vec<EnvOp<'a>>,
+    pub keep_fds: Vec<i32>,
+    pub keep_caps: bool,
+    pub seccomp: bool,
+    pub report: Option<&'a CStr>,
+    pub poweroff: bool,
+    /// Index of the command in the argument slice given to [`parse`].
+    pub command: usize,
+}
+
+/// One mount, in command-line order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Mount<'a> {
+    Bind {
+        src: CString,
+        dst: CString,
+        writable: bool,
+        noexec: bool,
+    },
+    Tmpfs {
+        dst: CString,
+        size: u64,
+        mode: u32,
+        noexec: bool,
+    },
+    ReadOnly {
+        path: &'a CStr,
+    },
+}
+
+/// `--user UID[:GID]`; the gid defaults to the uid, never to root's group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct User {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// One environment option; `--clear-env` is a flag of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnvOp<'a> {
+    /// `--env NAME=VALUE`, the whole `NAME=VALUE` string.
+    Set(&'a CStr),
+    Unset(&'a [u8]),
+    Keep(&'a [u8]),
+}
+
+/// A refused command line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum UsageError<'a> {
+    Unknown(&'a [u8]),
+    MissingValue(&'static str),
+    NoValueAllowed(&'static str),
+    Bad {
+        option: &'static str,
+        value: &'a [u8],
+        why: &'static str,
+    },
+    NoCommand,
+}
+
+impl uDisplay for UsageError<'_> {
+    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+        match self {
+            UsageError::Unknown(o) => {
+                ufmt::uwrite!(f, "unknown option \"{}\" (see --help)", Show(o))
+            }
+            UsageError::MissingValue(o) => ufmt::uwrite!(f, "{}: missing value", *o),
+            UsageError::NoValueAllowed(o) => ufmt::uwrite!(f, "{}: takes no value", *o),
+            UsageError::Bad { option, value, why } => {
+                ufmt::uwrite!(f, "{}: \"{}\" {}", *option, Show(value), *why)
+            }
+            UsageError::NoCommand => f.write_str("no command given (see --help)"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Opt {
+    Help,
+    Version,
+    Verbose,
+    Quiet,
+    Subreaper,
+    Pgroup,
+    SingleChild,
+    WaitFor,
+    WaitTimeout,
+    Bind,
+    Tmpfs,
+    Ro,
+    Net,
+    Chdir,
+    Timeout,
+    KillAfter,
+    Rlimit,
+    User,
+    Groups,
+    Env,
+    UnsetEnv,
+    ClearEnv,
+    KeepEnv,
+    KeepFd,
+    KeepCaps,
+    Seccomp,
+    Report,
+    Poweroff,
+}
+
+/// (long name, short letter, option, takes a value)
+const OPTIONS: [(&str, u8, Opt, bool); 28] = [
+    ("--help", b'h', Opt::Help, false),
+    ("--version", b'V', Opt::Version, false),
+    ("--verbose", b'v', Opt::Verbose, false),
+    ("--quiet", b'q', Opt::Quiet, false),
+    ("--subreaper", b's', Opt::Subreaper, false),
+    ("--pgroup", b'g', Opt::Pgroup, false),
+    ("--single-child", b'c', Opt::SingleChild, false),
+    ("--wait-for", 0, Opt::WaitFor, true),
+    ("--wait-timeout", 0, Opt::WaitTimeout, true),
+    ("--bind", 0, Opt::Bind, true),
+    ("--tmpfs", 0, Opt::Tmpfs, true),
+    ("--ro", 0, Opt::Ro, true),
+    ("--net", 0, Opt::Net, true),
+    ("--chdir", 0, Opt::Chdir, true),
+    ("--timeout", 0, Opt::Timeout, true),
+    ("--kill-after", 0, Opt::KillAfter, true),
+    ("--rlimit", 0, Opt::Rlimit, true),
+    ("--user", 0, Opt::User, true),
+    ("--groups", 0, Opt::Groups, true),
+    ("--env", 0, Opt::Env, true),
+    ("--unset-env", 0, Opt::UnsetEnv, true),
+    ("--clear-env", 0, Opt::ClearEnv, false),
+    ("--keep-env", 0, Opt::KeepEnv, true),
+    ("--keep-fd", 0, Opt::KeepFd, true),
+    ("--keep-caps", 0, Opt::KeepCaps, false),
+    ("--seccomp", 0, Opt::Seccomp, true),
+    ("--report", 0, Opt::Report, true),
+    ("--poweroff", 0, Opt::Poweroff, false),
+];
+
+/// The default tmpfs size (64 MiB) and mode (1777).
+pub const TMPFS_SIZE: u64 = 64 << 20;
+pub const TMPFS_MODE: u32 = 0o1777;
+/// The default grace between SIGTERM and SIGKILL after `--timeout`.
+pub const KILL_AFTER: Nanos = 2_000_000_000;
+
+/// Parse the arguments after the program name.
+pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
+    let mut cfg = Config {
+        verbosity: log::NORMAL,
+        single_child: false,
+        wait_for: Vec::new(),
+        wait_timeout: None,
+        mounts: Vec::new(),
+        net_none: false,
+        chdir: None,
+        timeout: None,
+        kill_after: KILL_AFTER,
+        rlimits: Vec::new(),
+        user: None,
+        groups: Vec::new(),
+        clear_env: false,
+        env: Vec::new(),
+        keep_fds: Vec::new(),
+        keep_caps: false,
+        seccomp: true,
+        report: None,
+        poweroff: false,
+        command: args.len(),
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i];
+        let bytes = arg.to_bytes();
+        i += 1;
+        if bytes == b"--" {
+            cfg.command = i;
+            break;
+        }
+        if bytes.len() < 2 || bytes[0] != b'-' {
+            cfg.command = i - 1;
+            break;
+        }
+        if bytes[1] == b'-' {
+            let eq = bytes.iter().position(|&b| b == b'=');
+            let name = &bytes[..eq.unwrap_or(bytes.len())];
+            let Some(&(long, _, opt, takes)) = OPTIONS.iter().find(|o| o.0.as_bytes() == name)
+            else {
+                return Err(UsageError::Unknown(bytes));
+            };
+            let value = match (eq, takes) {
+                (Some(at), true) => Some(tail(arg, at + 1)),
+                (None, true) => {
+                    let v = args.get(i).copied().ok_or(UsageError::MissingValue(long))?;
+                    i += 1;
+                    Some(v)
+                }
+                (Some(_), false) => return Err(UsageError::NoValueAllowed(long)),
+                (None, false) => None,
+            };
+            match value {
+                Some(v) => apply_value(&mut cfg, opt, long, v)?,
+                None => {
+                    if let Some(action) = apply_flag(&mut cfg, opt) {
+                        return Ok(action);
+                    }
+                }
+            }
+        } else {
+            for &c in &bytes[1..] {
+                let Some(&(_, _, opt, _)) = OPTIONS.iter().find(|o| o.1 == c && c != 0) else {
+                    return Err(UsageError::Unknown(bytes));
+                };
+                if let Some(action) = apply_flag(&mut cfg, opt) {
+                    return Ok(action);
+                }
+            }
+        }
+    }
+    if cfg.command >= args.len() {
+        return Err(UsageError::NoCommand);
+    }
+    Ok(Action::Run(cfg))
+}
+
+/// The NUL-terminated tail of an argument from byte `at` on.
+fn tail(arg: &CStr, at: usize) -> &CStr {
+    let all = arg.to_bytes_with_nul();
+    CStr::from_bytes_with_nul(&all[at.min(all.len() - 1)..]).unwrap_or(c"")
+}
+
+fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
+    match opt {
+        Opt::Help => return Some(Action::Help),
+        Opt::Version => return Some(Action::Version),
+        Opt::Verbose => cfg.verbosity = (cfg.verbosity + 1).min(log::DEBUG),
+        Opt::Quiet => cfg.verbosity = log::QUIET,
+        Opt::SingleChild => cfg.single_child = true,
+        Opt::ClearEnv => cfg.clear_env = true,
+        Opt::KeepCaps => cfg.keep_caps = true,
+        Opt::Poweroff => cfg.poweroff = true,
+        // Accepted for tini compatibility: proctor always does both.
+        _ => {}
+    }
+    None
+}
+
+fn apply_value<'a>(
+    cfg: &mut Config<'a>,
+    opt: Opt,
+    option: &'static str,
+    v: &'a CStr,
+) -> Result<(), UsageError<'a>> {
+    let value = v.to_bytes();
+    let bad = |why| UsageError::Bad { option, value, why };
+    if value.is_empty() {
+        return Err(bad("is empty"));
+    }
+    const SECONDS: &str = "is not a number of seconds";
+    match opt {
+        Opt::WaitFor => cfg.wait_for.push(v),
+        Opt::WaitTimeout => cfg.wait_timeout = Some(parse_seconds(value).ok_or(bad(SECONDS))?),
+        Opt::Timeout => cfg.timeout = Some(parse_seconds(value).ok_or(bad(SECONDS))?),
+        Opt::KillAfter => cfg.kill_after = parse_seconds(value).ok_or(bad(SECONDS))?,
+        Opt::Bind => cfg.mounts.push(parse_bind(value).map_err(bad)?),
+        Opt::Tmpfs => cfg.mounts.push(parse_tmpfs(value).map_err(bad)?),
+        Opt::Ro => {
+            check_mount_path(value).map_err(bad)?;
+            cfg.mounts.push(Mount::ReadOnly { path: v });
+        }
+        Opt::Net if value == b"none" => cfg.net_none = true,
+        Opt::Net => return Err(bad("is not a network mode (only \"none\")")),
+        Opt::Chdir => cfg.chdir = Some(v),
+        Opt::Rlimit => cfg.rlimits.push(parse_rlimit(value).map_err(bad)?),
+        Opt::User => cfg.user = Some(parse_user(value).map_err(bad)?),
+        Opt::Groups => {
+            cfg.groups = value
+                .split(|&b| b == b',')
+                .map(|g| parse_id(g).ok_or(bad("is not a comma-separated list of numeric gids")))
+                .collect::<Result<_, _>>()?;
+            if cfg.groups.len() > 65536 {
+                return Err(bad("has more groups than the kernel allows (65536)"));
+            }
+        }
+        Opt::Env => {
+            let eq = value
+                .iter()
+                .position(|&b| b == b'=')
+                .ok_or(bad("is not NAME=VALUE"))?;
+            check_env_name(&value[..eq]).map_err(bad)?;
+            cfg.env.push(EnvOp::Set(v));
+        }
+        Opt::UnsetEnv | Opt::KeepEnv => {
+            check_env_name(value).map_err(bad)?;
+            cfg.env.push(if opt == Opt::KeepEnv {
+                EnvOp::Keep(value)
+            } else {
+                EnvOp::Unset(value)
+            });
+        }
+        Opt::KeepFd => {
+            let fd = parse_id(value)
+                .filter(|&n| n <= i32::MAX as u32)
+                .ok_or(bad("is not a descriptor number"))?;
+            cfg.keep_fds.push(fd as i32);
+        }
+        Opt::Seccomp if value == b"default" => cfg.seccomp = true,
+        Opt::Seccomp if value == b"none" => cfg.seccomp = false,
+        Opt::Seccomp => return Err(bad("is not a seccomp mode (\"default\" or \"none\")")),
+        Opt::Report => cfg.report = Some(v),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Seconds with an optional decimal fraction (`30`, `0.25`), as nanoseconds.
+pub fn parse_seconds(s: &[u8]) -> Option<Nanos> {
+    let (int, frac) = match s.iter().position(|&b| b == b'.') {
+        Some(dot) => (&s[..dot], Some(&s[dot + 1..])),
+        None => (s, None),
+    };
+    let mut ns = parse_u64(int)?.checked_mul(1_000_000_000)?;
+    if let Some(frac) = frac {
+        if frac.is_empty() || !frac.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let mut scale = 100_000_000;
+        for &d in frac.iter().take(9) {
+            ns = ns.checked_add((d - b'0') as u64 * scale)?;
+            scale /= 10;
+        }
+    }
+    Some(ns)
+}
+
+/// A size or count with an optional `k m g t` suffix (powers of 1024).
+pub fn parse_size(s: &[u8]) -> Option<u64> {
+    let (digits, shift) = match s.last()?.to_ascii_lowercase() {
+        b'k' => (&s[..s.len() - 1], 10),
+        b'm' => (&s[..s.len() - 1], 20),
+        b'g' => (&s[..s.len() - 1], 30),
+        b't' => (&s[..s.len() - 1], 40),
+        _ => (s, 0),
+    };
+    parse_u64(digits)?.checked_mul(1 << shift)
+}
+
+/// A plain decimal number: digits only, no sign, no overflow.
+pub fn parse_u64(s: &[u8]) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    s.iter().try_fold(0u64, |n, &b| {
+        if b.is_ascii_digit() {
+            n.checked_mul(10)?.checked_add((b - b'0') as u64)
+        } else {
+            None
+        }
+    })
+}
+
+/// A numeric uid or gid; `4294967295` is refused (it means "unchanged" to the kernel).
+pub fn parse_id(s: &[u8]) -> Option<u32> {
+    parse_u64(s)
+        .filter(|&n| n < u32::MAX as u64)
+        .map(|n| n as u32)
+}
+
+fn parse_user(s: &[u8]) -> Result<User, &'static str> {
+    const NOT_NUMERIC: &str =
+        "is not a numeric UID[:GID] (names are refused: proctor never reads /etc/passwd)";
+    let (u, g) = match s.iter().position(|&b| b == b':') {
+        Some(c) => (&s[..c], Some(&s[c + 1..])),
+        None => (s, None),
+    };
+    let uid = parse_id(u).ok_or(NOT_NUMERIC)?;
+    let gid = match g {
+        Some(g) => parse_id(g).ok_or(NOT_NUMERIC)?,
+        None => uid,
+    };
+    Ok(User { uid, gid })
+}
+
+fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
+    let eq = s
+        .iter()
+        .position(|&b| b == b'=')
+        .ok_or("is not NAME=SOFT[:HARD]")?;
+    let resource = limits::resource(&s[..eq]).ok_or(
+        "names no resource (as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack)",
+    )?;
+    let value = |v: &[u8]| {
+        if v == b"unlimited" {
+            Some(u64::MAX)
+        } else {
+            parse_size(v).filter(|&n| n != u64::MAX)
+        }
+    };
+    const BAD: &str = "has a limit that is not a number with k/m/g/t or \"unlimited\"";
+    let rest = &s[eq + 1..];
+    let (soft, hard) = match rest.iter().position(|&b| b == b':') {
+        Some(c) => (
+            value(&rest[..c]).ok_or(BAD)?,
+            value(&rest[c + 1..]).ok_or(BAD)?,
+        ),
+        None => {
+            let v = value(rest).ok_or(BAD)?;
+            (v, v)
+        }
+    };
+    if soft > hard {
+        return Err("has a soft limit above its hard limit");
+    }
+    Ok(Limit {
+        resource,
+        value: Rlimit { soft, hard },
+    })
+}
+
+fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
+    if p.first() != Some(&b'/') {
+        return Err("is not an absolute path");
+    }
+    if p.split(|&b| b == b'/').any(|c| c == b"..") {
+        return Err("must not contain \"..\"");
+    }
+    Ok(())
+}
+
+fn owned(p: &[u8]) -> Result<CString, &'static str> {
+    CString::new(p).map_err(|_| "contains a NUL byte")
+}
+
+fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {
+    let mut parts = s.splitn(3, |&b| b == b':');
+    let src = parts.next().unwrap_or_default();
+    let dst = parts.next().ok_or("is not SRC:DST[:OPTS]")?;
+    check_mount_path(src).map_err(|_| "has a SRC that is not an absolute path without \"..\"")?;
+    check_mount_path(dst).map_err(|_| "has a DST that is not an absolute path without \"..\"")?;
+    let (mut writable, mut noexec, mut ro) = (false, false, false);
+    for opt in parts
+        .next()
+        .map(|o| o.split(|&b| b == b','))
+        .into_iter()
+        .flatten()
+    {
+        match opt {
+            b"ro" => ro = true,
+            b"rw" => writable = true,
+            b"noexec" => noexec = true,
+            _ => return Err("has an option that is not ro, rw or noexec"),
+        }
+    }
+    if ro && writable {
+        return Err("asks for both ro and rw");
+    }
+    Ok(Mount::Bind {
+        src: owned(src)?,
+        dst: owned(dst)?,
+        writable,
+        noexec,
+    })
+}
+
+fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, &'static str> {
+    let mut parts = s.splitn(2, |&b| b == b':');
+    let dst = parts.next().unwrap_or_default();
+    check_mount_path(dst)?;
+    let (mut size, mut mode, mut noexec) = (TMPFS_SIZE, TMPFS_MODE, false);
+    for opt in parts
+        .next()
+        .map(|o| o.split(|&b| b == b','))
+        .into_iter()
+        .flatten()
+    {
+        if let Some(v) = opt.strip_prefix(b"size=") {
+            size = parse_size(v)
+                .filter(|&n| n > 0)
+                .ok_or("has a size that is not a number with k/m/g/t")?;
+        } else if let Some(v) = opt.strip_prefix(b"mode=") {
+            mode = parse_octal(v)
+                .filter(|&m| m <= 0o7777)
+                .ok_or("has a mode that is not octal up to 7777")?;
+        } else if opt == b"noexec" {
+            noexec = true;
+        } else {
+            return Err("has an option that is not size=N, mode=OCTAL or noexec");
+        }
+    }
+    Ok(Mount::Tmpfs {
+        dst: owned(dst)?,
+        size,
+        mode,
+        noexec,
+    })
+}
+
+fn parse_octal(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || s.len() > 6 {
+        return None;
+    }
+    s.iter().try_fold(0u32, |m, &b| {
+        matches!(b, b'0'..=b'7').then(|| m * 8 + (b - b'0') as u32)
+    })
+}
+
+fn check_env_name(name: &[u8]) -> Result<(), &'static str> {
+    if name.is_empty() || name.contains(&b'=') {
+        return Err("is not a variable name");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,128 @@
+//! The command's environment: proctor's own, minus the credential carriers
+//! of the deny-list, then `--clear-env`, `--unset-env`, `--env`, `--keep-env`
+//! by kind, each kind in command-line order. Pure; strings are borrowed from
+//! proctor's environment and arguments, so nothing is copied.
+
+use crate::args::EnvOp;
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+/// Variables that carry cloud credentials, removed unless `--keep-env` names them.
+pub const DENY: [&str; 10] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "ECS_CONTAINER_METADATA_URI",
+    "ECS_CONTAINER_METADATA_URI_V4",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+];
+/// Every name with this prefix is proctor's own and is removed too.
+pub const DENY_PREFIX: &str = "PROCTOR_";
+
+/// The name part of `NAME=VALUE` (the whole string if there is no `=`).
+pub fn name(var: &CStr) -> &[u8] {
+    let b = var.to_bytes();
+    &b[..b.iter().position(|&c| c == b'=').unwrap_or(b.len())]
+}
+
+/// Whether the deny-list removes `name`.
+pub fn denied(name: &[u8]) -> bool {
+    name.starts_with(DENY_PREFIX.as_bytes()) || DENY.iter().any(|d| d.as_bytes() == name)
+}
+
+/// Build the command's environment from proctor's own.
+pub fn build<'a>(inherited: &[&'a CStr], clear: bool, ops: &[EnvOp<'a>]) -> Vec<&'a CStr> {
+    let mut out: Vec<&'a CStr> = if clear {
+        Vec::new()
+    } else {
+        inherited
+            .iter()
+            .copied()
+            .filter(|v| !denied(name(v)))
+            .collect()
+    };
+    for op in ops {
+        if let EnvOp::Unset(n) = op {
+            out.retain(|v| name(v) != *n);
+        }
+    }
+    for op in ops {
+        if let EnvOp::Set(var) = op {
+            out.retain(|v| name(v) != name(var));
+            out.push(var);
+        }
+    }
+    for op in ops {
+        if let EnvOp::Keep(n) = op {
+            let set_by_env = ops
+                .iter()
+                .any(|o| matches!(o, EnvOp::Set(v) if name(v) == *n));
+            if !set_by_env {
+                out.retain(|v| name(v) != *n);
+                out.extend(inherited.iter().copied().filter(|v| name(v) == *n));
+            }
+        }
+    }
+    out
+}
+
+/// The value of `key` in an environment.
+pub fn get<'a>(env: &[&'a CStr], key: &[u8]) -> Option<&'a [u8]> {
+    env.iter()
+        .find(|v| name(v) == key)
+        .map(|v| &v.to_bytes()[key.len() + 1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::ffi::CString;
+
+    fn cs(v: &[&str]) -> Vec<CString> {
+        v.iter().map(|s| CString::new(*s).unwrap()).collect()
+    }
+
+    fn names(env: &[&CStr]) -> Vec<String> {
+        env.iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn deny_list_and_order_of_kinds() {
+        let own = cs(&[
+            "PATH=/bin",
+            "AWS_SECRET_ACCESS_KEY=s",
+            "PROCTOR_X=1",
+            "HOME=/root",
+            "A=1",
+        ]);
+        let own: Vec<&CStr> = own.iter().map(|c| c.as_c_str()).collect();
+        assert_eq!(
+            names(&build(&own, false, &[])),
+            ["PATH=/bin", "HOME=/root", "A=1"]
+        );
+        let set = CString::new("A=2").unwrap();
+        let ops = [
+            EnvOp::Keep(b"A"),
+            EnvOp::Set(&set),
+            EnvOp::Unset(b"HOME"),
+            EnvOp::Keep(b"AWS_SECRET_ACCESS_KEY"),
+        ];
+        assert_eq!(
+            names(&build(&own, false, &ops)),
+            ["PATH=/bin", "A=2", "AWS_SECRET_ACCESS_KEY=s"]
+        );
+        assert_eq!(
+            names(&build(&own, true, &[EnvOp::Keep(b"PATH")])),
+            ["PATH=/bin"]
+        );
+        assert_eq!(get(&own, b"PATH"), Some(&b"/bin"[..]));
+        assert_eq!(get(&own, b"PAT"), None);
+    }
+}

@@ -1,0 +1,175 @@
+//! One error type for every failure: the step that failed, what it was
+//! working on, and the errno the kernel gave. Printed once, at the top, as
+//! `proctor: <step>: <detail>: <ERRNO>`; the same text goes into the report.
+
+use crate::sys::Errno;
+use alloc::vec::Vec;
+use ufmt::{uDisplay, uWrite, Formatter};
+
+/// A failure of one step of proctor's work.
+#[derive(Debug)]
+pub struct Error {
+    pub step: &'static str,
+    pub detail: Vec<u8>,
+    pub errno: Option<Errno>,
+}
+
+impl Error {
+    /// A failed system call without further detail.
+    pub fn sys(step: &'static str, errno: Errno) -> Error {
+        Error {
+            step,
+            detail: Vec::new(),
+            errno: Some(errno),
+        }
+    }
+
+    /// The whole message as bytes (for the report).
+    pub fn text(&self) -> Vec<u8> {
+        let mut t = Text::default();
+        let _ = ufmt::uwrite!(t, "{}", self);
+        t.0
+    }
+}
+
+/// Build an [`Error`] with a formatted detail:
+/// `err!("bind", Some(errno), "{}", Show(path))`.
+#[macro_export]
+macro_rules! err {
+    ($step:expr, $errno:expr, $($arg:tt)*) => {{
+        let mut t = $crate::error::Text::default();
+        let _ = ufmt::uwrite!(t, $($arg)*);
+        $crate::error::Error { step: $step, detail: t.0, errno: $errno }
+    }};
+}
+
+impl uDisplay for Error {
+    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+        f.write_str(self.step)?;
+        if !self.detail.is_empty() {
+            f.write_str(": ")?;
+            Show(&self.detail).fmt(f)?;
+        }
+        if let Some(e) = self.errno {
+            f.write_str(": ")?;
+            ErrnoName(e).fmt(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// A growable text buffer that ufmt can write into.
+#[derive(Default, Debug)]
+pub struct Text(pub Vec<u8>);
+
+impl uWrite for Text {
+    type Error = core::convert::Infallible;
+    fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Bytes shown as text: valid UTF-8 as is, other bytes as `\xNN`.
+pub struct Show<'a>(pub &'a [u8]);
+
+impl uDisplay for Show<'_> {
+    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+        for chunk in self.0.utf8_chunks() {
+            f.write_str(chunk.valid())?;
+            for &b in chunk.invalid() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
+                f.write_str(core::str::from_utf8(&esc).unwrap_or("?"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An errno shown by its symbolic name (`ENOENT`), or as `errno N`.
+pub struct ErrnoName(pub Errno);
+
+impl uDisplay for ErrnoName {
+    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+        match errno_name(self.0) {
+            Some(name) => f.write_str(name),
+            None => ufmt::uwrite!(f, "errno {}", self.0.into_raw()),
+        }
+    }
+}
+
+/// Names of the errnos proctor can meet (the full table would double its size).
+fn errno_name(e: Errno) -> Option<&'static str> {
+    const NAMES: [&str; 41] = [
+        "",
+        "EPERM",
+        "ENOENT",
+        "ESRCH",
+        "EINTR",
+        "EIO",
+        "ENXIO",
+        "E2BIG",
+        "ENOEXEC",
+        "EBADF",
+        "ECHILD",
+        "EAGAIN",
+        "ENOMEM",
+        "EACCES",
+        "EFAULT",
+        "ENOTBLK",
+        "EBUSY",
+        "EEXIST",
+        "EXDEV",
+        "ENODEV",
+        "ENOTDIR",
+        "EISDIR",
+        "EINVAL",
+        "ENFILE",
+        "EMFILE",
+        "ENOTTY",
+        "ETXTBSY",
+        "EFBIG",
+        "ENOSPC",
+        "ESPIPE",
+        "EROFS",
+        "EMLINK",
+        "EPIPE",
+        "EDOM",
+        "ERANGE",
+        "EDEADLK",
+        "ENAMETOOLONG",
+        "ENOLCK",
+        "ENOSYS",
+        "ENOTEMPTY",
+        "ELOOP",
+    ];
+    let n = e.into_raw();
+    match n {
+        1..=40 => NAMES.get(n as usize).copied(),
+        95 => Some("EOPNOTSUPP"),
+        101 => Some("ENETUNREACH"),
+        110 => Some("ETIMEDOUT"),
+        111 => Some("ECONNREFUSED"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_step_detail_errno() {
+        let e = err!("bind", Some(Errno::ENOENT), "{}", Show(b"/shared/x"));
+        assert_eq!(e.text(), b"bind: /shared/x: ENOENT");
+        assert_eq!(Error::sys("fork", Errno::EAGAIN).text(), b"fork: EAGAIN");
+        assert_eq!(Error::sys("x", Errno::new(200)).text(), b"x: errno 200");
+    }
+
+    #[test]
+    fn invalid_utf8_is_escaped() {
+        let e = err!("open", None, "{}", Show(b"a\xffb"));
+        assert_eq!(e.text(), b"open: a\\xffb");
+    }
+}

@@ -1,0 +1,258 @@
+//! proctor's entry point: read the initial stack, then run the SPEC's
+//! phases in order — parse, signals, wait, namespaces, spawn, supervise,
+//! clean up, report — and exit with the command's status.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod arch;
+mod rt;
+
+use alloc::ffi::CString;
+use alloc::vec::Vec;
+use core::ffi::{c_char, CStr};
+use proctor::args::{self, Action, Config};
+use proctor::report::{Destination, Outcome, RunUsage, Status};
+use proctor::spawn::{self, Plan};
+use proctor::sys::process;
+use proctor::sys::{fs, time};
+use proctor::wait::{self, Interrupted};
+use proctor::{env, err, log, mounts, net, privileges, seccomp, supervise, vm, Error};
+
+#[global_allocator]
+static HEAP: rt::heap::Arena = rt::heap::Arena::new();
+
+/// PID 1 must not panic; should it ever, say so and exit like any setup failure.
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    log!(log::QUIET, "internal error (out of memory?)");
+    process::exit(125)
+}
+
+/// Called by `arch::_start` with the initial stack pointer.
+///
+/// # Safety
+/// `sp` must be the stack pointer the kernel gave the process: argc, the
+/// argv pointers, a null, the envp pointers, a null.
+#[no_mangle]
+pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
+    // SAFETY: the kernel's initial stack layout, as documented above.
+    let (argc, argv) = unsafe { (*sp, sp.add(1) as *const *const c_char) };
+    // SAFETY: argv holds argc pointers to NUL-terminated strings, then a null.
+    let args: Vec<&'static CStr> = (1..argc)
+        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) })
+        .collect();
+    // SAFETY: envp starts after argv's null and ends with a null.
+    let envp = unsafe { argv.add(argc + 1) };
+    let mut environ: Vec<&'static CStr> = Vec::new();
+    // SAFETY: as above; every entry up to the null is a NUL-terminated string.
+    while let Some(p) = unsafe { envp.add(environ.len()).as_ref() }.filter(|p| !p.is_null()) {
+        // SAFETY: p is a non-null entry of envp.
+        environ.push(unsafe { CStr::from_ptr(*p) });
+    }
+    // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
+    let command_argv = |i: usize| unsafe { argv.add(1 + i) };
+    let code = run(&args, &environ, command_argv);
+    process::exit(code)
+}
+
+fn run(
+    args: &[&'static CStr],
+    environ: &[&'static CStr],
+    argv_at: impl Fn(usize) -> *const *const c_char,
+) -> u8 {
+    let cfg = match args::parse(args) {
+        Ok(Action::Run(cfg)) => cfg,
+        Ok(Action::Help) => return print(USAGE),
+        Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
+        Err(e) => {
+            log!(log::QUIET, "{}", e);
+            return 125;
+        }
+    };
+    log::set_level(cfg.verbosity);
+    let report = match cfg.report.map(Destination::open).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            log!(log::QUIET, "{}", e);
+            return 125;
+        }
+    };
+    let is_pid1 = process::getpid() == 1;
+    let outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
+    if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
+        let level = if outcome.status == Status::Cancelled {
+            log::NORMAL
+        } else {
+            log::QUIET
+        };
+        log!(level, "{}", proctor::error::Show(msg));
+    }
+    if let Some(dest) = report {
+        if let Err(e) = dest.write(&outcome.to_json()) {
+            log!(log::QUIET, "{}", e);
+        }
+    }
+    if cfg.poweroff && is_pid1 {
+        vm::power_off(outcome.exit_code);
+    }
+    outcome.exit_code
+}
+
+/// Steps 2 to 7 of the SPEC's order of work.
+fn phases(
+    cfg: &Config,
+    is_pid1: bool,
+    args: &[&CStr],
+    environ: &[&CStr],
+    argv: *const *const c_char,
+) -> Outcome {
+    let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
+    let mask = match supervise::prepare(is_pid1) {
+        Ok(mask) => mask,
+        Err(e) => return setup_error(&e),
+    };
+    if cfg.poweroff && is_pid1 {
+        vm::mount_basics();
+    }
+    if !cfg.wait_for.is_empty() {
+        log!(log::VERBOSE, "waiting for {} path(s)", cfg.wait_for.len());
+        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout) {
+            Ok(()) => {}
+            Err(Interrupted::Timeout) => {
+                let e = err!("--wait-for", None, "gave up after --wait-timeout");
+                return Outcome::failed(Status::WaitTimeout, 125, &e);
+            }
+            Err(Interrupted::Cancelled(sig)) => {
+                let e = err!("--wait-for", None, "cancelled by signal {}", sig);
+                return Outcome::failed(Status::Cancelled, 128 + sig as u8, &e);
+            }
+            Err(Interrupted::Failed(e)) => return setup_error(&e),
+        }
+    }
+    if cfg.net_none {
+        if let Err(e) = net::isolate() {
+            return setup_error(&e);
+        }
+    }
+    // The command starts in proctor's directory, looked up again by path after the mounts.
+    let cwd = match (cfg.mounts.is_empty(), cfg.chdir) {
+        (false, None) => match working_directory() {
+            Ok(dir) => Some(dir),
+            Err(e) => return setup_error(&e),
+        },
+        _ => None,
+    };
+    if let Err(e) = mounts::apply(&cfg.mounts) {
+        return setup_error(&e);
+    }
+    let command_env = env::build(environ, cfg.clear_env, &cfg.env);
+    let envp: Vec<*const c_char> = command_env
+        .iter()
+        .map(|v| v.as_ptr())
+        .chain([core::ptr::null()])
+        .collect();
+    let filter = if cfg.seccomp {
+        seccomp::program()
+    } else {
+        Vec::new()
+    };
+    let plan = Plan {
+        argv,
+        command: args[cfg.command],
+        envp: envp.as_ptr(),
+        search_path: env::get(&command_env, b"PATH").unwrap_or(DEFAULT_PATH),
+        mask,
+        take_terminal: fs::is_terminal(0),
+        limits: &cfg.rlimits,
+        keep_fds: &cfg.keep_fds,
+        drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
+        user: cfg.user,
+        groups: &cfg.groups,
+        chdir: cfg.chdir.or(cwd.as_deref()),
+        seccomp: &filter,
+    };
+    if cfg.keep_caps {
+        log!(
+            log::NORMAL,
+            "warning: --keep-caps: the command keeps proctor's capabilities"
+        );
+    }
+    let pid = match spawn::spawn(&plan) {
+        Ok(pid) => pid,
+        Err(f) => {
+            let status = if f.code == 125 {
+                Status::SetupError
+            } else {
+                Status::ExecError
+            };
+            return Outcome::failed(status, f.code, &f.error);
+        }
+    };
+    let started = time::monotonic();
+    log!(log::VERBOSE, "started the command as pid {}", pid);
+    // proctor's own working directory must not pin any mount.
+    let _ = fs::chdir(c"/");
+    let ended = supervise::supervise(pid, cfg.single_child, cfg.timeout, cfg.kill_after, started);
+    log!(log::VERBOSE, "the command ended");
+    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
+    let usage = RunUsage::new(ended.wall, process::children_usage());
+    Outcome::ran(ended.exit, ended.timed_out, usage, leftovers)
+}
+
+const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fn working_directory() -> Result<CString, Error> {
+    let mut buf = [0u8; 4096];
+    let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
+    CString::new(dir).map_err(|_| Error::sys("getcwd", proctor::sys::Errno::EINVAL))
+}
+
+fn print(text: &str) -> u8 {
+    match fs::write_all(1, text.as_bytes()) {
+        Ok(()) => 0,
+        Err(_) => 125,
+    }
+}
+
+const USAGE: &str = "\
+usage: proctor [OPTIONS] [--] COMMAND [ARG...]
+
+Run COMMAND as the child of a minimal init: wait for the submission, mount
+it read-only in a private mount namespace, apply limits, drop privileges,
+forward signals, reap zombies, kill leftovers, report, and exit with the
+command's status (124 timeout, 125 proctor failed, 126 not executable,
+127 not found, 128+N killed by signal N).
+
+  -h, --help                 this text
+  -V, --version              print the version
+  -v, --verbose              one line per phase; twice: every reaped pid and signal
+  -q, --quiet                only the fatal-error line
+  -s, --subreaper            accepted for tini compatibility (always on)
+  -g, --pgroup               accepted for tini compatibility (the default)
+  -c, --single-child         forward signals to the command only, not its group
+      --wait-for PATH        wait until PATH exists (repeatable)
+      --wait-timeout SECS    give up waiting after SECS (exit 125)
+      --bind SRC:DST[:OPTS]  bind SRC at DST; OPTS: ro (default), rw, noexec
+      --tmpfs DST[:OPTS]     tmpfs at DST; OPTS: size=N (64m), mode=OCTAL (1777), noexec
+      --ro PATH              make the subtree at PATH read-only
+      --net none             only a loopback network for the command
+      --chdir DIR            working directory of the command
+      --timeout SECS         wall-clock limit (exit 124)
+      --kill-after SECS      SIGKILL this long after the timeout's SIGTERM (2)
+      --rlimit NAME=SOFT[:HARD]  as core cpu data fsize locks memlock msgqueue nice
+                             nofile nproc rss rtprio rttime sigpending stack;
+                             values with k/m/g/t or unlimited; default core=0
+      --user UID[:GID]       numeric ids of the command (GID defaults to UID)
+      --groups GID[,GID...]  supplementary groups (default: none)
+      --env NAME=VALUE       set a variable
+      --unset-env NAME       remove a variable
+      --clear-env            start from an empty environment
+      --keep-env NAME        keep NAME from proctor's environment
+      --keep-fd N            keep inherited descriptor N open
+      --keep-caps            do not drop capabilities
+      --seccomp default|none the syscall deny-list (default: on)
+      --report PATH          write a JSON report to PATH at the end
+      --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+";

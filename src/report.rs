@@ -1,0 +1,305 @@
+//! The outcome of a run: proctor's exit code, and the JSON report written
+//! atomically through the directory descriptor opened at start.
+
+use crate::error::{Error, Show, Text};
+use crate::sys::fs::{self, Stat};
+use crate::sys::process::{Exit, Usage};
+use crate::sys::{Errno, Fd};
+use alloc::vec::Vec;
+use core::ffi::CStr;
+use ufmt::uWrite;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// How the run ended, as the report's `status` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Exited,
+    Signaled,
+    Timeout,
+    ExecError,
+    SetupError,
+    WaitTimeout,
+    Cancelled,
+}
+
+impl Status {
+    fn name(self) -> &'static str {
+        match self {
+            Status::Exited => "exited",
+            Status::Signaled => "signaled",
+            Status::Timeout => "timeout",
+            Status::ExecError => "exec_error",
+            Status::SetupError => "setup_error",
+            Status::WaitTimeout => "wait_timeout",
+            Status::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What the command used, when it ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunUsage {
+    pub wall_ms: u64,
+    pub cpu_user_ms: u64,
+    pub cpu_sys_ms: u64,
+    pub max_rss_kib: u64,
+}
+
+impl RunUsage {
+    pub fn new(wall_ns: u64, u: Usage) -> RunUsage {
+        RunUsage {
+            wall_ms: wall_ns / 1_000_000,
+            cpu_user_ms: u.user_us / 1000,
+            cpu_sys_ms: u.sys_us / 1000,
+            max_rss_kib: u.max_rss_kib,
+        }
+    }
+}
+
+/// Everything the report says.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub exit_code: u8,
+    pub signal: Option<u8>,
+    pub usage: Option<RunUsage>,
+    pub leftovers_killed: u32,
+    pub message: Option<Vec<u8>>,
+}
+
+impl Outcome {
+    /// The command ran and ended.
+    pub fn ran(exit: Exit, timed_out: bool, usage: RunUsage, leftovers_killed: u32) -> Outcome {
+        let (status, exit_code, signal) = match (exit, timed_out) {
+            (Exit::Code(c), false) => (Status::Exited, c, None),
+            (Exit::Signal(s), false) => (Status::Signaled, 128u8.wrapping_add(s), Some(s)),
+            (Exit::Code(_), true) => (Status::Timeout, 124, None),
+            (Exit::Signal(s), true) => (Status::Timeout, 124, Some(s)),
+        };
+        let message = timed_out.then(|| b"the command exceeded --timeout".to_vec());
+        Outcome {
+            status,
+            exit_code,
+            signal,
+            usage: Some(usage),
+            leftovers_killed,
+            message,
+        }
+    }
+
+    /// The command never ran.
+    pub fn failed(status: Status, exit_code: u8, error: &Error) -> Outcome {
+        Outcome {
+            status,
+            exit_code,
+            signal: None,
+            usage: None,
+            leftovers_killed: 0,
+            message: Some(error.text()),
+        }
+    }
+
+    /// The report as one line of JSON (with its newline).
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut t = Text::default();
+        let _ = ufmt::uwrite!(
+            t,
+            "{{\"schema\":1,\"proctor\":\"{}\",\"status\":\"{}\",\"exit_code\":{},\"signal\":",
+            VERSION,
+            self.status.name(),
+            self.exit_code
+        );
+        opt(&mut t, self.signal.map(u64::from));
+        let u = self.usage;
+        for (key, v) in [
+            ("wall_ms", u.map(|u| u.wall_ms)),
+            ("cpu_user_ms", u.map(|u| u.cpu_user_ms)),
+            ("cpu_sys_ms", u.map(|u| u.cpu_sys_ms)),
+            ("max_rss_kib", u.map(|u| u.max_rss_kib)),
+        ] {
+            let _ = ufmt::uwrite!(t, ",\"{}\":", key);
+            opt(&mut t, v);
+        }
+        let _ = ufmt::uwrite!(
+            t,
+            ",\"leftovers_killed\":{},\"message\":",
+            self.leftovers_killed
+        );
+        match &self.message {
+            Some(m) => json_string(&mut t.0, m),
+            None => t.0.extend_from_slice(b"null"),
+        }
+        t.0.extend_from_slice(b"}\n");
+        t.0
+    }
+}
+
+fn opt(t: &mut Text, v: Option<u64>) {
+    let _ = match v {
+        Some(n) => ufmt::uwrite!(t, "{}", n),
+        None => t.write_str("null"),
+    };
+}
+
+/// Append `s` as a JSON string: quotes, backslashes and control characters
+/// escaped; invalid UTF-8 bytes replaced by U+FFFD so the output stays valid.
+pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    for chunk in s.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
+            match b {
+                b'"' => out.extend_from_slice(b"\\\""),
+                b'\\' => out.extend_from_slice(b"\\\\"),
+                b'\n' => out.extend_from_slice(b"\\n"),
+                b'\r' => out.extend_from_slice(b"\\r"),
+                b'\t' => out.extend_from_slice(b"\\t"),
+                0..=0x1f | 0x7f => {
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[(b >> 4) as usize]);
+                    out.push(HEX[(b & 15) as usize]);
+                }
+                _ => out.push(b),
+            }
+        }
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice("\u{fffd}".as_bytes());
+        }
+    }
+    out.push(b'"');
+}
+
+/// Where the report goes: the directory, opened at start so that no later
+/// mount can hide it, and the file name in it.
+pub struct Destination<'a> {
+    dir: Fd,
+    name: &'a CStr,
+}
+
+impl<'a> Destination<'a> {
+    /// Open the directory of `path` (`O_PATH`).
+    pub fn open(path: &'a CStr) -> Result<Destination<'a>, Error> {
+        let bytes = path.to_bytes();
+        let slash = bytes.iter().rposition(|&b| b == b'/');
+        let name_at = slash.map_or(0, |s| s + 1);
+        let name = CStr::from_bytes_with_nul(&path.to_bytes_with_nul()[name_at..]).unwrap_or(c"");
+        if name.is_empty() || name.to_bytes() == b"." || name.to_bytes() == b".." {
+            return Err(crate::err!(
+                "--report",
+                None,
+                "\"{}\" does not name a file",
+                Show(bytes)
+            ));
+        }
+        let dir_path: Vec<u8> = match slash {
+            Some(0) => b"/\0".to_vec(),
+            Some(s) => bytes[..s].iter().copied().chain([0]).collect(),
+            None => b".\0".to_vec(),
+        };
+        let dir_c = CStr::from_bytes_with_nul(&dir_path).unwrap_or(c".");
+        let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY).map_err(|e| {
+            crate::err!(
+                "--report",
+                Some(e),
+                "{}",
+                Show(&dir_path[..dir_path.len() - 1])
+            )
+        })?;
+        Ok(Destination { dir, name })
+    }
+
+    /// Write the report: a temporary file renamed over the name, or in
+    /// place where the name cannot be replaced (a mount point, FIFO, terminal).
+    pub fn write(&self, text: &[u8]) -> Result<(), Error> {
+        let fail = |e: Errno| crate::err!("report", Some(e), "{}", Show(self.name.to_bytes()));
+        let existing = fs::stat_at(self.dir.raw(), self.name, fs::AT_SYMLINK_NOFOLLOW).ok();
+        let special = existing.is_some_and(|s: Stat| matches!(s.kind(), fs::S_IFIFO | fs::S_IFCHR));
+        if !special {
+            match self.replace(text) {
+                Ok(()) => return Ok(()),
+                Err(Errno::EBUSY | Errno::EXDEV | Errno::EACCES | Errno::EPERM)
+                    if existing.is_some() => {}
+                Err(e) => return Err(fail(e)),
+            }
+        }
+        let flags = fs::O_WRONLY
+            | fs::O_NOFOLLOW
+            | fs::O_NONBLOCK
+            | fs::O_NOCTTY
+            | if special { 0 } else { fs::O_TRUNC };
+        let fd = fs::openat(self.dir.raw(), self.name, flags, 0).map_err(fail)?;
+        fs::write_all(fd.raw(), text).map_err(fail)
+    }
+
+    fn replace(&self, text: &[u8]) -> Result<(), Errno> {
+        let mut tmp: Vec<u8> = b".".to_vec();
+        tmp.extend_from_slice(self.name.to_bytes());
+        tmp.extend_from_slice(b".proctor-tmp\0");
+        let tmp = CStr::from_bytes_with_nul(&tmp).map_err(|_| Errno::EINVAL)?;
+        let _ = fs::unlink_at(self.dir.raw(), tmp); // a stale one from a crash
+        let flags = fs::O_WRONLY | fs::O_CREAT | fs::O_EXCL | fs::O_NOFOLLOW;
+        let fd = fs::openat(self.dir.raw(), tmp, flags, 0o644)?;
+        let written = fs::write_all(fd.raw(), text).and_then(|()| fs::fsync(fd.raw()));
+        let renamed = written.and_then(|()| fs::rename_at(self.dir.raw(), tmp, self.name));
+        if renamed.is_err() {
+            let _ = fs::unlink_at(self.dir.raw(), tmp);
+        }
+        renamed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+
+    #[test]
+    fn json_escapes_quotes_backslashes_controls_and_bad_utf8() {
+        let mut out = Vec::new();
+        json_string(&mut out, b"a\"b\\c\nd\x01\xffe");
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "\"a\\\"b\\\\c\\nd\\u0001\u{fffd}e\""
+        );
+    }
+
+    #[test]
+    fn exited_report_layout() {
+        let o = Outcome::ran(
+            Exit::Code(3),
+            false,
+            RunUsage {
+                wall_ms: 12,
+                cpu_user_ms: 4,
+                cpu_sys_ms: 2,
+                max_rss_kib: 3120,
+            },
+            0,
+        );
+        let json = std::string::String::from_utf8(o.to_json()).unwrap();
+        assert_eq!(
+            json,
+            "{\"schema\":1,\"proctor\":\"0.1.0\",\"status\":\"exited\",\"exit_code\":3,\"signal\":null,\"wall_ms\":12,\"cpu_user_ms\":4,\"cpu_sys_ms\":2,\"max_rss_kib\":3120,\"leftovers_killed\":0,\"message\":null}\n"
+        );
+    }
+
+    #[test]
+    fn signal_and_timeout_codes() {
+        let u = RunUsage::default();
+        let s = Outcome::ran(Exit::Signal(9), false, u, 0);
+        assert_eq!(
+            (s.status, s.exit_code, s.signal),
+            (Status::Signaled, 137, Some(9))
+        );
+        let t = Outcome::ran(Exit::Signal(15), true, u, 2);
+        assert_eq!(
+            (t.status, t.exit_code, t.signal),
+            (Status::Timeout, 124, Some(15))
+        );
+        let f = Outcome::failed(Status::SetupError, 125, &Error::sys("fork", Errno::EAGAIN));
+        assert!(String::from_utf8(f.to_json())
+            .unwrap()
+            .contains("\"wall_ms\":null"));
+    }
+}

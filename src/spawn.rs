@@ -1,0 +1,262 @@
+//! Fork the command and run the child's ordered plan up to `execve`.
+//!
+//! Everything the child needs is prepared before the fork, so the child
+//! allocates nothing. A failing step sends (step, errno, detail) through a
+//! close-on-exec pipe; the parent reads end-of-file when `execve` succeeded.
+
+use crate::args::User;
+use crate::error::{Error, Show};
+use crate::limits::{self, Limit};
+use crate::privileges::{self, IdStep};
+use crate::seccomp::{self, Insn};
+use crate::sys::process::{self, Pid};
+use crate::sys::signal::{self, SigSet};
+use crate::sys::{fs, Errno};
+use crate::{err, log};
+use core::ffi::{c_char, CStr};
+
+/// The child's plan, prepared before the fork.
+pub struct Plan<'a> {
+    /// The command's argv, a null-terminated array (argv[0] is the command).
+    pub argv: *const *const c_char,
+    pub command: &'a CStr,
+    /// The command's environment, a null-terminated array.
+    pub envp: *const *const c_char,
+    /// `PATH` to search when the command has no `/`.
+    pub search_path: &'a [u8],
+    /// The signal mask proctor inherited.
+    pub mask: SigSet,
+    pub take_terminal: bool,
+    pub limits: &'a [Limit],
+    pub keep_fds: &'a [i32],
+    /// The last capability to drop from the bounding set; `None` with `--keep-caps`.
+    pub drop_caps: Option<u32>,
+    pub user: Option<User>,
+    pub groups: &'a [u32],
+    pub chdir: Option<&'a CStr>,
+    pub seccomp: &'a [Insn],
+}
+
+/// The steps of the child, in order; the number travels through the pipe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+enum Step {
+    Setsid = 1,
+    Signals,
+    Rlimit,
+    Fds,
+    Bounding,
+    Groups,
+    Gid,
+    Uid,
+    Capabilities,
+    NoNewPrivs,
+    Chdir,
+    Seccomp,
+    Exec,
+}
+
+const STEPS: [(Step, &str); 13] = [
+    (Step::Setsid, "setsid"),
+    (Step::Signals, "signal mask"),
+    (Step::Rlimit, "rlimit"),
+    (Step::Fds, "descriptors"),
+    (Step::Bounding, "bounding set"),
+    (Step::Groups, "setgroups"),
+    (Step::Gid, "setresgid"),
+    (Step::Uid, "setresuid"),
+    (Step::Capabilities, "capabilities"),
+    (Step::NoNewPrivs, "no_new_privs"),
+    (Step::Chdir, "chdir"),
+    (Step::Seccomp, "seccomp"),
+    (Step::Exec, "exec"),
+];
+
+/// Why the command did not start: the error and proctor's exit code
+/// (127 not found, 126 not executable, 125 any other step).
+pub struct Failed {
+    pub error: Error,
+    pub code: u8,
+}
+
+/// Fork and start the command; returns its pid once `execve` succeeded.
+pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
+    let setup = |e: Error| Failed {
+        error: e,
+        code: 125,
+    };
+    if plan.take_terminal {
+        release_terminal();
+    }
+    let (rd, wr) = fs::pipe().map_err(|e| setup(Error::sys("pipe", e)))?;
+    let pid = process::fork().map_err(|e| setup(Error::sys("fork", e)))?;
+    if pid == 0 {
+        drop(rd);
+        child(plan, wr.raw());
+    }
+    drop(wr);
+    let mut msg = [0u8; 12];
+    let mut got = 0;
+    while got < msg.len() {
+        match fs::read(rd.raw(), &mut msg[got..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    if got == 0 {
+        return Ok(pid);
+    }
+    // The child failed before execve and exits; collect it before reporting.
+    let _ = process::wait_pid(pid);
+    let word = |i: usize| u32::from_ne_bytes([msg[i], msg[i + 1], msg[i + 2], msg[i + 3]]);
+    let (step, errno, aux) = (word(0), Errno::new(word(4) as i32), word(8));
+    Err(describe(plan, step, errno, aux))
+}
+
+/// Turn the child's (step, errno, detail) into a message and exit code.
+fn describe(plan: &Plan, step: u32, errno: Errno, aux: u32) -> Failed {
+    let name = STEPS
+        .iter()
+        .find(|s| s.0 as u32 == step)
+        .map_or("child", |s| s.1);
+    let error = if step == Step::Exec as u32 {
+        err!(name, Some(errno), "{}", Show(plan.command.to_bytes()))
+    } else if step == Step::Rlimit as u32 {
+        let hint = if errno == Errno::EPERM {
+            " (raising a hard limit needs CAP_SYS_RESOURCE)"
+        } else {
+            ""
+        };
+        err!(name, Some(errno), "{}{}", limits::name(aux), hint)
+    } else if step == Step::Chdir as u32 {
+        err!(
+            name,
+            Some(errno),
+            "{}",
+            Show(plan.chdir.map_or(&b"?"[..], |d| d.to_bytes()))
+        )
+    } else if errno == Errno::EPERM && (step == Step::Groups as u32 || step == Step::Gid as u32) {
+        err!(name, Some(errno), "needs CAP_SETGID")
+    } else if errno == Errno::EPERM && step == Step::Uid as u32 {
+        err!(name, Some(errno), "needs CAP_SETUID")
+    } else {
+        Error::sys(name, errno)
+    };
+    let code = match (step == Step::Exec as u32, errno) {
+        (true, Errno::ENOENT | Errno::ENOTDIR) => 127,
+        (true, _) => 126,
+        _ => 125,
+    };
+    Failed { error, code }
+}
+
+/// Let go of the controlling terminal so the child's new session can take
+/// it, swallowing the SIGHUP and SIGCONT a session leader gets for it.
+fn release_terminal() {
+    if fs::release_terminal(0).is_ok() && process::getsid() == process::getpid() {
+        let hangup = SigSet::of(&[signal::SIGHUP, signal::SIGCONT]);
+        while let Ok(Some(_)) = signal::wait(hangup, Some(0)) {}
+    }
+}
+
+/// The child: each step in the SPEC's order, then `execve`. Never returns.
+fn child(plan: &Plan, pipe: i32) -> ! {
+    let fail = |step: Step, e: Errno, aux: u32| -> ! {
+        let mut msg = [0u8; 12];
+        msg[..4].copy_from_slice(&(step as u32).to_ne_bytes());
+        msg[4..8].copy_from_slice(&e.into_raw().to_ne_bytes());
+        msg[8..].copy_from_slice(&aux.to_ne_bytes());
+        let _ = fs::write_all(pipe, &msg);
+        process::exit(125)
+    };
+    if let Err(e) = process::setsid() {
+        fail(Step::Setsid, e, 0);
+    }
+    if plan.take_terminal && fs::take_terminal(0).is_err() {
+        log!(
+            log::NORMAL,
+            "warning: the command could not take the terminal as its controlling terminal"
+        );
+    }
+    if let Err(e) = signal::set_mask(plan.mask) {
+        fail(Step::Signals, e, 0);
+    }
+    if let Err((resource, e)) = limits::apply(plan.limits) {
+        fail(Step::Rlimit, e, resource);
+    }
+    if let Err(e) = privileges::close_inherited_fds(plan.keep_fds) {
+        fail(Step::Fds, e, 0);
+    }
+    if let Some(last) = plan.drop_caps {
+        match privileges::drop_bounding_set(last) {
+            Ok(()) => {}
+            Err(Errno::EPERM) => log!(log::VERBOSE, "no CAP_SETPCAP: bounding set left as it is"),
+            Err(e) => fail(Step::Bounding, e, 0),
+        }
+    }
+    if let Err((step, e)) = privileges::set_ids(plan.user, plan.groups) {
+        let step = match step {
+            IdStep::Groups => Step::Groups,
+            IdStep::Gid => Step::Gid,
+            IdStep::Uid => Step::Uid,
+        };
+        fail(step, e, 0);
+    }
+    if plan.drop_caps.is_some() {
+        if let Err(e) = privileges::clear_capabilities() {
+            fail(Step::Capabilities, e, 0);
+        }
+    }
+    if let Err(e) = privileges::no_new_privs() {
+        fail(Step::NoNewPrivs, e, 0);
+    }
+    if let Some(dir) = plan.chdir {
+        if let Err(e) = fs::chdir(dir) {
+            fail(Step::Chdir, e, 0);
+        }
+    }
+    if !plan.seccomp.is_empty() {
+        if let Err(e) = seccomp::install(plan.seccomp) {
+            fail(Step::Seccomp, e, 0);
+        }
+    }
+    fail(Step::Exec, exec(plan), 0)
+}
+
+/// `execve` the command, searching `PATH` when its name has no `/`, as
+/// `execvp` does: `EACCES` from any candidate wins over "not found".
+fn exec(plan: &Plan) -> Errno {
+    let name = plan.command.to_bytes();
+    if name.contains(&b'/') {
+        // SAFETY: argv and envp are null-terminated arrays of C strings that live
+        // until the process image is replaced.
+        return unsafe { process::execve(plan.command, plan.argv, plan.envp) };
+    }
+    let mut denied = false;
+    let mut buf = [0u8; 4096];
+    for dir in plan.search_path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let len = dir.len() + 1 + name.len();
+        if name.is_empty() || len >= buf.len() {
+            continue;
+        }
+        buf[..dir.len()].copy_from_slice(dir);
+        buf[dir.len()] = b'/';
+        buf[dir.len() + 1..len].copy_from_slice(name);
+        buf[len] = 0;
+        let Ok(path) = CStr::from_bytes_with_nul(&buf[..=len]) else {
+            continue;
+        };
+        // SAFETY: as above; path is NUL-terminated.
+        match unsafe { process::execve(path, plan.argv, plan.envp) } {
+            Errno::EACCES => denied = true,
+            Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG => {}
+            e => return e,
+        }
+    }
+    if denied {
+        Errno::EACCES
+    } else {
+        Errno::ENOENT
+    }
+}

@@ -1,0 +1,58 @@
+//! Credentials: user and group ids, capabilities, no_new_privs.
+
+use super::process::prctl;
+use super::Result;
+use syscalls::{syscall, Sysno};
+
+/// Replace the supplementary groups.
+pub fn setgroups(groups: &[u32]) -> Result<()> {
+    // SAFETY: groups is a valid array of gid_t of the given length.
+    unsafe { syscall!(Sysno::setgroups, groups.len(), groups.as_ptr()) }.map(drop)
+}
+
+/// Set real, effective and saved group id.
+pub fn setresgid(gid: u32) -> Result<()> {
+    // SAFETY: setresgid takes three integers.
+    unsafe { syscall!(Sysno::setresgid, gid, gid, gid) }.map(drop)
+}
+
+/// Set real, effective and saved user id.
+pub fn setresuid(uid: u32) -> Result<()> {
+    // SAFETY: setresuid takes three integers.
+    unsafe { syscall!(Sysno::setresuid, uid, uid, uid) }.map(drop)
+}
+
+const PR_CAPBSET_READ: u32 = 23;
+const PR_CAPBSET_DROP: u32 = 24;
+const PR_SET_NO_NEW_PRIVS: u32 = 38;
+const PR_CAP_AMBIENT: u32 = 47;
+const PR_CAP_AMBIENT_CLEAR_ALL: usize = 4;
+
+/// Whether capability `cap` exists in this kernel (`PR_CAPBSET_READ`).
+pub fn cap_exists(cap: u32) -> bool {
+    prctl(PR_CAPBSET_READ, cap as usize, 0).is_ok()
+}
+
+/// Drop `cap` from the bounding set (needs CAP_SETPCAP).
+pub fn drop_bounding(cap: u32) -> Result<()> {
+    prctl(PR_CAPBSET_DROP, cap as usize, 0).map(drop)
+}
+
+/// Clear the ambient set (Linux 4.3+).
+pub fn clear_ambient() -> Result<()> {
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0).map(drop)
+}
+
+/// Zero the effective, permitted and inheritable sets.
+pub fn clear_caps() -> Result<()> {
+    const VERSION_3: u32 = 0x2008_0522;
+    let header = [VERSION_3, 0u32]; // version, pid 0 = this thread
+    let data = [0u32; 6]; // two struct __user_cap_data_struct of zeros
+                          // SAFETY: header and data have the layout of capset's v3 structures.
+    unsafe { syscall!(Sysno::capset, header.as_ptr(), data.as_ptr()) }.map(drop)
+}
+
+/// Forbid gaining privileges through execve (setuid bits, file capabilities).
+pub fn set_no_new_privs() -> Result<()> {
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0).map(drop)
+}

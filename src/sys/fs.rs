@@ -1,0 +1,216 @@
+//! Files, directories, pipes and terminals.
+
+use super::{retry, Fd, Result};
+use core::ffi::CStr;
+use syscalls::{syscall, Sysno};
+
+pub const AT_FDCWD: i32 = -100;
+pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub const AT_EMPTY_PATH: u32 = 0x1000;
+
+pub const O_RDONLY: u32 = 0;
+pub const O_WRONLY: u32 = 1;
+pub const O_RDWR: u32 = 2;
+pub const O_CREAT: u32 = 0o100;
+pub const O_EXCL: u32 = 0o200;
+pub const O_NOCTTY: u32 = 0o400;
+pub const O_TRUNC: u32 = 0o1000;
+pub const O_NONBLOCK: u32 = 0o4000;
+#[cfg(target_arch = "x86_64")]
+pub const O_DIRECTORY: u32 = 0o200000;
+#[cfg(target_arch = "x86_64")]
+pub const O_NOFOLLOW: u32 = 0o400000;
+#[cfg(target_arch = "aarch64")]
+pub const O_DIRECTORY: u32 = 0o40000;
+#[cfg(target_arch = "aarch64")]
+pub const O_NOFOLLOW: u32 = 0o100000;
+pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_PATH: u32 = 0o10000000;
+
+/// File type bits of `st_mode`.
+pub const S_IFMT: u32 = 0o170000;
+pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFREG: u32 = 0o100000;
+pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFCHR: u32 = 0o020000;
+
+/// Open `path` relative to `dir` (or `AT_FDCWD`). `O_CLOEXEC` is always added:
+/// nothing proctor opens may leak into the command.
+pub fn openat(dir: i32, path: &CStr, flags: u32, mode: u32) -> Result<Fd> {
+    // SAFETY: path is NUL-terminated; the kernel only reads it.
+    let fd =
+        retry(|| unsafe { syscall!(Sysno::openat, dir, path.as_ptr(), flags | O_CLOEXEC, mode) })?;
+    Ok(Fd::from_raw(fd as i32))
+}
+
+/// Open `path` relative to the working directory.
+pub fn open(path: &CStr, flags: u32) -> Result<Fd> {
+    openat(AT_FDCWD, path, flags, 0)
+}
+
+/// Read into `buf`; 0 means end of file.
+pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is valid and writable for its length.
+    retry(|| unsafe { syscall!(Sysno::read, fd, buf.as_mut_ptr(), buf.len()) })
+}
+
+/// Write all of `buf`, resuming after partial writes and `EINTR`.
+pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: buf is valid for reads of its length.
+        let n = retry(|| unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) })?;
+        if n == 0 {
+            return Err(super::Errno::EIO);
+        }
+        buf = &buf[n.min(buf.len())..];
+    }
+    Ok(())
+}
+
+/// A pipe whose both ends close on `execve`: (read end, write end).
+pub fn pipe() -> Result<(Fd, Fd)> {
+    let mut fds = [0i32; 2];
+    // SAFETY: fds has room for the two descriptors the kernel writes.
+    unsafe { syscall!(Sysno::pipe2, fds.as_mut_ptr(), O_CLOEXEC) }?;
+    Ok((Fd::from_raw(fds[0]), Fd::from_raw(fds[1])))
+}
+
+/// Whether `fd` is a terminal.
+pub fn is_terminal(fd: i32) -> bool {
+    const TCGETS: usize = 0x5401;
+    let mut termios = [0u8; 64];
+    // SAFETY: TCGETS writes a struct termios (60 bytes) into the buffer.
+    unsafe { syscall!(Sysno::ioctl, fd, TCGETS, termios.as_mut_ptr()) }.is_ok()
+}
+
+/// Give up the controlling terminal (`TIOCNOTTY`).
+pub fn release_terminal(fd: i32) -> Result<()> {
+    const TIOCNOTTY: usize = 0x5422;
+    // SAFETY: TIOCNOTTY takes no argument.
+    unsafe { syscall!(Sysno::ioctl, fd, TIOCNOTTY, 0) }.map(drop)
+}
+
+/// Make the terminal on `fd` the controlling terminal of this session (`TIOCSCTTY`).
+pub fn take_terminal(fd: i32) -> Result<()> {
+    const TIOCSCTTY: usize = 0x540E;
+    // SAFETY: TIOCSCTTY takes an integer (0: do not steal from another session).
+    unsafe { syscall!(Sysno::ioctl, fd, TIOCSCTTY, 0) }.map(drop)
+}
+
+/// The parts of `struct statx` proctor looks at.
+#[derive(Clone, Copy, Debug)]
+pub struct Stat {
+    pub mode: u32,
+    pub size: u64,
+    pub mnt_id: u64,
+}
+
+impl Stat {
+    pub fn kind(&self) -> u32 {
+        self.mode & S_IFMT
+    }
+}
+
+/// `statx` of `path` relative to `dir`; `flags` are `AT_*` flags.
+pub fn stat_at(dir: i32, path: &CStr, flags: u32) -> Result<Stat> {
+    const STATX_TYPE_MODE_SIZE_MNT: u32 = 0x1 | 0x2 | 0x200 | 0x1000;
+    let mut buf = [0u64; 32]; // struct statx is 256 bytes
+                              // SAFETY: buf is a writable, 8-aligned 256-byte struct statx.
+    retry(|| unsafe {
+        syscall!(
+            Sysno::statx,
+            dir,
+            path.as_ptr(),
+            flags,
+            STATX_TYPE_MODE_SIZE_MNT,
+            buf.as_mut_ptr()
+        )
+    })?;
+    // Layout: u32 mask, u32 blksize, u64 attributes, u32 nlink, u32 uid, u32 gid,
+    // u16 mode (offset 28), u64 ino (32), u64 size (40), … u64 mnt_id (144).
+    let mode = ((buf[3] >> 32) as u32) & 0xffff;
+    Ok(Stat {
+        mode,
+        size: buf[5],
+        mnt_id: buf[18],
+    })
+}
+
+/// `statx` of an open descriptor.
+pub fn stat_fd(fd: i32) -> Result<Stat> {
+    stat_at(fd, c"", AT_EMPTY_PATH)
+}
+
+/// Rename `from` to `to`, both relative to `dir`.
+pub fn rename_at(dir: i32, from: &CStr, to: &CStr) -> Result<()> {
+    // SAFETY: both paths are NUL-terminated; flags 0 is a plain rename.
+    unsafe { syscall!(Sysno::renameat2, dir, from.as_ptr(), dir, to.as_ptr(), 0) }.map(drop)
+}
+
+/// Remove the file `path` relative to `dir`.
+pub fn unlink_at(dir: i32, path: &CStr) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::unlinkat, dir, path.as_ptr(), 0) }.map(drop)
+}
+
+/// Flush a file's data to its device.
+pub fn fsync(fd: i32) -> Result<()> {
+    // SAFETY: fsync takes only a descriptor.
+    retry(|| unsafe { syscall!(Sysno::fsync, fd) }).map(drop)
+}
+
+/// Read directory entries into `buf` (raw `linux_dirent64` records); 0 at the end.
+pub fn getdents(fd: i32, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is writable for its length.
+    retry(|| unsafe { syscall!(Sysno::getdents64, fd, buf.as_mut_ptr(), buf.len()) })
+}
+
+/// Iterate over the names in a buffer filled by [`getdents`].
+pub fn dirents(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut off = 0;
+    core::iter::from_fn(move || {
+        // linux_dirent64: u64 ino, i64 off, u16 reclen, u8 type, name NUL-terminated.
+        let rec = buf.get(off..)?;
+        let reclen = u16::from_ne_bytes([*rec.get(16)?, *rec.get(17)?]) as usize;
+        let name = rec.get(19..reclen)?;
+        off += reclen.max(1);
+        let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+        Some(&name[..end])
+    })
+}
+
+/// Close every descriptor from `first` on, or mark them close-on-exec when
+/// `cloexec` is set (`close_range`, Linux 5.9/5.11).
+pub fn close_range(first: u32, last: u32, cloexec: bool) -> Result<()> {
+    const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+    let flags = if cloexec { CLOSE_RANGE_CLOEXEC } else { 0 };
+    // SAFETY: close_range only acts on this process's descriptor table.
+    unsafe { syscall!(Sysno::close_range, first, last, flags) }.map(drop)
+}
+
+/// Set (`true`) or clear `FD_CLOEXEC` on one descriptor.
+pub fn set_cloexec(fd: i32, on: bool) -> Result<()> {
+    const F_SETFD: usize = 2;
+    // SAFETY: F_SETFD takes an integer flag set (FD_CLOEXEC is 1).
+    unsafe { syscall!(Sysno::fcntl, fd, F_SETFD, on as usize) }.map(drop)
+}
+
+/// Change the working directory.
+pub fn chdir(path: &CStr) -> Result<()> {
+    // SAFETY: path is NUL-terminated.
+    unsafe { syscall!(Sysno::chdir, path.as_ptr()) }.map(drop)
+}
+
+/// The working directory, into `buf`, without its NUL; `ERANGE` if too long.
+pub fn getcwd(buf: &mut [u8]) -> Result<&[u8]> {
+    // SAFETY: buf is writable for its length.
+    let n = unsafe { syscall!(Sysno::getcwd, buf.as_mut_ptr(), buf.len()) }?;
+    Ok(&buf[..n.saturating_sub(1).min(buf.len())])
+}
+
+/// Flush every filesystem.
+pub fn sync() {
+    // SAFETY: sync takes no arguments and cannot fail.
+    let _ = unsafe { syscall!(Sysno::sync) };
+}

@@ -1,0 +1,60 @@
+//! Thin, typed wrappers over raw Linux system calls, grouped by subsystem.
+//!
+//! Every `unsafe` block of proctor that talks to the kernel lives here; the
+//! rest of the crate sees typed arguments and `Result<_, Errno>`. Only
+//! syscalls that exist in the generic table are used (`openat`, `pipe2`,
+//! `dup3`, `renameat2`, `clone`…), so the same code serves x86_64 and aarch64.
+
+pub mod creds;
+pub mod fs;
+pub mod mm;
+pub mod mount;
+pub mod process;
+pub mod signal;
+pub mod time;
+
+pub use syscalls::Errno;
+
+/// The result of a system call.
+pub type Result<T> = core::result::Result<T, Errno>;
+
+/// An owned file descriptor, closed when dropped.
+#[derive(Debug)]
+pub struct Fd(i32);
+
+impl Fd {
+    /// Take ownership of a descriptor number the kernel just returned.
+    pub fn from_raw(fd: i32) -> Fd {
+        Fd(fd)
+    }
+
+    /// The descriptor number.
+    pub fn raw(&self) -> i32 {
+        self.0
+    }
+
+    /// Give up ownership without closing.
+    pub fn into_raw(self) -> i32 {
+        let fd = self.0;
+        core::mem::forget(self);
+        fd
+    }
+}
+
+impl Drop for Fd {
+    fn drop(&mut self) {
+        // SAFETY: we own the descriptor; closing it twice is impossible because
+        // `into_raw` forgets `self`. Errors of close are not actionable here.
+        let _ = unsafe { syscalls::syscall!(syscalls::Sysno::close, self.0) };
+    }
+}
+
+/// Retry a system call for as long as it answers `EINTR`.
+pub fn retry<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
+    loop {
+        match f() {
+            Err(Errno::EINTR) => continue,
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Signals: masks, dispositions, synchronous waiting.
+
+use super::time::{Nanos, Timespec};
+use super::{Errno, Result};
+use syscalls::{syscall, Sysno};
+
+pub const SIGHUP: i32 = 1;
+pub const SIGINT: i32 = 2;
+pub const SIGQUIT: i32 = 3;
+pub const SIGKILL: i32 = 9;
+pub const SIGTERM: i32 = 15;
+pub const SIGCHLD: i32 = 17;
+pub const SIGCONT: i32 = 18;
+pub const SIGSTOP: i32 = 19;
+pub const SIGTSTP: i32 = 20;
+pub const SIGTTIN: i32 = 21;
+pub const SIGTTOU: i32 = 22;
+/// Highest signal number (the last real-time signal).
+pub const SIGMAX: i32 = 64;
+
+/// A kernel signal set (64 signals, bit N-1 for signal N).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct SigSet(pub u64);
+
+impl SigSet {
+    pub const EMPTY: SigSet = SigSet(0);
+    pub const FULL: SigSet = SigSet(!0);
+
+    pub fn of(sigs: &[i32]) -> SigSet {
+        SigSet(sigs.iter().fold(0, |m, &s| m | bit(s)))
+    }
+
+    pub fn contains(self, sig: i32) -> bool {
+        self.0 & bit(sig) != 0
+    }
+}
+
+fn bit(sig: i32) -> u64 {
+    if (1..=SIGMAX).contains(&sig) {
+        1 << (sig - 1)
+    } else {
+        0
+    }
+}
+
+const SIG_BLOCK: usize = 0;
+const SIG_SETMASK: usize = 2;
+
+fn sigprocmask(how: usize, set: SigSet) -> Result<SigSet> {
+    let mut old = SigSet::EMPTY;
+    // SAFETY: both sets are valid 8-byte kernel sigsets.
+    unsafe {
+        syscall!(
+            Sysno::rt_sigprocmask,
+            how,
+            &set as *const SigSet,
+            &mut old as *mut SigSet,
+            8
+        )
+    }?;
+    Ok(old)
+}
+
+/// Add `set` to the blocked signals; returns the previous mask.
+pub fn block(set: SigSet) -> Result<SigSet> {
+    sigprocmask(SIG_BLOCK, set)
+}
+
+/// Replace the blocked signals with `set`.
+pub fn set_mask(set: SigSet) -> Result<()> {
+    sigprocmask(SIG_SETMASK, set).map(drop)
+}
+
+/// A signal's disposition, as far as proctor cares: default or ignored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    Default,
+    Ignore,
+    Handler,
+}
+
+/// Kernel `struct sigaction` (x86_64 and aarch64 share this layout).
+#[repr(C)]
+#[derive(Default)]
+struct KSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+const SIG_DFL: usize = 0;
+const SIG_IGN: usize = 1;
+
+/// The current disposition of `sig`.
+pub fn disposition(sig: i32) -> Result<Disposition> {
+    let mut old = KSigaction::default();
+    // SAFETY: a null new action only reads the old one into a valid struct.
+    unsafe { syscall!(Sysno::rt_sigaction, sig, 0, &mut old as *mut KSigaction, 8) }?;
+    Ok(match old.handler {
+        SIG_DFL => Disposition::Default,
+        SIG_IGN => Disposition::Ignore,
+        _ => Disposition::Handler,
+    })
+}
+
+/// Set `sig` to its default action or to ignored.
+pub fn set_disposition(sig: i32, d: Disposition) -> Result<()> {
+    let handler = if d == Disposition::Ignore {
+        SIG_IGN
+    } else {
+        SIG_DFL
+    };
+    let act = KSigaction {
+        handler,
+        ..Default::default()
+    };
+    // SAFETY: act is a valid struct sigaction with no handler function.
+    unsafe { syscall!(Sysno::rt_sigaction, sig, &act as *const KSigaction, 0, 8) }.map(drop)
+}
+
+/// Wait for one signal of `set` (which must be blocked). `None` when
+/// `timeout` passed first; `Some(0)` when interrupted (`EINTR`), which the
+/// caller treats like a spurious wake-up.
+pub fn wait(set: SigSet, timeout: Option<Nanos>) -> Result<Option<i32>> {
+    let mut info = [0u64; 16]; // siginfo_t is 128 bytes; si_signo comes first
+    let ts = timeout.map(Timespec::from_nanos);
+    let tsp = ts
+        .as_ref()
+        .map_or(core::ptr::null(), |t| t as *const Timespec);
+    // SAFETY: set and info are valid; tsp is null or a valid timespec.
+    match unsafe {
+        syscall!(
+            Sysno::rt_sigtimedwait,
+            &set as *const SigSet,
+            info.as_mut_ptr(),
+            tsp,
+            8
+        )
+    } {
+        Ok(sig) => Ok(Some(sig as i32)),
+        Err(Errno::EAGAIN) => Ok(None),
+        Err(Errno::EINTR) => Ok(Some(0)),
+        Err(e) => Err(e),
+    }
+}

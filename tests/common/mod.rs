@@ -1,0 +1,126 @@
+//! Helpers shared by the integration tests: where the binary is, how to run
+//! it as PID 1 of a throwaway PID namespace or as a plain subreaper, and the
+//! rule for missing tools (fail under CI=true, skip with a reason locally).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+/// The proctor binary cargo built for these tests.
+pub fn proctor() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_proctor"))
+}
+
+/// Whether we run in CI, where a missing tool is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// `true` if `tool` is on PATH. Otherwise panics under CI, or prints why
+/// the test is skipped and returns `false`.
+pub fn require(tool: &str, why: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(!in_ci(), "{tool} is required in CI: {why}");
+        eprintln!("SKIP: {tool} not found ({why})");
+    }
+    found
+}
+
+/// `true` if we are root (tests of namespaces and ids need it); panics in CI otherwise.
+pub fn require_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        assert!(!in_ci(), "CI runs as root");
+        eprintln!("SKIP: needs root");
+    }
+    root
+}
+
+/// How proctor is started by a test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// PID 1 of a fresh PID namespace (`unshare --pid --fork --mount-proc`).
+    Pid1,
+    /// A plain child subreaper, itself under a throwaway PID 1 so that a bug
+    /// that signals -1 cannot hit the machine (see NOTES).
+    Subreaper,
+}
+
+pub const MODES: [Mode; 2] = [Mode::Pid1, Mode::Subreaper];
+
+/// A command line that runs proctor with `args` in `mode`.
+pub fn command(mode: Mode, args: &[&str]) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
+    match mode {
+        Mode::Pid1 => {
+            c.arg(proctor());
+        }
+        // A busybox-free way to stay PID 1 while proctor runs as its child:
+        // the shell waits for proctor and exits with its status.
+        Mode::Subreaper => {
+            c.args(["sh", "-c", "\"$0\" \"$@\"; exit $?"]);
+            c.arg(proctor());
+        }
+    }
+    c.args(args);
+    c
+}
+
+/// Run proctor with `args` in `mode`, with a time limit, and collect its output.
+pub fn run(mode: Mode, args: &[&str]) -> Output {
+    run_cmd(command(mode, args), Duration::from_secs(60))
+}
+
+/// Run a prepared command, killing it if it outlives `limit`.
+pub fn run_cmd(mut cmd: Command, limit: Duration) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("spawn");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            // SAFETY: kill has no memory preconditions.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("command hung for more than {limit:?}: {cmd:?}");
+        }
+    }
+}
+
+/// The exit code, with 128+N for a signal, as a shell would show it.
+pub fn code(out: &Output) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    out.status
+        .code()
+        .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0))
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A value of the command's `/proc/self/status` line `key`, read by `sh`.
+pub fn status_line(out: &str, key: &str) -> Option<String> {
+    out.lines().find_map(|l| {
+        l.strip_prefix(&format!("{key}:"))
+            .map(|v| v.trim().to_string())
+    })
+}

@@ -1,0 +1,17 @@
+//! A first end-to-end check of the real binary in both modes.
+mod common;
+use common::*;
+
+#[test]
+fn exit_code_passes_through_in_both_modes() {
+    if !require("unshare", "runs proctor as PID 1") || !require_root() {
+        return;
+    }
+    for mode in MODES {
+        let out = run(mode, &["sh", "-c", "echo $$; exit 7"]);
+        assert_eq!(code(&out), 7, "{mode:?}: {}", stderr(&out));
+        let pid: u32 = stdout(&out).trim().parse().unwrap();
+        let expected = if mode == Mode::Pid1 { 2 } else { 3 };
+        assert_eq!(pid, expected, "{mode:?}: the command's pid");
+    }
+}
