@@ -19,7 +19,7 @@ demo: build
 # install the test tools (tests/setup.sh), then run the whole suite (unit, integration, QEMU, Docker)
 test:
     sh tests/setup.sh
-    cargo test --release
+    cargo test --release --no-fail-fast
 
 # only the QEMU micro-VM smoke test (tests/qemu.rs)
 test-qemu:
