@@ -301,7 +301,8 @@ fn proctor_as_init_of_a_qemu_vm() {
     // that does not start with `-`.
     let append = "console=ttyS0 panic=-1 quiet -- --poweroff -v \
                   --tmpfs /scratch --bind /data:/mnt/data \
-                  --rlimit nofile=64 --user 1000:1000 --timeout 60 /grader.sh";
+                  --rlimit nofile=64 --user 1000:1000 --timeout 60 \
+                  --report /dev/console /grader.sh";
     let b = boot(&qemu, &kernel, &initrd, append);
     let c = &b.console;
     eprintln!(
@@ -371,6 +372,21 @@ fn proctor_as_init_of_a_qemu_vm() {
 
     // zombies reaped while the grader ran
     assert_eq!(value(c, "ZOMBIES"), Some("0"), "zombies seen by the grader");
+
+    // --report /dev/console: a terminal, so written in place; the daemon the
+    // grader left behind was killed
+    let report_line = c
+        .lines()
+        .find(|l| l.trim_start().starts_with("{\"schema\""))
+        .unwrap_or_else(|| panic!("no JSON report on the console"));
+    let rep: serde_json::Value = serde_json::from_str(report_line.trim())
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}): {report_line}"));
+    assert_eq!(rep["status"], "exited", "{rep}");
+    assert_eq!(rep["exit_code"], 7, "{rep}");
+    assert!(
+        rep["leftovers_killed"].as_u64().unwrap_or(0) >= 1,
+        "the setsid daemon was not killed: {rep}"
+    );
 
     // the exit status line carries the grader's code
     assert!(
