@@ -22,6 +22,12 @@ pub fn setresuid(uid: u32) -> Result<()> {
     unsafe { syscall!(Sysno::setresuid, uid, uid, uid) }.map(drop)
 }
 
+/// The real user id (the one RLIMIT_NPROC is counted for).
+pub fn getuid() -> u32 {
+    // SAFETY: getuid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getuid) }.unwrap_or(0) as u32
+}
+
 const PR_CAPBSET_READ: u32 = 23;
 const PR_CAPBSET_DROP: u32 = 24;
 const PR_SET_NO_NEW_PRIVS: u32 = 38;
