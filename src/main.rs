@@ -15,10 +15,12 @@ use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
 use proctor::report::{Destination, Outcome, RunUsage, Status};
 use proctor::spawn::{self, Plan};
-use proctor::sys::{creds, process};
+use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
-use proctor::{env, err, limits, log, mounts, net, privileges, seccomp, supervise, vm, Error};
+use proctor::{
+    env, err, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -113,6 +115,9 @@ fn phases(
         Ok(mask) => mask,
         Err(e) => return setup_error(&e),
     };
+    if let Err(e) = unprivileged::check(cfg) {
+        return setup_error(&e);
+    }
     if cfg.poweroff && is_pid1 {
         vm::mount_basics();
     }
@@ -177,13 +182,6 @@ fn phases(
         log!(
             log::NORMAL,
             "warning: --keep-caps: the command keeps proctor's capabilities"
-        );
-    }
-    let runs_as = cfg.user.map_or_else(creds::getuid, |u| u.uid);
-    if runs_as == 0 && cfg.rlimits.iter().any(|l| l.resource == limits::NPROC) {
-        log!(
-            log::NORMAL,
-            "warning: --rlimit nproc: the kernel does not apply RLIMIT_NPROC to uid 0 (add --user)"
         );
     }
     let pid = match spawn::spawn(&plan) {

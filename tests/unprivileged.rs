@@ -259,7 +259,7 @@ fn asked_for_ids_net_and_limits_fail_with_125_naming_the_privilege() {
         return;
     }
     let cases: [(&[&str], &str); 5] = [
-        (&["--user", "1001"], "CAP_SETGID"),
+        (&["--user", "1001"], "needs CAP_SETGID CAP_SETUID CAP_KILL"),
         (&["--user", "1000:1000"], "CAP_SETGID"),
         (&["--groups", "5"], "CAP_SETGID"),
         (&["--net", "none"], "CAP_SYS_ADMIN"),
@@ -311,6 +311,35 @@ fn net_none_without_cap_net_admin_names_it() {
         stderr(&out),
         "proctor: --net none: bringing up loopback needs CAP_NET_ADMIN: EPERM\n"
     );
+}
+
+#[test]
+fn user_without_cap_kill_is_refused_before_the_timeout_could_fail() {
+    if !ready() {
+        return;
+    }
+    // Root with CAP_SETUID and CAP_SETGID but not CAP_KILL could start the
+    // command as uid 1000 but never signal it: no timeout, no forwarding.
+    let wrapper = ["setpriv", "--inh-caps=-all", "--bounding-set=-kill", "--"];
+    for mode in MODES {
+        let args = ["--user", "1000", "--timeout", "0.2", "sleep", "30"];
+        let out = run_cmd(command_via(mode, &wrapper, &args), Duration::from_secs(20));
+        assert_eq!(code(&out), 125, "{mode:?}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "proctor: --user: running the command as another uid needs CAP_KILL\n"
+        );
+        // Its own uid needs no CAP_KILL.
+        let out = run_cmd(
+            command_via(
+                mode,
+                &wrapper,
+                &["--user", "0", "--timeout", "0.2", "sleep", "30"],
+            ),
+            Duration::from_secs(20),
+        );
+        assert_eq!(code(&out), 124, "{mode:?}: {}", stderr(&out));
+    }
 }
 
 #[test]
