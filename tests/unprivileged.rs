@@ -405,3 +405,48 @@ fn what_needs_no_privilege_still_applies() {
         }
     }
 }
+
+#[test]
+fn ambient_capabilities_do_not_reach_the_command() {
+    if !ready() {
+        return;
+    }
+    // uid 1000 with an ambient capability (systemd's AmbientCapabilities,
+    // `setpriv --ambient-caps`): proctor cannot touch the bounding set, but
+    // zeroing its own sets takes the ambient one along.
+    let wrapper = [
+        "setpriv",
+        "--reuid=1000",
+        "--regid=1000",
+        "--clear-groups",
+        "--inh-caps=-all,+net_bind_service",
+        "--ambient-caps=+net_bind_service",
+        "--bounding-set=-all,+net_bind_service",
+        "--",
+    ];
+    for mode in MODES {
+        let args = [
+            "sh",
+            "-c",
+            "cat /proc/self/status; echo ---; cat /proc/1/status",
+        ];
+        let out = run_cmd(command_via(mode, &wrapper, &args), Duration::from_secs(60));
+        assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+        let text = stdout(&out);
+        let (command, pid1) = text.split_once("---").unwrap();
+        for key in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+            assert_eq!(
+                status_line(command, key).as_deref(),
+                Some("0000000000000000"),
+                "{mode:?} {key}"
+            );
+        }
+        if mode == Mode::Pid1 {
+            // The premise: proctor itself had it.
+            assert_eq!(
+                status_line(pid1, "CapAmb").as_deref(),
+                Some("0000000000000400")
+            );
+        }
+    }
+}
