@@ -36,6 +36,9 @@ struct IfReq {
     _rest: [u8; 22],
 }
 
+// The kernel copies exactly sizeof(struct ifreq) in and out.
+const _: () = assert!(core::mem::size_of::<IfReq>() == 40);
+
 impl IfReq {
     /// A request for interface `name` (shorter than IFNAMSIZ, 16).
     fn new(name: &[u8]) -> Result<IfReq> {
