@@ -48,7 +48,10 @@ pub fn args(data: &[u8]) {
     let argv = refs(&owned);
     match args::parse(&argv) {
         Ok(Action::Run(cfg)) => {
-            assert!(cfg.command < argv.len(), "the command is one of the arguments");
+            assert!(
+                cfg.command < argv.len(),
+                "the command is one of the arguments"
+            );
             check_config(&cfg);
             env::build(&argv, cfg.clear_env, &cfg.env);
         }
@@ -209,7 +212,9 @@ pub fn numbers(s: &[u8]) {
     };
     let fits = |n: u128| u64::try_from(n).ok();
     assert_eq!(args::parse_u64(s), digits(s).and_then(fits), "parse_u64");
-    let id = digits(s).filter(|&n| n < u32::MAX as u128).map(|n| n as u32);
+    let id = digits(s)
+        .filter(|&n| n < u32::MAX as u128)
+        .map(|n| n as u32);
     assert_eq!(args::parse_id(s), id, "parse_id");
     let shift = match s.last().map(u8::to_ascii_lowercase) {
         Some(b'k') => 10,
@@ -293,7 +298,10 @@ pub fn env(data: &[u8]) {
             Some(set) => {
                 assert_eq!(v.as_ptr(), set.as_ptr(), "--env wins for {name:?}");
                 assert_eq!(out.iter().filter(|o| n(o) == name).count(), 1);
-                assert_eq!(env::get(&out, &name), Some(&set.to_bytes()[name.len() + 1..]));
+                assert_eq!(
+                    env::get(&out, &name),
+                    Some(&set.to_bytes()[name.len() + 1..])
+                );
             }
             None => {
                 assert!(inherited.iter().any(|i| i.as_ptr() == v.as_ptr()));
