@@ -136,18 +136,13 @@ extern "C" fn helper(argc: c_int, argv: *const *const c_char, _envp: *const *con
 
 /// Proctor with `args` in `mode`, under a filter that injects `faults`.
 fn command_with(mode: Mode, faults: &[Fault], args: &[&str]) -> Command {
-    let base = command(mode, args);
-    let mut c = Command::new(base.get_program());
-    let mut wrapped = false;
-    for a in base.get_args() {
-        if a == proctor().as_os_str() && !wrapped {
-            wrapped = true;
-            c.arg(std::env::current_exe().expect("test binary"));
-            c.arg("--fault-filter").arg(hex(&program(faults)));
-        }
-        c.arg(a);
-    }
-    c
+    let me = std::env::current_exe().expect("test binary");
+    let filter = hex(&program(faults));
+    wrapped(
+        mode,
+        &[me.as_os_str(), "--fault-filter".as_ref(), filter.as_ref()],
+        args,
+    )
 }
 
 fn run_with(mode: Mode, faults: &[Fault], args: &[&str]) -> Output {

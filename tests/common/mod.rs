@@ -75,6 +75,22 @@ pub fn command(mode: Mode, args: &[&str]) -> Command {
     c
 }
 
+/// As [`command`], with `wrapper` (e.g. `prlimit --nofile=8`) exec'ing proctor,
+/// so that only proctor (and what it starts) is affected, not the namespace's setup.
+pub fn wrapped(mode: Mode, wrapper: &[&std::ffi::OsStr], args: &[&str]) -> Command {
+    let base = command(mode, args);
+    let mut c = Command::new(base.get_program());
+    let mut at_proctor = base.get_args().position(|a| a == proctor().as_os_str());
+    for (i, a) in base.get_args().enumerate() {
+        if at_proctor == Some(i) {
+            c.args(wrapper);
+            at_proctor = None;
+        }
+        c.arg(a);
+    }
+    c
+}
+
 /// Run proctor with `args` in `mode`, with a time limit, and collect its output.
 pub fn run(mode: Mode, args: &[&str]) -> Output {
     run_cmd(command(mode, args), Duration::from_secs(60))
