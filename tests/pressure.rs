@@ -123,12 +123,12 @@ fn too_little_address_space_is_a_clear_125() {
     for mode in MODES {
         let mut cmd = wrapped(
             mode,
-            &["prlimit".as_ref(), "--as=1048576:unlimited".as_ref()],
-            // Not enough for FILLERS variables (a limit so low that proctor's
+            &["prlimit".as_ref(), "--as=786432:unlimited".as_ref()],
+            // Not enough for 2 × FILLERS variables (a limit so low that proctor's
             // stack cannot grow kills it with SIGSEGV, as it would any process).
             &["true"],
         );
-        for i in 0..FILLERS {
+        for i in 0..FILLERS * 2 {
             cmd.env(format!("FILLER_{i}"), "x");
         }
         let out = run_cmd(cmd, Duration::from_secs(60));
