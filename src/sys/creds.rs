@@ -10,6 +10,18 @@ pub fn setgroups(groups: &[u32]) -> Result<()> {
     unsafe { syscall!(Sysno::setgroups, groups.len(), groups.as_ptr()) }.map(drop)
 }
 
+/// Read the supplementary groups into `buf`; `EINVAL` if there are more.
+pub fn getgroups(buf: &mut [u32]) -> Result<usize> {
+    // SAFETY: buf is a writable array of gid_t of the given length.
+    unsafe { syscall!(Sysno::getgroups, buf.len(), buf.as_mut_ptr()) }
+}
+
+/// The real user id.
+pub fn getuid() -> u32 {
+    // SAFETY: getuid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getuid) }.unwrap_or(0) as u32
+}
+
 /// Set real, effective and saved group id.
 pub fn setresgid(gid: u32) -> Result<()> {
     // SAFETY: setresgid takes three integers.
@@ -47,8 +59,9 @@ pub fn clear_ambient() -> Result<()> {
 pub fn clear_caps() -> Result<()> {
     const VERSION_3: u32 = 0x2008_0522;
     let header = [VERSION_3, 0u32]; // version, pid 0 = this thread
-    let data = [0u32; 6]; // two struct __user_cap_data_struct of zeros
-                          // SAFETY: header and data have the layout of capset's v3 structures.
+                                    // Two struct __user_cap_data_struct of zeros: 64 bits per set.
+    let data = [0u32; 6];
+    // SAFETY: header and data have the layout of capset's v3 structures.
     unsafe { syscall!(Sysno::capset, header.as_ptr(), data.as_ptr()) }.map(drop)
 }
 

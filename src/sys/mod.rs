@@ -10,6 +10,7 @@ pub mod fs;
 pub mod mm;
 pub mod mount;
 pub mod process;
+pub mod seccomp;
 pub mod signal;
 pub mod time;
 
