@@ -18,7 +18,7 @@ use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
-use proctor::{env, err, log, mounts, net, privileges, seccomp, supervise, vm, Error};
+use proctor::{env, err, limits, log, mounts, net, privileges, seccomp, supervise, vm, Error};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -179,6 +179,7 @@ fn phases(
             "warning: --keep-caps: the command keeps proctor's capabilities"
         );
     }
+    limits::warn_unenforced(&cfg.rlimits, cfg.user);
     let pid = match spawn::spawn(&plan) {
         Ok(pid) => pid,
         Err(f) => {
