@@ -140,7 +140,12 @@ fn every_denied_syscall_answers_eperm() {
         let off = results(mode, &["--seccomp", "none"], &["denied"]);
         let other: Vec<_> = off.iter().filter(|(_, &e)| e != EPERM).collect();
         assert!(other.len() >= 10, "{mode:?}: without filter {off:?}");
-        for name in ["keyctl", "perf_event_open", "io_uring_setup", "name_to_handle_at"] {
+        for name in [
+            "keyctl",
+            "perf_event_open",
+            "io_uring_setup",
+            "name_to_handle_at",
+        ] {
             assert_ne!(off[name], EPERM, "{mode:?}: {name} without the filter");
         }
     }
@@ -204,7 +209,11 @@ fn status_shows_the_filter() {
             let out = run(mode, &args);
             assert_eq!(code(&out), 0, "{}", stderr(&out));
             let status = stdout(&out);
-            assert_eq!(status_line(&status, "Seccomp").as_deref(), Some(want), "{opts:?}");
+            assert_eq!(
+                status_line(&status, "Seccomp").as_deref(),
+                Some(want),
+                "{opts:?}"
+            );
             // no_new_privs is independent of the filter.
             assert_eq!(status_line(&status, "NoNewPrivs").as_deref(), Some("1"));
         }
