@@ -1,10 +1,8 @@
 //! Resource limits: the names the CLI accepts and their application in the
 //! child with `prlimit64`.
 
-use crate::args::User;
-use crate::log;
 use crate::sys::process::{self, Rlimit};
-use crate::sys::{creds, Errno};
+use crate::sys::Errno;
 
 /// `RLIMIT_CORE`: proctor's one default limit is no core dumps.
 pub const CORE: u32 = 4;
@@ -64,19 +62,6 @@ pub fn apply(limits: &[Limit]) -> Result<(), (u32, Errno)> {
         })?;
     }
     limits.iter().try_for_each(|&l| set(l))
-}
-
-/// Warn, before the fork, that `--rlimit nproc` will not bind a command that
-/// runs as uid 0: the kernel exempts root (the real uid of the init user
-/// namespace) from RLIMIT_NPROC whatever its capabilities.
-pub fn warn_unenforced(limits: &[Limit], user: Option<User>) {
-    let uid = user.map_or_else(creds::getuid, |u| u.uid);
-    if uid == 0 && limits.iter().any(|l| l.resource == NPROC) {
-        log!(
-            log::NORMAL,
-            "warning: --rlimit nproc: the kernel does not apply RLIMIT_NPROC to uid 0; use --user"
-        );
-    }
 }
 
 fn set(l: Limit) -> Result<(), (u32, Errno)> {

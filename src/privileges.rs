@@ -92,7 +92,11 @@ pub enum IdStep {
 /// process already has need no privilege.
 pub fn set_ids(user: Option<User>, groups: &[u32]) -> Result<(), (IdStep, Errno)> {
     match creds::setgroups(groups) {
-        Err(Errno::EPERM) if (user.is_none() && groups.is_empty()) || has_groups(groups) => {}
+        Err(Errno::EPERM) if has_groups(groups) => {}
+        Err(Errno::EPERM) if user.is_none() && groups.is_empty() => crate::log!(
+            crate::log::VERBOSE,
+            "no CAP_SETGID: supplementary groups left as they are"
+        ),
         r => r.map_err(|e| (IdStep::Groups, e))?,
     }
     if let Some(u) = user {
