@@ -86,13 +86,10 @@ pub enum IdStep {
 }
 
 /// Supplementary groups (none unless `--groups`), then gid and uid.
-/// Without CAP_SETGID, `setgroups` is skipped when it was not asked for
-/// (neither `--user` nor `--groups`) or would change nothing (`--user 1000`
-/// under `docker run --user 1000`); `setresgid`/`setresuid` to the ids the
-/// process already has need no privilege.
+/// Without CAP_SETGID, clearing the groups is skipped (with a `-v` line)
+/// only when nobody asked for it (neither `--user` nor `--groups`).
 pub fn set_ids(user: Option<User>, groups: &[u32]) -> Result<(), (IdStep, Errno)> {
     match creds::setgroups(groups) {
-        Err(Errno::EPERM) if has_groups(groups) => {}
         Err(Errno::EPERM) if user.is_none() && groups.is_empty() => crate::log!(
             crate::log::VERBOSE,
             "no CAP_SETGID: supplementary groups left as they are"
@@ -104,17 +101,6 @@ pub fn set_ids(user: Option<User>, groups: &[u32]) -> Result<(), (IdStep, Errno)
         creds::setresuid(u.uid).map_err(|e| (IdStep::Uid, e))?;
     }
     Ok(())
-}
-
-/// Whether the supplementary groups are already exactly `want` (checked
-/// for up to 64 groups, on the stack: the child allocates nothing).
-fn has_groups(want: &[u32]) -> bool {
-    let mut buf = [0u32; 64];
-    let Ok(n) = creds::getgroups(&mut buf) else {
-        return false;
-    };
-    let have = buf.get(..n).unwrap_or_default();
-    have.iter().all(|g| want.contains(g)) && want.iter().all(|g| have.contains(g))
 }
 
 /// Zero the effective, permitted and inheritable capability sets.

@@ -215,10 +215,7 @@ fn user_without_the_privilege_fails_naming_it() {
             let out = run_cmd(cmd, Duration::from_secs(60));
             let err = stderr(&out);
             assert_eq!(code(&out), 125, "{mode:?} {opts:?}: {err}");
-            assert!(
-                err.contains(named) && err.contains("EPERM"),
-                "{opts:?}: {err}"
-            );
+            assert!(err.contains(named), "{opts:?}: {err}");
             assert_eq!(err.lines().count(), 1, "{err}");
             assert!(!marker.exists(), "{mode:?} {opts:?}: the command ran");
         }

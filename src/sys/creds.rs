@@ -10,12 +10,6 @@ pub fn setgroups(groups: &[u32]) -> Result<()> {
     unsafe { syscall!(Sysno::setgroups, groups.len(), groups.as_ptr()) }.map(drop)
 }
 
-/// Read the supplementary groups into `buf`; `EINVAL` if there are more.
-pub fn getgroups(buf: &mut [u32]) -> Result<usize> {
-    // SAFETY: buf is a writable array of gid_t of the given length.
-    unsafe { syscall!(Sysno::getgroups, buf.len(), buf.as_mut_ptr()) }
-}
-
 /// Set real, effective and saved group id.
 pub fn setresgid(gid: u32) -> Result<()> {
     // SAFETY: setresgid takes three integers.
