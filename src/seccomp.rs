@@ -43,18 +43,35 @@ pub struct Arch {
     /// Whether numbers with the x32 bit set reach the native table (x86_64).
     pub x32: bool,
     pub clone: u16,
-    pub clone3: u16,
-    /// The syscalls that answer `EPERM`.
+    /// The syscalls below 424 that answer `EPERM` (then [`DENIED_COMMON`]).
     pub denied: &'static [u16],
 }
 
-/// x86_64: the SPEC's list, plus `quotactl_fd` and `open_tree_attr`, the
-/// newer twins of two listed calls.
+/// Denied syscalls numbered from 424 on, where every architecture shares
+/// one table (Linux 5.1+). Beyond the SPEC's list: `quotactl_fd` and
+/// `open_tree_attr`, the newer twins of two listed calls.
+pub const DENIED_COMMON: [u16; 12] = [
+    425, // io_uring_setup
+    426, // io_uring_enter
+    427, // io_uring_register
+    428, // open_tree
+    429, // move_mount
+    430, // fsopen
+    431, // fsconfig
+    432, // fsmount
+    433, // fspick
+    442, // mount_setattr
+    443, // quotactl_fd
+    467, // open_tree_attr
+];
+/// `clone3`, in the shared table too.
+pub const CLONE3: u16 = 435;
+
+/// x86_64: the SPEC's list below 424.
 pub const X86_64: Arch = Arch {
     audit: 0xC000_003E,
     x32: true,
     clone: 56,
-    clone3: 435,
     denied: &[
         103, // syslog
         153, // vhangup
@@ -88,18 +105,6 @@ pub const X86_64: Arch = Arch {
         320, // kexec_file_load
         321, // bpf
         323, // userfaultfd
-        425, // io_uring_setup
-        426, // io_uring_enter
-        427, // io_uring_register
-        428, // open_tree
-        429, // move_mount
-        430, // fsopen
-        431, // fsconfig
-        432, // fsmount
-        433, // fspick
-        442, // mount_setattr
-        443, // quotactl_fd
-        467, // open_tree_attr
     ],
 };
 
@@ -108,7 +113,6 @@ pub const AARCH64: Arch = Arch {
     audit: 0xC000_00B7,
     x32: false,
     clone: 220,
-    clone3: 435,
     denied: &[
         18,  // lookup_dcookie
         39,  // umount2
@@ -140,18 +144,6 @@ pub const AARCH64: Arch = Arch {
         280, // bpf
         282, // userfaultfd
         294, // kexec_file_load
-        425, // io_uring_setup
-        426, // io_uring_enter
-        427, // io_uring_register
-        428, // open_tree
-        429, // move_mount
-        430, // fsopen
-        431, // fsconfig
-        432, // fsmount
-        433, // fspick
-        442, // mount_setattr
-        443, // quotactl_fd
-        467, // open_tree_attr
     ],
 };
 
@@ -161,7 +153,8 @@ const NATIVE: &Arch = &X86_64;
 const NATIVE: &Arch = &AARCH64;
 
 // Jump offsets are 8 bits: every jump must reach the returns at the end.
-const _: () = assert!(X86_64.denied.len() < 240 && AARCH64.denied.len() < 240);
+const _: () = assert!(X86_64.denied.len() + DENIED_COMMON.len() < 240);
+const _: () = assert!(AARCH64.denied.len() + DENIED_COMMON.len() < 240);
 
 /// `CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET`,
 /// and `CLONE_NEWTIME` (0x80), which legacy `clone` reads as part of the
@@ -197,7 +190,7 @@ pub fn program() -> Vec<Insn> {
 /// The deny-list program for `arch` (see the module's documentation).
 pub fn program_for(arch: &Arch) -> Vec<Insn> {
     let list = 7 + arch.x32 as usize;
-    let allow = list + arch.denied.len();
+    let allow = list + arch.denied.len() + DENIED_COMMON.len();
     let (eperm, enosys) = (allow + 1, allow + 2);
     let mut p = Vec::with_capacity(enosys + 1);
     // A jump's targets are absolute indices; BPF counts from the next instruction.
@@ -223,11 +216,11 @@ pub fn program_for(arch: &Arch) -> Vec<Insn> {
     if arch.x32 {
         jump(&mut p, JGE, X32_BIT, eperm, 4);
     }
-    jump(&mut p, JEQ, arch.clone3 as u32, enosys, list - 3);
+    jump(&mut p, JEQ, CLONE3 as u32, enosys, list - 3);
     jump(&mut p, JEQ, arch.clone as u32, list - 2, list);
     p.push(stmt(LD_ABS, ARG0));
     jump(&mut p, JSET, CLONE_NEW, eperm, allow);
-    for &nr in arch.denied {
+    for &nr in arch.denied.iter().chain(&DENIED_COMMON) {
         let next = p.len() + 1;
         jump(&mut p, JEQ, nr as u32, eperm, next);
     }

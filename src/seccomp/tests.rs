@@ -79,22 +79,23 @@ fn tables_match_the_kernel_numbers() {
     use syscalls::{aarch64, x86_64};
     let x86 = numbers(|n| n.parse::<x86_64::Sysno>().ok().map(|s| s.id() as u32));
     let arm = numbers(|n| n.parse::<aarch64::Sysno>().ok().map(|s| s.id() as u32));
-    assert_eq!(X86_64.denied, &x86[..]);
-    assert_eq!(AARCH64.denied, &arm[..]);
+    let table = |a: &Arch| [a.denied, &DENIED_COMMON[..]].concat();
+    assert_eq!(table(&X86_64), x86);
+    assert_eq!(table(&AARCH64), arm);
     assert_eq!(x86.len(), NAMES.len());
     // aarch64 has no port I/O syscalls.
     assert_eq!(arm.len(), NAMES.len() - 2);
     assert!("iopl".parse::<aarch64::Sysno>().is_err());
     assert_eq!(X86_64.clone, x86_64::Sysno::clone.id() as u16);
-    assert_eq!(X86_64.clone3, x86_64::Sysno::clone3.id() as u16);
+    assert_eq!(CLONE3, x86_64::Sysno::clone3.id() as u16);
     assert_eq!(AARCH64.clone, aarch64::Sysno::clone.id() as u16);
-    assert_eq!(AARCH64.clone3, aarch64::Sysno::clone3.id() as u16);
+    assert_eq!(CLONE3, aarch64::Sysno::clone3.id() as u16);
 }
 
 #[test]
 fn x86_64_program_instruction_by_instruction() {
     let p = program_for(&X86_64);
-    let n = X86_64.denied.len();
+    let n = X86_64.denied.len() + DENIED_COMMON.len();
     assert_eq!(p.len(), 11 + n);
     let (allow, eperm, enosys) = (8 + n, 9 + n, 10 + n);
     // Each jump's offset counts from the instruction after it.
@@ -110,7 +111,7 @@ fn x86_64_program_instruction_by_instruction() {
         jump(JSET, CLONE_NEW, to(7, eperm), to(7, allow)),
     ];
     assert_eq!(p[..8], head);
-    for (i, &nr) in X86_64.denied.iter().enumerate() {
+    for (i, &nr) in X86_64.denied.iter().chain(&DENIED_COMMON).enumerate() {
         assert_eq!(p[8 + i], jump(JEQ, nr as u32, to(8 + i, eperm), 0), "{i}");
     }
     assert_eq!(p[allow], stmt(RET, 0x7FFF_0000));
@@ -121,7 +122,7 @@ fn x86_64_program_instruction_by_instruction() {
 #[test]
 fn aarch64_program_has_no_x32_check() {
     let p = program_for(&AARCH64);
-    let n = AARCH64.denied.len();
+    let n = AARCH64.denied.len() + DENIED_COMMON.len();
     assert_eq!(p.len(), 10 + n);
     let (allow, eperm, enosys) = (7 + n, 8 + n, 9 + n);
     let to = |from: usize, target: usize| (target - from - 1) as u8;
@@ -220,9 +221,10 @@ fn verdict(arch: &Arch, nr: u32, arg0: u64) -> u32 {
 fn every_syscall_number_gets_the_right_verdict() {
     for arch in [&X86_64, &AARCH64] {
         for nr in 0..1024u32 {
-            let want = if arch.denied.contains(&(nr as u16)) {
+            let denied = arch.denied.iter().chain(&DENIED_COMMON);
+            let want = if denied.into_iter().any(|&d| d as u32 == nr) {
                 RET_EPERM
-            } else if nr == arch.clone3 as u32 {
+            } else if nr == CLONE3 as u32 {
                 RET_ENOSYS
             } else {
                 RET_ALLOW
