@@ -265,6 +265,76 @@ fn inherited_descriptors_are_closed_unless_kept() {
 }
 
 #[test]
+fn descriptors_are_closed_without_close_range_too() {
+    if !ready() {
+        return;
+    }
+    // A filter installed around proctor makes close_range (436 in the shared
+    // table) answer ENOSYS, as on kernels before 5.9: proctor then walks
+    // /proc/self/fd.
+    let filter = [
+        libc::sock_filter {
+            code: 0x20,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // ld nr
+        libc::sock_filter {
+            code: 0x15,
+            jt: 0,
+            jf: 1,
+            k: 436,
+        }, // jeq close_range
+        libc::sock_filter {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k: 0x0005_0000 | libc::ENOSYS as u32,
+        },
+        libc::sock_filter {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k: 0x7fff_0000,
+        }, // allow
+    ];
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr() as *mut _,
+    };
+    let prog_addr = &prog as *const libc::sock_fprog as usize;
+    for mode in MODES {
+        for (opts, want) in [
+            (&[][..], &["0", "1", "2"][..]),
+            (&["--keep-fd", "6"][..], &["0", "1", "2", "6"][..]),
+        ] {
+            let null = std::fs::File::open("/dev/null").unwrap();
+            let fd = null.as_raw_fd();
+            let mut args = opts.to_vec();
+            args.extend(["sh", "-c", "ls /proc/$$/fd"]);
+            let mut cmd = command(mode, &args);
+            // SAFETY: dup2 and prctl are async-signal-safe; prog outlives the spawn.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let filtered = libc::prctl(libc::PR_SET_SECCOMP, 2, prog_addr, 0, 0);
+                    if libc::dup2(fd, 5) != 5 || libc::dup2(fd, 6) != 6 || filtered != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            let out = run_cmd(cmd, Duration::from_secs(60));
+            assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+            assert_eq!(
+                stdout(&out).lines().collect::<Vec<_>>(),
+                want,
+                "{mode:?} {opts:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn proctors_own_descriptors_never_leak_even_if_named() {
     if !ready() {
         return;
