@@ -12,6 +12,7 @@ pub mod mount;
 pub mod process;
 pub mod signal;
 pub mod time;
+pub mod watch;
 
 pub use syscalls::Errno;
 
