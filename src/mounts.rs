@@ -341,12 +341,19 @@ fn walk(step: &'static str, path: &CStr, create: Create) -> Result<Resolved, Err
                     .and_then(|()| open())
                     .map_err(|e| error(step, shown, e))?
             }
-            // O_DIRECTORY meeting a symbolic link, or a file in the middle.
-            Err(Errno::ENOTDIR | Errno::ELOOP)
-                if fs::stat_at(dir, &name, fs::AT_SYMLINK_NOFOLLOW)
-                    .is_ok_and(|s| s.kind() == fs::S_IFLNK) =>
-            {
-                return Err(symlink(step, shown));
+            // O_DIRECTORY met a symbolic link, a file, or something since replaced.
+            Err(e @ (Errno::ENOTDIR | Errno::ELOOP)) => {
+                let now = fs::stat_at(dir, &name, fs::AT_SYMLINK_NOFOLLOW).map(|s| s.kind());
+                return Err(match now {
+                    Ok(fs::S_IFLNK) => symlink(step, shown),
+                    Ok(fs::S_IFDIR) => crate::err!(
+                        step,
+                        Some(e),
+                        "{}: replaced while being resolved",
+                        Show(shown)
+                    ),
+                    _ => error(step, shown, e),
+                });
             }
             other => other.map_err(|e| error(step, shown, e))?,
         };
