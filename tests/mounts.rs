@@ -13,57 +13,49 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The kernel as proctor sees it: complete, or with the new mount calls
-/// refused the way an old kernel (ENOSYS) or Docker 20.10's seccomp profile
-/// (EPERM) refuses them.
+/// The kernel as proctor sees it: complete; with the new mount calls
+/// refused the way an old kernel (ENOSYS) or a seccomp profile (EPERM)
+/// refuses them; or as under Docker 20.10's profile, which predates
+/// `mount_setattr` alone.
 #[derive(Clone, Copy, Debug)]
 enum Kernel {
     Full,
     Old(i32),
+    Docker2010,
 }
 
-const KERNELS: [Kernel; 3] = [
+const KERNELS: [Kernel; 4] = [
     Kernel::Full,
     Kernel::Old(libc::ENOSYS),
     Kernel::Old(libc::EPERM),
+    Kernel::Docker2010,
 ];
 
-/// A classic-BPF filter: the new mount and resolution calls answer `errno`.
-fn install_filter(errno: i32) -> std::io::Result<()> {
-    let denied = [
-        libc::SYS_openat2,
-        libc::SYS_open_tree,
-        libc::SYS_move_mount,
-        libc::SYS_mount_setattr,
-        libc::SYS_fsopen,
-        libc::SYS_fsconfig,
-        libc::SYS_fsmount,
-    ];
-    let stmt = |code: u16, k: u32| libc::sock_filter {
-        code,
+/// A classic-BPF program: the `denied` calls answer `errno`, all others run.
+fn filter(denied: &[libc::c_long], errno: i32) -> Vec<libc::sock_filter> {
+    let stmt = |code: u32, k: u32| libc::sock_filter {
+        code: code as u16,
         jt: 0,
         jf: 0,
         k,
     };
-    let jeq = |k: u32, jt: u8| libc::sock_filter {
-        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
-        jt,
-        jf: 0,
-        k,
-    };
-    let mut prog = vec![stmt((libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16, 0)];
+    let mut prog = vec![stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0)];
     for (i, nr) in denied.iter().enumerate() {
-        // Jump over the remaining tests and the ALLOW to the ERRNO return.
-        prog.push(jeq(*nr as u32, (denied.len() - i) as u8));
+        // On a match, jump over the remaining tests and the ALLOW to the ERRNO return.
+        let mut jeq = stmt(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, *nr as u32);
+        jeq.jt = (denied.len() - i) as u8;
+        prog.push(jeq);
     }
+    prog.push(stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW));
     prog.push(stmt(
-        (libc::BPF_RET | libc::BPF_K) as u16,
-        libc::SECCOMP_RET_ALLOW,
-    ));
-    prog.push(stmt(
-        (libc::BPF_RET | libc::BPF_K) as u16,
+        libc::BPF_RET | libc::BPF_K,
         libc::SECCOMP_RET_ERRNO | errno as u32,
     ));
+    prog
+}
+
+/// Install `prog` (built before the fork: the hook must not allocate).
+fn install(prog: &mut [libc::sock_filter]) -> std::io::Result<()> {
     let fprog = libc::sock_fprog {
         len: prog.len() as u16,
         filter: prog.as_mut_ptr(),
@@ -85,10 +77,23 @@ fn install_filter(errno: i32) -> std::io::Result<()> {
 
 fn proctor_cmd(mode: Mode, kernel: Kernel, args: &[&str]) -> Command {
     let mut cmd = command(mode, args);
-    if let Kernel::Old(errno) = kernel {
-        // SAFETY: the hook only calls prctl, which is async-signal-safe.
-        unsafe { cmd.pre_exec(move || install_filter(errno)) };
-    }
+    const NEW_CALLS: [libc::c_long; 7] = [
+        libc::SYS_openat2,
+        libc::SYS_open_tree,
+        libc::SYS_move_mount,
+        libc::SYS_mount_setattr,
+        libc::SYS_fsopen,
+        libc::SYS_fsconfig,
+        libc::SYS_fsmount,
+    ];
+    let (denied, errno): (&'static [libc::c_long], i32) = match kernel {
+        Kernel::Full => return cmd,
+        Kernel::Old(errno) => (&NEW_CALLS, errno),
+        Kernel::Docker2010 => (&[libc::SYS_mount_setattr], libc::EPERM),
+    };
+    let mut prog = filter(denied, errno);
+    // SAFETY: the hook only calls prctl, which is async-signal-safe.
+    unsafe { cmd.pre_exec(move || install(&mut prog)) };
     cmd
 }
 
@@ -167,9 +172,11 @@ fn ro_bind_reads_refuses_writes_and_shows_flags() {
                 "cat {d}/file; echo x > {d}/new || echo WRITE-REFUSED; cat /proc/self/mountinfo",
                 d = s(&dst)
             );
-            let out = sandboxed(mode, kernel, &["--bind", &bind], &script);
+            let out = sandboxed(mode, kernel, &["-v", "--bind", &bind], &script);
             let ctx = format!("{kernel:?} {mode:?}: {}", stderr(&out));
             assert_eq!(code(&out), 0, "{ctx}");
+            let fell_back = stderr(&out).contains("falling back to classic mount(2)");
+            assert_eq!(fell_back, !matches!(kernel, Kernel::Full), "{ctx}");
             let so = stdout(&out);
             assert!(so.starts_with("submission\n"), "{ctx}");
             assert!(so.contains("WRITE-REFUSED"), "{ctx}");
@@ -467,6 +474,22 @@ fn missing_source_and_failures_name_step_path_errno() {
         format!("proctor: bind: {}: ENOENT\n", s(&missing))
     );
     assert!(!marker.exists());
+    // With --report: status setup_error and the same message.
+    let rep = t.path("report.json");
+    let out = sandboxed(
+        Mode::Subreaper,
+        Kernel::Full,
+        &["--report", s(&rep), "--bind", &bind],
+        &touch,
+    );
+    assert_eq!(code(&out), 125);
+    let r: serde_json::Value = serde_json::from_str(&fs::read_to_string(&rep).unwrap()).unwrap();
+    assert_eq!(r["status"], "setup_error", "{r}");
+    assert_eq!(
+        r["message"],
+        format!("bind: {}: ENOENT", s(&missing)),
+        "{r}"
+    );
     let out = sandboxed(Mode::Pid1, Kernel::Full, &["--ro", s(&missing)], &touch);
     assert_eq!(
         stderr(&out),
@@ -624,4 +647,34 @@ fn swapping_a_component_never_mounts_outside() {
         eprintln!("{kernel:?}: {mounted} mounted, {refused} refused, {swaps} swaps");
         assert!(swaps > 200, "the swapper hardly ran");
     }
+}
+
+#[test]
+fn without_cap_sys_admin_the_message_says_so() {
+    if !ready() || !require("setpriv", "runs proctor without capabilities") {
+        return;
+    }
+    let t = Tree::new();
+    let marker = t.path("ran");
+    let bind = format!("{}:{}", s(&t.path("src")), s(&t.path("dst")));
+    // As tests/common does, in a throwaway PID namespace; setpriv execs
+    // proctor as an unprivileged PID 1 there.
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+        .args([
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ])
+        .arg(proctor())
+        .args(["--bind", &bind, "--", "touch", s(&marker)]);
+    let out = run_cmd(cmd, Duration::from_secs(60));
+    let err = stderr(&out);
+    assert_eq!(code(&out), 125, "{err}");
+    assert!(
+        err.contains("CAP_SYS_ADMIN") && err.contains("EPERM"),
+        "{err}"
+    );
+    assert!(!marker.exists() && !t.path("dst").exists());
 }

@@ -70,7 +70,8 @@ fn proctor_below(root: u32) -> u32 {
             let is_proctor =
                 fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == proctor());
             let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-            let blocked = status_line(&status, "SigBlk").is_some_and(|m| m.trim_matches('0') != "");
+            let blocked =
+                status_line(&status, "SigBlk").is_some_and(|m| !m.trim_matches('0').is_empty());
             if below && is_proctor && blocked {
                 return pid;
             }
