@@ -26,16 +26,15 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
     if mounts.is_empty() {
         return Ok(());
     }
-    for m in mounts {
-        if let (step, Some(dst)) = target(m) {
-            if components(dst.to_bytes()).next().is_none() {
-                return Err(crate::err!(
-                    step,
-                    None,
-                    "{}: refusing to mount over /",
-                    Show(dst.to_bytes())
-                ));
-            }
+    for m in mounts.iter().filter(|m| creates(m)) {
+        let (step, dst) = target(m);
+        if components(dst.to_bytes()).next().is_none() {
+            return Err(crate::err!(
+                step,
+                None,
+                "{}: refusing to mount over /",
+                Show(dst.to_bytes())
+            ));
         }
     }
     sys::unshare_mounts().map_err(|e| mount_error("mounts", b"unshare(CLONE_NEWNS)", e))?;
@@ -43,19 +42,25 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
     sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
         .map_err(|e| mount_error("mounts", b"making / private", e))?;
     let mut classic = false;
-    // Mountpoints first: a later `--ro /` must not stop their creation. One
-    // below an earlier bind or tmpfs is created inside it, when that is mounted.
-    for (i, m) in mounts.iter().enumerate() {
-        let (step, Some(dst)) = target(m) else {
-            continue;
-        };
+    // Mountpoints are created before anything is mounted where an earlier
+    // `--ro` would forbid it later; elsewhere, when their mount comes, which
+    // looks the same from outside and spares the common case a lookup. One
+    // below an earlier bind or tmpfs is made inside that, when it is mounted.
+    for (i, m) in mounts.iter().enumerate().filter(|(_, m)| creates(m)) {
+        let (step, dst) = target(m);
         let earlier = mounts.get(..i).unwrap_or_default();
-        if !earlier
-            .iter()
-            .any(|e| target(e).1.is_some_and(|d| under(dst, d)))
-        {
+        let below = |ro: bool| {
+            earlier
+                .iter()
+                .any(|e| matches!(e, Mount::ReadOnly { .. }) == ro && under(dst, target(e).1))
+        };
+        if below(true) && !below(false) {
             with_fallback(&mut classic, |c| {
-                mountpoint(step, dst, source(m), c).map(drop)
+                let src = match m {
+                    Mount::Bind { src, .. } => Some(resolve(step, src, Create::No, c)?),
+                    _ => None,
+                };
+                mountpoint(step, dst, src.as_ref(), c).map(drop)
             })?;
         }
     }
@@ -84,20 +89,18 @@ fn with_fallback(
     f(true)
 }
 
-/// The step name and the mountpoint a bind or tmpfs creates.
-fn target<'a>(m: &'a Mount) -> (&'static str, Option<&'a CStr>) {
+/// The step name and the path a mount acts on.
+fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
     match m {
-        Mount::Bind { dst, .. } => ("bind", Some(dst)),
-        Mount::Tmpfs { dst, .. } => ("tmpfs", Some(dst)),
-        Mount::ReadOnly { .. } => ("ro", None),
+        Mount::Bind { dst, .. } => ("bind", dst),
+        Mount::Tmpfs { dst, .. } => ("tmpfs", dst),
+        Mount::ReadOnly { path } => ("ro", path),
     }
 }
 
-fn source<'a>(m: &'a Mount) -> Option<&'a CStr> {
-    match m {
-        Mount::Bind { src, .. } => Some(src),
-        _ => None,
-    }
+/// Whether a mount puts something new at its path (which may need creating).
+fn creates(m: &Mount) -> bool {
+    !matches!(m, Mount::ReadOnly { .. })
 }
 
 fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
@@ -115,7 +118,7 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 Show(dst.to_bytes())
             );
             let from = resolve("bind", src, Create::No, classic)?;
-            let to = mountpoint("bind", dst, Some(src), classic)?;
+            let to = mountpoint("bind", dst, Some(&from), classic)?;
             let ro = if *writable { 0 } else { MS_RDONLY };
             let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
             if classic {
@@ -194,7 +197,8 @@ fn read_only_classic(path: &CStr, at: &Resolved) -> Result<(), Error> {
     let info = read_file(c"/proc/self/mountinfo")
         .map_err(|e| mount_error("ro", b"/proc/self/mountinfo", e))?;
     for point in mount_points(&info) {
-        if point == path.to_bytes() || !under_bytes(&point, path.to_bytes()) {
+        // Only mounts strictly below `path`: its own was remounted above.
+        if !under_bytes(&point, path.to_bytes()) || under_bytes(path.to_bytes(), &point) {
             continue;
         }
         let Ok(point) = CString::new(point) else {
@@ -271,24 +275,16 @@ struct Resolved {
 fn mountpoint(
     step: &'static str,
     dst: &CStr,
-    src: Option<&CStr>,
+    src: Option<&Resolved>,
     classic: bool,
 ) -> Result<Resolved, Error> {
     match resolve(step, dst, Create::No, classic) {
         Err(e) if e.errno == Some(Errno::ENOENT) => {
-            let kind = match src {
-                Some(src) => {
-                    let from = resolve(step, src, Create::No, classic)?;
-                    let st =
-                        fs::stat_fd(from.fd.raw()).map_err(|e| error(step, src.to_bytes(), e))?;
-                    if st.kind() == fs::S_IFDIR {
-                        Create::Dir
-                    } else {
-                        Create::File
-                    }
-                }
-                None => Create::Dir,
-            };
+            let dir = src.map_or(Ok(true), |s| {
+                let st = fs::stat_fd(s.fd.raw()).map_err(|e| error(step, dst.to_bytes(), e))?;
+                Ok(st.kind() == fs::S_IFDIR)
+            })?;
+            let kind = if dir { Create::Dir } else { Create::File };
             resolve(step, dst, kind, classic)
         }
         other => other,
@@ -402,7 +398,7 @@ fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
         crate::err!(
             step,
             Some(e),
-            "{}: mounting needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)",
+            "{}: needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)",
             Show(path)
         )
     } else {

@@ -19,10 +19,9 @@ pub const MS_REC: u64 = 16384;
 pub const MS_PRIVATE: u64 = 1 << 18;
 pub const MS_RELATIME: u64 = 1 << 21;
 
+/// `MOUNT_ATTR_RDONLY`; `MOUNT_ATTR_NOSUID`, `_NODEV`, `_NOEXEC` have the
+/// values of the `MS_*` flags of the same names.
 pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
-pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
-pub const MOUNT_ATTR_NODEV: u64 = 0x4;
-pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
 
 const CLONE_NEWNS: usize = 0x20000;
 const AT_RECURSIVE: u32 = 0x8000;
