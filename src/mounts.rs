@@ -72,7 +72,7 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
 
 /// Run `f` with the new mount API, then classically for good once a new
 /// call is refused (`ENOSYS`, or `EPERM` from a seccomp profile). `f` has
-/// no visible effect when it fails that way.
+/// mounted nothing when it fails that way, so it can simply run again.
 fn with_fallback(
     classic: &mut bool,
     mut f: impl FnMut(bool) -> Result<(), Error>,
