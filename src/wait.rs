@@ -30,6 +30,11 @@ const POLL: Nanos = 100_000_000;
 
 /// Wait until every path of `paths` exists.
 pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<(), Interrupted> {
+    let exists = |p: &&CStr| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok();
+    // Often the submission is already there: no descriptors needed.
+    if paths.iter().all(exists) {
+        return Ok(());
+    }
     let deadline = timeout.map(|t| monotonic().saturating_add(t));
     let failed = |what, e| Interrupted::Failed(Error::sys(what, e));
     let signals = watch::signalfd(SigSet::FULL).map_err(|e| failed("wait-for: signalfd", e))?;
@@ -37,11 +42,7 @@ pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<(), Interrupt
     let inotify = watch::inotify().ok();
     let inotify_fd = inotify.as_ref().map_or(-1, |fd| fd.raw());
     let mut scratch = Vec::new();
-    let exists = |p: &&CStr| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok();
     loop {
-        if paths.iter().all(exists) {
-            return Ok(());
-        }
         if inotify_fd >= 0 {
             for path in paths.iter().filter(|p| !exists(p)) {
                 watch_nearest(inotify_fd, path, &mut scratch);
@@ -68,6 +69,9 @@ pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<(), Interrupt
         }
         if inotify_fd >= 0 {
             watch::drain(inotify_fd);
+        }
+        if paths.iter().all(exists) {
+            return Ok(());
         }
     }
 }
