@@ -382,8 +382,8 @@ fn make(dir: i32, name: &CStr, kind: Create) -> Result<(), Errno> {
 fn symlink(step: &'static str, path: &[u8]) -> Error {
     crate::err!(
         step,
-        None,
-        "{} is a symbolic link, which is refused",
+        Some(Errno::ELOOP),
+        "{}: is a symbolic link",
         Show(path)
     )
 }

@@ -678,3 +678,35 @@ fn without_cap_sys_admin_the_message_says_so() {
     );
     assert!(!marker.exists() && !t.path("dst").exists());
 }
+
+#[test]
+fn the_working_directory_is_looked_up_after_the_mounts() {
+    if !ready() {
+        return;
+    }
+    for kernel in [Kernel::Full, Kernel::Old(libc::ENOSYS)] {
+        let t = Tree::new();
+        let work = t.path("work");
+        fs::create_dir(&work).unwrap();
+        fs::write(work.join("underneath"), "").unwrap();
+        let tmpfs = format!("{}:size=1m", s(&work));
+        let mut cmd = proctor_cmd(
+            Mode::Pid1,
+            kernel,
+            &[
+                "--tmpfs",
+                &tmpfs,
+                "--",
+                "sh",
+                "-c",
+                "pwd; ls -A; touch mine",
+            ],
+        );
+        cmd.current_dir(&work);
+        let out = run_cmd(cmd, Duration::from_secs(60));
+        assert_eq!(code(&out), 0, "{kernel:?}: {}", stderr(&out));
+        // The command sees the fresh tmpfs, not the directory below it.
+        assert_eq!(stdout(&out), format!("{}\n", s(&work)), "{kernel:?}");
+        assert!(!work.join("mine").exists());
+    }
+}
