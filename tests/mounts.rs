@@ -576,77 +576,95 @@ fn swapping_a_component_never_mounts_outside() {
         return;
     }
     for kernel in [Kernel::Full, Kernel::Old(libc::ENOSYS)] {
-        let t = Tree::new();
-        let base = t.path("base");
-        let outside = t.path("outside");
-        fs::create_dir_all(base.join("c/mnt")).unwrap();
-        fs::create_dir_all(outside.join("mnt")).unwrap();
-        symlink(&outside, base.join("alt")).unwrap();
-        let dst = base.join("c/mnt/sub");
-        let bind = format!("{}:{}", s(&t.path("src")), s(&dst));
-        let src_root = s(&t.path("src")).to_string();
-        let script = format!(
-            "test -e {o}/mnt/sub/file && echo LEAK; awk '$4 == \"{src_root}\" {{ print \"AT \" $5 }}' /proc/self/mountinfo",
-            o = s(&outside)
-        );
-        let stop = Arc::new(AtomicBool::new(false));
-        let swapper = {
-            let stop = stop.clone();
-            let (a, b) = (
-                std::ffi::CString::new(s(&base.join("c"))).unwrap(),
-                std::ffi::CString::new(s(&base.join("alt"))).unwrap(),
-            );
-            std::thread::spawn(move || {
-                let mut swaps = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    // SAFETY: both paths are valid C strings.
-                    let r = unsafe {
-                        libc::renameat2(
-                            libc::AT_FDCWD,
-                            a.as_ptr(),
-                            libc::AT_FDCWD,
-                            b.as_ptr(),
-                            libc::RENAME_EXCHANGE,
-                        )
-                    };
-                    assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
-                    swaps += 1;
-                }
-                swaps
-            })
-        };
-        let (mut mounted, mut refused) = (0, 0);
-        for round in 0..200 {
-            let out = run_in(
-                Mode::Pid1,
-                kernel,
-                &["--bind", &bind, "--", "sh", "-c", &script],
-            );
-            let (so, se) = (stdout(&out), stderr(&out));
-            let ctx = format!("{kernel:?} round {round}: {so} {se}");
-            assert!(!so.contains("LEAK"), "{ctx}");
-            match code(&out) {
-                0 => {
-                    let at = so.lines().find_map(|l| l.strip_prefix("AT ")).expect(&ctx);
-                    let good = [base.join("c/mnt/sub"), base.join("alt/mnt/sub")];
-                    assert!(good.iter().any(|g| s(g) == at), "{ctx}");
-                    mounted += 1;
-                }
-                125 => {
-                    let named = se.contains("symbolic link") || se.contains("replaced while");
-                    assert!(named, "{ctx}");
-                    refused += 1;
-                }
-                other => panic!("{ctx}: exit {other}"),
-            }
-            let found: Vec<_> = fs::read_dir(outside.join("mnt")).unwrap().collect();
-            assert!(found.is_empty(), "{ctx}: created outside: {found:?}");
-        }
-        stop.store(true, Ordering::Relaxed);
-        let swaps = swapper.join().unwrap();
-        eprintln!("{kernel:?}: {mounted} mounted, {refused} refused, {swaps} swaps");
-        assert!(swaps > 200, "the swapper hardly ran");
+        // A directory in the middle of DST, with a mountpoint to create below it.
+        race(kernel, "c", "c/mnt/sub", 200);
+        // DST itself.
+        race(kernel, "c/mnt", "c/mnt", 100);
     }
+}
+
+/// Bind the source at `base/dst` while `base/swapped` keeps trading places
+/// with a link to the outside directory (named like it, so both paths work).
+fn race(kernel: Kernel, swapped: &str, dst: &str, rounds: usize) {
+    let t = Tree::new();
+    let base = t.path("base");
+    let outside = t.path("outside");
+    fs::create_dir_all(base.join("c/mnt")).unwrap();
+    fs::create_dir_all(outside.join("mnt")).unwrap();
+    let link_target = if swapped == "c" {
+        outside.clone()
+    } else {
+        outside.join("mnt")
+    };
+    let (real, link) = (base.join(swapped), base.join(format!("{swapped}.alt")));
+    symlink(&link_target, &link).unwrap();
+    let bind = format!("{}:{}", s(&t.path("src")), s(&base.join(dst)));
+    let script = format!(
+        "find {o} -name file | grep -q . && echo LEAK; awk '$4 == \"{src}\" {{ print \"AT \" $5 }}' /proc/self/mountinfo",
+        o = s(&outside),
+        src = s(&t.path("src"))
+    );
+    // Where the intended directory may be while it moves back and forth.
+    let good: Vec<String> = [real.clone(), link.clone()]
+        .iter()
+        .map(|p| s(p).to_string() + &s(&base.join(dst))[s(&real).len()..])
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (a, b) = (
+            std::ffi::CString::new(s(&real)).unwrap(),
+            std::ffi::CString::new(s(&link)).unwrap(),
+        );
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // SAFETY: both paths are valid C strings.
+                let r = unsafe {
+                    libc::renameat2(
+                        libc::AT_FDCWD,
+                        a.as_ptr(),
+                        libc::AT_FDCWD,
+                        b.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                assert_eq!(r, 0, "{}", std::io::Error::last_os_error());
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let (mut mounted, mut refused) = (0, 0);
+    for round in 0..rounds {
+        let out = run_in(
+            Mode::Pid1,
+            kernel,
+            &["--bind", &bind, "--", "sh", "-c", &script],
+        );
+        let (so, se) = (stdout(&out), stderr(&out));
+        let ctx = format!("{kernel:?} {swapped} round {round}: {so} {se}");
+        assert!(!so.contains("LEAK"), "{ctx}");
+        match code(&out) {
+            0 => {
+                let at = so.lines().find_map(|l| l.strip_prefix("AT ")).expect(&ctx);
+                assert!(good.iter().any(|g| g == at), "{ctx}: {good:?}");
+                mounted += 1;
+            }
+            125 => {
+                let named = se.contains("symbolic link") || se.contains("replaced while");
+                assert!(named, "{ctx}");
+                refused += 1;
+            }
+            other => panic!("{ctx}: exit {other}"),
+        }
+        let found: Vec<_> = fs::read_dir(outside.join("mnt")).unwrap().collect();
+        assert!(found.is_empty(), "{ctx}: created outside: {found:?}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    eprintln!("{kernel:?} {swapped}: {mounted} mounted, {refused} refused, {swaps} swaps");
+    assert!(swaps > rounds as u64, "the swapper hardly ran");
 }
 
 #[test]
