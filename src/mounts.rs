@@ -11,7 +11,7 @@
 //! `/proc/self/fd/N` (one call instead of five).
 
 use crate::args::Mount;
-use crate::error::{Error, Show, Text};
+use crate::error::{ErrnoName, Error, Show, Text};
 use crate::log;
 use crate::sys::fs::{self, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
@@ -79,8 +79,18 @@ fn with_fallback(
 ) -> Result<(), Error> {
     if !*classic {
         match f(false) {
-            Err(e) if matches!(e.errno, Some(Errno::ENOSYS | Errno::EPERM)) => {
-                log!(log::VERBOSE, "{}: falling back to classic mount(2)", e);
+            Err(Error {
+                step,
+                errno: Some(e @ (Errno::ENOSYS | Errno::EPERM)),
+                ..
+            }) => {
+                let e = ErrnoName(e);
+                log!(
+                    log::VERBOSE,
+                    "{}: {} from the new mount calls, falling back to classic mount(2)",
+                    step,
+                    e
+                );
                 *classic = true;
             }
             other => return other,
