@@ -271,10 +271,9 @@ pub fn env(data: &[u8]) {
     argv.push(c"cmd".to_owned());
     let inherited = refs(&inherited);
     for k in &keys {
-        let first = inherited
-            .iter()
-            .find_map(|v| v.to_bytes().strip_prefix(k.to_bytes())?.strip_prefix(b"="));
-        assert_eq!(env::get(&inherited, k.to_bytes()), first);
+        let first = inherited.iter().find(|v| env::name(v) == k.to_bytes());
+        let value = first.and_then(|v| v.to_bytes().get(k.to_bytes().len() + 1..));
+        assert_eq!(env::get(&inherited, k.to_bytes()), value);
     }
     let argv = refs(&argv);
     let cfg = match args::parse(&argv) {
