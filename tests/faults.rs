@@ -188,7 +188,19 @@ fn newer_syscalls_missing_fall_back() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let r = dir.path().join("r.json");
+    let d = dir.path().to_str().unwrap();
+    let r = format!("{d}/r.json");
+    std::fs::create_dir(format!("{d}/src")).unwrap();
+    std::fs::write(format!("{d}/src/f"), "hello\n").unwrap();
+    std::fs::create_dir(format!("{d}/ro")).unwrap();
+    // Every mount kind, each through the fallback when the new mount API is missing.
+    let bind = format!("{d}/src:{d}/dst");
+    let tmpfs = format!("{d}/tmp");
+    let ro = format!("{d}/ro");
+    let script = format!(
+        "ls /proc/self/fd; cat {d}/dst/f; touch {d}/dst/x 2>/dev/null && echo bind-writable; \
+         touch {d}/tmp/y && echo tmpfs-ok; touch {d}/ro/z 2>/dev/null && echo ro-writable; exit 3"
+    );
     // A descriptor proctor inherits without close-on-exec: it must not reach the command.
     let leak = std::fs::File::open("/dev/null").unwrap();
     let leak_fd = std::os::fd::AsRawFd::as_raw_fd(&leak);
@@ -198,15 +210,11 @@ fn newer_syscalls_missing_fall_back() {
                 mode,
                 &faults,
                 &[
-                    "--report",
-                    r.to_str().unwrap(),
-                    "--",
-                    "sh",
-                    "-c",
-                    "ls /proc/self/fd; exit 3",
+                    "--report", &r, "--bind", &bind, "--tmpfs", &tmpfs, "--ro", &ro, "--", "sh",
+                    "-c", &script,
                 ],
             );
-            // SAFETY: dup2/fcntl are async-signal-safe.
+            // SAFETY: dup2 is async-signal-safe.
             unsafe {
                 cmd.pre_exec(move || {
                     libc::dup2(leak_fd, 9);
@@ -215,12 +223,24 @@ fn newer_syscalls_missing_fall_back() {
             }
             let out = run_cmd(cmd, Duration::from_secs(60));
             assert_eq!(code(&out), 3, "{mode:?}: {}", stderr(&out));
-            let fds: Vec<String> = stdout(&out).split_whitespace().map(String::from).collect();
+            let words: Vec<String> = stdout(&out).split_whitespace().map(String::from).collect();
             assert!(
-                !fds.contains(&"9".to_string()),
-                "{mode:?}: fd 9 leaked: {fds:?}"
+                !words.contains(&"9".to_string()),
+                "{mode:?}: fd 9 leaked: {words:?}"
             );
-            assert_eq!(report(&r)["status"], "exited");
+            for (word, expected) in [
+                ("hello", true),
+                ("tmpfs-ok", true),
+                ("bind-writable", false),
+                ("ro-writable", false),
+            ] {
+                assert_eq!(
+                    words.contains(&word.to_string()),
+                    expected,
+                    "{mode:?}: {words:?}"
+                );
+            }
+            assert_eq!(report(Path::new(&r))["status"], "exited");
         }
     }
 }
