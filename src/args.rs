@@ -354,7 +354,7 @@ fn apply_value<'a>(
 /// Seconds with an optional decimal fraction (`30`, `0.25`), as nanoseconds.
 pub fn parse_seconds(s: &[u8]) -> Option<Nanos> {
     let (int, frac) = match s.iter().position(|&b| b == b'.') {
-        Some(dot) => (&s[..dot], Some(&s[dot + 1..])),
+        Some(dot) => (s.get(..dot)?, Some(s.get(dot + 1..)?)),
         None => (s, None),
     };
     let mut ns = parse_u64(int)?.checked_mul(1_000_000_000)?;

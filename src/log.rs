@@ -46,7 +46,7 @@ impl Line {
 
     fn flush(&mut self) {
         // Nothing sensible can be done if stderr is gone; the exit code still tells.
-        let _ = fs::write_all(2, &self.buf[..self.len]);
+        let _ = fs::write_all(2, self.buf.get(..self.len).unwrap_or_default());
         self.len = 0;
     }
 }
@@ -61,11 +61,13 @@ impl uWrite for Line {
     type Error = core::convert::Infallible;
     fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
         for &b in s.as_bytes() {
-            if self.len == self.buf.len() {
+            if self.len >= self.buf.len() {
                 self.flush();
             }
-            self.buf[self.len] = b;
-            self.len += 1;
+            if let Some(slot) = self.buf.get_mut(self.len) {
+                *slot = b;
+                self.len += 1;
+            }
         }
         Ok(())
     }

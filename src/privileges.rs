@@ -55,7 +55,7 @@ fn mark_each_fd(keep: &[i32]) -> Result<(), Errno> {
         if n == 0 {
             return Ok(());
         }
-        for name in fs::dirents(&buf[..n]) {
+        for name in fs::dirents(buf.get(..n).unwrap_or_default()) {
             let Some(fd) = crate::args::parse_u64(name).and_then(|n| i32::try_from(n).ok()) else {
                 continue;
             };

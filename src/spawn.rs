@@ -98,7 +98,7 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     let mut msg = [0u8; 12];
     let mut got = 0;
     while got < msg.len() {
-        match fs::read(rd.raw(), &mut msg[got..]) {
+        match fs::read(rd.raw(), msg.get_mut(got..).unwrap_or_default()) {
             Ok(0) | Err(_) => break,
             Ok(n) => got += n,
         }
@@ -108,7 +108,10 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     }
     // The child failed before execve and exits; collect it before reporting.
     let _ = process::wait_pid(pid);
-    let word = |i: usize| u32::from_ne_bytes([msg[i], msg[i + 1], msg[i + 2], msg[i + 3]]);
+    let word = |i: usize| {
+        let bytes = msg.get(i..i + 4).and_then(|w| w.try_into().ok());
+        u32::from_ne_bytes(bytes.unwrap_or_default())
+    };
     let (step, errno, aux) = (word(0), Errno::new(word(4) as i32), word(8));
     Err(describe(plan, step, errno, aux))
 }
@@ -163,9 +166,10 @@ fn release_terminal() {
 fn child(plan: &Plan, pipe: i32) -> ! {
     let fail = |step: Step, e: Errno, aux: u32| -> ! {
         let mut msg = [0u8; 12];
-        msg[..4].copy_from_slice(&(step as u32).to_ne_bytes());
-        msg[4..8].copy_from_slice(&e.into_raw().to_ne_bytes());
-        msg[8..].copy_from_slice(&aux.to_ne_bytes());
+        let words = [step as u32, e.into_raw() as u32, aux].map(u32::to_ne_bytes);
+        for (slot, &b) in msg.iter_mut().zip(words.iter().flatten()) {
+            *slot = b;
+        }
         let _ = fs::write_all(pipe, &msg);
         process::exit(125)
     };
@@ -236,15 +240,7 @@ fn exec(plan: &Plan) -> Errno {
     let mut buf = [0u8; 4096];
     for dir in plan.search_path.split(|&b| b == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let len = dir.len() + 1 + name.len();
-        if name.is_empty() || len >= buf.len() {
-            continue;
-        }
-        buf[..dir.len()].copy_from_slice(dir);
-        buf[dir.len()] = b'/';
-        buf[dir.len() + 1..len].copy_from_slice(name);
-        buf[len] = 0;
-        let Ok(path) = CStr::from_bytes_with_nul(&buf[..=len]) else {
+        let Some(path) = join(&mut buf, dir, name) else {
             continue;
         };
         // SAFETY: as above; path is NUL-terminated.
@@ -259,4 +255,18 @@ fn exec(plan: &Plan) -> Errno {
     } else {
         Errno::ENOENT
     }
+}
+
+/// `dir/name` as a C string in `buf`; `None` when it does not fit or `name` is empty.
+fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
+    if name.is_empty() {
+        return None;
+    }
+    let len = dir.len() + 1 + name.len();
+    let path = buf.get_mut(..=len)?;
+    let bytes = dir.iter().chain(b"/").chain(name).chain(b"\0");
+    for (slot, &b) in path.iter_mut().zip(bytes) {
+        *slot = b;
+    }
+    CStr::from_bytes_with_nul(path).ok()
 }

@@ -216,7 +216,7 @@ fn processes() -> Vec<(Pid, Pid, u8)> {
         if n == 0 {
             break;
         }
-        for name in fs::dirents(&buf[..n]) {
+        for name in fs::dirents(buf.get(..n).unwrap_or_default()) {
             if let Some(entry) = stat_of(proc.raw(), name) {
                 out.push(entry);
             }
@@ -233,11 +233,11 @@ fn stat_of(proc: i32, name: &[u8]) -> Option<(Pid, Pid, u8)> {
     let len = name.len() + tail.len();
     path.get_mut(..name.len())?.copy_from_slice(name);
     path.get_mut(name.len()..len)?.copy_from_slice(tail);
-    let path = core::ffi::CStr::from_bytes_with_nul(&path[..len]).ok()?;
+    let path = core::ffi::CStr::from_bytes_with_nul(path.get(..len)?).ok()?;
     let fd = fs::openat(proc, path, fs::O_RDONLY, 0).ok()?;
     let mut buf = [0u8; 512];
     let n = fs::read(fd.raw(), &mut buf).ok()?;
-    let text = &buf[..n];
+    let text = buf.get(..n)?;
     let close = text.iter().rposition(|&b| b == b')')?;
     let mut fields = text.get(close + 2..)?.split(|&b| b == b' ');
     let state = *fields.next()?.first()?;

@@ -104,7 +104,7 @@ fn parent(path: &[u8]) -> Option<&[u8]> {
     }
     Some(match trimmed.iter().rposition(|&b| b == b'/') {
         Some(0) => b"/",
-        Some(i) => &trimmed[..i],
+        Some(i) => trimmed.get(..i)?,
         None => b".",
     })
 }

@@ -63,7 +63,7 @@ pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
         if n == 0 {
             return Err(super::Errno::EIO);
         }
-        buf = &buf[n.min(buf.len())..];
+        buf = buf.get(n..).unwrap_or_default();
     }
     Ok(())
 }
@@ -176,7 +176,7 @@ pub fn dirents(buf: &[u8]) -> impl Iterator<Item = &[u8]> {
         let name = rec.get(19..reclen)?;
         off += reclen.max(1);
         let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-        Some(&name[..end])
+        name.get(..end)
     })
 }
 
@@ -206,7 +206,7 @@ pub fn chdir(path: &CStr) -> Result<()> {
 pub fn getcwd(buf: &mut [u8]) -> Result<&[u8]> {
     // SAFETY: buf is writable for its length.
     let n = unsafe { syscall!(Sysno::getcwd, buf.as_mut_ptr(), buf.len()) }?;
-    Ok(&buf[..n.saturating_sub(1).min(buf.len())])
+    Ok(buf.get(..n.saturating_sub(1)).unwrap_or_default())
 }
 
 /// Flush every filesystem.
