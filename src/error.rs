@@ -64,10 +64,26 @@ pub struct Text(pub Vec<u8>);
 
 impl uWrite for Text {
     type Error = core::convert::Infallible;
+    /// Out of memory, the text is cut short: a message is never worth a crash.
     fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
-        self.0.extend_from_slice(s.as_bytes());
+        let _ = extend(&mut self.0, s.as_bytes());
         Ok(())
     }
+}
+
+/// Running out of memory: a clear error (exit 125), never a panic.
+pub fn oom() -> Error {
+    Error::sys("out of memory", Errno::ENOMEM)
+}
+
+/// `v.push(x)`, or [`oom`].
+pub fn push<T>(v: &mut Vec<T>, x: T) -> Result<(), Error> {
+    crate::sys::vec::push(v, x).map_err(|_| oom())
+}
+
+/// `v.extend_from_slice(s)`, or [`oom`].
+pub fn extend<T: Copy>(v: &mut Vec<T>, s: &[T]) -> Result<(), Error> {
+    crate::sys::vec::extend(v, s).map_err(|_| oom())
 }
 
 /// Bytes shown as text: valid UTF-8 as is, other bytes and the bytes of

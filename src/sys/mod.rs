@@ -14,6 +14,7 @@ pub mod process;
 pub mod seccomp;
 pub mod signal;
 pub mod time;
+pub mod vec;
 pub mod watch;
 
 pub use syscalls::Errno;

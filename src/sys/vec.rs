@@ -1,0 +1,34 @@
+//! Growing a `Vec` without a panic path: `push` and `extend_from_slice`
+//! abort through `handle_alloc_error` when memory runs out, and in a
+//! `no_std` binary that is a panic. These answer `ENOMEM` instead. They live
+//! here with the other `unsafe` edges: filling spare capacity needs `set_len`.
+
+use super::{Errno, Result};
+use alloc::vec::Vec;
+
+/// `v.push(x)`, or `ENOMEM`.
+pub fn push<T>(v: &mut Vec<T>, x: T) -> Result<()> {
+    v.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+    let len = v.len();
+    let slot = v.spare_capacity_mut().first_mut().ok_or(Errno::ENOMEM)?;
+    slot.write(x);
+    // SAFETY: the element at `len` was just initialised, within the capacity.
+    unsafe { v.set_len(len + 1) };
+    Ok(())
+}
+
+/// `v.extend_from_slice(s)`, or `ENOMEM` (and `v` unchanged).
+pub fn extend<T: Copy>(v: &mut Vec<T>, s: &[T]) -> Result<()> {
+    v.try_reserve(s.len()).map_err(|_| Errno::ENOMEM)?;
+    let len = v.len();
+    let spare = v
+        .spare_capacity_mut()
+        .get_mut(..s.len())
+        .ok_or(Errno::ENOMEM)?;
+    for (slot, &x) in spare.iter_mut().zip(s) {
+        slot.write(x);
+    }
+    // SAFETY: the `s.len()` elements after `len` were just initialised, within the capacity.
+    unsafe { v.set_len(len + s.len()) };
+    Ok(())
+}
