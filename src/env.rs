@@ -4,6 +4,7 @@
 //! proctor's environment and arguments, so nothing is copied.
 
 use crate::args::EnvOp;
+use crate::error::{push, Error};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -35,16 +36,18 @@ pub fn denied(name: &[u8]) -> bool {
 }
 
 /// Build the command's environment from proctor's own.
-pub fn build<'a>(inherited: &[&'a CStr], clear: bool, ops: &[EnvOp<'a>]) -> Vec<&'a CStr> {
-    let mut out: Vec<&'a CStr> = if clear {
-        Vec::new()
-    } else {
-        inherited
-            .iter()
-            .copied()
-            .filter(|v| !denied(name(v)))
-            .collect()
-    };
+/// Running out of memory is an error, never a panic.
+pub fn build<'a>(
+    inherited: &[&'a CStr],
+    clear: bool,
+    ops: &[EnvOp<'a>],
+) -> Result<Vec<&'a CStr>, Error> {
+    let mut out: Vec<&'a CStr> = Vec::new();
+    if !clear {
+        for &v in inherited.iter().filter(|v| !denied(name(v))) {
+            push(&mut out, v)?;
+        }
+    }
     for op in ops {
         if let EnvOp::Unset(n) = op {
             out.retain(|v| name(v) != *n);
@@ -53,7 +56,7 @@ pub fn build<'a>(inherited: &[&'a CStr], clear: bool, ops: &[EnvOp<'a>]) -> Vec<
     for op in ops {
         if let EnvOp::Set(var) = op {
             out.retain(|v| name(v) != name(var));
-            out.push(var);
+            push(&mut out, *var)?;
         }
     }
     for op in ops {
@@ -63,11 +66,13 @@ pub fn build<'a>(inherited: &[&'a CStr], clear: bool, ops: &[EnvOp<'a>]) -> Vec<
                 .any(|o| matches!(o, EnvOp::Set(v) if name(v) == *n));
             if !set_by_env {
                 out.retain(|v| name(v) != *n);
-                out.extend(inherited.iter().copied().filter(|v| name(v) == *n));
+                for &v in inherited.iter().filter(|v| name(v) == *n) {
+                    push(&mut out, v)?;
+                }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The value of `key` in an environment.
@@ -87,6 +92,10 @@ mod tests {
         v.iter().map(|s| CString::new(*s).unwrap()).collect()
     }
 
+    fn build_ok<'a>(own: &[&'a CStr], clear: bool, ops: &[EnvOp<'a>]) -> Vec<&'a CStr> {
+        build(own, clear, ops).unwrap()
+    }
+
     fn names(env: &[&CStr]) -> Vec<String> {
         env.iter()
             .map(|v| v.to_str().unwrap().to_string())
@@ -104,7 +113,7 @@ mod tests {
         ]);
         let own: Vec<&CStr> = own.iter().map(|c| c.as_c_str()).collect();
         assert_eq!(
-            names(&build(&own, false, &[])),
+            names(&build_ok(&own, false, &[])),
             ["PATH=/bin", "HOME=/root", "A=1"]
         );
         let set = CString::new("A=2").unwrap();
@@ -115,11 +124,11 @@ mod tests {
             EnvOp::Keep(b"AWS_SECRET_ACCESS_KEY"),
         ];
         assert_eq!(
-            names(&build(&own, false, &ops)),
+            names(&build_ok(&own, false, &ops)),
             ["PATH=/bin", "A=2", "AWS_SECRET_ACCESS_KEY=s"]
         );
         assert_eq!(
-            names(&build(&own, true, &[EnvOp::Keep(b"PATH")])),
+            names(&build_ok(&own, true, &[EnvOp::Keep(b"PATH")])),
             ["PATH=/bin"]
         );
         assert_eq!(get(&own, b"PATH"), Some(&b"/bin"[..]));

@@ -9,7 +9,6 @@ extern crate alloc;
 mod arch;
 mod rt;
 
-use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
@@ -19,7 +18,7 @@ use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
-    env, err, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+    env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
 };
 
 #[global_allocator]
@@ -42,21 +41,34 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     // SAFETY: the kernel's initial stack layout, as documented above.
     let (argc, argv) = unsafe { (*sp, sp.add(1) as *const *const c_char) };
     // SAFETY: argv holds argc pointers to NUL-terminated strings, then a null.
-    let args: Vec<&'static CStr> = (1..argc)
-        .map(|i| unsafe { CStr::from_ptr(*argv.add(i)) })
-        .collect();
+    let mut args: Vec<&'static CStr> = Vec::new();
+    for i in 1..argc {
+        // SAFETY: i < argc.
+        let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
+        if error::push(&mut args, arg).is_err() {
+            out_of_memory();
+        }
+    }
     // SAFETY: envp starts after argv's null and ends with a null.
     let envp = unsafe { argv.add(argc + 1) };
     let mut environ: Vec<&'static CStr> = Vec::new();
     // SAFETY: as above; every entry up to the null is a NUL-terminated string.
     while let Some(p) = unsafe { envp.add(environ.len()).as_ref() }.filter(|p| !p.is_null()) {
         // SAFETY: p is a non-null entry of envp.
-        environ.push(unsafe { CStr::from_ptr(*p) });
+        if error::push(&mut environ, unsafe { CStr::from_ptr(*p) }).is_err() {
+            out_of_memory();
+        }
     }
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
     let code = run(&args, &environ, command_argv);
     process::exit(code)
+}
+
+/// Before the options are known, no report can be written: say it and exit.
+fn out_of_memory() -> ! {
+    log!(log::QUIET, "{}", error::oom());
+    process::exit(125)
 }
 
 fn run(
@@ -152,12 +164,18 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
     }
-    let command_env = env::build(environ, cfg.clear_env, &cfg.env);
-    let envp: Vec<*const c_char> = command_env
-        .iter()
-        .map(|v| v.as_ptr())
+    let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
+        Ok(env) => env,
+        Err(e) => return setup_error(&e),
+    };
+    let mut envp: Vec<*const c_char> = Vec::new();
+    let pointers = command_env.iter().map(|v| v.as_ptr());
+    if let Err(e) = pointers
         .chain([core::ptr::null()])
-        .collect();
+        .try_for_each(|p| error::push(&mut envp, p))
+    {
+        return setup_error(&e);
+    }
     let filter = if cfg.seccomp {
         seccomp::program()
     } else {
@@ -165,7 +183,7 @@ fn phases(
     };
     let plan = Plan {
         argv,
-        command: args[cfg.command],
+        command: args.get(cfg.command).copied().unwrap_or_default(),
         envp: envp.as_ptr(),
         search_path: env::get(&command_env, b"PATH").unwrap_or(DEFAULT_PATH),
         mask,
@@ -175,7 +193,9 @@ fn phases(
         drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
         user: cfg.user,
         groups: &cfg.groups,
-        chdir: cfg.chdir.or(cwd.as_deref()),
+        chdir: cfg.chdir.or(cwd
+            .as_deref()
+            .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
     };
     if cfg.keep_caps {
@@ -208,10 +228,14 @@ fn phases(
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-fn working_directory() -> Result<CString, Error> {
+/// proctor's working directory, NUL-terminated.
+fn working_directory() -> Result<Vec<u8>, Error> {
     let mut buf = [0u8; 4096];
     let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
-    CString::new(dir).map_err(|_| Error::sys("getcwd", proctor::sys::Errno::EINVAL))
+    let mut owned = Vec::new();
+    error::extend(&mut owned, dir)?;
+    error::push(&mut owned, 0)?;
+    Ok(owned)
 }
 
 fn print(text: &str) -> u8 {
