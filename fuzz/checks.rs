@@ -323,14 +323,15 @@ pub fn env(data: &[u8]) {
 /// message is one valid JSON object.
 pub fn json(data: &[u8]) {
     let mut out = Vec::new();
-    json_string(&mut out, data);
+    json_string(&mut out, data).unwrap();
     let back: String = serde_json::from_slice(&out).expect("json_string output is JSON");
     assert_eq!(back, String::from_utf8_lossy(data));
     assert!(!out.contains(&b'\n'), "stays on one line");
 
     let e = err!("fuzz", None, "{}", Show(data));
     let failed = Outcome::failed(Status::SetupError, 125, &e);
-    let v: serde_json::Value = serde_json::from_slice(&failed.to_json()).expect("report is JSON");
+    let v: serde_json::Value =
+        serde_json::from_slice(&failed.to_json().unwrap()).expect("report is JSON");
     assert_eq!(v["message"].as_str().unwrap().as_bytes(), e.text());
     assert_eq!(v["exit_code"], 125);
 
@@ -345,7 +346,8 @@ pub fn json(data: &[u8]) {
         ..RunUsage::default()
     };
     let ran = Outcome::ran(exit, num(3) & 1 == 1, usage, u32::from(num(4)));
-    let v: serde_json::Value = serde_json::from_slice(&ran.to_json()).expect("report is JSON");
+    let v: serde_json::Value =
+        serde_json::from_slice(&ran.to_json().unwrap()).expect("report is JSON");
     assert_eq!(v["exit_code"], ran.exit_code);
     assert_eq!(v["wall_ms"], usage.wall_ms);
 }

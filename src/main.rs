@@ -104,7 +104,7 @@ fn run(
         log!(level, "{}", proctor::error::Show(msg));
     }
     if let Some(dest) = report {
-        if let Err(e) = dest.write(&outcome.to_json()) {
+        if let Err(e) = outcome.to_json().and_then(|json| dest.write(&json)) {
             log!(log::QUIET, "{}", e);
         }
     }

@@ -1,7 +1,7 @@
 //! The outcome of a run: proctor's exit code, and the JSON report written
 //! atomically through the directory descriptor opened at start.
 
-use crate::error::{Error, Show, Text};
+use crate::error::{extend, oom, push, Error, Show, Text};
 use crate::sys::fs::{self, Stat};
 use crate::sys::process::{Exit, Usage};
 use crate::sys::{Errno, Fd};
@@ -77,7 +77,12 @@ impl Outcome {
             (Exit::Code(_), true) => (Status::Timeout, 124, None),
             (Exit::Signal(s), true) => (Status::Timeout, 124, Some(s)),
         };
-        let message = timed_out.then(|| b"the command exceeded --timeout".to_vec());
+        // Out of memory, the message is left empty rather than crash.
+        let message = timed_out.then(|| {
+            let mut m = Vec::new();
+            let _ = extend(&mut m, b"the command exceeded --timeout");
+            m
+        });
         Outcome {
             status,
             exit_code,
@@ -100,9 +105,14 @@ impl Outcome {
         }
     }
 
-    /// The report as one line of JSON (with its newline).
-    pub fn to_json(&self) -> Vec<u8> {
+    /// The report as one line of JSON (with its newline). The room for it is
+    /// taken first, so that it is either whole or an out-of-memory error.
+    pub fn to_json(&self) -> Result<Vec<u8>, Error> {
+        let message = self.message.as_deref().unwrap_or_default();
+        // Fixed text and numbers fit in 512 bytes; a message byte takes at most 6.
+        let room = message.len().saturating_mul(6).saturating_add(512);
         let mut t = Text::default();
+        t.0.try_reserve(room).map_err(|_| oom())?;
         let _ = ufmt::uwrite!(
             t,
             "{{\"schema\":1,\"proctor\":\"{}\",\"status\":\"{}\",\"exit_code\":{},\"signal\":",
@@ -127,11 +137,11 @@ impl Outcome {
             self.leftovers_killed
         );
         match &self.message {
-            Some(m) => json_string(&mut t.0, m),
-            None => t.0.extend_from_slice(b"null"),
+            Some(m) => json_string(&mut t.0, m)?,
+            None => extend(&mut t.0, b"null")?,
         }
-        t.0.extend_from_slice(b"}\n");
-        t.0
+        extend(&mut t.0, b"}\n")?;
+        Ok(t.0)
     }
 }
 
@@ -144,30 +154,30 @@ fn opt(t: &mut Text, v: Option<u64>) {
 
 /// Append `s` as a JSON string: quotes, backslashes and control characters
 /// escaped; invalid UTF-8 bytes replaced by U+FFFD so the output stays valid.
-pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
+pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
+    push(out, b'"')?;
     for chunk in s.utf8_chunks() {
         for &b in chunk.valid().as_bytes() {
             match b {
-                b'"' => out.extend_from_slice(b"\\\""),
-                b'\\' => out.extend_from_slice(b"\\\\"),
-                b'\n' => out.extend_from_slice(b"\\n"),
-                b'\r' => out.extend_from_slice(b"\\r"),
-                b'\t' => out.extend_from_slice(b"\\t"),
+                b'"' => extend(out, b"\\\"")?,
+                b'\\' => extend(out, b"\\\\")?,
+                b'\n' => extend(out, b"\\n")?,
+                b'\r' => extend(out, b"\\r")?,
+                b'\t' => extend(out, b"\\t")?,
                 0..=0x1f | 0x7f => {
-                    out.extend_from_slice(b"\\u00");
-                    out.push(HEX[(b >> 4) as usize]);
-                    out.push(HEX[(b & 15) as usize]);
+                    extend(out, b"\\u00")?;
+                    push(out, HEX[(b >> 4) as usize])?;
+                    push(out, HEX[(b & 15) as usize])?;
                 }
-                _ => out.push(b),
+                _ => push(out, b)?,
             }
         }
         if !chunk.invalid().is_empty() {
-            out.extend_from_slice("\u{fffd}".as_bytes());
+            extend(out, "\u{fffd}".as_bytes())?;
         }
     }
-    out.push(b'"');
+    push(out, b'"')
 }
 
 /// Where the report goes: the directory, opened at start so that no later
@@ -183,7 +193,10 @@ impl<'a> Destination<'a> {
         let bytes = path.to_bytes();
         let slash = bytes.iter().rposition(|&b| b == b'/');
         let name_at = slash.map_or(0, |s| s + 1);
-        let name = CStr::from_bytes_with_nul(&path.to_bytes_with_nul()[name_at..]).unwrap_or(c"");
+        let name = path.to_bytes_with_nul().get(name_at..);
+        let name = name
+            .and_then(|n| CStr::from_bytes_with_nul(n).ok())
+            .unwrap_or(c"");
         if name.is_empty() || name.to_bytes() == b"." || name.to_bytes() == b".." {
             return Err(crate::err!(
                 "--report",
@@ -192,20 +205,18 @@ impl<'a> Destination<'a> {
                 Show(bytes)
             ));
         }
-        let dir_path: Vec<u8> = match slash {
-            Some(0) => b"/\0".to_vec(),
-            Some(s) => bytes[..s].iter().copied().chain([0]).collect(),
-            None => b".\0".to_vec(),
-        };
+        let mut dir_path: Vec<u8> = Vec::new();
+        match slash {
+            Some(0) => extend(&mut dir_path, b"/\0")?,
+            Some(s) => {
+                extend(&mut dir_path, bytes.get(..s).unwrap_or_default())?;
+                push(&mut dir_path, 0)?;
+            }
+            None => extend(&mut dir_path, b".\0")?,
+        }
         let dir_c = CStr::from_bytes_with_nul(&dir_path).unwrap_or(c".");
-        let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY).map_err(|e| {
-            crate::err!(
-                "--report",
-                Some(e),
-                "{}",
-                Show(&dir_path[..dir_path.len() - 1])
-            )
-        })?;
+        let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY)
+            .map_err(|e| crate::err!("--report", Some(e), "{}", Show(dir_c.to_bytes())))?;
         Ok(Destination { dir, name })
     }
 
@@ -233,9 +244,10 @@ impl<'a> Destination<'a> {
     }
 
     fn replace(&self, text: &[u8]) -> Result<(), Errno> {
-        let mut tmp: Vec<u8> = b".".to_vec();
-        tmp.extend_from_slice(self.name.to_bytes());
-        tmp.extend_from_slice(b".proctor-tmp\0");
+        let mut tmp: Vec<u8> = Vec::new();
+        [&b"."[..], self.name.to_bytes(), b".proctor-tmp\0"]
+            .iter()
+            .try_for_each(|part| crate::sys::vec::extend(&mut tmp, part))?;
         let tmp = CStr::from_bytes_with_nul(&tmp).map_err(|_| Errno::EINVAL)?;
         let _ = fs::unlink_at(self.dir.raw(), tmp); // a stale one from a crash
         let flags = fs::O_WRONLY | fs::O_CREAT | fs::O_EXCL | fs::O_NOFOLLOW;
@@ -257,7 +269,7 @@ mod tests {
     #[test]
     fn json_escapes_quotes_backslashes_controls_and_bad_utf8() {
         let mut out = Vec::new();
-        json_string(&mut out, b"a\"b\\c\nd\x01\xffe");
+        json_string(&mut out, b"a\"b\\c\nd\x01\xffe").unwrap();
         assert_eq!(
             std::str::from_utf8(&out).unwrap(),
             "\"a\\\"b\\\\c\\nd\\u0001\u{fffd}e\""
@@ -277,7 +289,7 @@ mod tests {
             },
             0,
         );
-        let json = std::string::String::from_utf8(o.to_json()).unwrap();
+        let json = std::string::String::from_utf8(o.to_json().unwrap()).unwrap();
         assert_eq!(
             json,
             "{\"schema\":1,\"proctor\":\"0.1.0\",\"status\":\"exited\",\"exit_code\":3,\"signal\":null,\"wall_ms\":12,\"cpu_user_ms\":4,\"cpu_sys_ms\":2,\"max_rss_kib\":3120,\"leftovers_killed\":0,\"message\":null}\n"
@@ -298,7 +310,7 @@ mod tests {
             (Status::Timeout, 124, Some(15))
         );
         let f = Outcome::failed(Status::SetupError, 125, &Error::sys("fork", Errno::EAGAIN));
-        assert!(String::from_utf8(f.to_json())
+        assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));
     }
