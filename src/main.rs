@@ -177,7 +177,10 @@ fn phases(
         return setup_error(&e);
     }
     let filter = if cfg.seccomp {
-        seccomp::program()
+        match seccomp::program() {
+            Ok(p) => p,
+            Err(e) => return setup_error(&e),
+        }
     } else {
         Vec::new()
     };

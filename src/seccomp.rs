@@ -22,6 +22,7 @@
 //! arguments only for `clone`, so kernels from 5.11 on cache "allow" for
 //! every other syscall and run no filter at all for them.
 
+use crate::error::{extend, oom, push, Error};
 use crate::sys::{seccomp as sys, Errno};
 use alloc::vec::Vec;
 
@@ -182,27 +183,29 @@ pub const NR: u32 = 0;
 pub const ARCH: u32 = 4;
 pub const ARG0: u32 = 16;
 
-/// The deny-list program for this architecture.
-pub fn program() -> Vec<Insn> {
+/// The deny-list program for this architecture (or out of memory).
+pub fn program() -> Result<Vec<Insn>, Error> {
     program_for(NATIVE)
 }
 
 /// The deny-list program for `arch` (see the module's documentation).
-pub fn program_for(arch: &Arch) -> Vec<Insn> {
+pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     let list = 7 + arch.x32 as usize;
     let allow = list + arch.denied.len() + DENIED_COMMON.len();
     let (eperm, enosys) = (allow + 1, allow + 2);
-    let mut p = Vec::with_capacity(enosys + 1);
+    let mut p = Vec::new();
+    p.try_reserve_exact(enosys + 1).map_err(|_| oom())?;
     // A jump's targets are absolute indices; BPF counts from the next instruction.
     let jump = |p: &mut Vec<Insn>, code, k, jt: usize, jf: usize| {
         let next = p.len() + 1;
         let off = |t: usize| t.saturating_sub(next) as u8;
-        p.push(Insn {
+        let insn = Insn {
             code,
             jt: off(jt),
             jf: off(jf),
             k,
-        });
+        };
+        push(p, insn)
     };
     let stmt = |code, k| Insn {
         code,
@@ -210,26 +213,29 @@ pub fn program_for(arch: &Arch) -> Vec<Insn> {
         jf: 0,
         k,
     };
-    p.push(stmt(LD_ABS, ARCH));
-    jump(&mut p, JEQ, arch.audit, 2, eperm);
-    p.push(stmt(LD_ABS, NR));
+    push(&mut p, stmt(LD_ABS, ARCH))?;
+    jump(&mut p, JEQ, arch.audit, 2, eperm)?;
+    push(&mut p, stmt(LD_ABS, NR))?;
     if arch.x32 {
-        jump(&mut p, JGE, X32_BIT, eperm, 4);
+        jump(&mut p, JGE, X32_BIT, eperm, 4)?;
     }
-    jump(&mut p, JEQ, CLONE3 as u32, enosys, list - 3);
-    jump(&mut p, JEQ, arch.clone as u32, list - 2, list);
-    p.push(stmt(LD_ABS, ARG0));
-    jump(&mut p, JSET, CLONE_NEW, eperm, allow);
+    jump(&mut p, JEQ, CLONE3 as u32, enosys, list - 3)?;
+    jump(&mut p, JEQ, arch.clone as u32, list - 2, list)?;
+    push(&mut p, stmt(LD_ABS, ARG0))?;
+    jump(&mut p, JSET, CLONE_NEW, eperm, allow)?;
     for &nr in arch.denied.iter().chain(&DENIED_COMMON) {
         let next = p.len() + 1;
-        jump(&mut p, JEQ, nr as u32, eperm, next);
+        jump(&mut p, JEQ, nr as u32, eperm, next)?;
     }
-    p.extend([
-        stmt(RET, RET_ALLOW),
-        stmt(RET, RET_EPERM),
-        stmt(RET, RET_ENOSYS),
-    ]);
-    p
+    extend(
+        &mut p,
+        &[
+            stmt(RET, RET_ALLOW),
+            stmt(RET, RET_EPERM),
+            stmt(RET, RET_ENOSYS),
+        ],
+    )?;
+    Ok(p)
 }
 
 /// Install `prog` for this thread (needs no_new_privs or CAP_SYS_ADMIN).

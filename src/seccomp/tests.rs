@@ -94,7 +94,7 @@ fn tables_match_the_kernel_numbers() {
 
 #[test]
 fn x86_64_program_instruction_by_instruction() {
-    let p = program_for(&X86_64);
+    let p = program_for(&X86_64).unwrap();
     let n = X86_64.denied.len() + DENIED_COMMON.len();
     assert_eq!(p.len(), 11 + n);
     let (allow, eperm, enosys) = (8 + n, 9 + n, 10 + n);
@@ -121,7 +121,7 @@ fn x86_64_program_instruction_by_instruction() {
 
 #[test]
 fn aarch64_program_has_no_x32_check() {
-    let p = program_for(&AARCH64);
+    let p = program_for(&AARCH64).unwrap();
     let n = AARCH64.denied.len() + DENIED_COMMON.len();
     assert_eq!(p.len(), 10 + n);
     let (allow, eperm, enosys) = (7 + n, 8 + n, 9 + n);
@@ -150,9 +150,9 @@ fn aarch64_program_has_no_x32_check() {
 #[test]
 fn native_program_is_the_build_architectures() {
     #[cfg(target_arch = "x86_64")]
-    assert_eq!(program(), program_for(&X86_64));
+    assert_eq!(program().unwrap(), program_for(&X86_64).unwrap());
     #[cfg(target_arch = "aarch64")]
-    assert_eq!(program(), program_for(&AARCH64));
+    assert_eq!(program().unwrap(), program_for(&AARCH64).unwrap());
 }
 
 #[test]
@@ -208,7 +208,7 @@ fn run(p: &[Insn], d: &Data) -> u32 {
 
 fn verdict(arch: &Arch, nr: u32, arg0: u64) -> u32 {
     run(
-        &program_for(arch),
+        &program_for(arch).unwrap(),
         &Data {
             nr,
             arch: arch.audit,
@@ -263,7 +263,7 @@ fn foreign_abis_are_refused() {
     const AUDIT_ARCH_I386: u32 = 0x4000_0003;
     const AUDIT_ARCH_ARM: u32 = 0x4000_0028;
     for arch in [&X86_64, &AARCH64] {
-        let p = program_for(arch);
+        let p = program_for(arch).unwrap();
         for foreign in [AUDIT_ARCH_I386, AUDIT_ARCH_ARM, X86_64.audit, AARCH64.audit] {
             if foreign == arch.audit {
                 continue;
