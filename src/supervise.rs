@@ -2,6 +2,7 @@
 //! child, enforce `--timeout`; then kill and reap what the command left.
 
 use crate::args::Nanos;
+use crate::error::push;
 use crate::log;
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid};
@@ -172,8 +173,9 @@ fn kill_descendants(deadline: Nanos) -> u32 {
             let _ = process::kill(p, SIGSTOP);
         }
         for &p in &victims {
+            // Out of memory, the count may fall short; the kill itself never does.
             if process::kill(p, SIGKILL).is_ok() && !killed.contains(&p) {
-                killed.push(p);
+                let _ = push(&mut killed, p);
             }
         }
         // Give the killed a moment to become zombies before the next scan.
@@ -184,16 +186,19 @@ fn kill_descendants(deadline: Nanos) -> u32 {
     killed.len() as u32
 }
 
-/// Live (non-zombie) descendants of `root`, from `/proc/*/stat`.
+/// Live (non-zombie) descendants of `root`, from `/proc/*/stat`; out of
+/// memory, those found so far (the caller scans again until none is left).
 fn descendants(root: Pid) -> Vec<Pid> {
     let all = processes();
     let mut found: Vec<Pid> = Vec::new();
-    let mut frontier: Vec<Pid> = alloc::vec![root];
-    while let Some(parent) = frontier.pop() {
+    let mut frontier: Vec<Pid> = Vec::new();
+    let _ = push(&mut frontier, root);
+    'scan: while let Some(parent) = frontier.pop() {
         for &(pid, _, _) in all.iter().filter(|p| p.1 == parent) {
-            if !found.contains(&pid) {
-                found.push(pid);
-                frontier.push(pid);
+            if !found.contains(&pid)
+                && (push(&mut found, pid).is_err() || push(&mut frontier, pid).is_err())
+            {
+                break 'scan;
             }
         }
     }
@@ -218,7 +223,9 @@ fn processes() -> Vec<(Pid, Pid, u8)> {
         }
         for name in fs::dirents(buf.get(..n).unwrap_or_default()) {
             if let Some(entry) = stat_of(proc.raw(), name) {
-                out.push(entry);
+                if push(&mut out, entry).is_err() {
+                    return out;
+                }
             }
         }
     }

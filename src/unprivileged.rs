@@ -3,11 +3,10 @@
 //! asked for are skipped where they run, with a `-v` line.
 
 use crate::args::Config;
-use crate::error::Error;
+use crate::error::{extend, Error};
 use crate::limits;
 use crate::log;
 use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID};
-use alloc::vec::Vec;
 
 /// Refuse `--user` to another uid without the capabilities it takes, and
 /// warn about an `--rlimit nproc` the kernel will not apply.
@@ -30,18 +29,17 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
         (CAP_SETUID, "CAP_SETUID"),
         (CAP_KILL, "CAP_KILL"),
     ];
-    let missing: Vec<&str> = needed
+    let mut missing = needed
         .iter()
         .filter(|&&(cap, _)| !creds::has_effective(cap))
         .map(|&(_, name)| name)
-        .collect();
-    if missing.is_empty() {
+        .peekable();
+    if missing.peek().is_none() {
         return Ok(());
     }
     let mut e = crate::err!("--user", None, "running the command as another uid needs");
     for name in missing {
-        e.detail.push(b' ');
-        e.detail.extend_from_slice(name.as_bytes());
+        let _ = extend(&mut e.detail, b" ").and_then(|()| extend(&mut e.detail, name.as_bytes()));
     }
     Err(e)
 }

@@ -7,7 +7,7 @@
 //! written from another host (NFS, EFS, virtiofs, 9p).
 
 use crate::args::Nanos;
-use crate::error::Error;
+use crate::error::{extend, push, Error};
 use crate::sys::fs;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::time::monotonic;
@@ -83,8 +83,12 @@ fn watch_nearest(inotify: i32, path: &CStr, scratch: &mut Vec<u8>) {
     let mut rest = path.to_bytes();
     while let Some(parent) = parent(rest) {
         scratch.clear();
-        scratch.extend_from_slice(parent);
-        scratch.push(0);
+        if extend(scratch, parent)
+            .and_then(|()| push(scratch, 0))
+            .is_err()
+        {
+            return; // out of memory: the slow poll still finds the path
+        }
         let Ok(dir) = CStr::from_bytes_with_nul(scratch) else {
             return;
         };
