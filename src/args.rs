@@ -5,7 +5,8 @@ use crate::error::Show;
 use crate::limits::{self, Limit};
 use crate::log;
 use crate::sys::process::Rlimit;
-use alloc::ffi::CString;
+use crate::sys::vec::OwnedCStr;
+use crate::sys::Errno;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 use ufmt::{uDisplay, uWrite, Formatter};
@@ -50,13 +51,13 @@ pub struct Config<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Mount<'a> {
     Bind {
-        src: CString,
-        dst: CString,
+        src: OwnedCStr,
+        dst: OwnedCStr,
         writable: bool,
         noexec: bool,
     },
     Tmpfs {
-        dst: CString,
+        dst: OwnedCStr,
         size: u64,
         mode: u32,
         noexec: bool,
@@ -94,6 +95,7 @@ pub enum UsageError<'a> {
         why: &'static str,
     },
     NoCommand,
+    OutOfMemory,
 }
 
 impl uDisplay for UsageError<'_> {
@@ -108,6 +110,7 @@ impl uDisplay for UsageError<'_> {
                 ufmt::uwrite!(f, "{}: \"{}\" {}", *option, Show(value), *why)
             }
             UsageError::NoCommand => f.write_str("no command given (see --help)"),
+            UsageError::OutOfMemory => f.write_str("out of memory"),
         }
     }
 }
@@ -221,7 +224,7 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
         }
         if bytes[1] == b'-' {
             let eq = bytes.iter().position(|&b| b == b'=');
-            let name = &bytes[..eq.unwrap_or(bytes.len())];
+            let name = bytes.get(..eq.unwrap_or(bytes.len())).unwrap_or_default();
             let Some(&(long, _, opt, takes)) = OPTIONS.iter().find(|o| o.0.as_bytes() == name)
             else {
                 return Err(UsageError::Unknown(bytes));
@@ -245,7 +248,7 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
                 }
             }
         } else {
-            for &c in &bytes[1..] {
+            for &c in bytes.get(1..).unwrap_or_default() {
                 let Some(&(_, _, opt, _)) = OPTIONS.iter().find(|o| o.1 == c && c != 0) else {
                     return Err(UsageError::Unknown(bytes));
                 };
@@ -264,7 +267,10 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
 /// The NUL-terminated tail of an argument from byte `at` on.
 fn tail(arg: &CStr, at: usize) -> &CStr {
     let all = arg.to_bytes_with_nul();
-    CStr::from_bytes_with_nul(&all[at.min(all.len() - 1)..]).unwrap_or(c"")
+    let tail = all
+        .get(at..)
+        .and_then(|t| CStr::from_bytes_with_nul(t).ok());
+    tail.unwrap_or(c"")
 }
 
 fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
@@ -296,26 +302,28 @@ fn apply_value<'a>(
     }
     const SECONDS: &str = "is not a number of seconds";
     match opt {
-        Opt::WaitFor => cfg.wait_for.push(v),
+        Opt::WaitFor => add(&mut cfg.wait_for, v)?,
         Opt::WaitTimeout => cfg.wait_timeout = Some(parse_seconds(value).ok_or(bad(SECONDS))?),
         Opt::Timeout => cfg.timeout = Some(parse_seconds(value).ok_or(bad(SECONDS))?),
         Opt::KillAfter => cfg.kill_after = parse_seconds(value).ok_or(bad(SECONDS))?,
-        Opt::Bind => cfg.mounts.push(parse_bind(value).map_err(bad)?),
-        Opt::Tmpfs => cfg.mounts.push(parse_tmpfs(value).map_err(bad)?),
+        Opt::Bind => add(&mut cfg.mounts, parse_bind(value).map_err(bad)?)?,
+        Opt::Tmpfs => add(&mut cfg.mounts, parse_tmpfs(value).map_err(bad)?)?,
         Opt::Ro => {
             check_mount_path(value).map_err(bad)?;
-            cfg.mounts.push(Mount::ReadOnly { path: v });
+            add(&mut cfg.mounts, Mount::ReadOnly { path: v })?;
         }
         Opt::Net if value == b"none" => cfg.net_none = true,
         Opt::Net => return Err(bad("is not a network mode (only \"none\")")),
         Opt::Chdir => cfg.chdir = Some(v),
-        Opt::Rlimit => cfg.rlimits.push(parse_rlimit(value).map_err(bad)?),
+        Opt::Rlimit => add(&mut cfg.rlimits, parse_rlimit(value).map_err(bad)?)?,
         Opt::User => cfg.user = Some(parse_user(value).map_err(bad)?),
         Opt::Groups => {
-            cfg.groups = value
-                .split(|&b| b == b',')
-                .map(|g| parse_id(g).ok_or(bad("is not a comma-separated list of numeric gids")))
-                .collect::<Result<_, _>>()?;
+            cfg.groups.clear();
+            for g in value.split(|&b| b == b',') {
+                let gid =
+                    parse_id(g).ok_or(bad("is not a comma-separated list of numeric gids"))?;
+                add(&mut cfg.groups, gid)?;
+            }
             if cfg.groups.len() > 65536 {
                 return Err(bad("has more groups than the kernel allows (65536)"));
             }
@@ -325,22 +333,23 @@ fn apply_value<'a>(
                 .iter()
                 .position(|&b| b == b'=')
                 .ok_or(bad("is not NAME=VALUE"))?;
-            check_env_name(&value[..eq]).map_err(bad)?;
-            cfg.env.push(EnvOp::Set(v));
+            check_env_name(value.get(..eq).unwrap_or_default()).map_err(bad)?;
+            add(&mut cfg.env, EnvOp::Set(v))?;
         }
         Opt::UnsetEnv | Opt::KeepEnv => {
             check_env_name(value).map_err(bad)?;
-            cfg.env.push(if opt == Opt::KeepEnv {
+            let op = if opt == Opt::KeepEnv {
                 EnvOp::Keep(value)
             } else {
                 EnvOp::Unset(value)
-            });
+            };
+            add(&mut cfg.env, op)?;
         }
         Opt::KeepFd => {
             let fd = parse_id(value)
                 .filter(|&n| n <= i32::MAX as u32)
                 .ok_or(bad("is not a descriptor number"))?;
-            cfg.keep_fds.push(fd as i32);
+            add(&mut cfg.keep_fds, fd as i32)?;
         }
         Opt::Seccomp if value == b"default" => cfg.seccomp = true,
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
@@ -349,6 +358,11 @@ fn apply_value<'a>(
         _ => {}
     }
     Ok(())
+}
+
+/// `v.push(x)`, or the out-of-memory usage error.
+fn add<'a, T>(v: &mut Vec<T>, x: T) -> Result<(), UsageError<'a>> {
+    crate::error::push(v, x).map_err(|_| UsageError::OutOfMemory)
 }
 
 /// Seconds with an optional decimal fraction (`30`, `0.25`), as nanoseconds.
@@ -374,10 +388,10 @@ pub fn parse_seconds(s: &[u8]) -> Option<Nanos> {
 /// A size or count with an optional `k m g t` suffix (powers of 1024).
 pub fn parse_size(s: &[u8]) -> Option<u64> {
     let (digits, shift) = match s.last()?.to_ascii_lowercase() {
-        b'k' => (&s[..s.len() - 1], 10),
-        b'm' => (&s[..s.len() - 1], 20),
-        b'g' => (&s[..s.len() - 1], 30),
-        b't' => (&s[..s.len() - 1], 40),
+        b'k' => (s.get(..s.len() - 1)?, 10),
+        b'm' => (s.get(..s.len() - 1)?, 20),
+        b'g' => (s.get(..s.len() - 1)?, 30),
+        b't' => (s.get(..s.len() - 1)?, 40),
         _ => (s, 0),
     };
     parse_u64(digits)?.checked_mul(1 << shift)
@@ -408,7 +422,7 @@ fn parse_user(s: &[u8]) -> Result<User, &'static str> {
     const NOT_NUMERIC: &str =
         "is not a numeric UID[:GID] (names are refused: proctor never reads /etc/passwd)";
     let (u, g) = match s.iter().position(|&b| b == b':') {
-        Some(c) => (&s[..c], Some(&s[c + 1..])),
+        Some(c) => (s.get(..c).unwrap_or_default(), s.get(c + 1..)),
         None => (s, None),
     };
     let uid = parse_id(u).ok_or(NOT_NUMERIC)?;
@@ -424,7 +438,7 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
         .iter()
         .position(|&b| b == b'=')
         .ok_or("is not NAME=SOFT[:HARD]")?;
-    let resource = limits::resource(&s[..eq]).ok_or(
+    let resource = limits::resource(s.get(..eq).unwrap_or_default()).ok_or(
         "names no resource (as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack)",
     )?;
     let value = |v: &[u8]| {
@@ -435,11 +449,11 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
         }
     };
     const BAD: &str = "has a limit that is not a number with k/m/g/t or \"unlimited\"";
-    let rest = &s[eq + 1..];
+    let rest = s.get(eq + 1..).unwrap_or_default();
     let (soft, hard) = match rest.iter().position(|&b| b == b':') {
         Some(c) => (
-            value(&rest[..c]).ok_or(BAD)?,
-            value(&rest[c + 1..]).ok_or(BAD)?,
+            value(rest.get(..c).unwrap_or_default()).ok_or(BAD)?,
+            value(rest.get(c + 1..).unwrap_or_default()).ok_or(BAD)?,
         ),
         None => {
             let v = value(rest).ok_or(BAD)?;
@@ -465,8 +479,11 @@ fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn owned(p: &[u8]) -> Result<CString, &'static str> {
-    CString::new(p).map_err(|_| "contains a NUL byte")
+fn owned(p: &[u8]) -> Result<OwnedCStr, &'static str> {
+    OwnedCStr::new(p).map_err(|e| match e {
+        Errno::ENOMEM => "does not fit in memory",
+        _ => "contains a NUL byte",
+    })
 }
 
 fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {

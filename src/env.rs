@@ -27,7 +27,8 @@ pub const DENY_PREFIX: &str = "PROCTOR_";
 /// The name part of `NAME=VALUE` (the whole string if there is no `=`).
 pub fn name(var: &CStr) -> &[u8] {
     let b = var.to_bytes();
-    &b[..b.iter().position(|&c| c == b'=').unwrap_or(b.len())]
+    let end = b.iter().position(|&c| c == b'=').unwrap_or(b.len());
+    b.get(..end).unwrap_or_default()
 }
 
 /// Whether the deny-list removes `name`.

@@ -15,8 +15,8 @@ use crate::error::{ErrnoName, Error, Show, Text};
 use crate::log;
 use crate::sys::fs::{self, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
+use crate::sys::vec::{self, OwnedCStr};
 use crate::sys::{Errno, Fd};
-use alloc::ffi::CString;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -157,7 +157,8 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 (mode >> 3) & 7,
                 mode & 7
             );
-            let data = CString::new(data.0).unwrap_or_default();
+            let data =
+                OwnedCStr::new(&data.0).map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))?;
             let flags = MS_NOSUID | MS_NODEV | if *noexec { MS_NOEXEC } else { 0 };
             sys::mount(c"tmpfs", &proc_path(&to.fd), c"tmpfs", flags, Some(&data))
                 .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))
@@ -201,12 +202,15 @@ fn read_only_classic(path: &CStr, at: &Resolved) -> Result<(), Error> {
     let info = read_file(c"/proc/self/mountinfo")
         .map_err(|e| mount_error("ro", b"/proc/self/mountinfo", e))?;
     for point in mount_points(&info) {
+        let point = point.map_err(|e| mount_error("ro", b"/proc/self/mountinfo", e))?;
         // Only mounts strictly below `path`: its own was remounted above.
         if !under_bytes(&point, path.to_bytes()) || under_bytes(path.to_bytes(), &point) {
             continue;
         }
-        let Ok(point) = CString::new(point) else {
-            continue;
+        let point = match OwnedCStr::new(&point) {
+            Ok(point) => point,
+            Err(Errno::ENOMEM) => return Err(mount_error("ro", path.to_bytes(), Errno::ENOMEM)),
+            Err(_) => continue,
         };
         let sub = match walk("ro", &point, Create::No) {
             Ok(sub) => sub,
@@ -271,7 +275,7 @@ enum Create {
 /// after a walk the parent directory and last name.
 struct Resolved {
     fd: Fd,
-    parent: Option<(Fd, CString)>,
+    parent: Option<(Fd, OwnedCStr)>,
 }
 
 /// The mountpoint `dst`, created when missing: a directory, or an empty file
@@ -331,7 +335,7 @@ fn walk(step: &'static str, path: &CStr, create: Create) -> Result<Resolved, Err
         let shown = bytes
             .get(..name.as_ptr() as usize - bytes.as_ptr() as usize + name.len())
             .unwrap_or(bytes);
-        let name = CString::new(name).map_err(|_| error(step, shown, Errno::EINVAL))?;
+        let name = OwnedCStr::new(name).map_err(|e| error(step, shown, e))?;
         let dir = at.fd.raw();
         let flags = O_PATH | O_NOFOLLOW | if last { 0 } else { O_DIRECTORY };
         let open = || fs::openat(dir, &name, flags, 0);
@@ -412,10 +416,10 @@ fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
 
 /// `/proc/self/fd/N` of a descriptor: mounting there acts on exactly the
 /// object the descriptor refers to.
-fn proc_path(fd: &Fd) -> CString {
+fn proc_path(fd: &Fd) -> OwnedCStr {
     let mut t = Text::default();
     let _ = ufmt::uwrite!(t, "/proc/self/fd/{}", fd.raw());
-    CString::new(t.0).unwrap_or_default()
+    OwnedCStr::new(&t.0).unwrap_or_default()
 }
 
 fn read_file(path: &CStr) -> Result<Vec<u8>, Errno> {
@@ -423,7 +427,7 @@ fn read_file(path: &CStr) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
     loop {
         let len = data.len();
-        data.resize(len + 4096, 0);
+        vec::extend(&mut data, &[0; 4096])?;
         let n = fs::read(fd.raw(), data.get_mut(len..).unwrap_or_default())?;
         data.truncate(len + n);
         if n == 0 {
@@ -448,11 +452,12 @@ fn under_bytes(path: &[u8], dir: &[u8]) -> bool {
     components(dir).all(|d| names.next() == Some(d))
 }
 
-/// The mount points (fifth field, octal escapes decoded) of a mountinfo text.
-fn mount_points(info: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
+/// The mount points (fifth field, octal escapes decoded) of a mountinfo text;
+/// `ENOMEM` when one does not fit in memory.
+fn mount_points(info: &[u8]) -> impl Iterator<Item = Result<Vec<u8>, Errno>> + '_ {
     info.split(|&b| b == b'\n').filter_map(|line| {
         let field = line.split(|&b| b == b' ').nth(4)?;
-        let mut out = Vec::with_capacity(field.len());
+        let mut out = Vec::new();
         let mut i = 0;
         while let Some(&b) = field.get(i) {
             let octal = field
@@ -460,19 +465,23 @@ fn mount_points(info: &[u8]) -> impl Iterator<Item = Vec<u8>> + '_ {
                 .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
             match (b, octal) {
                 (b'\\', Some(d)) => {
-                    out.push(
-                        d.iter()
-                            .fold(0u8, |v, c| v.wrapping_mul(8).wrapping_add(c - b'0')),
-                    );
+                    let byte = d
+                        .iter()
+                        .fold(0u8, |v, c| v.wrapping_mul(8).wrapping_add(c - b'0'));
+                    if let Err(e) = vec::push(&mut out, byte) {
+                        return Some(Err(e));
+                    }
                     i += 4;
                 }
                 _ => {
-                    out.push(b);
+                    if let Err(e) = vec::push(&mut out, b) {
+                        return Some(Err(e));
+                    }
                     i += 1;
                 }
             }
         }
-        Some(out)
+        Some(Ok(out))
     })
 }
 
@@ -495,7 +504,7 @@ mod tests {
         let info = b"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
                      30 22 0:5 / /with\\040space rw - tmpfs tmpfs rw\n\
                      31 22 0:6 / /back\\134slash\\ rw - tmpfs tmpfs rw\n";
-        let points: Vec<Vec<u8>> = mount_points(info).collect();
+        let points: Vec<Vec<u8>> = mount_points(info).collect::<Result<_, _>>().unwrap();
         assert_eq!(points, [&b"/"[..], b"/with space", b"/back\\slash\\"]);
     }
 

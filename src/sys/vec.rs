@@ -5,6 +5,7 @@
 
 use super::{Errno, Result};
 use alloc::vec::Vec;
+use core::ffi::CStr;
 
 /// `v.push(x)`, or `ENOMEM`.
 pub fn push<T>(v: &mut Vec<T>, x: T) -> Result<()> {
@@ -31,4 +32,29 @@ pub fn extend<T: Copy>(v: &mut Vec<T>, s: &[T]) -> Result<()> {
     // SAFETY: the `s.len()` elements after `len` were just initialised, within the capacity.
     unsafe { v.set_len(len + s.len()) };
     Ok(())
+}
+
+/// An owned C string, built without `CString`, whose allocation panics
+/// when memory runs out.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OwnedCStr(Vec<u8>);
+
+impl OwnedCStr {
+    /// `bytes` and a NUL: `EINVAL` if `bytes` holds a NUL, `ENOMEM` out of memory.
+    pub fn new(bytes: &[u8]) -> Result<OwnedCStr> {
+        if bytes.contains(&0) {
+            return Err(Errno::EINVAL);
+        }
+        let mut v = Vec::new();
+        extend(&mut v, bytes)?;
+        push(&mut v, 0)?;
+        Ok(OwnedCStr(v))
+    }
+}
+
+impl core::ops::Deref for OwnedCStr {
+    type Target = CStr;
+    fn deref(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.0).unwrap_or_default()
+    }
 }
