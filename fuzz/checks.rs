@@ -14,7 +14,8 @@ use proctor::{env, err, limits};
 use std::ffi::{CStr, CString};
 
 /// The names of the fuzz targets, which are also the corpus directories.
-pub const TARGETS: [(&str, fn(&[u8])); 6] = [
+pub type Check = fn(&[u8]);
+pub const TARGETS: [(&str, Check); 6] = [
     ("args", args),
     ("numbers", numbers),
     ("mount_spec", mount_spec),
@@ -289,8 +290,8 @@ pub fn env(data: &[u8]) {
             _ => None,
         })
     };
-    let unset = |name: &[u8]| cfg.env.iter().any(|o| *o == EnvOp::Unset(name));
-    let keep = |name: &[u8]| cfg.env.iter().any(|o| *o == EnvOp::Keep(name));
+    let unset = |name: &[u8]| cfg.env.contains(&EnvOp::Unset(name));
+    let keep = |name: &[u8]| cfg.env.contains(&EnvOp::Keep(name));
     for v in &out {
         let name = n(v);
         match last_set(&name) {

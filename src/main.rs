@@ -24,11 +24,26 @@ use proctor::{
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
 
-/// PID 1 must not panic; should it ever, say so and exit like any setup failure.
+/// PID 1 must not panic, and a release build proves it: should any panic
+/// path survive optimisation, this handler stays referenced, and its call
+/// to a symbol defined nowhere fails the link (`undefined reference to
+/// proctor_release_build_has_a_reachable_panic`). A debug build, whose
+/// checks are not optimised away, says so and exits like a setup failure.
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    log!(log::QUIET, "internal error (out of memory?)");
-    process::exit(125)
+    #[cfg(not(debug_assertions))]
+    {
+        extern "C" {
+            fn proctor_release_build_has_a_reachable_panic() -> !;
+        }
+        // SAFETY: never runs: the release binary links only while no call remains.
+        unsafe { proctor_release_build_has_a_reachable_panic() }
+    }
+    #[cfg(debug_assertions)]
+    {
+        log!(log::QUIET, "internal error");
+        process::exit(125)
+    }
 }
 
 /// Called by `arch::_start` with the initial stack pointer.

@@ -21,7 +21,7 @@ fn ready() -> bool {
 /// proctor under `prlimit LIMITS`, which execs it inside the namespace.
 fn limited(mode: Mode, limits: &[&str], args: &[&str]) -> Output {
     let mut wrapper: Vec<&OsStr> = vec!["prlimit".as_ref()];
-    wrapper.extend(limits.iter().map(|l| OsStr::new(l)));
+    wrapper.extend(limits.iter().map(OsStr::new));
     run_cmd(wrapped(mode, &wrapper, args), Duration::from_secs(60))
 }
 
@@ -279,7 +279,7 @@ impl Target {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             let text = std::fs::read_to_string(&status).unwrap_or_default();
-            if status_line(&text, "SigBlk").is_some_and(|m| m.trim_start_matches('0') != "") {
+            if status_line(&text, "SigBlk").is_some_and(|m| !m.trim_start_matches('0').is_empty()) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(1));
