@@ -165,7 +165,7 @@ if echo x >/mnt/data/new 2>/dev/null; then echo "BIND_WRITE=allowed"; else echo 
 echo "BIND_MOUNT=$(grep ' /mnt/data ' /proc/self/mounts)"
 # orphans: 20 children whose parent exits at once; proctor must reap them
 i=0
-while [ $i -lt 20 ]; do
+while [ $i -lt 10 ]; do
     (sleep 0.1 &)
     (setsid sh -c 'exit 0' &)
     i=$((i + 1))
