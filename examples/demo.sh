@@ -108,6 +108,9 @@ else
     exit 1
 fi
 
+echo "(leftovers_killed: processes the grader left running -- here the watchdogs"
+echo " of busybox's timeout, one per test -- which proctor killed at the end)"
+
 # The grader exits 1 because the sample submission fails one test on purpose;
 # that is the demo working. Anything else means something went wrong.
 case "$status" in
