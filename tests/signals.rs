@@ -5,7 +5,7 @@
 mod common;
 mod helper;
 use common::*;
-use helper::helper;
+use helper::{find_proctor, helper, wait_limited};
 use std::os::unix::process::CommandExt;
 use std::time::Duration;
 
@@ -65,31 +65,6 @@ fn single_child_forwards_to_the_command_only() {
     }
 }
 
-/// Host pid of the proctor process under `root` (the `unshare` we started).
-fn find_proctor(root: u32) -> Option<u32> {
-    let me = std::fs::canonicalize(proctor()).ok()?;
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for e in std::fs::read_dir("/proc").ok()?.flatten() {
-            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                continue;
-            };
-            let after = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
-            if after.split(' ').nth(1).and_then(|p| p.parse().ok()) != Some(parent) {
-                continue;
-            }
-            if std::fs::read_link(format!("/proc/{pid}/exe")).ok().as_ref() == Some(&me) {
-                return Some(pid);
-            }
-            frontier.push(pid);
-        }
-    }
-    None
-}
-
 /// `docker stop`: SIGTERM from outside the namespace ends the command → 143.
 #[test]
 fn sigterm_from_outside_ends_the_command() {
@@ -115,12 +90,7 @@ fn sigterm_from_outside_ends_the_command() {
         let pid = find_proctor(child.id()).expect("proctor's host pid");
         // SAFETY: kill has no memory preconditions.
         assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || tx.send(child.wait_with_output()));
-        let out = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("proctor did not end after SIGTERM")
-            .unwrap();
+        let out = wait_limited(child, Duration::from_secs(30));
         assert_eq!(code(&out), 143, "{mode:?}: {}", stderr(&out));
         assert!(
             stderr(&out).contains("forwarded signal 15"),

@@ -43,6 +43,46 @@ pub fn fnv(h: u64, bytes: &[u8]) -> u64 {
 }
 pub const FNV_START: u64 = 0xcbf29ce484222325;
 
+/// Host pid of the proctor process under `root` (the `unshare` we started).
+pub fn find_proctor(root: u32) -> Option<u32> {
+    let me = std::fs::canonicalize(env!("CARGO_BIN_EXE_proctor")).ok()?;
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for e in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let after = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+            if after.split(' ').nth(1).and_then(|p| p.parse().ok()) != Some(parent) {
+                continue;
+            }
+            if std::fs::read_link(format!("/proc/{pid}/exe")).ok().as_ref() == Some(&me) {
+                return Some(pid);
+            }
+            frontier.push(pid);
+        }
+    }
+    None
+}
+
+/// Wait for a spawned proctor, failing the test if it outlives `limit`.
+pub fn wait_limited(child: std::process::Child, limit: Duration) -> std::process::Output {
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            // SAFETY: kill has no memory preconditions.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("proctor hung for more than {limit:?}");
+        }
+    }
+}
+
 #[used]
 #[link_section = ".init_array"]
 static ENTRY: extern "C" fn(i32, *const *const c_char, *const *const c_char) = entry;
