@@ -11,6 +11,16 @@ fn ready() -> bool {
     require("unshare", "runs proctor as PID 1") && require_root()
 }
 
+/// Run by the namespace's PID 1 after proctor (as a subreaper) exited:
+/// prints `alive:` and the pids of live processes but PID 1 itself, once
+/// none is left or after 3 s (killed processes take a moment to die).
+const ALIVE: &str = "i=0; while :; do left=''; \
+    for p in /proc/[0-9]*; do n=${p#/proc/}; [ \"$n\" = 1 ] && continue; \
+      { read -r st < $p/stat; } 2>/dev/null || continue; set -- $st; \
+      [ \"$3\" = Z ] || left=\"$left $n\"; \
+    done; [ -z \"$left\" ] && break; i=$((i+1)); [ $i -ge 300 ] && break; sleep 0.01; \
+  done; echo \"alive:$left\"";
+
 fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -71,35 +81,39 @@ fn leftovers_are_killed_and_counted() {
         return;
     }
     for mode in MODES {
-        let dir = tempfile::tempdir().unwrap();
-        let rep = dir.path().join("r.json");
-        let mut args = vec!["-v", "--report", rep.to_str().unwrap()];
-        let argv = helper("leftovers", &[]);
-        args.extend(strs(&argv));
-        let cmd = match mode {
-            Mode::Pid1 => command(mode, &args),
-            Mode::Subreaper => subreaper_then(
-                "for p in /proc/[0-9]*; do echo \"alive ${p#/proc/}\"; done",
-                &args,
-            ),
-        };
-        let out = run_cmd(cmd, Duration::from_secs(60));
-        assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
-        let r = report(&rep);
-        assert_eq!(r["leftovers_killed"], 3, "{mode:?}: {r}");
-        assert_eq!(r["status"], "exited", "{r}");
-        assert!(
-            stderr(&out).contains("proctor: killed 3 leftover process(es)"),
-            "{mode:?}: {}",
-            stderr(&out)
+        leftovers_case(mode, &[]);
+        // No grace at all still kills them (at least one pass).
+        leftovers_case(mode, &["--kill-after", "0"]);
+    }
+}
+
+fn leftovers_case(mode: Mode, extra: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let rep = dir.path().join("r.json");
+    let mut args = vec!["-v", "--report", rep.to_str().unwrap()];
+    args.extend(extra);
+    let argv = helper("leftovers", &[]);
+    args.extend(strs(&argv));
+    let cmd = match mode {
+        Mode::Pid1 => command(mode, &args),
+        Mode::Subreaper => subreaper_then(ALIVE, &args),
+    };
+    let out = run_cmd(cmd, Duration::from_secs(60));
+    assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+    let r = report(&rep);
+    assert_eq!(r["leftovers_killed"], 3, "{mode:?}: {r}");
+    assert_eq!(r["status"], "exited", "{r}");
+    assert!(
+        stderr(&out).contains("proctor: killed 3 leftover process(es)"),
+        "{mode:?}: {}",
+        stderr(&out)
+    );
+    if mode == Mode::Subreaper {
+        assert_eq!(
+            stdout(&out),
+            "left 3 processes behind\nalive:\n",
+            "only the namespace's init is left"
         );
-        if mode == Mode::Subreaper {
-            assert_eq!(
-                stdout(&out),
-                "left 3 processes behind\nalive 1\n",
-                "only the namespace's init is left"
-            );
-        }
     }
 }
 
@@ -117,10 +131,7 @@ fn a_forking_leftover_is_killed() {
         args.extend(strs(&argv));
         let cmd = match mode {
             Mode::Pid1 => command(mode, &args),
-            Mode::Subreaper => subreaper_then(
-                "for p in /proc/[0-9]*; do echo \"alive ${p#/proc/}\"; done",
-                &args,
-            ),
+            Mode::Subreaper => subreaper_then(ALIVE, &args),
         };
         let out = run_cmd(cmd, Duration::from_secs(60));
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
@@ -133,7 +144,7 @@ fn a_forking_leftover_is_killed() {
         if mode == Mode::Subreaper {
             assert_eq!(
                 stdout(&out),
-                "alive 1\n",
+                "alive:\n",
                 "only the namespace's init is left"
             );
         }
