@@ -5,52 +5,12 @@
 mod common;
 mod helper;
 use common::*;
-use helper::{find_proctor, fnv, helper, wait_limited, FNV_START};
+use helper::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root()
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
 fn path(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-/// Parse the report at `p`: one line, valid JSON, the SPEC's keys.
-fn report(p: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(p).expect("report written");
-    assert!(
-        text.ends_with('\n') && text.lines().count() == 1,
-        "one line: {text:?}"
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    let mut want = [
-        "schema",
-        "proctor",
-        "status",
-        "exit_code",
-        "signal",
-        "wall_ms",
-        "cpu_user_ms",
-        "cpu_sys_ms",
-        "max_rss_kib",
-        "leftovers_killed",
-        "message",
-    ];
-    want.sort();
-    let mut got = keys.clone();
-    got.sort();
-    assert_eq!(got, want, "{text}");
-    assert_eq!(v["schema"], 1);
-    assert_eq!(v["proctor"], env!("CARGO_PKG_VERSION"));
-    v
 }
 
 /// Only the report is left in its directory: no temporary file.
@@ -384,16 +344,9 @@ fn working_directories() {
         let _ = std::fs::remove_file(&flag);
         let script = format!("pwd > cwd; touch {}; exec sleep 60", flag.display());
         let mut cmd = command(mode, &["sh", "-c", &script]);
-        cmd.current_dir(&dir_path)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let child = cmd.spawn().unwrap();
+        cmd.current_dir(&dir_path);
+        let (child, pid) = start(cmd, &flag);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while !flag.exists() {
-            assert!(Instant::now() < deadline, "{mode:?}: never started");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let pid = find_proctor(child.id()).expect("proctor's host pid");
         let cwd = format!("/proc/{pid}/cwd");
         while std::fs::read_link(&cwd).unwrap() != Path::new("/") {
             assert!(

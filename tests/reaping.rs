@@ -4,12 +4,8 @@
 mod common;
 mod helper;
 use common::*;
-use helper::helper;
+use helper::*;
 use std::time::Duration;
-
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root()
-}
 
 /// Run by the namespace's PID 1 after proctor (as a subreaper) exited:
 /// prints `alive:` and the pids of live processes but PID 1 itself, once
@@ -20,15 +16,6 @@ const ALIVE: &str = "i=0; while :; do left=''; \
       [ \"$3\" = Z ] || left=\"$left $n\"; \
     done; [ -z \"$left\" ] && break; i=$((i+1)); [ $i -ge 300 ] && break; sleep 0.01; \
   done; echo \"alive:$left\"";
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
-}
-
-fn report(path: &std::path::Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).expect("report written");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
 
 /// 300 zombies are orphaned to proctor while the command runs; the command
 /// watches /proc until no process is in state Z.
@@ -72,6 +59,14 @@ fn coalesced_sigchld_never_hangs() {
     }
 }
 
+/// proctor with `args`; as a subreaper, followed by [`ALIVE`].
+fn checked(mode: Mode, args: &[&str]) -> std::process::Command {
+    match mode {
+        Mode::Pid1 => command(mode, args),
+        Mode::Subreaper => subreaper_then(ALIVE, args),
+    }
+}
+
 /// A background child, a setsid daemon and a double-forked daemon are killed
 /// when the command exits, and the report counts them. As a subreaper,
 /// nothing is left once proctor has exited (the namespace's PID 1 looks).
@@ -94,11 +89,7 @@ fn leftovers_case(mode: Mode, extra: &[&str]) {
     args.extend(extra);
     let argv = helper("leftovers", &[]);
     args.extend(strs(&argv));
-    let cmd = match mode {
-        Mode::Pid1 => command(mode, &args),
-        Mode::Subreaper => subreaper_then(ALIVE, &args),
-    };
-    let out = run_cmd(cmd, Duration::from_secs(60));
+    let out = run_cmd(checked(mode, &args), Duration::from_secs(60));
     assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
     let r = report(&rep);
     assert_eq!(r["leftovers_killed"], 3, "{mode:?}: {r}");
@@ -129,11 +120,7 @@ fn a_forking_leftover_is_killed() {
         let mut args = vec!["--report", rep.to_str().unwrap()];
         let argv = helper("forker", &["400"]);
         args.extend(strs(&argv));
-        let cmd = match mode {
-            Mode::Pid1 => command(mode, &args),
-            Mode::Subreaper => subreaper_then(ALIVE, &args),
-        };
-        let out = run_cmd(cmd, Duration::from_secs(60));
+        let out = run_cmd(checked(mode, &args), Duration::from_secs(60));
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
         assert_eq!(stderr(&out), "", "{mode:?}");
         let r = report(&rep);

@@ -5,13 +5,9 @@
 mod common;
 mod helper;
 use common::*;
-use helper::{find_proctor, helper, wait_limited};
+use helper::*;
 use std::os::unix::process::CommandExt;
 use std::time::Duration;
-
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root()
-}
 
 /// Every signal proctor forwards: 1–31 but KILL, STOP and CHLD, and a few
 /// real-time ones (glibc keeps 32 and 33 for itself, so the helper cannot wait for them).
@@ -75,19 +71,7 @@ fn sigterm_from_outside_ends_the_command() {
         let dir = tempfile::tempdir().unwrap();
         let flag = dir.path().join("started");
         let script = format!("touch {}; exec sleep 60", flag.display());
-        let mut cmd = command(mode, &["-vv", "sh", "-c", &script]);
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let child = cmd.spawn().unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while !flag.exists() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{mode:?}: never started"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let pid = find_proctor(child.id()).expect("proctor's host pid");
+        let (child, pid) = start(command(mode, &["-vv", "sh", "-c", &script]), &flag);
         // SAFETY: kill has no memory preconditions.
         assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGTERM) }, 0);
         let out = wait_limited(child, Duration::from_secs(30));
@@ -141,15 +125,6 @@ fn command_inherits_ignored_signals_and_mask() {
             assert_eq!(blk, 0, "{mode:?}: nothing of proctor's own mask");
         }
     }
-}
-
-fn report(path: &std::path::Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path).expect("report written");
-    assert!(
-        text.ends_with('\n') && text.lines().count() == 1,
-        "{text:?}"
-    );
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 /// A command that ends on SIGTERM: 124, and the report names signal 15.

@@ -43,6 +43,61 @@ pub fn fnv(h: u64, bytes: &[u8]) -> u64 {
 }
 pub const FNV_START: u64 = 0xcbf29ce484222325;
 
+/// Whether the integration tests can run here (root, `unshare`).
+pub fn ready() -> bool {
+    crate::common::require("unshare", "runs proctor as PID 1") && crate::common::require_root()
+}
+
+pub fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Parse the report at `p`: one line, valid JSON, exactly the SPEC's keys.
+pub fn report(p: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(p).expect("report written");
+    assert!(
+        text.ends_with('\n') && text.lines().count() == 1,
+        "one line: {text:?}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    let mut want = [
+        "schema",
+        "proctor",
+        "status",
+        "exit_code",
+        "signal",
+        "wall_ms",
+        "cpu_user_ms",
+        "cpu_sys_ms",
+        "max_rss_kib",
+        "leftovers_killed",
+        "message",
+    ];
+    want.sort();
+    assert_eq!(keys, want, "{text}");
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["proctor"], env!("CARGO_PKG_VERSION"));
+    v
+}
+
+/// Spawn proctor's `cmd`, whose command creates `flag` once it runs; returns
+/// the child and proctor's host pid.
+pub fn start(mut cmd: std::process::Command, flag: &std::path::Path) -> (std::process::Child, u32) {
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !flag.exists() {
+        assert!(Instant::now() < deadline, "the command never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = find_proctor(child.id()).expect("proctor's host pid");
+    (child, pid)
+}
+
 /// Host pid of the proctor process under `root` (the `unshare` we started).
 pub fn find_proctor(root: u32) -> Option<u32> {
     let me = std::fs::canonicalize(env!("CARGO_BIN_EXE_proctor")).ok()?;
