@@ -6,6 +6,7 @@ mod common;
 mod helper;
 use common::*;
 use helper::*;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -814,5 +815,45 @@ fn relative_report_path() {
             "exited"
         );
         only_report_in(dir.path(), "r.json");
+    }
+}
+
+/// A FIFO at the report path cannot be replaced: the report goes through it.
+#[test]
+fn report_through_a_fifo() {
+    if !ready() {
+        return;
+    }
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    for mode in MODES {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("report.fifo");
+        let c = std::ffi::CString::new(path(&fifo)).unwrap();
+        // SAFETY: a valid path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // Open for reading first (non-blocking), so that proctor finds a reader.
+        let mut reader = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+            .unwrap();
+        let out = run(mode, &["--report", path(&fifo), "sh", "-c", "exit 5"]);
+        assert_eq!(code(&out), 5, "{mode:?}: {}", stderr(&out));
+        let mut text = String::new();
+        reader.read_to_string(&mut text).unwrap();
+        let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            (r["status"].as_str(), r["exit_code"].as_u64()),
+            (Some("exited"), Some(5))
+        );
+        assert!(
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo(),
+            "{mode:?}"
+        );
+        only_report_in(dir.path(), "report.fifo");
     }
 }

@@ -114,6 +114,16 @@ fn command_inherits_ignored_signals_and_mask() {
         let out = run_cmd(cmd, Duration::from_secs(60));
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
         let status = stdout(&out);
+        // With SIGCHLD ignored, proctor still learns the command's status.
+        let mut cmd = command(mode, &["sh", "-c", "exit 7"]);
+        // SAFETY: signal is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        assert_eq!(code(&run_cmd(cmd, Duration::from_secs(60))), 7, "{mode:?}");
         let bit = |s: i32| 1u64 << (s - 1);
         let ign = status_hex(&status, "SigIgn");
         assert_ne!(ign & bit(libc::SIGUSR1), 0, "{mode:?}: USR1 stays ignored");
@@ -199,4 +209,65 @@ fn timeout_kills_a_command_that_ignores_sigterm() {
         assert_eq!(r["signal"], 9, "{r}");
         assert!(r["wall_ms"].as_u64().unwrap() >= 800, "{r}");
     }
+}
+
+/// With a terminal on stdin (proctor a session leader that owns it, as
+/// under `docker run -t`), the command's new session takes the terminal and
+/// is its foreground group; the SIGHUP and SIGCONT that proctor's release
+/// causes are swallowed, not forwarded.
+#[test]
+fn the_command_takes_the_terminal() {
+    if !ready() || !require("setsid", "makes proctor own the terminal") {
+        return;
+    }
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors; no name, termios or size given.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty");
+    for fd in [master, slave] {
+        // SAFETY: plain fcntl: no other test's child inherits the pair.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    let script = "read -r s < /proc/self/stat; set -- $s; echo \"$1 $5 $7 $8\"";
+    let mut cmd = pid1_session(&["-vv", "sh", "-c", script]);
+    // SAFETY: setsid and dup2 are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            // A session of our own, without a terminal, and the pty as stdin.
+            libc::setsid();
+            if libc::dup2(slave, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = run_cmd(cmd, Duration::from_secs(60));
+    // SAFETY: closing our own descriptors after the run.
+    unsafe {
+        libc::close(slave);
+        libc::close(master);
+    }
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let f: Vec<i64> = stdout(&out)
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let [pid, pgrp, tty, tpgid] = f[..] else {
+        panic!("{}", stdout(&out))
+    };
+    assert_eq!(pid, 2, "the command as pid 2");
+    assert_eq!(pgrp, 2, "in a group of its own");
+    assert_ne!(tty, 0, "with a controlling terminal");
+    assert_eq!(tpgid, 2, "and in the foreground");
+    let err = stderr(&out);
+    assert!(!err.contains("warning"), "{err}");
+    assert!(!err.contains("forwarded signal"), "{err}");
 }

@@ -191,3 +191,20 @@ pub fn without_caps(cmd: &mut Command, caps: &'static [u32]) {
         });
     }
 }
+
+/// proctor as PID 1 and a session leader that makes its stdin terminal its
+/// controlling terminal (`setsid -c`), as under `docker run -t`.
+pub fn pid1_session(args: &[&str]) -> Command {
+    let mut c = Command::new("unshare");
+    c.args([
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--kill-child",
+        "setsid",
+        "-c",
+    ]);
+    c.arg(proctor());
+    c.args(args);
+    c
+}
