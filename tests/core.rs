@@ -857,3 +857,28 @@ fn report_through_a_fifo() {
         only_report_in(dir.path(), "report.fifo");
     }
 }
+
+/// proctor's own log line to a broken stderr raises a SIGPIPE for proctor;
+/// it must not be forwarded to the command as if someone had sent it.
+#[test]
+fn a_broken_stderr_does_not_signal_the_command() {
+    if !ready() {
+        return;
+    }
+    use std::os::fd::{FromRawFd, OwnedFd};
+    for mode in MODES {
+        let mut fds = [0; 2];
+        // SAFETY: fds has room for two descriptors.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: both descriptors are ours; the read end closes at once.
+        let (read_end, write_end) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        drop(read_end);
+        let mut cmd = command(mode, &["-vv", "sh", "-c", "sleep 1; exit 3"]);
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(write_end);
+        let out = wait_limited(cmd.spawn().unwrap(), Duration::from_secs(60));
+        assert_eq!(code(&out), 3, "{mode:?}");
+    }
+}
