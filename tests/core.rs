@@ -882,3 +882,30 @@ fn a_broken_stderr_does_not_signal_the_command() {
         assert_eq!(code(&out), 3, "{mode:?}");
     }
 }
+
+/// CPU time and peak RSS count the reaped descendants: an orphan that
+/// proctor reaps spends 100 ms of CPU and touches 32 MiB.
+#[test]
+fn report_counts_usage_of_reaped_orphans() {
+    if !ready() {
+        return;
+    }
+    for mode in MODES {
+        let dir = tempfile::tempdir().unwrap();
+        let rep = dir.path().join("report.json");
+        let mut args = vec!["--report", path(&rep)];
+        let argv = helper("burn", &["100", "32768"]);
+        args.extend(strs(&argv));
+        let out = run(mode, &args);
+        assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+        let r = report(&rep);
+        assert!(r["cpu_user_ms"].as_u64().unwrap() >= 100, "{mode:?}: {r}");
+        assert!(r["max_rss_kib"].as_u64().unwrap() >= 32768, "{mode:?}: {r}");
+        assert!(
+            r["max_rss_kib"].as_u64().unwrap() < 4 * 32768,
+            "not a sum: {r}"
+        );
+        assert!(r["wall_ms"].as_u64().unwrap() >= 100, "{mode:?}: {r}");
+        assert_eq!(r["leftovers_killed"], 0, "{r}");
+    }
+}

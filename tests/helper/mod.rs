@@ -16,6 +16,8 @@
 //!   `CORETEST_BIG_*` variables.
 //! - `term-logger FILE`: appends `TERM` to FILE on each SIGTERM, never exits.
 //! - `die SIG`: kills itself with SIG (default action restored first).
+//! - `burn MS KIB`: an orphaned grandchild touches KIB KiB of memory and
+//!   spins until it has used MS ms of CPU; the helper waits for its end.
 #![allow(dead_code)]
 
 use std::ffi::CStr;
@@ -167,6 +169,7 @@ extern "C" fn entry(argc: i32, argv: *const *const c_char, _envp: *const *const 
         Some("argsum") => argsum(&args[3..]),
         Some("term-logger") => term_logger(&text[1]),
         Some("die") => die(num(1)),
+        Some("burn") => burn(num(1), num(2)),
         other => {
             eprintln!("helper: unknown role {other:?}");
             2
@@ -528,4 +531,53 @@ fn die(sig: i32) -> i32 {
         libc::kill(libc::getpid(), sig);
     }
     pause_forever()
+}
+
+fn burn(ms: i32, kib: i32) -> i32 {
+    let (r, w) = pipe();
+    let mid = fork();
+    if mid == 0 {
+        let burner = fork();
+        if burner == 0 {
+            let mem = vec![1u8; kib as usize * 1024];
+            let start = Instant::now();
+            loop {
+                // SAFETY: ru is a writable struct rusage.
+                let used = unsafe {
+                    let mut ru: libc::rusage = std::mem::zeroed();
+                    libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+                    ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000
+                };
+                if used >= ms as i64 || start.elapsed() > Duration::from_secs(30) {
+                    break;
+                }
+            }
+            std::hint::black_box(&mem);
+            // SAFETY: plain exit; the write end of the pipe closes with it.
+            unsafe { libc::_exit(0) };
+        }
+        // SAFETY: tell the burner's pid, then exit: it is orphaned to proctor.
+        unsafe {
+            libc::write(w, (&burner as *const i32).cast(), 4);
+            libc::_exit(0)
+        };
+    }
+    // SAFETY: reap the intermediate process; close our write end.
+    unsafe {
+        libc::waitpid(mid, std::ptr::null_mut(), 0);
+        libc::close(w);
+    }
+    let mut pid = [0u8; 4];
+    for b in &mut pid {
+        *b = read_byte(r, Duration::from_secs(20)).unwrap_or(0);
+    }
+    let pid = i32::from_ne_bytes(pid);
+    // End of file once the burner is exiting; then wait until it is a
+    // zombie (or already reaped), so that it is no leftover.
+    let _ = read_byte(r, Duration::from_secs(60));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while states().iter().any(|&(p, s)| p == pid && s != b'Z') && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    0
 }
