@@ -61,6 +61,26 @@ fn single_child_forwards_to_the_command_only() {
     }
 }
 
+/// Real-time signals queue: a burst of them reaches the command whole.
+#[test]
+fn a_burst_of_realtime_signals_arrives_whole() {
+    if !ready() {
+        return;
+    }
+    for mode in MODES {
+        for single in [false, true] {
+            let argv = helper("burst", &["40", "100"]);
+            let mut args = strs(&argv);
+            if single {
+                args.insert(0, "-c");
+            }
+            let out = run(mode, &args);
+            assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+            assert_eq!(stdout(&out), "got 100\n", "{mode:?}");
+        }
+    }
+}
+
 /// `docker stop`: SIGTERM from outside the namespace ends the command → 143.
 #[test]
 fn sigterm_from_outside_ends_the_command() {

@@ -8,6 +8,8 @@
 //! - `signals group|single SIG...`: sends each signal to its parent (proctor),
 //!   one at a time, and waits until it receives the forwarded copy; a
 //!   grandchild in the same process group reports what it receives.
+//! - `burst SIG N`: sends SIG to its parent N times in a row, then waits
+//!   for N forwarded copies (real-time signals queue; standard ones merge).
 //! - `zombies N`: makes N orphaned zombies, then waits until none is left.
 //! - `leftovers`: leaves a background child, a setsid daemon and a
 //!   double-forked setsid daemon behind, and exits 0.
@@ -163,6 +165,7 @@ extern "C" fn entry(argc: i32, argv: *const *const c_char, _envp: *const *const 
             let sigs: Vec<i32> = text[2..].iter().map(|s| s.parse().unwrap()).collect();
             signals(text[1] == "single", &sigs)
         }
+        Some("burst") => burst(num(1), num(2)),
         Some("zombies") => zombies(num(1)),
         Some("leftovers") => leftovers(),
         Some("forker") => forker(num(1)),
@@ -337,6 +340,38 @@ fn signals(single: bool, sigs: &[i32]) -> i32 {
         eprintln!("helper: {f}");
     }
     i32::from(!failures.is_empty())
+}
+
+fn burst(sig: i32, n: i32) -> i32 {
+    block_all();
+    let set = sigset(&[sig]);
+    // SAFETY: getppid, kill and sigtimedwait with valid arguments.
+    unsafe {
+        let parent = libc::getppid();
+        for _ in 0..n {
+            check(libc::kill(parent, sig), "kill");
+        }
+        let ts = libc::timespec {
+            tv_sec: 20,
+            tv_nsec: 0,
+        };
+        for i in 0..n {
+            if libc::sigtimedwait(&set, std::ptr::null_mut(), &ts) != sig {
+                eprintln!("helper: got {i} of {n} copies of signal {sig}");
+                return 1;
+            }
+        }
+        let none = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        if libc::sigtimedwait(&set, std::ptr::null_mut(), &none) == sig {
+            eprintln!("helper: more than {n} copies of signal {sig}");
+            return 1;
+        }
+    }
+    println!("got {n}");
+    0
 }
 
 /// States of all processes visible in /proc: (pid, state).
