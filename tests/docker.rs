@@ -708,3 +708,88 @@ exit 9
     let rep = read_report(&stage.path().join("termination-log"));
     assert_eq!(rep["exit_code"], 9, "{rep}");
 }
+
+/// Scenario 7: the grader container of examples/ecs/task-definition.json
+/// (EC2 launch type), reproduced with Docker: its entryPoint, command,
+/// user, capabilities and docker security options read from the file; a
+/// "fetch-submission" thread fills the shared volume; the report lands in
+/// /shared, where the sidecar would collect it.
+#[test]
+fn s7_ecs_task_definition_recipe() {
+    use std::os::unix::fs::PermissionsExt;
+    let image = need_image!();
+    let text = std::fs::read_to_string(repo().join("examples/ecs/task-definition.json"))
+        .expect("read the task definition");
+    let td: serde_json::Value = serde_json::from_str(&text).expect("task definition JSON");
+    let grader = td["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "grader")
+        .expect("a grader container");
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let entry = strings(&grader["entryPoint"]);
+    let command = strings(&grader["command"]);
+    assert_eq!(entry, ["/proctor/proctor"]);
+    let caps = &grader["linuxParameters"]["capabilities"];
+
+    let stage = staging();
+    let shared = stage.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ctr = Container::new("ecs");
+    let sidecar = {
+        let shared = shared.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1000));
+            copy_dir(&repo().join("examples/submission"), &shared.join("in"));
+            std::fs::write(shared.join("ready"), b"").unwrap();
+        })
+    };
+    let mut cmd = docker();
+    cmd.args(["run", "--name", &ctr.0, "--network", "none"]);
+    if let Some(u) = grader["user"].as_str() {
+        cmd.args(["--user", u]);
+    }
+    for c in strings(&caps["add"]) {
+        cmd.args(["--cap-add", &c]);
+    }
+    for c in strings(&caps["drop"]) {
+        cmd.args(["--cap-drop", &c]);
+    }
+    for o in strings(&grader["dockerSecurityOptions"]) {
+        // ECS writes "apparmor:PROFILE", Docker "apparmor=PROFILE"
+        cmd.args(["--security-opt", &o.replacen(':', "=", 1)]);
+    }
+    cmd.arg("-v")
+        .arg(format!("{PROCTOR}:/proctor/proctor:ro"))
+        .arg("-v")
+        .arg(format!("{}:/shared", shared.display()))
+        .args(["--entrypoint", &entry[0], image])
+        .args(&command);
+    let r = run(&mut cmd);
+    sidecar.join().unwrap();
+    eprintln!(
+        "docker ecs: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        r.stdout,
+        r.stderr
+    );
+    let result = grader_result(&r.stdout);
+    assert_eq!(result["score"], 2, "{result}");
+    assert_eq!(r.code, Some(1), "proctor's exit status");
+    assert!(
+        r.stderr.contains("grader: uid 1000, gid 1000"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("the submission directory is read-only"));
+    let rep = read_report(&shared.join("report.json"));
+    assert_eq!(rep["status"], "exited", "{rep}");
+    assert_eq!(rep["exit_code"], 1, "{rep}");
+}
