@@ -38,7 +38,24 @@ PARAMS = {
     "BENCH_WAITS": env_int("BENCH_WAITS", 30),
     "BENCH_STRACE_RUNS": env_int("BENCH_STRACE_RUNS", 3),
     "BENCH_RSS_RUNS": env_int("BENCH_RSS_RUNS", 3),
+    # 1: time on one CPU under SCHED_FIFO, out of reach of the other users'
+    # load (which otherwise widens the spread tenfold); 0: as scheduled.
+    "BENCH_RT": env_int("BENCH_RT", 1),
 }
+
+
+def timing_prefix():
+    """taskset + chrt for the timed harness runs, when asked and possible."""
+    if not PARAMS["BENCH_RT"]:
+        return [], "normal scheduling, any CPU"
+    cpu = max(os.sched_getaffinity(0))
+    prefix = ["taskset", "-c", str(cpu), "chrt", "-f", "10"]
+    if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        return [], "normal scheduling, any CPU (SCHED_FIFO refused)"
+    return prefix, f"pinned to CPU {cpu}, SCHED_FIFO priority 10 (`taskset -c {cpu} chrt -f 10`)"
+
+
+PREFIX, SCHEDULING = timing_prefix()
 
 class Init:
     def __init__(self, name, path, args, proctor=False, compare=True):
@@ -93,7 +110,7 @@ def size_of(init, scratch):
 
 
 def harness(h, *args, **kw):
-    res = subprocess.run([h, *args], capture_output=True, text=True, **kw)
+    res = subprocess.run([*PREFIX, h, *args], capture_output=True, text=True, **kw)
     if res.returncode != 0:
         raise RuntimeError(f"harness {args[0]} failed ({res.returncode}): {res.stderr.strip()}")
     return [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
@@ -267,6 +284,7 @@ def main():
         "load_before": loadavg(),
         "params": PARAMS,
         "command": opts.command,
+        "scheduling": SCHEDULING,
         "proctor_rev": git_rev(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
         "versions": versions(),
         "inits": {},

@@ -203,6 +203,7 @@ def write(res, docs):
         f"- **Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, "
         f"{m['distro']}; load average {res['load_before']} before, {res['load_after']} after "
         "(the machine is shared: figures of time are medians of interleaved runs)",
+        f"- **Timed runs:** {res['scheduling']}",
         f"- **proctor:** `{res['proctor_rev']}`, `cargo build --release`",
         f"- **Command:** `{res['command']}` with "
         + ", ".join(f"{k}={val}" for k, val in p.items()),
