@@ -23,6 +23,7 @@ pub mod seccomp;
 pub mod spawn;
 pub mod supervise;
 pub mod sys;
+pub mod unprivileged;
 pub mod vm;
 pub mod wait;
 

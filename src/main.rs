@@ -18,7 +18,9 @@ use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
-use proctor::{env, err, log, mounts, net, privileges, seccomp, supervise, vm, Error};
+use proctor::{
+    env, err, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -113,6 +115,9 @@ fn phases(
         Ok(mask) => mask,
         Err(e) => return setup_error(&e),
     };
+    if let Err(e) = unprivileged::check(cfg) {
+        return setup_error(&e);
+    }
     if cfg.poweroff && is_pid1 {
         vm::mount_basics();
     }

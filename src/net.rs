@@ -1,8 +1,39 @@
-//! `--net none`: a network namespace of the command's own with only loopback.
+//! `--net none`: a network namespace of the command's own with only loopback,
+//! so neither a sidecar's network nor cloud metadata endpoints are reachable.
 
 use crate::error::Error;
+use crate::sys::net::{self, IFF_RUNNING, IFF_UP};
+use crate::sys::Errno;
+use crate::{err, log};
 
-/// Unshare the network namespace and bring `lo` up.
+const STEP: &str = "--net none";
+
+/// Unshare the network namespace and bring `lo` up. Runs in proctor before
+/// the fork, so the command (and everything it starts) inherits it.
 pub fn isolate() -> Result<(), Error> {
-    Err(crate::err!("--net none", None, "not implemented yet"))
+    net::unshare_net().map_err(|e| match e {
+        // Also what a container's seccomp profile answers without CAP_SYS_ADMIN.
+        Errno::EPERM => err!(STEP, Some(e), "a network namespace needs CAP_SYS_ADMIN"),
+        _ => err!(STEP, Some(e), "unshare"),
+    })?;
+    bring_up_loopback().map_err(|e| match e {
+        // Docker's default set has CAP_SYS_ADMIN (when added) but not CAP_NET_ADMIN.
+        Errno::EPERM => err!(STEP, Some(e), "bringing up loopback needs CAP_NET_ADMIN"),
+        _ => err!(STEP, Some(e), "bringing up loopback"),
+    })?;
+    log!(
+        log::VERBOSE,
+        "network namespace of the command's own, with only lo"
+    );
+    Ok(())
+}
+
+/// `lo` exists, down, in every new network namespace.
+fn bring_up_loopback() -> Result<(), Errno> {
+    let sock = net::inet_socket()?;
+    let flags = net::interface_flags(&sock, b"lo")?;
+    if flags & IFF_UP == 0 {
+        net::set_interface_flags(&sock, b"lo", flags | IFF_UP | IFF_RUNNING)?;
+    }
+    Ok(())
 }

@@ -81,7 +81,10 @@ pub enum IdStep {
 /// proctor may not (it was not asked for).
 pub fn set_ids(user: Option<User>, groups: &[u32]) -> Result<(), (IdStep, Errno)> {
     match creds::setgroups(groups) {
-        Err(Errno::EPERM) if user.is_none() && groups.is_empty() => {}
+        Err(Errno::EPERM) if user.is_none() && groups.is_empty() => crate::log!(
+            crate::log::VERBOSE,
+            "no CAP_SETGID: supplementary groups left as they are"
+        ),
         r => r.map_err(|e| (IdStep::Groups, e))?,
     }
     if let Some(u) = user {

@@ -22,6 +22,12 @@ pub fn setresuid(uid: u32) -> Result<()> {
     unsafe { syscall!(Sysno::setresuid, uid, uid, uid) }.map(drop)
 }
 
+/// The real user id (the one RLIMIT_NPROC is counted for).
+pub fn getuid() -> u32 {
+    // SAFETY: getuid takes no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getuid) }.unwrap_or(0) as u32
+}
+
 const PR_CAPBSET_READ: u32 = 23;
 const PR_CAPBSET_DROP: u32 = 24;
 const PR_SET_NO_NEW_PRIVS: u32 = 38;
@@ -43,10 +49,26 @@ pub fn clear_ambient() -> Result<()> {
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0).map(drop)
 }
 
+/// `_LINUX_CAPABILITY_VERSION_3`: capget/capset on two 32-bit words per set.
+const CAP_VERSION_3: u32 = 0x2008_0522;
+/// Capability numbers proctor checks before it starts.
+pub const CAP_KILL: u32 = 5;
+pub const CAP_SETGID: u32 = 6;
+pub const CAP_SETUID: u32 = 7;
+
+/// Whether `cap` is in this thread's effective set.
+pub fn has_effective(cap: u32) -> bool {
+    let header = [CAP_VERSION_3, 0u32]; // version, pid 0 = this thread
+    let mut data = [0u32; 6]; // two struct __user_cap_data_struct: effective, permitted, inheritable
+                              // SAFETY: header and data have the layout of capget's v3 structures.
+    let ok = unsafe { syscall!(Sysno::capget, header.as_ptr(), data.as_mut_ptr()) }.is_ok();
+    let word = data.get(3 * (cap as usize / 32)).copied().unwrap_or(0);
+    ok && word & (1 << (cap % 32)) != 0
+}
+
 /// Zero the effective, permitted and inheritable sets.
 pub fn clear_caps() -> Result<()> {
-    const VERSION_3: u32 = 0x2008_0522;
-    let header = [VERSION_3, 0u32]; // version, pid 0 = this thread
+    let header = [CAP_VERSION_3, 0u32]; // version, pid 0 = this thread
     let data = [0u32; 6]; // two struct __user_cap_data_struct of zeros
                           // SAFETY: header and data have the layout of capset's v3 structures.
     unsafe { syscall!(Sysno::capset, header.as_ptr(), data.as_ptr()) }.map(drop)

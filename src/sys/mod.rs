@@ -9,6 +9,7 @@ pub mod creds;
 pub mod fs;
 pub mod mm;
 pub mod mount;
+pub mod net;
 pub mod process;
 pub mod signal;
 pub mod time;

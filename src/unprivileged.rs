@@ -1,0 +1,47 @@
+//! What the options ask for that proctor's privileges cannot deliver, found
+//! before anything starts (SPEC: Running without privileges). Steps nobody
+//! asked for are skipped where they run, with a `-v` line.
+
+use crate::args::Config;
+use crate::error::Error;
+use crate::limits;
+use crate::log;
+use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID};
+use alloc::vec::Vec;
+
+/// Refuse `--user` to another uid without the capabilities it takes, and
+/// warn about an `--rlimit nproc` the kernel will not apply.
+pub fn check(cfg: &Config) -> Result<(), Error> {
+    let me = creds::getuid();
+    let runs_as = cfg.user.map_or(me, |u| u.uid);
+    if runs_as == 0 && cfg.rlimits.iter().any(|l| l.resource == limits::NPROC) {
+        log!(
+            log::NORMAL,
+            "warning: --rlimit nproc: the kernel does not apply RLIMIT_NPROC to uid 0 (add --user)"
+        );
+    }
+    if runs_as == me {
+        return Ok(());
+    }
+    // CAP_KILL too: without it neither forwarded signals nor the timeout's
+    // SIGKILL would reach a command of another uid.
+    let needed = [
+        (CAP_SETGID, "CAP_SETGID"),
+        (CAP_SETUID, "CAP_SETUID"),
+        (CAP_KILL, "CAP_KILL"),
+    ];
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|&&(cap, _)| !creds::has_effective(cap))
+        .map(|&(_, name)| name)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut e = crate::err!("--user", None, "running the command as another uid needs");
+    for name in missing {
+        e.detail.push(b' ');
+        e.detail.extend_from_slice(name.as_bytes());
+    }
+    Err(e)
+}

@@ -1,0 +1,548 @@
+//! Smoke tests: proctor injected into a grader image and run by a real
+//! Docker engine (dockerd --bridge=none, started by tests/setup.sh).
+//!
+//! The image is examples/Dockerfile, built FROM scratch with Debian's static
+//! busybox (no registry). proctor is bind-mounted read-only at /init and made
+//! the entrypoint, the way docs/deployment.md tells operators to do it.
+//!
+//! Without a Docker daemon (or /bin/busybox) the tests fail when CI=true and
+//! are skipped, with the reason printed, otherwise.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const PROCTOR: &str = env!("CARGO_BIN_EXE_proctor");
+const IMAGE: &str = "proctor-smoke-grader:latest";
+
+fn in_ci() -> bool {
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
+}
+
+/// A required tool is missing: fail in CI, skip with a reason elsewhere.
+fn missing(reason: &str) {
+    if in_ci() {
+        panic!("CI=true and {reason}; run tests/setup.sh");
+    }
+    eprintln!("SKIPPED: {reason} (run tests/setup.sh; with CI=true this fails)");
+}
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn docker() -> Command {
+    let mut c = Command::new("docker");
+    c.env("DOCKER_BUILDKIT", "0");
+    c
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let start = Instant::now();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run docker");
+    Run {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Builds the example grader image once per test binary. Err: the reason
+/// the tests cannot run here.
+fn image() -> Result<&'static str, String> {
+    static BUILT: OnceLock<Result<&'static str, String>> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let info = docker().arg("info").output();
+            match info {
+                Err(e) => return Err(format!("the docker client cannot be run: {e}")),
+                Ok(o) if !o.status.success() => {
+                    return Err(format!(
+                        "no Docker daemon answers: {}",
+                        String::from_utf8_lossy(&o.stderr).trim()
+                    ))
+                }
+                Ok(_) => {}
+            }
+            if !Path::new("/bin/busybox").is_file() {
+                return Err("/bin/busybox (busybox-static) is not installed".into());
+            }
+            let ctx = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let c = ctx.path();
+            std::fs::copy(repo().join("examples/Dockerfile"), c.join("Dockerfile"))
+                .map_err(|e| e.to_string())?;
+            std::fs::create_dir(c.join("grader")).unwrap();
+            std::fs::copy(
+                repo().join("examples/grader/grade.sh"),
+                c.join("grader/grade.sh"),
+            )
+            .map_err(|e| e.to_string())?;
+            std::fs::copy("/bin/busybox", c.join("busybox")).map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            let r = run(docker().args(["build", "-q", "-t", IMAGE]).arg(c));
+            // A build failure with a daemon present is a real failure.
+            assert_eq!(
+                r.code,
+                Some(0),
+                "docker build of examples/Dockerfile failed:\n{}\n{}",
+                r.stdout,
+                r.stderr
+            );
+            eprintln!(
+                "docker: built {IMAGE} in {:.2} s",
+                t.elapsed().as_secs_f64()
+            );
+            Ok(IMAGE)
+        })
+        .clone()
+}
+
+/// Removes the container when dropped, whatever the test's outcome.
+struct Container(String);
+
+impl Container {
+    fn new(scenario: &str) -> Self {
+        let name = format!("proctor-smoke-{}-{scenario}", std::process::id());
+        let _ = docker().args(["rm", "-f", &name]).output();
+        Container(name)
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = docker().args(["rm", "-f", &self.0]).output();
+    }
+}
+
+/// A staging directory shared with the container, readable by uid 1000.
+fn staging() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    d
+}
+
+fn proctor_volume() -> String {
+    format!("{PROCTOR}:/init:ro")
+}
+
+fn read_report(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
+    assert_eq!(
+        text.trim_end().lines().count(),
+        1,
+        "the report is one line: {text:?}"
+    );
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("report is not JSON ({e}): {text}"))
+}
+
+/// The grader's JSON result: the last stdout line that parses as an object.
+fn grader_result(stdout: &str) -> serde_json::Value {
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .unwrap_or_else(|| panic!("no JSON result line in the grader's output:\n{stdout}"))
+}
+
+macro_rules! need_image {
+    () => {
+        match image() {
+            Ok(i) => i,
+            Err(reason) => return missing(&reason),
+        }
+    };
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+/// Scenario 1: the full grading flow. A host-side co-process delivers the
+/// submission after a delay and creates the ready marker; proctor waits,
+/// binds it read-only at /shared/submission, drops to 1000:1000 and runs the
+/// image's own grader; the grader's JSON, the exit status and the report are
+/// checked. `fix` turns the sample's failing test into a passing one.
+fn grading_flow(scenario: &str, fix: bool) {
+    let image = need_image!();
+    let stage = staging();
+    let st = stage.path().to_path_buf();
+    let ctr = Container::new(scenario);
+    let delay = Duration::from_millis(1500);
+
+    let deliver = {
+        let st = st.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            let sub = st.join("sub");
+            copy_dir(&repo().join("examples/submission"), &sub);
+            if fix {
+                let f = sub.join("solution.sh");
+                let s = std::fs::read_to_string(&f).unwrap();
+                // test for 15 first, as the assignment intends
+                let s = s.replacen(
+                    "if [ $((i % 3)) -eq 0 ]; then\n            echo Fizz",
+                    "if [ $((i % 15)) -eq 0 ]; then\n            echo FizzBuzz\n        elif [ $((i % 3)) -eq 0 ]; then\n            echo Fizz",
+                    1,
+                );
+                std::fs::write(&f, s).unwrap();
+            }
+            std::fs::write(st.join("ready"), b"").unwrap();
+            Instant::now()
+        })
+    };
+
+    let start = Instant::now();
+    let r = run(docker()
+        .args(["run", "--name", &ctr.0, "--network", "none"])
+        .args([
+            "--cap-add",
+            "SYS_ADMIN",
+            "--security-opt",
+            "apparmor=unconfined",
+        ])
+        .args(["-v", &proctor_volume()])
+        .arg("-v")
+        .arg(format!("{}:/staging", st.display()))
+        .args(["--entrypoint", "/init", image])
+        .args(["--wait-for", "/staging/ready", "--wait-timeout", "60"])
+        .args(["--bind", "/staging/sub:/shared/submission"])
+        .args(["--tmpfs", "/tmp", "--user", "1000:1000", "--timeout", "60"])
+        .args(["--report", "/staging/report.json"])
+        .args(["--", "/grader/grade.sh"]));
+    let delivered = deliver.join().unwrap();
+    eprintln!(
+        "docker {scenario}: exit {:?} in {:.2} s (submission delivered after {:.2} s)\n--- stdout\n{}--- stderr\n{}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        (delivered - start).as_secs_f64(),
+        r.stdout,
+        r.stderr
+    );
+
+    let result = grader_result(&r.stdout);
+    let (want_score, want_code) = if fix { (3, 0) } else { (2, 1) };
+    assert_eq!(result["score"], want_score, "grader result {result}");
+    assert_eq!(result["max_score"], 3, "grader result {result}");
+    assert_eq!(r.code, Some(want_code), "proctor's exit status");
+    assert!(
+        r.elapsed >= delay,
+        "proctor did not wait for the submission"
+    );
+    if !fix {
+        assert!(
+            result["feedback"]
+                .as_str()
+                .unwrap_or("")
+                .contains("fizzbuzz"),
+            "feedback {result}"
+        );
+        assert!(r.stdout.contains("PASS wordcount") && r.stdout.contains("FAIL fizzbuzz"));
+    }
+    assert!(
+        r.stderr.contains("grader: uid 1000, gid 1000"),
+        "the grader did not run as 1000:1000: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("the submission directory is read-only"),
+        "the submission was not read-only: {}",
+        r.stderr
+    );
+    // the submission itself is untouched
+    assert!(!st.join("sub/.grader-probe").exists());
+
+    let rep = read_report(&st.join("report.json"));
+    assert_eq!(rep["schema"], 1, "{rep}");
+    assert_eq!(rep["status"], "exited", "{rep}");
+    assert_eq!(rep["exit_code"], want_code, "{rep}");
+    assert!(rep["signal"].is_null(), "{rep}");
+    assert!(rep["message"].is_null(), "{rep}");
+    assert!(rep["wall_ms"].as_u64().is_some(), "{rep}");
+    assert!(
+        rep["wall_ms"].as_u64().unwrap() < r.elapsed.as_millis() as u64,
+        "{rep}"
+    );
+    assert!(rep["cpu_user_ms"].as_u64().is_some(), "{rep}");
+    assert!(rep["max_rss_kib"].as_u64().unwrap_or(0) > 0, "{rep}");
+    // busybox's `timeout` (used by the grader per test) leaves a watchdog
+    // process behind for each test; proctor kills and counts them
+    assert!(rep["leftovers_killed"].as_u64().is_some(), "{rep}");
+}
+
+#[test]
+fn s1_grading_flow_failing_submission() {
+    grading_flow("grade-fail", false);
+}
+
+#[test]
+fn s1_grading_flow_passing_submission() {
+    grading_flow("grade-pass", true);
+}
+
+/// Scenario 2: pure init mode with Docker's default capabilities; `docker
+/// stop` sends SIGTERM to PID 1 = proctor, which forwards it; the container
+/// ends well within Docker's 10 s grace period, with 128+15.
+fn stop_is_prompt(scenario: &str, extra: &[&str]) {
+    let image = need_image!();
+    let ctr = Container::new(scenario);
+    let r = run(docker()
+        .args(["run", "-d", "--name", &ctr.0, "--network", "none"])
+        .args(extra)
+        .args(["-v", &proctor_volume(), "--entrypoint", "/init", image])
+        .args(["--", "/bin/sh", "-c", "echo started; sleep 1000"]));
+    assert_eq!(r.code, Some(0), "docker run -d: {}", r.stderr);
+    // wait until the command runs
+    let t = Instant::now();
+    loop {
+        let logs = run(docker().args(["logs", &ctr.0]));
+        if logs.stdout.contains("started") {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the command never started: {} {}",
+            logs.stdout,
+            logs.stderr
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stop = run(docker().args(["stop", "-t", "10", &ctr.0]));
+    let code = run(docker().args(["inspect", "-f", "{{.State.ExitCode}}", &ctr.0]));
+    let logs = run(docker().args(["logs", &ctr.0]));
+    eprintln!(
+        "docker {scenario}: docker stop took {:.2} s, exit code {}; logs: {}{}",
+        stop.elapsed.as_secs_f64(),
+        code.stdout.trim(),
+        logs.stdout,
+        logs.stderr
+    );
+    assert_eq!(stop.code, Some(0), "docker stop: {}", stop.stderr);
+    assert!(
+        stop.elapsed < Duration::from_secs(3),
+        "docker stop took {:?}: SIGTERM was not forwarded",
+        stop.elapsed
+    );
+    assert_eq!(code.stdout.trim(), "143", "exit status after SIGTERM");
+}
+
+#[test]
+fn s2_docker_stop_forwards_sigterm() {
+    stop_is_prompt("stop", &[]);
+}
+
+/// Scenario 3: --timeout inside Docker → 124, report status "timeout".
+#[test]
+fn s3_timeout_gives_124() {
+    let image = need_image!();
+    let stage = staging();
+    let ctr = Container::new("timeout");
+    let r = run(docker()
+        .args(["run", "--name", &ctr.0, "--network", "none"])
+        .args(["-v", &proctor_volume()])
+        .arg("-v")
+        .arg(format!("{}:/staging", stage.path().display()))
+        .args(["--entrypoint", "/init", image])
+        .args(["--timeout", "1", "--report", "/staging/report.json"])
+        .args(["--", "/bin/sleep", "30"]));
+    eprintln!(
+        "docker timeout: exit {:?} in {:.2} s; stderr: {}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        r.stderr
+    );
+    assert_eq!(r.code, Some(124), "exit status after --timeout");
+    assert!(
+        r.elapsed >= Duration::from_secs(1) && r.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        r.elapsed
+    );
+    let rep = read_report(&stage.path().join("report.json"));
+    assert_eq!(rep["status"], "timeout", "{rep}");
+    assert_eq!(rep["exit_code"], 124, "{rep}");
+    assert_eq!(rep["signal"], 15, "sleep dies of the SIGTERM: {rep}");
+    let wall = rep["wall_ms"].as_u64().expect("wall_ms");
+    assert!((1000..5000).contains(&wall), "wall_ms {wall}");
+    assert!(rep["message"].is_string(), "{rep}");
+}
+
+/// A grader that leaves orphans (reparented to proctor) and setsid daemons
+/// behind, counts zombies before it exits, and lists the daemons it left.
+const LITTERING_GRADER: &str = r#"
+i=0
+while [ $i -lt 30 ]; do
+    (sleep 0.05 &)
+    (setsid sh -c 'exit 3' &)
+    i=$((i + 1))
+done
+setsid sleep 1001 </dev/null >/dev/null 2>&1 &
+setsid sh -c 'sleep 1002' </dev/null >/dev/null 2>&1 &
+(setsid sleep 1003 </dev/null >/dev/null 2>&1 &)
+sleep 1 &
+wait $!
+sleep 1
+z=0
+for s in /proc/[0-9]*/stat; do
+    [ "$(cut -d' ' -f3 "$s" 2>/dev/null)" = Z ] && z=$((z + 1))
+done
+echo "ZOMBIES=$z"
+echo "DAEMONS=$(ps -o args | grep -c '^sleep 100[123]$')"
+exit 5
+"#;
+
+fn count_key(out: &str, key: &str) -> Option<u32> {
+    out.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Scenario 4a: proctor as PID 1 of the container: orphans reaped while the
+/// grader runs, daemons killed when it ends (report: leftovers_killed).
+#[test]
+fn s4_orphans_and_daemons_as_pid1() {
+    let image = need_image!();
+    let stage = staging();
+    let ctr = Container::new("litter-pid1");
+    let r = run(docker()
+        .args(["run", "--name", &ctr.0, "--network", "none"])
+        .args(["-v", &proctor_volume()])
+        .arg("-v")
+        .arg(format!("{}:/staging", stage.path().display()))
+        .args(["--entrypoint", "/init", image])
+        .args(["--report", "/staging/report.json"])
+        .args(["--", "/bin/sh", "-c", LITTERING_GRADER]));
+    eprintln!(
+        "docker litter-pid1: exit {:?} in {:.2} s\n{}{}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.code, Some(5), "the grader's exit code");
+    assert_eq!(count_key(&r.stdout, "ZOMBIES"), Some(0), "zombies");
+    assert_eq!(count_key(&r.stdout, "DAEMONS"), Some(3), "daemons running");
+    let rep = read_report(&stage.path().join("report.json"));
+    assert_eq!(rep["exit_code"], 5, "{rep}");
+    assert!(
+        rep["leftovers_killed"].as_u64().unwrap_or(0) >= 3,
+        "the three daemons were not counted as killed: {rep}"
+    );
+}
+
+/// Scenario 4b: proctor not PID 1 (a shell is the container's init) — it is
+/// a subreaper and must find and kill the daemons itself; the shell then
+/// lists what is left: only itself and ps.
+#[test]
+fn s4_orphans_and_daemons_as_subreaper() {
+    let image = need_image!();
+    let ctr = Container::new("litter-sub");
+    let script = format!(
+        "/init -- /bin/sh -c '{}'; echo PROCTOR_EXIT=$?; sleep 0.5; \
+         echo LEFT=$(ps -o pid,args | grep -c 'sleep 100[123]$'); ps -o pid,ppid,stat,args",
+        LITTERING_GRADER.replace('\'', "'\\''")
+    );
+    let r = run(docker()
+        .args(["run", "--name", &ctr.0, "--network", "none"])
+        .args(["-v", &proctor_volume(), "--entrypoint", "/bin/sh", image])
+        .args(["-c", &script]));
+    eprintln!(
+        "docker litter-subreaper: exit {:?} in {:.2} s\n{}{}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.code, Some(0), "the outer shell");
+    assert_eq!(count_key(&r.stdout, "PROCTOR_EXIT"), Some(5));
+    assert_eq!(count_key(&r.stdout, "ZOMBIES"), Some(0), "zombies");
+    assert_eq!(count_key(&r.stdout, "DAEMONS"), Some(3), "daemons running");
+    assert_eq!(
+        count_key(&r.stdout, "LEFT"),
+        Some(0),
+        "daemons survived proctor"
+    );
+}
+
+/// Scenario 5 (issue 8): `--user 1000 --cap-drop ALL`, pure init mode: the
+/// command runs, its orphans are reaped, its exit code passes through.
+#[test]
+fn s5_unprivileged_pure_init() {
+    let image = need_image!();
+    let ctr = Container::new("unpriv");
+    let script = "echo UID=$(id -u); grep CapEff /proc/1/status; \
+                  i=0; while [ $i -lt 10 ]; do (sleep 0.05 &); i=$((i+1)); done; sleep 1; \
+                  z=0; for s in /proc/[0-9]*/stat; do \
+                  [ \"$(cut -d' ' -f3 $s 2>/dev/null)\" = Z ] && z=$((z+1)); done; \
+                  echo ZOMBIES=$z; exit 42";
+    let r = run(docker()
+        .args(["run", "--name", &ctr.0, "--network", "none"])
+        .args(["--user", "1000", "--cap-drop", "ALL"])
+        .args(["-v", &proctor_volume(), "--entrypoint", "/init", image])
+        .args(["--", "/bin/sh", "-c", script]));
+    eprintln!(
+        "docker unprivileged: exit {:?} in {:.2} s\n{}{}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.code, Some(42), "the command's exit code");
+    assert_eq!(count_key(&r.stdout, "UID"), Some(1000));
+    assert!(
+        r.stdout.contains("CapEff:\t0000000000000000"),
+        "proctor had capabilities"
+    );
+    assert_eq!(count_key(&r.stdout, "ZOMBIES"), Some(0), "zombies");
+}
+
+#[test]
+fn s5_unprivileged_docker_stop() {
+    stop_is_prompt("unpriv-stop", &["--user", "1000", "--cap-drop", "ALL"]);
+}
+
+/// Scenario 5c (issue 8): asking for a mount without CAP_SYS_ADMIN is a 125
+/// that names the missing privilege; the command never runs.
+#[test]
+fn s5_unprivileged_mount_refused() {
+    let image = need_image!();
+    let ctr = Container::new("unpriv-mount");
+    let r = run(docker()
+        .args(["run", "--name", &ctr.0, "--network", "none"])
+        .args(["--user", "1000", "--cap-drop", "ALL"])
+        .args(["-v", &proctor_volume(), "--entrypoint", "/init", image])
+        .args(["--tmpfs", "/scratch", "--", "/bin/echo", "RAN"]));
+    eprintln!(
+        "docker unprivileged mount: exit {:?} in {:.2} s\n{}{}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        r.stdout,
+        r.stderr
+    );
+    assert_eq!(r.code, Some(125));
+    assert!(!r.stdout.contains("RAN"), "the command ran");
+    assert!(
+        r.stderr.contains("proctor: ") && r.stderr.contains("CAP_SYS_ADMIN"),
+        "the error does not name the missing privilege: {}",
+        r.stderr
+    );
+}
