@@ -74,7 +74,7 @@ pub fn build<'a>(inherited: &[&'a CStr], clear: bool, ops: &[EnvOp<'a>]) -> Vec<
 pub fn get<'a>(env: &[&'a CStr], key: &[u8]) -> Option<&'a [u8]> {
     env.iter()
         .find(|v| name(v) == key)
-        .map(|v| &v.to_bytes()[key.len() + 1..])
+        .and_then(|v| v.to_bytes().get(key.len() + 1..))
 }
 
 #[cfg(test)]
@@ -124,5 +124,8 @@ mod tests {
         );
         assert_eq!(get(&own, b"PATH"), Some(&b"/bin"[..]));
         assert_eq!(get(&own, b"PAT"), None);
+        // An entry without `=` (possible through a raw execve) has no value.
+        let bare = cs(&["PATH"]);
+        assert_eq!(get(&[bare[0].as_c_str()], b"PATH"), None);
     }
 }

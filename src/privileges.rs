@@ -22,23 +22,31 @@ pub fn last_cap() -> u32 {
 
 /// Mark every descriptor from 3 on close-on-exec, except `keep`; they then
 /// close at `execve`, while the error pipe keeps working until then.
+///
+/// Kept descriptors are skipped, not unmarked: an inherited one is open
+/// across `execve` already (a close-on-exec one could not have survived the
+/// `execve` that started proctor), and proctor's own (all opened with
+/// `O_CLOEXEC`, the error pipe among them) must not leak even if named.
 pub fn close_inherited_fds(keep: &[i32]) -> Result<(), Errno> {
-    match fs::close_range(3, u32::MAX, true) {
-        Ok(()) => {}
-        Err(Errno::ENOSYS | Errno::EINVAL) => mark_each_fd()?,
-        Err(e) => return Err(e),
-    }
-    for &fd in keep.iter().filter(|&&fd| fd >= 3) {
-        match fs::set_cloexec(fd, false) {
-            Ok(()) | Err(Errno::EBADF) => {} // kept if open; nothing to keep otherwise
-            Err(e) => return Err(e),
+    let mut from = 3u32;
+    loop {
+        let next = keep.iter().map(|&k| k as u32).filter(|&k| k >= from).min();
+        if next != Some(from) {
+            match fs::close_range(from, next.map_or(u32::MAX, |k| k - 1), true) {
+                Ok(()) => {}
+                Err(Errno::ENOSYS | Errno::EINVAL) => return mark_each_fd(keep),
+                Err(e) => return Err(e),
+            }
+        }
+        match next {
+            Some(k) => from = k + 1,
+            None => return Ok(()),
         }
     }
-    Ok(())
 }
 
 /// The fallback for kernels before 5.11: walk `/proc/self/fd`.
-fn mark_each_fd() -> Result<(), Errno> {
+fn mark_each_fd(keep: &[i32]) -> Result<(), Errno> {
     let dir = fs::open(c"/proc/self/fd", fs::O_RDONLY | fs::O_DIRECTORY)?;
     let mut buf = [0u8; 1024];
     loop {
@@ -47,25 +55,26 @@ fn mark_each_fd() -> Result<(), Errno> {
             return Ok(());
         }
         for name in fs::dirents(&buf[..n]) {
-            match crate::args::parse_u64(name) {
-                Some(fd) if fd >= 3 && fd as i32 != dir.raw() => fs::set_cloexec(fd as i32, true)?,
-                _ => {}
+            let Some(fd) = crate::args::parse_u64(name).and_then(|n| i32::try_from(n).ok()) else {
+                continue;
+            };
+            if fd >= 3 && fd != dir.raw() && !keep.contains(&fd) {
+                fs::set_cloexec(fd, true)?;
             }
         }
     }
 }
 
-/// Empty the bounding set and the ambient set. Must run while the child
-/// still has CAP_SETPCAP, i.e. before the uid changes. `EPERM` means
-/// proctor lacks CAP_SETPCAP.
+/// Empty the ambient set, then the bounding set. The ambient set needs no
+/// privilege, so it is cleared even when the bounding set cannot be (`EPERM`:
+/// proctor lacks CAP_SETPCAP). Must run before the uid changes, which takes
+/// CAP_SETPCAP away.
 pub fn drop_bounding_set(last_cap: u32) -> Result<(), Errno> {
-    for cap in 0..=last_cap {
-        creds::drop_bounding(cap)?;
-    }
     match creds::clear_ambient() {
-        Err(Errno::EINVAL) | Ok(()) => Ok(()), // EINVAL: a kernel before 4.3 has no ambient set
-        Err(e) => Err(e),
+        Err(Errno::EINVAL) | Ok(()) => {} // EINVAL: a kernel before 4.3 has no ambient set
+        Err(e) => return Err(e),
     }
+    (0..=last_cap).try_for_each(creds::drop_bounding)
 }
 
 /// Which id step failed.
@@ -77,8 +86,8 @@ pub enum IdStep {
 }
 
 /// Supplementary groups (none unless `--groups`), then gid and uid.
-/// Without `--user` or `--groups`, clearing the groups is skipped when
-/// proctor may not (it was not asked for).
+/// Without CAP_SETGID, clearing the groups is skipped (with a `-v` line)
+/// only when nobody asked for it (neither `--user` nor `--groups`).
 pub fn set_ids(user: Option<User>, groups: &[u32]) -> Result<(), (IdStep, Errno)> {
     match creds::setgroups(groups) {
         Err(Errno::EPERM) if user.is_none() && groups.is_empty() => crate::log!(

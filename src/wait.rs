@@ -1,10 +1,19 @@
 //! `--wait-for`: block until every path exists, without busy-looping.
+//!
+//! One `ppoll` sleeps on two descriptors: an inotify instance watching the
+//! nearest existing ancestor of each missing path (re-aimed lower as
+//! directories appear), and a signalfd for the signals proctor keeps blocked.
+//! A ≈100 ms timeout bounds the sleep, because inotify never hears of files
+//! written from another host (NFS, EFS, virtiofs, 9p).
 
 use crate::args::Nanos;
 use crate::error::Error;
 use crate::sys::fs;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::time::monotonic;
+use crate::sys::watch::{self, IN_CREATE, IN_DELETE_SELF, IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR};
+use crate::sys::Errno;
+use alloc::vec::Vec;
 use core::ffi::CStr;
 
 /// Why the wait ended without the paths.
@@ -21,13 +30,27 @@ const POLL: Nanos = 100_000_000;
 
 /// Wait until every path of `paths` exists.
 pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<(), Interrupted> {
+    let exists = |p: &&CStr| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok();
+    // Often the submission is already there: no descriptors needed.
+    if paths.iter().all(exists) {
+        return Ok(());
+    }
     let deadline = timeout.map(|t| monotonic().saturating_add(t));
+    let failed = |what, e| Interrupted::Failed(Error::sys(what, e));
+    let signals = watch::signalfd(SigSet::FULL).map_err(|e| failed("wait-for: signalfd", e))?;
+    // Without inotify (no kernel support, descriptor limit) the poll still works.
+    let inotify = watch::inotify().ok();
+    let inotify_fd = inotify.as_ref().map_or(-1, |fd| fd.raw());
+    let mut scratch = Vec::new();
     loop {
-        if paths
-            .iter()
-            .all(|p| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok())
-        {
-            return Ok(());
+        if inotify_fd >= 0 {
+            for path in paths.iter().filter(|p| !exists(p)) {
+                watch_nearest(inotify_fd, path, &mut scratch);
+            }
+            // A path that appeared before its directory was watched raised no event.
+            if paths.iter().all(exists) {
+                return Ok(());
+            }
         }
         let now = monotonic();
         let left = match deadline {
@@ -35,12 +58,55 @@ pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<(), Interrupt
             Some(d) => (d - now).min(POLL),
             None => POLL,
         };
-        match signal::wait(SigSet::FULL, Some(left)) {
-            Ok(Some(sig)) if terminates(sig) => return Err(Interrupted::Cancelled(sig)),
-            Ok(_) => {}
-            Err(e) => return Err(Interrupted::Failed(Error::sys("wait-for", e))),
+        watch::wait_readable([signals.raw(), inotify_fd], left)
+            .map_err(|e| failed("wait-for: ppoll", e))?;
+        while let Some(sig) =
+            watch::read_signal(signals.raw()).map_err(|e| failed("wait-for: signalfd", e))?
+        {
+            if terminates(sig) {
+                return Err(Interrupted::Cancelled(sig));
+            }
+        }
+        if inotify_fd >= 0 {
+            watch::drain(inotify_fd);
+        }
+        if paths.iter().all(exists) {
+            return Ok(());
         }
     }
+}
+
+/// Watch the nearest existing ancestor of `path` for new entries; `scratch`
+/// holds the ancestor's NUL-terminated name.
+fn watch_nearest(inotify: i32, path: &CStr, scratch: &mut Vec<u8>) {
+    const MASK: u32 = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+    let mut rest = path.to_bytes();
+    while let Some(parent) = parent(rest) {
+        scratch.clear();
+        scratch.extend_from_slice(parent);
+        scratch.push(0);
+        let Ok(dir) = CStr::from_bytes_with_nul(scratch) else {
+            return;
+        };
+        match watch::add_watch(inotify, dir, MASK) {
+            Err(Errno::ENOENT | Errno::ENOTDIR) => rest = parent,
+            // Watched, or not watchable (EACCES, ENOSPC: too many watches): the poll covers it.
+            _ => return,
+        }
+    }
+}
+
+/// The directory holding `path` (`/` for `/a`, `.` for `a`); `None` above the top.
+fn parent(path: &[u8]) -> Option<&[u8]> {
+    let trimmed = path.strip_suffix(b"/").unwrap_or(path);
+    if trimmed.is_empty() || trimmed == b"." {
+        return None;
+    }
+    Some(match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(0) => b"/",
+        Some(i) => &trimmed[..i],
+        None => b".",
+    })
 }
 
 /// Whether a signal's default action ends the process.
@@ -49,4 +115,30 @@ pub fn terminates(sig: i32) -> bool {
     sig > 0
         && !SigSet::of(&[SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, 23, 28])
             .contains(sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parents_climb_to_the_top() {
+        assert_eq!(parent(b"/a/b/c"), Some(&b"/a/b"[..]));
+        assert_eq!(parent(b"/a/b/"), Some(&b"/a"[..]));
+        assert_eq!(parent(b"/a"), Some(&b"/"[..]));
+        assert_eq!(parent(b"/"), None);
+        assert_eq!(parent(b"a/b"), Some(&b"a"[..]));
+        assert_eq!(parent(b"a"), Some(&b"."[..]));
+        assert_eq!(parent(b"."), None);
+    }
+
+    #[test]
+    fn only_terminating_signals_cancel() {
+        for sig in [1, 2, 3, 9, 10, 14, 15, 34, 64] {
+            assert!(terminates(sig), "{sig}");
+        }
+        for sig in [0, 17, 18, 19, 20, 21, 22, 23, 28] {
+            assert!(!terminates(sig), "{sig}");
+        }
+    }
 }

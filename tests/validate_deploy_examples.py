@@ -148,6 +148,13 @@ def check_wiring(label, grader_argv, grader_mounts, init_mounts, sidecar_mounts,
         raise ValueError("CAP_SYS_ADMIN added but no option needs it")
     if expect_sys_admin != has:
         raise ValueError(f"expected SYS_ADMIN={expect_sys_admin}, found {has}")
+    # --net none also brings loopback up: CAP_NET_ADMIN (docs/unprivileged.md)
+    has_net_admin = "NET_ADMIN" in caps_add or "CAP_NET_ADMIN" in caps_add
+    if ("--net" in names) != has_net_admin:
+        raise ValueError(f"--net {'without' if '--net' in names else 'absent but'} CAP_NET_ADMIN"
+                         f"{'' if '--net' in names else ' added'}")
+    if has_net_admin:
+        ok(f"{label}: CAP_NET_ADMIN added, for --net none (loopback)")
     ok(f"{label}: CAP_SYS_ADMIN {'added, for ' + ', '.join(sorted(set(names) & NEEDS_SYS_ADMIN)) if has else 'not needed (plain init mode)'}")
     return opts
 

@@ -59,8 +59,9 @@ pub const CAP_SETUID: u32 = 7;
 /// Whether `cap` is in this thread's effective set.
 pub fn has_effective(cap: u32) -> bool {
     let header = [CAP_VERSION_3, 0u32]; // version, pid 0 = this thread
-    let mut data = [0u32; 6]; // two struct __user_cap_data_struct: effective, permitted, inheritable
-                              // SAFETY: header and data have the layout of capget's v3 structures.
+                                        // Two struct __user_cap_data_struct: effective, permitted, inheritable.
+    let mut data = [0u32; 6];
+    // SAFETY: header and data have the layout of capget's v3 structures.
     let ok = unsafe { syscall!(Sysno::capget, header.as_ptr(), data.as_mut_ptr()) }.is_ok();
     let word = data.get(3 * (cap as usize / 32)).copied().unwrap_or(0);
     ok && word & (1 << (cap % 32)) != 0
@@ -69,8 +70,9 @@ pub fn has_effective(cap: u32) -> bool {
 /// Zero the effective, permitted and inheritable sets.
 pub fn clear_caps() -> Result<()> {
     let header = [CAP_VERSION_3, 0u32]; // version, pid 0 = this thread
-    let data = [0u32; 6]; // two struct __user_cap_data_struct of zeros
-                          // SAFETY: header and data have the layout of capset's v3 structures.
+                                        // Two struct __user_cap_data_struct of zeros: 64 bits per set.
+    let data = [0u32; 6];
+    // SAFETY: header and data have the layout of capset's v3 structures.
     unsafe { syscall!(Sysno::capset, header.as_ptr(), data.as_ptr()) }.map(drop)
 }
 

@@ -11,8 +11,10 @@ pub mod mm;
 pub mod mount;
 pub mod net;
 pub mod process;
+pub mod seccomp;
 pub mod signal;
 pub mod time;
+pub mod watch;
 
 pub use syscalls::Errno;
 

@@ -124,3 +124,21 @@ pub fn status_line(out: &str, key: &str) -> Option<String> {
             .map(|v| v.trim().to_string())
     })
 }
+
+/// Make `cmd` start without `caps` (capability numbers): they are dropped
+/// from the bounding set just before `exec`, so the root that runs `cmd`
+/// (and proctor under it) no longer gets them.
+pub fn without_caps(cmd: &mut Command, caps: &'static [u32]) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &cap in caps {
+                if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
