@@ -223,7 +223,13 @@ def machine():
             for line in f:
                 if line.startswith("PRETTY_NAME="):
                     distro = line.split("=", 1)[1].strip().strip('"')
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            autogroup = f.read().strip()
+    except OSError:
+        autogroup = "absent"
     return {
+        "autogroup": autogroup,
         "cpu": model,
         "cores": os.cpu_count(),
         "memory_gib": round(mem_kib / 1024 / 1024),
@@ -261,6 +267,7 @@ def main():
     ap.add_argument("--harness", required=True)
     ap.add_argument("--docs", required=True, help="directory for benchmarks.md/.png")
     ap.add_argument("--json", required=True, help="where to keep the raw results")
+    ap.add_argument("--sizeprof", help="bench/sizeprof.py's JSON, if it ran")
     ap.add_argument("--command", default="./just bench", help="the command line, for the record")
     opts = ap.parse_args()
     if os.getpid() != 1:
@@ -289,6 +296,9 @@ def main():
         "versions": versions(),
         "inits": {},
     }
+    if opts.sizeprof and os.path.exists(opts.sizeprof):
+        with open(opts.sizeprof) as f:
+            res["sizeprof"] = json.load(f)
     scratch = tempfile.mkdtemp(prefix="proctor-bench.")
     os.chmod(scratch, 0o755)  # the grading run's --user must reach its cwd
     cwd = scratch

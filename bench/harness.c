@@ -254,7 +254,7 @@ static int drv_flood(int argc, char **argv) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0)
         die("pipe");
-    struct child_setup cs = {&argv[1], WITH_PROC, fds[1]};
+    struct child_setup cs = {&argv[1], WITH_PROC | QUIET, fds[1]};
     pid_t pid = start_pid1(&cs);
     close(fds[1]);
     char buf[512];
@@ -464,7 +464,7 @@ static int drv_waitfor(int argc, char **argv) {
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) != 0)
             die("pipe");
-        struct child_setup cs = {subst(&argv[2], argc - 2, NULL, marker), 0, fds[1]};
+        struct child_setup cs = {subst(&argv[2], argc - 2, NULL, marker), QUIET, fds[1]};
         pid_t pid = start_pid1(&cs);
         close(fds[1]);
         /* Let the init settle into its wait; a random phase so that a
