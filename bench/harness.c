@@ -122,6 +122,13 @@ static int wait_status(pid_t pid) {
     return st;
 }
 
+/* End a PID 1 and its namespace. SIGKILL: a bare command as PID 1 ignores
+ * SIGTERM from outside. */
+static void end_pid1(pid_t pid) {
+    kill(pid, SIGKILL);
+    wait_status(pid);
+}
+
 /* argv with @FIFO@ / @MARKER@ replaced; the array is leaked (one per run). */
 static char **subst(char **argv, int argc, const char *fifo, const char *marker) {
     char **out = calloc((size_t)argc + 1, sizeof *out);
@@ -412,9 +419,7 @@ static int drv_signal(int argc, char **argv) {
     } else {
         lost = rounds;
     }
-    /* SIGKILL: a bare command as PID 1 ignores SIGTERM from outside. */
-    kill(pid, SIGKILL);
-    wait_status(pid);
+    end_pid1(pid);
     unlink(fifo);
     rmdir(tmpdir);
     json_samples(name, s, got, lost);
@@ -491,8 +496,7 @@ static int drv_waitfor(int argc, char **argv) {
         else
             lost++;
         close(fds[0]);
-        kill(pid, SIGKILL);
-        wait_status(pid);
+        end_pid1(pid);
         unlink(marker);
     }
     rmdir(tmpdir);
