@@ -65,6 +65,8 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
         }
     }
     for m in mounts {
+        let (step, path) = target(m);
+        log!(log::VERBOSE, "{} {}", step, Show(path.to_bytes()));
         with_fallback(&mut classic, |c| apply_one(m, c))?;
     }
     Ok(())
@@ -121,12 +123,6 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             writable,
             noexec,
         } => {
-            log!(
-                log::VERBOSE,
-                "bind {} at {}",
-                Show(src.to_bytes()),
-                Show(dst.to_bytes())
-            );
             let from = resolve("bind", src, Create::No, classic)?;
             let to = mountpoint("bind", dst, Some(&from), classic)?;
             let ro = if *writable { 0 } else { MS_RDONLY };
@@ -150,7 +146,6 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             mode,
             noexec,
         } => {
-            log!(log::VERBOSE, "tmpfs at {}", Show(dst.to_bytes()));
             let to = mountpoint("tmpfs", dst, None, classic)?;
             let mut data = Text::default();
             let _ = ufmt::uwrite!(
@@ -168,7 +163,6 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))
         }
         Mount::ReadOnly { path } => {
-            log!(log::VERBOSE, "read-only {}", Show(path.to_bytes()));
             let at = resolve("ro", path, Create::No, classic)?;
             if classic {
                 read_only_classic(path, &at)
