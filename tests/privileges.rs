@@ -226,17 +226,20 @@ fn user_without_the_privilege_fails_naming_it() {
     }
 }
 
-/// `ls` of the command's descriptors, with `/dev/null` inherited at 5 and 6.
-fn command_fds(mode: Mode, opts: &[&str]) -> Vec<String> {
+/// `ls` of the command's descriptors, with `/dev/null` inherited at 5 and 6;
+/// `filter`, the address of a `sock_fprog`, is installed around proctor.
+fn command_fds_filtered(mode: Mode, opts: &[&str], filter: Option<usize>) -> Vec<String> {
     let null = std::fs::File::open("/dev/null").unwrap();
     let fd = null.as_raw_fd();
     let mut args = opts.to_vec();
     args.extend(["sh", "-c", "ls /proc/$$/fd"]);
     let mut cmd = command(mode, &args);
-    // SAFETY: dup2 is async-signal-safe; the new descriptors are not close-on-exec.
+    // SAFETY: dup2 and prctl are async-signal-safe; the new descriptors are
+    // not close-on-exec; the caller keeps the filter alive.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::dup2(fd, 5) != 5 || libc::dup2(fd, 6) != 6 {
+            let filtered = filter.map_or(0, |f| libc::prctl(libc::PR_SET_SECCOMP, 2, f, 0, 0));
+            if libc::dup2(fd, 5) != 5 || libc::dup2(fd, 6) != 6 || filtered != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -245,6 +248,10 @@ fn command_fds(mode: Mode, opts: &[&str]) -> Vec<String> {
     let out = run_cmd(cmd, Duration::from_secs(60));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     stdout(&out).lines().map(String::from).collect()
+}
+
+fn command_fds(mode: Mode, opts: &[&str]) -> Vec<String> {
+    command_fds_filtered(mode, opts, None)
 }
 
 #[test]
@@ -261,6 +268,52 @@ fn inherited_descriptors_are_closed_unless_kept() {
             "{mode:?}: a kept descriptor that is not open is no error"
         );
         assert_eq!(command_fds(mode, &["--keep-fd", "2"]), ["0", "1", "2"]);
+    }
+}
+
+#[test]
+fn descriptors_are_closed_without_close_range_too() {
+    if !ready() {
+        return;
+    }
+    // A filter installed around proctor makes close_range (436 in the shared
+    // table) answer ENOSYS, as on kernels before 5.9: proctor then walks
+    // /proc/self/fd.
+    let filter = [
+        libc::sock_filter {
+            code: 0x20,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }, // ld nr
+        libc::sock_filter {
+            code: 0x15,
+            jt: 0,
+            jf: 1,
+            k: 436,
+        }, // jeq close_range
+        libc::sock_filter {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k: 0x0005_0000 | libc::ENOSYS as u32,
+        },
+        libc::sock_filter {
+            code: 0x06,
+            jt: 0,
+            jf: 0,
+            k: 0x7fff_0000,
+        }, // allow
+    ];
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr() as *mut _,
+    };
+    let prog_addr = &prog as *const libc::sock_fprog as usize;
+    for mode in MODES {
+        let fds = |opts| command_fds_filtered(mode, opts, Some(prog_addr));
+        assert_eq!(fds(&[]), ["0", "1", "2"], "{mode:?}");
+        assert_eq!(fds(&["--keep-fd", "6"]), ["0", "1", "2", "6"], "{mode:?}");
     }
 }
 

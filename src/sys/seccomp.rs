@@ -28,5 +28,10 @@ pub fn set_filter(prog: &[Insn]) -> Result<()> {
         r => return r.map(drop),
     }
     // SAFETY: as above; PR_SET_SECCOMP reads the sock_fprog at arg3.
-    unsafe { syscall!(Sysno::prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ptr, 0, 0) }.map(drop)
+    match unsafe { syscall!(Sysno::prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ptr, 0, 0) } {
+        // No seccomp(2) and a prctl that knows no filter mode: a kernel
+        // without CONFIG_SECCOMP_FILTER (or qemu-user, which refuses).
+        Err(Errno::EINVAL) => Err(Errno::ENOSYS),
+        r => r.map(drop),
+    }
 }
