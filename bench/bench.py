@@ -57,6 +57,11 @@ def timing_prefix():
 
 PREFIX, SCHEDULING = timing_prefix()
 
+# The signal loop runs in chunks, each init in turn, so that a change of the
+# machine's load falls on all of them alike.
+SIGNAL_CHUNKS = 4
+
+
 class Init:
     def __init__(self, name, path, args, proctor=False, compare=True):
         self.name, self.path, self.args = name, path, args
@@ -203,6 +208,34 @@ def count_syscalls(h, init, runs, cwd, scratch, command=("/bin/true",)):
         "by_name": Counter(t.split("(")[0] for _, t in calls).most_common(),
         "calls": [("init  " if parent else "child ") + t for parent, t in calls],
     }
+
+
+DURATION = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\().*<(\d+\.\d+)>$")
+
+
+def slowest_calls(h, init, cwd, scratch, top=5):
+    """The longest syscalls of proctor itself in one --wait-for run (strace -T)."""
+    trace = os.path.join(scratch, "strace-wait.txt")
+    subprocess.run(
+        ["strace", "-f", "-qq", "-T", "-o", trace, h, "waitfor", "1", "proctor", *init.argv([h, "stamp"])],
+        capture_output=True,
+        cwd=cwd,
+    )
+    calls = []
+    with open(trace) as f:
+        lines = f.read().splitlines()
+    start = next((i for i, t in enumerate(lines) if f'execve("{init.path}"' in t), None)
+    if start is None:
+        return []
+    pid = lines[start].split()[0]
+    for line in lines[start + 1 :]:
+        m = DURATION.match(line)
+        if m and m.group(1) == pid:
+            name = m.group(2) or m.group(3)
+            # Waiting for the marker is the point; the rest is overhead.
+            if name not in ("ppoll", "wait4", "rt_sigtimedwait", "read"):
+                calls.append((float(m.group(4)) * 1e3, line.split(None, 1)[1][:100]))
+    return sorted(calls, reverse=True)[:top]
 
 
 # --- main ----------------------------------------------------------------------
@@ -396,16 +429,23 @@ def main():
             )
 
         rounds = PARAMS["BENCH_SIGNALS"]
-        log(f"signal round trips, {rounds} each")
-        (direct,) = harness(h, "signal", str(rounds), "direct", h, "sigcmd", "@FIFO@", cwd=cwd)
-        res["signal_direct_us"] = statistics.median(direct["samples"]) / 1e3
+        log(f"signal round trips, {rounds} each, in {SIGNAL_CHUNKS} interleaved chunks")
+        direct = Init("direct", h, [])
+        signal = {i.name: ([], [0]) for i in [direct, *inits]}
+        chunk = str(max(1, rounds // SIGNAL_CHUNKS))
+        for _ in range(SIGNAL_CHUNKS):
+            for i in [direct, *inits]:
+                argv = [h, "sigcmd", "@FIFO@"] if i is direct else i.argv([h, "sigcmd", "@FIFO@"])
+                (r,) = harness(h, "signal", chunk, i.name, *argv, cwd=cwd)
+                signal[i.name][0].extend(r["samples"])
+                signal[i.name][1][0] += r["failures"]
+        res["signal_direct_us"] = statistics.median(signal["direct"][0]) / 1e3
         for i in inits:
-            (r,) = harness(h, "signal", str(rounds), i.name, *i.argv([h, "sigcmd", "@FIFO@"]), cwd=cwd)
-            s = r["samples"]
+            s, (lost,) = signal[i.name]
             res["inits"][i.name]["signal"] = {
                 "median_us": statistics.median(s) / 1e3 if s else None,
                 "p90_us": pct(s, 0.9) / 1e3 if s else None,
-                "lost": r["failures"],
+                "lost": lost,
             }
 
         waits = PARAMS["BENCH_WAITS"]
@@ -418,6 +458,7 @@ def main():
             "p90_ms": pct(s, 0.9) / 1e6 if s else None,
             "max_ms": max(s) / 1e6 if s else None,
             "lost": r["failures"],
+            "slowest_calls": slowest_calls(h, wait_init, cwd, scratch),
         }
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

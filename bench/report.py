@@ -182,6 +182,24 @@ def size_profile(prof, top=15):
     return out
 
 
+def wait_profile(w):
+    calls = w.get("slowest_calls")
+    if not calls:
+        return []
+    return [
+        "## Where `--wait-for`'s time goes",
+        "",
+        "The slowest syscalls of proctor itself in one traced run (`strace -f -T`), leaving out "
+        "the waits (`ppoll`, `read`, `wait4`, `rt_sigtimedwait`):",
+        "",
+        "| ms | call |",
+        "|---|---|",
+        # A | inside a table cell must be escaped, even in code.
+        *[f"| {ms:.3f} | `{text.replace('|', chr(92) + '|')}` |" for ms, text in calls],
+        "",
+    ]
+
+
 def syscall_details(title, sc):
     if "calls" not in sc:
         return [f"**{title}**: not measured — {sc.get('error', '?')}", ""]
@@ -334,12 +352,14 @@ def write(res, docs):
         f"{p['BENCH_FLOOD_RUNS']} runs, interleaved across inits (making the orphans takes "
         f"{res['inits']['proctor']['create_ms'] / 1e3:.1f} s and is not counted).",
         f"- **Signal round trip:** `kill(init, SIGUSR1)` until the command's handler writes a byte "
-        f"back through a FIFO; median of {p['BENCH_SIGNALS']:,}.",
+        f"back through a FIFO; median of {p['BENCH_SIGNALS']:,}, run in chunks interleaved across "
+        "the inits.",
         "- **`--wait-for` latency:** proctor waits for a missing marker; after a random 50–150 ms "
         "the marker is created; the command's first act is to print `CLOCK_MONOTONIC`. Median of "
         f"{p['BENCH_WAITS']} runs.",
         "",
         *size_profile(res.get("sizeprof")),
+        *wait_profile(res["wait_for"]),
         "## proctor's syscalls to the command's execve",
         "",
         *syscall_details("pure-init mode", res["inits"]["proctor"]["syscalls"]),
