@@ -115,7 +115,9 @@ def size_of(init, scratch):
 
 
 def harness(h, *args, prefix=None, **kw):
-    res = subprocess.run([*(PREFIX if prefix is None else prefix), h, *args], capture_output=True, text=True, **kw)
+    # A generous limit: an init that hangs must not hang the benchmark.
+    cmd = [*(PREFIX if prefix is None else prefix), h, *args]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
     if res.returncode != 0:
         raise RuntimeError(f"harness {args[0]} failed ({res.returncode}): {res.stderr.strip()}")
     return [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
@@ -192,6 +194,7 @@ def count_syscalls(h, init, runs, cwd, scratch, command=("/bin/true",)):
         res = subprocess.run(
             ["strace", "-f", "-qq", "-o", trace, h, "exec1", *init.argv(list(command))],
             capture_output=True,
+            timeout=60,
             text=True,
             cwd=cwd,
         )
@@ -219,6 +222,7 @@ def slowest_calls(h, init, cwd, scratch, top=5):
     subprocess.run(
         ["strace", "-f", "-qq", "-T", "-o", trace, h, "waitfor", "1", "proctor", *init.argv([h, "stamp"])],
         capture_output=True,
+        timeout=60,
         cwd=cwd,
     )
     calls = []
