@@ -57,16 +57,18 @@ def timing_prefix():
 
 PREFIX, SCHEDULING = timing_prefix()
 
+FLOOR = "floor (reference)"
+
 # The signal loop runs in chunks, each init in turn, so that a change of the
 # machine's load falls on all of them alike.
 SIGNAL_CHUNKS = 4
 
 
 class Init:
-    def __init__(self, name, path, args, proctor=False, compare=True):
+    def __init__(self, name, path, args, proctor=False, forwards=True):
         self.name, self.path, self.args = name, path, args
         self.proctor = proctor
-        self.compare = compare  # a peer or proctor's like-for-like mode
+        self.forwards = forwards  # forwards signals (the floor does not)
 
     def argv(self, command):
         return [self.path, *self.args, "--", *command]
@@ -302,6 +304,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--proctor", required=True)
     ap.add_argument("--harness", required=True)
+    ap.add_argument("--floor", help="bench/floor.c built: fork/exec/wait and nothing else")
     ap.add_argument("--docs", required=True, help="directory for benchmarks.md/.png")
     ap.add_argument("--json", required=True, help="where to keep the raw results")
     ap.add_argument("--sizeprof", help="bench/sizeprof.py's JSON, if it ran")
@@ -313,7 +316,7 @@ def main():
     h = os.path.abspath(opts.harness)
     p = os.path.abspath(opts.proctor)
     pure = Init("proctor", p, ["--keep-caps", "--seccomp", "none"], proctor=True)
-    default = Init("proctor (default)", p, [], proctor=True, compare=False)
+    default = Init("proctor (default)", p, [], proctor=True)
     peers = [
         Init("tini", "/usr/bin/tini", []),
         Init("tini-static", "/usr/bin/tini-static", []),
@@ -321,6 +324,8 @@ def main():
         Init("catatonit", "/usr/bin/catatonit", []),
     ]
     inits = [pure, default, *peers]
+    if opts.floor:
+        inits.append(Init(FLOOR, os.path.abspath(opts.floor), [], forwards=False))
     started = datetime.datetime.now(datetime.timezone.utc)
     res = {
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
@@ -364,7 +369,6 @@ def main():
                 "65534:65534",
             ],
             proctor=True,
-            compare=False,
         )
         res["grading_args"] = grading.args
         res["grading_error"] = check_runs(h, grading, ["/bin/true"], cwd)
@@ -435,17 +439,18 @@ def main():
         rounds = PARAMS["BENCH_SIGNALS"]
         log(f"signal round trips, {rounds} each, in {SIGNAL_CHUNKS} interleaved chunks")
         direct = Init("direct", h, [])
-        signal = {i.name: ([], [0]) for i in [direct, *inits]}
+        forwarding = [direct, *(i for i in inits if i.forwards)]
+        signal = {i.name: ([], [0]) for i in forwarding}
         chunk = str(max(1, rounds // SIGNAL_CHUNKS))
         for _ in range(SIGNAL_CHUNKS):
-            for i in [direct, *inits]:
+            for i in forwarding:
                 argv = [h, "sigcmd", "@FIFO@"] if i is direct else i.argv([h, "sigcmd", "@FIFO@"])
                 (r,) = harness(h, "signal", chunk, i.name, *argv, cwd=cwd)
                 signal[i.name][0].extend(r["samples"])
                 signal[i.name][1][0] += r["failures"]
         res["signal_direct_us"] = statistics.median(signal["direct"][0]) / 1e3
         for i in inits:
-            s, (lost,) = signal[i.name]
+            s, (lost,) = signal.get(i.name, ([], [None]))
             res["inits"][i.name]["signal"] = {
                 "median_us": statistics.median(s) / 1e3 if s else None,
                 "p90_us": pct(s, 0.9) / 1e3 if s else None,

@@ -3,6 +3,7 @@
 import os
 
 KIB = 1024
+FLOOR = "floor (reference)"
 GOALS = {
     "size": 32 * KIB,
     "spawn_ratio": 0.5,
@@ -127,6 +128,7 @@ def side_by_side(res):
     for name, r in inits.items():
         sp, sig, sc = r["spawn"], r["signal"], r["syscalls"]
         label = f"**{name}**" if name.startswith("proctor") else name
+        label = f"*{name}*" if name == FLOOR else label
         ratio = "—" if name == "proctor" else f"{me / sp['overhead_us']:.2f}×"
         out.append(
             f"| {label} | {r['size']['stripped']:,} B | {r['size']['libc']} "
@@ -225,7 +227,9 @@ def chart(res, path):
 
     inits = res["inits"]
     names = list(inits)
-    colors = ["#d95f02" if n.startswith("proctor") else "#7f7f7f" for n in names]
+    colors = [
+        "#d95f02" if n.startswith("proctor") else "#c7c7c7" if n == FLOOR else "#7f7f7f" for n in names
+    ]
     cat = inits["catatonit"]["spawn"]["overhead_us"]
     tini = min(inits["tini"]["reap_ms"], inits["tini-static"]["reap_ms"])
     panels = [
@@ -247,7 +251,8 @@ def chart(res, path):
             ax.axvline(goal, color="#1b9e77", linestyle="--", linewidth=1.5, label="goal")
             ax.legend(loc="lower right", fontsize=8)
         for b, v in zip(bars, values):
-            ax.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {v:,.0f}", va="center", fontsize=8)
+            text = f" {v:,.0f}" if v else " n/a"
+            ax.text(b.get_width(), b.get_y() + b.get_height() / 2, text, va="center", fontsize=8)
         ax.margins(x=0.25)
     fig.suptitle(
         f"proctor vs tini, dumb-init, catatonit — {res['date']}, {res['machine']['cores']} cores, "
@@ -325,6 +330,15 @@ def write(res, docs):
     lines += [
         "## How each figure is measured",
         "",
+        *(
+            [
+                f"*{FLOOR}* is `bench/floor.c`: fork, exec, wait and nothing else, no libc (it "
+                "forwards no signal and is no init anyone should use) — the least any init can cost.",
+                "",
+            ]
+            if FLOOR in res["inits"]
+            else []
+        ),
         "Every init runs as PID 1 of a PID namespace of its own (`clone(CLONE_NEWPID)` from "
         "`bench/harness.c`), and the whole benchmark runs under `unshare --pid --fork --mount-proc`, "
         "so nothing can signal the machine's processes. The timing loops are in C "
