@@ -123,7 +123,8 @@ def side_by_side(res):
     ]
 
     def spread(sp):
-        return f"{sp['overhead_us']:.0f} µs ({sp['overhead_p25_us']:.0f}–{sp['overhead_p75_us']:.0f})"
+        failed = f", **{sp['failures']} runs failed**" if sp["failures"] else ""
+        return f"{sp['overhead_us']:.0f} µs ({sp['overhead_p25_us']:.0f}–{sp['overhead_p75_us']:.0f}{failed})"
 
     for name, r in inits.items():
         sp, sig, sc = r["spawn"], r["signal"], r["syscalls"]
