@@ -307,7 +307,10 @@ def write(res, docs):
         f"{res['signal_direct_us']:.1f} µs.",
         "",
     ]
-    if m.get("autogroup") == "1" and "spawn_loaded" in res["inits"]["proctor"]:
+    loaded = {n: r["spawn_loaded"]["overhead_us"] for n, r in res["inits"].items() if "spawn_loaded" in r}
+    setpgid_peers = [loaded[n] for n in ("tini-static", "catatonit") if n in loaded]
+    # Explain the under-load column only when it shows the effect.
+    if m.get("autogroup") == "1" and setpgid_peers and loaded.get("proctor", 0) > max(setpgid_peers):
         lines += [
             "Under load, an init whose child calls `setsid()` (proctor, dumb-init) pays more than "
             "one whose child calls `setpgid()` (tini, catatonit): with `kernel.sched_autogroup_enabled=1`, "
