@@ -76,15 +76,29 @@ pub struct Show<'a>(pub &'a [u8]);
 impl uDisplay for Show<'_> {
     fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
         for chunk in self.0.utf8_chunks() {
-            f.write_str(chunk.valid())?;
+            // Control characters are escaped too: a message stays one line,
+            // and a value cannot forge a `proctor: ` line of its own.
+            let mut rest = chunk.valid();
+            while let Some(at) = rest.find(|c: char| c.is_ascii_control()) {
+                let (text, tail) = rest.split_at(at);
+                f.write_str(text)?;
+                hex(f, tail.as_bytes().first().copied().unwrap_or(0))?;
+                rest = tail.get(1..).unwrap_or("");
+            }
+            f.write_str(rest)?;
             for &b in chunk.invalid() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
-                f.write_str(core::str::from_utf8(&esc).unwrap_or("?"))?;
+                hex(f, b)?;
             }
         }
         Ok(())
     }
+}
+
+/// A byte as `\xNN`.
+fn hex<W: uWrite + ?Sized>(f: &mut Formatter<'_, W>, b: u8) -> Result<(), W::Error> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
+    f.write_str(core::str::from_utf8(&esc).unwrap_or("?"))
 }
 
 /// An errno shown by its symbolic name (`ENOENT`), or as `errno N`.
@@ -171,5 +185,7 @@ mod tests {
     fn invalid_utf8_is_escaped() {
         let e = err!("open", None, "{}", Show(b"a\xffb"));
         assert_eq!(e.text(), b"open: a\\xffb");
+        let e = err!("open", None, "{}", Show("a\nb\x1b\té".as_bytes()));
+        assert_eq!(e.text(), "open: a\\x0ab\\x1b\\x09é".as_bytes());
     }
 }

@@ -198,14 +198,8 @@ impl<'a> Destination<'a> {
             None => b".\0".to_vec(),
         };
         let dir_c = CStr::from_bytes_with_nul(&dir_path).unwrap_or(c".");
-        let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY).map_err(|e| {
-            crate::err!(
-                "--report",
-                Some(e),
-                "{}",
-                Show(&dir_path[..dir_path.len() - 1])
-            )
-        })?;
+        let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY)
+            .map_err(|e| crate::err!("--report", Some(e), "{}", Show(bytes)))?;
         Ok(Destination { dir, name })
     }
 

@@ -111,11 +111,16 @@ fn reap(pid: Pid) -> Option<Exit> {
     main
 }
 
+/// However short `--kill-after`, leftovers get this long to be killed, die
+/// and be reaped (and counted): with no time at all, a subreaper would kill
+/// nothing and PID 1 would count nothing.
+const MIN_GRACE: Nanos = 1_000_000_000;
+
 /// Kill and reap everything the command left behind, within `grace` for
 /// processes that will not die (uninterruptible sleep). Returns how many
 /// processes were killed.
 pub fn kill_leftovers(is_pid1: bool, grace: Nanos) -> u32 {
-    let deadline = monotonic().saturating_add(grace);
+    let deadline = monotonic().saturating_add(grace.max(MIN_GRACE));
     let _ = reap(0);
     if process::reap_any() == Err(Errno::ECHILD) {
         return 0; // no child at all: as PID 1 or subreaper, nothing is left
