@@ -200,6 +200,17 @@ impl<'a> Destination<'a> {
         let dir_c = CStr::from_bytes_with_nul(&dir_path).unwrap_or(c".");
         let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY)
             .map_err(|e| crate::err!("--report", Some(e), "{}", Show(bytes)))?;
+        // Found now, not after the grading: a directory can never take the report.
+        if fs::stat_at(dir.raw(), name, fs::AT_SYMLINK_NOFOLLOW)
+            .is_ok_and(|s| s.kind() == fs::S_IFDIR)
+        {
+            return Err(crate::err!(
+                "--report",
+                None,
+                "\"{}\" is a directory",
+                Show(bytes)
+            ));
+        }
         Ok(Destination { dir, name })
     }
 

@@ -153,8 +153,8 @@ const NATIVE: &Arch = &X86_64;
 const NATIVE: &Arch = &AARCH64;
 
 // Jump offsets are 8 bits: every jump must reach the returns at the end.
-const _: () = assert!(X86_64.denied.len() + DENIED_COMMON.len() < 240);
-const _: () = assert!(AARCH64.denied.len() + DENIED_COMMON.len() < 240);
+const _: () = assert!(search_len(X86_64.denied.len() + DENIED_COMMON.len()) < 240);
+const _: () = assert!(search_len(AARCH64.denied.len() + DENIED_COMMON.len()) < 240);
 
 /// `CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET`,
 /// and `CLONE_NEWTIME` (0x80), which legacy `clone` reads as part of the
@@ -189,27 +189,11 @@ pub fn program() -> Vec<Insn> {
 
 /// The deny-list program for `arch` (see the module's documentation).
 pub fn program_for(arch: &Arch) -> Vec<Insn> {
+    let denied: Vec<u16> = arch.denied.iter().chain(&DENIED_COMMON).copied().collect();
     let list = 7 + arch.x32 as usize;
-    let allow = list + arch.denied.len() + DENIED_COMMON.len();
+    let allow = list + search_len(denied.len());
     let (eperm, enosys) = (allow + 1, allow + 2);
     let mut p = Vec::with_capacity(enosys + 1);
-    // A jump's targets are absolute indices; BPF counts from the next instruction.
-    let jump = |p: &mut Vec<Insn>, code, k, jt: usize, jf: usize| {
-        let next = p.len() + 1;
-        let off = |t: usize| t.saturating_sub(next) as u8;
-        p.push(Insn {
-            code,
-            jt: off(jt),
-            jf: off(jf),
-            k,
-        });
-    };
-    let stmt = |code, k| Insn {
-        code,
-        jt: 0,
-        jf: 0,
-        k,
-    };
     p.push(stmt(LD_ABS, ARCH));
     jump(&mut p, JEQ, arch.audit, 2, eperm);
     p.push(stmt(LD_ABS, NR));
@@ -220,16 +204,77 @@ pub fn program_for(arch: &Arch) -> Vec<Insn> {
     jump(&mut p, JEQ, arch.clone as u32, list - 2, list);
     p.push(stmt(LD_ABS, ARG0));
     jump(&mut p, JSET, CLONE_NEW, eperm, allow);
-    for &nr in arch.denied.iter().chain(&DENIED_COMMON) {
-        let next = p.len() + 1;
-        jump(&mut p, JEQ, nr as u32, eperm, next);
-    }
+    search(&mut p, &denied, allow, eperm);
     p.extend([
         stmt(RET, RET_ALLOW),
         stmt(RET, RET_EPERM),
         stmt(RET, RET_ENOSYS),
     ]);
     p
+}
+
+/// Deny-list numbers compared one by one at the leaves of the search.
+const LEAF: usize = 4;
+
+/// A binary search over the sorted numbers `nrs` (the tables are sorted):
+/// EPERM for a member, ALLOW otherwise. The kernel evaluates a new filter
+/// for every syscall number to cache the always-allowed ones, so the path
+/// length, not just the program length, sets the cost of installing it:
+/// a linear list of 44 took 2× longer than this search.
+fn search(p: &mut Vec<Insn>, nrs: &[u16], allow: usize, eperm: usize) {
+    if nrs.len() <= LEAF {
+        for (i, &nr) in nrs.iter().enumerate() {
+            let miss = if i + 1 == nrs.len() {
+                allow
+            } else {
+                p.len() + 1
+            };
+            jump(p, JEQ, nr as u32, eperm, miss);
+        }
+        return;
+    }
+    let (low, high) = nrs.split_at(nrs.len() / 2);
+    let below = p.len() + 1;
+    let above = below + search_len(low.len());
+    jump(
+        p,
+        JGE,
+        high.first().copied().unwrap_or(0) as u32,
+        above,
+        below,
+    );
+    search(p, low, allow, eperm);
+    search(p, high, allow, eperm);
+}
+
+/// The length of `search` over `n` numbers.
+const fn search_len(n: usize) -> usize {
+    if n <= LEAF {
+        n
+    } else {
+        1 + search_len(n / 2) + search_len(n - n / 2)
+    }
+}
+
+/// Append a jump to the absolute targets `jt`/`jf` (BPF counts from the next instruction).
+fn jump(p: &mut Vec<Insn>, code: u16, k: u32, jt: usize, jf: usize) {
+    let next = p.len() + 1;
+    let off = |t: usize| t.saturating_sub(next) as u8;
+    p.push(Insn {
+        code,
+        jt: off(jt),
+        jf: off(jf),
+        k,
+    });
+}
+
+const fn stmt(code: u16, k: u32) -> Insn {
+    Insn {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 
 /// Install `prog` for this thread (needs no_new_privs or CAP_SYS_ADMIN).

@@ -5,7 +5,7 @@ use crate::args::Nanos;
 use crate::log;
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid};
-use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SIGSTOP, SIGTERM};
+use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTERM};
 use crate::sys::time::monotonic;
 use crate::sys::Errno;
 use alloc::vec::Vec;
@@ -50,6 +50,8 @@ pub fn supervise(
                     "timeout: sending SIGTERM to the command's process group"
                 );
                 forward(pid, SIGTERM, false);
+                // A stopped command could not act on SIGTERM (coreutils timeout does the same).
+                forward(pid, SIGCONT, false);
                 deadline = Some(monotonic().saturating_add(kill_after));
             }
             Ok(None) => {

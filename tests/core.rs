@@ -909,3 +909,29 @@ fn report_counts_usage_of_reaped_orphans() {
         assert_eq!(r["leftovers_killed"], 0, "{r}");
     }
 }
+
+/// A --report that names a directory is refused at start, not found at the end.
+#[test]
+fn report_naming_a_directory_is_refused_before_the_command() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    for mode in MODES {
+        let out = run(
+            mode,
+            &[
+                "--report",
+                path(dir.path()),
+                "sh",
+                "-c",
+                &format!("touch {}", path(&marker)),
+            ],
+        );
+        assert_eq!(code(&out), 125, "{mode:?}");
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+        assert!(stderr(&out).contains("is a directory"), "{}", stderr(&out));
+        assert!(!marker.exists(), "the command must not run");
+    }
+}

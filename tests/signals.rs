@@ -291,3 +291,38 @@ fn the_command_takes_the_terminal() {
     assert!(!err.contains("warning"), "{err}");
     assert!(!err.contains("forwarded signal"), "{err}");
 }
+
+/// A command stopped when the timeout comes still ends on SIGTERM: the
+/// SIGCONT that goes with it lets it act, instead of waiting for SIGKILL.
+#[test]
+fn timeout_wakes_a_stopped_command() {
+    if !ready() {
+        return;
+    }
+    for mode in MODES {
+        let dir = tempfile::tempdir().unwrap();
+        let rep = dir.path().join("report.json");
+        let rep_s = rep.to_str().unwrap();
+        let out = run(
+            mode,
+            &[
+                "--timeout",
+                "0.3",
+                "--kill-after",
+                "30",
+                "--report",
+                rep_s,
+                "sh",
+                "-c",
+                "kill -STOP $$; sleep 60",
+            ],
+        );
+        assert_eq!(code(&out), 124, "{mode:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("SIGKILL"),
+            "{mode:?}: {}",
+            stderr(&out)
+        );
+        assert_eq!(report(&rep)["signal"], 15, "{mode:?}");
+    }
+}
