@@ -74,7 +74,11 @@ fn run(
         }
     };
     log::set_level(cfg.verbosity);
-    let report = match cfg.report.map(Destination::open).transpose() {
+    let report = match cfg
+        .report
+        .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
+        .transpose()
+    {
         Ok(r) => r,
         Err(e) => {
             log!(log::QUIET, "{}", e);

@@ -175,11 +175,19 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
 pub struct Destination<'a> {
     dir: Fd,
     name: &'a CStr,
+    /// proctor's original mount namespace, held open when proctor will
+    /// leave it (see [`Destination::open`]).
+    _namespace: Option<Fd>,
 }
 
 impl<'a> Destination<'a> {
-    /// Open the directory of `path` (`O_PATH`).
-    pub fn open(path: &'a CStr) -> Result<Destination<'a>, Error> {
+    /// Open the directory of `path` (`O_PATH`). With `pin_namespace` (proctor
+    /// is about to unshare its mount namespace), also hold that namespace:
+    /// when proctor is the last process in it (PID 1 of a container), leaving
+    /// would tear its mounts down, and a report bind-mounted as a single file
+    /// (Kubernetes' `/dev/termination-log`) would land in the detached
+    /// directory underneath instead of the file the operator reads.
+    pub fn open(path: &'a CStr, pin_namespace: bool) -> Result<Destination<'a>, Error> {
         let bytes = path.to_bytes();
         let slash = bytes.iter().rposition(|&b| b == b'/');
         let name_at = slash.map_or(0, |s| s + 1);
@@ -211,7 +219,15 @@ impl<'a> Destination<'a> {
                 Show(bytes)
             ));
         }
-        Ok(Destination { dir, name })
+        // Without /proc there is nothing to hold: the report is written as before.
+        let _namespace = pin_namespace
+            .then(|| fs::open(c"/proc/self/ns/mnt", fs::O_RDONLY).ok())
+            .flatten();
+        Ok(Destination {
+            dir,
+            name,
+            _namespace,
+        })
     }
 
     /// Write the report: a temporary file renamed over the name, or in
