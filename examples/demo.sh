@@ -77,7 +77,7 @@ say "running the grader under proctor (PID 1 of a new PID namespace)"
 set -- "$PROCTOR" -v \
     --wait-for "$STAGE/ready" --wait-timeout 60 \
     --bind "$STAGE/in:/shared/submission" \
-    --tmpfs /tmp \
+    --tmpfs /tmp --chdir /tmp \
     --rlimit nproc=64 --rlimit nofile=256 --rlimit fsize=16m --rlimit cpu=20 \
     --user 65534:65534 \
     --timeout 30 \
@@ -107,6 +107,9 @@ else
     echo "  (no report written)"
     exit 1
 fi
+
+echo "(leftovers_killed: processes the grader left running -- here the watchdogs"
+echo " of busybox's timeout, one per test -- which proctor killed at the end)"
 
 # The grader exits 1 because the sample submission fails one test on purpose;
 # that is the demo working. Anything else means something went wrong.

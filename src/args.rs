@@ -88,7 +88,7 @@ pub enum EnvOp<'a> {
 pub enum UsageError<'a> {
     Unknown(&'a [u8]),
     MissingValue(&'static str),
-    NoValueAllowed(&'static str),
+    NoValueAllowed(&'static str, &'a [u8]),
     Bad {
         option: &'static str,
         value: &'a [u8],
@@ -105,7 +105,9 @@ impl uDisplay for UsageError<'_> {
                 ufmt::uwrite!(f, "unknown option \"{}\" (see --help)", Show(o))
             }
             UsageError::MissingValue(o) => ufmt::uwrite!(f, "{}: missing value", *o),
-            UsageError::NoValueAllowed(o) => ufmt::uwrite!(f, "{}: takes no value", *o),
+            UsageError::NoValueAllowed(o, v) => {
+                ufmt::uwrite!(f, "{}: takes no value, got \"{}\"", *o, Show(v))
+            }
             UsageError::Bad { option, value, why } => {
                 ufmt::uwrite!(f, "{}: \"{}\" {}", *option, Show(value), *why)
             }
@@ -236,7 +238,12 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
                     i += 1;
                     Some(v)
                 }
-                (Some(_), false) => return Err(UsageError::NoValueAllowed(long)),
+                (Some(at), false) => {
+                    return Err(UsageError::NoValueAllowed(
+                        long,
+                        tail(arg, at + 1).to_bytes(),
+                    ))
+                }
                 (None, false) => None,
             };
             match value {

@@ -208,5 +208,7 @@ mod tests {
             e.text(),
             "open: a\\x0ab\\x1b[2J\\x7f\\xc2\\x9b\u{e9}".as_bytes()
         );
+        let e = err!("open", None, "{}", Show("a\nb\x1b\té".as_bytes()));
+        assert_eq!(e.text(), "open: a\\x0ab\\x1b\\x09é".as_bytes());
     }
 }

@@ -3,6 +3,8 @@
 //! proctor and of the command do not interleave mid-line.
 
 use crate::sys::fs;
+use crate::sys::signal::{self, SigSet, SIGPIPE};
+use crate::sys::Errno;
 use core::sync::atomic::{AtomicU8, Ordering};
 use ufmt::uWrite;
 
@@ -46,7 +48,12 @@ impl Line {
 
     fn flush(&mut self) {
         // Nothing sensible can be done if stderr is gone; the exit code still tells.
-        let _ = fs::write_all(2, self.buf.get(..self.len).unwrap_or_default());
+        if fs::write_all(2, self.buf.get(..self.len).unwrap_or_default()) == Err(Errno::EPIPE) {
+            // The kernel queued a SIGPIPE for this write (blocked, so pending):
+            // take it, or it would be forwarded to the command as if sent to
+            // proctor, and at -vv its own log line would raise the next one.
+            let _ = signal::wait(SigSet::of(&[SIGPIPE]), Some(0));
+        }
         self.len = 0;
     }
 }

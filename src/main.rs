@@ -101,7 +101,11 @@ fn run(
         }
     };
     log::set_level(cfg.verbosity);
-    let report = match cfg.report.map(Destination::open).transpose() {
+    let report = match cfg
+        .report
+        .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
+        .transpose()
+    {
         Ok(r) => r,
         Err(e) => {
             log!(log::QUIET, "{}", e);
@@ -148,10 +152,11 @@ fn phases(
     if cfg.poweroff && is_pid1 {
         vm::mount_basics();
     }
+    let mut watcher = None;
     if !cfg.wait_for.is_empty() {
         log!(log::VERBOSE, "waiting for {} path(s)", cfg.wait_for.len());
         match wait::wait_for(&cfg.wait_for, cfg.wait_timeout) {
-            Ok(()) => {}
+            Ok(w) => watcher = w,
             Err(Interrupted::Timeout) => {
                 let e = err!("--wait-for", None, "gave up after --wait-timeout");
                 return Outcome::failed(Status::WaitTimeout, 125, &e);
@@ -234,6 +239,7 @@ fn phases(
         }
     };
     let started = time::monotonic();
+    drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
     log!(log::VERBOSE, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");

@@ -185,11 +185,19 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
 pub struct Destination<'a> {
     dir: Fd,
     name: &'a CStr,
+    /// proctor's original mount namespace, held open when proctor will
+    /// leave it (see [`Destination::open`]).
+    _namespace: Option<Fd>,
 }
 
 impl<'a> Destination<'a> {
-    /// Open the directory of `path` (`O_PATH`).
-    pub fn open(path: &'a CStr) -> Result<Destination<'a>, Error> {
+    /// Open the directory of `path` (`O_PATH`). With `pin_namespace` (proctor
+    /// is about to unshare its mount namespace), also hold that namespace:
+    /// when proctor is the last process in it (PID 1 of a container), leaving
+    /// would tear its mounts down, and a report bind-mounted as a single file
+    /// (Kubernetes' `/dev/termination-log`) would land in the detached
+    /// directory underneath instead of the file the operator reads.
+    pub fn open(path: &'a CStr, pin_namespace: bool) -> Result<Destination<'a>, Error> {
         let bytes = path.to_bytes();
         let slash = bytes.iter().rposition(|&b| b == b'/');
         let name_at = slash.map_or(0, |s| s + 1);
@@ -216,8 +224,27 @@ impl<'a> Destination<'a> {
         }
         let dir_c = CStr::from_bytes_with_nul(&dir_path).unwrap_or(c".");
         let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY)
-            .map_err(|e| crate::err!("--report", Some(e), "{}", Show(dir_c.to_bytes())))?;
-        Ok(Destination { dir, name })
+            .map_err(|e| crate::err!("--report", Some(e), "{}", Show(bytes)))?;
+        // Found now, not after the grading: a directory can never take the report.
+        if fs::stat_at(dir.raw(), name, fs::AT_SYMLINK_NOFOLLOW)
+            .is_ok_and(|s| s.kind() == fs::S_IFDIR)
+        {
+            return Err(crate::err!(
+                "--report",
+                None,
+                "\"{}\" is a directory",
+                Show(bytes)
+            ));
+        }
+        // Without /proc there is nothing to hold: the report is written as before.
+        let _namespace = pin_namespace
+            .then(|| fs::open(c"/proc/self/ns/mnt", fs::O_RDONLY).ok())
+            .flatten();
+        Ok(Destination {
+            dir,
+            name,
+            _namespace,
+        })
     }
 
     /// Write the report: a temporary file renamed over the name, or in

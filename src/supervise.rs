@@ -6,7 +6,7 @@ use crate::error::push;
 use crate::log;
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid};
-use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SIGSTOP, SIGTERM};
+use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTERM};
 use crate::sys::time::monotonic;
 use crate::sys::Errno;
 use alloc::vec::Vec;
@@ -51,6 +51,8 @@ pub fn supervise(
                     "timeout: sending SIGTERM to the command's process group"
                 );
                 forward(pid, SIGTERM, false);
+                // A stopped command could not act on SIGTERM (coreutils timeout does the same).
+                forward(pid, SIGCONT, false);
                 deadline = Some(monotonic().saturating_add(kill_after));
             }
             Ok(None) => {
@@ -112,11 +114,16 @@ fn reap(pid: Pid) -> Option<Exit> {
     main
 }
 
+/// However short `--kill-after`, leftovers get this long to be killed, die
+/// and be reaped (and counted): with no time at all, a subreaper would kill
+/// nothing and PID 1 would count nothing.
+const MIN_GRACE: Nanos = 1_000_000_000;
+
 /// Kill and reap everything the command left behind, within `grace` for
 /// processes that will not die (uninterruptible sleep). Returns how many
 /// processes were killed.
 pub fn kill_leftovers(is_pid1: bool, grace: Nanos) -> u32 {
-    let deadline = monotonic().saturating_add(grace);
+    let deadline = monotonic().saturating_add(grace.max(MIN_GRACE));
     let _ = reap(0);
     if process::reap_any() == Err(Errno::ECHILD) {
         return 0; // no child at all: as PID 1 or subreaper, nothing is left

@@ -12,7 +12,7 @@ use crate::sys::fs;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::time::monotonic;
 use crate::sys::watch::{self, IN_CREATE, IN_DELETE_SELF, IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR};
-use crate::sys::Errno;
+use crate::sys::{Errno, Fd};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -28,12 +28,15 @@ pub enum Interrupted {
 /// Slow poll period, which also catches files written from another host.
 const POLL: Nanos = 100_000_000;
 
-/// Wait until every path of `paths` exists.
-pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<(), Interrupted> {
+/// Wait until every path of `paths` exists. Returns the inotify descriptor,
+/// if one was used, for the caller to close once the command has started:
+/// closing an inotify instance that had watches waits for an SRCU grace
+/// period (8–400 ms measured here), which must not delay the command.
+pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<Option<Fd>, Interrupted> {
     let exists = |p: &&CStr| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok();
     // Often the submission is already there: no descriptors needed.
     if paths.iter().all(exists) {
-        return Ok(());
+        return Ok(None);
     }
     let deadline = timeout.map(|t| monotonic().saturating_add(t));
     let failed = |what, e| Interrupted::Failed(Error::sys(what, e));
@@ -49,7 +52,7 @@ pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<(), Interrupt
             }
             // A path that appeared before its directory was watched raised no event.
             if paths.iter().all(exists) {
-                return Ok(());
+                return Ok(inotify);
             }
         }
         let now = monotonic();
@@ -71,7 +74,7 @@ pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<(), Interrupt
             watch::drain(inotify_fd);
         }
         if paths.iter().all(exists) {
-            return Ok(());
+            return Ok(inotify);
         }
     }
 }

@@ -546,3 +546,250 @@ fn s5_unprivileged_mount_refused() {
         r.stderr
     );
 }
+
+/// The grader container of examples/kubernetes/job.yaml: `command` + `args`
+/// and the capabilities it adds, read from the manifest (PyYAML, installed
+/// with kubernetes-validate by tests/setup.sh). Err: why it cannot be read.
+fn kubernetes_grader() -> Result<(Vec<String>, Vec<String>, Vec<String>), String> {
+    let script = r#"
+import json, sys, yaml
+job = yaml.safe_load(open(sys.argv[1]))
+c = [c for c in job["spec"]["template"]["spec"]["containers"] if c["name"] == "grader"][0]
+caps = c.get("securityContext", {}).get("capabilities", {})
+print(json.dumps([c["command"] + c.get("args", []), caps.get("add", []), caps.get("drop", [])]))
+"#;
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(repo().join("examples/kubernetes/job.yaml"))
+        .output()
+        .map_err(|e| format!("python3 cannot be run: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "cannot read the Job with python3/PyYAML: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let v: (Vec<String>, Vec<String>, Vec<String>) =
+        serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    Ok(v)
+}
+
+/// Scenario 6: the Kubernetes Job's grader container, reproduced with
+/// Docker: the same command line and capabilities (from the manifest), an
+/// emptyDir-like `/shared` filled by a "sidecar" thread, a service-account
+/// token directory, and `/dev/termination-log` as a bind-mounted file, as the
+/// kubelet makes it. Run once with the manifest's own command (the grading),
+/// once with a probe after `--` that looks at the sandbox.
+fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::TempDir) {
+    use std::os::unix::fs::PermissionsExt;
+    let (mut argv, add, drop) = kubernetes_grader().expect("read examples/kubernetes/job.yaml");
+    assert_eq!(argv[0], "/proctor/proctor");
+    if let Some(p) = probe {
+        let dd = argv.iter().position(|a| a == "--").expect("-- in the Job");
+        argv.truncate(dd + 1);
+        argv.extend(["/bin/sh".to_string(), "-c".to_string(), p.to_string()]);
+    }
+    let image = image().expect("image");
+    let stage = staging();
+    let st = stage.path().to_path_buf();
+    std::fs::create_dir(st.join("shared")).unwrap();
+    std::fs::set_permissions(st.join("shared"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::create_dir(st.join("sa")).unwrap();
+    std::fs::write(st.join("sa/token"), b"secret-service-account-token").unwrap();
+    std::fs::write(st.join("termination-log"), b"").unwrap();
+    let ctr = Container::new(scenario);
+
+    let sidecar = {
+        let shared = st.join("shared");
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1000));
+            copy_dir(&repo().join("examples/submission"), &shared.join("in"));
+            std::fs::write(shared.join("ready"), b"").unwrap();
+        })
+    };
+    let mut cmd = docker();
+    cmd.args(["run", "--name", &ctr.0, "--network", "none"])
+        .args(["--security-opt", "apparmor=unconfined"]);
+    for c in &add {
+        cmd.args(["--cap-add", c]);
+    }
+    for c in &drop {
+        cmd.args(["--cap-drop", c]);
+    }
+    cmd.arg("-v")
+        .arg(format!("{PROCTOR}:/proctor/proctor:ro"))
+        .arg("-v")
+        .arg(format!("{}:/shared", st.join("shared").display()))
+        .arg("-v")
+        .arg(format!(
+            "{}:/var/run/secrets/kubernetes.io/serviceaccount:ro",
+            st.join("sa").display()
+        ))
+        .arg("-v")
+        .arg(format!(
+            "{}:/dev/termination-log",
+            st.join("termination-log").display()
+        ))
+        .args(["--entrypoint", &argv[0], image])
+        .args(&argv[1..]);
+    let r = run(&mut cmd);
+    sidecar.join().unwrap();
+    eprintln!(
+        "docker {scenario}: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        r.stdout,
+        r.stderr
+    );
+    (r, stage)
+}
+
+#[test]
+fn s6_kubernetes_job_recipe_grades() {
+    if let Err(reason) = image() {
+        return missing(&reason);
+    }
+    if let Err(reason) = kubernetes_grader() {
+        return missing(&reason);
+    }
+    let (r, stage) = kubernetes_recipe("k8s-grade", None);
+    let result = grader_result(&r.stdout);
+    assert_eq!(result["score"], 2, "{result}");
+    assert_eq!(r.code, Some(1), "proctor's exit status");
+    assert!(
+        r.stderr.contains("grader: uid 1000, gid 1000"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("the submission directory is read-only"));
+    // the report, written in place on the bind-mounted termination log
+    let rep = read_report(&stage.path().join("termination-log"));
+    assert_eq!(rep["status"], "exited", "{rep}");
+    assert_eq!(rep["exit_code"], 1, "{rep}");
+}
+
+#[test]
+fn s6_kubernetes_job_recipe_sandbox() {
+    if let Err(reason) = image() {
+        return missing(&reason);
+    }
+    if let Err(reason) = kubernetes_grader() {
+        return missing(&reason);
+    }
+    let probe = r#"
+echo "UID=$(id -u)"
+echo "TOKEN_FILES=$(ls -A /var/run/secrets/kubernetes.io/serviceaccount | wc -l)"
+echo "IFACES=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"
+if touch /shared/ready2 2>/dev/null; then echo SHARED=writable; else echo SHARED=read-only; fi
+if touch /shared/submission/x 2>/dev/null; then echo SUB=writable; else echo SUB=read-only; fi
+echo "SUB_FILES=$(ls /shared/submission | tr '\n' ' ')"
+if echo x >/tmp/x; then echo TMP=writable; fi
+grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -d '\t' | tr ':' '='
+exit 9
+"#;
+    let (r, stage) = kubernetes_recipe("k8s-probe", Some(probe));
+    let o = &r.stdout;
+    let has = |s: &str| o.lines().any(|l| l.trim_end() == s);
+    assert_eq!(r.code, Some(9), "exit status: {}", r.stderr);
+    assert!(has("UID=1000"), "{o}");
+    assert!(
+        has("TOKEN_FILES=0"),
+        "the service-account token is visible: {o}"
+    );
+    assert!(has("IFACES=lo"), "network interfaces besides lo: {o}");
+    assert!(has("SHARED=read-only"), "/shared is writable: {o}");
+    assert!(has("SUB=read-only"), "the submission is writable: {o}");
+    assert!(o.contains("SUB_FILES=README.md solution.sh"), "{o}");
+    assert!(has("TMP=writable"), "{o}");
+    assert!(has("CapEff=0000000000000000"), "{o}");
+    assert!(has("NoNewPrivs=1"), "{o}");
+    assert!(has("Seccomp=2"), "{o}");
+    assert!(!stage.path().join("shared/ready2").exists());
+    let rep = read_report(&stage.path().join("termination-log"));
+    assert_eq!(rep["exit_code"], 9, "{rep}");
+}
+
+/// Scenario 7: the grader container of examples/ecs/task-definition.json
+/// (EC2 launch type), reproduced with Docker: its entryPoint, command,
+/// user, capabilities and docker security options read from the file; a
+/// "fetch-submission" thread fills the shared volume; the report lands in
+/// /shared, where the sidecar would collect it.
+#[test]
+fn s7_ecs_task_definition_recipe() {
+    use std::os::unix::fs::PermissionsExt;
+    let image = need_image!();
+    let text = std::fs::read_to_string(repo().join("examples/ecs/task-definition.json"))
+        .expect("read the task definition");
+    let td: serde_json::Value = serde_json::from_str(&text).expect("task definition JSON");
+    let grader = td["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "grader")
+        .expect("a grader container");
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let entry = strings(&grader["entryPoint"]);
+    let command = strings(&grader["command"]);
+    assert_eq!(entry, ["/proctor/proctor"]);
+    let caps = &grader["linuxParameters"]["capabilities"];
+
+    let stage = staging();
+    let shared = stage.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let ctr = Container::new("ecs");
+    let sidecar = {
+        let shared = shared.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1000));
+            copy_dir(&repo().join("examples/submission"), &shared.join("in"));
+            std::fs::write(shared.join("ready"), b"").unwrap();
+        })
+    };
+    let mut cmd = docker();
+    cmd.args(["run", "--name", &ctr.0, "--network", "none"]);
+    if let Some(u) = grader["user"].as_str() {
+        cmd.args(["--user", u]);
+    }
+    for c in strings(&caps["add"]) {
+        cmd.args(["--cap-add", &c]);
+    }
+    for c in strings(&caps["drop"]) {
+        cmd.args(["--cap-drop", &c]);
+    }
+    for o in strings(&grader["dockerSecurityOptions"]) {
+        // ECS writes "apparmor:PROFILE", Docker "apparmor=PROFILE"
+        cmd.args(["--security-opt", &o.replacen(':', "=", 1)]);
+    }
+    cmd.arg("-v")
+        .arg(format!("{PROCTOR}:/proctor/proctor:ro"))
+        .arg("-v")
+        .arg(format!("{}:/shared", shared.display()))
+        .args(["--entrypoint", &entry[0], image])
+        .args(&command);
+    let r = run(&mut cmd);
+    sidecar.join().unwrap();
+    eprintln!(
+        "docker ecs: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
+        r.code,
+        r.elapsed.as_secs_f64(),
+        r.stdout,
+        r.stderr
+    );
+    let result = grader_result(&r.stdout);
+    assert_eq!(result["score"], 2, "{result}");
+    assert_eq!(r.code, Some(1), "proctor's exit status");
+    assert!(
+        r.stderr.contains("grader: uid 1000, gid 1000"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("the submission directory is read-only"));
+    let rep = read_report(&shared.join("report.json"));
+    assert_eq!(rep["status"], "exited", "{rep}");
+    assert_eq!(rep["exit_code"], 1, "{rep}");
+}

@@ -165,7 +165,7 @@ if echo x >/mnt/data/new 2>/dev/null; then echo "BIND_WRITE=allowed"; else echo 
 echo "BIND_MOUNT=$(grep ' /mnt/data ' /proc/self/mounts)"
 # orphans: 20 children whose parent exits at once; proctor must reap them
 i=0
-while [ $i -lt 20 ]; do
+while [ $i -lt 10 ]; do
     (sleep 0.1 &)
     (setsid sh -c 'exit 0' &)
     i=$((i + 1))
@@ -177,8 +177,12 @@ for s in /proc/[0-9]*/stat; do
     [ "$st" = Z ] && z=$((z + 1))
 done
 echo "ZOMBIES=$z"
-# a daemon left behind: proctor kills it when the grader exits
-setsid sleep 1000 </dev/null >/dev/null 2>&1 &
+# a daemon left behind: proctor kills it when the grader exits. Wait until
+# it is in its own session, or the SIGHUP that the exit of the grader (a
+# session leader with the console as its terminal) sends could end it first.
+setsid sh -c 'echo $$ >/scratch/daemon.pid; exec sleep 1000' </dev/null >/dev/null 2>&1 &
+while [ ! -s /scratch/daemon.pid ]; do sleep 0.1; done
+echo "DAEMON_SID=$(cut -d' ' -f6 /proc/$(cat /scratch/daemon.pid)/stat)"
 echo "GRADER_END=1"
 exit 7
 "#;
@@ -368,6 +372,12 @@ fn proctor_as_init_of_a_qemu_vm() {
     assert!(
         bm_opts.split(',').any(|o| o == "ro") && bm.contains("nosuid") && bm.contains("nodev"),
         "bind mount: {bm:?}"
+    );
+
+    let daemon = value(c, "DAEMON_SID").unwrap_or_default();
+    assert!(
+        !daemon.is_empty() && daemon != pid.to_string(),
+        "the daemon did not get a session of its own: {daemon:?}"
     );
 
     // zombies reaped while the grader ran

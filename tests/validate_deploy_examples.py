@@ -140,6 +140,14 @@ def check_wiring(label, grader_argv, grader_mounts, init_mounts, sidecar_mounts,
             if gv is None or gv not in sidecar_mounts.values():
                 raise ValueError(f"--bind source {src} is not on the sidecar's volume")
             ok(f"{label}: submission {src} comes from the sidecar's volume {gv!r}")
+        if n == "--report":
+            # proctor opens the report's directory before it waits: it must
+            # exist when the container starts (a volume's root, or /dev for
+            # the termination log), not be made later by the sidecar
+            d = os.path.dirname(v)
+            if d != "/dev" and d not in grader_mounts:
+                raise ValueError(f"--report {v}: {d} may not exist when proctor starts")
+            ok(f"{label}: report directory {d} exists when proctor starts")
     uses_sys_admin = any(n in NEEDS_SYS_ADMIN for n in names)
     has = "SYS_ADMIN" in caps_add or "CAP_SYS_ADMIN" in caps_add
     if uses_sys_admin and not has:

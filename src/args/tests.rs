@@ -72,7 +72,10 @@ fn bad_input_names_option_and_value() {
         "unknown option \"--bogus\" (see --help)"
     );
     assert_eq!(message(&["--timeout"]), "--timeout: missing value");
-    assert_eq!(message(&["--quiet=1", "x"]), "--quiet: takes no value");
+    assert_eq!(
+        message(&["--quiet=1", "x"]),
+        "--quiet: takes no value, got \"1\""
+    );
     assert_eq!(message(&["-v"]), "no command given (see --help)");
     assert!(message(&["--user", "nobody", "x"]).contains("never reads /etc/passwd"));
     assert!(message(&["--bind", "/a", "x"]).starts_with("--bind: \"/a\""));
@@ -134,4 +137,296 @@ fn mounts_keep_order_and_defaults() {
             }
         )
     });
+}
+
+#[test]
+fn defaults() {
+    config(&["x"], |c| {
+        assert_eq!(c.verbosity, log::NORMAL);
+        assert_eq!(c.kill_after, KILL_AFTER);
+        assert_eq!(c.kill_after, 2_000_000_000);
+        assert!(c.seccomp && !c.single_child && !c.clear_env && !c.keep_caps && !c.poweroff);
+        assert!(!c.net_none && c.mounts.is_empty() && c.rlimits.is_empty());
+        assert_eq!(
+            (c.timeout, c.wait_timeout, c.chdir, c.report),
+            (None, None, None, None)
+        );
+        assert_eq!(c.command, 0);
+    });
+}
+
+#[test]
+fn every_value_option_in_both_forms() {
+    for (sep, at) in [(false, 2), (true, 1)] {
+        let a = |o: &str, v: &str| -> std::vec::Vec<std::string::String> {
+            if sep {
+                std::vec![std::format!("{o}={v}")]
+            } else {
+                std::vec![o.into(), v.into()]
+            }
+        };
+        let check = |o: &str, v: &str, f: &dyn Fn(&Config)| {
+            let mut args = a(o, v);
+            args.push("cmd".into());
+            let refs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+            config(&refs, |c| {
+                assert_eq!(c.command, at, "{o}");
+                f(c)
+            });
+        };
+        check("--wait-for", "/ready", &|c| {
+            assert_eq!(c.wait_for, [c"/ready"])
+        });
+        check("--wait-timeout", "1.5", &|c| {
+            assert_eq!(c.wait_timeout, Some(1_500_000_000))
+        });
+        check("--bind", "/s:/d", &|c| {
+            assert_eq!(
+                c.mounts[0],
+                Mount::Bind {
+                    src: crate::sys::vec::OwnedCStr::new(b"/s").unwrap(),
+                    dst: crate::sys::vec::OwnedCStr::new(b"/d").unwrap(),
+                    writable: false,
+                    noexec: false
+                }
+            )
+        });
+        check("--tmpfs", "/t:size=1k,mode=700,noexec", &|c| {
+            assert_eq!(
+                c.mounts[0],
+                Mount::Tmpfs {
+                    dst: crate::sys::vec::OwnedCStr::new(b"/t").unwrap(),
+                    size: 1024,
+                    mode: 0o700,
+                    noexec: true
+                }
+            )
+        });
+        check("--ro", "/", &|c| {
+            assert_eq!(c.mounts[0], Mount::ReadOnly { path: c"/" })
+        });
+        check("--net", "none", &|c| assert!(c.net_none));
+        check("--chdir", "rel/dir", &|c| {
+            assert_eq!(c.chdir, Some(c"rel/dir"))
+        });
+        check("--timeout", "0", &|c| assert_eq!(c.timeout, Some(0)));
+        check("--kill-after", "0.001", &|c| {
+            assert_eq!(c.kill_after, 1_000_000)
+        });
+        check("--rlimit", "nofile=10:20", &|c| {
+            assert_eq!(
+                c.rlimits[0],
+                Limit {
+                    resource: 7,
+                    value: Rlimit { soft: 10, hard: 20 }
+                }
+            )
+        });
+        check("--user", "1000:2000", &|c| {
+            assert_eq!(
+                c.user,
+                Some(User {
+                    uid: 1000,
+                    gid: 2000
+                })
+            )
+        });
+        check("--groups", "1,2,3", &|c| assert_eq!(c.groups, [1, 2, 3]));
+        check("--env", "A=b=c", &|c| {
+            assert_eq!(c.env, [EnvOp::Set(c"A=b=c")])
+        });
+        check("--env", "A=", &|c| assert_eq!(c.env, [EnvOp::Set(c"A=")]));
+        check("--unset-env", "A", &|c| {
+            assert_eq!(c.env, [EnvOp::Unset(b"A")])
+        });
+        check("--keep-env", "A", &|c| {
+            assert_eq!(c.env, [EnvOp::Keep(b"A")])
+        });
+        check("--keep-fd", "7", &|c| assert_eq!(c.keep_fds, [7]));
+        check("--seccomp", "none", &|c| assert!(!c.seccomp));
+        check("--report", "r.json", &|c| {
+            assert_eq!(c.report, Some(c"r.json"))
+        });
+    }
+}
+
+#[test]
+fn flags_short_long_and_clustered() {
+    config(&["-sgc", "x"], |c| assert!(c.single_child));
+    config(&["--single-child", "--subreaper", "--pgroup", "x"], |c| {
+        assert!(c.single_child)
+    });
+    config(
+        &["--clear-env", "--keep-caps", "--poweroff", "--quiet", "x"],
+        |c| {
+            assert!(c.clear_env && c.keep_caps && c.poweroff);
+            assert_eq!(c.verbosity, log::QUIET);
+        },
+    );
+    config(&["-vvvvv", "x"], |c| assert_eq!(c.verbosity, log::DEBUG));
+    // Levels count: -q then -v is back to the default.
+    config(&["-q", "-v", "x"], |c| assert_eq!(c.verbosity, log::NORMAL));
+    config(&["-v", "-q", "x"], |c| assert_eq!(c.verbosity, log::QUIET));
+}
+
+#[test]
+fn help_and_version_stop_parsing() {
+    with(&["-h", "--bogus"], |r| {
+        assert!(matches!(r, Ok(Action::Help)))
+    });
+    with(&["-vV"], |r| assert!(matches!(r, Ok(Action::Version))));
+    with(&["--version", "--timeout"], |r| {
+        assert!(matches!(r, Ok(Action::Version)))
+    });
+    // ...but an error before them wins, and after the command they are arguments.
+    with(&["--bogus", "-h"], |r| assert!(r.is_err()));
+    config(&["cmd", "-h", "--version"], |c| assert_eq!(c.command, 0));
+}
+
+#[test]
+fn command_boundaries() {
+    config(&["-"], |c| assert_eq!(c.command, 0));
+    config(&["", "-v"], |c| assert_eq!(c.command, 0));
+    config(&["--", "--"], |c| assert_eq!(c.command, 1));
+    config(&["-v", "--", "--timeout", "x"], |c| {
+        assert_eq!((c.command, c.timeout), (2, None))
+    });
+    // A value that looks like an option is still the value.
+    config(&["--chdir", "-v", "x"], |c| {
+        assert_eq!((c.chdir, c.verbosity), (Some(c"-v"), log::NORMAL))
+    });
+    for none in [&[][..], &["--"], &["-v", "-q"], &["--timeout", "1"]] {
+        with(none, |r| assert_eq!(r.err(), Some(UsageError::NoCommand)));
+    }
+}
+
+#[test]
+fn repeatable_options_keep_order() {
+    config(
+        &[
+            "--wait-for",
+            "/b",
+            "--wait-for=/a",
+            "--env",
+            "X=1",
+            "--unset-env",
+            "Y",
+            "--keep-env=Z",
+            "--env",
+            "X=2",
+            "--keep-fd",
+            "9",
+            "--keep-fd=4",
+            "x",
+        ],
+        |c| {
+            assert_eq!(c.wait_for, [c"/b", c"/a"]);
+            assert_eq!(
+                c.env,
+                [
+                    EnvOp::Set(c"X=1"),
+                    EnvOp::Unset(b"Y"),
+                    EnvOp::Keep(b"Z"),
+                    EnvOp::Set(c"X=2")
+                ]
+            );
+            assert_eq!(c.keep_fds, [9, 4]);
+        },
+    );
+    config(&["--timeout", "1", "--timeout=2.5", "x"], |c| {
+        assert_eq!(c.timeout, Some(2_500_000_000))
+    });
+}
+
+#[test]
+fn number_edges() {
+    assert_eq!(parse_seconds(b"0"), Some(0));
+    assert_eq!(parse_seconds(b"0.000000001"), Some(1));
+    assert_eq!(parse_seconds(b"0.0000000009"), Some(0));
+    assert_eq!(parse_seconds(b"007.5"), Some(7_500_000_000));
+    assert_eq!(parse_seconds(b"18446744073.709551615"), Some(u64::MAX));
+    assert_eq!(parse_seconds(b"18446744073.709551616"), None);
+    for bad in [
+        &b"1..2"[..],
+        b"1.2.3",
+        b"1.-2",
+        b"1. 2",
+        b"\xff",
+        b"\xd9\xa1",
+    ] {
+        assert_eq!(parse_seconds(bad), None, "{bad:?}");
+    }
+    assert_eq!(parse_size(b"0"), Some(0));
+    assert_eq!(parse_size(b"1t"), Some(1 << 40));
+    assert_eq!(parse_size(b"16777215t"), Some(16777215 << 40));
+    for bad in [&b"k"[..], b"1kk", b"-1", b"1 k", b"1.5k", b"1K "] {
+        assert_eq!(parse_size(bad), None, "{bad:?}");
+    }
+    assert_eq!(parse_u64(b"18446744073709551615"), Some(u64::MAX));
+    assert_eq!(parse_u64(b"18446744073709551616"), None);
+    assert_eq!(parse_id(b"0"), Some(0));
+}
+
+/// The unit-level bad-input matrix: every refusal names the option and the
+/// value the user gave (the integration tests check the exit code and that
+/// nothing ran).
+#[test]
+fn every_refusal_names_option_and_value() {
+    let cases: &[&[&str]] = &[
+        &["--wait-timeout", "-1"],
+        &["--wait-timeout=abc"],
+        &["--timeout", "1e3"],
+        &["--kill-after", "18446744074"],
+        &["--keep-fd", "-1"],
+        &["--keep-fd", "2147483648"],
+        &["--user", "nobody"],
+        &["--user", "1:2:3"],
+        &["--groups", "1,,2"],
+        &["--rlimit", "nofile=1x"],
+        &["--rlimit", "nofile=99999999999999999999"],
+        &["--bind", "/a:/b:exec"],
+        &["--tmpfs", "/t:size=0"],
+        &["--ro", "rel"],
+        &["--net", "host"],
+        &["--env", "NOEQ"],
+        &["--unset-env", "A=B"],
+        &["--keep-env", "=B"],
+        &["--seccomp", "strict"],
+    ];
+    for case in cases {
+        let mut args: Vec<&str> = case.to_vec();
+        args.push("x");
+        let (option, value) = match case {
+            [o, v] => (*o, *v),
+            [ov] => ov.split_once('=').unwrap(),
+            _ => unreachable!(),
+        };
+        let m = message(&args);
+        assert!(
+            m.starts_with(&std::format!("{option}: \"{value}\" ")),
+            "{case:?}: {m}"
+        );
+    }
+    for flag in [
+        "--help",
+        "--quiet",
+        "--clear-env",
+        "--keep-caps",
+        "--poweroff",
+    ] {
+        let m = message(&[&std::format!("{flag}=yes"), "x"]);
+        assert!(m.starts_with(flag) && m.contains("\"yes\""), "{m}");
+    }
+    assert_eq!(
+        message(&["--x=1", "y"]),
+        "unknown option \"--x=1\" (see --help)"
+    );
+    assert_eq!(
+        message(&["-vx", "y"]),
+        "unknown option \"-vx\" (see --help)"
+    );
+    assert_eq!(
+        message(&["--timeout", "1\n2", "y"]),
+        "--timeout: \"1\\x0a2\" is not a number of seconds"
+    );
 }

@@ -56,15 +56,16 @@ pub const CAP_KILL: u32 = 5;
 pub const CAP_SETGID: u32 = 6;
 pub const CAP_SETUID: u32 = 7;
 
-/// Whether `cap` is in this thread's effective set.
-pub fn has_effective(cap: u32) -> bool {
+/// This thread's effective capability set, one bit per capability.
+pub fn effective() -> u64 {
     let header = [CAP_VERSION_3, 0u32]; // version, pid 0 = this thread
-                                        // Two struct __user_cap_data_struct: effective, permitted, inheritable.
+                                        // Two struct __user_cap_data_struct {effective, permitted, inheritable}.
     let mut data = [0u32; 6];
     // SAFETY: header and data have the layout of capget's v3 structures.
-    let ok = unsafe { syscall!(Sysno::capget, header.as_ptr(), data.as_mut_ptr()) }.is_ok();
-    let word = data.get(3 * (cap as usize / 32)).copied().unwrap_or(0);
-    ok && word & (1 << (cap % 32)) != 0
+    match unsafe { syscall!(Sysno::capget, header.as_ptr(), data.as_mut_ptr()) } {
+        Ok(_) => data[0] as u64 | (data[3] as u64) << 32,
+        Err(_) => 0,
+    }
 }
 
 /// Zero the effective, permitted and inheritable sets.

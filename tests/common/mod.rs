@@ -141,6 +141,55 @@ pub fn status_line(out: &str, key: &str) -> Option<String> {
     })
 }
 
+/// Like [`run_cmd`], but feeds `input` to proctor's stdin (from a thread, so
+/// a command that writes before it reads cannot deadlock).
+pub fn run_input(mut cmd: Command, input: Vec<u8>, limit: Duration) -> Output {
+    use std::io::Write;
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = match rx.recv_timeout(limit) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            // SAFETY: kill has no memory preconditions.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            panic!("command hung for more than {limit:?}: {cmd:?}");
+        }
+    };
+    let _ = writer.join();
+    out
+}
+
+/// proctor as a plain subreaper (as in [`Mode::Subreaper`]), followed by the
+/// shell code `after`, run by the namespace's PID 1 once proctor has exited
+/// (`$rc` holds proctor's status, which stays the exit status): to see what
+/// proctor left behind before the namespace is torn down.
+pub fn subreaper_then(after: &str, args: &[&str]) -> Command {
+    let mut c = Command::new("unshare");
+    c.args([
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--kill-child",
+        "sh",
+        "-c",
+    ]);
+    c.arg(format!("\"$0\" \"$@\"; rc=$?; {after}; exit $rc"));
+    c.arg(proctor());
+    c.args(args);
+    c
+}
+
 /// Make `cmd` start without `caps` (capability numbers): they are dropped
 /// from the bounding set just before `exec`, so the root that runs `cmd`
 /// (and proctor under it) no longer gets them.
@@ -157,4 +206,21 @@ pub fn without_caps(cmd: &mut Command, caps: &'static [u32]) {
             Ok(())
         });
     }
+}
+
+/// proctor as PID 1 and a session leader that makes its stdin terminal its
+/// controlling terminal (`setsid -c`), as under `docker run -t`.
+pub fn pid1_session(args: &[&str]) -> Command {
+    let mut c = Command::new("unshare");
+    c.args([
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "--kill-child",
+        "setsid",
+        "-c",
+    ]);
+    c.arg(proctor());
+    c.args(args);
+    c
 }

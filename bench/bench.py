@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""Measure proctor against tini, tini-static, dumb-init and catatonit, side by
+side in one run, and write docs/benchmarks.md and docs/benchmarks.png.
+
+Started by bench/run, which installs the tools, builds proctor and the
+harness, and runs this script as PID 1 of a throwaway PID namespace
+(`unshare --pid --fork --mount-proc`): nothing an init does with kill(-1)
+can reach the machine. The timing loops are in bench/harness.c.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+
+import report
+
+KIB = 1024
+
+
+def env_int(name, default):
+    return int(os.environ.get(name, default))
+
+
+PARAMS = {
+    "BENCH_RUNS": env_int("BENCH_RUNS", 2000),  # interleaved rounds of the spawn loop
+    "BENCH_ORPHANS": env_int("BENCH_ORPHANS", 10000),
+    "BENCH_FLOOD_RUNS": env_int("BENCH_FLOOD_RUNS", 5),
+    "BENCH_SIGNALS": env_int("BENCH_SIGNALS", 2000),
+    "BENCH_WAITS": env_int("BENCH_WAITS", 30),
+    "BENCH_STRACE_RUNS": env_int("BENCH_STRACE_RUNS", 3),
+    "BENCH_RSS_RUNS": env_int("BENCH_RSS_RUNS", 3),
+    # 1: time on one CPU under SCHED_FIFO, out of reach of the other users'
+    # load (which otherwise widens the spread tenfold); 0: as scheduled.
+    "BENCH_RT": env_int("BENCH_RT", 1),
+}
+
+
+def timing_prefix():
+    """taskset + chrt for the timed harness runs, when asked and possible."""
+    if not PARAMS["BENCH_RT"]:
+        return [], "normal scheduling, any CPU"
+    cpu = max(os.sched_getaffinity(0))
+    prefix = ["taskset", "-c", str(cpu), "chrt", "-f", "10"]
+    if subprocess.run([*prefix, "true"], capture_output=True).returncode != 0:
+        return [], "normal scheduling, any CPU (SCHED_FIFO refused)"
+    return prefix, f"pinned to CPU {cpu}, SCHED_FIFO priority 10 (`taskset -c {cpu} chrt -f 10`)"
+
+
+PREFIX, SCHEDULING = timing_prefix()
+
+FLOOR = "floor (reference)"
+
+# The signal loop runs in chunks, each init in turn, so that a change of the
+# machine's load falls on all of them alike.
+SIGNAL_CHUNKS = 4
+
+
+class Init:
+    def __init__(self, name, path, args, proctor=False, forwards=True):
+        self.name, self.path, self.args = name, path, args
+        self.proctor = proctor
+        self.forwards = forwards  # forwards signals (the floor does not)
+
+    def argv(self, command):
+        return [self.path, *self.args, "--", *command]
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def pct(samples, p):
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(p * len(s)))]
+
+
+# --- size ------------------------------------------------------------------
+
+
+def elf_facts(path):
+    """(has PT_INTERP, DT_NEEDED names) from the ELF headers."""
+    out = subprocess.run(["readelf", "-ld", "-W", path], capture_output=True, text=True).stdout
+    interp = "INTERP" in out.split()
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*?)\]", out)
+    return interp, needed
+
+
+def size_of(init, scratch):
+    copy = os.path.join(scratch, "stripped-" + os.path.basename(init.path))
+    subprocess.run(["strip", "-o", copy, init.path], check=True)
+    size = os.path.getsize(copy)
+    interp, needed = elf_facts(init.path)
+    with open(init.path, "rb") as f:
+        blob = f.read()
+    if interp or needed:
+        libc = "yes: dynamic (" + ", ".join(needed) + ")"
+        needs = True
+    elif b"glibc." in blob or b"GLIBC" in blob:
+        libc = "no: static, bundles glibc"
+        needs = False
+    else:
+        libc = "no: static, no libc"
+        needs = False
+    return {"stripped": size, "libc": libc, "needs_libc": needs}
+
+
+# --- the harness -------------------------------------------------------------
+
+
+def harness(h, *args, prefix=None, **kw):
+    # A generous limit: an init that hangs must not hang the benchmark.
+    cmd = [*(PREFIX if prefix is None else prefix), h, *args]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
+    if res.returncode != 0:
+        raise RuntimeError(f"harness {args[0]} failed ({res.returncode}): {res.stderr.strip()}")
+    return [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
+
+
+def check_runs(h, init, command, cwd):
+    """None if `init -- command` runs and exits 0 as PID 1, else the reason."""
+    res = subprocess.run(
+        [h, "exec1", *init.argv(command)], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
+    if res.returncode == 0:
+        return None
+    err = res.stderr.strip().splitlines()
+    return f"exit {res.returncode}: {err[-1] if err else '(no message)'}"
+
+
+def spawn_overhead(h, inits, rounds, cwd, prefix=None):
+    """Interleaved rounds: baseline, then each init, with the start rotating."""
+    args = [str(rounds), "/bin/true", "/bin/true"]
+    for i in inits:
+        args += ["::", i.name, *i.argv(["/bin/true"])]
+    rows = {r["name"]: r for r in harness(h, "spawn", *args, cwd=cwd, prefix=prefix)}
+    base = rows["/bin/true"]["samples"]
+    result = {"baseline_us": statistics.median(base) / 1e3}
+    for i in inits:
+        s = rows[i.name]["samples"]
+        # Paired per round: the same moment's baseline is subtracted, which
+        # cancels most of the load the machine's other users add.
+        diffs = [a - b for a, b in zip(s, base)]
+        result[i.name] = {
+            "median_us": statistics.median(s) / 1e3,
+            "overhead_us": statistics.median(diffs) / 1e3,
+            "overhead_p25_us": pct(diffs, 0.25) / 1e3,
+            "overhead_p75_us": pct(diffs, 0.75) / 1e3,
+            "failures": rows[i.name]["failures"],
+        }
+    return result
+
+
+# --- syscalls ------------------------------------------------------------------
+
+LINE = re.compile(r"^(\d+)\s+(.*)$")
+
+
+def syscalls_to_exec(trace, init_path, command_path):
+    """The syscalls strace -f saw from the init and its children after the
+    init's execve and before the command's execve (both excluded), in order."""
+    lines = []
+    with open(trace) as f:
+        for raw in f:
+            m = LINE.match(raw)
+            if m:
+                lines.append((int(m.group(1)), m.group(2)))
+    start = next(
+        i for i, (_, t) in enumerate(lines) if t.startswith(f'execve("{init_path}"') and "= 0" in t
+    )
+    init_pid = lines[start][0]
+    # The harness is the only process before; every pid seen later is the init's.
+    outsiders = {p for p, _ in lines[:start]} - {init_pid}
+    calls = []
+    for pid, text in lines[start + 1 :]:
+        if pid in outsiders or text.startswith(("<...", "+++", "---")):
+            continue
+        if pid != init_pid and text.startswith(f'execve("{command_path}"'):
+            return calls
+        calls.append((pid == init_pid, text))
+    raise RuntimeError(f"no execve of {command_path} in the trace of {init_path}")
+
+
+def count_syscalls(h, init, runs, cwd, scratch, command=("/bin/true",)):
+    trace = os.path.join(scratch, "strace.txt")
+    counts, calls = [], None
+    for _ in range(runs):
+        res = subprocess.run(
+            ["strace", "-f", "-qq", "-o", trace, h, "exec1", *init.argv(list(command))],
+            capture_output=True,
+            timeout=60,
+            text=True,
+            cwd=cwd,
+        )
+        if res.returncode != 0:
+            err = res.stderr.strip().splitlines()
+            return {"error": f"exit {res.returncode}: {err[-1] if err else ''}"}
+        c = syscalls_to_exec(trace, init.path, command[0])
+        counts.append(len(c))
+        if calls is None or len(c) < len(calls):
+            calls = c
+    return {
+        "median": int(statistics.median(counts)),
+        "counts": counts,
+        "by_name": Counter(t.split("(")[0] for _, t in calls).most_common(),
+        "calls": [("init  " if parent else "child ") + t for parent, t in calls],
+    }
+
+
+DURATION = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>|(\w+)\().*<(\d+\.\d+)>$")
+
+
+def slowest_calls(h, init, cwd, scratch, top=5):
+    """The longest syscalls of proctor itself in one --wait-for run (strace -T)."""
+    trace = os.path.join(scratch, "strace-wait.txt")
+    subprocess.run(
+        ["strace", "-f", "-qq", "-T", "-o", trace, h, "waitfor", "1", "proctor", *init.argv([h, "stamp"])],
+        capture_output=True,
+        timeout=60,
+        cwd=cwd,
+    )
+    calls = []
+    with open(trace) as f:
+        lines = f.read().splitlines()
+    start = next((i for i, t in enumerate(lines) if f'execve("{init.path}"' in t), None)
+    if start is None:
+        return []
+    pid = lines[start].split()[0]
+    for line in lines[start + 1 :]:
+        m = DURATION.match(line)
+        if m and m.group(1) == pid:
+            name = m.group(2) or m.group(3)
+            # Waiting for the marker is the point; the rest is overhead.
+            if name not in ("ppoll", "wait4", "rt_sigtimedwait", "read"):
+                calls.append((float(m.group(4)) * 1e3, line.split(None, 1)[1][:100]))
+    return sorted(calls, reverse=True)[:top]
+
+
+# --- main ----------------------------------------------------------------------
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kib = int(f.readline().split()[1])
+    distro = "?"
+    if os.path.exists("/etc/os-release"):
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    distro = line.split("=", 1)[1].strip().strip('"')
+    try:
+        with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+            autogroup = f.read().strip()
+    except OSError:
+        autogroup = "absent"
+    return {
+        "autogroup": autogroup,
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024),
+        "kernel": platform.release(),
+        "distro": distro,
+    }
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def versions():
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Package} ${Version}\n", "tini", "dumb-init", "catatonit"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+
+def git_rev(repo):
+    res = subprocess.run(
+        ["git", "-C", repo, "describe", "--always", "--dirty", "--abbrev=10"],
+        capture_output=True,
+        text=True,
+    )
+    return res.stdout.strip() or "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--proctor", required=True)
+    ap.add_argument("--harness", required=True)
+    ap.add_argument("--floor", help="bench/floor.c built: fork/exec/wait and nothing else")
+    ap.add_argument("--docs", required=True, help="directory for benchmarks.md/.png")
+    ap.add_argument("--json", required=True, help="where to keep the raw results")
+    ap.add_argument("--sizeprof", help="bench/sizeprof.py's JSON, if it ran")
+    ap.add_argument("--command", default="./just bench", help="the command line, for the record")
+    opts = ap.parse_args()
+    if os.getpid() != 1:
+        sys.exit("bench.py must run as PID 1 of a throwaway PID namespace (use bench/run)")
+
+    h = os.path.abspath(opts.harness)
+    p = os.path.abspath(opts.proctor)
+    pure = Init("proctor", p, ["--keep-caps", "--seccomp", "none"], proctor=True)
+    default = Init("proctor (default)", p, [], proctor=True)
+    peers = [
+        Init("tini", "/usr/bin/tini", []),
+        Init("tini-static", "/usr/bin/tini-static", []),
+        Init("dumb-init", "/usr/bin/dumb-init", []),
+        Init("catatonit", "/usr/bin/catatonit", []),
+    ]
+    inits = [pure, default, *peers]
+    if opts.floor:
+        inits.append(Init(FLOOR, os.path.abspath(opts.floor), [], forwards=False))
+    started = datetime.datetime.now(datetime.timezone.utc)
+    res = {
+        "date": started.strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "load_before": loadavg(),
+        "params": PARAMS,
+        "command": opts.command,
+        "scheduling": SCHEDULING,
+        "proctor_rev": git_rev(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        "versions": versions(),
+        "inits": {},
+    }
+    if opts.sizeprof and os.path.exists(opts.sizeprof):
+        with open(opts.sizeprof) as f:
+            res["sizeprof"] = json.load(f)
+    scratch = tempfile.mkdtemp(prefix="proctor-bench.")
+    os.chmod(scratch, 0o755)  # the grading run's --user must reach its cwd
+    cwd = scratch
+    try:
+        # A full grading configuration: marker already there, a bind, a tmpfs,
+        # rlimits, --user and the default seccomp filter.
+        for d in ("submission", "mnt", "scratch"):
+            os.mkdir(os.path.join(scratch, d))
+        with open(os.path.join(scratch, "ready"), "w"):
+            pass
+        grading = Init(
+            "proctor (grading)",
+            p,
+            [
+                "--wait-for",
+                f"{scratch}/ready",
+                "--bind",
+                f"{scratch}/submission:{scratch}/mnt",
+                "--tmpfs",
+                f"{scratch}/scratch",
+                "--rlimit",
+                "nofile=256",
+                "--rlimit",
+                "cpu=30",
+                "--user",
+                "65534:65534",
+            ],
+            proctor=True,
+        )
+        res["grading_args"] = grading.args
+        res["grading_error"] = check_runs(h, grading, ["/bin/true"], cwd)
+        timed = list(inits)
+        if res["grading_error"]:
+            log(f"grading configuration fails: {res['grading_error']}")
+        else:
+            timed.append(grading)
+
+        for i in inits:
+            res["inits"][i.name] = {"size": size_of(i, scratch)}
+        for i in inits:
+            err = check_runs(h, i, ["/bin/true"], cwd)
+            if err:
+                sys.exit(f"bench: {i.name} cannot run /bin/true: {err}")
+
+        log(f"spawn overhead: {PARAMS['BENCH_RUNS']} interleaved rounds of {len(timed) + 1}")
+        spawn = spawn_overhead(h, timed, PARAMS["BENCH_RUNS"], cwd)
+        res["spawn_baseline_us"] = spawn["baseline_us"]
+        if not res["grading_error"]:
+            res["grading_spawn"] = spawn[grading.name]
+        for i in inits:
+            res["inits"][i.name]["spawn"] = spawn[i.name]
+        if PREFIX:
+            log("spawn overhead again, as the machine schedules it (other users' load included)")
+            loaded = spawn_overhead(h, inits, PARAMS["BENCH_RUNS"], cwd, prefix=[])
+            res["spawn_loaded_baseline_us"] = loaded["baseline_us"]
+            for i in inits:
+                res["inits"][i.name]["spawn_loaded"] = loaded[i.name]
+
+        log("syscalls to the command's execve (strace -f)")
+        for i in inits:
+            res["inits"][i.name]["syscalls"] = count_syscalls(
+                h, i, PARAMS["BENCH_STRACE_RUNS"], cwd, scratch
+            )
+        res["grading_syscalls"] = (
+            {"error": res["grading_error"]}
+            if res["grading_error"]
+            else count_syscalls(h, grading, PARAMS["BENCH_STRACE_RUNS"], cwd, scratch)
+        )
+
+        log("peak RSS of the init while the command sleeps")
+        for i in inits:
+            hwm = []
+            for _ in range(PARAMS["BENCH_RSS_RUNS"]):
+                (r,) = harness(h, "rss", i.name, *i.argv([h, "sleepms", "300"]), cwd=cwd)
+                hwm.append(r["vmhwm_kb"])
+            res["inits"][i.name]["rss_kib"] = statistics.median(hwm)
+
+        n = PARAMS["BENCH_ORPHANS"]
+        log(f"reaping {n} orphans, {PARAMS['BENCH_FLOOD_RUNS']} runs each")
+        flood = {i.name: [] for i in inits}
+        for _ in range(PARAMS["BENCH_FLOOD_RUNS"]):
+            for i in inits:  # interleaved, like the spawn loop
+                (r,) = harness(h, "flood", i.name, *i.argv([h, "floodcmd", str(n)]), cwd=cwd)
+                if not r.get("result") or "reap_ns" not in r["result"]:
+                    sys.exit(f"bench: flood under {i.name} failed: {r}")
+                flood[i.name].append(r["result"])
+        for i in inits:
+            runs = flood[i.name]
+            res["inits"][i.name]["reap_ms"] = statistics.median(r["reap_ns"] for r in runs) / 1e6
+            res["inits"][i.name]["reap_runs_ms"] = [round(r["reap_ns"] / 1e6, 1) for r in runs]
+            res["inits"][i.name]["create_ms"] = statistics.median(r["create_ns"] for r in runs) / 1e6
+            res["inits"][i.name]["reap_cpu_ms"] = (
+                statistics.median(r["init_cpu_ns"] for r in runs) / 1e6
+            )
+
+        rounds = PARAMS["BENCH_SIGNALS"]
+        log(f"signal round trips, {rounds} each, in {SIGNAL_CHUNKS} interleaved chunks")
+        direct = Init("direct", h, [])
+        forwarding = [direct, *(i for i in inits if i.forwards)]
+        signal = {i.name: ([], [0]) for i in forwarding}
+        chunk = str(max(1, rounds // SIGNAL_CHUNKS))
+        for _ in range(SIGNAL_CHUNKS):
+            for i in forwarding:
+                argv = [h, "sigcmd", "@FIFO@"] if i is direct else i.argv([h, "sigcmd", "@FIFO@"])
+                (r,) = harness(h, "signal", chunk, i.name, *argv, cwd=cwd)
+                signal[i.name][0].extend(r["samples"])
+                signal[i.name][1][0] += r["failures"]
+        res["signal_direct_us"] = statistics.median(signal["direct"][0]) / 1e3
+        for i in inits:
+            s, (lost,) = signal.get(i.name, ([], [None]))
+            res["inits"][i.name]["signal"] = {
+                "median_us": statistics.median(s) / 1e3 if s else None,
+                "p90_us": pct(s, 0.9) / 1e3 if s else None,
+                "lost": lost,
+            }
+
+        waits = PARAMS["BENCH_WAITS"]
+        log(f"--wait-for latency, {waits} runs")
+        wait_init = Init("proctor", p, [*pure.args, "--wait-for", "@MARKER@"], proctor=True)
+        (r,) = harness(h, "waitfor", str(waits), "proctor", *wait_init.argv([h, "stamp"]), cwd=cwd)
+        s = r["samples"]
+        res["wait_for"] = {
+            "median_ms": statistics.median(s) / 1e6 if s else None,
+            "p90_ms": pct(s, 0.9) / 1e6 if s else None,
+            "max_ms": max(s) / 1e6 if s else None,
+            "lost": r["failures"],
+            "slowest_calls": slowest_calls(h, wait_init, cwd, scratch),
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    res["load_after"] = loadavg()
+    res["seconds"] = round((datetime.datetime.now(datetime.timezone.utc) - started).total_seconds())
+    with open(opts.json, "w") as f:
+        json.dump(res, f, indent=1)
+    report.write(res, opts.docs)
+    log(f"done in {res['seconds']} s: {opts.docs}/benchmarks.md")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,388 @@
+"""Turn bench.py's results into docs/benchmarks.md and docs/benchmarks.png."""
+
+import os
+
+KIB = 1024
+FLOOR = "floor (reference)"
+GOALS = {
+    "size": 32 * KIB,
+    "spawn_ratio": 0.5,
+    "syscalls": 30,
+    "rss_kib": 256,
+    "wait_ms": 5.0,
+}
+
+
+def kib(n):
+    return f"{n:,} B ({n / KIB:.1f} KiB)"
+
+
+def verdict(ok):
+    if ok is None:
+        return "not measured"
+    return "**met**" if ok else "**missed**"
+
+
+def fmt(x, unit="", digits=0):
+    if x is None:
+        return "n/a"
+    return f"{x:,.{digits}f}{unit}"
+
+
+def goals_table(res):
+    inits = res["inits"]
+    me, dflt = inits["proctor"], inits["proctor (default)"]
+    cat = inits["catatonit"]
+    rows = []
+
+    size = me["size"]["stripped"]
+    rows.append(
+        (
+            "stripped size, every feature",
+            "≤ 32 KiB (32,768 B)",
+            kib(size) + (", no libc" if not me["size"]["needs_libc"] else ", needs libc"),
+            verdict(size <= GOALS["size"] and not me["size"]["needs_libc"]),
+        )
+    )
+
+    ratio = me["spawn"]["overhead_us"] / cat["spawn"]["overhead_us"]
+    dratio = dflt["spawn"]["overhead_us"] / cat["spawn"]["overhead_us"]
+    rows.append(
+        (
+            "per-spawn overhead over `/bin/true`",
+            "≤ ½ of catatonit's",
+            f"{me['spawn']['overhead_us']:.0f} µs vs catatonit {cat['spawn']['overhead_us']:.0f} µs"
+            f" = {ratio:.2f}× (default mode {dflt['spawn']['overhead_us']:.0f} µs = {dratio:.2f}×)",
+            verdict(ratio <= GOALS["spawn_ratio"]),
+        )
+    )
+
+    sc = me["syscalls"]
+    dsc = dflt["syscalls"]
+    gsc = res["grading_syscalls"]
+    grading = f"{gsc['median']}" if "median" in gsc else f"fails ({gsc['error']})"
+    rows.append(
+        (
+            "syscalls to the command's execve, plain mode",
+            "≤ 30",
+            f"{sc['median']} (default mode {dsc.get('median', 'n/a')}; full grading configuration {grading})",
+            verdict(sc["median"] <= GOALS["syscalls"]),
+        )
+    )
+
+    rss = me["rss_kib"]
+    rows.append(
+        (
+            "peak RSS of the init (VmHWM)",
+            "≤ 256 KiB",
+            f"{rss:,.0f} KiB (default mode {dflt['rss_kib']:,.0f} KiB)",
+            verdict(rss <= GOALS["rss_kib"]),
+        )
+    )
+
+    tinis = {n: inits[n]["reap_ms"] for n in ("tini", "tini-static")}
+    best = min(tinis, key=tinis.get)
+    spread = inits[best]["reap_runs_ms"]
+    reap_ok = verdict(me["reap_ms"] <= tinis[best])
+    if me["reap_ms"] > tinis[best] and me["reap_ms"] <= max(spread):
+        reap_ok = f"**met** (a tie: within {best}'s own runs, {min(spread):.0f}–{max(spread):.0f} ms)"
+    rows.append(
+        (
+            f"reaping {res['params']['BENCH_ORPHANS']:,} orphans",
+            "no slower than tini",
+            f"{me['reap_ms']:.0f} ms vs {best} {tinis[best]:.0f} ms (the faster tini); CPU time of "
+            f"the init itself {me['reap_cpu_ms']:.0f} ms vs {inits[best]['reap_cpu_ms']:.0f} ms",
+            reap_ok,
+        )
+    )
+
+    w = res["wait_for"]
+    rows.append(
+        (
+            "`--wait-for` latency, marker → command start",
+            "≤ 5 ms",
+            f"median {fmt(w['median_ms'], ' ms', 2)}, p90 {fmt(w['p90_ms'], ' ms', 2)},"
+            f" max {fmt(w['max_ms'], ' ms', 2)}",
+            verdict(None if w["median_ms"] is None else w["median_ms"] <= GOALS["wait_ms"]),
+        )
+    )
+    out = ["| figure | goal | proctor | verdict |", "|---|---|---|---|"]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return out
+
+
+def side_by_side(res):
+    inits = res["inits"]
+    me = inits["proctor"]["spawn"]["overhead_us"]
+    loaded = "spawn_loaded" in inits["proctor"]
+    out = [
+        "| init | stripped size | needs libc | spawn overhead (median, IQR) | proctor ÷ this "
+        + ("| spawn overhead as scheduled, under load " if loaded else "")
+        + "| syscalls to execve | peak RSS | reap orphans (init's CPU) | signal round trip (median, p90) |",
+        "|---|---|---|---|---|" + ("---|" if loaded else "") + "---|---|---|---|",
+    ]
+
+    def spread(sp):
+        failed = f", **{sp['failures']} runs failed**" if sp["failures"] else ""
+        return f"{sp['overhead_us']:.0f} µs ({sp['overhead_p25_us']:.0f}–{sp['overhead_p75_us']:.0f}{failed})"
+
+    for name, r in inits.items():
+        sp, sig, sc = r["spawn"], r["signal"], r["syscalls"]
+        label = f"**{name}**" if name.startswith("proctor") else name
+        label = f"*{name}*" if name == FLOOR else label
+        ratio = "—" if name == "proctor" else f"{me / sp['overhead_us']:.2f}×"
+        out.append(
+            f"| {label} | {r['size']['stripped']:,} B | {r['size']['libc']} "
+            f"| {spread(sp)} | {ratio} "
+            + (f"| {spread(r['spawn_loaded'])} " if loaded else "")
+            + f"| {sc.get('median', 'n/a')} | {r['rss_kib']:,.0f} KiB "
+            f"| {r['reap_ms']:.0f} ms ({r['reap_cpu_ms']:.0f} ms) | {fmt(sig['median_us'], ' µs', 1)}, {fmt(sig['p90_us'], ' µs', 1)} |"
+        )
+    return out
+
+
+def size_profile(prof, top=15):
+    if not prof:
+        return []
+    sec = prof["sections"]
+    text = sec.get(".text", 0)
+    files = prof["text_by_file"]
+    shown = files[:top]
+    rest = sum(n for _, n in files[top:])
+    out = [
+        "## Where proctor's bytes are",
+        "",
+        "Sections (unstripped): "
+        + ", ".join(f"`{k}` {sec[k]:,} B" for k in (".text", ".rodata", ".data", ".bss") if k in sec)
+        + " (`.bss` takes no room in the file). `.text` by the proctor source file whose code each "
+        "instruction belongs to, after LTO's inlining, from the line tables (`bench/sizeprof.py`); "
+        "library code inlined into a proctor function counts for that function's file, and the "
+        "expansions of `log!` and `err!` count for `src/log.rs` and `src/error.rs`:",
+        "",
+        "| source | bytes of .text | share |",
+        "|---|---|---|",
+        *[f"| `{f}` | {n:,} | {100 * n / text:.0f} % |" for f, n in shown],
+    ]
+    if rest:
+        out.append(f"| {len(files) - top} more | {rest:,} | {100 * rest / text:.0f} % |")
+    lib = prof.get("library_functions", [])
+    out += [
+        "",
+        "The largest library functions left whole: "
+        + "; ".join(f"`{name}` {n:,} B" for name, n in lib)
+        + ".",
+        "",
+        *(
+            []
+            if prof.get("same_text_as_release")
+            else ["(The build with line tables has a `.text` of another size than the release build.)", ""]
+        ),
+        "By the crate that wrote the code (innermost frame): "
+        + ", ".join(f"{c} {n:,} B" for c, n in prof["text_by_crate"])
+        + ".",
+        "",
+    ]
+    return out
+
+
+def wait_profile(w):
+    calls = w.get("slowest_calls")
+    if not calls:
+        return []
+    return [
+        "## Where `--wait-for`'s time goes",
+        "",
+        "The slowest syscalls of proctor itself in one traced run (`strace -f -T`), leaving out "
+        "the waits (`ppoll`, `read`, `wait4`, `rt_sigtimedwait`):",
+        "",
+        "| ms | call |",
+        "|---|---|",
+        # A | inside a table cell must be escaped, even in code.
+        *[f"| {ms:.3f} | `{text.replace('|', chr(92) + '|')}` |" for ms, text in calls],
+        "",
+    ]
+
+
+def syscall_details(title, sc):
+    if "calls" not in sc:
+        return [f"**{title}**: not measured — {sc.get('error', '?')}", ""]
+    names = ", ".join(f"{n} ×{c}" if c > 1 else n for n, c in sc["by_name"])
+    return [
+        "<details>",
+        f"<summary>{title}: {sc['median']} syscalls (runs: {', '.join(map(str, sc['counts']))})"
+        f" — {names}</summary>",
+        "",
+        "```",
+        *sc["calls"],
+        "```",
+        "</details>",
+        "",
+    ]
+
+
+def chart(res, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    inits = res["inits"]
+    names = list(inits)
+    colors = [
+        "#d95f02" if n.startswith("proctor") else "#c7c7c7" if n == FLOOR else "#7f7f7f" for n in names
+    ]
+    cat = inits["catatonit"]["spawn"]["overhead_us"]
+    tini = min(inits["tini"]["reap_ms"], inits["tini-static"]["reap_ms"])
+    panels = [
+        ("stripped size (KiB)", [inits[n]["size"]["stripped"] / KIB for n in names], GOALS["size"] / KIB, True),
+        ("spawn overhead (µs)", [inits[n]["spawn"]["overhead_us"] for n in names], cat * GOALS["spawn_ratio"], False),
+        ("syscalls to the command's execve", [inits[n]["syscalls"].get("median", 0) for n in names], GOALS["syscalls"], False),
+        ("peak RSS of the init (KiB)", [inits[n]["rss_kib"] for n in names], GOALS["rss_kib"], False),
+        (f"reap {res['params']['BENCH_ORPHANS']:,} orphans (ms)", [inits[n]["reap_ms"] for n in names], tini, False),
+        ("signal round trip (µs)", [inits[n]["signal"]["median_us"] or 0 for n in names], None, False),
+    ]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    for ax, (title, values, goal, log) in zip(axes.flat, panels):
+        bars = ax.barh(names, values, color=colors)
+        ax.invert_yaxis()
+        ax.set_title(title)
+        if log:
+            ax.set_xscale("log")
+        if goal is not None:
+            ax.axvline(goal, color="#1b9e77", linestyle="--", linewidth=1.5, label="goal")
+            ax.legend(loc="lower right", fontsize=8)
+        for b, v in zip(bars, values):
+            text = f" {v:,.0f}" if v else " n/a"
+            ax.text(b.get_width(), b.get_y() + b.get_height() / 2, text, va="center", fontsize=8)
+        ax.margins(x=0.25)
+    fig.suptitle(
+        f"proctor vs tini, dumb-init, catatonit — {res['date']}, {res['machine']['cores']} cores, "
+        f"Linux {res['machine']['kernel']} (lower is better; dashed: proctor's goal)"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def write(res, docs):
+    os.makedirs(docs, exist_ok=True)
+    chart(res, os.path.join(docs, "benchmarks.png"))
+    m = res["machine"]
+    p = res["params"]
+    v = res["versions"]
+    grading = " ".join(a if not a.startswith("/tmp/") else "…" + a[a.rfind("/") :] for a in res["grading_args"])
+    gs = res.get("grading_spawn")
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `./just bench` (`bench/run`); do not edit by hand. proctor against Debian's "
+        f"tini {v.get('tini', '?')} (`tini`, `tini-static`), dumb-init {v.get('dumb-init', '?')} and "
+        f"catatonit {v.get('catatonit', '?')}, measured side by side in one run.",
+        "",
+        f"- **Date:** {res['date']}; run took {res['seconds']} s",
+        f"- **Machine:** {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, "
+        f"{m['distro']}, sched_autogroup_enabled={m.get('autogroup', '?')}; load average {res['load_before']} before, {res['load_after']} after "
+        "(the machine is shared: figures of time are medians of interleaved runs)",
+        f"- **Timed runs:** {res['scheduling']}",
+        f"- **proctor:** `{res['proctor_rev']}`, `cargo build --release`",
+        f"- **Command:** `{res['command']}` with "
+        + ", ".join(f"{k}={val}" for k, val in p.items()),
+        "",
+        "## Goals",
+        "",
+        *goals_table(res),
+        "",
+        "`proctor` is the pure-init mode (`--keep-caps --seccomp none`), the like-for-like "
+        "comparison with the peers, which do no sandboxing; `proctor (default)` drops "
+        "capabilities and installs the seccomp filter.",
+        "",
+        "![proctor against the peers](benchmarks.png)",
+        "",
+        "## Side by side",
+        "",
+        *side_by_side(res),
+        "",
+        f"Plain `/bin/true` alone (as PID 1 of a new PID namespace) takes {res['spawn_baseline_us']:.0f} µs "
+        f"(median); a signal sent straight to the command, with no init between, comes back in "
+        f"{res['signal_direct_us']:.1f} µs.",
+        "",
+    ]
+    loaded = {n: r["spawn_loaded"]["overhead_us"] for n, r in res["inits"].items() if "spawn_loaded" in r}
+    setpgid_peers = [loaded[n] for n in ("tini-static", "catatonit") if n in loaded]
+    # Explain the under-load column only when it shows the effect.
+    if m.get("autogroup") == "1" and setpgid_peers and loaded.get("proctor", 0) > max(setpgid_peers):
+        lines += [
+            "Under load, an init whose child calls `setsid()` (proctor, dumb-init) pays more than "
+            "one whose child calls `setpgid()` (tini, catatonit): with `kernel.sched_autogroup_enabled=1`, "
+            "as here, a new session outside any cgroup starts a new scheduler autogroup, which "
+            "waits for its first slice behind the other users' groups. Inside a container's "
+            "cgroup no autogroup is made.",
+            "",
+        ]
+    if gs:
+        lines += [
+            f"Full grading configuration (`{grading}`, seccomp on): spawn overhead "
+            f"{gs['overhead_us']:.0f} µs ({gs['overhead_p25_us']:.0f}–{gs['overhead_p75_us']:.0f}), "
+            f"{res['grading_syscalls'].get('median', 'n/a')} syscalls to the command's execve.",
+            "",
+        ]
+    else:
+        lines += [
+            f"Full grading configuration (`{grading}`): does not run yet — {res['grading_error']}.",
+            "",
+        ]
+    lines += [
+        "## How each figure is measured",
+        "",
+        *(
+            [
+                f"*{FLOOR}* is `bench/floor.c`: fork, exec, wait and nothing else, no libc (it "
+                "forwards no signal and is no init anyone should use) — the least any init can cost.",
+                "",
+            ]
+            if FLOOR in res["inits"]
+            else []
+        ),
+        "Every init runs as PID 1 of a PID namespace of its own (`clone(CLONE_NEWPID)` from "
+        "`bench/harness.c`), and the whole benchmark runs under `unshare --pid --fork --mount-proc`, "
+        "so nothing can signal the machine's processes. The timing loops are in C "
+        "(fork/exec/wait around `clock_gettime(CLOCK_MONOTONIC)`), not in a shell.",
+        "",
+        "- **Stripped size:** `strip -o` of a copy; *needs libc* from `PT_INTERP`/`DT_NEEDED` "
+        "(`readelf`), and whether a static binary bundles glibc.",
+        f"- **Spawn overhead:** `INIT -- /bin/true` against plain `/bin/true`, {p['BENCH_RUNS']:,} "
+        "rounds interleaved (baseline, then each init, the starting one rotating each round), each "
+        "timed from clone to waitpid; the overhead is the median of the per-round differences from "
+        "the baseline of the same round (IQR in brackets). The goal is judged on the timed runs "
+        "as configured above (by default pinned to one CPU under SCHED_FIFO); where that applies, "
+        "the same loop as the machine schedules it, with the other users' load, is shown beside it.",
+        "- **Syscalls:** `strace -f` of one run; every syscall of the init and its child after the "
+        "init's `execve` and before the command's `execve` (both excluded). Median of "
+        f"{p['BENCH_STRACE_RUNS']} runs (the parent and the child race, so a call may fall either side).",
+        "- **Peak RSS:** `VmHWM` of the init in `/proc/PID/status` while its command sleeps "
+        f"(median of {p['BENCH_RSS_RUNS']}).",
+        f"- **Reaping:** the command makes {p['BENCH_ORPHANS']:,} orphans (a vforked child clones "
+        "a grandchild blocked on a pipe, then exits, so the grandchild is re-parented to PID 1), "
+        "then closes the pipe: all of them exit at once. Time from the close until "
+        "`/proc/1/task/1/children` lists only the command, polled every 0.1 ms; in brackets the CPU "
+        "time PID 1 used meanwhile (`/proc/1/schedstat`), which separates the init's own work from "
+        "the kernel's cost of ending that many processes. Median of "
+        f"{p['BENCH_FLOOD_RUNS']} runs, interleaved across inits (making the orphans takes "
+        f"{res['inits']['proctor']['create_ms'] / 1e3:.1f} s and is not counted).",
+        f"- **Signal round trip:** `kill(init, SIGUSR1)` until the command's handler writes a byte "
+        f"back through a FIFO; median of {p['BENCH_SIGNALS']:,}, run in chunks interleaved across "
+        "the inits.",
+        "- **`--wait-for` latency:** proctor waits for a missing marker; after a random 50–150 ms "
+        "the marker is created; the command's first act is to print `CLOCK_MONOTONIC`. Median of "
+        f"{p['BENCH_WAITS']} runs.",
+        "",
+        *size_profile(res.get("sizeprof")),
+        *wait_profile(res["wait_for"]),
+        "## proctor's syscalls to the command's execve",
+        "",
+        *syscall_details("pure-init mode", res["inits"]["proctor"]["syscalls"]),
+        *syscall_details("default mode", res["inits"]["proctor (default)"]["syscalls"]),
+        *syscall_details("full grading configuration", res["grading_syscalls"]),
+    ]
+    with open(os.path.join(docs, "benchmarks.md"), "w") as f:
+        f.write("\n".join(lines).rstrip() + "\n")
