@@ -245,38 +245,42 @@ fn newer_syscalls_missing_fall_back() {
     }
 }
 
+/// Run proctor with `--report R` and `args` under `faults` in both modes:
+/// each run is a setup error (125, one line on stderr, report status
+/// `setup_error`, no usage figures) whose message contains `message`.
+fn assert_setup_error(faults: &[Fault], args: &[&str], message: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path().join("r.json");
+    for mode in MODES {
+        let mut all = vec!["--report", r.to_str().unwrap()];
+        all.extend(args);
+        let out = run_with(mode, faults, &all);
+        let err = stderr(&out);
+        assert_eq!(code(&out), 125, "{mode:?}: {err}");
+        assert!(err.contains(message), "{mode:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{mode:?}: {err}");
+        let rep = report(&r);
+        assert_eq!(rep["status"], "setup_error", "{mode:?}");
+        assert_eq!(rep["exit_code"], 125, "{mode:?}");
+        assert!(rep["message"].as_str().unwrap().contains(message), "{rep}");
+        assert!(rep["wall_ms"].is_null(), "{mode:?}: the command never ran");
+    }
+}
+
 #[test]
 fn fork_failure_is_a_setup_error() {
     if !ready() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let r = dir.path().join("r.json");
     let marker = dir.path().join("ran");
-    for mode in MODES {
-        let faults = [
-            fail(libc::SYS_clone, libc::EAGAIN),
-            fail(libc::SYS_clone3, libc::EAGAIN),
-        ];
-        let touch = format!("touch {}", marker.display());
-        let out = run_with(
-            mode,
-            &faults,
-            &["--report", r.to_str().unwrap(), "sh", "-c", &touch],
-        );
-        assert_eq!(code(&out), 125, "{mode:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("fork: EAGAIN"),
-            "{mode:?}: {}",
-            stderr(&out)
-        );
-        let rep = report(&r);
-        assert_eq!(rep["status"], "setup_error");
-        assert_eq!(rep["exit_code"], 125);
-        assert_eq!(rep["message"], "fork: EAGAIN");
-        assert!(rep["wall_ms"].is_null());
-        assert!(!marker.exists(), "{mode:?}: the command never runs");
-    }
+    let touch = format!("touch {}", marker.display());
+    let faults = [
+        fail(libc::SYS_clone, libc::EAGAIN),
+        fail(libc::SYS_clone3, libc::EAGAIN),
+    ];
+    assert_setup_error(&faults, &["sh", "-c", &touch], "fork: EAGAIN");
+    assert!(!marker.exists(), "the command never runs");
 }
 
 #[test]
@@ -284,24 +288,11 @@ fn no_pipe_is_a_setup_error() {
     if !ready() {
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let r = dir.path().join("r.json");
-    for mode in MODES {
-        let out = run_with(
-            mode,
-            &[fail(libc::SYS_pipe2, libc::EMFILE)],
-            &["--report", r.to_str().unwrap(), "true"],
-        );
-        assert_eq!(code(&out), 125, "{mode:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("EMFILE"),
-            "{mode:?}: {}",
-            stderr(&out)
-        );
-        let rep = report(&r);
-        assert_eq!(rep["status"], "setup_error");
-        assert!(rep["message"].as_str().unwrap().contains("EMFILE"));
-    }
+    assert_setup_error(
+        &[fail(libc::SYS_pipe2, libc::EMFILE)],
+        &["true"],
+        "pipe: EMFILE",
+    );
 }
 
 #[test]
