@@ -139,9 +139,10 @@ fn too_little_address_space_is_a_clear_125() {
 }
 
 /// Numeric ids for tests that count processes per uid (RLIMIT_NPROC counts
-/// across the machine): one per test, unused by anything else.
-const BOMB_UID: &str = "61001";
-const ESCAPING_BOMB_UID: &str = "61002";
+/// across the machine): one per test, unused by any other test (limits.rs
+/// has 61001-61004).
+const BOMB_UID: &str = "61101";
+const ESCAPING_BOMB_UID: &str = "61102";
 
 #[test]
 fn a_command_that_forks_to_its_pid_limit() {
