@@ -551,9 +551,9 @@ fn s5_unprivileged_mount_refused() {
 /// and the capabilities it adds, read from the manifest (PyYAML, installed
 /// with kubernetes-validate by tests/setup.sh). Err: why it cannot be read.
 /// (command, args, added capabilities) of one container.
-type Container = (Vec<String>, Vec<String>, Vec<String>);
+type GraderSpec = (Vec<String>, Vec<String>, Vec<String>);
 
-fn kubernetes_grader() -> Result<Container, String> {
+fn kubernetes_grader() -> Result<GraderSpec, String> {
     let script = r#"
 import json, sys, yaml
 job = yaml.safe_load(open(sys.argv[1]))
