@@ -61,15 +61,11 @@ fn binary() -> Option<PathBuf> {
 /// command unfiltered), so these runs say `--seccomp none`; the filter's
 /// aarch64 program is unit-tested instruction by instruction instead.
 fn run_a64(bin: &PathBuf, args: &[&str]) -> std::process::Output {
-    let mut c = Command::new("unshare");
-    c.args([
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "--kill-child",
-        "qemu-aarch64-static",
-    ]);
-    c.arg(bin).args(["--seccomp", "none"]).args(args);
+    let mut c = throwaway_pid_namespace();
+    c.arg("qemu-aarch64-static")
+        .arg(bin)
+        .args(["--seccomp", "none"])
+        .args(args);
     run_cmd(c, Duration::from_secs(60))
 }
 

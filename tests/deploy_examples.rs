@@ -7,22 +7,11 @@
 //! The Python packages are installed by tests/setup.sh. Without them this
 //! test fails when CI=true and is skipped (with the reason printed) otherwise.
 
+mod common;
+use common::missing;
+
 use std::path::Path;
 use std::process::Command;
-
-fn in_ci() -> bool {
-    std::env::var("CI")
-        .map(|v| v == "true" || v == "1")
-        .unwrap_or(false)
-}
-
-/// A required tool is missing: fail in CI, skip with a reason elsewhere.
-fn missing(reason: &str) {
-    if in_ci() {
-        panic!("CI=true and {reason}; run tests/setup.sh");
-    }
-    eprintln!("SKIPPED: {reason} (run tests/setup.sh; with CI=true this fails)");
-}
 
 #[test]
 fn deployment_examples_are_valid() {

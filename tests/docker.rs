@@ -8,6 +8,9 @@
 //! Without a Docker daemon (or /bin/busybox) the tests fail when CI=true and
 //! are skipped, with the reason printed, otherwise.
 
+mod common;
+use common::missing;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -15,20 +18,6 @@ use std::time::{Duration, Instant};
 
 const PROCTOR: &str = env!("CARGO_BIN_EXE_proctor");
 const IMAGE: &str = "proctor-smoke-grader:latest";
-
-fn in_ci() -> bool {
-    std::env::var("CI")
-        .map(|v| v == "true" || v == "1")
-        .unwrap_or(false)
-}
-
-/// A required tool is missing: fail in CI, skip with a reason elsewhere.
-fn missing(reason: &str) {
-    if in_ci() {
-        panic!("CI=true and {reason}; run tests/setup.sh");
-    }
-    eprintln!("SKIPPED: {reason} (run tests/setup.sh; with CI=true this fails)");
-}
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -677,16 +677,15 @@ fn without_cap_sys_admin_the_message_says_so() {
     let bind = format!("{}:{}", s(&t.path("src")), s(&t.path("dst")));
     // As tests/common does, in a throwaway PID namespace; setpriv execs
     // proctor as an unprivileged PID 1 there.
-    let mut cmd = Command::new("unshare");
-    cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child"])
-        .args([
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-        ])
-        .arg(proctor())
-        .args(["--bind", &bind, "--", "touch", s(&marker)]);
+    let mut cmd = throwaway_pid_namespace();
+    cmd.args([
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ])
+    .arg(proctor())
+    .args(["--bind", &bind, "--", "touch", s(&marker)]);
     let out = run_cmd(cmd, Duration::from_secs(60));
     let err = stderr(&out);
     assert_eq!(code(&out), 125, "{err}");

@@ -10,6 +10,9 @@
 //! tests/setup.sh). When one is missing the test fails if CI=true and is
 //! skipped, with the reason printed, otherwise.
 
+mod common;
+use common::missing;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,20 +20,6 @@ use std::time::{Duration, Instant};
 
 const PROCTOR: &str = env!("CARGO_BIN_EXE_proctor");
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn in_ci() -> bool {
-    std::env::var("CI")
-        .map(|v| v == "true" || v == "1")
-        .unwrap_or(false)
-}
-
-/// A required tool is missing: fail in CI, skip with a reason elsewhere.
-fn missing(reason: &str) {
-    if in_ci() {
-        panic!("CI=true and {reason}; run tests/setup.sh");
-    }
-    eprintln!("SKIPPED: {reason} (run tests/setup.sh; with CI=true this fails)");
-}
 
 fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {

@@ -40,8 +40,7 @@ impl Who {
 /// As `common::command`, with `wrapper` run between the throwaway PID 1 and
 /// proctor (in Pid1 mode `setpriv` execs proctor, which stays PID 1).
 fn command_via(mode: Mode, wrapper: &[&str], args: &[&str]) -> Command {
-    let mut c = Command::new("unshare");
-    c.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
+    let mut c = throwaway_pid_namespace();
     if mode == Mode::Subreaper {
         c.args(["sh", "-c", "\"$0\" \"$@\"; exit $?"]);
     }

@@ -17,6 +17,20 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
+/// A required tool or file is missing: fail under CI, else skip with the reason.
+pub fn missing(reason: &str) {
+    assert!(!in_ci(), "CI=true and {reason}; run tests/setup.sh");
+    eprintln!("SKIPPED: {reason} (run tests/setup.sh; with CI=true this fails)");
+}
+
+/// `unshare` ready to run a program as PID 1 of a throwaway PID namespace
+/// (with its own /proc), killed with the test if it outlives it.
+pub fn throwaway_pid_namespace() -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
+    c
+}
+
 /// `true` if `tool` is on PATH. Otherwise panics under CI, or prints why
 /// the test is skipped and returns `false`.
 pub fn require(tool: &str, why: &str) -> bool {
@@ -58,8 +72,7 @@ pub const MODES: [Mode; 2] = [Mode::Pid1, Mode::Subreaper];
 
 /// A command line that runs proctor with `args` in `mode`.
 pub fn command(mode: Mode, args: &[&str]) -> Command {
-    let mut c = Command::new("unshare");
-    c.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
+    let mut c = throwaway_pid_namespace();
     match mode {
         Mode::Pid1 => {
             c.arg(proctor());
@@ -175,15 +188,8 @@ pub fn run_input(mut cmd: Command, input: Vec<u8>, limit: Duration) -> Output {
 /// (`$rc` holds proctor's status, which stays the exit status): to see what
 /// proctor left behind before the namespace is torn down.
 pub fn subreaper_then(after: &str, args: &[&str]) -> Command {
-    let mut c = Command::new("unshare");
-    c.args([
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "--kill-child",
-        "sh",
-        "-c",
-    ]);
+    let mut c = throwaway_pid_namespace();
+    c.args(["sh", "-c"]);
     c.arg(format!("\"$0\" \"$@\"; rc=$?; {after}; exit $rc"));
     c.arg(proctor());
     c.args(args);
@@ -211,15 +217,8 @@ pub fn without_caps(cmd: &mut Command, caps: &'static [u32]) {
 /// proctor as PID 1 and a session leader that makes its stdin terminal its
 /// controlling terminal (`setsid -c`), as under `docker run -t`.
 pub fn pid1_session(args: &[&str]) -> Command {
-    let mut c = Command::new("unshare");
-    c.args([
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "--kill-child",
-        "setsid",
-        "-c",
-    ]);
+    let mut c = throwaway_pid_namespace();
+    c.args(["setsid", "-c"]);
     c.arg(proctor());
     c.args(args);
     c
