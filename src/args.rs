@@ -15,6 +15,7 @@ use ufmt::{uDisplay, uWrite, Formatter};
 pub type Nanos = u64;
 
 /// What the command line asks for.
+#[allow(clippy::large_enum_variant)] // built once, moved once: boxing buys nothing
 pub enum Action<'a> {
     Help,
     Version,

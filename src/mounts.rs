@@ -427,7 +427,7 @@ fn read_file(path: &CStr) -> Result<Vec<u8>, Errno> {
     let mut data = Vec::new();
     loop {
         let len = data.len();
-        vec::extend(&mut data, &[0; 4096])?;
+        vec::extend_zeroed(&mut data, 4096)?;
         let n = fs::read(fd.raw(), data.get_mut(len..).unwrap_or_default())?;
         data.truncate(len + n);
         if n == 0 {

@@ -550,7 +550,10 @@ fn s5_unprivileged_mount_refused() {
 /// The grader container of examples/kubernetes/job.yaml: `command` + `args`
 /// and the capabilities it adds, read from the manifest (PyYAML, installed
 /// with kubernetes-validate by tests/setup.sh). Err: why it cannot be read.
-fn kubernetes_grader() -> Result<(Vec<String>, Vec<String>, Vec<String>), String> {
+/// (command, args, added capabilities) of one container.
+type GraderSpec = (Vec<String>, Vec<String>, Vec<String>);
+
+fn kubernetes_grader() -> Result<GraderSpec, String> {
     let script = r#"
 import json, sys, yaml
 job = yaml.safe_load(open(sys.argv[1]))

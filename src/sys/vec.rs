@@ -34,6 +34,20 @@ pub fn extend<T: Copy>(v: &mut Vec<T>, s: &[T]) -> Result<()> {
     Ok(())
 }
 
+/// Add `n` zero bytes to `v`, or `ENOMEM` (and `v` unchanged). Unlike
+/// `extend(v, &[0; N])`, no N-byte constant lands in the binary.
+pub fn extend_zeroed(v: &mut Vec<u8>, n: usize) -> Result<()> {
+    v.try_reserve(n).map_err(|_| Errno::ENOMEM)?;
+    let len = v.len();
+    let spare = v.spare_capacity_mut().get_mut(..n).ok_or(Errno::ENOMEM)?;
+    for slot in spare.iter_mut() {
+        slot.write(0);
+    }
+    // SAFETY: the `n` bytes after `len` were just initialised, within the capacity.
+    unsafe { v.set_len(len + n) };
+    Ok(())
+}
+
 /// An owned C string, built without `CString`, whose allocation panics
 /// when memory runs out.
 #[derive(Debug, Default, PartialEq, Eq)]
