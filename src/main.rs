@@ -49,6 +49,12 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     }
 }
 
+/// Without LTO (debug builds) the precompiled `core` still names the unwinder's
+/// personality routine; with `panic = "abort"` nothing ever calls it.
+#[cfg(debug_assertions)]
+#[no_mangle]
+pub extern "C" fn rust_eh_personality() {}
+
 /// Called by `arch::_start` with the initial stack pointer.
 ///
 /// # Safety
