@@ -86,6 +86,20 @@ else
     mkdir -p "$TARGET_DIR/docker"
     DOCKERD_LOG="$TARGET_DIR/docker/dockerd.log"
     log "starting dockerd (log: $DOCKERD_LOG)"
+    # A daemon killed with SIGKILL (as a session's leftovers are before CI)
+    # leaves its pid files, and dockerd then refuses to start. A pid file is
+    # stale when its process is gone, is a zombie, or is something else.
+    for entry in /var/run/docker.pid:dockerd /var/run/docker/containerd/containerd.pid:containerd; do
+        file=${entry%%:*} name=${entry##*:}
+        [ -f "$file" ] || continue
+        pid=$(cat "$file" 2>/dev/null || true)
+        state=$(cut -d' ' -f3 "/proc/$pid/stat" 2>/dev/null || true)
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+        if [ -z "$pid" ] || [ "$comm" != "$name" ] || [ "$state" = Z ]; then
+            log "removing the stale $file"
+            $SUDO rm -f "$file"
+        fi
+    done
     # setsid + nohup: the daemon must outlive this script and the just recipe.
     # shellcheck disable=SC2086
     $SUDO setsid nohup dockerd --bridge=none --iptables=false --ip-masq=false \
