@@ -15,6 +15,7 @@ use crate::error::{ErrnoName, Error, Show, Text};
 use crate::log;
 use crate::sys::fs::{self, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
+use crate::sys::process::{self, Namespace};
 use crate::sys::vec::{self, OwnedCStr};
 use crate::sys::{Errno, Fd};
 use alloc::vec::Vec;
@@ -37,7 +38,8 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
             ));
         }
     }
-    sys::unshare_mounts().map_err(|e| mount_error("mounts", b"unshare(CLONE_NEWNS)", e))?;
+    process::unshare(Namespace::Mount)
+        .map_err(|e| mount_error("mounts", b"unshare(CLONE_NEWNS)", e))?;
     // Nothing propagates to or from the container's (or the host's) namespace.
     sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
         .map_err(|e| mount_error("mounts", b"making / private", e))?;

@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use crate::sys::net::{self, IFF_RUNNING, IFF_UP};
+use crate::sys::process::{self, Namespace};
 use crate::sys::Errno;
 use crate::{err, log};
 
@@ -11,7 +12,7 @@ const STEP: &str = "--net none";
 /// Unshare the network namespace and bring `lo` up. Runs in proctor before
 /// the fork, so the command (and everything it starts) inherits it.
 pub fn isolate() -> Result<(), Error> {
-    net::unshare_net().map_err(|e| match e {
+    process::unshare(Namespace::Network).map_err(|e| match e {
         // Also what a container's seccomp profile answers without CAP_SYS_ADMIN.
         Errno::EPERM => err!(STEP, Some(e), "a network namespace needs CAP_SYS_ADMIN"),
         _ => err!(STEP, Some(e), "unshare"),

@@ -23,18 +23,11 @@ pub const MS_RELATIME: u64 = 1 << 21;
 /// values of the `MS_*` flags of the same names.
 pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
 
-const CLONE_NEWNS: usize = 0x20000;
 const AT_RECURSIVE: u32 = 0x8000;
 const OPEN_TREE_CLONE: u32 = 1;
 const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
 const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
 const RESOLVE_NO_SYMLINKS: u64 = 0x04;
-
-/// Give this process a mount namespace of its own (a copy of the current one).
-pub fn unshare_mounts() -> Result<()> {
-    // SAFETY: unshare takes only flags.
-    unsafe { syscall!(Sysno::unshare, CLONE_NEWNS) }.map(drop)
-}
 
 /// Classic `mount(2)`. `src` and `fstype` are ignored by the kernel for
 /// binds and remounts.

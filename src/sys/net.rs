@@ -1,4 +1,4 @@
-//! Network namespaces and interface flags: `unshare(CLONE_NEWNET)`, and the
+//! Interface flags: the
 //! `SIOCGIFFLAGS`/`SIOCSIFFLAGS` ioctls on an `AF_INET` datagram socket —
 //! all that bringing up loopback takes, without netlink.
 
@@ -9,13 +9,6 @@ use syscalls::{syscall, Sysno};
 pub const IFF_UP: u16 = 0x1;
 /// The interface is operational (the kernel keeps its own view of this bit).
 pub const IFF_RUNNING: u16 = 0x40;
-
-/// Move this process into a new, empty network namespace (needs CAP_SYS_ADMIN).
-pub fn unshare_net() -> Result<()> {
-    const CLONE_NEWNET: usize = 0x4000_0000;
-    // SAFETY: unshare takes flags only.
-    unsafe { syscall!(Sysno::unshare, CLONE_NEWNET) }.map(drop)
-}
 
 /// A close-on-exec `AF_INET` datagram socket, the handle interface ioctls need.
 pub fn inet_socket() -> Result<Fd> {

@@ -153,3 +153,17 @@ pub fn getsid() -> Pid {
     // SAFETY: getsid(0) asks about this process and cannot fail.
     unsafe { syscall!(Sysno::getsid, 0) }.unwrap_or(0) as Pid
 }
+
+/// A namespace `unshare` can give this process a new copy of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Namespace {
+    Mount = 0x0002_0000,
+    Network = 0x4000_0000,
+}
+
+/// Move this process into a new namespace of kind `ns` (needs CAP_SYS_ADMIN).
+pub fn unshare(ns: Namespace) -> Result<()> {
+    // SAFETY: unshare takes flags only.
+    unsafe { syscall!(Sysno::unshare, ns as usize) }.map(drop)
+}
