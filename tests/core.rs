@@ -25,9 +25,7 @@ fn only_report_in(dir: &Path, name: &str) {
 
 #[test]
 fn exit_codes_pass_through() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         for c in [0, 1, 2, 3, 42, 100, 125, 126, 127, 128, 129, 200, 254, 255] {
             let out = run(mode, &["sh", "-c", &format!("exit {c}")]);
@@ -39,9 +37,7 @@ fn exit_codes_pass_through() {
 
 #[test]
 fn killed_by_signal_is_128_plus_n() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         for sig in [
             libc::SIGHUP,
@@ -74,9 +70,7 @@ fn exec_failure(mode: Mode, args: &[&str], want: i32, name: &str, errno: &str) {
 
 #[test]
 fn exec_failures_are_126_and_127() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("plain");
     std::fs::write(&plain, "#!/bin/sh\nexit 0\n").unwrap();
@@ -132,9 +126,7 @@ fn exec_failures_are_126_and_127() {
 
 #[test]
 fn help_and_version_on_stdout() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     for mode in MODES {
@@ -174,9 +166,7 @@ fn lines_all_prefixed(err: &str) {
 
 #[test]
 fn log_levels() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let pid = if mode == Mode::Pid1 { 2 } else { 3 };
         let quiet = run(mode, &["true"]);
@@ -240,9 +230,7 @@ fn log_levels() {
 
 #[test]
 fn stdin_reaches_the_command() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let data: Vec<u8> = (0..3u32 << 20).map(|i| (i * 7 + i / 251) as u8).collect();
     for mode in MODES {
         let out = run_input(
@@ -260,9 +248,7 @@ fn stdin_reaches_the_command() {
 
 #[test]
 fn ten_thousand_arguments_pass_intact() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let tricky = [
         "-v",
         "--timeout",
@@ -299,9 +285,7 @@ fn ten_thousand_arguments_pass_intact() {
 
 #[test]
 fn a_large_environment_passes_intact() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     // 24 variables of 64 KiB each (one variable may not exceed 128 KiB).
     let vars: Vec<(String, String)> = (0..24)
         .map(|i| {
@@ -334,9 +318,7 @@ fn a_large_environment_passes_intact() {
 /// from outside: the command has no capabilities to look at its parent).
 #[test]
 fn working_directories() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let dir_path = std::fs::canonicalize(dir.path()).unwrap();
     std::fs::create_dir(dir_path.join("sub")).unwrap();
@@ -378,9 +360,7 @@ fn working_directories() {
 
 #[test]
 fn report_exited_and_signaled() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("report.json");
@@ -427,9 +407,7 @@ fn never_ran(r: &serde_json::Value) {
 
 #[test]
 fn report_exec_error_escapes_the_name() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let weird = "/nonexistent/we\"ird\\name";
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
@@ -456,9 +434,7 @@ fn report_exec_error_escapes_the_name() {
 
 #[test]
 fn report_setup_error_for_a_bad_chdir() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("report.json");
@@ -490,9 +466,7 @@ fn report_setup_error_for_a_bad_chdir() {
 /// A symlink planted at the report path is replaced, never followed.
 #[test]
 fn report_replaces_a_planted_symlink() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let out_dir = dir.path().join("out");
@@ -738,9 +712,7 @@ fn matrix() -> Vec<Bad> {
 /// stdout, the command never ran, and no report was written.
 #[test]
 fn bad_input_matrix() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let rep = dir.path().join("report.json");
@@ -753,22 +725,13 @@ fn bad_input_matrix() {
                 args.extend(["touch", path(&marker)]);
             }
             let out = run(mode, &args);
-            let err = stderr(&out);
-            let what = format!("{mode:?} {:?}: {err:?}", case.args);
-            assert_eq!(code(&out), 125, "{what}");
-            assert!(err.starts_with("proctor: "), "{what}");
-            assert!(
-                err.ends_with('\n') && err.matches('\n').count() == 1,
-                "one line: {what}"
-            );
+            let what = format!("{mode:?} {:?}", case.args);
+            eprintln!("case: {what}");
+            let err = assert_refused(&out, 125, &strs(&case.names));
             assert!(
                 !err.contains('\r') && !err.contains('\x1b'),
                 "no raw control characters: {what}"
             );
-            for name in &case.names {
-                assert!(err.contains(name.as_str()), "names {name:?}: {what}");
-            }
-            assert_eq!(stdout(&out), "", "{what}");
             assert!(!marker.exists(), "the command ran: {what}");
             assert!(!rep.exists(), "a report was written: {what}");
         }
@@ -778,9 +741,7 @@ fn bad_input_matrix() {
 /// A value that is not UTF-8 is shown escaped, still on one line.
 #[test]
 fn bad_input_not_utf8() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     use std::os::unix::ffi::OsStrExt;
     for mode in MODES {
         let mut cmd = command(mode, &["--timeout"]);
@@ -801,9 +762,7 @@ fn bad_input_not_utf8() {
 /// even though proctor moves to `/` and the command to --chdir.
 #[test]
 fn relative_report_path() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = command(mode, &["--report", "r.json", "--chdir", "/", "true"]);
@@ -821,9 +780,7 @@ fn relative_report_path() {
 /// A FIFO at the report path cannot be replaced: the report goes through it.
 #[test]
 fn report_through_a_fifo() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     for mode in MODES {
@@ -842,7 +799,7 @@ fn report_through_a_fifo() {
         assert_eq!(code(&out), 5, "{mode:?}: {}", stderr(&out));
         let mut text = String::new();
         reader.read_to_string(&mut text).unwrap();
-        let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let r = parse_report(&text);
         assert_eq!(
             (r["status"].as_str(), r["exit_code"].as_u64()),
             (Some("exited"), Some(5))
@@ -862,9 +819,7 @@ fn report_through_a_fifo() {
 /// it must not be forwarded to the command as if someone had sent it.
 #[test]
 fn a_broken_stderr_does_not_signal_the_command() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     use std::os::fd::{FromRawFd, OwnedFd};
     for mode in MODES {
         let mut fds = [0; 2];
@@ -887,9 +842,7 @@ fn a_broken_stderr_does_not_signal_the_command() {
 /// proctor reaps spends 100 ms of CPU and touches 32 MiB.
 #[test]
 fn report_counts_usage_of_reaped_orphans() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("report.json");
@@ -913,9 +866,7 @@ fn report_counts_usage_of_reaped_orphans() {
 /// A --report that names a directory is refused at start, not found at the end.
 #[test]
 fn report_naming_a_directory_is_refused_before_the_command() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     for mode in MODES {

@@ -9,137 +9,12 @@
 //! are skipped, with the reason printed, otherwise.
 
 mod common;
-use common::missing;
+use common::docker::*;
+use common::*;
 
 use std::path::Path;
-use std::process::{Command, Output};
-use std::sync::OnceLock;
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-const PROCTOR: &str = env!("CARGO_BIN_EXE_proctor");
-const IMAGE: &str = "proctor-smoke-grader:latest";
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn docker() -> Command {
-    let mut c = Command::new("docker");
-    c.env("DOCKER_BUILDKIT", "0");
-    c
-}
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-fn run(cmd: &mut Command) -> Run {
-    let start = Instant::now();
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("run docker");
-    Run {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&stderr).into_owned(),
-        elapsed: start.elapsed(),
-    }
-}
-
-/// Builds the example grader image once per test binary. Err: the reason
-/// the tests cannot run here.
-fn image() -> Result<&'static str, String> {
-    static BUILT: OnceLock<Result<&'static str, String>> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let info = docker().arg("info").output();
-            match info {
-                Err(e) => return Err(format!("the docker client cannot be run: {e}")),
-                Ok(o) if !o.status.success() => {
-                    return Err(format!(
-                        "no Docker daemon answers: {}",
-                        String::from_utf8_lossy(&o.stderr).trim()
-                    ))
-                }
-                Ok(_) => {}
-            }
-            if !Path::new("/bin/busybox").is_file() {
-                return Err("/bin/busybox (busybox-static) is not installed".into());
-            }
-            let ctx = tempfile::tempdir().map_err(|e| e.to_string())?;
-            let c = ctx.path();
-            std::fs::copy(repo().join("examples/Dockerfile"), c.join("Dockerfile"))
-                .map_err(|e| e.to_string())?;
-            std::fs::create_dir(c.join("grader")).unwrap();
-            std::fs::copy(
-                repo().join("examples/grader/grade.sh"),
-                c.join("grader/grade.sh"),
-            )
-            .map_err(|e| e.to_string())?;
-            std::fs::copy("/bin/busybox", c.join("busybox")).map_err(|e| e.to_string())?;
-            let t = Instant::now();
-            let r = run(docker().args(["build", "-q", "-t", IMAGE]).arg(c));
-            // A build failure with a daemon present is a real failure.
-            assert_eq!(
-                r.code,
-                Some(0),
-                "docker build of examples/Dockerfile failed:\n{}\n{}",
-                r.stdout,
-                r.stderr
-            );
-            eprintln!(
-                "docker: built {IMAGE} in {:.2} s",
-                t.elapsed().as_secs_f64()
-            );
-            Ok(IMAGE)
-        })
-        .clone()
-}
-
-/// Removes the container when dropped, whatever the test's outcome.
-struct Container(String);
-
-impl Container {
-    fn new(scenario: &str) -> Self {
-        let name = format!("proctor-smoke-{}-{scenario}", std::process::id());
-        let _ = docker().args(["rm", "-f", &name]).output();
-        Container(name)
-    }
-}
-
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = docker().args(["rm", "-f", &self.0]).output();
-    }
-}
-
-/// A staging directory shared with the container, readable by uid 1000.
-fn staging() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let d = tempfile::tempdir().expect("tempdir");
-    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    d
-}
-
-fn proctor_volume() -> String {
-    format!("{PROCTOR}:/init:ro")
-}
-
-fn read_report(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("no report at {}: {e}", path.display()));
-    assert_eq!(
-        text.trim_end().lines().count(),
-        1,
-        "the report is one line: {text:?}"
-    );
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("report is not JSON ({e}): {text}"))
-}
 
 /// The grader's JSON result: the last stdout line that parses as an object.
 fn grader_result(stdout: &str) -> serde_json::Value {
@@ -154,7 +29,7 @@ macro_rules! need_image {
     () => {
         match image() {
             Ok(i) => i,
-            Err(reason) => return missing(&reason),
+            Err(reason) => skip!("{reason}"),
         }
     };
 }
@@ -176,7 +51,6 @@ fn grading_flow(scenario: &str, fix: bool) {
     let image = need_image!();
     let stage = staging();
     let st = stage.path().to_path_buf();
-    let ctr = Container::new(scenario);
     let delay = Duration::from_millis(1500);
 
     let deliver = {
@@ -202,23 +76,16 @@ fn grading_flow(scenario: &str, fix: bool) {
     };
 
     let start = Instant::now();
-    let r = run(docker()
-        .args(["run", "--name", &ctr.0, "--network", "none"])
-        .args([
-            "--cap-add",
-            "SYS_ADMIN",
-            "--security-opt",
-            "apparmor=unconfined",
-        ])
-        .args(["-v", &proctor_volume()])
-        .arg("-v")
-        .arg(format!("{}:/staging", st.display()))
-        .args(["--entrypoint", "/init", image])
+    let r = DockerRun::new(scenario)
+        .mount_privileges()
+        .volume(&st, "/staging")
+        .proctor("/init", image)
         .args(["--wait-for", "/staging/ready", "--wait-timeout", "60"])
         .args(["--bind", "/staging/sub:/shared/submission"])
         .args(["--tmpfs", "/tmp", "--user", "1000:1000", "--timeout", "60"])
         .args(["--report", "/staging/report.json"])
-        .args(["--", "/grader/grade.sh"]));
+        .args(["--", "/grader/grade.sh"])
+        .run();
     let delivered = deliver.join().unwrap();
     eprintln!(
         "docker {scenario}: exit {:?} in {:.2} s (submission delivered after {:.2} s)\n--- stdout\n{}--- stderr\n{}",
@@ -261,7 +128,7 @@ fn grading_flow(scenario: &str, fix: bool) {
     // the submission itself is untouched
     assert!(!st.join("sub/.grader-probe").exists());
 
-    let rep = read_report(&st.join("report.json"));
+    let rep = report(&st.join("report.json"));
     assert_eq!(rep["schema"], 1, "{rep}");
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], want_code, "{rep}");
@@ -294,17 +161,19 @@ fn s1_grading_flow_passing_submission() {
 /// ends well within Docker's 10 s grace period, with 128+15.
 fn stop_is_prompt(scenario: &str, extra: &[&str]) {
     let image = need_image!();
-    let ctr = Container::new(scenario);
-    let r = run(docker()
-        .args(["run", "-d", "--name", &ctr.0, "--network", "none"])
+    let mut run = DockerRun::new(scenario);
+    let r = run
+        .arg("-d")
         .args(extra)
-        .args(["-v", &proctor_volume(), "--entrypoint", "/init", image])
-        .args(["--", "/bin/sh", "-c", "echo started; sleep 1000"]));
+        .proctor("/init", image)
+        .args(["--", "/bin/sh", "-c", "echo started; sleep 1000"])
+        .run();
+    let ctr = &run.container;
     assert_eq!(r.code, Some(0), "docker run -d: {}", r.stderr);
     // wait until the command runs
     let t = Instant::now();
     loop {
-        let logs = run(docker().args(["logs", &ctr.0]));
+        let logs = outcome(docker().args(["logs", &ctr.0]));
         if logs.stdout.contains("started") {
             break;
         }
@@ -316,9 +185,9 @@ fn stop_is_prompt(scenario: &str, extra: &[&str]) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let stop = run(docker().args(["stop", "-t", "10", &ctr.0]));
-    let code = run(docker().args(["inspect", "-f", "{{.State.ExitCode}}", &ctr.0]));
-    let logs = run(docker().args(["logs", &ctr.0]));
+    let stop = outcome(docker().args(["stop", "-t", "10", &ctr.0]));
+    let code = outcome(docker().args(["inspect", "-f", "{{.State.ExitCode}}", &ctr.0]));
+    let logs = outcome(docker().args(["logs", &ctr.0]));
     eprintln!(
         "docker {scenario}: docker stop took {:.2} s, exit code {}; logs: {}{}",
         stop.elapsed.as_secs_f64(),
@@ -345,15 +214,12 @@ fn s2_docker_stop_forwards_sigterm() {
 fn s3_timeout_gives_124() {
     let image = need_image!();
     let stage = staging();
-    let ctr = Container::new("timeout");
-    let r = run(docker()
-        .args(["run", "--name", &ctr.0, "--network", "none"])
-        .args(["-v", &proctor_volume()])
-        .arg("-v")
-        .arg(format!("{}:/staging", stage.path().display()))
-        .args(["--entrypoint", "/init", image])
+    let r = DockerRun::new("timeout")
+        .volume(stage.path(), "/staging")
+        .proctor("/init", image)
         .args(["--timeout", "1", "--report", "/staging/report.json"])
-        .args(["--", "/bin/sleep", "30"]));
+        .args(["--", "/bin/sleep", "30"])
+        .run();
     eprintln!(
         "docker timeout: exit {:?} in {:.2} s; stderr: {}",
         r.code,
@@ -366,7 +232,7 @@ fn s3_timeout_gives_124() {
         "took {:?}",
         r.elapsed
     );
-    let rep = read_report(&stage.path().join("report.json"));
+    let rep = report(&stage.path().join("report.json"));
     assert_eq!(rep["status"], "timeout", "{rep}");
     assert_eq!(rep["exit_code"], 124, "{rep}");
     assert_eq!(rep["signal"], 15, "sleep dies of the SIGTERM: {rep}");
@@ -411,15 +277,12 @@ fn count_key(out: &str, key: &str) -> Option<u32> {
 fn s4_orphans_and_daemons_as_pid1() {
     let image = need_image!();
     let stage = staging();
-    let ctr = Container::new("litter-pid1");
-    let r = run(docker()
-        .args(["run", "--name", &ctr.0, "--network", "none"])
-        .args(["-v", &proctor_volume()])
-        .arg("-v")
-        .arg(format!("{}:/staging", stage.path().display()))
-        .args(["--entrypoint", "/init", image])
+    let r = DockerRun::new("litter-pid1")
+        .volume(stage.path(), "/staging")
+        .proctor("/init", image)
         .args(["--report", "/staging/report.json"])
-        .args(["--", "/bin/sh", "-c", LITTERING_GRADER]));
+        .args(["--", "/bin/sh", "-c", LITTERING_GRADER])
+        .run();
     eprintln!(
         "docker litter-pid1: exit {:?} in {:.2} s\n{}{}",
         r.code,
@@ -430,7 +293,7 @@ fn s4_orphans_and_daemons_as_pid1() {
     assert_eq!(r.code, Some(5), "the grader's exit code");
     assert_eq!(count_key(&r.stdout, "ZOMBIES"), Some(0), "zombies");
     assert_eq!(count_key(&r.stdout, "DAEMONS"), Some(3), "daemons running");
-    let rep = read_report(&stage.path().join("report.json"));
+    let rep = report(&stage.path().join("report.json"));
     assert_eq!(rep["exit_code"], 5, "{rep}");
     assert!(
         rep["leftovers_killed"].as_u64().unwrap_or(0) >= 3,
@@ -444,16 +307,16 @@ fn s4_orphans_and_daemons_as_pid1() {
 #[test]
 fn s4_orphans_and_daemons_as_subreaper() {
     let image = need_image!();
-    let ctr = Container::new("litter-sub");
     let script = format!(
         "/init -- /bin/sh -c '{}'; echo PROCTOR_EXIT=$?; sleep 0.5; \
          echo LEFT=$(ps -o pid,args | grep -c 'sleep 100[123]$'); ps -o pid,ppid,stat,args",
         LITTERING_GRADER.replace('\'', "'\\''")
     );
-    let r = run(docker()
-        .args(["run", "--name", &ctr.0, "--network", "none"])
-        .args(["-v", &proctor_volume(), "--entrypoint", "/bin/sh", image])
-        .args(["-c", &script]));
+    let r = DockerRun::new("litter-sub")
+        .volume(&proctor(), "/init:ro")
+        .args(["--entrypoint", "/bin/sh", image])
+        .args(["-c", &script])
+        .run();
     eprintln!(
         "docker litter-subreaper: exit {:?} in {:.2} s\n{}{}",
         r.code,
@@ -477,17 +340,16 @@ fn s4_orphans_and_daemons_as_subreaper() {
 #[test]
 fn s5_unprivileged_pure_init() {
     let image = need_image!();
-    let ctr = Container::new("unpriv");
     let script = "echo UID=$(id -u); grep CapEff /proc/1/status; \
                   i=0; while [ $i -lt 10 ]; do (sleep 0.05 &); i=$((i+1)); done; sleep 1; \
                   z=0; for s in /proc/[0-9]*/stat; do \
                   [ \"$(cut -d' ' -f3 $s 2>/dev/null)\" = Z ] && z=$((z+1)); done; \
                   echo ZOMBIES=$z; exit 42";
-    let r = run(docker()
-        .args(["run", "--name", &ctr.0, "--network", "none"])
+    let r = DockerRun::new("unpriv")
         .args(["--user", "1000", "--cap-drop", "ALL"])
-        .args(["-v", &proctor_volume(), "--entrypoint", "/init", image])
-        .args(["--", "/bin/sh", "-c", script]));
+        .proctor("/init", image)
+        .args(["--", "/bin/sh", "-c", script])
+        .run();
     eprintln!(
         "docker unprivileged: exit {:?} in {:.2} s\n{}{}",
         r.code,
@@ -514,12 +376,11 @@ fn s5_unprivileged_docker_stop() {
 #[test]
 fn s5_unprivileged_mount_refused() {
     let image = need_image!();
-    let ctr = Container::new("unpriv-mount");
-    let r = run(docker()
-        .args(["run", "--name", &ctr.0, "--network", "none"])
+    let r = DockerRun::new("unpriv-mount")
         .args(["--user", "1000", "--cap-drop", "ALL"])
-        .args(["-v", &proctor_volume(), "--entrypoint", "/init", image])
-        .args(["--tmpfs", "/scratch", "--", "/bin/echo", "RAN"]));
+        .proctor("/init", image)
+        .args(["--tmpfs", "/scratch", "--", "/bin/echo", "RAN"])
+        .run();
     eprintln!(
         "docker unprivileged mount: exit {:?} in {:.2} s\n{}{}",
         r.code,
@@ -589,7 +450,6 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
     std::fs::create_dir(st.join("sa")).unwrap();
     std::fs::write(st.join("sa/token"), b"secret-service-account-token").unwrap();
     std::fs::write(st.join("termination-log"), b"").unwrap();
-    let ctr = Container::new(scenario);
 
     let sidecar = {
         let shared = st.join("shared");
@@ -599,32 +459,24 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
             std::fs::write(shared.join("ready"), b"").unwrap();
         })
     };
-    let mut cmd = docker();
-    cmd.args(["run", "--name", &ctr.0, "--network", "none"])
-        .args(["--security-opt", "apparmor=unconfined"]);
+    let mut cmd = DockerRun::new(scenario);
+    cmd.args(["--security-opt", "apparmor=unconfined"]);
     for c in &add {
         cmd.args(["--cap-add", c]);
     }
     for c in &drop {
         cmd.args(["--cap-drop", c]);
     }
-    cmd.arg("-v")
-        .arg(format!("{PROCTOR}:/proctor/proctor:ro"))
-        .arg("-v")
-        .arg(format!("{}:/shared", st.join("shared").display()))
-        .arg("-v")
-        .arg(format!(
-            "{}:/var/run/secrets/kubernetes.io/serviceaccount:ro",
-            st.join("sa").display()
-        ))
-        .arg("-v")
-        .arg(format!(
-            "{}:/dev/termination-log",
-            st.join("termination-log").display()
-        ))
-        .args(["--entrypoint", &argv[0], image])
-        .args(&argv[1..]);
-    let r = run(&mut cmd);
+    let r = cmd
+        .volume(&st.join("shared"), "/shared")
+        .volume(
+            &st.join("sa"),
+            "/var/run/secrets/kubernetes.io/serviceaccount:ro",
+        )
+        .volume(&st.join("termination-log"), "/dev/termination-log")
+        .proctor(&argv[0], image)
+        .args(&argv[1..])
+        .run();
     sidecar.join().unwrap();
     eprintln!(
         "docker {scenario}: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
@@ -638,12 +490,7 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
 
 #[test]
 fn s6_kubernetes_job_recipe_grades() {
-    if let Err(reason) = image() {
-        return missing(&reason);
-    }
-    if let Err(reason) = kubernetes_grader() {
-        return missing(&reason);
-    }
+    skip_unless!(image(), kubernetes_grader());
     let (r, stage) = kubernetes_recipe("k8s-grade", None);
     let result = grader_result(&r.stdout);
     assert_eq!(result["score"], 2, "{result}");
@@ -655,19 +502,14 @@ fn s6_kubernetes_job_recipe_grades() {
     );
     assert!(r.stderr.contains("the submission directory is read-only"));
     // the report, written in place on the bind-mounted termination log
-    let rep = read_report(&stage.path().join("termination-log"));
+    let rep = report(&stage.path().join("termination-log"));
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], 1, "{rep}");
 }
 
 #[test]
 fn s6_kubernetes_job_recipe_sandbox() {
-    if let Err(reason) = image() {
-        return missing(&reason);
-    }
-    if let Err(reason) = kubernetes_grader() {
-        return missing(&reason);
-    }
+    skip_unless!(image(), kubernetes_grader());
     let probe = r#"
 echo "UID=$(id -u)"
 echo "TOKEN_FILES=$(ls -A /var/run/secrets/kubernetes.io/serviceaccount | wc -l)"
@@ -697,7 +539,7 @@ exit 9
     assert!(has("NoNewPrivs=1"), "{o}");
     assert!(has("Seccomp=2"), "{o}");
     assert!(!stage.path().join("shared/ready2").exists());
-    let rep = read_report(&stage.path().join("termination-log"));
+    let rep = report(&stage.path().join("termination-log"));
     assert_eq!(rep["exit_code"], 9, "{rep}");
 }
 
@@ -733,7 +575,6 @@ fn s7_ecs_task_definition_recipe() {
     let shared = stage.path().join("shared");
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let ctr = Container::new("ecs");
     let sidecar = {
         let shared = shared.clone();
         std::thread::spawn(move || {
@@ -742,8 +583,7 @@ fn s7_ecs_task_definition_recipe() {
             std::fs::write(shared.join("ready"), b"").unwrap();
         })
     };
-    let mut cmd = docker();
-    cmd.args(["run", "--name", &ctr.0, "--network", "none"]);
+    let mut cmd = DockerRun::new("ecs");
     if let Some(u) = grader["user"].as_str() {
         cmd.args(["--user", u]);
     }
@@ -757,13 +597,11 @@ fn s7_ecs_task_definition_recipe() {
         // ECS writes "apparmor:PROFILE", Docker "apparmor=PROFILE"
         cmd.args(["--security-opt", &o.replacen(':', "=", 1)]);
     }
-    cmd.arg("-v")
-        .arg(format!("{PROCTOR}:/proctor/proctor:ro"))
-        .arg("-v")
-        .arg(format!("{}:/shared", shared.display()))
-        .args(["--entrypoint", &entry[0], image])
-        .args(&command);
-    let r = run(&mut cmd);
+    let r = cmd
+        .volume(&shared, "/shared")
+        .proctor(&entry[0], image)
+        .args(&command)
+        .run();
     sidecar.join().unwrap();
     eprintln!(
         "docker ecs: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
@@ -781,7 +619,7 @@ fn s7_ecs_task_definition_recipe() {
         r.stderr
     );
     assert!(r.stderr.contains("the submission directory is read-only"));
-    let rep = read_report(&shared.join("report.json"));
+    let rep = report(&shared.join("report.json"));
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], 1, "{rep}");
 }

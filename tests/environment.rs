@@ -49,9 +49,6 @@ const DENIED: [&str; 12] = [
     "PROCTOR_",
 ];
 
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root()
-}
 
 /// Run `cmd` under proctor with `opts` and exactly `OWN` as environment.
 fn run_with(mode: Mode, opts: &[&str], cmd: &[&str]) -> std::process::Output {
@@ -90,9 +87,7 @@ const INTACT: [&str; 7] = ["PATH", "PWD", "HOME", "A", "B", "AWS_REGION", "PROCT
 
 #[test]
 fn the_deny_list_removes_credentials_and_nothing_else() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         assert_eq!(env_of(mode, &[]), sorted(own(&INTACT)), "{mode:?}");
     }
@@ -100,9 +95,7 @@ fn the_deny_list_removes_credentials_and_nothing_else() {
 
 #[test]
 fn keep_env_readmits_denied_names() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let mut opts = Vec::new();
     for name in DENIED {
         opts.extend(["--keep-env", name]);
@@ -114,9 +107,7 @@ fn keep_env_readmits_denied_names() {
 
 #[test]
 fn options_apply_by_kind_in_the_specs_order() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let e = |s: &str| s.to_string();
     let with = |extra: &[&str]| {
         let mut v = own(&INTACT);
@@ -183,9 +174,7 @@ fn options_apply_by_kind_in_the_specs_order() {
 
 #[test]
 fn the_command_is_searched_in_the_processed_path() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     // An empty environment falls back to the default PATH.
     let out = run_with(Mode::Pid1, &["--clear-env"], &["env"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -198,9 +187,7 @@ fn the_command_is_searched_in_the_processed_path() {
 
 #[test]
 fn a_large_environment_passes_whole() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     // About 1 MiB: one variable near the kernel's 128 KiB per string, and
     // 10,000 of 90 bytes (ARG_MAX is a quarter of the 8 MiB stack limit).
     let big = "x".repeat(120_000);

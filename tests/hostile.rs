@@ -13,9 +13,6 @@ use std::time::Duration;
 
 const NOBODY: &str = "65534";
 
-fn ready() -> bool {
-    require("unshare", "runs proctor in a throwaway PID namespace") && require_root()
-}
 
 fn c(path: &Path) -> CString {
     CString::new(path.as_os_str().as_encoded_bytes()).unwrap()
@@ -74,9 +71,7 @@ exit 7
 
 #[test]
 fn the_command_sees_a_read_only_nosuid_nodev_submission() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let root = scratch();
     let sub = hostile_submission(root.path());
     let dst = root.path().join("view");
@@ -150,9 +145,7 @@ fn huge_submission(sub: &Path, count: usize) {
 
 #[test]
 fn proctor_never_walks_the_submission() {
-    if !ready() || !require("strace", "shows which directories proctor reads") {
-        return;
-    }
+    skip_unless!(ready(), tool("strace", "shows which directories proctor reads"));
     let root = scratch();
     let sub = root.path().join("sub");
     std::fs::create_dir(&sub).unwrap();

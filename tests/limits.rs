@@ -5,9 +5,6 @@ use common::*;
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root()
-}
 
 /// `/proc/self/limits` of the command: the row name → (soft, hard).
 fn limits(text: &str) -> BTreeMap<String, (String, String)> {
@@ -35,9 +32,7 @@ fn command_limits(mode: Mode, opts: &[&str]) -> BTreeMap<String, (String, String
 
 #[test]
 fn every_resource_reaches_the_command() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     // (option, row of /proc/self/limits, soft, hard): all below the hard
     // limits a test runner has, since raising them needs CAP_SYS_RESOURCE.
     let cases = [
@@ -83,9 +78,7 @@ fn every_resource_reaches_the_command() {
 
 #[test]
 fn hard_defaults_to_soft_and_the_last_setting_wins() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let got = command_limits(
         Mode::Pid1,
         &[
@@ -108,9 +101,7 @@ fn hard_defaults_to_soft_and_the_last_setting_wins() {
 
 #[test]
 fn core_is_zero_unless_given() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let got = command_limits(mode, &[]);
         assert_eq!(
@@ -128,9 +119,7 @@ fn core_is_zero_unless_given() {
 
 #[test]
 fn fsize_kills_a_writer_with_sigxfsz() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     for mode in MODES {
         let file = dir.path().join(format!("{mode:?}"));
@@ -159,9 +148,7 @@ fn fsize_kills_a_writer_with_sigxfsz() {
 
 #[test]
 fn nproc_caps_the_processes_of_the_command_user() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     // RLIMIT_NPROC counts per real uid across the machine: a uid of its own
     // per run, since tests run in parallel.
     for (mode, uid) in [(Mode::Pid1, "61001"), (Mode::Subreaper, "61002")] {
@@ -184,12 +171,7 @@ fn nproc_caps_the_processes_of_the_command_user() {
 
 #[test]
 fn a_fork_bomb_under_nproc_leaves_proctor_in_control() {
-    if !ready() {
-        return;
-    }
-    if !require("setsid", "lets the bomb leave the command's group") {
-        return;
-    }
+    skip_unless!(ready(), tool("setsid", "lets the bomb leave the command's group"));
     let dir = tempfile::tempdir().unwrap();
     for (mode, uid) in [(Mode::Pid1, "61003"), (Mode::Subreaper, "61004")] {
         let report = dir.path().join(format!("{mode:?}.json"));
@@ -218,8 +200,7 @@ fn a_fork_bomb_under_nproc_leaves_proctor_in_control() {
         );
         // The timeout still fires and everything the bomb left is killed.
         assert_eq!(code(&out), 124, "{mode:?}: {}", stderr(&out));
-        let r: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let r = common::report(&report);
         assert_eq!(r["status"], "timeout", "{mode:?}");
         // The limit held: fewer than 30 processes of that uid were left
         // (PID 1 counts the zombies it reaps too, a subreaper the live ones).
@@ -230,9 +211,7 @@ fn a_fork_bomb_under_nproc_leaves_proctor_in_control() {
 
 #[test]
 fn nproc_for_root_warns_before_the_command_runs() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let out = run(Mode::Pid1, &["--rlimit", "nproc=10", "true"]);
     assert_eq!(code(&out), 0);
     assert!(
@@ -252,9 +231,7 @@ fn nproc_for_root_warns_before_the_command_runs() {
 
 #[test]
 fn as_stops_a_memory_hog() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     // dd allocates its whole block at once.
     let hog = ["dd", "bs=100M", "count=1", "if=/dev/zero", "of=/dev/null"];
     for mode in MODES {
@@ -274,9 +251,7 @@ fn as_stops_a_memory_hog() {
 
 #[test]
 fn raising_a_hard_limit_without_cap_sys_resource_fails() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     const CAP_SYS_RESOURCE: u32 = 24;
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
@@ -314,8 +289,7 @@ fn raising_a_hard_limit_without_cap_sys_resource_fails() {
         );
         assert_eq!(err.lines().count(), 1, "{err}");
         assert!(!marker.exists(), "{mode:?}: the command ran");
-        let r: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+        let r = common::report(&report);
         assert_eq!(r["status"], "setup_error");
         assert_eq!(r["exit_code"], 125);
         // Lowering needs no privilege.

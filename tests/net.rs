@@ -12,9 +12,6 @@ fn python() -> &'static str {
     }
 }
 
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root()
-}
 
 /// The interface names of `/proc/net/dev` in `text`.
 fn interfaces(text: &str) -> Vec<String> {
@@ -26,9 +23,7 @@ fn interfaces(text: &str) -> Vec<String> {
 
 #[test]
 fn the_command_sees_only_loopback_in_a_namespace_of_its_own() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let own_ns = std::fs::read_link("/proc/self/ns/net").unwrap();
     for mode in MODES {
         let out = run(
@@ -51,9 +46,7 @@ fn the_command_sees_only_loopback_in_a_namespace_of_its_own() {
 
 #[test]
 fn loopback_is_up_and_a_server_on_127_0_0_1_answers() {
-    if !ready() || !require("python3", "a loopback server and client") {
-        return;
-    }
+    skip_unless!(ready(), tool("python3", "a loopback server and client"));
     // A server thread on an ephemeral port, a client that sends and reads back.
     let script = r#"
 import socket, threading
@@ -73,9 +66,7 @@ cli.sendall(b"ping"); print(cli.recv(64).decode())
 
 #[test]
 fn any_other_address_is_unreachable() {
-    if !ready() || !require("python3", "a connect to TEST-NET") {
-        return;
-    }
+    skip_unless!(ready(), tool("python3", "a connect to TEST-NET"));
     // 192.0.2.1 is TEST-NET-1. The script refuses to connect unless it is in
     // a namespace with only lo, so a broken --net none sends nothing out.
     let script = r#"
@@ -106,9 +97,7 @@ for family, addr in ((socket.AF_INET, ("192.0.2.1", 80)), (socket.AF_INET6, ("20
 
 #[test]
 fn descendants_and_a_dropped_user_stay_in_the_namespace() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     // A grandchild running as uid 1000 without capabilities sees the same
     // lone loopback and cannot bring anything else up.
     let script = "sh -c 'cat /proc/net/dev' && \
@@ -125,9 +114,7 @@ fn descendants_and_a_dropped_user_stay_in_the_namespace() {
 
 #[test]
 fn verbose_names_the_step() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let out = run(Mode::Subreaper, &["-v", "--net", "none", "true"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
@@ -139,9 +126,7 @@ fn verbose_names_the_step() {
 
 #[test]
 fn a_bad_network_mode_is_refused_before_anything_runs() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let touch = format!("touch {}", marker.display());

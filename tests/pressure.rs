@@ -12,10 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn ready() -> bool {
-    require("unshare", "runs proctor in a throwaway PID namespace")
-        && require("prlimit", "limits proctor alone")
-        && require_root()
+/// prlimit(1), which every test here runs proctor under.
+fn prlimit() -> Result<(), String> {
+    tool("prlimit", "limits proctor alone")
 }
 
 /// proctor under `prlimit LIMITS`, which execs it inside the namespace.
@@ -25,16 +24,9 @@ fn limited(mode: Mode, limits: &[&str], args: &[&str]) -> Output {
     run_cmd(wrapped(mode, &wrapper, args), Duration::from_secs(60))
 }
 
-fn report(path: &Path) -> serde_json::Value {
-    let text = std::fs::read(path).expect("the report was written");
-    serde_json::from_slice(&text).expect("the report is JSON")
-}
-
 #[test]
 fn eight_descriptors_are_enough() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path().join("r.json");
     let r = r.to_str().unwrap();
@@ -64,9 +56,7 @@ fn eight_descriptors_are_enough() {
 
 #[test]
 fn no_spare_descriptor_is_a_clear_125() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     for mode in MODES {
         // Only stdin, stdout and stderr: not even the error pipe fits.
         let out = limited(mode, &["--nofile=3:3"], &["true"]);
@@ -85,9 +75,7 @@ const FILLERS: usize = 5000;
 
 #[test]
 fn four_mib_of_address_space_are_enough() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path().join("r.json");
     for mode in MODES {
@@ -117,9 +105,7 @@ fn four_mib_of_address_space_are_enough() {
 
 #[test]
 fn too_little_address_space_is_a_clear_125() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     for mode in MODES {
         let mut cmd = wrapped(
             mode,
@@ -146,9 +132,7 @@ const ESCAPING_BOMB_UID: &str = "61102";
 
 #[test]
 fn a_command_that_forks_to_its_pid_limit() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path().join("r.json");
     for mode in MODES {
@@ -176,9 +160,7 @@ fn a_command_that_forks_to_its_pid_limit() {
 
 #[test]
 fn a_fork_bomb_that_escapes_its_group_ends_at_the_timeout() {
-    if !ready() || !require("setsid", "the bomb leaves the command's process group") {
-        return;
-    }
+    skip_unless!(ready(), prlimit(), tool("setsid", "the bomb leaves the command's process group"));
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path().join("r.json");
     // A bomb in a session of its own forks sleepers up to the limit (60
@@ -216,9 +198,7 @@ fn a_fork_bomb_that_escapes_its_group_ends_at_the_timeout() {
 
 #[test]
 fn a_command_that_floods_its_own_group_and_proctor_with_signals() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     // USR1 at its own group, USR2 at its parent (proctor, which forwards it
     // back to the group; as PID 1 the kernel drops it), both ignored.
     let flood = "trap '' USR1 USR2; i=0; while [ $i -lt 2000 ]; do \
@@ -326,9 +306,7 @@ fn tormented(
 
 #[test]
 fn signals_flooded_at_proctor_from_outside() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     for mode in MODES {
         let out = tormented(
             mode,
@@ -347,9 +325,7 @@ fn signals_flooded_at_proctor_from_outside() {
 
 #[test]
 fn proctor_stopped_and_continued_from_outside() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path().join("r.json");
     let stop_go = |proctor: &Target, done: &AtomicBool| {
@@ -385,9 +361,7 @@ fn proctor_stopped_and_continued_from_outside() {
 
 #[test]
 fn the_command_ends_while_proctor_is_stopped() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), prlimit());
     for mode in MODES {
         let out = tormented(mode, &["sh", "-c", "sleep 0.3; exit 8"], |proctor, _| {
             proctor.signal(libc::SIGSTOP);

@@ -3,6 +3,7 @@
 //! refusal of every malformed value of these options.
 mod common;
 use common::*;
+use common::fault;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -14,9 +15,6 @@ const CAP_SETPCAP: u32 = 8;
 const CAP_NET_BIND_SERVICE: u32 = 10;
 const ZERO: &str = "0000000000000000";
 
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root()
-}
 
 /// Run `cat /proc/self/status` under proctor prepared by `cmd`.
 fn status_of(cmd: Command) -> String {
@@ -57,9 +55,7 @@ fn assert_no_capabilities(status: &str, ctx: &str) {
 
 #[test]
 fn root_command_keeps_uid_0_and_nothing_else() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let s = status(mode, &[]);
         assert_eq!(fields(&s, "Uid"), ["0"; 4], "{mode:?}");
@@ -71,9 +67,7 @@ fn root_command_keeps_uid_0_and_nothing_else() {
 
 #[test]
 fn user_and_groups_set_all_four_ids() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let s = status(mode, &["--user", "1234:2345", "--groups", "9,7,8"]);
         assert_eq!(fields(&s, "Uid"), ["1234"; 4], "{mode:?}");
@@ -95,9 +89,7 @@ fn user_and_groups_set_all_four_ids() {
 
 #[test]
 fn keep_caps_keeps_proctors_capabilities_with_a_warning() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let own = std::fs::read_to_string("/proc/self/status").unwrap();
     for mode in MODES {
         let out = run(mode, &["--keep-caps", "cat", "/proc/self/status"]);
@@ -149,9 +141,7 @@ fn with_ambient_cap(cmd: &mut Command) {
 
 #[test]
 fn ambient_capabilities_are_cleared() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let ambient = format!("{:016x}", 1u64 << CAP_NET_BIND_SERVICE);
     for mode in MODES {
         let mut cmd = command(mode, &["--keep-caps", "cat", "/proc/self/status"]);
@@ -170,9 +160,7 @@ fn ambient_capabilities_are_cleared() {
 
 #[test]
 fn without_cap_setpcap_the_bounding_set_is_skipped_not_fatal() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let mut cmd = command(mode, &["-v", "cat", "/proc/self/status"]);
         without_caps(&mut cmd, &[CAP_SETPCAP]);
@@ -196,9 +184,7 @@ fn without_cap_setpcap_the_bounding_set_is_skipped_not_fatal() {
 
 #[test]
 fn user_without_the_privilege_fails_naming_it() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let touch = format!("touch {}", marker.display());
@@ -226,20 +212,18 @@ fn user_without_the_privilege_fails_naming_it() {
     }
 }
 
-/// `ls` of the command's descriptors, with `/dev/null` inherited at 5 and 6;
-/// `filter`, the address of a `sock_fprog`, is installed around proctor.
-fn command_fds_filtered(mode: Mode, opts: &[&str], filter: Option<usize>) -> Vec<String> {
+/// `ls` of the command's descriptors, with `/dev/null` inherited at 5 and 6,
+/// proctor running under `faults` (tests/common/fault.rs).
+fn command_fds_faulty(mode: Mode, opts: &[&str], faults: &[fault::Fault]) -> Vec<String> {
     let null = std::fs::File::open("/dev/null").unwrap();
     let fd = null.as_raw_fd();
     let mut args = opts.to_vec();
     args.extend(["sh", "-c", "ls /proc/$$/fd"]);
-    let mut cmd = command(mode, &args);
-    // SAFETY: dup2 and prctl are async-signal-safe; the new descriptors are
-    // not close-on-exec; the caller keeps the filter alive.
+    let mut cmd = fault::command(mode, faults, &args);
+    // SAFETY: dup2 is async-signal-safe; the new descriptors are not close-on-exec.
     unsafe {
         cmd.pre_exec(move || {
-            let filtered = filter.map_or(0, |f| libc::prctl(libc::PR_SET_SECCOMP, 2, f, 0, 0));
-            if libc::dup2(fd, 5) != 5 || libc::dup2(fd, 6) != 6 || filtered != 0 {
+            if libc::dup2(fd, 5) != 5 || libc::dup2(fd, 6) != 6 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
@@ -251,14 +235,12 @@ fn command_fds_filtered(mode: Mode, opts: &[&str], filter: Option<usize>) -> Vec
 }
 
 fn command_fds(mode: Mode, opts: &[&str]) -> Vec<String> {
-    command_fds_filtered(mode, opts, None)
+    command_fds_faulty(mode, opts, &[])
 }
 
 #[test]
 fn inherited_descriptors_are_closed_unless_kept() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         assert_eq!(command_fds(mode, &[]), ["0", "1", "2"], "{mode:?}");
         assert_eq!(command_fds(mode, &["--keep-fd", "5"]), ["0", "1", "2", "5"]);
@@ -273,45 +255,12 @@ fn inherited_descriptors_are_closed_unless_kept() {
 
 #[test]
 fn descriptors_are_closed_without_close_range_too() {
-    if !ready() {
-        return;
-    }
-    // A filter installed around proctor makes close_range (436 in the shared
-    // table) answer ENOSYS, as on kernels before 5.9: proctor then walks
-    // /proc/self/fd.
-    let filter = [
-        libc::sock_filter {
-            code: 0x20,
-            jt: 0,
-            jf: 0,
-            k: 0,
-        }, // ld nr
-        libc::sock_filter {
-            code: 0x15,
-            jt: 0,
-            jf: 1,
-            k: 436,
-        }, // jeq close_range
-        libc::sock_filter {
-            code: 0x06,
-            jt: 0,
-            jf: 0,
-            k: 0x0005_0000 | libc::ENOSYS as u32,
-        },
-        libc::sock_filter {
-            code: 0x06,
-            jt: 0,
-            jf: 0,
-            k: 0x7fff_0000,
-        }, // allow
-    ];
-    let prog = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr() as *mut _,
-    };
-    let prog_addr = &prog as *const libc::sock_fprog as usize;
+    skip_unless!(ready());
+    // close_range answers ENOSYS, as on kernels before 5.9: proctor then
+    // walks /proc/self/fd.
+    let faults = [fault::fail(libc::SYS_close_range, libc::ENOSYS)];
     for mode in MODES {
-        let fds = |opts| command_fds_filtered(mode, opts, Some(prog_addr));
+        let fds = |opts| command_fds_faulty(mode, opts, &faults);
         assert_eq!(fds(&[]), ["0", "1", "2"], "{mode:?}");
         assert_eq!(fds(&["--keep-fd", "6"]), ["0", "1", "2", "6"], "{mode:?}");
     }
@@ -319,9 +268,7 @@ fn descriptors_are_closed_without_close_range_too() {
 
 #[test]
 fn proctors_own_descriptors_never_leak_even_if_named() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
     let mut args = vec!["--report", report.to_str().unwrap(), "--timeout", "1"];
@@ -350,9 +297,7 @@ fn proctors_own_descriptors_never_leak_even_if_named() {
 
 #[test]
 fn malformed_values_are_refused_before_anything_happens() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let touch = format!("touch {}", marker.display());
@@ -420,14 +365,11 @@ fn malformed_values_are_refused_before_anything_happens() {
             };
             args.extend(["sh", "-c", &touch]);
             let out = run(Mode::Pid1, &args);
-            let err = stderr(&out);
-            assert_eq!(code(&out), 125, "{args:?}: {err}");
-            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+            let err = assert_refused(&out, 125, &[]);
             assert!(
                 err.starts_with(&format!("proctor: {opt}: \"{value}\"")),
                 "{args:?}: {err}"
             );
-            assert_eq!(stdout(&out), "", "{args:?}");
             assert!(!marker.exists(), "{args:?}: the command ran");
         }
     }

@@ -11,7 +11,7 @@
 //! skipped, with the reason printed, otherwise.
 
 mod common;
-use common::missing;
+use common::*;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -274,15 +274,15 @@ fn value<'a>(console: &'a str, key: &str) -> Option<&'a str> {
 #[test]
 fn proctor_as_init_of_a_qemu_vm() {
     let Some(qemu) = which("qemu-system-x86_64") else {
-        return missing("qemu-system-x86_64 is not installed");
+        skip!("qemu-system-x86_64 is not installed");
     };
     let kernel = target_dir().join("qemu/vmlinuz");
     if !kernel.is_file() {
-        return missing(&format!("no cached kernel at {}", kernel.display()));
+        skip!("no cached kernel at {}", kernel.display());
     }
     let busybox = Path::new("/bin/busybox");
     if !busybox.is_file() {
-        return missing("/bin/busybox (busybox-static) is not installed");
+        skip!("/bin/busybox (busybox-static) is not installed");
     }
 
     let dir = tempfile::tempdir().expect("tempdir");
@@ -378,8 +378,7 @@ fn proctor_as_init_of_a_qemu_vm() {
         .lines()
         .find(|l| l.trim_start().starts_with("{\"schema\""))
         .unwrap_or_else(|| panic!("no JSON report on the console"));
-    let rep: serde_json::Value = serde_json::from_str(report_line.trim())
-        .unwrap_or_else(|e| panic!("report is not JSON ({e}): {report_line}"));
+    let rep = parse_report(report_line.trim());
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], 7, "{rep}");
     assert!(

@@ -21,9 +21,7 @@ const ALIVE: &str = "i=0; while :; do left=''; \
 /// watches /proc until no process is in state Z.
 #[test]
 fn orphaned_zombies_are_reaped_while_the_command_runs() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let argv = helper("zombies", &["300"]);
         let out = run(mode, &strs(&argv));
@@ -36,9 +34,7 @@ fn orphaned_zombies_are_reaped_while_the_command_runs() {
 /// must still see the command end. Many rounds, two runners per mode.
 #[test]
 fn coalesced_sigchld_never_hangs() {
-    if !ready() || !require("bash", "the catatonit#4 reproducer") {
-        return;
-    }
+    skip_unless!(ready(), tool("bash", "the catatonit#4 reproducer"));
     const ROUNDS: usize = 200;
     let script = "bash -c 'sleep 0.01 & kill -9 $BASHPID'; sleep 0.0087";
     let runners: Vec<_> = MODES
@@ -72,9 +68,7 @@ fn checked(mode: Mode, args: &[&str]) -> std::process::Command {
 /// nothing is left once proctor has exited (the namespace's PID 1 looks).
 #[test]
 fn leftovers_are_killed_and_counted() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         leftovers_case(mode, &[]);
         // No grace at all still kills them (at least one pass).
@@ -111,9 +105,7 @@ fn leftovers_case(mode: Mode, extra: &[&str]) {
 /// A leftover that keeps forking is stopped and killed all the same.
 #[test]
 fn a_forking_leftover_is_killed() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("r.json");
@@ -141,9 +133,7 @@ fn a_forking_leftover_is_killed() {
 /// Without leftovers, nothing is counted.
 #[test]
 fn no_leftovers_no_count() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("r.json");

@@ -78,13 +78,11 @@ int main(int argc, char **argv) {
 }
 "#;
 
-/// The probe, compiled once per test run; `None` (skip) without a C compiler.
-fn probe() -> Option<&'static str> {
-    static PATH: OnceLock<Option<String>> = OnceLock::new();
+/// The probe, compiled once per test run; Err (skip) without a C compiler.
+fn probe() -> Result<&'static str, String> {
+    static PATH: OnceLock<Result<String, String>> = OnceLock::new();
     PATH.get_or_init(|| {
-        if !require("gcc", "compiles the seccomp probe") {
-            return None;
-        }
+        tool("gcc", "compiles the seccomp probe")?;
         let dir = env!("CARGO_TARGET_TMPDIR");
         let src = format!("{dir}/seccomp-probe.c");
         let bin = format!("{dir}/seccomp-probe");
@@ -94,16 +92,17 @@ fn probe() -> Option<&'static str> {
             .output()
             .unwrap();
         assert!(out.status.success(), "gcc: {}", stderr(&out));
-        Some(bin)
+        Ok(bin)
     })
     .as_deref()
+    .map_err(String::clone)
 }
 
 /// Run the probe under proctor with `opts`; its name=errno lines.
 fn results(mode: Mode, opts: &[&str], probe_args: &[&str]) -> BTreeMap<String, i32> {
     let mut args = opts.to_vec();
     args.push("--");
-    args.push(probe().unwrap());
+    args.push(probe().expect("the probe"));
     args.extend(probe_args);
     let out = run(mode, &args);
     assert_eq!(code(&out), 0, "{mode:?} {opts:?}: {}", stderr(&out));
@@ -116,18 +115,12 @@ fn results(mode: Mode, opts: &[&str], probe_args: &[&str]) -> BTreeMap<String, i
         .collect()
 }
 
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root() && probe().is_some()
-}
-
 const EPERM: i32 = libc::EPERM;
 const ENOSYS: i32 = libc::ENOSYS;
 
 #[test]
 fn every_denied_syscall_answers_eperm() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), probe());
     for mode in MODES {
         let on = results(mode, &[], &["denied"]);
         let expected = if cfg!(target_arch = "x86_64") { 44 } else { 42 };
@@ -153,9 +146,7 @@ fn every_denied_syscall_answers_eperm() {
 
 #[test]
 fn filter_makes_the_difference_with_capabilities_kept() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), probe());
     // With --keep-caps the command may unshare and clone into new
     // namespaces, so EPERM can only come from the filter.
     for mode in MODES {
@@ -177,9 +168,7 @@ fn filter_makes_the_difference_with_capabilities_kept() {
 #[test]
 #[cfg(target_arch = "x86_64")]
 fn foreign_abis_are_refused() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), probe());
     for mode in MODES {
         let off = results(mode, &["--seccomp", "none"], &[]);
         let on = results(mode, &[], &[]);
@@ -195,9 +184,7 @@ fn foreign_abis_are_refused() {
 
 #[test]
 fn status_shows_the_filter() {
-    if !require("unshare", "runs proctor as PID 1") || !require_root() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         for (opts, want) in [
             (&[][..], "2"),

@@ -43,9 +43,7 @@ fn forward_case(mode: Mode, single: bool) {
 
 #[test]
 fn every_signal_reaches_the_group_in_order() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         forward_case(mode, false);
     }
@@ -53,9 +51,7 @@ fn every_signal_reaches_the_group_in_order() {
 
 #[test]
 fn single_child_forwards_to_the_command_only() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         forward_case(mode, true);
     }
@@ -64,9 +60,7 @@ fn single_child_forwards_to_the_command_only() {
 /// Real-time signals queue: a burst of them reaches the command whole.
 #[test]
 fn a_burst_of_realtime_signals_arrives_whole() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         for single in [false, true] {
             let argv = helper("burst", &["40", "100"]);
@@ -84,9 +78,7 @@ fn a_burst_of_realtime_signals_arrives_whole() {
 /// `docker stop`: SIGTERM from outside the namespace ends the command → 143.
 #[test]
 fn sigterm_from_outside_ends_the_command() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let flag = dir.path().join("started");
@@ -114,9 +106,7 @@ fn status_hex(status: &str, key: &str) -> u64 {
 /// only: in the other mode the shell between us and proctor resets it).
 #[test]
 fn command_inherits_ignored_signals_and_mask() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let mut cmd = command(mode, &["cat", "/proc/self/status"]);
         // SAFETY: only async-signal-safe calls between fork and exec.
@@ -160,9 +150,7 @@ fn command_inherits_ignored_signals_and_mask() {
 /// A command that ends on SIGTERM: 124, and the report names signal 15.
 #[test]
 fn timeout_terminates_with_sigterm() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("report.json");
@@ -191,9 +179,7 @@ fn timeout_terminates_with_sigterm() {
 /// TERM first (its log), the report names signal 9, and not before the grace.
 #[test]
 fn timeout_kills_a_command_that_ignores_sigterm() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("report.json");
@@ -237,9 +223,7 @@ fn timeout_kills_a_command_that_ignores_sigterm() {
 /// causes are swallowed, not forwarded.
 #[test]
 fn the_command_takes_the_terminal() {
-    if !ready() || !require("setsid", "makes proctor own the terminal") {
-        return;
-    }
+    skip_unless!(ready(), tool("setsid", "makes proctor own the terminal"));
     let (mut master, mut slave) = (0, 0);
     // SAFETY: openpty writes two descriptors; no name, termios or size given.
     let r = unsafe {
@@ -296,9 +280,7 @@ fn the_command_takes_the_terminal() {
 /// SIGCONT that goes with it lets it act, instead of waiting for SIGKILL.
 #[test]
 fn timeout_wakes_a_stopped_command() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("report.json");

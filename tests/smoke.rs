@@ -4,9 +4,7 @@ use common::*;
 
 #[test]
 fn exit_code_passes_through_in_both_modes() {
-    if !require("unshare", "runs proctor as PID 1") || !require_root() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let out = run(mode, &["sh", "-c", "echo $$; exit 7"]);
         assert_eq!(code(&out), 7, "{mode:?}: {}", stderr(&out));

@@ -55,13 +55,9 @@ fn run_as(who: Who, mode: Mode, args: &[&str]) -> std::process::Output {
     )
 }
 
-fn ready() -> bool {
-    require("unshare", "a throwaway PID namespace")
-        && require(
-            "setpriv",
-            "drops uid and capabilities before proctor starts",
-        )
-        && require_root()
+/// setpriv(1), which every test here runs proctor under.
+fn setpriv() -> Result<(), String> {
+    tool("setpriv", "drops uid and capabilities before proctor starts")
 }
 
 /// A scratch directory every uid may write into.
@@ -73,9 +69,7 @@ fn scratch() -> tempfile::TempDir {
 
 #[test]
 fn the_premise_holds_proctor_itself_has_no_capability() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     for who in WHO {
         // In Pid1 mode /proc/1 is proctor.
         let out = run_as(who, Mode::Pid1, &["sh", "-c", "cat /proc/1/status"]);
@@ -99,9 +93,7 @@ fn the_premise_holds_proctor_itself_has_no_capability() {
 
 #[test]
 fn exit_codes_and_signal_deaths_pass_through() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     for who in WHO {
         for mode in MODES {
             for (script, expected) in [
@@ -126,9 +118,7 @@ fn exit_codes_and_signal_deaths_pass_through() {
 
 #[test]
 fn orphans_are_reaped_and_leftovers_killed() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     // An orphan that exits at once becomes proctor's; after a pause no
     // zombie is left. A daemon left behind is killed and counted.
     let script = "(sh -c 'exit 0' &); sleep 0.3; \
@@ -154,8 +144,7 @@ fn orphans_are_reaped_and_leftovers_killed() {
             assert_eq!(stdout(&out), "", "{who:?} {mode:?}: zombies left");
             let reaped = stderr(&out).matches("proctor: reaped pid").count();
             assert!(reaped >= 2, "{who:?} {mode:?}: {}", stderr(&out));
-            let json: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+            let json = common::report(&report);
             assert_eq!(json["status"], "exited", "{who:?} {mode:?}");
             assert_eq!(json["leftovers_killed"], 1, "{who:?} {mode:?}: {json}");
         }
@@ -164,9 +153,7 @@ fn orphans_are_reaped_and_leftovers_killed() {
 
 #[test]
 fn signals_are_forwarded_and_the_timeout_works() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     // The command signals proctor, which sends the signal back to the
     // command's group: the trap's exit code proves the round trip.
     let script = "trap 'exit 42' USR1; kill -USR1 $PPID; while :; do sleep 0.05; done";
@@ -193,9 +180,7 @@ fn signals_are_forwarded_and_the_timeout_works() {
 
 #[test]
 fn verbose_names_each_skipped_step() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     for who in WHO {
         for mode in MODES {
             let out = run_as(who, mode, &["-v", "sh", "-c", "cat /proc/self/status"]);
@@ -243,8 +228,7 @@ fn assert_refused(who: Who, opts: &[&str], privilege: &str) {
         "{who:?} {opts:?}: {err} should name {privilege}"
     );
     assert!(!marker.exists(), "{who:?} {opts:?}: the command ran");
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let json = common::report(&report);
     assert_eq!(json["status"], "setup_error", "{who:?} {opts:?}");
     assert!(
         json["message"].as_str().unwrap().contains(privilege),
@@ -254,9 +238,7 @@ fn assert_refused(who: Who, opts: &[&str], privilege: &str) {
 
 #[test]
 fn asked_for_ids_net_and_limits_fail_with_125_naming_the_privilege() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     let cases: [(&[&str], &str); 5] = [
         (&["--user", "1001"], "needs CAP_SETGID CAP_SETUID CAP_KILL"),
         (&["--user", "1000:1000"], "CAP_SETGID"),
@@ -273,9 +255,7 @@ fn asked_for_ids_net_and_limits_fail_with_125_naming_the_privilege() {
 
 #[test]
 fn asked_for_mounts_fail_with_125_naming_the_privilege() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     let cases: [&[&str]; 3] = [
         &["--tmpfs", "/tmp"],
         &["--ro", "/"],
@@ -290,9 +270,7 @@ fn asked_for_mounts_fail_with_125_naming_the_privilege() {
 
 #[test]
 fn net_none_without_cap_net_admin_names_it() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     // Docker's `--cap-add SYS_ADMIN` alone: the namespace can be made, but
     // loopback cannot be brought up in it.
     let wrapper = [
@@ -314,9 +292,7 @@ fn net_none_without_cap_net_admin_names_it() {
 
 #[test]
 fn user_without_cap_kill_is_refused_before_the_timeout_could_fail() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     // Root with CAP_SETUID and CAP_SETGID but not CAP_KILL could start the
     // command as uid 1000 but never signal it: no timeout, no forwarding.
     let wrapper = ["setpriv", "--inh-caps=-all", "--bounding-set=-kill", "--"];
@@ -343,9 +319,7 @@ fn user_without_cap_kill_is_refused_before_the_timeout_could_fail() {
 
 #[test]
 fn rlimit_nproc_for_uid_0_warns_that_the_kernel_ignores_it() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     let warning = "the kernel does not apply RLIMIT_NPROC to uid 0";
     for (who, user, warns) in [
         (Some(Who::CaplessRoot), None, true),
@@ -375,9 +349,7 @@ fn rlimit_nproc_for_uid_0_warns_that_the_kernel_ignores_it() {
 
 #[test]
 fn what_needs_no_privilege_still_applies() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     // Lowering limits, the environment and the working directory need no privilege.
     let script = "echo $(ulimit -Sn) $(ulimit -Hn) $(ulimit -c) \"$GREETING\" \"${AWS_SECRET_ACCESS_KEY-unset}\" $PWD";
     for who in WHO {
@@ -407,9 +379,7 @@ fn what_needs_no_privilege_still_applies() {
 
 #[test]
 fn ambient_capabilities_do_not_reach_the_command() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     // uid 1000 with an ambient capability (systemd's AmbientCapabilities,
     // `setpriv --ambient-caps`): proctor cannot touch the bounding set, but
     // zeroing its own sets takes the ambient one along.

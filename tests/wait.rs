@@ -9,9 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-fn ready() -> bool {
-    require("unshare", "runs proctor as PID 1") && require_root()
-}
 
 fn now_ns() -> u128 {
     SystemTime::now()
@@ -122,15 +119,9 @@ fn deliver(path: &Path) -> u128 {
     at
 }
 
-fn report(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
-}
-
 #[test]
 fn command_starts_after_the_marker_with_the_watch_climbing() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a");
@@ -178,9 +169,7 @@ fn command_starts_after_the_marker_with_the_watch_climbing() {
 
 #[test]
 fn every_path_must_exist() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let (one, two) = (dir.path().join("one"), dir.path().join("two"));
     let child = start(
@@ -215,9 +204,7 @@ fn every_path_must_exist() {
 
 #[test]
 fn existing_paths_do_not_wait() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let out = run(
         Mode::Pid1,
         &[
@@ -235,9 +222,7 @@ fn existing_paths_do_not_wait() {
 
 #[test]
 fn wait_timeout_is_125_and_the_command_never_runs() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let (marker, ran, rep) = (
@@ -271,9 +256,7 @@ fn wait_timeout_is_125_and_the_command_never_runs() {
 
 #[test]
 fn terminating_signals_cancel_the_wait() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     for mode in MODES {
         for (sig, name) in [
             (libc::SIGTERM, "TERM"),
@@ -314,9 +297,7 @@ fn terminating_signals_cancel_the_wait() {
 
 #[test]
 fn harmless_signals_do_not_cancel_the_wait() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let marker: PathBuf = dir.path().join("ready");
     let child = start(
@@ -337,9 +318,7 @@ fn harmless_signals_do_not_cancel_the_wait() {
 
 #[test]
 fn malformed_wait_values_are_refused() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let ran = dir.path().join("ran");
     let touch = ran.to_str().unwrap();

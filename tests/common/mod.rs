@@ -1,8 +1,17 @@
 //! Helpers shared by the integration tests: where the binary is, how to run
-//! it as PID 1 of a throwaway PID namespace or as a plain subreaper, and the
-//! rule for missing tools (fail under CI=true, skip with a reason locally).
-#![allow(dead_code)]
+//! it as PID 1 of a throwaway PID namespace or as a plain subreaper, the rule
+//! for missing tools (fail under CI=true, skip visibly with a reason
+//! locally), the strict report reader, refusals, fault injection
+//! ([`fault`]) and Docker runs ([`docker`]). tests/README.md says which file
+//! a new test goes in.
+#![allow(dead_code, unused_imports, unused_macros)]
 
+pub mod docker;
+pub mod fault;
+mod report;
+pub use report::{parse_report, report};
+
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -12,15 +21,84 @@ pub fn proctor() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_proctor"))
 }
 
+/// The repository's top directory.
+pub fn repo() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
 /// Whether we run in CI, where a missing tool is a failure, not a skip.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
-/// A required tool or file is missing: fail under CI, else skip with the reason.
-pub fn missing(reason: &str) {
+/// Skip the calling test because `reason` (a missing tool, file or
+/// privilege): under CI=true this fails the test; otherwise one
+/// `SKIPPED test: reason` line goes straight to stderr, where libtest's
+/// capture of passing tests cannot hide it. Use it through [`skip!`] or
+/// [`skip_unless!`], which also return from the test.
+pub fn skipped(reason: &str) {
     assert!(!in_ci(), "CI=true and {reason}; run tests/setup.sh");
-    eprintln!("SKIPPED: {reason} (run tests/setup.sh; with CI=true this fails)");
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {reason} (run tests/setup.sh; with CI=true this fails)"
+    );
+}
+
+/// `skip!("no kernel at {}", path)`: skip the calling test (see [`skipped`]) and return.
+macro_rules! skip {
+    ($($why:tt)+) => {{
+        $crate::common::skipped(&format!($($why)+));
+        return;
+    }};
+}
+pub(crate) use skip;
+
+/// `skip_unless!(ready(), tool("strace", "why"))`: skip the calling test (and
+/// return) with the reason of the first requirement that is not met.
+macro_rules! skip_unless {
+    ($($need:expr),+ $(,)?) => {
+        $(if let Err(why) = $need {
+            $crate::common::skipped(&why);
+            return;
+        })+
+    };
+}
+pub(crate) use skip_unless;
+
+/// `tool` is on PATH, or why the test cannot run (`why`: what it is for).
+pub fn tool(tool: &str, why: &str) -> Result<(), String> {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        Ok(())
+    } else {
+        Err(format!("{tool} not found ({why})"))
+    }
+}
+
+/// We are root (namespaces, mounts and ids need it), or why not.
+pub fn root() -> Result<(), String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        Ok(())
+    } else {
+        Err("needs root".into())
+    }
+}
+
+/// What every test that runs proctor through [`command`] needs: root and
+/// `unshare` (for the throwaway PID namespace).
+pub fn ready() -> Result<(), String> {
+    tool("unshare", "runs proctor as PID 1 of a throwaway PID namespace")?;
+    root()
 }
 
 /// `unshare` ready to run a program as PID 1 of a throwaway PID namespace
@@ -29,33 +107,6 @@ pub fn throwaway_pid_namespace() -> Command {
     let mut c = Command::new("unshare");
     c.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
     c
-}
-
-/// `true` if `tool` is on PATH. Otherwise panics under CI, or prints why
-/// the test is skipped and returns `false`.
-pub fn require(tool: &str, why: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(!in_ci(), "{tool} is required in CI: {why}");
-        eprintln!("SKIP: {tool} not found ({why})");
-    }
-    found
-}
-
-/// `true` if we are root (tests of namespaces and ids need it); panics in CI otherwise.
-pub fn require_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        assert!(!in_ci(), "CI runs as root");
-        eprintln!("SKIP: needs root");
-    }
-    root
 }
 
 /// How proctor is started by a test.
@@ -222,4 +273,22 @@ pub fn pid1_session(args: &[&str]) -> Command {
     c.arg(proctor());
     c.args(args);
     c
+}
+
+/// A refusal: proctor exited with `code` after one line on stderr,
+/// `proctor: …`, that contains every one of `needles`, and wrote nothing on
+/// stdout. Returns that line, for further checks.
+#[track_caller]
+pub fn assert_refused(out: &Output, code: i32, needles: &[&str]) -> String {
+    let err = stderr(out);
+    assert_eq!(self::code(out), code, "exit status; stderr: {err}");
+    assert!(
+        err.starts_with("proctor: ") && err.ends_with('\n') && err.lines().count() == 1,
+        "one `proctor: ` line on stderr: {err:?}"
+    );
+    for needle in needles {
+        assert!(err.contains(needle), "{needle:?} not in {err:?}");
+    }
+    assert_eq!(stdout(out), "", "nothing on stdout; stderr: {err}");
+    err
 }

@@ -47,44 +47,8 @@ pub fn fnv(h: u64, bytes: &[u8]) -> u64 {
 }
 pub const FNV_START: u64 = 0xcbf29ce484222325;
 
-/// Whether the integration tests can run here (root, `unshare`).
-pub fn ready() -> bool {
-    crate::common::require("unshare", "runs proctor as PID 1") && crate::common::require_root()
-}
-
 pub fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
-}
-
-/// Parse the report at `p`: one line, valid JSON, exactly the SPEC's keys.
-pub fn report(p: &std::path::Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(p).expect("report written");
-    assert!(
-        text.ends_with('\n') && text.lines().count() == 1,
-        "one line: {text:?}"
-    );
-    let v: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
-    let mut keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    keys.sort();
-    let mut want = [
-        "schema",
-        "proctor",
-        "status",
-        "exit_code",
-        "signal",
-        "wall_ms",
-        "cpu_user_ms",
-        "cpu_sys_ms",
-        "max_rss_kib",
-        "leftovers_killed",
-        "message",
-    ];
-    want.sort();
-    assert_eq!(keys, want, "{text}");
-    assert_eq!(v["schema"], 1);
-    assert_eq!(v["proctor"], env!("CARGO_PKG_VERSION"));
-    v
 }
 
 /// Spawn proctor's `cmd`, whose command creates `flag` once it runs; returns
