@@ -44,6 +44,11 @@ pub struct Config<'a> {
     pub seccomp: bool,
     pub report: Option<&'a CStr>,
     pub poweroff: bool,
+    /// `--landlock`: write only under `writable` (and the SPEC's devices).
+    pub landlock: bool,
+    pub writable: Vec<&'a CStr>,
+    /// `--no-tcp`: neither bind nor connect TCP sockets (Landlock ABI 4).
+    pub no_tcp: bool,
     /// Index of the command in the argument slice given to [`parse`].
     pub command: usize,
 }
@@ -148,10 +153,13 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    Landlock,
+    Writable,
+    NoTcp,
 }
 
 /// (long name, short letter, option, takes a value)
-const OPTIONS: [(&str, u8, Opt, bool); 28] = [
+const OPTIONS: [(&str, u8, Opt, bool); 31] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -180,6 +188,9 @@ const OPTIONS: [(&str, u8, Opt, bool); 28] = [
     ("--seccomp", 0, Opt::Seccomp, true),
     ("--report", 0, Opt::Report, true),
     ("--poweroff", 0, Opt::Poweroff, false),
+    ("--landlock", 0, Opt::Landlock, false),
+    ("--writable", 0, Opt::Writable, true),
+    ("--no-tcp", 0, Opt::NoTcp, false),
 ];
 
 /// The default tmpfs size (64 MiB) and mode (1777).
@@ -210,6 +221,9 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
         seccomp: true,
         report: None,
         poweroff: false,
+        landlock: false,
+        writable: Vec::new(),
+        no_tcp: false,
         command: args.len(),
     };
     let mut i = 0;
@@ -269,6 +283,7 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
     if cfg.command >= args.len() {
         return Err(UsageError::NoCommand);
     }
+    check_landlock(&cfg)?;
     Ok(Action::Run(cfg))
 }
 
@@ -291,6 +306,8 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::Landlock => cfg.landlock = true,
+        Opt::NoTcp => cfg.no_tcp = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }
@@ -363,6 +380,10 @@ fn apply_value<'a>(
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp => return Err(bad("is not a seccomp mode (\"default\" or \"none\")")),
         Opt::Report => cfg.report = Some(v),
+        Opt::Writable => {
+            check_mount_path(value).map_err(bad)?;
+            add(&mut cfg.writable, v)?;
+        }
         _ => {}
     }
     Ok(())
@@ -565,6 +586,18 @@ fn parse_octal(s: &[u8]) -> Option<u32> {
     s.iter().try_fold(0u32, |m, &b| {
         matches!(b, b'0'..=b'7').then(|| m * 8 + (b - b'0') as u32)
     })
+}
+
+/// `--writable` only means something under `--landlock`.
+fn check_landlock<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
+    match cfg.writable.first() {
+        Some(path) if !cfg.landlock => Err(UsageError::Bad {
+            option: "--writable",
+            value: path.to_bytes(),
+            why: "needs --landlock",
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn check_env_name(name: &[u8]) -> Result<(), &'static str> {

@@ -18,7 +18,8 @@ use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
-    env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+    env, err, error, landlock, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm,
+    Error,
 };
 
 #[global_allocator]
@@ -122,7 +123,12 @@ fn run(
         }
     };
     let is_pid1 = process::getpid() == 1;
-    let outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
+    // What is checked now is what the command gets: no later mount can hide it.
+    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
+    let outcome = match landlock::prepare(&cfg, &[]) {
+        Ok(sandbox) => phases(&cfg, is_pid1, args, environ, argv_at(cfg.command), sandbox),
+        Err(e) => Outcome::failed(Status::SetupError, 125, &e),
+    };
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
             log::NORMAL
@@ -149,6 +155,7 @@ fn phases(
     args: &[&CStr],
     environ: &[&CStr],
     argv: *const *const c_char,
+    mut sandbox: Option<landlock::Sandbox>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
     let mask = match supervise::prepare(is_pid1) {
@@ -193,6 +200,10 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
     }
+    let ruleset = match sandbox.as_mut().map(landlock::Sandbox::finish).transpose() {
+        Ok(r) => r,
+        Err(e) => return setup_error(&e),
+    };
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
         Err(e) => return setup_error(&e),
@@ -229,6 +240,7 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        landlock: ruleset,
     };
     if cfg.keep_caps {
         log!(
