@@ -329,4 +329,8 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --landlock             no privilege needed: read and execute everywhere, write only
+                             under --writable paths, /dev/null /dev/zero /dev/full /dev/tty
+      --writable PATH        with --landlock: a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock ABI 4); UDP is NOT covered
 ";

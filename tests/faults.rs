@@ -441,18 +441,9 @@ fn a_kernel_without_landlock_is_a_125_naming_it() {
     .unwrap();
     let r = dir.path().join("r.json");
     let me = std::env::current_exe().expect("test binary");
-    let as_1000 = [
-        "setpriv",
-        "--reuid=1000",
-        "--regid=1000",
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--",
-    ];
     for errno in [libc::ENOSYS, libc::EOPNOTSUPP] {
         let filter = hex(&program(&[fail(libc::SYS_landlock_create_ruleset, errno)]));
-        let mut wrapper: Vec<&std::ffi::OsStr> = as_1000.iter().map(|s| s.as_ref()).collect();
+        let mut wrapper: Vec<&std::ffi::OsStr> = AS_UID_1000.iter().map(|s| s.as_ref()).collect();
         wrapper.extend([me.as_os_str(), "--fault-filter".as_ref(), filter.as_ref()]);
         for mode in MODES {
             for option in ["--landlock", "--no-tcp"] {

@@ -13,19 +13,8 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-/// proctor as uid and gid 1000, no groups, no capabilities at all.
-const USER_1000: [&str; 7] = [
-    "setpriv",
-    "--reuid=1000",
-    "--regid=1000",
-    "--clear-groups",
-    "--inh-caps=-all",
-    "--bounding-set=-all",
-    "--",
-];
-
 fn run_1000(mode: Mode, args: &[&str]) -> Output {
-    let wrapper: Vec<&OsStr> = USER_1000.iter().map(OsStr::new).collect();
+    let wrapper: Vec<&OsStr> = AS_UID_1000.iter().map(OsStr::new).collect();
     run_cmd(wrapped(mode, &wrapper, args), Duration::from_secs(60))
 }
 
@@ -88,6 +77,40 @@ fn value<'a>(out: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
 }
 
+/// Each `(KEY, VALUE)` is a `KEY=VALUE` line of `text`.
+fn assert_values(text: &str, expected: &[(&str, &str)], context: &str) {
+    for &(key, want) in expected {
+        assert_eq!(value(text, key), Some(want), "{context} {key}:\n{text}");
+    }
+}
+
+/// Python's `t(NAME, f)`: prints `NAME=ok`, or `NAME=ERRNO` when `f` raises.
+const PY_TRY: &str = r#"
+import errno, os, socket
+def t(name, f):
+    try:
+        f(); print(name + "=ok")
+    except OSError as e:
+        print(name + "=" + errno.errorcode[e.errno])
+"#;
+
+/// Run `argv` as uid 1000 in a fresh [`tree`] (its working directory),
+/// with `--landlock --writable w` or without; the tree and the output.
+fn in_tree(mode: Mode, landlock: bool, argv: &[&str]) -> (tempfile::TempDir, String) {
+    let d = tree();
+    let root = d.path().to_str().unwrap();
+    let w = format!("{root}/w");
+    let mut args = vec!["--chdir", root];
+    if landlock {
+        args.extend(["--landlock", "--writable", &w]);
+    }
+    args.extend(argv);
+    let out = run_1000(mode, &args);
+    assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+    let text = stdout(&out);
+    (d, text)
+}
+
 #[test]
 fn writes_only_under_writable_paths_and_devices() {
     if !ready() {
@@ -111,19 +134,9 @@ try LIST ls /
 "#;
     for mode in MODES {
         for landlock in [true, false] {
-            let d = tree();
-            let root = d.path().to_str().unwrap();
-            let w = format!("{root}/w");
-            let mut args = vec!["--chdir", root];
-            if landlock {
-                args.extend(["--landlock", "--writable", &w]);
-            }
-            args.extend(["sh", "-c", probe]);
-            let out = run_1000(mode, &args);
-            let text = stdout(&out);
-            assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+            let (d, text) = in_tree(mode, landlock, &["sh", "-c", probe]);
             let denied = if landlock { "Permission denied" } else { "ok" };
-            for (key, expected) in [
+            let expected = [
                 ("IN", "ok"),
                 ("MKDIR_IN", "ok"),
                 ("OUT", denied),
@@ -137,13 +150,8 @@ try LIST ls /
                 ("FULL", "ok"),
                 ("READ", "ok"),
                 ("LIST", "ok"),
-            ] {
-                assert_eq!(
-                    value(&text, key),
-                    Some(expected),
-                    "{mode:?} landlock={landlock} {key}:\n{text}"
-                );
-            }
+            ];
+            assert_values(&text, &expected, &format!("{mode:?} landlock={landlock}"));
             let existing = std::fs::read_to_string(d.path().join("o/existing")).unwrap();
             assert_eq!(existing == "data\n", landlock, "{mode:?}: o/existing");
             assert_eq!(d.path().join("o/new").exists(), !landlock, "{mode:?}");
@@ -164,46 +172,26 @@ fn rename_and_link_across_the_writable_boundary() {
         return missing("Landlock ABI 2 (REFER)");
     }
     let probe = r#"
-import errno, os
-def t(name, f):
-    try:
-        f(); print(name + "=ok")
-    except OSError as e:
-        print(name + "=" + errno.errorcode[e.errno])
 t("RENAME_INSIDE", lambda: os.rename("w/a/f", "w/b/f"))
 t("RENAME_OUT", lambda: os.rename("w/a/g", "o/g"))
 t("LINK_OUT", lambda: os.link("w/a/k", "o/k"))
 t("LINK_IN", lambda: os.link("o/h", "w/h"))
 t("RENAME_IN", lambda: os.rename("o/h", "w/h2"))
 "#;
+    let probe = format!("{PY_TRY}{probe}");
     for mode in MODES {
         for landlock in [true, false] {
-            let d = tree();
-            let root = d.path().to_str().unwrap();
-            let w = format!("{root}/w");
-            let mut args = vec!["--chdir", root];
-            if landlock {
-                args.extend(["--landlock", "--writable", &w]);
-            }
-            args.extend([python(), "-c", probe]);
-            let out = run_1000(mode, &args);
-            let text = stdout(&out);
-            assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+            let (d, text) = in_tree(mode, landlock, &[python(), "-c", &probe]);
             let expect = |denied| if landlock { denied } else { "ok" };
-            for (key, expected) in [
+            let expected = [
                 ("RENAME_INSIDE", "ok"),
                 ("RENAME_OUT", expect("EACCES")),
                 ("LINK_OUT", expect("EACCES")),
                 // A hard link would give the read-only file a writable name.
                 ("LINK_IN", expect("EXDEV")),
                 ("RENAME_IN", expect("EACCES")),
-            ] {
-                assert_eq!(
-                    value(&text, key),
-                    Some(expected),
-                    "{mode:?} landlock={landlock} {key}:\n{text}"
-                );
-            }
+            ];
+            assert_values(&text, &expected, &format!("{mode:?} landlock={landlock}"));
             if landlock {
                 assert!(d.path().join("o/h").exists() && !d.path().join("w/h").exists());
                 assert!(!d.path().join("o/g").exists() && !d.path().join("o/k").exists());
@@ -258,13 +246,7 @@ fn no_tcp_denies_connect_and_bind_but_not_udp() {
     let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).unwrap();
     let _abstract = std::os::unix::net::UnixListener::bind_addr(&addr).unwrap();
     let probe = format!(
-        r#"
-import errno, os, socket
-def t(name, f):
-    try:
-        f(); print(name + "=ok")
-    except OSError as e:
-        print(name + "=" + errno.errorcode[e.errno])
+        r#"{PY_TRY}
 t("CONNECT", lambda: socket.create_connection(("127.0.0.1", {tcp}), timeout=10))
 t("BIND", lambda: socket.socket().bind(("127.0.0.1", 0)))
 t("UDP", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"udp", ("127.0.0.1", {udp})))
@@ -286,19 +268,14 @@ t("SIGNAL", lambda: os.kill(os.getppid(), 0))
             let text = stdout(&out);
             assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
             let expect = |on, denied| if on { denied } else { "ok" };
-            for (key, expected) in [
+            let expected = [
                 ("CONNECT", expect(no_tcp, "EACCES")),
                 ("BIND", expect(no_tcp, "EACCES")),
                 ("UDP", "ok"),
                 ("ABSTRACT", expect(no_tcp && scoped, "EPERM")),
                 ("SIGNAL", expect(no_tcp && scoped, "EPERM")),
-            ] {
-                assert_eq!(
-                    value(&text, key),
-                    Some(expected),
-                    "{mode:?} no_tcp={no_tcp} {key}:\n{text}"
-                );
-            }
+            ];
+            assert_values(&text, &expected, &format!("{mode:?} no_tcp={no_tcp}"));
             let mut buf = [0u8; 8];
             let (n, _) = udp.recv_from(&mut buf).expect("the UDP datagram arrives");
             assert_eq!(&buf[..n], b"udp");
