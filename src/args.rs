@@ -454,6 +454,7 @@ fn apply_value<'a>(
                 .ok_or(bad("is not SIGNAL:SIGNAL"))?;
             let from = from.filter(|&s| s != 0).ok_or(bad(NOT_A_SIGNAL))?;
             add(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
+        }
         Opt::Writable => {
             check_mount_path(value).map_err(bad)?;
             add(&mut cfg.writable, v)?;

@@ -548,6 +548,9 @@ fn docker_init_personality_and_compat_environment() {
             Ok(Action::Run(c)) => assert_eq!(c.verbosity, log::NORMAL),
             _ => panic!(),
         },
+    );
+}
+
 #[test]
 fn landlock_options() {
     config(&["x"], |c| {
