@@ -110,6 +110,11 @@ fn run(
         }
     };
     log::set_level(cfg.verbosity);
+    let is_pid1 = process::getpid() == 1;
+    if cfg.vm() && is_pid1 {
+        // Before anything is opened: a bare initramfs has an empty /dev.
+        vm::mount_basics();
+    }
     let report = match cfg
         .report
         .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
@@ -121,7 +126,6 @@ fn run(
             return 125;
         }
     };
-    let is_pid1 = process::getpid() == 1;
     let outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
@@ -136,8 +140,8 @@ fn run(
             log!(log::QUIET, "{}", e);
         }
     }
-    if cfg.poweroff && is_pid1 {
-        vm::power_off(outcome.exit_code);
+    if cfg.vm() && is_pid1 {
+        vm::end(&cfg, outcome.exit_code);
     }
     outcome.exit_code
 }
@@ -158,16 +162,22 @@ fn phases(
     if let Err(e) = unprivileged::check(cfg) {
         return setup_error(&e);
     }
-    if cfg.poweroff && is_pid1 {
-        vm::mount_basics();
+    if cfg.vm() {
+        if let Err(e) = vm::init(cfg, is_pid1) {
+            return setup_error(&e);
+        }
     }
     let mut watcher = None;
-    if !cfg.wait_for.is_empty() {
-        log!(log::VERBOSE, "waiting for {} path(s)", cfg.wait_for.len());
-        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout) {
+    let waited = match waited_paths(cfg) {
+        Ok(paths) => paths,
+        Err(e) => return setup_error(&e),
+    };
+    if !waited.is_empty() {
+        log!(log::VERBOSE, "waiting for {} path(s)", waited.len());
+        match wait::wait_for(&waited, cfg.wait_timeout) {
             Ok(w) => watcher = w,
             Err(Interrupted::Timeout) => {
-                let e = err!("--wait-for", None, "gave up after --wait-timeout");
+                let e = wait_timeout(cfg);
                 return Outcome::failed(Status::WaitTimeout, 125, &e);
             }
             Err(Interrupted::Cancelled(sig)) => {
@@ -192,6 +202,9 @@ fn phases(
     };
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
+    }
+    if cfg.vm() && is_pid1 {
+        vm::protect_knobs();
     }
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
@@ -259,6 +272,38 @@ fn phases(
     Outcome::ran(ended.exit, ended.timed_out, usage, leftovers)
 }
 
+/// What the wait phase waits for: `--wait-for` paths, then the devices of
+/// `--mount` (drivers probe asynchronously, after the modules are loaded).
+fn waited_paths<'a>(cfg: &'a Config) -> Result<Vec<&'a CStr>, Error> {
+    let mut paths = Vec::new();
+    error::extend(&mut paths, &cfg.wait_for)?;
+    for m in &cfg.mounts {
+        if let args::Mount::Device { dev, .. } = m {
+            error::push(&mut paths, &**dev)?;
+        }
+    }
+    Ok(paths)
+}
+
+/// The wait timed out: name a `--mount` device still missing, if one is.
+fn wait_timeout(cfg: &Config) -> Error {
+    let missing = cfg.mounts.iter().find_map(|m| match m {
+        args::Mount::Device { dev, .. } => {
+            fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev)
+        }
+        _ => None,
+    });
+    match missing {
+        Some(dev) => err!(
+            "--mount",
+            Some(proctor::sys::Errno::ENOENT),
+            "{}: no such device after --wait-timeout",
+            error::Show(dev.to_bytes())
+        ),
+        None => err!("--wait-for", None, "gave up after --wait-timeout"),
+    }
+}
+
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// proctor's working directory, NUL-terminated.
@@ -317,4 +362,8 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
+      --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
+                             iso9660 vfat erofs; OPTS ro (default), rw, noexec
+      --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
 ";

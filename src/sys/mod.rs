@@ -8,6 +8,7 @@
 pub mod creds;
 pub mod fs;
 pub mod mm;
+pub mod module;
 pub mod mount;
 pub mod net;
 pub mod process;
