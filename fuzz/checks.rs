@@ -8,7 +8,7 @@
 
 use proctor::args::{self, Action, Config, EnvOp, Mount, UsageError};
 use proctor::error::{Show, Text};
-use proctor::report::{json_string, Outcome, RunUsage, Status};
+use proctor::report::{json_string, Limits, Outcome, RunUsage, Status, Verdict};
 use proctor::sys::process::Exit;
 use proctor::{env, err, limits};
 use std::ffi::{CStr, CString};
@@ -56,7 +56,7 @@ pub fn args(data: &[u8]) {
             check_config(&cfg);
             env::build(&argv, cfg.clear_env, &cfg.env).unwrap();
         }
-        Ok(Action::Help | Action::Version) => {}
+        Ok(Action::Help | Action::Version | Action::License) => {}
         Err(e) => {
             assert!(!message(&e).is_empty());
         }
@@ -81,8 +81,20 @@ fn check_config(cfg: &Config) {
                 assert!(*size > 0 && *mode <= 0o7777);
             }
             Mount::ReadOnly { path } => assert!(absolute_without_dotdot(path.to_bytes())),
+            Mount::Device {
+                dev, dst, fstype, ..
+            } => {
+                assert!(absolute_without_dotdot(dev.to_bytes()));
+                assert!(absolute_without_dotdot(dst.to_bytes()));
+                assert!(args::DEVICE_FSTYPES.contains(fstype));
+            }
         }
     }
+    for m in &cfg.modules {
+        assert!(absolute_without_dotdot(m.file.to_bytes()));
+    }
+    assert!(!(cfg.poweroff && cfg.reboot));
+    assert!(cfg.modules.is_empty() || cfg.vm());
     for l in &cfg.rlimits {
         assert!(l.value.soft <= l.value.hard);
         assert_ne!(limits::name(l.resource), "?");
@@ -125,12 +137,12 @@ fn parse_option(option: &str, value: &[u8], f: impl Fn(Result<&Config, &UsageErr
     }
 }
 
-/// `--bind`, `--tmpfs`, `--ro` specs; a parsed spec written back parses the same.
+/// `--bind`, `--tmpfs`, `--ro`, `--mount` specs; a parsed spec written back parses the same.
 pub fn mount_spec(data: &[u8]) {
     let Some((&sel, value)) = data.split_first() else {
         return;
     };
-    let option = ["--bind", "--tmpfs", "--ro"][sel as usize % 3];
+    let option = ["--bind", "--tmpfs", "--ro", "--mount"][sel as usize % 4];
     parse_option(option, value, |r| {
         let Ok(cfg) = r else { return };
         let [m] = &cfg.mounts[..] else {
@@ -164,6 +176,27 @@ pub fn mount_spec(data: &[u8]) {
                 s
             }
             Mount::ReadOnly { path } => path.to_bytes().to_vec(),
+            Mount::Device {
+                dev,
+                dst,
+                fstype,
+                writable,
+                noexec,
+            } => {
+                let mut s = [
+                    dev.to_bytes(),
+                    b":",
+                    dst.to_bytes(),
+                    b":",
+                    fstype.to_bytes(),
+                ]
+                .concat();
+                s.extend_from_slice(if *writable { b":rw" } else { b":ro" });
+                if *noexec {
+                    s.extend_from_slice(b",noexec");
+                }
+                s
+            }
         };
         parse_option(option, &spec, |again| match again {
             Ok(c) => assert_eq!(&c.mounts, &cfg.mounts, "round trip of {spec:?}"),
@@ -346,9 +379,39 @@ pub fn json(data: &[u8]) {
         wall_ms: u64::MAX >> num(2).min(63),
         ..RunUsage::default()
     };
-    let ran = Outcome::ran(exit, num(3) & 1 == 1, usage, u32::from(num(4)));
-    let v: serde_json::Value =
-        serde_json::from_slice(&ran.to_json().unwrap()).expect("report is JSON");
+    let verdict = [
+        None,
+        Some(Verdict::Timeout),
+        Some(Verdict::CpuTimeout),
+        Some(Verdict::MemoryLimit),
+        Some(Verdict::OutputLimit),
+    ]
+    .get(usize::from(num(3)) % 5)
+    .copied()
+    .flatten();
+    let mut ran = Outcome::ran(exit, verdict, usage, u32::from(num(4)));
+    let big = |i: usize| u64::MAX >> num(i).min(63);
+    ran.limits = Limits {
+        cpus_micro: (num(5) & 1 == 1).then(|| big(6)),
+        memory: (num(5) & 2 == 2).then(|| big(7)),
+        ..Limits::default()
+    };
+    let text = ran.to_json().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&text).expect("report is JSON");
     assert_eq!(v["exit_code"], ran.exit_code);
     assert_eq!(v["wall_ms"], usage.wall_ms);
+    if let Some(c) = ran.limits.cpus_micro {
+        // Read from the text: a JSON number this long does not survive f64.
+        let text = String::from_utf8(text).unwrap();
+        let at = text.find("\"cpus\":").unwrap() + 7;
+        let printed: String = text[at..]
+            .chars()
+            .take_while(|&ch| ch == '.' || ch.is_ascii_digit())
+            .collect();
+        let (whole, frac) = printed.split_once('.').unwrap_or((&printed, ""));
+        assert!(!frac.ends_with('0') && frac.len() <= 6, "{printed}");
+        let micro = format!("{frac:0<6}");
+        assert_eq!(whole.parse::<u64>().unwrap(), c / 1_000_000, "{printed}");
+        assert_eq!(micro.parse::<u64>().unwrap(), c % 1_000_000, "{printed}");
+    }
 }

@@ -12,13 +12,14 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
-use proctor::report::{Destination, Outcome, RunUsage, Status};
+use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
-    env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+    env, err, error, landlock, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm,
+    Error,
 };
 
 #[global_allocator]
@@ -83,9 +84,11 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
             out_of_memory();
         }
     }
+    // SAFETY: argv[0], when argc > 0, is a NUL-terminated string.
+    let argv0 = (argc > 0).then(|| unsafe { CStr::from_ptr(*argv) });
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
-    let code = run(&args, &environ, command_argv);
+    let code = run(argv0.unwrap_or(c"proctor"), &args, &environ, command_argv);
     process::exit(code)
 }
 
@@ -96,13 +99,15 @@ fn out_of_memory() -> ! {
 }
 
 fn run(
+    argv0: &CStr,
     args: &[&'static CStr],
     environ: &[&'static CStr],
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
-    let cfg = match args::parse(args) {
+    let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
         Ok(Action::Run(cfg)) => cfg,
         Ok(Action::Help) => return print(USAGE),
+        Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
             log!(log::QUIET, "{}", e);
@@ -110,6 +115,11 @@ fn run(
         }
     };
     log::set_level(cfg.verbosity);
+    let is_pid1 = process::getpid() == 1;
+    if cfg.vm() && is_pid1 {
+        // Before anything is opened: a bare initramfs has an empty /dev.
+        vm::mount_basics();
+    }
     let report = match cfg
         .report
         .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
@@ -121,8 +131,14 @@ fn run(
             return 125;
         }
     };
-    let is_pid1 = process::getpid() == 1;
-    let outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
+    // What is checked now is what the command gets: no later mount can hide it.
+    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
+    let mut outcome = match landlock::prepare(&cfg, &[]) {
+        Ok(sandbox) => phases(&cfg, is_pid1, args, environ, argv_at(cfg.command), sandbox),
+        Err(e) => Outcome::failed(Status::SetupError, 125, &e),
+    };
+    outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
             log::NORMAL
@@ -136,8 +152,8 @@ fn run(
             log!(log::QUIET, "{}", e);
         }
     }
-    if cfg.poweroff && is_pid1 {
-        vm::power_off(outcome.exit_code);
+    if cfg.vm() && is_pid1 {
+        vm::end(&cfg, outcome.exit_code);
     }
     outcome.exit_code
 }
@@ -149,6 +165,7 @@ fn phases(
     args: &[&CStr],
     environ: &[&CStr],
     argv: *const *const c_char,
+    sandbox: Option<landlock::Sandbox>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
     let mask = match supervise::prepare(is_pid1) {
@@ -158,16 +175,22 @@ fn phases(
     if let Err(e) = unprivileged::check(cfg) {
         return setup_error(&e);
     }
-    if cfg.poweroff && is_pid1 {
-        vm::mount_basics();
+    if cfg.vm() {
+        if let Err(e) = vm::init(cfg, is_pid1) {
+            return setup_error(&e);
+        }
     }
     let mut watcher = None;
-    if !cfg.wait_for.is_empty() {
-        log!(log::VERBOSE, "waiting for {} path(s)", cfg.wait_for.len());
-        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout) {
+    let waited = match waited_paths(cfg) {
+        Ok(paths) => paths,
+        Err(e) => return setup_error(&e),
+    };
+    if !waited.is_empty() {
+        log!(log::VERBOSE, "waiting for {} path(s)", waited.len());
+        match wait::wait_for(&waited, cfg.wait_timeout) {
             Ok(w) => watcher = w,
             Err(Interrupted::Timeout) => {
-                let e = err!("--wait-for", None, "gave up after --wait-timeout");
+                let e = wait_timeout(cfg);
                 return Outcome::failed(Status::WaitTimeout, 125, &e);
             }
             Err(Interrupted::Cancelled(sig)) => {
@@ -192,6 +215,13 @@ fn phases(
     };
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
+    }
+    let ruleset = match sandbox.as_ref().map(|s| s.finish(cfg)).transpose() {
+        Ok(r) => r,
+        Err(e) => return setup_error(&e),
+    };
+    if cfg.vm() && is_pid1 {
+        vm::protect_knobs();
     }
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
@@ -229,8 +259,9 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        landlock: ruleset,
     };
-    if cfg.keep_caps {
+    if cfg.keep_caps && !cfg.docker_init {
         log!(
             log::NORMAL,
             "warning: --keep-caps: the command keeps proctor's capabilities"
@@ -256,7 +287,44 @@ fn phases(
     log!(log::VERBOSE, "the command ended");
     let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
     let usage = RunUsage::new(ended.wall, process::children_usage());
-    Outcome::ran(ended.exit, ended.timed_out, usage, leftovers)
+    Outcome::ran(
+        ended.exit,
+        ended.timed_out.then_some(Verdict::Timeout),
+        usage,
+        leftovers,
+    )
+}
+
+/// What the wait phase waits for: `--wait-for` paths, then the devices of
+/// `--mount` (drivers probe asynchronously, after the modules are loaded).
+fn waited_paths<'a>(cfg: &'a Config) -> Result<Vec<&'a CStr>, Error> {
+    let mut paths = Vec::new();
+    error::extend(&mut paths, &cfg.wait_for)?;
+    for m in &cfg.mounts {
+        if let args::Mount::Device { dev, .. } = m {
+            error::push(&mut paths, &**dev)?;
+        }
+    }
+    Ok(paths)
+}
+
+/// The wait timed out: name a `--mount` device still missing, if one is.
+fn wait_timeout(cfg: &Config) -> Error {
+    let missing = cfg.mounts.iter().find_map(|m| match m {
+        args::Mount::Device { dev, .. } => {
+            fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev)
+        }
+        _ => None,
+    });
+    match missing {
+        Some(dev) => err!(
+            "--mount",
+            Some(proctor::sys::Errno::ENOENT),
+            "{}: no such device after --wait-timeout",
+            error::Show(dev.to_bytes())
+        ),
+        None => err!("--wait-for", None, "gave up after --wait-timeout"),
+    }
 }
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -277,6 +345,14 @@ fn print(text: &str) -> u8 {
         Err(_) => 125,
     }
 }
+
+const LICENSE: &str = concat!(
+    "proctor ",
+    env!("CARGO_PKG_VERSION"),
+    " is licensed under MIT OR Apache-2.0, at your option:\n",
+    "https://opensource.org/licenses/MIT\n",
+    "https://www.apache.org/licenses/LICENSE-2.0\n"
+);
 
 const USAGE: &str = "\
 usage: proctor [OPTIONS] [--] COMMAND [ARG...]
@@ -317,4 +393,19 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
+      --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
+                             iso9660 vfat erofs; OPTS ro (default), rw, noexec
+      --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
+      --landlock             write only to --writable, /dev/{null,zero,full,tty}
+      --writable PATH        a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock); UDP is NOT covered
+
+tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
+  -p SIGNAL                  parent-death signal, handled as if sent to proctor
+  -e CODE                    report and return exit code CODE as 0 (repeatable)
+  -w                         log every reaped process that was not the command
+  -l                         print the licence
+  -r, --rewrite S:R          forward signal S as R; R = 0 drops S (repeatable)
+  TINI_VERBOSITY=0..3, DUMB_INIT_SETSID=0 (as -c) are read from the environment
 ";

@@ -248,3 +248,42 @@ fn the_filter_of_this_harness_works() {
     .unwrap();
     assert_eq!(refused.code(), Some(121), "execve refused by the filter");
 }
+
+/// Issue 19: a kernel without Landlock (`ENOSYS`; `EOPNOTSUPP` when it is
+/// built but disabled at boot) answers `landlock_create_ruleset`: proctor,
+/// as uid 1000 without capabilities, refuses `--landlock` and `--no-tcp`
+/// with 125 and one line naming Landlock; the command never runs.
+#[test]
+fn a_kernel_without_landlock_is_a_125_naming_it() {
+    skip_unless!(ready(), tool("setpriv", "runs proctor as uid 1000"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let r = dir.path().join("r.json");
+    let as_1000: Vec<&std::ffi::OsStr> = AS_UID_1000.iter().map(|s| s.as_ref()).collect();
+    for errno in [libc::ENOSYS, libc::EOPNOTSUPP] {
+        let faults = [fail(libc::SYS_landlock_create_ruleset, errno)];
+        for mode in MODES {
+            for option in ["--landlock", "--no-tcp"] {
+                let args = ["--report", r.to_str().unwrap(), option, "echo", "RAN"];
+                let cmd = common::fault::wrapped(mode, &as_1000, &faults, &args);
+                let out = run_cmd(cmd, Duration::from_secs(60));
+                eprintln!("case: {mode:?} {option}");
+                let err = assert_refused(&out, 125, &[]);
+                assert!(
+                    err.starts_with(&format!("proctor: {option}: the kernel offers no Landlock")),
+                    "{mode:?} {option}: {err}"
+                );
+                let rep = report(&r);
+                assert_eq!(rep["status"], "setup_error", "{mode:?} {option}");
+                assert!(
+                    rep["message"].as_str().unwrap().contains("Landlock"),
+                    "{rep}"
+                );
+            }
+        }
+    }
+}

@@ -11,7 +11,7 @@
 //! and alone (with what it starts) runs under the filter.
 use super::Mode;
 use libc::{c_char, c_int, c_long, sock_filter};
-use std::ffi::CStr;
+use std::ffi::{CStr, OsStr};
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -68,13 +68,17 @@ pub fn command(mode: Mode, faults: &[Fault], args: &[&str]) -> Command {
     if faults.is_empty() {
         return super::command(mode, args);
     }
+    wrapped(mode, &[], faults, args)
+}
+
+/// As [`command`], with `outer` (e.g. [`super::AS_UID_1000`]) exec'ing the
+/// harness that installs the filter and execs proctor.
+pub fn wrapped(mode: Mode, outer: &[&OsStr], faults: &[Fault], args: &[&str]) -> Command {
     let me = std::env::current_exe().expect("test binary");
     let filter = hex(&program(faults));
-    super::wrapped(
-        mode,
-        &[me.as_os_str(), "--fault-filter".as_ref(), filter.as_ref()],
-        args,
-    )
+    let mut wrapper = outer.to_vec();
+    wrapper.extend([me.as_os_str(), "--fault-filter".as_ref(), filter.as_ref()]);
+    super::wrapped(mode, &wrapper, args)
 }
 
 /// Run [`command`] with the usual time limit.

@@ -94,6 +94,23 @@ pub fn root() -> Result<(), String> {
     }
 }
 
+/// The same rule as a plain call, for helpers that return early themselves:
+/// [`skipped`] with `reason`. Tests use [`skip!`] instead.
+pub fn missing(reason: &str) {
+    skipped(reason);
+}
+
+/// `true` if `tool` is on PATH, else [`skipped`] and `false` (prefer
+/// `skip_unless!(tool(…))` in a test).
+pub fn require(tool: &str, why: &str) -> bool {
+    self::tool(tool, why).map_err(|e| skipped(&e)).is_ok()
+}
+
+/// `true` as root, else [`skipped`] and `false` (prefer `skip_unless!(root())`).
+pub fn require_root() -> bool {
+    root().map_err(|e| skipped(&e)).is_ok()
+}
+
 /// What every test that runs proctor through [`command`] needs: root and
 /// `unshare` (for the throwaway PID namespace).
 pub fn ready() -> Result<(), String> {
@@ -292,3 +309,15 @@ pub fn assert_refused(out: &Output, code: i32, needles: &[&str]) -> String {
     assert_eq!(stdout(out), "", "nothing on stdout; stderr: {err}");
     err
 }
+
+/// `setpriv` arguments that run what follows as uid and gid 1000, with no
+/// groups and no capability at all (as `docker run --cap-drop ALL --user 1000`).
+pub const AS_UID_1000: [&str; 7] = [
+    "setpriv",
+    "--reuid=1000",
+    "--regid=1000",
+    "--clear-groups",
+    "--inh-caps=-all",
+    "--bounding-set=-all",
+    "--",
+];
