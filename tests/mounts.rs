@@ -47,8 +47,18 @@ fn run_in(mode: Mode, kernel: Kernel, args: &[&str]) -> Output {
 }
 
 
+/// The test's own mount table, without the mounts of the shared Docker
+/// daemon's containers, which come and go while the tests run.
 fn mountinfo() -> String {
-    fs::read_to_string("/proc/self/mountinfo").unwrap()
+    fs::read_to_string("/proc/self/mountinfo")
+        .unwrap()
+        .lines()
+        .filter(|l| {
+            let point = l.split(' ').nth(4).unwrap_or_default();
+            !point.starts_with("/run/docker/") && !point.starts_with("/var/lib/docker/")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 /// The command's mountinfo line whose mount point is `point`.
