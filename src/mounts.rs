@@ -112,15 +112,10 @@ fn with_fallback(
     f(true)
 }
 
-/// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
-/// in any of its components (with the walk where `openat2` is refused).
+/// An `O_PATH` descriptor of the existing `path`, opened one component
+/// at a time, refusing a symbolic link in any of them.
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
-    let mut found = None;
-    with_fallback(&mut false, |c| {
-        found = Some(resolve(step, path, Create::No, c)?.fd);
-        Ok(())
-    })?;
-    found.ok_or_else(|| error(step, path.to_bytes(), Errno::ENOENT))
+    walk(step, path, Create::No).map(|r| r.fd)
 }
 
 /// The step name and the path a mount acts on.
@@ -451,7 +446,8 @@ fn symlink(step: &'static str, path: &[u8]) -> Error {
     )
 }
 
-fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
+/// `step: path: ERRNO`.
+pub fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
     crate::err!(step, Some(e), "{}", Show(path))
 }
 
