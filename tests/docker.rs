@@ -597,7 +597,6 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
     use std::os::unix::fs::PermissionsExt;
     let (mut argv, add, drop) = kubernetes_grader("job.yaml").expect("read the Job");
     with_probe(&mut argv, probe);
-    let image = image().expect("image");
     let stage = staging();
     let st = stage.path().to_path_buf();
     std::fs::create_dir(st.join("shared")).unwrap();
@@ -624,15 +623,29 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
         .arg(format!(
             "{}:/var/run/secrets/kubernetes.io/serviceaccount:ro",
             st.join("sa").display()
-        ))
-        .arg("-v")
+        ));
+    let r = run_job(scenario, &mut cmd, &argv, &st, sidecar);
+    (r, stage)
+}
+
+/// The end of a Job recipe: the termination log bind-mounted as the kubelet
+/// does, the Job's proctor command line as entrypoint and arguments, the run.
+fn run_job(
+    scenario: &str,
+    cmd: &mut Command,
+    argv: &[String],
+    st: &Path,
+    sidecar: std::thread::JoinHandle<()>,
+) -> Run {
+    let image = image().expect("image");
+    cmd.arg("-v")
         .arg(format!(
             "{}:/dev/termination-log",
             st.join("termination-log").display()
         ))
         .args(["--entrypoint", &argv[0], image])
         .args(&argv[1..]);
-    let r = run(&mut cmd);
+    let r = run(cmd);
     sidecar.join().unwrap();
     eprintln!(
         "docker {scenario}: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
@@ -641,18 +654,23 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
         r.stdout,
         r.stderr
     );
-    (r, stage)
+    r
 }
 
-#[test]
-fn s6_kubernetes_job_recipe_grades() {
-    if let Err(reason) = image() {
-        return missing(&reason);
+/// Whether the image and `job` can be read; else skipped (or failed in CI).
+fn job_ready(job: &str) -> bool {
+    let ready = image().and_then(|_| kubernetes_grader(job));
+    if let Err(reason) = ready {
+        missing(&reason);
+        return false;
     }
-    if let Err(reason) = kubernetes_grader("job.yaml") {
-        return missing(&reason);
-    }
-    let (r, stage) = kubernetes_recipe("k8s-grade", None);
+    true
+}
+
+/// The grading of examples/submission: 2 of 3, proctor's exit status 1,
+/// the grader as uid 1000 with a read-only submission, the report in place
+/// on the termination log.
+fn assert_graded(r: &Run, stage: &tempfile::TempDir) {
     let result = grader_result(&r.stdout);
     assert_eq!(result["score"], 2, "{result}");
     assert_eq!(r.code, Some(1), "proctor's exit status");
@@ -662,19 +680,24 @@ fn s6_kubernetes_job_recipe_grades() {
         r.stderr
     );
     assert!(r.stderr.contains("the submission directory is read-only"));
-    // the report, written in place on the bind-mounted termination log
     let rep = read_report(&stage.path().join("termination-log"));
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], 1, "{rep}");
 }
 
 #[test]
-fn s6_kubernetes_job_recipe_sandbox() {
-    if let Err(reason) = image() {
-        return missing(&reason);
+fn s6_kubernetes_job_recipe_grades() {
+    if !job_ready("job.yaml") {
+        return;
     }
-    if let Err(reason) = kubernetes_grader("job.yaml") {
-        return missing(&reason);
+    let (r, stage) = kubernetes_recipe("k8s-grade", None);
+    assert_graded(&r, &stage);
+}
+
+#[test]
+fn s6_kubernetes_job_recipe_sandbox() {
+    if !job_ready("job.yaml") {
+        return;
     }
     let probe = r#"
 echo "UID=$(id -u)"
@@ -856,62 +879,32 @@ fn restricted_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
     );
     let ctr = Container::new(scenario);
     let sidecar = deliver_submission(st.join("shared"));
-    let r = run(docker()
-        .args(["run", "--name", &ctr.0, "--network", &pod_network])
+    let mut cmd = docker();
+    cmd.args(["run", "--name", &ctr.0, "--network", &pod_network])
         .args(["--user", "1000:1000", "--cap-drop", "ALL"])
         .args(["--security-opt", "no-new-privileges", "--read-only"])
         .args(["--tmpfs", "/tmp:mode=1777"])
         .arg("-v")
         .arg(format!("{PROCTOR}:/proctor/proctor:ro"))
         .arg("-v")
-        .arg(format!("{}:/shared:ro", st.join("shared").display()))
-        .arg("-v")
-        .arg(format!(
-            "{}:/dev/termination-log",
-            st.join("termination-log").display()
-        ))
-        .args(["--entrypoint", &argv[0], image])
-        .args(&argv[1..]));
-    sidecar.join().unwrap();
-    eprintln!(
-        "docker {scenario}: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
-        r.code,
-        r.elapsed.as_secs_f64(),
-        r.stdout,
-        r.stderr
-    );
+        .arg(format!("{}:/shared:ro", st.join("shared").display()));
+    let r = run_job(scenario, &mut cmd, &argv, &st, sidecar);
     (r, stage)
 }
 
 #[test]
 fn s8_restricted_job_recipe_grades_under_landlock() {
-    if let Err(reason) = image() {
-        return missing(&reason);
-    }
-    if let Err(reason) = kubernetes_grader("job-restricted.yaml") {
-        return missing(&reason);
+    if !job_ready("job-restricted.yaml") {
+        return;
     }
     let (r, stage) = restricted_recipe("ll-grade", None);
-    let result = grader_result(&r.stdout);
-    assert_eq!(result["score"], 2, "{result}");
-    assert_eq!(r.code, Some(1), "proctor's exit status");
-    assert!(
-        r.stderr.contains("grader: uid 1000, gid 1000"),
-        "{}",
-        r.stderr
-    );
-    let rep = read_report(&stage.path().join("termination-log"));
-    assert_eq!(rep["status"], "exited", "{rep}");
-    assert_eq!(rep["exit_code"], 1, "{rep}");
+    assert_graded(&r, &stage);
 }
 
 #[test]
 fn s8_restricted_job_recipe_sandbox() {
-    if let Err(reason) = image() {
-        return missing(&reason);
-    }
-    if let Err(reason) = kubernetes_grader("job-restricted.yaml") {
-        return missing(&reason);
+    if !job_ready("job-restricted.yaml") {
+        return;
     }
     // The grader's flow: results under /tmp; a forged report in the
     // (mode 0666) termination log; a connection out to the sidecar.
