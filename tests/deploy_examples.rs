@@ -53,10 +53,15 @@ fn deployment_examples_are_valid() {
         "examples/ecs/task-definition.json: CAP_SYS_ADMIN added",
         "examples/ecs/task-definition-fargate.json: valid RegisterTaskDefinition input",
         "examples/ecs/task-definition-fargate.json: CAP_SYS_ADMIN not needed (plain init mode)",
+        "examples/ecs/task-definition-fargate.json: Landlock: writes only under /tmp, no TCP",
+        "examples/kubernetes/job-restricted.yaml: Job grade-hw1-12345-restricted valid against the Kubernetes",
+        "examples/kubernetes/job-restricted.yaml: restricted Pod Security Standard: non-root, no capability",
+        "examples/kubernetes/job-restricted.yaml: a copy that adds SYS_ADMIN is rejected as not restricted",
+        "examples/kubernetes/job-restricted.yaml: Landlock: writes only under /tmp, no TCP",
         "examples/firecracker/vm_config.json: valid Firecracker --config-file shape",
         "examples/firecracker/vm_config.json: --reboot with reboot=k, initramfs, read-only submission drive",
         "examples/firecracker/vm_config.json: broken copies rejected",
-        "4 examples valid, 0 failed",
+        "5 examples valid, 0 failed",
     ] {
         assert!(
             stdout.contains(expected),
