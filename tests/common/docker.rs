@@ -126,9 +126,15 @@ pub struct DockerRun {
 
 impl DockerRun {
     pub fn new(scenario: &str) -> Self {
+        Self::on_network(scenario, "none")
+    }
+
+    /// As [`DockerRun::new`] with `--network NETWORK` (e.g. `container:NAME`,
+    /// a pod's shared network namespace).
+    pub fn on_network(scenario: &str, network: &str) -> Self {
         let container = Container::new(scenario);
         let mut cmd = docker();
-        cmd.args(["run", "--name", &container.0, "--network", "none"]);
+        cmd.args(["run", "--name", &container.0, "--network", network]);
         DockerRun { cmd, container }
     }
 
