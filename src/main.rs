@@ -85,7 +85,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     }
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
-    let code = run(&args, &environ, command_argv);
+    let code = run(&args, &environ, envp, command_argv);
     process::exit(code)
 }
 
@@ -98,6 +98,7 @@ fn out_of_memory() -> ! {
 fn run(
     args: &[&'static CStr],
     environ: &[&'static CStr],
+    envp: *const *const c_char,
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
     let cfg = match args::parse(args) {
@@ -110,6 +111,11 @@ fn run(
         }
     };
     log::set_level(cfg.verbosity);
+    // A command with proctor's uid can then neither trace proctor nor read
+    // its /proc entries (environ, mem, fd). Needs no privilege.
+    if let Err(e) = process::prctl(process::PR_SET_DUMPABLE, 0, 0) {
+        log!(log::NORMAL, "warning: PR_SET_DUMPABLE: {}", error::ErrnoName(e));
+    }
     let report = match cfg
         .report
         .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
@@ -122,7 +128,7 @@ fn run(
         }
     };
     let is_pid1 = process::getpid() == 1;
-    let outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
+    let outcome = phases(&cfg, is_pid1, args, environ, envp, argv_at(cfg.command), report.as_ref());
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
             log::NORMAL
@@ -143,12 +149,15 @@ fn run(
 }
 
 /// Steps 2 to 7 of the SPEC's order of work.
+#[allow(clippy::too_many_arguments)]
 fn phases(
     cfg: &Config,
     is_pid1: bool,
     args: &[&CStr],
     environ: &[&CStr],
+    envp: *const *const c_char,
     argv: *const *const c_char,
+    report: Option<&Destination>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
     let mask = match supervise::prepare(is_pid1) {
@@ -193,10 +202,19 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
     }
+    if let Some(r) = report {
+        r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
+    }
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
         Err(e) => return setup_error(&e),
     };
+    for i in env::withheld(environ, &command_env) {
+        // SAFETY: envp holds environ.len() pointers (i is an index of environ)
+        // to the NUL-terminated strings of the initial stack, which is
+        // writable; the withheld entries are never read again.
+        unsafe { wipe_value(*envp.add(i) as *mut u8) };
+    }
     let mut envp: Vec<*const c_char> = Vec::new();
     let pointers = command_env.iter().map(|v| v.as_ptr());
     if let Err(e) = pointers
@@ -257,6 +275,29 @@ fn phases(
     let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
     let usage = RunUsage::new(ended.wall, process::children_usage());
     Outcome::ran(ended.exit, ended.timed_out, usage, leftovers)
+}
+
+/// Overwrite the value of the `NAME=VALUE` string at `var` with zeros, so
+/// that no later reader of proctor's memory finds it.
+///
+/// # Safety
+/// `var` must point to a writable, NUL-terminated string that no reference
+/// is used to read afterwards.
+unsafe fn wipe_value(var: *mut u8) {
+    let mut p = var;
+    let mut in_value = false;
+    // SAFETY: every byte up to the NUL belongs to the string (caller's contract).
+    while unsafe { p.read() } != 0 {
+        if in_value {
+            // SAFETY: as above; volatile, so the stores are never elided.
+            unsafe { p.write_volatile(0) };
+        } else {
+            // SAFETY: as above.
+            in_value = unsafe { p.read() } == b'=';
+        }
+        // SAFETY: p is not at the NUL yet, so p + 1 is within the string.
+        p = unsafe { p.add(1) };
+    }
 }
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

@@ -11,6 +11,7 @@ pub mod mm;
 pub mod mount;
 pub mod net;
 pub mod process;
+pub mod random;
 pub mod seccomp;
 pub mod signal;
 pub mod time;
