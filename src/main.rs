@@ -12,7 +12,7 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
-use proctor::report::{Destination, Outcome, RunUsage, Status};
+use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
@@ -83,9 +83,17 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
             out_of_memory();
         }
     }
+    // SAFETY: argv[0], when argc > 0, is a NUL-terminated string.
+    let argv0 = (argc > 0).then(|| unsafe { CStr::from_ptr(*argv) });
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
-    let code = run(&args, &environ, envp, command_argv);
+    let code = run(
+        argv0.unwrap_or(c"proctor"),
+        &args,
+        &environ,
+        envp,
+        command_argv,
+    );
     process::exit(code)
 }
 
@@ -96,14 +104,16 @@ fn out_of_memory() -> ! {
 }
 
 fn run(
+    argv0: &CStr,
     args: &[&'static CStr],
     environ: &[&'static CStr],
     envp: *const *const c_char,
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
-    let cfg = match args::parse(args) {
+    let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
         Ok(Action::Run(cfg)) => cfg,
         Ok(Action::Help) => return print(USAGE),
+        Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
             log!(log::QUIET, "{}", e);
@@ -114,7 +124,11 @@ fn run(
     // A command with proctor's uid can then neither trace proctor nor read
     // its /proc entries (environ, mem, fd). Needs no privilege.
     if let Err(e) = process::prctl(process::PR_SET_DUMPABLE, 0, 0) {
-        log!(log::NORMAL, "warning: PR_SET_DUMPABLE: {}", error::ErrnoName(e));
+        log!(
+            log::NORMAL,
+            "warning: PR_SET_DUMPABLE: {}",
+            error::ErrnoName(e)
+        );
     }
     let report = match cfg
         .report
@@ -128,7 +142,17 @@ fn run(
         }
     };
     let is_pid1 = process::getpid() == 1;
-    let outcome = phases(&cfg, is_pid1, args, environ, envp, argv_at(cfg.command), report.as_ref());
+    let mut outcome = phases(
+        &cfg,
+        is_pid1,
+        args,
+        environ,
+        envp,
+        argv_at(cfg.command),
+        report.as_ref(),
+    );
+    outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
             log::NORMAL
@@ -248,7 +272,7 @@ fn phases(
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
     };
-    if cfg.keep_caps {
+    if cfg.keep_caps && !cfg.docker_init {
         log!(
             log::NORMAL,
             "warning: --keep-caps: the command keeps proctor's capabilities"
@@ -274,7 +298,12 @@ fn phases(
     log!(log::VERBOSE, "the command ended");
     let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
     let usage = RunUsage::new(ended.wall, process::children_usage());
-    Outcome::ran(ended.exit, ended.timed_out, usage, leftovers)
+    Outcome::ran(
+        ended.exit,
+        ended.timed_out.then_some(Verdict::Timeout),
+        usage,
+        leftovers,
+    )
 }
 
 /// Overwrite the value of the `NAME=VALUE` string at `var` with zeros, so
@@ -319,6 +348,14 @@ fn print(text: &str) -> u8 {
     }
 }
 
+const LICENSE: &str = concat!(
+    "proctor ",
+    env!("CARGO_PKG_VERSION"),
+    " is licensed under MIT OR Apache-2.0, at your option:\n",
+    "https://opensource.org/licenses/MIT\n",
+    "https://www.apache.org/licenses/LICENSE-2.0\n"
+);
+
 const USAGE: &str = "\
 usage: proctor [OPTIONS] [--] COMMAND [ARG...]
 
@@ -358,4 +395,12 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+
+tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
+  -p SIGNAL                  parent-death signal, handled as if sent to proctor
+  -e CODE                    report and return exit code CODE as 0 (repeatable)
+  -w                         log every reaped process that was not the command
+  -l                         print the licence
+  -r, --rewrite S:R          forward signal S as R; R = 0 drops S (repeatable)
+  TINI_VERBOSITY=0..3, DUMB_INIT_SETSID=0 (as -c) are read from the environment
 ";

@@ -139,8 +139,7 @@ fn open_dir() -> tempfile::TempDir {
 }
 
 fn report(path: &Path) -> serde_json::Value {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
 }
 
@@ -193,7 +192,10 @@ fn a_command_that_can_write_the_directory_cannot_forge_or_hide_the_report() {
             let r = report(&path);
             assert_eq!(r["exit_code"], 3, "{mode:?} {what}: {r}");
             assert_eq!(r["status"], "exited", "{mode:?} {what}: {r}");
-            assert!(err.contains("warning: --report: the command can write to"), "{err}");
+            assert!(
+                err.contains("warning: --report: the command can write to"),
+                "{err}"
+            );
             if what == "symlink planted" {
                 let kept = std::fs::read_to_string(dir.path().join("elsewhere")).unwrap();
                 assert_eq!(kept, "keep\n", "{mode:?}: the symlink was followed");
@@ -205,9 +207,16 @@ fn a_command_that_can_write_the_directory_cannot_forge_or_hide_the_report() {
                 .map(|e| e.unwrap())
                 .filter(|e| e.file_name().to_string_lossy().starts_with(".proctor"))
                 .collect();
-            let dirs = left.iter().filter(|e| e.file_type().unwrap().is_dir()).count();
+            let dirs = left
+                .iter()
+                .filter(|e| e.file_type().unwrap().is_dir())
+                .count();
             let planted_dir = usize::from(what == "directory planted");
-            assert_eq!((left.len(), dirs), (planted_dir, planted_dir), "{mode:?} {what}: {left:?}");
+            assert_eq!(
+                (left.len(), dirs),
+                (planted_dir, planted_dir),
+                "{mode:?} {what}: {left:?}"
+            );
         }
     }
 }
@@ -247,7 +256,11 @@ fn a_report_that_cannot_be_written_leaves_no_forgery_behind() {
         assert_eq!(code(&out), 3, "{mode:?}: {err}");
         assert!(err.contains("proctor: report:"), "{mode:?}: {err}");
         let left = std::fs::read_to_string(&seen).unwrap();
-        assert_eq!(left.trim(), "fill", "{mode:?}: left in the directory: {left:?}; {err}");
+        assert_eq!(
+            left.trim(),
+            "fill",
+            "{mode:?}: left in the directory: {left:?}; {err}"
+        );
     }
 }
 
@@ -263,20 +276,60 @@ fn no_warning_when_the_command_cannot_write_the_directory() {
         let d = dir.path().to_str().unwrap();
         let out = run(
             mode,
-            &["--user", "65534", "--ro", d, "--report", rep.to_str().unwrap(), "--", "true"],
+            &[
+                "--user",
+                "65534",
+                "--ro",
+                d,
+                "--report",
+                rep.to_str().unwrap(),
+                "--",
+                "true",
+            ],
         );
         assert_eq!(code(&out), 0, "{}", stderr(&out));
-        assert!(!stderr(&out).contains("warning"), "{mode:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("warning"),
+            "{mode:?}: {}",
+            stderr(&out)
+        );
         assert_eq!(report(&rep)["exit_code"], 0);
         // A directory only root may write to, and a command that is not root.
         let dir = tempfile::tempdir().unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let rep = dir.path().join("report.json");
-        let out = run(mode, &["--user", "65534", "--report", rep.to_str().unwrap(), "--", "true"]);
-        assert!(!stderr(&out).contains("warning"), "{mode:?}: {}", stderr(&out));
+        let out = run(
+            mode,
+            &[
+                "--user",
+                "65534",
+                "--report",
+                rep.to_str().unwrap(),
+                "--",
+                "true",
+            ],
+        );
+        assert!(
+            !stderr(&out).contains("warning"),
+            "{mode:?}: {}",
+            stderr(&out)
+        );
         // The same directory and a root command that keeps its capabilities.
-        let out = run(mode, &["--keep-caps", "--report", rep.to_str().unwrap(), "--", "true"]);
-        assert!(stderr(&out).contains("the command can write to"), "{}", stderr(&out));
+        let out = run(
+            mode,
+            &[
+                "--keep-caps",
+                "--report",
+                rep.to_str().unwrap(),
+                "--",
+                "true",
+            ],
+        );
+        assert!(
+            stderr(&out).contains("the command can write to"),
+            "{}",
+            stderr(&out)
+        );
     }
 }
 
@@ -290,14 +343,28 @@ fn a_fifo_there_at_start_is_written_in_place() {
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("report.fifo");
-        assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
         // A reader that is there before proctor writes (O_NONBLOCK: no writer yet).
         let mut reader = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK)
             .open(&fifo)
             .unwrap();
-        let out = run(mode, &["--report", fifo.to_str().unwrap(), "--", "sh", "-c", "exit 4"]);
+        let out = run(
+            mode,
+            &[
+                "--report",
+                fifo.to_str().unwrap(),
+                "--",
+                "sh",
+                "-c",
+                "exit 4",
+            ],
+        );
         assert_eq!(code(&out), 4, "{}", stderr(&out));
         let mut got = String::new();
         reader.read_to_string(&mut got).unwrap();
@@ -319,7 +386,10 @@ fn openpty() -> (OwnedFd, OwnedFd) {
         assert_eq!(libc::unlockpt(m), 0);
         let mut name = [0 as libc::c_char; 128];
         assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
-        let s = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        let s = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
         assert!(s >= 0, "open the pty slave");
         (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s))
     }
@@ -371,7 +441,11 @@ fn inject(mode: Mode, opts: &[&str]) -> (bool, String) {
     let mut shown = Vec::new();
     let start = Instant::now();
     while !String::from_utf8_lossy(&shown).contains("proctor-done") {
-        assert!(start.elapsed() < Duration::from_secs(30), "hung: {}", String::from_utf8_lossy(&shown));
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "hung: {}",
+            String::from_utf8_lossy(&shown)
+        );
         if let Ok(b) = rx.recv_timeout(Duration::from_millis(100)) {
             shown.extend(b);
         }
@@ -384,14 +458,20 @@ fn inject(mode: Mode, opts: &[&str]) -> (bool, String) {
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("the shell did not exit: {}", String::from_utf8_lossy(&shown));
+            panic!(
+                "the shell did not exit: {}",
+                String::from_utf8_lossy(&shown)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
         while let Ok(b) = rx.try_recv() {
             shown.extend(b);
         }
     }
-    (marker.exists(), String::from_utf8_lossy(&shown).into_owned())
+    (
+        marker.exists(),
+        String::from_utf8_lossy(&shown).into_owned(),
+    )
 }
 
 #[test]
@@ -404,12 +484,18 @@ fn the_command_cannot_type_into_the_callers_terminal() {
         // dev.tty.legacy_tiocsti=0 require) the attack works: the caller's
         // shell runs the injected line.
         let (ran, shown) = inject(mode, &["--keep-caps", "--seccomp", "none"]);
-        assert!(ran, "{mode:?}: the attack did not work without the filter: {shown}");
+        assert!(
+            ran,
+            "{mode:?}: the attack did not work without the filter: {shown}"
+        );
         assert!(shown.contains("inject=0"), "{mode:?}: {shown}");
         for opts in [&[][..], &["--keep-caps"][..]] {
             let (ran, shown) = inject(mode, opts);
             assert!(!ran, "{mode:?} {opts:?}: the injected line ran: {shown}");
-            assert!(shown.contains("inject=1"), "{mode:?} {opts:?}: not EPERM: {shown}");
+            assert!(
+                shown.contains("inject=1"),
+                "{mode:?} {opts:?}: not EPERM: {shown}"
+            );
         }
     }
 }
@@ -430,7 +516,13 @@ echo "own:$AWS_SESSION_TOKEN"
 fn snoop(mode: Mode, unprivileged: bool, opts: &[&str]) -> String {
     let mut args: Vec<&str> = opts.to_vec();
     args.extend(["--keep-env", "AWS_SESSION_TOKEN", "--", "sh", "-c", SNOOP]);
-    let setpriv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"].map(std::ffi::OsStr::new);
+    let setpriv = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+    ]
+    .map(std::ffi::OsStr::new);
     let mut c = if unprivileged {
         wrapped(mode, &setpriv, &args)
     } else {
@@ -452,11 +544,28 @@ fn a_same_uid_command_cannot_read_proctors_memory() {
     for mode in MODES {
         // proctor and the command share uid 65534 and have no capabilities.
         let seen = snoop(mode, true, &[]);
-        assert!(!seen.contains(SECRET) && !seen.contains(URI), "{mode:?}: {seen}");
-        let line = |k: &str| seen.lines().find(|l| l.starts_with(k)).unwrap_or("").to_string();
-        assert!(line("environ:").contains("Permission denied"), "{mode:?}: {seen}");
-        assert!(line("fd:").contains("Permission denied"), "{mode:?}: {seen}");
-        assert!(line("cwd:").contains("Permission denied"), "{mode:?}: {seen}");
+        assert!(
+            !seen.contains(SECRET) && !seen.contains(URI),
+            "{mode:?}: {seen}"
+        );
+        let line = |k: &str| {
+            seen.lines()
+                .find(|l| l.starts_with(k))
+                .unwrap_or("")
+                .to_string()
+        };
+        assert!(
+            line("environ:").contains("Permission denied"),
+            "{mode:?}: {seen}"
+        );
+        assert!(
+            line("fd:").contains("Permission denied"),
+            "{mode:?}: {seen}"
+        );
+        assert!(
+            line("cwd:").contains("Permission denied"),
+            "{mode:?}: {seen}"
+        );
         assert_eq!(line("own:"), "own:kept-token", "{mode:?}: {seen}");
     }
 }
@@ -471,10 +580,19 @@ fn withheld_credentials_are_wiped_from_proctors_memory() {
         // /proc/<proctor>/environ: the names are there, the values are not.
         let seen = snoop(mode, false, &["--keep-caps"]);
         let environ = seen.lines().find(|l| l.starts_with("environ:")).unwrap();
-        assert!(environ.contains("AWS_SECRET_ACCESS_KEY="), "{mode:?}: {seen}");
-        assert!(!environ.contains(SECRET) && !environ.contains(URI), "{mode:?}: {seen}");
+        assert!(
+            environ.contains("AWS_SECRET_ACCESS_KEY="),
+            "{mode:?}: {seen}"
+        );
+        assert!(
+            !environ.contains(SECRET) && !environ.contains(URI),
+            "{mode:?}: {seen}"
+        );
         // What --keep-env passes on is left alone.
-        assert!(environ.contains("AWS_SESSION_TOKEN=kept-token"), "{mode:?}: {seen}");
+        assert!(
+            environ.contains("AWS_SESSION_TOKEN=kept-token"),
+            "{mode:?}: {seen}"
+        );
         assert!(seen.contains("own:kept-token"), "{mode:?}: {seen}");
     }
 }

@@ -125,7 +125,12 @@ fn tail(at: Layout) -> Vec<Insn> {
     for (n, v) in [0, 8, 0x20000, 0x20008].into_iter().enumerate() {
         t.push(jump(JEQ, v, to(p + 1 + n, at.allow), 0));
     }
-    t.push(jump(JEQ, 0xFFFF_FFFF, to(p + 5, at.allow), to(p + 5, at.eperm)));
+    t.push(jump(
+        JEQ,
+        0xFFFF_FFFF,
+        to(p + 5, at.allow),
+        to(p + 5, at.eperm),
+    ));
     t.extend([
         stmt(RET, 0x7FFF_0000),
         stmt(RET, 0x0005_0001),

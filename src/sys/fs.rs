@@ -136,7 +136,16 @@ pub fn stat_at(dir: i32, path: &CStr, flags: u32) -> Result<Stat> {
     const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
     let mut buf = [0u64; 32]; // struct statx is 256 bytes
                               // SAFETY: buf is a writable, 8-aligned 256-byte struct statx.
-    retry(|| unsafe { syscall!(Sysno::statx, dir, path.as_ptr(), flags, WANTED, buf.as_mut_ptr()) })?;
+    retry(|| unsafe {
+        syscall!(
+            Sysno::statx,
+            dir,
+            path.as_ptr(),
+            flags,
+            WANTED,
+            buf.as_mut_ptr()
+        )
+    })?;
     // Layout: u32 mask, u32 blksize, u64 attributes (8), u32 nlink, u32 uid (20),
     // u32 gid (24), u16 mode (28), u64 ino (32), u64 size (40), …,
     // u64 attributes_mask (56), …, u32 dev_major (136), u32 dev_minor (140),
@@ -163,7 +172,17 @@ pub fn stat_fd(fd: i32) -> Result<Stat> {
 /// Rename `from` to `to`, both relative to `dir`; `flags` are `RENAME_*`.
 pub fn rename_at(dir: i32, from: &CStr, to: &CStr, flags: u32) -> Result<()> {
     // SAFETY: both paths are NUL-terminated; the flags are plain integers.
-    unsafe { syscall!(Sysno::renameat2, dir, from.as_ptr(), dir, to.as_ptr(), flags) }.map(drop)
+    unsafe {
+        syscall!(
+            Sysno::renameat2,
+            dir,
+            from.as_ptr(),
+            dir,
+            to.as_ptr(),
+            flags
+        )
+    }
+    .map(drop)
 }
 
 /// Remove the file (or, with `AT_REMOVEDIR`, the empty directory) `path` relative to `dir`.
