@@ -475,17 +475,17 @@ impl<'a> Destination<'a> {
         }
         let (euid, egid) = creds::effective_ids();
         let (uid, gid) = user.map_or((euid, egid), |u| (u.uid, u.gid));
-        let caps = creds::effective();
-        let has = |cap: u32| caps & (1 << cap) != 0;
-        let overrides = keep_caps && uid == 0 && has(creds::CAP_DAC_OVERRIDE);
-        // Groups are cleared unless proctor may not (then the command keeps proctor's).
+        // Without --user or --groups the command may keep proctor's groups
+        // (when proctor cannot clear them): counted, to be safe.
         let mut own = [0u32; 64];
-        let groups = if user.is_none() && groups.is_empty() && !has(creds::CAP_SETGID) {
+        let groups = if user.is_none() && groups.is_empty() {
             let n = creds::getgroups(&mut own).unwrap_or(0);
             own.get(..n).unwrap_or_default()
         } else {
             groups
         };
+        // Root that keeps its capabilities writes anywhere (CAP_DAC_OVERRIDE).
+        let overrides = keep_caps && uid == 0;
         overrides || may_write(&now, uid, gid, groups)
     }
 
@@ -557,15 +557,9 @@ impl<'a> Destination<'a> {
             r => return r,
         }
         if fs::rename_at(dir, tmp, self.name, fs::RENAME_EXCHANGE).is_ok() {
-            // The planted object now has the temporary name.
-            if remove(dir, tmp).is_err() {
-                log!(
-                    log::NORMAL,
-                    "warning: report: what was planted at {} is left at {}",
-                    Show(self.name.to_bytes()),
-                    Show(tmp.to_bytes())
-                );
-            }
+            // The planted object now has the temporary name; a directory
+            // that is not empty stays there, out of the report's way.
+            let _ = remove(dir, tmp);
             return Ok(());
         }
         remove(dir, self.name)?;
@@ -596,20 +590,20 @@ pub fn may_write(dir: &Stat, uid: u32, gid: u32, groups: &[u32]) -> bool {
 /// Create a file with a name nobody can predict (`.proctor-report-` and 16
 /// random hex digits), `O_EXCL|O_NOFOLLOW`, retried on a name taken;
 /// returns the NUL-terminated name and the descriptor.
-fn create_temporary(dir: i32) -> Result<(Vec<u8>, Fd), Errno> {
+fn create_temporary(dir: i32) -> Result<(TempName, Fd), Errno> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    const PREFIX: usize = b".proctor-report-".len();
     let flags = fs::O_WRONLY | fs::O_CREAT | fs::O_EXCL | fs::O_NOFOLLOW;
     for attempt in 0..16u64 {
         // Without kernel randomness the name is only unusual, never unsafe:
         // O_EXCL still refuses anything planted there.
-        let r = random::random_u64()
+        let mut r = random::random_u64()
             .unwrap_or_else(|_| time::monotonic() ^ (process::getpid() as u64) << 40 ^ attempt);
-        let mut name: Vec<u8> = Vec::new();
-        crate::sys::vec::extend(&mut name, b".proctor-report-")?;
-        for i in (0..16).rev() {
-            crate::sys::vec::push(&mut name, HEX[(r >> (i * 4)) as usize & 15])?;
+        let mut name: TempName = *b".proctor-report-0123456789abcdef\0";
+        for b in name.iter_mut().skip(PREFIX).take(16) {
+            *b = HEX[(r & 15) as usize];
+            r >>= 4;
         }
-        crate::sys::vec::push(&mut name, 0)?;
         let c = CStr::from_bytes_with_nul(&name).map_err(|_| Errno::EINVAL)?;
         match fs::openat(dir, c, flags, 0o644) {
             Ok(fd) => return Ok((name, fd)),
@@ -619,6 +613,9 @@ fn create_temporary(dir: i32) -> Result<(Vec<u8>, Fd), Errno> {
     }
     Err(Errno::EEXIST)
 }
+
+/// A temporary file's name, NUL-terminated.
+type TempName = [u8; 33];
 
 /// Remove whatever stands at `name`: a file of any kind, or an empty directory.
 fn remove(dir: i32, name: &CStr) -> Result<(), Errno> {

@@ -239,28 +239,66 @@ impl Layout {
         let head = 3 + arch.x32 as usize;
         let search = head + 5;
         let ioctl = search + search_len(arch.denied.len() + DENIED_COMMON.len());
-        let clone = ioctl + 3;
-        let socket = clone + 2;
-        let personality = socket + 2;
-        let allow = personality + 1 + PERSONALITIES.len();
         Layout {
             head,
             search,
             ioctl,
-            clone,
-            socket,
-            personality,
-            allow,
-            eperm: allow + 1,
-            enosys: allow + 2,
-            eafnosupport: allow + 3,
+            clone: ioctl + T_CLONE,
+            socket: ioctl + T_SOCKET,
+            personality: ioctl + T_PERSONALITY,
+            allow: ioctl + T_ALLOW,
+            eperm: ioctl + T_EPERM,
+            enosys: ioctl + T_ENOSYS,
+            eafnosupport: ioctl + T_EAFNOSUPPORT,
         }
     }
 }
 
 /// The number of instructions of `arch`'s program.
 pub const fn program_len(arch: &Arch) -> usize {
-    Layout::of(arch).eafnosupport + 1
+    Layout::of(arch).ioctl + TAIL.len()
+}
+
+/// Where the blocks and returns start in [`TAIL`].
+const T_CLONE: usize = 3;
+const T_SOCKET: usize = 5;
+const T_PERSONALITY: usize = 7;
+const T_ALLOW: usize = 13;
+const T_EPERM: usize = 14;
+const T_ENOSYS: usize = 15;
+const T_EAFNOSUPPORT: usize = 16;
+
+/// The blocks of the syscalls whose arguments decide (ioctl, clone, socket,
+/// personality), then the shared returns. Every jump in it stays inside
+/// it, so it is one constant for every architecture.
+const TAIL: [Insn; 17] = [
+    stmt(LD_ABS, ARG1),
+    rel(JEQ, TIOCSTI, 1, T_EPERM, 2),
+    rel(JEQ, TIOCLINUX, 2, T_EPERM, T_ALLOW),
+    stmt(LD_ABS, ARG0),
+    rel(JSET, CLONE_NEW, 4, T_EPERM, T_ALLOW),
+    stmt(LD_ABS, ARG0),
+    rel(JEQ, AF_VSOCK, 6, T_EAFNOSUPPORT, T_ALLOW),
+    stmt(LD_ABS, ARG0),
+    rel(JEQ, PERSONALITIES[0], 8, T_ALLOW, 9),
+    rel(JEQ, PERSONALITIES[1], 9, T_ALLOW, 10),
+    rel(JEQ, PERSONALITIES[2], 10, T_ALLOW, 11),
+    rel(JEQ, PERSONALITIES[3], 11, T_ALLOW, 12),
+    rel(JEQ, PERSONALITIES[4], 12, T_ALLOW, T_EPERM),
+    stmt(RET, RET_ALLOW),
+    stmt(RET, RET_EPERM),
+    stmt(RET, RET_ENOSYS),
+    stmt(RET, RET_EAFNOSUPPORT),
+];
+
+/// A jump at `at` to `jt`/`jf`, all three counted from the same origin.
+const fn rel(code: u16, k: u32, at: usize, jt: usize, jf: usize) -> Insn {
+    Insn {
+        code,
+        jt: (jt - at - 1) as u8,
+        jf: (jf - at - 1) as u8,
+        k,
+    }
 }
 
 /// The deny-list program for this architecture (or out of memory).
@@ -294,25 +332,7 @@ pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     jump_if(&mut p, JEQ, arch.personality as u32, at.personality);
     jump(&mut p, JEQ, CLONE3 as u32, at.enosys, at.search);
     search(&mut p, &denied, at.allow, at.eperm);
-    let _ = push(&mut p, stmt(LD_ABS, ARG1));
-    jump_if(&mut p, JEQ, TIOCSTI, at.eperm);
-    jump(&mut p, JEQ, TIOCLINUX, at.eperm, at.allow);
-    let _ = push(&mut p, stmt(LD_ABS, ARG0));
-    jump(&mut p, JSET, CLONE_NEW, at.eperm, at.allow);
-    let _ = push(&mut p, stmt(LD_ABS, ARG0));
-    jump(&mut p, JEQ, AF_VSOCK, at.eafnosupport, at.allow);
-    let _ = push(&mut p, stmt(LD_ABS, ARG0));
-    for &v in PERSONALITIES.iter().take(PERSONALITIES.len() - 1) {
-        jump_if(&mut p, JEQ, v, at.allow);
-    }
-    jump(&mut p, JEQ, PERSONALITIES[4], at.allow, at.eperm);
-    let ret = [
-        stmt(RET, RET_ALLOW),
-        stmt(RET, RET_EPERM),
-        stmt(RET, RET_ENOSYS),
-        stmt(RET, RET_EAFNOSUPPORT),
-    ];
-    extend(&mut p, &ret).map_err(|_| oom())?;
+    extend(&mut p, &TAIL).map_err(|_| oom())?;
     Ok(p)
 }
 
