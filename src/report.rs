@@ -455,38 +455,24 @@ impl<'a> Destination<'a> {
         if self.exposed(user, groups, keep_caps) {
             log!(
                 log::NORMAL,
-                "warning: --report: the command can write to \"{}\": cover it with --ro or keep it out of the command's view",
-                Show(self.dir_path.split_last().map_or(&[][..], |(_, p)| p))
+                "warning: --report: the command can write to the report's directory: cover it with --ro or keep it out of the command's view"
             );
         }
     }
 
     fn exposed(&self, user: Option<User>, groups: &[u32], keep_caps: bool) -> bool {
         let dir_c = CStr::from_bytes_with_nul(&self.dir_path).unwrap_or(c".");
-        // Hidden (a tmpfs over it) or replaced in the command's view: out of its reach.
-        let Ok(seen) = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY) else {
+        // Hidden (a tmpfs over it), replaced or read-only in the command's view: out of its reach.
+        let (Ok(dir), Ok(seen)) = (fs::stat_fd(self.dir.raw()), fs::stat_at(fs::AT_FDCWD, dir_c, 0))
+        else {
             return false;
         };
-        let (Ok(dir), Ok(now)) = (fs::stat_fd(self.dir.raw()), fs::stat_fd(seen.raw())) else {
-            return false;
-        };
-        if !dir.same_file(&now) || fs::on_read_only_mount(seen.raw()).unwrap_or(false) {
+        if !dir.same_file(&seen) || fs::on_read_only_mount(dir_c).unwrap_or(true) {
             return false;
         }
-        let (euid, egid) = creds::effective_ids();
-        let (uid, gid) = user.map_or((euid, egid), |u| (u.uid, u.gid));
-        // Without --user or --groups the command may keep proctor's groups
-        // (when proctor cannot clear them): counted, to be safe.
-        let mut own = [0u32; 64];
-        let groups = if user.is_none() && groups.is_empty() {
-            let n = creds::getgroups(&mut own).unwrap_or(0);
-            own.get(..n).unwrap_or_default()
-        } else {
-            groups
-        };
+        let (uid, gid) = user.map_or_else(creds::effective_ids, |u| (u.uid, u.gid));
         // Root that keeps its capabilities writes anywhere (CAP_DAC_OVERRIDE).
-        let overrides = keep_caps && uid == 0;
-        overrides || may_write(&now, uid, gid, groups)
+        (keep_caps && uid == 0) || may_write(&seen, uid, gid, groups)
     }
 
     /// Write the report. In place if a mount point, FIFO or terminal stood

@@ -35,12 +35,6 @@ pub fn effective_ids() -> (u32, u32) {
     (uid.unwrap_or(0) as u32, gid.unwrap_or(0) as u32)
 }
 
-/// The supplementary groups, into `buf`; their number (`EINVAL` if `buf` is too small).
-pub fn getgroups(buf: &mut [u32]) -> Result<usize> {
-    // SAFETY: buf is writable for its length in gid_t.
-    unsafe { syscall!(Sysno::getgroups, buf.len(), buf.as_mut_ptr()) }
-}
-
 const PR_CAPBSET_READ: u32 = 23;
 const PR_CAPBSET_DROP: u32 = 24;
 const PR_SET_NO_NEW_PRIVS: u32 = 38;
@@ -65,7 +59,6 @@ pub fn clear_ambient() -> Result<()> {
 /// `_LINUX_CAPABILITY_VERSION_3`: capget/capset on two 32-bit words per set.
 const CAP_VERSION_3: u32 = 0x2008_0522;
 /// Capability numbers proctor checks before it starts.
-pub const CAP_DAC_OVERRIDE: u32 = 1;
 pub const CAP_KILL: u32 = 5;
 pub const CAP_SETGID: u32 = 6;
 pub const CAP_SETUID: u32 = 7;

@@ -191,13 +191,13 @@ pub fn unlink_at(dir: i32, path: &CStr, flags: u32) -> Result<()> {
     unsafe { syscall!(Sysno::unlinkat, dir, path.as_ptr(), flags) }.map(drop)
 }
 
-/// Whether the filesystem mount of `fd` (`O_PATH` will do) is read-only.
-pub fn on_read_only_mount(fd: i32) -> Result<bool> {
+/// Whether `path` is on a read-only mount.
+pub fn on_read_only_mount(path: &CStr) -> Result<bool> {
     const ST_RDONLY: u64 = 1;
     // struct statfs: fifteen 8-byte words on 64-bit; f_flags is at offset 80.
     let mut buf = [0u64; 15];
-    // SAFETY: buf is a writable 120-byte struct statfs.
-    retry(|| unsafe { syscall!(Sysno::fstatfs, fd, buf.as_mut_ptr()) })?;
+    // SAFETY: path is NUL-terminated; buf is a writable 120-byte struct statfs.
+    retry(|| unsafe { syscall!(Sysno::statfs, path.as_ptr(), buf.as_mut_ptr()) })?;
     Ok(buf[10] & ST_RDONLY != 0)
 }
 
