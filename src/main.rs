@@ -226,9 +226,6 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
     }
-    if let Some(r) = report {
-        r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
-    }
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
         Err(e) => return setup_error(&e),
@@ -290,6 +287,10 @@ fn phases(
         }
     };
     let started = time::monotonic();
+    // Once the command runs (a command that never ran was exposed to nothing).
+    if let Some(r) = report {
+        r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
+    }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
     log!(log::VERBOSE, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
