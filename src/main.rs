@@ -18,7 +18,8 @@ use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
-    env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+    env, err, error, landlock, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm,
+    Error,
 };
 
 #[global_allocator]
@@ -130,6 +131,11 @@ fn run(
             error::ErrnoName(e)
         );
     }
+    let is_pid1 = process::getpid() == 1;
+    if cfg.vm() && is_pid1 {
+        // Before anything is opened: a bare initramfs has an empty /dev.
+        vm::mount_basics();
+    }
     let report = match cfg
         .report
         .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
@@ -141,16 +147,15 @@ fn run(
             return 125;
         }
     };
-    let is_pid1 = process::getpid() == 1;
-    let mut outcome = phases(
-        &cfg,
-        is_pid1,
-        args,
-        environ,
-        envp,
-        argv_at(cfg.command),
-        report.as_ref(),
-    );
+    // What is checked now is what the command gets: no later mount can hide it.
+    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
+    let mut outcome = match landlock::prepare(&cfg, &[]) {
+        Ok(sandbox) => {
+            let command = (args, environ, envp, argv_at(cfg.command));
+            phases(&cfg, is_pid1, command, sandbox, report.as_ref())
+        }
+        Err(e) => Outcome::failed(Status::SetupError, 125, &e),
+    };
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
@@ -166,21 +171,27 @@ fn run(
             log!(log::QUIET, "{}", e);
         }
     }
-    if cfg.poweroff && is_pid1 {
-        vm::power_off(outcome.exit_code);
+    if cfg.vm() && is_pid1 {
+        vm::end(&cfg, outcome.exit_code);
     }
     outcome.exit_code
 }
 
+/// proctor's arguments, its environment (as strings, and the raw `envp`
+/// whose withheld values are wiped), and the command's argv.
+type Command<'a> = (
+    &'a [&'a CStr],
+    &'a [&'a CStr],
+    *const *const c_char,
+    *const *const c_char,
+);
+
 /// Steps 2 to 7 of the SPEC's order of work.
-#[allow(clippy::too_many_arguments)]
 fn phases(
     cfg: &Config,
     is_pid1: bool,
-    args: &[&CStr],
-    environ: &[&CStr],
-    envp: *const *const c_char,
-    argv: *const *const c_char,
+    (args, environ, envp, argv): Command,
+    sandbox: Option<landlock::Sandbox>,
     report: Option<&Destination>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
@@ -191,16 +202,22 @@ fn phases(
     if let Err(e) = unprivileged::check(cfg) {
         return setup_error(&e);
     }
-    if cfg.poweroff && is_pid1 {
-        vm::mount_basics();
+    if cfg.vm() {
+        if let Err(e) = vm::init(cfg, is_pid1) {
+            return setup_error(&e);
+        }
     }
     let mut watcher = None;
-    if !cfg.wait_for.is_empty() {
-        log!(log::VERBOSE, "waiting for {} path(s)", cfg.wait_for.len());
-        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout) {
+    let waited = match waited_paths(cfg) {
+        Ok(paths) => paths,
+        Err(e) => return setup_error(&e),
+    };
+    if !waited.is_empty() {
+        log!(log::VERBOSE, "waiting for {} path(s)", waited.len());
+        match wait::wait_for(&waited, cfg.wait_timeout) {
             Ok(w) => watcher = w,
             Err(Interrupted::Timeout) => {
-                let e = err!("--wait-for", None, "gave up after --wait-timeout");
+                let e = wait_timeout(cfg);
                 return Outcome::failed(Status::WaitTimeout, 125, &e);
             }
             Err(Interrupted::Cancelled(sig)) => {
@@ -225,6 +242,13 @@ fn phases(
     };
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
+    }
+    let ruleset = match sandbox.as_ref().map(|s| s.finish(cfg)).transpose() {
+        Ok(r) => r,
+        Err(e) => return setup_error(&e),
+    };
+    if cfg.vm() && is_pid1 {
+        vm::protect_knobs();
     }
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
@@ -268,6 +292,7 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        landlock: ruleset,
     };
     if cfg.keep_caps && !cfg.docker_init {
         log!(
@@ -327,6 +352,38 @@ unsafe fn wipe_value(var: *mut u8) {
         }
         // SAFETY: p is not at the NUL yet, so p + 1 is within the string.
         p = unsafe { p.add(1) };
+    }
+}
+
+/// What the wait phase waits for: `--wait-for` paths, then the devices of
+/// `--mount` (drivers probe asynchronously, after the modules are loaded).
+fn waited_paths<'a>(cfg: &'a Config) -> Result<Vec<&'a CStr>, Error> {
+    let mut paths = Vec::new();
+    error::extend(&mut paths, &cfg.wait_for)?;
+    for m in &cfg.mounts {
+        if let args::Mount::Device { dev, .. } = m {
+            error::push(&mut paths, &**dev)?;
+        }
+    }
+    Ok(paths)
+}
+
+/// The wait timed out: name a `--mount` device still missing, if one is.
+fn wait_timeout(cfg: &Config) -> Error {
+    let missing = cfg.mounts.iter().find_map(|m| match m {
+        args::Mount::Device { dev, .. } => {
+            fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev)
+        }
+        _ => None,
+    });
+    match missing {
+        Some(dev) => err!(
+            "--mount",
+            Some(proctor::sys::Errno::ENOENT),
+            "{}: no such device after --wait-timeout",
+            error::Show(dev.to_bytes())
+        ),
+        None => err!("--wait-for", None, "gave up after --wait-timeout"),
     }
 }
 
@@ -396,6 +453,13 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
+      --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
+                             iso9660 vfat erofs; OPTS ro (default), rw, noexec
+      --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
+      --landlock             write only to --writable, /dev/{null,zero,full,tty}
+      --writable PATH        a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock); UDP is NOT covered
 
 tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
   -p SIGNAL                  parent-death signal, handled as if sent to proctor

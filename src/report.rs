@@ -463,8 +463,10 @@ impl<'a> Destination<'a> {
     fn exposed(&self, user: Option<User>, groups: &[u32], keep_caps: bool) -> bool {
         let dir_c = CStr::from_bytes_with_nul(&self.dir_path).unwrap_or(c".");
         // Hidden (a tmpfs over it), replaced or read-only in the command's view: out of its reach.
-        let (Ok(dir), Ok(seen)) = (fs::stat_fd(self.dir.raw()), fs::stat_at(fs::AT_FDCWD, dir_c, 0))
-        else {
+        let (Ok(dir), Ok(seen)) = (
+            fs::stat_fd(self.dir.raw()),
+            fs::stat_at(fs::AT_FDCWD, dir_c, 0),
+        ) else {
             return false;
         };
         if !dir.same_file(&seen) || fs::on_read_only_mount(dir_c).unwrap_or(true) {
@@ -518,7 +520,12 @@ impl<'a> Destination<'a> {
         if now.kind() == fs::S_IFREG {
             fs::truncate(fd.raw(), 0)?;
         }
-        fs::write_all(fd.raw(), text)
+        fs::write_all(fd.raw(), text)?;
+        // A serial port of a VM about to power off: let the report out first.
+        if fs::is_terminal(fd.raw()) {
+            let _ = fs::drain_terminal(fd.raw());
+        }
+        Ok(())
     }
 
     /// A temporary file renamed over the name.

@@ -38,6 +38,7 @@ pub const S_IFREG: u32 = 0o100000;
 pub const S_IFLNK: u32 = 0o120000;
 pub const S_IFIFO: u32 = 0o010000;
 pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFBLK: u32 = 0o060000;
 
 /// Open `path` relative to `dir` (or `AT_FDCWD`). `O_CLOEXEC` is always added:
 /// nothing proctor opens may leak into the command.
@@ -102,6 +103,14 @@ pub fn take_terminal(fd: i32) -> Result<()> {
     unsafe { syscall!(Sysno::ioctl, fd, TIOCSCTTY, 0) }.map(drop)
 }
 
+/// Wait until everything written to the terminal `fd` has been transmitted
+/// (`tcdrain`): a VM that powers off right after would lose the rest.
+pub fn drain_terminal(fd: i32) -> Result<()> {
+    const TCSBRK: usize = 0x5409;
+    // SAFETY: TCSBRK with a non-zero integer argument only waits for the output to drain.
+    retry(|| unsafe { syscall!(Sysno::ioctl, fd, TCSBRK, 1) }).map(drop)
+}
+
 /// The parts of `struct statx` proctor looks at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stat {
@@ -109,7 +118,8 @@ pub struct Stat {
     pub uid: u32,
     pub gid: u32,
     pub size: u64,
-    /// The file's identity: device (major << 32 | minor) and inode.
+    /// The file's identity: the device holding it (major in the high half,
+    /// minor in the low) and the inode.
     pub dev: u64,
     pub ino: u64,
     /// 0 where the kernel does not say (before 5.8).
@@ -157,7 +167,7 @@ pub fn stat_at(dir: i32, path: &CStr, flags: u32) -> Result<Stat> {
         uid: high(buf[2]),
         gid: buf[3] as u32,
         size: buf[5],
-        dev: (buf[17] & 0xffff_ffff) << 32 | buf[17] >> 32,
+        dev: buf[17].rotate_right(32),
         ino: buf[4],
         mnt_id: buf[18],
         mount_root: attrs & STATX_ATTR_MOUNT_ROOT != 0,
