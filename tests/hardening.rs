@@ -103,26 +103,10 @@ int main(int argc, char **argv) {
 }
 "#;
 
-/// The hostile program, compiled once (static, so it runs in any view);
-/// `None` (skip) without a C compiler.
+/// The hostile program, compiled once (static, so it runs in any view).
 fn hostile() -> Option<&'static str> {
-    static PATH: OnceLock<Option<String>> = OnceLock::new();
-    PATH.get_or_init(|| {
-        if !require("gcc", "compiles the hostile program") {
-            return None;
-        }
-        let dir = env!("CARGO_TARGET_TMPDIR");
-        let src = format!("{dir}/hardening-hostile.c");
-        let bin = format!("{dir}/hardening-hostile");
-        std::fs::write(&src, HOSTILE).unwrap();
-        let out = Command::new("gcc")
-            .args(["-static", "-O1", "-o", &bin, &src])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "gcc: {}", stderr(&out));
-        Some(bin)
-    })
-    .as_deref()
+    static ONCE: OnceLock<Option<String>> = OnceLock::new();
+    compile_c(&ONCE, "hardening-hostile", HOSTILE, &["-static"])
 }
 
 fn ready() -> bool {
@@ -604,13 +588,7 @@ fn probe(mode: Mode, opts: &[&str]) -> std::collections::BTreeMap<String, i32> {
     args.extend(["--", hostile().unwrap(), "probe"]);
     let out = run(mode, &args);
     assert_eq!(code(&out), 0, "{mode:?} {opts:?}: {}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .map(|l| {
-            let (k, v) = l.split_once('=').unwrap();
-            (k.to_string(), v.parse().unwrap())
-        })
-        .collect()
+    name_numbers(&out)
 }
 
 #[test]

@@ -140,53 +140,52 @@ fn tail(at: Layout) -> Vec<Insn> {
     t
 }
 
-#[test]
-fn x86_64_program_instruction_by_instruction() {
-    let p = program_for(&X86_64).unwrap();
-    let n = search_len(X86_64.denied.len() + DENIED_COMMON.len());
-    let at = Layout::of(&X86_64);
-    assert_eq!((at.head, at.search, at.ioctl), (4, 9, 9 + n));
-    assert_eq!(p.len(), 9 + n + 17);
+/// Check `arch`'s program: the head (arch check, x32 check on x86_64, the
+/// syscall-number compares with these numbers of ioctl, clone, socket and
+/// personality), the first split of the search, the tail.
+fn check_program(arch: &Arch, nrs: [u32; 4], split: (u32, usize)) {
+    let p = program_for(arch).unwrap();
+    let n = search_len(arch.denied.len() + DENIED_COMMON.len());
+    let at = Layout::of(arch);
+    let h = at.head;
+    assert_eq!(
+        (h, at.search, at.ioctl),
+        (3 + arch.x32 as usize, h + 5, h + 5 + n)
+    );
+    assert_eq!(p.len(), h + 5 + n + 17);
     // Each jump's offset counts from the instruction after it.
     let to = |from: usize, target: usize| (target - from - 1) as u8;
-    let head = [
+    let mut head = vec![
         stmt(LD_ABS, ARCH),
-        jump(JEQ, 0xC000_003E, 0, to(1, at.eperm)),
+        jump(JEQ, arch.audit, 0, to(1, at.eperm)),
         stmt(LD_ABS, NR),
-        jump(JGE, 0x4000_0000, to(3, at.eperm), 0),
-        jump(JEQ, 16, to(4, at.ioctl), 0),
-        jump(JEQ, 56, to(5, at.clone), 0),
-        jump(JEQ, 41, to(6, at.socket), 0),
-        jump(JEQ, 135, to(7, at.personality), 0),
-        jump(JEQ, 435, to(8, at.enosys), 0),
     ];
-    assert_eq!(p[..9], head);
-    // The search first splits the 45 numbers at the 23rd, 250 (keyctl).
-    assert_eq!(p[9], jump(JGE, 250, to(9, 10 + search_len(22)), 0));
+    if arch.x32 {
+        head.push(jump(JGE, 0x4000_0000, to(3, at.eperm), 0));
+    }
+    let blocks = [at.ioctl, at.clone, at.socket, at.personality];
+    for (i, (nr, block)) in nrs.into_iter().zip(blocks).enumerate() {
+        head.push(jump(JEQ, nr, to(h + i, block), 0));
+    }
+    head.push(jump(JEQ, 435, to(h + 4, at.enosys), 0));
+    assert_eq!(p[..at.search], head);
+    let (first, low) = split;
+    let s = at.search;
+    assert_eq!(p[s], jump(JGE, first, to(s, s + 1 + search_len(low)), 0));
     assert_eq!(p[at.ioctl..], tail(at));
 }
 
 #[test]
+fn x86_64_program_instruction_by_instruction() {
+    assert_eq!(X86_64.audit, 0xC000_003E);
+    // The search first splits the 45 numbers at the 23rd, 250 (keyctl).
+    check_program(&X86_64, [16, 56, 41, 135], (250, 22));
+}
+
+#[test]
 fn aarch64_program_has_no_x32_check() {
-    let p = program_for(&AARCH64).unwrap();
-    let n = search_len(AARCH64.denied.len() + DENIED_COMMON.len());
-    let at = Layout::of(&AARCH64);
-    assert_eq!((at.head, at.search, at.ioctl), (3, 8, 8 + n));
-    assert_eq!(p.len(), 8 + n + 17);
-    let to = |from: usize, target: usize| (target - from - 1) as u8;
-    let head = [
-        stmt(LD_ABS, ARCH),
-        jump(JEQ, 0xC000_00B7, 0, to(1, at.eperm)),
-        stmt(LD_ABS, NR),
-        jump(JEQ, 29, to(3, at.ioctl), 0),
-        jump(JEQ, 220, to(4, at.clone), 0),
-        jump(JEQ, 198, to(5, at.socket), 0),
-        jump(JEQ, 92, to(6, at.personality), 0),
-        jump(JEQ, 435, to(7, at.enosys), 0),
-    ];
-    assert_eq!(p[..8], head);
-    assert_eq!(p[8], jump(JGE, 241, to(8, 9 + search_len(21)), 0));
-    assert_eq!(p[at.ioctl..], tail(at));
+    assert_eq!(AARCH64.audit, 0xC000_00B7);
+    check_program(&AARCH64, [29, 220, 198, 92], (241, 21));
 }
 
 #[test]
