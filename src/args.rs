@@ -44,6 +44,9 @@ pub struct Config<'a> {
     pub seccomp: bool,
     pub report: Option<&'a CStr>,
     pub poweroff: bool,
+    /// The command's cgroup (`--memory --pids --cpus --cpu-time --cgroup`);
+    /// `None`: proctor touches no cgroup.
+    pub cgroup: Option<Resources>,
     /// Index of the command in the argument slice given to [`parse`].
     pub command: usize,
 }
@@ -66,6 +69,19 @@ pub enum Mount<'a> {
     ReadOnly {
         path: &'a CStr,
     },
+}
+
+/// The limits of the command's cgroup, each `None` when not given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// `--memory`, in bytes.
+    pub memory: Option<u64>,
+    /// `--pids`.
+    pub pids: Option<u64>,
+    /// `--cpus`, in millionths of a CPU.
+    pub cpus_micro: Option<u64>,
+    /// `--cpu-time`.
+    pub cpu_time: Option<Nanos>,
 }
 
 /// `--user UID[:GID]`; the gid defaults to the uid, never to root's group.
@@ -148,10 +164,15 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    Memory,
+    Pids,
+    Cpus,
+    CpuTime,
+    Cgroup,
 }
 
 /// (long name, short letter, option, takes a value)
-const OPTIONS: [(&str, u8, Opt, bool); 28] = [
+const OPTIONS: [(&str, u8, Opt, bool); 33] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -180,6 +201,11 @@ const OPTIONS: [(&str, u8, Opt, bool); 28] = [
     ("--seccomp", 0, Opt::Seccomp, true),
     ("--report", 0, Opt::Report, true),
     ("--poweroff", 0, Opt::Poweroff, false),
+    ("--memory", 0, Opt::Memory, true),
+    ("--pids", 0, Opt::Pids, true),
+    ("--cpus", 0, Opt::Cpus, true),
+    ("--cpu-time", 0, Opt::CpuTime, true),
+    ("--cgroup", 0, Opt::Cgroup, false),
 ];
 
 /// The default tmpfs size (64 MiB) and mode (1777).
@@ -210,6 +236,7 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
         seccomp: true,
         report: None,
         poweroff: false,
+        cgroup: None,
         command: args.len(),
     };
     let mut i = 0;
@@ -291,6 +318,9 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::Cgroup => {
+            cfg.cgroup.get_or_insert_default();
+        }
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }
@@ -363,6 +393,18 @@ fn apply_value<'a>(
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp => return Err(bad("is not a seccomp mode (\"default\" or \"none\")")),
         Opt::Report => cfg.report = Some(v),
+        Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
+            let r = cfg.cgroup.get_or_insert_default();
+            match opt {
+                Opt::Memory => r.memory = Some(parse_memory(value).map_err(bad)?),
+                Opt::Pids => r.pids = Some(parse_pids(value).map_err(bad)?),
+                Opt::Cpus => r.cpus_micro = Some(parse_cpus(value).map_err(bad)?),
+                _ => {
+                    let t = parse_seconds(value).filter(|&t| t >= 1_000_000);
+                    r.cpu_time = Some(t.ok_or(bad("is not a number of seconds from 0.001 on"))?);
+                }
+            }
+        }
         _ => {}
     }
     Ok(())
@@ -475,6 +517,37 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
         resource,
         value: Rlimit { soft, hard },
     })
+}
+
+/// The smallest `--memory`: below it not even a static binary starts.
+pub const MIN_MEMORY: u64 = 1 << 20;
+/// The largest `--pids` the kernel takes (`PID_MAX_LIMIT`).
+pub const MAX_PIDS: u64 = 1 << 22;
+
+fn parse_memory(s: &[u8]) -> Result<u64, &'static str> {
+    let n = parse_size(s).ok_or("is not a size in bytes with k/m/g/t")?;
+    if n < MIN_MEMORY {
+        return Err("is below 1m, too little for any command");
+    }
+    if n > i64::MAX as u64 {
+        return Err("is larger than the kernel takes");
+    }
+    Ok(n)
+}
+
+fn parse_pids(s: &[u8]) -> Result<u64, &'static str> {
+    parse_u64(s)
+        .filter(|n| (1..=MAX_PIDS).contains(n))
+        .ok_or("is not a number of processes from 1 to 4194304")
+}
+
+/// CPUs as a decimal (`1.5`), in millionths; from 0.01 (the kernel's
+/// smallest quota, 1 ms per 100 ms period) to a million.
+fn parse_cpus(s: &[u8]) -> Result<u64, &'static str> {
+    parse_seconds(s)
+        .map(|ns| ns / 1000)
+        .filter(|micro| (10_000..=1_000_000_000_000).contains(micro))
+        .ok_or("is not a number of CPUs from 0.01 on (decimal allowed)")
 }
 
 fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
