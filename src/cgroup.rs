@@ -13,6 +13,7 @@
 
 use crate::args::{Nanos, Resources};
 use crate::error::{extend, push, Error, Show, Text};
+use crate::report::TreeUsage;
 use crate::sys::cgroup as sys;
 use crate::sys::fs::{self, O_DIRECTORY, O_RDONLY, O_WRONLY};
 use crate::sys::mount::{self, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_REMOUNT};
@@ -22,15 +23,6 @@ use crate::sys::{Errno, Fd};
 use crate::{err, log};
 use alloc::vec::Vec;
 use core::ffi::CStr;
-
-/// Until report.rs has schema 2 on main (the lead's), the same shape here.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TreeUsage {
-    pub cpu_ms: Option<u64>,
-    pub memory_peak_kib: Option<u64>,
-    pub oom_kills: Option<u64>,
-    pub pids_peak: Option<u64>,
-}
 
 /// A set of controllers, as bits.
 pub type Controllers = u8;
@@ -93,6 +85,7 @@ pub enum Layout {
 /// Find proctor's cgroup for the `wanted` controllers from the texts of
 /// `/proc/self/cgroup` and `/proc/self/mountinfo`: the v1 hierarchies that
 /// hold any of them, else the cgroup2 mount. `Err` says what is missing.
+#[inline(never)]
 pub fn locate(cgroups: &[u8], mountinfo: &[u8], wanted: Controllers) -> Result<Layout, Error> {
     let mut v1: Vec<Place> = Vec::new();
     let mut v2: Option<Place> = None;
@@ -261,6 +254,7 @@ pub struct Cgroup {
 }
 
 /// Find, create and limit the command's cgroup (order of work, step 4).
+#[inline(never)]
 pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
     let need = required(r);
     let cgroups = read_proc(c"/proc/self/cgroup")?;
@@ -286,30 +280,13 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
         cpu_limit: r.cpu_time,
         cpu_exceeded: false,
     };
-    for (place, own) in places.iter().zip(owns) {
-        let mut controllers = place.controllers;
-        if v2 {
-            controllers = cg.enter_leaf(&own, place, need, suffix)?;
+    match cg.build(places, owns, r, suffix) {
+        Ok(()) => Ok(cg),
+        Err(e) => {
+            cg.remove();
+            Err(e)
         }
-        let dir = make(&own, &cg.name, place)?;
-        let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0)
-            .map_err(|e| file_error("opening", place, b"cgroup.procs", e))?;
-        push(
-            &mut cg.nodes,
-            Node {
-                controllers,
-                parent: own,
-                dir,
-                procs: Some(procs),
-            },
-        )?;
     }
-    cg.limit(r)?;
-    cg.cpu_usage = cg.node(CPUACCT).and_then(|n| {
-        let file = if v2 { c"cpu.stat" } else { c"cpuacct.usage" };
-        sys::open_read(n.dir.raw(), file).ok()
-    });
-    Ok(cg)
 }
 
 /// Refuse when `absent` names any controller.
@@ -359,6 +336,7 @@ fn cstr(name: &[u8]) -> &CStr {
 /// remounted writable in a mount namespace of its own, the directories are
 /// opened there, and proctor goes back to its namespace: the descriptors
 /// keep the writable mount, and no process ever sees it.
+#[inline(never)]
 fn open_own(places: &[Place]) -> Result<Vec<Fd>, Error> {
     let home = if places.iter().any(|p| p.read_only) {
         let ns = fs::open(c"/proc/self/ns/mnt", O_RDONLY)
@@ -423,8 +401,46 @@ fn make(own: &Fd, name: &[u8], place: &Place) -> Result<Fd, Error> {
 }
 
 impl Cgroup {
+    /// Create the command's cgroups in proctor's own, `owns`, and limit them.
+    #[inline(never)]
+    fn build(
+        &mut self,
+        places: &[Place],
+        owns: Vec<Fd>,
+        r: &Resources,
+        suffix: Option<Pid>,
+    ) -> Result<(), Error> {
+        let need = required(r);
+        for (place, own) in places.iter().zip(owns) {
+            let mut controllers = place.controllers;
+            if self.v2 {
+                controllers = self.enter_leaf(&own, place, need, suffix)?;
+            }
+            let dir = make(&own, &self.name, place)?;
+            let node = Node {
+                controllers,
+                parent: own,
+                dir,
+                procs: None,
+            };
+            let procs = fs::openat(node.dir.raw(), c"cgroup.procs", O_WRONLY, 0);
+            push(&mut self.nodes, node)?;
+            let procs = procs.map_err(|e| file_error("opening", place, b"cgroup.procs", e))?;
+            if let Some(n) = self.nodes.last_mut() {
+                n.procs = Some(procs);
+            }
+        }
+        self.limit(r)?;
+        self.cpu_usage = self.node(CPUACCT).and_then(|n| {
+            let file = if self.v2 { c"cpu.stat" } else { c"cpuacct.usage" };
+            sys::open_read(n.dir.raw(), file).ok()
+        });
+        Ok(())
+    }
+
     /// v2: move proctor into a leaf of its own cgroup, then enable the
     /// controllers for the command's sibling; returns those available.
+    #[inline(never)]
     fn enter_leaf(
         &mut self,
         own: &Fd,
@@ -456,7 +472,7 @@ impl Cgroup {
         self.leaf = Some(Leaf {
             parent: fs::openat(own.raw(), c".", O_RDONLY | O_DIRECTORY, 0)
                 .map_err(|e| file_error("opening", place, b".", e))?,
-            enabled: enable,
+            enabled: 0,
         });
         if enable != 0 {
             let change = control_list(b'+', enable)?;
@@ -472,11 +488,15 @@ impl Cgroup {
                     file_error("enabling controllers in", place, b"cgroup.subtree_control", e)
                 }
             })?;
+            if let Some(leaf) = &mut self.leaf {
+                leaf.enabled = enable;
+            }
         }
         Ok(available & (on | enable | CPUACCT | FREEZER))
     }
 
     /// Write the limits.
+    #[inline(never)]
     fn limit(&self, r: &Resources) -> Result<(), Error> {
         let v2 = self.v2;
         if let Some(bytes) = r.memory {

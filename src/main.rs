@@ -17,6 +17,7 @@ use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
+use proctor::cgroup::{self, Cgroup};
 use proctor::{
     env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
 };
@@ -124,6 +125,12 @@ fn run(
     let is_pid1 = process::getpid() == 1;
     let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    if let Some(r) = cfg.cgroup {
+        outcome.limits.memory = r.memory;
+        outcome.limits.pids = r.pids;
+        outcome.limits.cpus_micro = r.cpus_micro;
+        outcome.limits.cpu_time_ms = r.cpu_time.map(|t| t / 1_000_000);
+    }
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
             log::NORMAL
@@ -194,6 +201,11 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
     }
+    let mut cgroup = match cfg.cgroup.as_ref().map(|r| cgroup::setup(r, is_pid1)) {
+        None => None,
+        Some(Ok(cg)) => Some(cg),
+        Some(Err(e)) => return setup_error(&e),
+    };
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
         Err(e) => return setup_error(&e),
@@ -230,6 +242,7 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        cgroup: cgroup.as_ref(),
     };
     if cfg.keep_caps {
         log!(
@@ -237,9 +250,16 @@ fn phases(
             "warning: --keep-caps: the command keeps proctor's capabilities"
         );
     }
-    let pid = match spawn::spawn(&plan) {
+    let spawned = spawn::spawn(&plan);
+    if let Some(cg) = &mut cgroup {
+        cg.placed();
+    }
+    let pid = match spawned {
         Ok(pid) => pid,
         Err(f) => {
+            if let Some(cg) = cgroup {
+                cg.remove();
+            }
             let status = if f.code == 125 {
                 Status::SetupError
             } else {
@@ -253,16 +273,34 @@ fn phases(
     log!(log::VERBOSE, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
-    let ended = supervise::supervise(pid, cfg.single_child, cfg.timeout, cfg.kill_after, started);
+    let ended = supervise::supervise(
+        pid,
+        cfg.single_child,
+        cfg.timeout,
+        cfg.kill_after,
+        started,
+        cgroup.as_mut(),
+    );
     log!(log::VERBOSE, "the command ended");
-    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
+    // Read before the leftovers are killed: the OOM kills that ended the command.
+    let oom_killed = cgroup.as_ref().and_then(Cgroup::oom_kills).unwrap_or(0) > 0;
+    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after, cgroup.as_ref());
     let usage = RunUsage::new(ended.wall, process::children_usage());
-    Outcome::ran(
-        ended.exit,
-        ended.timed_out.then_some(Verdict::Timeout),
-        usage,
-        leftovers,
-    )
+    let verdict = if ended.cpu_timed_out {
+        Some(Verdict::CpuTimeout)
+    } else if ended.timed_out {
+        Some(Verdict::Timeout)
+    } else if oom_killed && ended.exit == process::Exit::Signal(9) {
+        Some(Verdict::MemoryLimit)
+    } else {
+        None
+    };
+    let mut outcome = Outcome::ran(ended.exit, verdict, usage, leftovers);
+    if let Some(cg) = cgroup {
+        outcome.tree = Some(cg.usage());
+        cg.remove();
+    }
+    outcome
 }
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

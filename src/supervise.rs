@@ -2,6 +2,7 @@
 //! child, enforce `--timeout`; then kill and reap what the command left.
 
 use crate::args::Nanos;
+use crate::cgroup::Cgroup;
 use crate::error::push;
 use crate::log;
 use crate::sys::fs;
@@ -16,35 +17,41 @@ use alloc::vec::Vec;
 pub struct Ended {
     pub exit: Exit,
     pub timed_out: bool,
+    /// `--cpu-time` ran out and the command's cgroup was killed.
+    pub cpu_timed_out: bool,
     /// From the command's `execve` to its end.
     pub wall: Nanos,
 }
 
-/// Supervise the command `pid`, started at `started` (monotonic), until it ends.
+/// Supervise the command `pid`, started at `started` (monotonic), until it
+/// ends; with a cgroup, `--cpu-time` is checked at every wake-up and at
+/// least every [`crate::cgroup::CPU_POLL`].
+#[inline(never)]
 pub fn supervise(
     pid: Pid,
     single_child: bool,
     timeout: Option<Nanos>,
     kill_after: Nanos,
     started: Nanos,
+    mut cgroup: Option<&mut Cgroup>,
 ) -> Ended {
     let mut deadline = timeout.map(|t| started.saturating_add(t));
     let mut timed_out = false;
+    let mut cpu_timed_out = false;
+    let ended = |exit, timed_out, cpu_timed_out| Ended {
+        exit,
+        timed_out,
+        cpu_timed_out,
+        wall: monotonic().saturating_sub(started),
+    };
     loop {
-        let left = deadline.map(|d| d.saturating_sub(monotonic()));
-        match signal::wait(SigSet::FULL, left) {
-            Ok(Some(SIGCHLD)) => {
-                if let Some(exit) = reap(pid) {
-                    return Ended {
-                        exit,
-                        timed_out,
-                        wall: monotonic().saturating_sub(started),
-                    };
-                }
-            }
-            Ok(Some(0)) => {}
-            Ok(Some(sig)) => forward(pid, sig, single_child),
-            Ok(None) if !timed_out => {
+        if let Some(cg) = cgroup.as_deref_mut() {
+            cpu_timed_out |= !timed_out && cg.check_cpu_time();
+        }
+        let now = monotonic();
+        let left = deadline.map(|d| d.saturating_sub(now));
+        if left == Some(0) {
+            if !timed_out && !cpu_timed_out {
                 timed_out = true;
                 log!(
                     log::NORMAL,
@@ -53,9 +60,8 @@ pub fn supervise(
                 forward(pid, SIGTERM, false);
                 // A stopped command could not act on SIGTERM (coreutils timeout does the same).
                 forward(pid, SIGCONT, false);
-                deadline = Some(monotonic().saturating_add(kill_after));
-            }
-            Ok(None) => {
+                deadline = Some(now.saturating_add(kill_after));
+            } else {
                 log!(
                     log::NORMAL,
                     "timeout: sending SIGKILL to the command's process group"
@@ -63,6 +69,21 @@ pub fn supervise(
                 forward(pid, SIGKILL, false);
                 deadline = None;
             }
+            continue;
+        }
+        let poll = cgroup.as_deref().and_then(Cgroup::poll_interval);
+        let sleep = match (left, poll) {
+            (Some(l), Some(p)) => Some(l.min(p)),
+            (l, p) => l.or(p),
+        };
+        match signal::wait(SigSet::FULL, sleep) {
+            Ok(Some(SIGCHLD)) => {
+                if let Some(exit) = reap(pid) {
+                    return ended(exit, timed_out, cpu_timed_out);
+                }
+            }
+            Ok(Some(0)) | Ok(None) => {}
+            Ok(Some(sig)) => forward(pid, sig, single_child),
             Err(e) => {
                 // Cannot wait for signals any more: fall back to waiting for the command alone.
                 log!(
@@ -71,11 +92,7 @@ pub fn supervise(
                     crate::error::ErrnoName(e)
                 );
                 let exit = process::wait_pid(pid).unwrap_or(Exit::Code(125));
-                return Ended {
-                    exit,
-                    timed_out,
-                    wall: monotonic().saturating_sub(started),
-                };
+                return ended(exit, timed_out, cpu_timed_out);
             }
         }
     }
@@ -120,20 +137,30 @@ fn reap(pid: Pid) -> Option<Exit> {
 const MIN_GRACE: Nanos = 1_000_000_000;
 
 /// Kill and reap everything the command left behind, within `grace` for
-/// processes that will not die (uninterruptible sleep). Returns how many
-/// processes were killed.
-pub fn kill_leftovers(is_pid1: bool, grace: Nanos) -> u32 {
+/// processes that will not die (uninterruptible sleep): with a cgroup, all
+/// of its members at once first. Returns how many processes were killed.
+#[inline(never)]
+pub fn kill_leftovers(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
     let deadline = monotonic().saturating_add(grace.max(MIN_GRACE));
     let _ = reap(0);
-    if process::reap_any() == Err(Errno::ECHILD) {
-        return 0; // no child at all: as PID 1 or subreaper, nothing is left
+    let mut killed = 0;
+    if let Some(cg) = cgroup {
+        killed = cg.kill();
+        while !cg.is_empty() && monotonic() < deadline {
+            let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+            let _ = reap(0);
+        }
+        let _ = reap(0);
     }
-    let killed = if is_pid1 {
-        let _ = process::kill(-1, SIGKILL);
-        count_reaped_until(deadline)
-    } else {
-        kill_descendants(deadline)
-    };
+    // Without any child left, as PID 1 or subreaper, nothing is left.
+    if process::reap_any() != Err(Errno::ECHILD) {
+        killed += if is_pid1 {
+            let _ = process::kill(-1, SIGKILL);
+            count_reaped_until(deadline)
+        } else {
+            kill_descendants(deadline)
+        };
+    }
     if killed > 0 {
         log!(log::VERBOSE, "killed {} leftover process(es)", killed);
     }
