@@ -299,7 +299,8 @@ fn missing(absent: Controllers, before: &str, after: &str) -> Result<(), Error> 
 
 /// A whole `/proc` file.
 fn read_proc(path: &CStr) -> Result<Vec<u8>, Error> {
-    let fd = fs::open(path, O_RDONLY).map_err(|e| err!("cgroup", Some(e), "{}", Show(path.to_bytes())))?;
+    let fd = fs::open(path, O_RDONLY)
+        .map_err(|e| err!("cgroup", Some(e), "{}", Show(path.to_bytes())))?;
     read_all(fd.raw()).map_err(|e| err!("cgroup", Some(e), "{}", Show(path.to_bytes())))
 }
 
@@ -383,7 +384,14 @@ fn owned(path: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 fn file_error(doing: &str, place: &Place, file: &[u8], e: Errno) -> Error {
-    err!("cgroup", Some(e), "{} {}/{}", doing, Show(&place.dir), Show(file))
+    err!(
+        "cgroup",
+        Some(e),
+        "{} {}/{}",
+        doing,
+        Show(&place.dir),
+        Show(file)
+    )
 }
 
 /// Create the cgroup `name` in `own` and open it; a stale empty one (from a
@@ -391,8 +399,9 @@ fn file_error(doing: &str, place: &Place, file: &[u8], e: Errno) -> Error {
 fn make(own: &Fd, name: &[u8], place: &Place) -> Result<Fd, Error> {
     let name = cstr(name);
     let created = match mount::mkdir_at(own.raw(), name, 0o755) {
-        Err(Errno::EEXIST) => sys::remove(own.raw(), name)
-            .and_then(|()| mount::mkdir_at(own.raw(), name, 0o755)),
+        Err(Errno::EEXIST) => {
+            sys::remove(own.raw(), name).and_then(|()| mount::mkdir_at(own.raw(), name, 0o755))
+        }
         other => other,
     };
     created.map_err(|e| file_error("creating", place, name.to_bytes(), e))?;
@@ -432,7 +441,11 @@ impl Cgroup {
         }
         self.limit(r)?;
         self.cpu_usage = self.node(CPUACCT).and_then(|n| {
-            let file = if self.v2 { c"cpu.stat" } else { c"cpuacct.usage" };
+            let file = if self.v2 {
+                c"cpu.stat"
+            } else {
+                c"cpuacct.usage"
+            };
             sys::open_read(n.dir.raw(), file).ok()
         });
         Ok(())
@@ -485,7 +498,12 @@ impl Cgroup {
                         Show(&place.dir)
                     )
                 } else {
-                    file_error("enabling controllers in", place, b"cgroup.subtree_control", e)
+                    file_error(
+                        "enabling controllers in",
+                        place,
+                        b"cgroup.subtree_control",
+                        e,
+                    )
                 }
             })?;
             if let Some(leaf) = &mut self.leaf {
@@ -509,7 +527,10 @@ impl Cgroup {
             self.set(MEMORY, max, bytes)?;
             // Without swap accounting there is no such file, and no swap to limit.
             match self.set(MEMORY, swap, if v2 { 0 } else { bytes }) {
-                Err(Error { errno: Some(Errno::ENOENT), .. }) => {}
+                Err(Error {
+                    errno: Some(Errno::ENOENT),
+                    ..
+                }) => {}
                 other => other?,
             }
         }
@@ -542,7 +563,9 @@ impl Cgroup {
     }
 
     fn write(&self, c: Controllers, file: &CStr, value: &[u8]) -> Result<(), Error> {
-        let node = self.node(c).ok_or_else(|| err!("cgroup", None, "no cgroup for {}", Show(file.to_bytes())))?;
+        let node = self
+            .node(c)
+            .ok_or_else(|| err!("cgroup", None, "no cgroup for {}", Show(file.to_bytes())))?;
         sys::write(node.dir.raw(), file, value).map_err(|e| {
             err!(
                 "cgroup",
@@ -557,12 +580,16 @@ impl Cgroup {
 
     /// v2: the command's cgroup, for `clone3(CLONE_INTO_CGROUP)`.
     pub fn clone_into(&self) -> Option<i32> {
-        self.v2.then(|| self.nodes.first().map(|n| n.dir.raw())).flatten()
+        self.v2
+            .then(|| self.nodes.first().map(|n| n.dir.raw()))
+            .flatten()
     }
 
     /// The `cgroup.procs` files the child writes itself into before anything else.
     pub fn procs(&self) -> impl Iterator<Item = i32> + '_ {
-        self.nodes.iter().filter_map(|n| n.procs.as_ref().map(Fd::raw))
+        self.nodes
+            .iter()
+            .filter_map(|n| n.procs.as_ref().map(Fd::raw))
     }
 
     /// The command is in its cgroup: the `cgroup.procs` files are no longer needed.
@@ -600,8 +627,11 @@ impl Cgroup {
         };
         if self.cpu_used().is_some_and(|used| used >= limit) {
             self.cpu_exceeded = true;
-            log!(log::VERBOSE, "--cpu-time ran out: killing the command's cgroup");
-            self.kill();
+            log!(
+                log::VERBOSE,
+                "--cpu-time ran out: killing the command's cgroup"
+            );
+            self.kill(&mut Vec::new());
             return true;
         }
         false
@@ -614,15 +644,20 @@ impl Cgroup {
 
     /// Kill every process of the command's tree at once, those that left
     /// its session included (v2 `cgroup.kill`; else freeze, SIGKILL every
-    /// member, thaw). Returns how many processes were signalled.
-    pub fn kill(&self) -> u32 {
+    /// member, thaw), adding those signalled to `killed`. Called again
+    /// until [`Cgroup::is_empty`]: a kill catches every member, but those
+    /// forked while it ran need the next one.
+    pub fn kill(&self, killed: &mut Vec<Pid>) {
         let Some(node) = self.node(FREEZER).or(self.nodes.first()) else {
-            return 0;
+            return;
         };
         let dir = node.dir.raw();
-        let members = self.members(node);
-        if self.v2 && sys::write(dir, c"cgroup.kill", b"1").is_ok() {
-            return members.len() as u32;
+        if self.v2 {
+            let members = self.members(node);
+            if sys::write(dir, c"cgroup.kill", b"1").is_ok() {
+                note(killed, &members);
+                return;
+            }
         }
         // Frozen, no member can fork while the list is read and killed.
         let (freeze, thaw, file): (&[u8], &[u8], &CStr) = if self.v2 {
@@ -631,14 +666,25 @@ impl Cgroup {
             (b"FROZEN", b"THAWED", c"freezer.state")
         };
         let frozen = node.controllers & FREEZER != 0 && sys::write(dir, file, freeze).is_ok();
-        let members = if frozen { self.members(node) } else { members };
+        if frozen && !self.v2 {
+            // v1 freezes in the background: wait (a little) until it is done.
+            for _ in 0..100 {
+                let mut buf = [0u8; 16];
+                if sys::read(dir, file, &mut buf).is_ok_and(|s| s.starts_with(b"FROZEN")) {
+                    break;
+                }
+                let _ =
+                    crate::sys::signal::wait(crate::sys::signal::SigSet::of(&[]), Some(1_000_000));
+            }
+        }
+        let members = self.members(node);
         for &pid in &members {
             let _ = process::kill(pid, SIGKILL);
         }
+        note(killed, &members);
         if frozen {
             let _ = sys::write(dir, file, thaw);
         }
-        members.len() as u32
     }
 
     /// The processes in `node` now.
@@ -660,14 +706,20 @@ impl Cgroup {
 
     /// Whether no process is left in the command's cgroup.
     pub fn is_empty(&self) -> bool {
-        self.nodes.first().is_none_or(|n| self.members(n).is_empty())
+        self.nodes
+            .first()
+            .is_none_or(|n| self.members(n).is_empty())
     }
 
     /// OOM kills in the command's cgroup so far.
     pub fn oom_kills(&self) -> Option<u64> {
         let node = self.node(MEMORY)?;
         let mut buf = [0u8; 1024];
-        let file = if self.v2 { c"memory.events" } else { c"memory.oom_control" };
+        let file = if self.v2 {
+            c"memory.events"
+        } else {
+            c"memory.oom_control"
+        };
         let text = sys::read(node.dir.raw(), file, &mut buf).ok()?;
         field(text, b"oom_kill")
     }
@@ -715,11 +767,25 @@ impl Cgroup {
         let restored = control_list(b'-', leaf.enabled)
             .ok()
             .filter(|_| leaf.enabled != 0)
-            .map_or(Ok(()), |change| sys::write(parent, c"cgroup.subtree_control", &change))
+            .map_or(Ok(()), |change| {
+                sys::write(parent, c"cgroup.subtree_control", &change)
+            })
             .and_then(|()| sys::write(parent, c"cgroup.procs", b"0"));
         let leaf_name = name_of_leaf(&self.name);
-        if restored.and_then(|()| sys::remove(parent, cstr(&leaf_name))).is_err() {
+        if restored
+            .and_then(|()| sys::remove(parent, cstr(&leaf_name)))
+            .is_err()
+        {
             log!(log::VERBOSE, "cgroup: proctor's own leaf stays");
+        }
+    }
+}
+
+/// Add the `members` not yet in `killed` (out of memory, the count falls short).
+fn note(killed: &mut Vec<Pid>, members: &[Pid]) {
+    for &p in members {
+        if !killed.contains(&p) && push(killed, p).is_err() {
+            return;
         }
     }
 }
@@ -761,7 +827,8 @@ mod tests {
     extern crate std;
 
     const HYBRID_CGROUP: &[u8] = b"9:name=systemd:/\n8:pids:/\n6:freezer:/\n4:memory:/process_api/6b1b\n2:cpuacct:/\n1:cpu:/\n0::/\n";
-    const HYBRID_MOUNTS: &[u8] = b"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+    const HYBRID_MOUNTS: &[u8] =
+        b"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
 33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
 35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
@@ -777,7 +844,13 @@ mod tests {
             Layout::V1(ps) => ps.as_slice(),
         };
         ps.iter()
-            .map(|p| (p.controllers, std::string::String::from_utf8(p.dir.clone()).unwrap(), p.read_only))
+            .map(|p| {
+                (
+                    p.controllers,
+                    std::string::String::from_utf8(p.dir.clone()).unwrap(),
+                    p.read_only,
+                )
+            })
             .collect()
     }
 
@@ -790,7 +863,11 @@ mod tests {
             [
                 (CPU, "/sys/fs/cgroup/cpu/".into(), false),
                 (CPUACCT, "/sys/fs/cgroup/cpuacct/".into(), false),
-                (MEMORY, "/sys/fs/cgroup/memory/process_api/6b1b".into(), false),
+                (
+                    MEMORY,
+                    "/sys/fs/cgroup/memory/process_api/6b1b".into(),
+                    false
+                ),
                 (FREEZER, "/sys/fs/cgroup/freezer/".into(), false),
                 (PIDS, "/sys/fs/cgroup/pids/".into(), false),
             ]
@@ -836,7 +913,10 @@ mod tests {
         let mounts = b"29 23 0:26 /other /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
         assert!(locate(b"0::/mine\n", mounts, USEFUL).is_err());
         let escaped = b"29 23 0:26 / /a\\040b rw - cgroup2 cgroup2 rw\n";
-        assert_eq!(dirs(&locate(b"0::/\n", escaped, USEFUL).unwrap())[0].1, "/a b/");
+        assert_eq!(
+            dirs(&locate(b"0::/\n", escaped, USEFUL).unwrap())[0].1,
+            "/a b/"
+        );
     }
 
     #[test]
@@ -847,9 +927,21 @@ mod tests {
             ..Resources::default()
         };
         assert_eq!(required(&r), MEMORY | CPUACCT);
-        assert_eq!(control_list(b'+', MEMORY | PIDS | CPU | FREEZER).unwrap(), b"+memory +pids +cpu");
-        assert_eq!(field(b"usage_usec 1500\nuser_usec 3\n", b"usage_usec"), Some(1500));
-        assert_eq!(field(b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n", b"oom_kill"), Some(2));
+        assert_eq!(
+            control_list(b'+', MEMORY | PIDS | CPU | FREEZER).unwrap(),
+            b"+memory +pids +cpu"
+        );
+        assert_eq!(
+            field(b"usage_usec 1500\nuser_usec 3\n", b"usage_usec"),
+            Some(1500)
+        );
+        assert_eq!(
+            field(
+                b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+                b"oom_kill"
+            ),
+            Some(2)
+        );
         assert_eq!(name_of_leaf(b"command-42\0"), b"proctor-42\0");
     }
 }

@@ -12,12 +12,12 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
+use proctor::cgroup::{self, Cgroup};
 use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
-use proctor::cgroup::{self, Cgroup};
 use proctor::{
     env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
 };

@@ -194,7 +194,12 @@ fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
         process::exit(125)
     };
     // No code of the command may run outside its cgroup.
-    for procs in plan.cgroup.filter(|_| !placed).into_iter().flat_map(Cgroup::procs) {
+    for procs in plan
+        .cgroup
+        .filter(|_| !placed)
+        .into_iter()
+        .flat_map(Cgroup::procs)
+    {
         if let Err(e) = crate::sys::cgroup::write_fd(procs, b"0") {
             fail(Step::Cgroup, e, 0);
         }

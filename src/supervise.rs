@@ -145,12 +145,14 @@ pub fn kill_leftovers(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u
     let _ = reap(0);
     let mut killed = 0;
     if let Some(cg) = cgroup {
-        killed = cg.kill();
+        let mut pids = Vec::new();
         while !cg.is_empty() && monotonic() < deadline {
+            cg.kill(&mut pids);
             let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
             let _ = reap(0);
         }
         let _ = reap(0);
+        killed = pids.len() as u32;
     }
     // Without any child left, as PID 1 or subreaper, nothing is left.
     if process::reap_any() != Err(Errno::ECHILD) {

@@ -30,7 +30,7 @@ pub fn open_read(dir: i32, name: &CStr) -> Result<Fd> {
 
 /// Read an open control file from its start into `buf` (`pread` at 0: the
 /// kernel renders it afresh); the bytes read.
-pub fn read_at_start<'b>(fd: i32, buf: &'b mut [u8]) -> Result<&'b [u8]> {
+pub fn read_at_start(fd: i32, buf: &mut [u8]) -> Result<&[u8]> {
     let mut got = 0;
     loop {
         let rest = buf.get_mut(got..).unwrap_or_default();
@@ -38,9 +38,8 @@ pub fn read_at_start<'b>(fd: i32, buf: &'b mut [u8]) -> Result<&'b [u8]> {
             break;
         }
         // SAFETY: rest is writable for its length.
-        let n = retry(|| unsafe {
-            syscall!(Sysno::pread64, fd, rest.as_mut_ptr(), rest.len(), got)
-        })?;
+        let n =
+            retry(|| unsafe { syscall!(Sysno::pread64, fd, rest.as_mut_ptr(), rest.len(), got) })?;
         if n == 0 {
             break;
         }
