@@ -12,13 +12,13 @@
 //! mount namespace, then goes back: the command never sees a writable one.
 
 use crate::args::{Nanos, Resources};
-use crate::error::{extend, push, Error, Show, Text};
+use crate::error::{push, Error, Show};
 use crate::report::TreeUsage;
 use crate::sys::cgroup as sys;
 use crate::sys::fs::{self, O_DIRECTORY, O_RDONLY, O_WRONLY};
-use crate::sys::mount::{self, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_REMOUNT};
+use crate::sys::mount::{self, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT};
 use crate::sys::process::{self, Namespace, Pid};
-use crate::sys::signal::SIGKILL;
+use crate::sys::signal::{self, SigSet, SIGKILL};
 use crate::sys::{Errno, Fd};
 use crate::{err, log};
 use alloc::vec::Vec;
@@ -33,193 +33,81 @@ pub const CPU: Controllers = 4;
 pub const CPUACCT: Controllers = 8;
 /// The atomic kill: v1's `freezer`; on v2 every cgroup has `cgroup.kill`.
 pub const FREEZER: Controllers = 16;
-const NAMES: [(Controllers, &str); 5] = [
-    (MEMORY, "memory"),
-    (PIDS, "pids"),
-    (CPU, "cpu"),
-    (CPUACCT, "cpuacct"),
-    (FREEZER, "freezer"),
-];
-
-/// `--cpu-time` is checked at least this often.
-pub const CPU_POLL: Nanos = 50_000_000;
-
-/// The controllers the limits need; without them proctor refuses to run.
-pub fn required(r: &Resources) -> Controllers {
-    let mut c = 0;
-    for (given, ctrl) in [
-        (r.memory.is_some(), MEMORY),
-        (r.pids.is_some(), PIDS),
-        (r.cpus_micro.is_some(), CPU),
-        (r.cpu_time.is_some(), CPUACCT),
-    ] {
-        if given {
-            c |= ctrl;
-        }
-    }
-    c
-}
+const NAMES: [&str; 5] = ["memory", "pids", "cpu", "cpuacct", "freezer"];
 
 /// The controllers used when present: the report's accounting and the kill.
 const USEFUL: Controllers = MEMORY | PIDS | CPUACCT | FREEZER;
 
-/// Where one hierarchy keeps proctor's own cgroup.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Place {
-    /// The controllers of this hierarchy proctor will use.
-    pub controllers: Controllers,
-    /// proctor's own cgroup directory, absolute.
-    pub dir: Vec<u8>,
-    /// The cgroup filesystem's mount point, and whether it is read-only.
-    pub mount_point: Vec<u8>,
-    pub read_only: bool,
+/// `--cpu-time` is checked at least this often.
+pub const CPU_POLL: Nanos = 50_000_000;
+
+/// Where the cgroup filesystems are mounted (systemd, Docker, Kubernetes,
+/// and proctor itself in a VM): cgroup2 there, or each v1 hierarchy below
+/// it, named by its controller list (`memory`, `cpu,cpuacct`).
+const ROOT: &[u8] = b"/sys/fs/cgroup";
+
+/// The controllers the limits need; without them proctor refuses to run.
+pub fn required(r: &Resources) -> Controllers {
+    [r.memory, r.pids, r.cpus_micro, r.cpu_time]
+        .iter()
+        .zip([MEMORY, PIDS, CPU, CPUACCT])
+        .fold(0, |c, (v, bit)| if v.is_some() { c | bit } else { c })
 }
 
-/// The hierarchies proctor will use.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Layout {
-    V2(Place),
-    V1(Vec<Place>),
-}
-
-/// Find proctor's cgroup for the `wanted` controllers from the texts of
-/// `/proc/self/cgroup` and `/proc/self/mountinfo`: the v1 hierarchies that
-/// hold any of them, else the cgroup2 mount. `Err` says what is missing.
-#[inline(never)]
-pub fn locate(cgroups: &[u8], mountinfo: &[u8], wanted: Controllers) -> Result<Layout, Error> {
-    let mut v1: Vec<Place> = Vec::new();
-    let mut v2: Option<Place> = None;
-    let mut covered = 0;
-    for line in mountinfo.split(|&b| b == b'\n') {
-        let Some(m) = MountLine::parse(line) else {
-            continue;
-        };
-        if m.fstype == b"cgroup2" && v2.is_none() {
-            if let Some(p) = place(cgroups, &m, |c| c.is_empty(), wanted)? {
-                v2 = Some(p);
-            }
-        } else if m.fstype == b"cgroup" {
-            let ctrls = controllers_of(m.super_options) & wanted & !covered;
-            if ctrls == 0 {
-                continue;
-            }
-            let hierarchy = |c: &[u8]| controllers_of(c) & ctrls != 0;
-            if let Some(mut p) = place(cgroups, &m, hierarchy, ctrls)? {
-                p.controllers = ctrls;
-                covered |= ctrls;
-                push(&mut v1, p)?;
-            }
-        }
-    }
-    if !v1.is_empty() {
-        return Ok(Layout::V1(v1));
-    }
-    v2.map(Layout::V2).ok_or_else(|| {
-        err!(
-            "cgroup",
-            None,
-            "no cgroup filesystem is mounted (neither cgroup2 nor a v1 controller)"
-        )
+/// The controllers named in a list (comma-separated in `/proc/self/cgroup`,
+/// space-separated in v2's control files).
+fn controllers_of(list: &[u8]) -> Controllers {
+    let names = list.split(|&b| matches!(b, b',' | b' ' | b'\n'));
+    names.fold(0, |c, n| {
+        let bit = NAMES.iter().position(|name| name.as_bytes() == n);
+        c | bit.map_or(0, |i| 1 << i)
     })
 }
 
-/// The fields of one `/proc/self/mountinfo` line proctor needs.
-struct MountLine<'a> {
-    root: &'a [u8],
-    mount_point: &'a [u8],
-    options: &'a [u8],
-    fstype: &'a [u8],
-    super_options: &'a [u8],
+/// One hierarchy of `/proc/self/cgroup` proctor will use.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Hierarchy<'a> {
+    /// The controllers proctor will use in it (v2: those wanted).
+    pub controllers: Controllers,
+    /// Its controller list: the name of its mount under `/sys/fs/cgroup`; empty for v2.
+    pub list: &'a [u8],
+    /// proctor's cgroup in it.
+    pub path: &'a [u8],
 }
 
-impl<'a> MountLine<'a> {
-    /// `id parent dev root mount-point options [optional…] - fstype source super-options`
-    fn parse(line: &'a [u8]) -> Option<MountLine<'a>> {
-        let mut f = line.split(|&b| b == b' ');
-        let (_, _, _) = (f.next()?, f.next()?, f.next()?);
-        let (root, mount_point, options) = (f.next()?, f.next()?, f.next()?);
-        for sep in f.by_ref() {
-            if sep == b"-" {
-                break;
-            }
-        }
-        let (fstype, _, super_options) = (f.next()?, f.next()?, f.next()?);
-        Some(MountLine {
-            root,
-            mount_point,
-            options,
-            fstype,
-            super_options,
-        })
-    }
-}
-
-/// The controllers named in a list (comma-separated in mountinfo and
-/// `/proc/self/cgroup`, space-separated in v2's control files).
-fn controllers_of(list: &[u8]) -> Controllers {
-    list.split(|&b| matches!(b, b',' | b' ' | b'\n'))
-        .filter_map(|n| NAMES.iter().find(|(_, name)| name.as_bytes() == n))
-        .fold(0, |c, (bit, _)| c | bit)
-}
-
-/// proctor's cgroup in the hierarchy mounted by `m`, whose line in
-/// `/proc/self/cgroup` has a controller list accepted by `hierarchy`;
-/// `None` when that cgroup lies outside what the mount shows.
-fn place(
-    cgroups: &[u8],
-    m: &MountLine,
-    hierarchy: impl Fn(&[u8]) -> bool,
-    controllers: Controllers,
-) -> Result<Option<Place>, Error> {
-    let Some(path) = cgroups.split(|&b| b == b'\n').find_map(|l| {
-        let mut f = l.splitn(3, |&b| b == b':');
-        let (_, list, path) = (f.next()?, f.next()?, f.next()?);
-        hierarchy(list).then_some(path)
-    }) else {
-        return Ok(None);
-    };
-    let root = unescape(m.root)?;
-    let relative = if root == b"/" {
-        path
-    } else {
-        match path.strip_prefix(root.as_slice()) {
-            Some(rest) if rest.is_empty() || rest.first() == Some(&b'/') => rest,
-            _ => return Ok(None),
-        }
-    };
-    let mount_point = unescape(m.mount_point)?;
-    let mut dir = Vec::new();
-    extend(&mut dir, &mount_point)?;
-    extend(&mut dir, relative)?;
-    Ok(Some(Place {
-        controllers,
-        dir,
-        mount_point,
-        read_only: m.options.split(|&b| b == b',').any(|o| o == b"ro"),
-    }))
-}
-
-/// A mountinfo field with its `\ooo` escapes (space, tab, newline, backslash) decoded.
-fn unescape(field: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    let mut rest = field;
-    while let Some((&b, tail)) = rest.split_first() {
-        let octal = tail
-            .get(..3)
-            .filter(|d| b == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
-        match octal {
-            Some(d) => {
-                let v = d.iter().fold(0u32, |v, c| v * 8 + u32::from(c - b'0'));
-                push(&mut out, v as u8)?;
-                rest = tail.get(3..).unwrap_or_default();
-            }
-            None => {
-                push(&mut out, b)?;
-                rest = tail;
-            }
+/// From the text of `/proc/self/cgroup`: the v1 hierarchies that hold any
+/// of the `wanted` controllers, else the v2 one.
+#[inline(never)]
+pub fn hierarchies(text: &[u8], wanted: Controllers) -> Result<Vec<Hierarchy<'_>>, Error> {
+    let mut v1 = Vec::new();
+    let mut v2 = None;
+    let mut covered = 0;
+    for line in text.split(|&b| b == b'\n') {
+        let mut f = line.splitn(3, |&b| b == b':');
+        let (Some(_), Some(list), Some(path)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let controllers = controllers_of(list) & wanted & !covered;
+        let h = Hierarchy {
+            controllers,
+            list,
+            path,
+        };
+        if list.is_empty() {
+            v2 = Some(Hierarchy {
+                controllers: wanted,
+                ..h
+            });
+        } else if controllers != 0 {
+            covered |= controllers;
+            push(&mut v1, h)?;
         }
     }
-    Ok(out)
+    if v1.is_empty() {
+        let h = v2.ok_or_else(|| err!("cgroup", None, "the kernel has no cgroup"))?;
+        push(&mut v1, h)?;
+    }
+    Ok(v1)
 }
 
 /// One cgroup of the command (v2: the only one; v1: one per hierarchy).
@@ -232,20 +120,15 @@ struct Node {
     procs: Option<Fd>,
 }
 
-/// v2: the leaf proctor moved itself into, to be left and removed at the end.
-struct Leaf {
-    parent: Fd,
-    /// The controllers proctor enabled in its parent's `cgroup.subtree_control`.
-    enabled: Controllers,
-}
-
 /// The command's cgroup, ready for the command.
 pub struct Cgroup {
     v2: bool,
     nodes: Vec<Node>,
-    leaf: Option<Leaf>,
+    /// v2, not PID 1: the controllers proctor enabled in its own cgroup
+    /// after moving into its leaf, to undo at the end.
+    leaf: Option<Controllers>,
     /// `command`, or `command-PID` beside other proctors (not PID 1).
-    name: Vec<u8>,
+    name: Name,
     /// The CPU-usage file (`cpu.stat`, v1 `cpuacct.usage`), kept open for the polls.
     cpu_usage: Option<Fd>,
     cpu_limit: Option<Nanos>,
@@ -257,30 +140,26 @@ pub struct Cgroup {
 #[inline(never)]
 pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
     let need = required(r);
-    let cgroups = read_proc(c"/proc/self/cgroup")?;
-    let mountinfo = read_proc(c"/proc/self/mountinfo")?;
-    let layout = locate(&cgroups, &mountinfo, need | USEFUL)?;
-    let places: &[Place] = match &layout {
-        Layout::V2(p) => core::slice::from_ref(p),
-        Layout::V1(ps) => ps,
-    };
-    let v2 = matches!(layout, Layout::V2(_));
-    let found = places.iter().fold(0, |c, p| c | p.controllers);
+    let mut buf = [0u8; 2048];
+    let text = sys::read(fs::AT_FDCWD, c"/proc/self/cgroup", &mut buf)
+        .map_err(|e| fail(e, b"reading /proc/self/cgroup"))?;
+    let found = hierarchies(text, need | USEFUL)?;
+    let v2 = found.first().is_some_and(|h| h.list.is_empty());
     if !v2 {
-        missing(need & !found, "cgroup v1: no", "hierarchy is mounted")?;
+        let have = found.iter().fold(0, |c, h| c | h.controllers);
+        missing(need & !have, "cgroup v1: no", "hierarchy")?;
     }
-    let owns = open_own(places)?;
     let suffix = (!is_pid1).then(process::getpid);
     let mut cg = Cgroup {
         v2,
         nodes: Vec::new(),
         leaf: None,
-        name: name(b"command", suffix)?,
+        name: Name::new(b"command", suffix),
         cpu_usage: None,
         cpu_limit: r.cpu_time,
         cpu_exceeded: false,
     };
-    match cg.build(places, owns, r, suffix) {
+    match cg.build(&found, r, suffix) {
         Ok(()) => Ok(cg),
         Err(e) => {
             cg.remove();
@@ -290,151 +169,206 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
 }
 
 /// Refuse when `absent` names any controller.
+#[inline(never)]
 fn missing(absent: Controllers, before: &str, after: &str) -> Result<(), Error> {
-    match NAMES.iter().find(|(bit, _)| absent & bit != 0) {
-        Some((_, name)) => Err(err!("cgroup", None, "{} {} {}", before, *name, after)),
+    match NAMES.get(absent.trailing_zeros() as usize) {
+        Some(name) => Err(err!("cgroup", None, "{} {} {}", before, *name, after)),
         None => Ok(()),
     }
 }
 
-/// A whole `/proc` file.
-fn read_proc(path: &CStr) -> Result<Vec<u8>, Error> {
-    let fd = fs::open(path, O_RDONLY)
-        .map_err(|e| err!("cgroup", Some(e), "{}", Show(path.to_bytes())))?;
-    read_all(fd.raw()).map_err(|e| err!("cgroup", Some(e), "{}", Show(path.to_bytes())))
+/// A failed cgroup step: `cgroup: WHAT: ERRNO`.
+#[inline(never)]
+fn fail(e: Errno, what: &[u8]) -> Error {
+    err!("cgroup", Some(e), "{}", Show(what))
 }
 
-/// Read `fd` to its end.
-fn read_all(fd: i32) -> Result<Vec<u8>, Errno> {
-    let mut out: Vec<u8> = Vec::new();
-    loop {
-        let len = out.len();
-        crate::sys::vec::extend_zeroed(&mut out, 4096)?;
-        let n = fs::read(fd, out.get_mut(len..).unwrap_or_default())?;
-        out.truncate(len + n);
-        if n == 0 {
-            return Ok(out);
+/// A cgroup's name: `command`/`proctor`, and `-PID` beside other proctors.
+#[derive(Clone, Copy)]
+struct Name {
+    buf: [u8; 24],
+}
+
+impl Name {
+    fn new(base: &[u8; 7], pid: Option<Pid>) -> Name {
+        let mut buf = [0u8; 24];
+        for (slot, &b) in buf.iter_mut().zip(base) {
+            *slot = b;
+        }
+        if let Some(pid) = pid {
+            buf[7] = b'-';
+            let mut digits = [0u8; 24];
+            let n = decimal(pid as u64, &mut digits).len();
+            for (slot, &d) in buf.iter_mut().skip(8).zip(digits.iter().take(n)) {
+                *slot = d;
+            }
+        }
+        Name { buf }
+    }
+
+    fn c(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+    }
+}
+
+/// `n` in decimal, at the start of `buf`.
+fn decimal(n: u64, buf: &mut [u8; 24]) -> &[u8] {
+    let mut unit = core::num::NonZeroU64::MIN;
+    while let Some(next) = unit.checked_mul(core::num::NonZeroU64::new(10).unwrap_or(unit)) {
+        if n / unit < 10 {
+            break;
+        }
+        unit = next;
+    }
+    let mut len = 0;
+    for slot in buf.iter_mut() {
+        *slot = b'0' + (n / unit % 10) as u8;
+        len += 1;
+        match core::num::NonZeroU64::new(unit.get() / 10) {
+            Some(u) => unit = u,
+            None => break,
         }
     }
+    buf.get(..len).unwrap_or_default()
 }
 
-/// `base` or `base-PID`, NUL-terminated.
-fn name(base: &[u8], pid: Option<Pid>) -> Result<Vec<u8>, Error> {
-    let mut t = Text::default();
-    extend(&mut t.0, base)?;
-    if let Some(pid) = pid {
-        let _ = ufmt::uwrite!(t, "-{}", pid);
+/// A path built in place, NUL-terminated.
+struct Path {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Path {
+    fn push(&mut self, part: &[u8]) -> Result<(), Errno> {
+        let end = self.len + part.len();
+        let room = self.buf.get_mut(self.len..end).filter(|_| end < 512);
+        for (slot, &b) in room.ok_or(Errno::ENAMETOOLONG)?.iter_mut().zip(part) {
+            *slot = b;
+        }
+        self.len = end;
+        Ok(())
     }
-    push(&mut t.0, 0)?;
-    Ok(t.0)
+
+    fn c(&mut self, len: usize) -> &CStr {
+        self.len = len.min(511);
+        self.buf[self.len] = 0;
+        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+    }
 }
 
-fn cstr(name: &[u8]) -> &CStr {
-    CStr::from_bytes_with_nul(name).unwrap_or(c"")
+/// proctor's own cgroup in one hierarchy: `/sys/fs/cgroup[/LIST]PATH`, the
+/// length of its mount point's part, and its directory.
+struct Own {
+    path: Path,
+    mount_len: usize,
+    fd: Fd,
+}
+
+impl Own {
+    /// Where PATH is not there, the mount's root is proctor's cgroup: a
+    /// container's view of its own cgroup.
+    #[inline(never)]
+    fn open(h: &Hierarchy) -> Result<Own, Error> {
+        let mut path = Path {
+            buf: [0; 512],
+            len: 0,
+        };
+        let built = path.push(ROOT).and_then(|()| match h.list {
+            [] => Ok(()),
+            list => path.push(b"/").and_then(|()| path.push(list)),
+        });
+        let mount_len = path.len;
+        built
+            .and_then(|()| path.push(h.path))
+            .map_err(|e| fail(e, h.path))?;
+        let full = path.len;
+        let fd = match fs::open(path.c(full), O_RDONLY | O_DIRECTORY) {
+            Err(Errno::ENOENT) => fs::open(path.c(mount_len), O_RDONLY | O_DIRECTORY),
+            other => other,
+        };
+        let fd = fd.map_err(|e| fail(e, &path.buf[..path.len.min(511)]))?;
+        Ok(Own {
+            path,
+            mount_len,
+            fd,
+        })
+    }
 }
 
 /// Open proctor's own cgroup directories. A read-only cgroup filesystem is
 /// remounted writable in a mount namespace of its own, the directories are
-/// opened there, and proctor goes back to its namespace: the descriptors
-/// keep the writable mount, and no process ever sees it.
+/// opened again there, and proctor goes back to its namespace: the
+/// descriptors keep the writable mount, and no process ever sees it.
 #[inline(never)]
-fn open_own(places: &[Place]) -> Result<Vec<Fd>, Error> {
-    let home = if places.iter().any(|p| p.read_only) {
-        let ns = fs::open(c"/proc/self/ns/mnt", O_RDONLY)
-            .map_err(|e| err!("cgroup", Some(e), "/proc/self/ns/mnt"))?;
-        process::unshare(Namespace::Mount).map_err(|e| read_only(e, b"unshare(CLONE_NEWNS)"))?;
-        for p in places.iter().filter(|p| p.read_only) {
-            let mp = owned(&p.mount_point)?;
+fn open_own(found: &[Hierarchy]) -> Result<Vec<Own>, Error> {
+    let mut owns = Vec::new();
+    for h in found {
+        push(&mut owns, Own::open(h)?)?;
+    }
+    let read_only = |o: &Own| mount::mount_flags(o.fd.raw()).is_ok_and(|f| f & MS_RDONLY != 0);
+    if !owns.iter().any(read_only) {
+        return Ok(owns);
+    }
+    const RO: &[u8] =
+        b"the cgroup filesystem is read-only, and remounting it writable needs CAP_SYS_ADMIN";
+    let home = fs::open(c"/proc/self/ns/mnt", O_RDONLY).map_err(|e| fail(e, RO))?;
+    process::unshare(Namespace::Mount).map_err(|e| fail(e, RO))?;
+    for o in owns.iter_mut() {
+        let dir = o.path.len;
+        if read_only(o) {
             let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-            mount::mount(c"none", cstr(&mp), c"", flags, None)
-                .map_err(|e| read_only(e, &p.mount_point))?;
+            mount::mount(c"none", o.path.c(o.mount_len), c"", flags, None)
+                .map_err(|e| fail(e, RO))?;
         }
-        Some(ns)
-    } else {
-        None
-    };
-    let mut fds = Vec::new();
-    for p in places {
-        let dir = owned(&p.dir)?;
-        let fd = fs::open(cstr(&dir), O_RDONLY | O_DIRECTORY)
-            .map_err(|e| err!("cgroup", Some(e), "{}", Show(&p.dir)))?;
-        push(&mut fds, fd)?;
+        o.fd = fs::open(o.path.c(dir), O_RDONLY | O_DIRECTORY).map_err(|e| fail(e, RO))?;
     }
-    if let Some(ns) = home {
-        sys::enter_mount_namespace(ns.raw())
-            .map_err(|e| err!("cgroup", Some(e), "setns back to proctor's mount namespace"))?;
-    }
-    Ok(fds)
-}
-
-fn read_only(e: Errno, what: &[u8]) -> Error {
-    err!(
-        "cgroup",
-        Some(e),
-        "the cgroup filesystem is read-only; remounting it writable ({}) needs CAP_SYS_ADMIN",
-        Show(what)
-    )
-}
-
-fn owned(path: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut v = Vec::new();
-    extend(&mut v, path)?;
-    push(&mut v, 0)?;
-    Ok(v)
-}
-
-fn file_error(doing: &str, place: &Place, file: &[u8], e: Errno) -> Error {
-    err!(
-        "cgroup",
-        Some(e),
-        "{} {}/{}",
-        doing,
-        Show(&place.dir),
-        Show(file)
-    )
+    sys::enter_mount_namespace(home.raw()).map_err(|e| fail(e, b"setns"))?;
+    Ok(owns)
 }
 
 /// Create the cgroup `name` in `own` and open it; a stale empty one (from a
 /// proctor that was killed) is removed first.
-fn make(own: &Fd, name: &[u8], place: &Place) -> Result<Fd, Error> {
-    let name = cstr(name);
+#[inline(never)]
+fn make(own: &Fd, name: Name) -> Result<Fd, Error> {
+    let name = name.c();
     let created = match mount::mkdir_at(own.raw(), name, 0o755) {
         Err(Errno::EEXIST) => {
             sys::remove(own.raw(), name).and_then(|()| mount::mkdir_at(own.raw(), name, 0o755))
         }
         other => other,
     };
-    created.map_err(|e| file_error("creating", place, name.to_bytes(), e))?;
-    fs::openat(own.raw(), name, O_RDONLY | O_DIRECTORY, 0)
-        .map_err(|e| file_error("opening", place, name.to_bytes(), e))
+    created
+        .and_then(|()| fs::openat(own.raw(), name, O_RDONLY | O_DIRECTORY, 0))
+        .map_err(|e| fail(e, name.to_bytes()))
 }
 
 impl Cgroup {
-    /// Create the command's cgroups in proctor's own, `owns`, and limit them.
+    /// Create the command's cgroups in proctor's own and limit them.
     #[inline(never)]
     fn build(
         &mut self,
-        places: &[Place],
-        owns: Vec<Fd>,
+        found: &[Hierarchy],
         r: &Resources,
         suffix: Option<Pid>,
     ) -> Result<(), Error> {
         let need = required(r);
-        for (place, own) in places.iter().zip(owns) {
-            let mut controllers = place.controllers;
+        for (h, own) in found.iter().zip(open_own(found)?) {
+            let mut controllers = h.controllers;
             if self.v2 {
-                controllers = self.enter_leaf(&own, place, need, suffix)?;
+                controllers = self.enter_leaf(&own.fd, need, suffix)?;
             }
-            let dir = make(&own, &self.name, place)?;
-            let node = Node {
-                controllers,
-                parent: own,
-                dir,
-                procs: None,
-            };
-            let procs = fs::openat(node.dir.raw(), c"cgroup.procs", O_WRONLY, 0);
-            push(&mut self.nodes, node)?;
-            let procs = procs.map_err(|e| file_error("opening", place, b"cgroup.procs", e))?;
+            let dir = make(&own.fd, self.name)?;
+            let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
+            push(
+                &mut self.nodes,
+                Node {
+                    controllers,
+                    parent: own.fd,
+                    dir,
+                    procs: None,
+                },
+            )?;
+            let procs = procs.map_err(|e| fail(e, b"cgroup.procs"))?;
             if let Some(n) = self.nodes.last_mut() {
                 n.procs = Some(procs);
             }
@@ -451,66 +385,48 @@ impl Cgroup {
         Ok(())
     }
 
-    /// v2: move proctor into a leaf of its own cgroup, then enable the
-    /// controllers for the command's sibling; returns those available.
+    /// v2: move proctor into a leaf of its own cgroup (a cgroup that hands
+    /// controllers to its children may hold no process), then enable the
+    /// controllers for the command's sibling; returns those it has.
     #[inline(never)]
     fn enter_leaf(
         &mut self,
         own: &Fd,
-        place: &Place,
         need: Controllers,
         suffix: Option<Pid>,
     ) -> Result<Controllers, Error> {
         let mut buf = [0u8; 256];
         let offered = sys::read(own.raw(), c"cgroup.controllers", &mut buf)
-            .map_err(|e| file_error("reading", place, b"cgroup.controllers", e))?;
+            .map_err(|e| fail(e, b"cgroup.controllers"))?;
         let offered = controllers_of(offered);
-        // cpu.stat, cgroup.kill and cgroup.freeze are in every v2 cgroup.
-        let available = offered | CPUACCT | FREEZER;
         missing(
-            need & !available,
-            "cgroup v2: the",
-            "controller is not delegated to proctor's cgroup",
+            need & !(offered | CPUACCT),
+            "cgroup v2: no",
+            "controller is delegated to proctor's cgroup",
         )?;
-        let mut buf = [0u8; 256];
-        let on = sys::read(own.raw(), c"cgroup.subtree_control", &mut buf)
-            .map_err(|e| file_error("reading", place, b"cgroup.subtree_control", e))?;
-        let on = controllers_of(on);
-        let leaf = name(b"proctor", suffix)?;
-        let leaf_dir = make(own, &leaf, place)?;
-        sys::write(leaf_dir.raw(), c"cgroup.procs", b"0")
-            .map_err(|e| file_error("moving proctor into", place, b"proctor/cgroup.procs", e))?;
-        drop(leaf_dir);
-        let enable = (need | MEMORY | PIDS) & offered & !on;
-        self.leaf = Some(Leaf {
-            parent: fs::openat(own.raw(), c".", O_RDONLY | O_DIRECTORY, 0)
-                .map_err(|e| file_error("opening", place, b".", e))?,
-            enabled: 0,
-        });
+        let leaf = make(own, Name::new(b"proctor", suffix))?;
+        sys::write(leaf.raw(), c"cgroup.procs", b"0")
+            .map_err(|e| fail(e, b"moving proctor into its leaf"))?;
+        let enable = (need | MEMORY | PIDS) & offered;
         if enable != 0 {
-            let change = control_list(b'+', enable)?;
-            sys::write(own.raw(), c"cgroup.subtree_control", &change).map_err(|e| {
-                if e == Errno::EBUSY {
-                    err!(
-                        "cgroup",
-                        Some(e),
-                        "{} holds other processes: give proctor a cgroup of its own",
-                        Show(&place.dir)
-                    )
-                } else {
-                    file_error(
-                        "enabling controllers in",
-                        place,
-                        b"cgroup.subtree_control",
-                        e,
-                    )
-                }
+            sys::write(
+                own.raw(),
+                c"cgroup.subtree_control",
+                &control_list(b'+', enable),
+            )
+            .map_err(|e| {
+                let why: &[u8] = match e {
+                    Errno::EBUSY => {
+                        b"other processes share proctor's cgroup: give it one of its own"
+                    }
+                    _ => b"enabling controllers in cgroup.subtree_control",
+                };
+                fail(e, why)
             })?;
-            if let Some(leaf) = &mut self.leaf {
-                leaf.enabled = enable;
-            }
         }
-        Ok(available & (on | enable | CPUACCT | FREEZER))
+        self.leaf = suffix.map(|_| enable);
+        // cpu.stat, cgroup.kill and cgroup.freeze are in every v2 cgroup.
+        Ok(enable | CPUACCT | FREEZER)
     }
 
     /// Write the limits.
@@ -524,9 +440,9 @@ impl Cgroup {
                 // memsw is memory + swap: equal to the limit, it allows no swap.
                 (c"memory.limit_in_bytes", c"memory.memsw.limit_in_bytes")
             };
-            self.set(MEMORY, max, bytes)?;
+            self.set(MEMORY, max, bytes, b"")?;
             // Without swap accounting there is no such file, and no swap to limit.
-            match self.set(MEMORY, swap, if v2 { 0 } else { bytes }) {
+            match self.set(MEMORY, swap, if v2 { 0 } else { bytes }, b"") {
                 Err(Error {
                     errno: Some(Errno::ENOENT),
                     ..
@@ -535,18 +451,16 @@ impl Cgroup {
             }
         }
         if let Some(n) = r.pids {
-            self.set(PIDS, c"pids.max", n)?;
+            self.set(PIDS, c"pids.max", n, b"")?;
         }
         if let Some(micro) = r.cpus_micro {
             // A quota per period of 100 ms: one CPU is 100,000 µs.
             let quota = micro / 10;
             if v2 {
-                let mut t = Text::default();
-                let _ = ufmt::uwrite!(t, "{} 100000", quota);
-                self.write(CPU, c"cpu.max", &t.0)?;
+                self.set(CPU, c"cpu.max", quota, b" 100000")?;
             } else {
-                self.set(CPU, c"cpu.cfs_period_us", 100_000)?;
-                self.set(CPU, c"cpu.cfs_quota_us", quota)?;
+                self.set(CPU, c"cpu.cfs_period_us", 100_000, b"")?;
+                self.set(CPU, c"cpu.cfs_quota_us", quota, b"")?;
             }
         }
         Ok(())
@@ -556,33 +470,23 @@ impl Cgroup {
         self.nodes.iter().find(|n| n.controllers & c != 0)
     }
 
-    fn set(&self, c: Controllers, file: &CStr, value: u64) -> Result<(), Error> {
-        let mut t = Text::default();
-        let _ = ufmt::uwrite!(t, "{}", value);
-        self.write(c, file, &t.0)
-    }
-
-    fn write(&self, c: Controllers, file: &CStr, value: &[u8]) -> Result<(), Error> {
-        let node = self
-            .node(c)
-            .ok_or_else(|| err!("cgroup", None, "no cgroup for {}", Show(file.to_bytes())))?;
-        sys::write(node.dir.raw(), file, value).map_err(|e| {
-            err!(
-                "cgroup",
-                Some(e),
-                "writing {} to {}/{}",
-                Show(value),
-                Show(cstr(&self.name).to_bytes()),
-                Show(file.to_bytes())
-            )
-        })
+    /// Write `value` and then `tail` to `file` of the cgroup of controller `c`.
+    fn set(&self, c: Controllers, file: &CStr, value: u64, tail: &[u8]) -> Result<(), Error> {
+        let mut buf = [0u8; 24];
+        let n = decimal(value, &mut buf).len();
+        let mut text = [0u8; 40];
+        for (slot, &b) in text.iter_mut().zip(buf.iter().take(n).chain(tail)) {
+            *slot = b;
+        }
+        let dir = self.node(c).map_or(-1, |n| n.dir.raw());
+        let value = text.get(..n + tail.len()).unwrap_or_default();
+        sys::write(dir, file, value).map_err(|e| fail(e, file.to_bytes()))
     }
 
     /// v2: the command's cgroup, for `clone3(CLONE_INTO_CGROUP)`.
     pub fn clone_into(&self) -> Option<i32> {
-        self.v2
-            .then(|| self.nodes.first().map(|n| n.dir.raw()))
-            .flatten()
+        let first = self.nodes.first().filter(|_| self.v2);
+        first.map(|n| n.dir.raw())
     }
 
     /// The `cgroup.procs` files the child writes itself into before anything else.
@@ -607,7 +511,7 @@ impl Cgroup {
         if self.v2 {
             field(text, b"usage_usec")?.checked_mul(1000)
         } else {
-            crate::args::parse_u64(text.split(|&b| b == b'\n').next()?)
+            first_number(text)
         }
     }
 
@@ -625,20 +529,14 @@ impl Cgroup {
         let Some(limit) = self.cpu_limit.filter(|_| !self.cpu_exceeded) else {
             return false;
         };
-        if self.cpu_used().is_some_and(|used| used >= limit) {
-            self.cpu_exceeded = true;
+        self.cpu_exceeded = self.cpu_used().is_some_and(|used| used >= limit);
+        if self.cpu_exceeded {
             log!(
                 log::VERBOSE,
                 "--cpu-time ran out: killing the command's cgroup"
             );
             self.kill(&mut Vec::new());
-            return true;
         }
-        false
-    }
-
-    /// Whether `--cpu-time` ran out.
-    pub fn cpu_exceeded(&self) -> bool {
         self.cpu_exceeded
     }
 
@@ -652,12 +550,9 @@ impl Cgroup {
             return;
         };
         let dir = node.dir.raw();
-        if self.v2 {
-            let members = self.members(node);
-            if sys::write(dir, c"cgroup.kill", b"1").is_ok() {
-                note(killed, &members);
-                return;
-            }
+        if self.v2 && sys::write(dir, c"cgroup.kill", b"1").is_ok() {
+            members(dir, killed, |_| {});
+            return;
         }
         // Frozen, no member can fork while the list is read and killed.
         let (freeze, thaw, file): (&[u8], &[u8], &CStr) = if self.v2 {
@@ -665,50 +560,29 @@ impl Cgroup {
         } else {
             (b"FROZEN", b"THAWED", c"freezer.state")
         };
-        let frozen = node.controllers & FREEZER != 0 && sys::write(dir, file, freeze).is_ok();
-        if frozen && !self.v2 {
-            // v1 freezes in the background: wait (a little) until it is done.
-            for _ in 0..100 {
-                let mut buf = [0u8; 16];
-                if sys::read(dir, file, &mut buf).is_ok_and(|s| s.starts_with(b"FROZEN")) {
-                    break;
-                }
-                let _ =
-                    crate::sys::signal::wait(crate::sys::signal::SigSet::of(&[]), Some(1_000_000));
+        let frozen = sys::write(dir, file, freeze).is_ok();
+        // v1 freezes in the background: wait (a little) until it is done.
+        for _ in 0..100 {
+            let mut buf = [0u8; 16];
+            let done = |s: &[u8]| s.starts_with(b"FROZEN");
+            if !frozen || self.v2 || sys::read(dir, file, &mut buf).is_ok_and(done) {
+                break;
             }
+            let _ = signal::wait(SigSet::of(&[]), Some(1_000_000));
         }
-        let members = self.members(node);
-        for &pid in &members {
+        members(dir, killed, |pid| {
             let _ = process::kill(pid, SIGKILL);
-        }
-        note(killed, &members);
+        });
         if frozen {
             let _ = sys::write(dir, file, thaw);
         }
     }
 
-    /// The processes in `node` now.
-    fn members(&self, node: &Node) -> Vec<Pid> {
-        let mut pids = Vec::new();
-        let Ok(fd) = sys::open_read(node.dir.raw(), c"cgroup.procs") else {
-            return pids;
-        };
-        let text = read_all(fd.raw()).unwrap_or_default();
-        for line in text.split(|&b| b == b'\n') {
-            if let Some(pid) = crate::args::parse_u64(line) {
-                if push(&mut pids, pid as Pid).is_err() {
-                    break;
-                }
-            }
-        }
-        pids
-    }
-
     /// Whether no process is left in the command's cgroup.
     pub fn is_empty(&self) -> bool {
-        self.nodes
-            .first()
-            .is_none_or(|n| self.members(n).is_empty())
+        let mut buf = [0u8; 8];
+        let dir = self.nodes.first().map_or(-1, |n| n.dir.raw());
+        sys::read(dir, c"cgroup.procs", &mut buf).is_ok_and(|t| t.is_empty())
     }
 
     /// OOM kills in the command's cgroup so far.
@@ -720,17 +594,14 @@ impl Cgroup {
         } else {
             c"memory.oom_control"
         };
-        let text = sys::read(node.dir.raw(), file, &mut buf).ok()?;
-        field(text, b"oom_kill")
+        field(sys::read(node.dir.raw(), file, &mut buf).ok()?, b"oom_kill")
     }
 
     /// The whole tree's accounting, for the report.
     pub fn usage(&self) -> TreeUsage {
-        let read_number = |c: Controllers, file: &CStr| {
-            let mut buf = [0u8; 64];
-            let node = self.node(c)?;
-            let text = sys::read(node.dir.raw(), file, &mut buf).ok()?;
-            crate::args::parse_u64(text.split(|&b| b == b'\n').next()?)
+        let read = |c: Controllers, file: &CStr| {
+            let mut buf = [0u8; 32];
+            first_number(sys::read(self.node(c)?.dir.raw(), file, &mut buf).ok()?)
         };
         let peak = if self.v2 {
             c"memory.peak"
@@ -739,78 +610,75 @@ impl Cgroup {
         };
         TreeUsage {
             cpu_ms: self.cpu_used().map(|ns| ns / 1_000_000),
-            memory_peak_kib: read_number(MEMORY, peak).map(|b| b / 1024),
+            memory_peak_kib: read(MEMORY, peak).map(|b| b / 1024),
             oom_kills: self.oom_kills(),
-            pids_peak: read_number(PIDS, c"pids.peak"),
+            pids_peak: read(PIDS, c"pids.peak"),
         }
     }
 
-    /// Remove the command's cgroups (their processes are gone), and on v2
-    /// leave proctor's leaf for its own cgroup again and remove it.
+    /// Remove the command's cgroups (their processes are gone); a
+    /// subreaper on v2 also leaves its leaf for its own cgroup again and
+    /// removes it (as PID 1, the container's cgroup goes with proctor).
     pub fn remove(self) {
-        let name = cstr(&self.name);
+        let command = self.name.c();
         for n in &self.nodes {
-            if let Err(e) = sys::remove(n.parent.raw(), name) {
-                log!(
-                    log::NORMAL,
-                    "warning: cgroup: removing {}: {}",
-                    Show(name.to_bytes()),
-                    crate::error::ErrnoName(e)
-                );
+            if let Err(e) = sys::remove(n.parent.raw(), command) {
+                log!(log::NORMAL, "warning: {}", fail(e, command.to_bytes()));
             }
         }
-        // As PID 1 the container's cgroup goes with it; a subreaper tidies up.
-        let Some(leaf) = self.leaf.filter(|_| self.name.contains(&b'-')) else {
+        let (Some(enabled), Some(n)) = (self.leaf, self.nodes.first()) else {
             return;
         };
-        let parent = leaf.parent.raw();
-        let restored = control_list(b'-', leaf.enabled)
-            .ok()
-            .filter(|_| leaf.enabled != 0)
-            .map_or(Ok(()), |change| {
-                sys::write(parent, c"cgroup.subtree_control", &change)
-            })
-            .and_then(|()| sys::write(parent, c"cgroup.procs", b"0"));
-        let leaf_name = name_of_leaf(&self.name);
-        if restored
-            .and_then(|()| sys::remove(parent, cstr(&leaf_name)))
-            .is_err()
-        {
+        let own = n.parent.raw();
+        let undo = control_list(b'-', enabled);
+        let leaf = Name::new(b"proctor", Some(process::getpid()));
+        let left = match enabled {
+            0 => Ok(()),
+            _ => sys::write(own, c"cgroup.subtree_control", &undo),
+        }
+        .and_then(|()| sys::write(own, c"cgroup.procs", b"0"))
+        .and_then(|()| sys::remove(own, leaf.c()));
+        if left.is_err() {
             log!(log::VERBOSE, "cgroup: proctor's own leaf stays");
         }
     }
 }
 
-/// Add the `members` not yet in `killed` (out of memory, the count falls short).
-fn note(killed: &mut Vec<Pid>, members: &[Pid]) {
-    for &p in members {
-        if !killed.contains(&p) && push(killed, p).is_err() {
-            return;
+/// Call `each` for every process in the cgroup `dir` and add it to `seen`
+/// once (out of memory, the count falls short). A list longer than the
+/// buffer is taken in turns: the caller calls again until none is left.
+fn members(dir: i32, seen: &mut Vec<Pid>, mut each: impl FnMut(Pid)) {
+    let mut buf = [0u8; 4096];
+    let text = sys::read(dir, c"cgroup.procs", &mut buf).unwrap_or_default();
+    for pid in text
+        .split(|&b| b == b'\n')
+        .filter_map(crate::args::parse_u64)
+    {
+        let pid = pid as Pid;
+        each(pid);
+        if !seen.contains(&pid) {
+            let _ = push(seen, pid);
         }
     }
 }
 
-/// `proctor-PID` for the command's `command-PID`.
-fn name_of_leaf(command: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    let _ = extend(&mut v, b"proctor");
-    let _ = extend(&mut v, command.get(b"command".len()..).unwrap_or_default());
-    v
-}
-
-/// `+memory +pids …` (or `-…`) for `cgroup.subtree_control`.
-fn control_list(sign: u8, c: Controllers) -> Result<Vec<u8>, Error> {
-    let mut v = Vec::new();
-    // cpu.stat and the kill need no controller on v2.
-    let c = c & !(CPUACCT | FREEZER);
-    for (_, name) in NAMES.iter().filter(|(bit, _)| c & bit != 0) {
-        if !v.is_empty() {
-            push(&mut v, b' ')?;
+/// `+memory +pids +cpu` (or `-…`) for `cgroup.subtree_control`.
+fn control_list(sign: u8, c: Controllers) -> [u8; 24] {
+    let mut out = [b' '; 24];
+    let mut at = 0;
+    for (i, name) in NAMES.iter().enumerate().take(3) {
+        if c & (1 << i) != 0 {
+            for (slot, &b) in out
+                .iter_mut()
+                .skip(at)
+                .zip([sign].iter().chain(name.as_bytes()))
+            {
+                *slot = b;
+            }
+            at += name.len() + 2;
         }
-        push(&mut v, sign)?;
-        extend(&mut v, name.as_bytes())?;
     }
-    Ok(v)
+    out
 }
 
 /// The number after `key ` in a `key value` per line file.
@@ -821,106 +689,60 @@ fn field(text: &[u8], key: &[u8]) -> Option<u64> {
     })
 }
 
+/// The number on the first line.
+fn first_number(text: &[u8]) -> Option<u64> {
+    crate::args::parse_u64(text.split(|&b| b == b'\n').next()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     extern crate std;
 
-    const HYBRID_CGROUP: &[u8] = b"9:name=systemd:/\n8:pids:/\n6:freezer:/\n4:memory:/process_api/6b1b\n2:cpuacct:/\n1:cpu:/\n0::/\n";
-    const HYBRID_MOUNTS: &[u8] =
-        b"31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
-32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
-33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct
-35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
-37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer
-39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
-40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
-41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
-";
+    const HYBRID: &[u8] = b"9:name=systemd:/\n8:pids:/\n6:freezer:/\n4:memory:/process_api/6b1b\n2:cpuacct:/\n1:cpu:/\n0::/\n";
 
-    fn dirs(l: &Layout) -> std::vec::Vec<(Controllers, std::string::String, bool)> {
-        let ps = match l {
-            Layout::V2(p) => std::slice::from_ref(p),
-            Layout::V1(ps) => ps.as_slice(),
-        };
-        ps.iter()
-            .map(|p| {
-                (
-                    p.controllers,
-                    std::string::String::from_utf8(p.dir.clone()).unwrap(),
-                    p.read_only,
-                )
-            })
+    fn found(text: &[u8], wanted: Controllers) -> std::vec::Vec<(Controllers, &str, &str)> {
+        let s = |b| std::str::from_utf8(b).unwrap();
+        let hs = hierarchies(text, wanted).unwrap();
+        hs.iter()
+            .map(|h| (h.controllers, s(h.list), s(h.path)))
             .collect()
     }
 
     #[test]
     fn hybrid_host_uses_the_v1_hierarchies() {
-        let l = locate(HYBRID_CGROUP, HYBRID_MOUNTS, USEFUL | CPU).unwrap();
-        assert!(matches!(l, Layout::V1(_)));
         assert_eq!(
-            dirs(&l),
+            found(HYBRID, USEFUL | CPU),
             [
-                (CPU, "/sys/fs/cgroup/cpu/".into(), false),
-                (CPUACCT, "/sys/fs/cgroup/cpuacct/".into(), false),
-                (
-                    MEMORY,
-                    "/sys/fs/cgroup/memory/process_api/6b1b".into(),
-                    false
-                ),
-                (FREEZER, "/sys/fs/cgroup/freezer/".into(), false),
-                (PIDS, "/sys/fs/cgroup/pids/".into(), false),
+                (PIDS, "pids", "/"),
+                (FREEZER, "freezer", "/"),
+                (MEMORY, "memory", "/process_api/6b1b"),
+                (CPUACCT, "cpuacct", "/"),
+                (CPU, "cpu", "/"),
             ]
         );
         // Without --cpus, the cpu hierarchy is left alone.
-        let l = locate(HYBRID_CGROUP, HYBRID_MOUNTS, USEFUL).unwrap();
-        assert_eq!(dirs(&l).len(), 4);
+        assert_eq!(found(HYBRID, USEFUL).len(), 4);
     }
 
     #[test]
-    fn docker_v1_mounts_show_the_container_cgroup_as_their_root() {
-        let cgroup = b"12:cpu,cpuacct:/docker/abc\n5:memory:/docker/abc\n0::/docker/abc\n";
-        let mounts = b"50 40 0:40 /docker/abc /sys/fs/cgroup/cpu,cpuacct ro,nosuid,nodev,noexec,relatime master:20 - cgroup cgroup rw,cpu,cpuacct
-51 40 0:41 /docker/abc /sys/fs/cgroup/memory ro,nosuid,nodev,noexec,relatime master:21 - cgroup cgroup rw,memory
-";
-        let l = locate(cgroup, mounts, USEFUL | CPU).unwrap();
+    fn comounted_hierarchies_and_pure_v2() {
+        let docker = b"12:cpu,cpuacct:/docker/abc\n5:memory:/docker/abc\n0::/\n";
         assert_eq!(
-            dirs(&l),
+            found(docker, USEFUL | CPU),
             [
-                (CPU | CPUACCT, "/sys/fs/cgroup/cpu,cpuacct".into(), true),
-                (MEMORY, "/sys/fs/cgroup/memory".into(), true),
+                (CPU | CPUACCT, "cpu,cpuacct", "/docker/abc"),
+                (MEMORY, "memory", "/docker/abc")
             ]
         );
+        assert_eq!(found(b"0::/\n", USEFUL), [(USEFUL, "", "/")]);
+        assert_eq!(found(b"0::/a:b\n", MEMORY), [(MEMORY, "", "/a:b")]);
+        let e = hierarchies(b"", USEFUL).unwrap_err();
+        assert_eq!(e.text(), b"cgroup: the kernel has no cgroup");
     }
 
     #[test]
-    fn pure_v2_and_private_namespace() {
-        let mounts = b"29 23 0:26 / /sys/fs/cgroup ro,nosuid,nodev,noexec,relatime - cgroup2 cgroup2 rw,nsdelegate\n";
-        let l = locate(b"0::/\n", mounts, USEFUL).unwrap();
-        assert!(matches!(l, Layout::V2(_)));
-        assert_eq!(dirs(&l), [(USEFUL, "/sys/fs/cgroup/".into(), true)]);
-        let l = locate(b"0::/user.slice/x\n", mounts, USEFUL).unwrap();
-        assert_eq!(dirs(&l)[0].1, "/sys/fs/cgroup/user.slice/x");
-    }
-
-    #[test]
-    fn nothing_mounted_or_outside_the_mount() {
-        let e = locate(b"0::/\n", b"1 0 0:1 / / rw - ext4 /dev/sda rw\n", USEFUL).unwrap_err();
-        assert_eq!(
-            e.text(),
-            b"cgroup: no cgroup filesystem is mounted (neither cgroup2 nor a v1 controller)"
-        );
-        let mounts = b"29 23 0:26 /other /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
-        assert!(locate(b"0::/mine\n", mounts, USEFUL).is_err());
-        let escaped = b"29 23 0:26 / /a\\040b rw - cgroup2 cgroup2 rw\n";
-        assert_eq!(
-            dirs(&locate(b"0::/\n", escaped, USEFUL).unwrap())[0].1,
-            "/a b/"
-        );
-    }
-
-    #[test]
-    fn requirements_and_files() {
+    fn names_numbers_and_files() {
         let r = Resources {
             memory: Some(1),
             cpu_time: Some(1),
@@ -928,9 +750,14 @@ mod tests {
         };
         assert_eq!(required(&r), MEMORY | CPUACCT);
         assert_eq!(
-            control_list(b'+', MEMORY | PIDS | CPU | FREEZER).unwrap(),
-            b"+memory +pids +cpu"
+            &control_list(b'+', MEMORY | PIDS | CPU | FREEZER),
+            b"+memory +pids +cpu      "
         );
+        assert_eq!(&control_list(b'-', PIDS), b"-pids                   ");
+        assert_eq!(Name::new(b"command", None).c(), c"command");
+        assert_eq!(Name::new(b"proctor", Some(4194304)).c(), c"proctor-4194304");
+        assert_eq!(decimal(0, &mut [0; 24]), b"0");
+        assert_eq!(decimal(u64::MAX, &mut [0; 24]), b"18446744073709551615");
         assert_eq!(
             field(b"usage_usec 1500\nuser_usec 3\n", b"usage_usec"),
             Some(1500)
@@ -942,6 +769,7 @@ mod tests {
             ),
             Some(2)
         );
-        assert_eq!(name_of_leaf(b"command-42\0"), b"proctor-42\0");
+        let e = missing(PIDS | CPU, "cgroup v1: no", "hierarchy").unwrap_err();
+        assert_eq!(e.text(), b"cgroup: cgroup v1: no pids hierarchy");
     }
 }

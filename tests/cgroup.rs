@@ -371,7 +371,7 @@ fn no_usable_cgroup_or_bad_values_are_125() {
     assert_eq!(code(&out), 125, "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "proctor: cgroup: no cgroup filesystem is mounted (neither cgroup2 nor a v1 controller)\n"
+        "proctor: cgroup: /sys/fs/cgroup/pids: ENOENT\n"
     );
     for (args, line) in [
         (

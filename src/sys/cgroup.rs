@@ -11,6 +11,7 @@ use syscalls::{syscall, Sysno};
 
 /// Write `value` to the control file `name` in the cgroup directory `dir`,
 /// in one `write` (a cgroup file takes each write as one command).
+#[inline(never)]
 pub fn write(dir: i32, name: &CStr, value: &[u8]) -> Result<()> {
     let fd = fs::openat(dir, name, O_WRONLY, 0)?;
     write_fd(fd.raw(), value)
@@ -49,12 +50,14 @@ pub fn read_at_start(fd: i32, buf: &mut [u8]) -> Result<&[u8]> {
 }
 
 /// Read the control file `name` in `dir` into `buf`.
+#[inline(never)]
 pub fn read<'b>(dir: i32, name: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     let fd = open_read(dir, name)?;
     read_at_start(fd.raw(), buf)
 }
 
 /// Remove the (empty) cgroup directory `name` in `dir`.
+#[inline(never)]
 pub fn remove(dir: i32, name: &CStr) -> Result<()> {
     const AT_REMOVEDIR: u32 = 0x200;
     // SAFETY: name is NUL-terminated.
