@@ -15,6 +15,7 @@ pub mod log;
 pub mod args;
 pub mod cgroup;
 pub mod env;
+pub mod landlock;
 pub mod limits;
 pub mod mounts;
 pub mod net;

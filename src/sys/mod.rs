@@ -8,6 +8,7 @@
 pub mod cgroup;
 pub mod creds;
 pub mod fs;
+pub mod landlock;
 pub mod mm;
 pub mod mount;
 pub mod net;
