@@ -10,9 +10,12 @@
 //! the cgroup filesystem is mounted read-only (Docker's default), proctor
 //! opens its directories through a writable remount made in a throwaway
 //! mount namespace, then goes back: the command never sees a writable one.
+//! The filesystems are where systemd, Docker, Kubernetes and proctor's own
+//! VM mode put them: cgroup2 at `/sys/fs/cgroup`, each v1 hierarchy below
+//! it, named by its controller list (`memory`, `cpu,cpuacct`).
 
 use crate::args::{Nanos, Resources};
-use crate::error::{push, Error, Show};
+use crate::error::{Error, Show};
 use crate::report::TreeUsage;
 use crate::sys::cgroup as sys;
 use crate::sys::fs::{self, O_DIRECTORY, O_RDONLY, O_WRONLY};
@@ -41,17 +44,12 @@ const USEFUL: Controllers = MEMORY | PIDS | CPUACCT | FREEZER;
 /// `--cpu-time` is checked at least this often.
 pub const CPU_POLL: Nanos = 50_000_000;
 
-/// Where the cgroup filesystems are mounted (systemd, Docker, Kubernetes,
-/// and proctor itself in a VM): cgroup2 there, or each v1 hierarchy below
-/// it, named by its controller list (`memory`, `cpu,cpuacct`).
-const ROOT: &[u8] = b"/sys/fs/cgroup";
-
 /// The controllers the limits need; without them proctor refuses to run.
 pub fn required(r: &Resources) -> Controllers {
-    [r.memory, r.pids, r.cpus_micro, r.cpu_time]
-        .iter()
-        .zip([MEMORY, PIDS, CPU, CPUACCT])
-        .fold(0, |c, (v, bit)| if v.is_some() { c | bit } else { c })
+    let given = [r.memory, r.pids, r.cpus_micro, r.cpu_time];
+    (0..4).fold(0, |c, i| {
+        c | (given.get(i).is_some_and(Option::is_some) as u8) << i
+    })
 }
 
 /// The controllers named in a list (comma-separated in `/proc/self/cgroup`,
@@ -64,50 +62,35 @@ fn controllers_of(list: &[u8]) -> Controllers {
     })
 }
 
-/// One hierarchy of `/proc/self/cgroup` proctor will use.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Hierarchy<'a> {
-    /// The controllers proctor will use in it (v2: those wanted).
-    pub controllers: Controllers,
-    /// Its controller list: the name of its mount under `/sys/fs/cgroup`; empty for v2.
-    pub list: &'a [u8],
-    /// proctor's cgroup in it.
-    pub path: &'a [u8],
-}
+/// One hierarchy of `/proc/self/cgroup` proctor will use: the controllers
+/// it will use there (v2: all wanted), its controller list (the name of
+/// its mount under `/sys/fs/cgroup`; empty for v2) and proctor's cgroup.
+pub type Hierarchy<'a> = (Controllers, &'a [u8], &'a [u8]);
 
 /// From the text of `/proc/self/cgroup`: the v1 hierarchies that hold any
 /// of the `wanted` controllers, else the v2 one.
-#[inline(never)]
-pub fn hierarchies(text: &[u8], wanted: Controllers) -> Result<Vec<Hierarchy<'_>>, Error> {
-    let mut v1 = Vec::new();
+pub fn hierarchies(text: &[u8], wanted: Controllers) -> [Option<Hierarchy<'_>>; 5] {
+    let mut found = [None; 5];
     let mut v2 = None;
     let mut covered = 0;
+    let mut slots = found.iter_mut();
     for line in text.split(|&b| b == b'\n') {
         let mut f = line.splitn(3, |&b| b == b':');
         let (Some(_), Some(list), Some(path)) = (f.next(), f.next(), f.next()) else {
             continue;
         };
         let controllers = controllers_of(list) & wanted & !covered;
-        let h = Hierarchy {
-            controllers,
-            list,
-            path,
-        };
         if list.is_empty() {
-            v2 = Some(Hierarchy {
-                controllers: wanted,
-                ..h
-            });
-        } else if controllers != 0 {
+            v2 = Some((wanted, list, path));
+        } else if let (true, Some(slot)) = (controllers != 0, slots.next()) {
             covered |= controllers;
-            push(&mut v1, h)?;
+            *slot = Some((controllers, list, path));
         }
     }
-    if v1.is_empty() {
-        let h = v2.ok_or_else(|| err!("cgroup", None, "the kernel has no cgroup"))?;
-        push(&mut v1, h)?;
+    if covered == 0 {
+        found[0] = v2;
     }
-    Ok(v1)
+    found
 }
 
 /// One cgroup of the command (v2: the only one; v1: one per hierarchy).
@@ -123,7 +106,7 @@ struct Node {
 /// The command's cgroup, ready for the command.
 pub struct Cgroup {
     v2: bool,
-    nodes: Vec<Node>,
+    nodes: [Option<Node>; 5],
     /// v2, not PID 1: the controllers proctor enabled in its own cgroup
     /// after moving into its leaf, to undo at the end.
     leaf: Option<Controllers>,
@@ -134,53 +117,43 @@ pub struct Cgroup {
     cpu_limit: Option<Nanos>,
     /// `--cpu-time` ran out and the tree was killed.
     cpu_exceeded: bool,
+    /// While it is set up: the directory being worked on, for the error.
+    path: Path,
 }
 
 /// Find, create and limit the command's cgroup (order of work, step 4).
-#[inline(never)]
 pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
-    let need = required(r);
-    let mut buf = [0u8; 2048];
-    let text = sys::read(fs::AT_FDCWD, c"/proc/self/cgroup", &mut buf)
-        .map_err(|e| fail(e, b"reading /proc/self/cgroup"))?;
-    let found = hierarchies(text, need | USEFUL)?;
-    let v2 = found.first().is_some_and(|h| h.list.is_empty());
-    if !v2 {
-        let have = found.iter().fold(0, |c, h| c | h.controllers);
-        missing(need & !have, "cgroup v1: no", "hierarchy")?;
-    }
-    let suffix = (!is_pid1).then(process::getpid);
     let mut cg = Cgroup {
-        v2,
-        nodes: Vec::new(),
+        v2: false,
+        nodes: [const { None }; 5],
         leaf: None,
-        name: Name::new(b"command", suffix),
+        name: Name::new(b"command", (!is_pid1).then(process::getpid)),
         cpu_usage: None,
         cpu_limit: r.cpu_time,
         cpu_exceeded: false,
+        path: Path {
+            buf: [0; 512],
+            len: 0,
+        },
     };
-    match cg.build(&found, r, suffix) {
-        Ok(()) => Ok(cg),
-        Err(e) => {
-            cg.remove();
-            Err(e)
-        }
+    let mut doing = "reading /proc/self/cgroup";
+    let mut absent = 0;
+    let built = cg.build(r, is_pid1, &mut doing, &mut absent);
+    if let Err(e) = built {
+        let path = cg.path.buf.get(..cg.path.len).unwrap_or_default();
+        let error = match NAMES.get(absent.trailing_zeros() as usize) {
+            Some(name) => err!(
+                "cgroup",
+                None,
+                "no {} controller: not mounted, or not delegated to proctor's cgroup",
+                *name
+            ),
+            None => err!("cgroup", Some(e), "{}{}", doing, Show(path)),
+        };
+        cg.remove();
+        return Err(error);
     }
-}
-
-/// Refuse when `absent` names any controller.
-#[inline(never)]
-fn missing(absent: Controllers, before: &str, after: &str) -> Result<(), Error> {
-    match NAMES.get(absent.trailing_zeros() as usize) {
-        Some(name) => Err(err!("cgroup", None, "{} {} {}", before, *name, after)),
-        None => Ok(()),
-    }
-}
-
-/// A failed cgroup step: `cgroup: WHAT: ERRNO`.
-#[inline(never)]
-fn fail(e: Errno, what: &[u8]) -> Error {
-    err!("cgroup", Some(e), "{}", Show(what))
+    Ok(cg)
 }
 
 /// A cgroup's name: `command`/`proctor`, and `-PID` beside other proctors.
@@ -192,16 +165,11 @@ struct Name {
 impl Name {
     fn new(base: &[u8; 7], pid: Option<Pid>) -> Name {
         let mut buf = [0u8; 24];
-        for (slot, &b) in buf.iter_mut().zip(base) {
+        let mut digits = [0u8; 24];
+        let suffix = pid.map_or(&[][..], |p| decimal(p as u64, &mut digits));
+        let dash = if pid.is_some() { &b"-"[..] } else { b"" };
+        for (slot, &b) in buf.iter_mut().zip(base.iter().chain(dash).chain(suffix)) {
             *slot = b;
-        }
-        if let Some(pid) = pid {
-            buf[7] = b'-';
-            let mut digits = [0u8; 24];
-            let n = decimal(pid as u64, &mut digits).len();
-            for (slot, &d) in buf.iter_mut().skip(8).zip(digits.iter().take(n)) {
-                *slot = d;
-            }
         }
         Name { buf }
     }
@@ -213,26 +181,20 @@ impl Name {
 
 /// `n` in decimal, at the start of `buf`.
 fn decimal(n: u64, buf: &mut [u8; 24]) -> &[u8] {
-    let mut unit = core::num::NonZeroU64::MIN;
-    while let Some(next) = unit.checked_mul(core::num::NonZeroU64::new(10).unwrap_or(unit)) {
-        if n / unit < 10 {
+    let mut at = buf.len();
+    let mut n = n;
+    while let Some(slot) = at.checked_sub(1).and_then(|i| buf.get_mut(i)) {
+        *slot = b'0' + (n % 10) as u8;
+        at -= 1;
+        n /= 10;
+        if n == 0 {
             break;
         }
-        unit = next;
     }
-    let mut len = 0;
-    for slot in buf.iter_mut() {
-        *slot = b'0' + (n / unit % 10) as u8;
-        len += 1;
-        match core::num::NonZeroU64::new(unit.get() / 10) {
-            Some(u) => unit = u,
-            None => break,
-        }
-    }
-    buf.get(..len).unwrap_or_default()
+    buf.get(at..).unwrap_or_default()
 }
 
-/// A path built in place, NUL-terminated.
+/// A path built in place, NUL-terminated on demand.
 struct Path {
     buf: [u8; 512],
     len: usize,
@@ -249,130 +211,87 @@ impl Path {
         Ok(())
     }
 
+    /// The first `len` bytes as a C string (and the path's length from now on).
     fn c(&mut self, len: usize) -> &CStr {
         self.len = len.min(511);
-        self.buf[self.len] = 0;
+        if let Some(end) = self.buf.get_mut(self.len) {
+            *end = 0;
+        }
         CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
     }
 }
 
-/// proctor's own cgroup in one hierarchy: `/sys/fs/cgroup[/LIST]PATH`, the
-/// length of its mount point's part, and its directory.
-struct Own {
-    path: Path,
-    mount_len: usize,
-    fd: Fd,
-}
-
-impl Own {
-    /// Where PATH is not there, the mount's root is proctor's cgroup: a
-    /// container's view of its own cgroup.
-    #[inline(never)]
-    fn open(h: &Hierarchy) -> Result<Own, Error> {
-        let mut path = Path {
-            buf: [0; 512],
-            len: 0,
-        };
-        let built = path.push(ROOT).and_then(|()| match h.list {
-            [] => Ok(()),
-            list => path.push(b"/").and_then(|()| path.push(list)),
-        });
-        let mount_len = path.len;
-        built
-            .and_then(|()| path.push(h.path))
-            .map_err(|e| fail(e, h.path))?;
-        let full = path.len;
-        let fd = match fs::open(path.c(full), O_RDONLY | O_DIRECTORY) {
-            Err(Errno::ENOENT) => fs::open(path.c(mount_len), O_RDONLY | O_DIRECTORY),
-            other => other,
-        };
-        let fd = fd.map_err(|e| fail(e, &path.buf[..path.len.min(511)]))?;
-        Ok(Own {
-            path,
-            mount_len,
-            fd,
-        })
-    }
-}
-
-/// Open proctor's own cgroup directories. A read-only cgroup filesystem is
-/// remounted writable in a mount namespace of its own, the directories are
-/// opened again there, and proctor goes back to its namespace: the
-/// descriptors keep the writable mount, and no process ever sees it.
-#[inline(never)]
-fn open_own(found: &[Hierarchy]) -> Result<Vec<Own>, Error> {
-    let mut owns = Vec::new();
-    for h in found {
-        push(&mut owns, Own::open(h)?)?;
-    }
-    let read_only = |o: &Own| mount::mount_flags(o.fd.raw()).is_ok_and(|f| f & MS_RDONLY != 0);
-    if !owns.iter().any(read_only) {
-        return Ok(owns);
-    }
-    const RO: &[u8] =
-        b"the cgroup filesystem is read-only, and remounting it writable needs CAP_SYS_ADMIN";
-    let home = fs::open(c"/proc/self/ns/mnt", O_RDONLY).map_err(|e| fail(e, RO))?;
-    process::unshare(Namespace::Mount).map_err(|e| fail(e, RO))?;
-    for o in owns.iter_mut() {
-        let dir = o.path.len;
-        if read_only(o) {
-            let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-            mount::mount(c"none", o.path.c(o.mount_len), c"", flags, None)
-                .map_err(|e| fail(e, RO))?;
-        }
-        o.fd = fs::open(o.path.c(dir), O_RDONLY | O_DIRECTORY).map_err(|e| fail(e, RO))?;
-    }
-    sys::enter_mount_namespace(home.raw()).map_err(|e| fail(e, b"setns"))?;
-    Ok(owns)
+fn open_dir(dir: i32, path: &CStr) -> Result<Fd, Errno> {
+    fs::openat(dir, path, O_RDONLY | O_DIRECTORY, 0)
 }
 
 /// Create the cgroup `name` in `own` and open it; a stale empty one (from a
 /// proctor that was killed) is removed first.
-#[inline(never)]
-fn make(own: &Fd, name: Name) -> Result<Fd, Error> {
-    let name = name.c();
-    let created = match mount::mkdir_at(own.raw(), name, 0o755) {
+fn make(own: &Fd, name: Name) -> Result<Fd, Errno> {
+    let (own, name) = (own.raw(), name.c());
+    match mount::mkdir_at(own, name, 0o755) {
         Err(Errno::EEXIST) => {
-            sys::remove(own.raw(), name).and_then(|()| mount::mkdir_at(own.raw(), name, 0o755))
+            sys::remove(own, name).and_then(|()| mount::mkdir_at(own, name, 0o755))
         }
         other => other,
-    };
-    created
-        .and_then(|()| fs::openat(own.raw(), name, O_RDONLY | O_DIRECTORY, 0))
-        .map_err(|e| fail(e, name.to_bytes()))
+    }?;
+    open_dir(own, name)
 }
 
 impl Cgroup {
-    /// Create the command's cgroups in proctor's own and limit them.
-    #[inline(never)]
+    /// Create the command's cgroups in proctor's own and limit them;
+    /// `doing` says what failed, `absent` which controller was missing.
     fn build(
         &mut self,
-        found: &[Hierarchy],
         r: &Resources,
-        suffix: Option<Pid>,
-    ) -> Result<(), Error> {
+        is_pid1: bool,
+        doing: &mut &'static str,
+        absent: &mut Controllers,
+    ) -> Result<(), Errno> {
         let need = required(r);
-        for (h, own) in found.iter().zip(open_own(found)?) {
-            let mut controllers = h.controllers;
-            if self.v2 {
-                controllers = self.enter_leaf(&own.fd, need, suffix)?;
-            }
-            let dir = make(&own.fd, self.name)?;
-            let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
-            push(
-                &mut self.nodes,
-                Node {
+        let mut buf = [0u8; 2048];
+        let text = sys::read(fs::AT_FDCWD, c"/proc/self/cgroup", &mut buf)?;
+        let found = hierarchies(text, need | USEFUL);
+        self.v2 = found
+            .first()
+            .is_some_and(|h| h.is_some_and(|h| h.1.is_empty()));
+        let have = found.iter().flatten().fold(0, |c, h| c | h.0);
+        *absent = need & !have;
+        if *absent != 0 || have == 0 {
+            *doing = "no cgroup hierarchy in /proc/self/cgroup";
+            return Err(Errno::ENOENT);
+        }
+        // proctor's mount namespace while it works in a throwaway one.
+        let mut home = None;
+        let built = self
+            .nodes
+            .iter_mut()
+            .zip(found.iter().flatten())
+            .try_for_each(|(slot, h)| {
+                *doing = "opening ";
+                let own = self.path.own(h, &mut home)?;
+                let mut controllers = h.0;
+                if self.v2 {
+                    *doing = "moving proctor into a leaf of ";
+                    controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf)?;
+                }
+                *doing = "creating the command's cgroup in ";
+                let dir = make(&own, self.name)?;
+                let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
+                *slot = Some(Node {
                     controllers,
-                    parent: own.fd,
+                    parent: own,
                     dir,
                     procs: None,
-                },
-            )?;
-            let procs = procs.map_err(|e| fail(e, b"cgroup.procs"))?;
-            if let Some(n) = self.nodes.last_mut() {
-                n.procs = Some(procs);
-            }
+                });
+                slot.as_mut()
+                    .map_or(Ok(()), |n| procs.map(|p| n.procs = Some(p)))
+            });
+        if let Some(ns) = home {
+            sys::enter_mount_namespace(ns.raw())?;
         }
+        built?;
+        *doing = "writing the limits in ";
         self.limit(r)?;
         self.cpu_usage = self.node(CPUACCT).and_then(|n| {
             let file = if self.v2 {
@@ -385,53 +304,8 @@ impl Cgroup {
         Ok(())
     }
 
-    /// v2: move proctor into a leaf of its own cgroup (a cgroup that hands
-    /// controllers to its children may hold no process), then enable the
-    /// controllers for the command's sibling; returns those it has.
-    #[inline(never)]
-    fn enter_leaf(
-        &mut self,
-        own: &Fd,
-        need: Controllers,
-        suffix: Option<Pid>,
-    ) -> Result<Controllers, Error> {
-        let mut buf = [0u8; 256];
-        let offered = sys::read(own.raw(), c"cgroup.controllers", &mut buf)
-            .map_err(|e| fail(e, b"cgroup.controllers"))?;
-        let offered = controllers_of(offered);
-        missing(
-            need & !(offered | CPUACCT),
-            "cgroup v2: no",
-            "controller is delegated to proctor's cgroup",
-        )?;
-        let leaf = make(own, Name::new(b"proctor", suffix))?;
-        sys::write(leaf.raw(), c"cgroup.procs", b"0")
-            .map_err(|e| fail(e, b"moving proctor into its leaf"))?;
-        let enable = (need | MEMORY | PIDS) & offered;
-        if enable != 0 {
-            sys::write(
-                own.raw(),
-                c"cgroup.subtree_control",
-                &control_list(b'+', enable),
-            )
-            .map_err(|e| {
-                let why: &[u8] = match e {
-                    Errno::EBUSY => {
-                        b"other processes share proctor's cgroup: give it one of its own"
-                    }
-                    _ => b"enabling controllers in cgroup.subtree_control",
-                };
-                fail(e, why)
-            })?;
-        }
-        self.leaf = suffix.map(|_| enable);
-        // cpu.stat, cgroup.kill and cgroup.freeze are in every v2 cgroup.
-        Ok(enable | CPUACCT | FREEZER)
-    }
-
     /// Write the limits.
-    #[inline(never)]
-    fn limit(&self, r: &Resources) -> Result<(), Error> {
+    fn limit(&self, r: &Resources) -> Result<(), Errno> {
         let v2 = self.v2;
         if let Some(bytes) = r.memory {
             let (max, swap) = if v2 {
@@ -443,10 +317,7 @@ impl Cgroup {
             self.set(MEMORY, max, bytes, b"")?;
             // Without swap accounting there is no such file, and no swap to limit.
             match self.set(MEMORY, swap, if v2 { 0 } else { bytes }, b"") {
-                Err(Error {
-                    errno: Some(Errno::ENOENT),
-                    ..
-                }) => {}
+                Err(Errno::ENOENT) => {}
                 other => other?,
             }
         }
@@ -466,52 +337,54 @@ impl Cgroup {
         Ok(())
     }
 
+    fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().flatten()
+    }
+
     fn node(&self, c: Controllers) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.controllers & c != 0)
+        self.nodes().find(|n| n.controllers & c != 0)
     }
 
     /// Write `value` and then `tail` to `file` of the cgroup of controller `c`.
-    fn set(&self, c: Controllers, file: &CStr, value: u64, tail: &[u8]) -> Result<(), Error> {
-        let mut buf = [0u8; 24];
-        let n = decimal(value, &mut buf).len();
+    fn set(&self, c: Controllers, file: &CStr, value: u64, tail: &[u8]) -> Result<(), Errno> {
+        let mut digits = [0u8; 24];
         let mut text = [0u8; 40];
-        for (slot, &b) in text.iter_mut().zip(buf.iter().take(n).chain(tail)) {
+        let mut len = 0;
+        for (slot, &b) in text
+            .iter_mut()
+            .zip(decimal(value, &mut digits).iter().chain(tail))
+        {
             *slot = b;
+            len += 1;
         }
         let dir = self.node(c).map_or(-1, |n| n.dir.raw());
-        let value = text.get(..n + tail.len()).unwrap_or_default();
-        sys::write(dir, file, value).map_err(|e| fail(e, file.to_bytes()))
+        sys::write(dir, file, text.get(..len).unwrap_or_default())
     }
 
     /// v2: the command's cgroup, for `clone3(CLONE_INTO_CGROUP)`.
     pub fn clone_into(&self) -> Option<i32> {
-        let first = self.nodes.first().filter(|_| self.v2);
-        first.map(|n| n.dir.raw())
+        self.nodes().next().filter(|_| self.v2).map(|n| n.dir.raw())
     }
 
     /// The `cgroup.procs` files the child writes itself into before anything else.
     pub fn procs(&self) -> impl Iterator<Item = i32> + '_ {
-        self.nodes
-            .iter()
-            .filter_map(|n| n.procs.as_ref().map(Fd::raw))
+        self.nodes().filter_map(|n| n.procs.as_ref().map(Fd::raw))
     }
 
     /// The command is in its cgroup: the `cgroup.procs` files are no longer needed.
     pub fn placed(&mut self) {
-        for n in &mut self.nodes {
+        for n in self.nodes.iter_mut().flatten() {
             n.procs = None;
         }
     }
 
     /// CPU time used by the whole tree so far.
     pub fn cpu_used(&self) -> Option<Nanos> {
-        let fd = self.cpu_usage.as_ref()?;
         let mut buf = [0u8; 512];
-        let text = sys::read_at_start(fd.raw(), &mut buf).ok()?;
-        if self.v2 {
-            field(text, b"usage_usec")?.checked_mul(1000)
-        } else {
-            first_number(text)
+        let text = sys::read_at_start(self.cpu_usage.as_ref()?.raw(), &mut buf).ok()?;
+        match self.v2 {
+            true => field(text, b"usage_usec")?.checked_mul(1000),
+            false => field(text, b""),
         }
     }
 
@@ -541,68 +414,74 @@ impl Cgroup {
     }
 
     /// Kill every process of the command's tree at once, those that left
-    /// its session included (v2 `cgroup.kill`; else freeze, SIGKILL every
+    /// its session included (v2 `cgroup.kill`; v1: freeze, SIGKILL every
     /// member, thaw), adding those signalled to `killed`. Called again
-    /// until [`Cgroup::is_empty`]: a kill catches every member, but those
-    /// forked while it ran need the next one.
+    /// until [`Cgroup::is_empty`]: processes forked while a kill ran (v2
+    /// before 5.14, v1 without a freezer) are caught by the next one.
     pub fn kill(&self, killed: &mut Vec<Pid>) {
-        let Some(node) = self.node(FREEZER).or(self.nodes.first()) else {
+        let Some(node) = self.node(FREEZER).or(self.nodes().next()) else {
             return;
         };
         let dir = node.dir.raw();
-        if self.v2 && sys::write(dir, c"cgroup.kill", b"1").is_ok() {
-            members(dir, killed, |_| {});
-            return;
-        }
-        // Frozen, no member can fork while the list is read and killed.
-        let (freeze, thaw, file): (&[u8], &[u8], &CStr) = if self.v2 {
-            (b"1", b"0", c"cgroup.freeze")
-        } else {
-            (b"FROZEN", b"THAWED", c"freezer.state")
-        };
-        let frozen = sys::write(dir, file, freeze).is_ok();
+        let frozen = !self.v2 && sys::write(dir, c"freezer.state", b"FROZEN").is_ok();
         // v1 freezes in the background: wait (a little) until it is done.
         for _ in 0..100 {
             let mut buf = [0u8; 16];
-            let done = |s: &[u8]| s.starts_with(b"FROZEN");
-            if !frozen || self.v2 || sys::read(dir, file, &mut buf).is_ok_and(done) {
+            let state = sys::read(dir, c"freezer.state", &mut buf);
+            if !frozen || state.is_ok_and(|s| s.starts_with(b"FROZEN")) {
                 break;
             }
             let _ = signal::wait(SigSet::of(&[]), Some(1_000_000));
         }
-        members(dir, killed, |pid| {
-            let _ = process::kill(pid, SIGKILL);
-        });
+        let mut buf = [0u8; 4096];
+        let text = sys::read(dir, c"cgroup.procs", &mut buf).unwrap_or_default();
+        let all_at_once = self.v2 && sys::write(dir, c"cgroup.kill", b"1").is_ok();
+        for pid in text
+            .split(|&b| b == b'\n')
+            .filter_map(crate::args::parse_u64)
+        {
+            let pid = pid as Pid;
+            if !all_at_once {
+                let _ = process::kill(pid, SIGKILL);
+            }
+            // Out of memory, the count falls short; the kill does not.
+            if !killed.contains(&pid) {
+                let _ = crate::error::push(killed, pid);
+            }
+        }
         if frozen {
-            let _ = sys::write(dir, file, thaw);
+            let _ = sys::write(dir, c"freezer.state", b"THAWED");
         }
     }
 
     /// Whether no process is left in the command's cgroup.
     pub fn is_empty(&self) -> bool {
         let mut buf = [0u8; 8];
-        let dir = self.nodes.first().map_or(-1, |n| n.dir.raw());
+        let dir = self.nodes().next().map_or(-1, |n| n.dir.raw());
         sys::read(dir, c"cgroup.procs", &mut buf).is_ok_and(|t| t.is_empty())
     }
 
     /// OOM kills in the command's cgroup so far.
     pub fn oom_kills(&self) -> Option<u64> {
-        let node = self.node(MEMORY)?;
-        let mut buf = [0u8; 1024];
         let file = if self.v2 {
             c"memory.events"
         } else {
             c"memory.oom_control"
         };
-        field(sys::read(node.dir.raw(), file, &mut buf).ok()?, b"oom_kill")
+        self.read(MEMORY, file, b"oom_kill")
+    }
+
+    /// The number after `key` in `file` of the cgroup of controller `c`.
+    fn read(&self, c: Controllers, file: &CStr, key: &[u8]) -> Option<u64> {
+        let mut buf = [0u8; 1024];
+        field(
+            sys::read(self.node(c)?.dir.raw(), file, &mut buf).ok()?,
+            key,
+        )
     }
 
     /// The whole tree's accounting, for the report.
     pub fn usage(&self) -> TreeUsage {
-        let read = |c: Controllers, file: &CStr| {
-            let mut buf = [0u8; 32];
-            first_number(sys::read(self.node(c)?.dir.raw(), file, &mut buf).ok()?)
-        };
         let peak = if self.v2 {
             c"memory.peak"
         } else {
@@ -610,9 +489,9 @@ impl Cgroup {
         };
         TreeUsage {
             cpu_ms: self.cpu_used().map(|ns| ns / 1_000_000),
-            memory_peak_kib: read(MEMORY, peak).map(|b| b / 1024),
+            memory_peak_kib: self.read(MEMORY, peak, b"").map(|b| b / 1024),
             oom_kills: self.oom_kills(),
-            pids_peak: read(PIDS, c"pids.peak"),
+            pids_peak: self.read(PIDS, c"pids.peak", b""),
         }
     }
 
@@ -621,20 +500,24 @@ impl Cgroup {
     /// removes it (as PID 1, the container's cgroup goes with proctor).
     pub fn remove(self) {
         let command = self.name.c();
-        for n in &self.nodes {
+        for n in self.nodes() {
             if let Err(e) = sys::remove(n.parent.raw(), command) {
-                log!(log::NORMAL, "warning: {}", fail(e, command.to_bytes()));
+                log!(
+                    log::NORMAL,
+                    "warning: cgroup: removing {}: {}",
+                    Show(command.to_bytes()),
+                    crate::error::ErrnoName(e)
+                );
             }
         }
-        let (Some(enabled), Some(n)) = (self.leaf, self.nodes.first()) else {
+        let (Some(enabled), Some(own)) = (self.leaf, self.nodes().next()) else {
             return;
         };
-        let own = n.parent.raw();
-        let undo = control_list(b'-', enabled);
+        let own = own.parent.raw();
         let leaf = Name::new(b"proctor", Some(process::getpid()));
         let left = match enabled {
             0 => Ok(()),
-            _ => sys::write(own, c"cgroup.subtree_control", &undo),
+            _ => sys::write(own, c"cgroup.subtree_control", &control_list(b'-', enabled)),
         }
         .and_then(|()| sys::write(own, c"cgroup.procs", b"0"))
         .and_then(|()| sys::remove(own, leaf.c()));
@@ -644,22 +527,71 @@ impl Cgroup {
     }
 }
 
-/// Call `each` for every process in the cgroup `dir` and add it to `seen`
-/// once (out of memory, the count falls short). A list longer than the
-/// buffer is taken in turns: the caller calls again until none is left.
-fn members(dir: i32, seen: &mut Vec<Pid>, mut each: impl FnMut(Pid)) {
-    let mut buf = [0u8; 4096];
-    let text = sys::read(dir, c"cgroup.procs", &mut buf).unwrap_or_default();
-    for pid in text
-        .split(|&b| b == b'\n')
-        .filter_map(crate::args::parse_u64)
-    {
-        let pid = pid as Pid;
-        each(pid);
-        if !seen.contains(&pid) {
-            let _ = push(seen, pid);
+impl Path {
+    /// Open proctor's own cgroup in hierarchy `h`: `/sys/fs/cgroup[/LIST]PATH`,
+    /// or the mount's root where PATH is not there (a container's view of
+    /// its own cgroup). A read-only cgroup filesystem is remounted writable
+    /// in a throwaway mount namespace (entered once; `home` is proctor's),
+    /// where the directory is opened again: the descriptor keeps the
+    /// writable mount after proctor went home, and no process ever sees it.
+    fn own(&mut self, h: &Hierarchy, home: &mut Option<Fd>) -> Result<Fd, Errno> {
+        self.len = 0;
+        self.push(b"/sys/fs/cgroup")?;
+        if !h.1.is_empty() {
+            self.push(b"/")?;
+            self.push(h.1)?;
         }
+        let mount_len = self.len;
+        self.push(h.2)?;
+        let dir_len = self.len;
+        let mut own = match open_dir(fs::AT_FDCWD, self.c(dir_len)) {
+            Err(Errno::ENOENT) => open_dir(fs::AT_FDCWD, self.c(mount_len)),
+            other => other,
+        }?;
+        if mount::mount_flags(own.raw())? & MS_RDONLY != 0 {
+            let dir_len = self.len;
+            if home.is_none() {
+                *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);
+                process::unshare(Namespace::Mount)?;
+            }
+            let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+            mount::mount(c"none", self.c(mount_len), c"", flags, None)?;
+            own = open_dir(fs::AT_FDCWD, self.c(dir_len))?;
+        }
+        Ok(own)
     }
+}
+
+/// v2: move proctor into a leaf of its own cgroup `own` (a cgroup that
+/// hands controllers to its children may hold no process), then enable the
+/// controllers for the command's sibling; returns those it will have.
+/// A subreaper notes in `leaf` what to undo at the end.
+fn enter_leaf(
+    own: &Fd,
+    need: Controllers,
+    is_pid1: bool,
+    absent: &mut Controllers,
+    leaf: &mut Option<Controllers>,
+) -> Result<Controllers, Errno> {
+    let mut buf = [0u8; 256];
+    let offered = controllers_of(sys::read(own.raw(), c"cgroup.controllers", &mut buf)?);
+    *absent = need & !(offered | CPUACCT);
+    if *absent != 0 {
+        return Err(Errno::ENOENT);
+    }
+    let dir = make(own, Name::new(b"proctor", (!is_pid1).then(process::getpid)))?;
+    sys::write(dir.raw(), c"cgroup.procs", b"0")?;
+    let enable = (need | MEMORY | PIDS) & offered;
+    if enable != 0 {
+        sys::write(
+            own.raw(),
+            c"cgroup.subtree_control",
+            &control_list(b'+', enable),
+        )?;
+    }
+    *leaf = (!is_pid1).then_some(enable);
+    // cpu.stat, cgroup.kill and cgroup.freeze are in every v2 cgroup.
+    Ok(enable | CPUACCT | FREEZER)
 }
 
 /// `+memory +pids +cpu` (or `-…`) for `cgroup.subtree_control`.
@@ -668,11 +600,8 @@ fn control_list(sign: u8, c: Controllers) -> [u8; 24] {
     let mut at = 0;
     for (i, name) in NAMES.iter().enumerate().take(3) {
         if c & (1 << i) != 0 {
-            for (slot, &b) in out
-                .iter_mut()
-                .skip(at)
-                .zip([sign].iter().chain(name.as_bytes()))
-            {
+            let word = [sign].into_iter().chain(name.bytes());
+            for (slot, b) in out.iter_mut().skip(at).zip(word) {
                 *slot = b;
             }
             at += name.len() + 2;
@@ -681,17 +610,16 @@ fn control_list(sign: u8, c: Controllers) -> [u8; 24] {
     out
 }
 
-/// The number after `key ` in a `key value` per line file.
+/// The number after `key ` on a line of `text` (`key value` per line);
+/// with an empty key, the number on the first line.
 fn field(text: &[u8], key: &[u8]) -> Option<u64> {
     text.split(|&b| b == b'\n').find_map(|l| {
-        let value = l.strip_prefix(key)?.strip_prefix(b" ")?;
+        let value = match key {
+            [] => l,
+            _ => l.strip_prefix(key)?.strip_prefix(b" ")?,
+        };
         crate::args::parse_u64(value)
     })
-}
-
-/// The number on the first line.
-fn first_number(text: &[u8]) -> Option<u64> {
-    crate::args::parse_u64(text.split(|&b| b == b'\n').next()?)
 }
 
 #[cfg(test)]
@@ -703,10 +631,8 @@ mod tests {
 
     fn found(text: &[u8], wanted: Controllers) -> std::vec::Vec<(Controllers, &str, &str)> {
         let s = |b| std::str::from_utf8(b).unwrap();
-        let hs = hierarchies(text, wanted).unwrap();
-        hs.iter()
-            .map(|h| (h.controllers, s(h.list), s(h.path)))
-            .collect()
+        let hs = hierarchies(text, wanted);
+        hs.iter().flatten().map(|h| (h.0, s(h.1), s(h.2))).collect()
     }
 
     #[test]
@@ -737,8 +663,7 @@ mod tests {
         );
         assert_eq!(found(b"0::/\n", USEFUL), [(USEFUL, "", "/")]);
         assert_eq!(found(b"0::/a:b\n", MEMORY), [(MEMORY, "", "/a:b")]);
-        let e = hierarchies(b"", USEFUL).unwrap_err();
-        assert_eq!(e.text(), b"cgroup: the kernel has no cgroup");
+        assert_eq!(found(b"", USEFUL), []);
     }
 
     #[test]
@@ -769,7 +694,6 @@ mod tests {
             ),
             Some(2)
         );
-        let e = missing(PIDS | CPU, "cgroup v1: no", "hierarchy").unwrap_err();
-        assert_eq!(e.text(), b"cgroup: cgroup v1: no pids hierarchy");
+        assert_eq!(field(b"123\n", b""), Some(123));
     }
 }
