@@ -82,9 +82,11 @@ pub fn hierarchies(text: &[u8], wanted: Controllers) -> [Option<Hierarchy<'_>>; 
         let controllers = controllers_of(list) & wanted & !covered;
         if list.is_empty() {
             v2 = Some((wanted, list, path));
-        } else if let (true, Some(slot)) = (controllers != 0, slots.next()) {
-            covered |= controllers;
-            *slot = Some((controllers, list, path));
+        } else if controllers != 0 {
+            if let Some(slot) = slots.next() {
+                covered |= controllers;
+                *slot = Some((controllers, list, path));
+            }
         }
     }
     if covered == 0 {
@@ -269,7 +271,7 @@ impl Cgroup {
             .zip(found.iter().flatten())
             .try_for_each(|(slot, h)| {
                 *doing = "opening ";
-                let own = self.path.own(h, &mut home)?;
+                let own = self.path.own(h, &mut home, doing)?;
                 let mut controllers = h.0;
                 if self.v2 {
                     *doing = "moving proctor into a leaf of ";
@@ -534,7 +536,12 @@ impl Path {
     /// in a throwaway mount namespace (entered once; `home` is proctor's),
     /// where the directory is opened again: the descriptor keeps the
     /// writable mount after proctor went home, and no process ever sees it.
-    fn own(&mut self, h: &Hierarchy, home: &mut Option<Fd>) -> Result<Fd, Errno> {
+    fn own(
+        &mut self,
+        h: &Hierarchy,
+        home: &mut Option<Fd>,
+        doing: &mut &'static str,
+    ) -> Result<Fd, Errno> {
         self.len = 0;
         self.push(b"/sys/fs/cgroup")?;
         if !h.1.is_empty() {
@@ -549,6 +556,7 @@ impl Path {
             other => other,
         }?;
         if mount::mount_flags(own.raw())? & MS_RDONLY != 0 {
+            *doing = "read-only, and a writable remount needs CAP_SYS_ADMIN: ";
             let dir_len = self.len;
             if home.is_none() {
                 *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);
