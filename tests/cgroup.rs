@@ -421,3 +421,62 @@ fn no_cgroup_option_touches_no_cgroup() {
         "{trace}"
     );
 }
+
+/// proctor as the `/init` of a Docker container (the engine here runs
+/// cgroup v1, mounts the cgroup filesystems read-only, and shows the
+/// container's cgroup as their root): the same memory verdict.
+#[test]
+fn docker_init_memory_verdict() {
+    let ready = Command::new("docker").arg("info").output();
+    if !ready.is_ok_and(|o| o.status.success()) {
+        return common::missing("no Docker daemon answers (docker info)");
+    }
+    if !Path::new("/bin/busybox").is_file() {
+        return common::missing("/bin/busybox (busybox-static) is not installed");
+    }
+    let image = "proctor-cgroup-test:latest";
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::copy("/bin/busybox", ctx.path().join("busybox")).unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
+    )
+    .unwrap();
+    let built = Command::new("docker")
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "-q", "-t", image])
+        .arg(ctx.path())
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let name = format!("proctor-cgroup-test-{}", std::process::id());
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "--rm", "--name", &name, "--network", "none"])
+        .args([
+            "--cap-add",
+            "SYS_ADMIN",
+            "--security-opt",
+            "apparmor=unconfined",
+        ])
+        .arg("-v")
+        .arg(format!("{}:/init:ro", common::proctor().display()))
+        .arg("-v")
+        .arg(format!("{}:/out", out_dir.path().display()))
+        .args(["--entrypoint", "/init", image])
+        .args(["--report", "/out/report.json", "--memory", "64m", "--"])
+        .args(HOG.split(' '));
+    let out = common::run_cmd(cmd, Duration::from_secs(120));
+    let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+    let r = helper::report(&out_dir.path().join("report.json"));
+    let why = show(&out, &r);
+    assert_eq!(code(&out), 137, "{why}");
+    assert_eq!(r["status"], "memory_limit", "{why}");
+    assert!(r["oom_kills"].as_u64().unwrap() >= 1, "{why}");
+    let peak = r["memory_peak_kib"].as_u64().unwrap();
+    assert!((60 << 10..=(64 << 10) + 512).contains(&peak), "{why}");
+}

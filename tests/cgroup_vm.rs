@@ -87,10 +87,17 @@ fn v2_verdicts_and_cgroup_kill_in_a_vm() {
     let b = boot(q, Duration::from_secs(300));
     b.show("cgroup v2 VM");
     assert!(!b.timed_out, "the VM did not end");
-    assert_eq!(b.value("GRADER_END"), Some("1"), "the grader did not finish");
+    assert_eq!(
+        b.value("GRADER_END"),
+        Some("1"),
+        "the grader did not finish"
+    );
     assert_eq!(b.last_exit_line(), Some("proctor: exit status 0"));
     let mount = b.value("MOUNT_CGROUP").unwrap_or_default();
-    assert!(mount.starts_with("cgroup2 /sys/fs/cgroup cgroup2"), "{mount}");
+    assert!(
+        mount.starts_with("cgroup2 /sys/fs/cgroup cgroup2"),
+        "{mount}"
+    );
     let report = |key: &str| -> serde_json::Value {
         let text = b.value(key).unwrap_or_else(|| panic!("no {key}"));
         serde_json::from_str(text).unwrap_or_else(|e| panic!("{key}: {e}: {text}"))
