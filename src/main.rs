@@ -430,6 +430,11 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --keep-caps            do not drop capabilities
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
+      --memory BYTES         memory limit of the whole tree (cgroup; exit 137)
+      --pids N               process limit of the whole tree (cgroup)
+      --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
+      --cpu-time SECS        CPU-time limit of the whole tree (cgroup; exit 124)
+      --cgroup               a cgroup without limits: accounting, atomic kill
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
       --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
       --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs

@@ -50,7 +50,10 @@ fn deployment_examples_are_valid() {
         "examples/ecs/task-definition.json: CAP_SYS_ADMIN added",
         "examples/ecs/task-definition-fargate.json: valid RegisterTaskDefinition input",
         "examples/ecs/task-definition-fargate.json: CAP_SYS_ADMIN not needed (plain init mode)",
-        "3 examples valid, 0 failed",
+        "examples/kubernetes/job-limits.yaml: Job grade-hw1-12345-limits valid against the Kubernetes",
+        "examples/kubernetes/job-limits.yaml: --memory 512m matches the grader's memory limit 512Mi",
+        "examples/kubernetes/job-limits.yaml: CAP_SYS_ADMIN added, for --bind, --cpu-time, --memory, --net, --pids, --ro, --tmpfs",
+        "4 examples valid, 0 failed",
     ] {
         assert!(
             stdout.contains(expected),
