@@ -15,7 +15,7 @@
 //! it, named by its controller list (`memory`, `cpu,cpuacct`).
 
 use crate::args::{Nanos, Resources};
-use crate::error::{Error, Show};
+use crate::error::Error;
 use crate::report::TreeUsage;
 use crate::sys::cgroup as sys;
 use crate::sys::fs::{self, O_DIRECTORY, O_RDONLY, O_WRONLY};
@@ -119,8 +119,6 @@ pub struct Cgroup {
     cpu_limit: Option<Nanos>,
     /// `--cpu-time` ran out and the tree was killed.
     cpu_exceeded: bool,
-    /// While it is set up: the directory being worked on, for the error.
-    path: Path,
 }
 
 /// Find, create and limit the command's cgroup (order of work, step 4).
@@ -133,16 +131,10 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
         cpu_usage: None,
         cpu_limit: r.cpu_time,
         cpu_exceeded: false,
-        path: Path {
-            buf: [0; 512],
-            len: 0,
-        },
     };
-    let mut doing = "reading /proc/self/cgroup";
+    let mut doing = "cgroup: reading /proc/self/cgroup";
     let mut absent = 0;
-    let built = cg.build(r, is_pid1, &mut doing, &mut absent);
-    if let Err(e) = built {
-        let path = cg.path.buf.get(..cg.path.len).unwrap_or_default();
+    if let Err(e) = cg.build(r, is_pid1, &mut doing, &mut absent) {
         let error = match NAMES.get(absent.trailing_zeros() as usize) {
             Some(name) => err!(
                 "cgroup",
@@ -150,7 +142,7 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
                 "no {} controller: not mounted, or not delegated to proctor's cgroup",
                 *name
             ),
-            None => err!("cgroup", Some(e), "{}{}", doing, Show(path)),
+            None => Error::sys(doing, e),
         };
         cg.remove();
         return Err(error);
@@ -227,16 +219,10 @@ fn open_dir(dir: i32, path: &CStr) -> Result<Fd, Errno> {
     fs::openat(dir, path, O_RDONLY | O_DIRECTORY, 0)
 }
 
-/// Create the cgroup `name` in `own` and open it; a stale empty one (from a
-/// proctor that was killed) is removed first.
+/// Create the cgroup `name` in `own` and open it.
 fn make(own: &Fd, name: Name) -> Result<Fd, Errno> {
     let (own, name) = (own.raw(), name.c());
-    match mount::mkdir_at(own, name, 0o755) {
-        Err(Errno::EEXIST) => {
-            sys::remove(own, name).and_then(|()| mount::mkdir_at(own, name, 0o755))
-        }
-        other => other,
-    }?;
+    mount::mkdir_at(own, name, 0o755)?;
     open_dir(own, name)
 }
 
@@ -260,24 +246,28 @@ impl Cgroup {
         let have = found.iter().flatten().fold(0, |c, h| c | h.0);
         *absent = need & !have;
         if *absent != 0 || have == 0 {
-            *doing = "no cgroup hierarchy in /proc/self/cgroup";
+            *doing = "cgroup: no hierarchy in /proc/self/cgroup";
             return Err(Errno::ENOENT);
         }
         // proctor's mount namespace while it works in a throwaway one.
         let mut home = None;
+        let mut path = Path {
+            buf: [0; 512],
+            len: 0,
+        };
         let built = self
             .nodes
             .iter_mut()
             .zip(found.iter().flatten())
             .try_for_each(|(slot, h)| {
-                *doing = "opening ";
-                let own = self.path.own(h, &mut home, doing)?;
+                *doing = "cgroup: opening proctor's cgroup";
+                let own = path.own(h, &mut home, doing)?;
                 let mut controllers = h.0;
                 if self.v2 {
-                    *doing = "moving proctor into a leaf of ";
+                    *doing = "cgroup: moving proctor into its leaf";
                     controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf)?;
                 }
-                *doing = "creating the command's cgroup in ";
+                *doing = "cgroup: creating the command's cgroup";
                 let dir = make(&own, self.name)?;
                 let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
                 *slot = Some(Node {
@@ -293,7 +283,7 @@ impl Cgroup {
             sys::enter_mount_namespace(ns.raw())?;
         }
         built?;
-        *doing = "writing the limits in ";
+        *doing = "cgroup: writing the limits";
         self.limit(r)?;
         self.cpu_usage = self.node(CPUACCT).and_then(|n| {
             let file = if self.v2 {
@@ -406,10 +396,6 @@ impl Cgroup {
         };
         self.cpu_exceeded = self.cpu_used().is_some_and(|used| used >= limit);
         if self.cpu_exceeded {
-            log!(
-                log::VERBOSE,
-                "--cpu-time ran out: killing the command's cgroup"
-            );
             self.kill(&mut Vec::new());
         }
         self.cpu_exceeded
@@ -503,13 +489,8 @@ impl Cgroup {
     pub fn remove(self) {
         let command = self.name.c();
         for n in self.nodes() {
-            if let Err(e) = sys::remove(n.parent.raw(), command) {
-                log!(
-                    log::NORMAL,
-                    "warning: cgroup: removing {}: {}",
-                    Show(command.to_bytes()),
-                    crate::error::ErrnoName(e)
-                );
+            if sys::remove(n.parent.raw(), command).is_err() {
+                log!(log::NORMAL, "warning: cgroup: the command's cgroup stays");
             }
         }
         let (Some(enabled), Some(own)) = (self.leaf, self.nodes().next()) else {
@@ -556,7 +537,7 @@ impl Path {
             other => other,
         }?;
         if mount::mount_flags(own.raw())? & MS_RDONLY != 0 {
-            *doing = "read-only, and a writable remount needs CAP_SYS_ADMIN: ";
+            *doing = "cgroup: read-only; a writable remount needs CAP_SYS_ADMIN";
             let dir_len = self.len;
             if home.is_none() {
                 *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);

@@ -38,20 +38,25 @@ pub fn supervise(
     let mut deadline = timeout.map(|t| started.saturating_add(t));
     let mut timed_out = false;
     let mut cpu_timed_out = false;
-    let ended = |exit, timed_out, cpu_timed_out| Ended {
-        exit,
-        timed_out,
-        cpu_timed_out,
-        wall: monotonic().saturating_sub(started),
-    };
     loop {
+        let mut sleep = deadline.map(|d| d.saturating_sub(monotonic()));
         if let Some(cg) = cgroup.as_deref_mut() {
-            cpu_timed_out |= !timed_out && cg.check_cpu_time();
+            cpu_timed_out |= cg.check_cpu_time();
+            sleep = match (sleep, cg.poll_interval()) {
+                (Some(s), Some(p)) => Some(s.min(p)),
+                (s, p) => s.or(p),
+            };
         }
-        let now = monotonic();
-        let left = deadline.map(|d| d.saturating_sub(now));
-        if left == Some(0) {
-            if !timed_out && !cpu_timed_out {
+        let exit = match signal::wait(SigSet::FULL, sleep) {
+            Ok(Some(SIGCHLD)) => reap(pid),
+            Ok(Some(0)) => None,
+            Ok(Some(sig)) => {
+                forward(pid, sig, single_child);
+                None
+            }
+            // A --cpu-time poll, or a deadline passed while the tree was killed.
+            Ok(None) if cpu_timed_out || deadline.is_none_or(|d| monotonic() < d) => None,
+            Ok(None) if !timed_out => {
                 timed_out = true;
                 log!(
                     log::NORMAL,
@@ -60,30 +65,18 @@ pub fn supervise(
                 forward(pid, SIGTERM, false);
                 // A stopped command could not act on SIGTERM (coreutils timeout does the same).
                 forward(pid, SIGCONT, false);
-                deadline = Some(now.saturating_add(kill_after));
-            } else {
+                deadline = Some(monotonic().saturating_add(kill_after));
+                None
+            }
+            Ok(None) => {
                 log!(
                     log::NORMAL,
                     "timeout: sending SIGKILL to the command's process group"
                 );
                 forward(pid, SIGKILL, false);
                 deadline = None;
+                None
             }
-            continue;
-        }
-        let poll = cgroup.as_deref().and_then(Cgroup::poll_interval);
-        let sleep = match (left, poll) {
-            (Some(l), Some(p)) => Some(l.min(p)),
-            (l, p) => l.or(p),
-        };
-        match signal::wait(SigSet::FULL, sleep) {
-            Ok(Some(SIGCHLD)) => {
-                if let Some(exit) = reap(pid) {
-                    return ended(exit, timed_out, cpu_timed_out);
-                }
-            }
-            Ok(Some(0)) | Ok(None) => {}
-            Ok(Some(sig)) => forward(pid, sig, single_child),
             Err(e) => {
                 // Cannot wait for signals any more: fall back to waiting for the command alone.
                 log!(
@@ -91,9 +84,16 @@ pub fn supervise(
                     "error: rt_sigtimedwait: {}",
                     crate::error::ErrnoName(e)
                 );
-                let exit = process::wait_pid(pid).unwrap_or(Exit::Code(125));
-                return ended(exit, timed_out, cpu_timed_out);
+                Some(process::wait_pid(pid).unwrap_or(Exit::Code(125)))
             }
+        };
+        if let Some(exit) = exit {
+            return Ended {
+                exit,
+                timed_out,
+                cpu_timed_out,
+                wall: monotonic().saturating_sub(started),
+            };
         }
     }
 }

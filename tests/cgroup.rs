@@ -371,7 +371,7 @@ fn no_usable_cgroup_or_bad_values_are_125() {
     assert_eq!(code(&out), 125, "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "proctor: cgroup: opening /sys/fs/cgroup/pids: ENOENT\n"
+        "proctor: cgroup: opening proctor's cgroup: ENOENT\n"
     );
     for (args, line) in [
         (
