@@ -39,7 +39,7 @@ pub struct Plan<'a> {
     /// The command's cgroup, joined before anything else.
     pub cgroup: Option<&'a Cgroup>,
     /// The Landlock ruleset to enforce, built before the fork.
-    pub landlock: Option<i32>,
+    pub landlock: Option<landlock::Enforce>,
 }
 
 /// The steps of the child, in order; the number travels through the pipe.
@@ -249,8 +249,8 @@ fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
     if let Err(e) = privileges::no_new_privs() {
         fail(Step::NoNewPrivs, e, 0);
     }
-    if let Some(ruleset) = plan.landlock {
-        if let Err(e) = landlock::enforce(ruleset) {
+    if let Some(sandbox) = plan.landlock {
+        if let Err(e) = landlock::enforce(sandbox) {
             fail(Step::Landlock, e, 0);
         }
     }

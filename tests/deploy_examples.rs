@@ -53,7 +53,12 @@ fn deployment_examples_are_valid() {
         "examples/kubernetes/job-limits.yaml: Job grade-hw1-12345-limits valid against the Kubernetes",
         "examples/kubernetes/job-limits.yaml: --memory 512m matches the grader's memory limit 512Mi",
         "examples/kubernetes/job-limits.yaml: CAP_SYS_ADMIN added, for --bind, --cpu-time, --memory, --net, --pids, --ro, --tmpfs",
-        "4 examples valid, 0 failed",
+        "examples/ecs/task-definition-fargate.json: Landlock: writes only under /tmp, no TCP",
+        "examples/kubernetes/job-restricted.yaml: Job grade-hw1-12345-restricted valid against the Kubernetes",
+        "examples/kubernetes/job-restricted.yaml: restricted Pod Security Standard: non-root, no capability",
+        "examples/kubernetes/job-restricted.yaml: a copy that adds SYS_ADMIN is rejected as not restricted",
+        "examples/kubernetes/job-restricted.yaml: Landlock: writes only under /tmp, no TCP",
+        "5 examples valid, 0 failed",
     ] {
         assert!(
             stdout.contains(expected),
