@@ -188,6 +188,12 @@ impl DockerRun {
     pub fn run(&mut self) -> Run {
         outcome(&mut self.cmd)
     }
+
+    /// Run it once, killed if it outlives `limit`, for the helpers that take
+    /// an [`Output`] (`code`, `stdout`, `assert_refused`).
+    pub fn output(&mut self, limit: Duration) -> Output {
+        super::run_cmd(std::mem::replace(&mut self.cmd, docker()), limit)
+    }
 }
 
 /// A staging directory shared with a container, readable by uid 1000.

@@ -321,3 +321,41 @@ pub const AS_UID_1000: [&str; 7] = [
     "--bounding-set=-all",
     "--",
 ];
+
+/// Compile the C program `source` once per test binary into
+/// `CARGO_TARGET_TMPDIR/name` with gcc and `flags` (`-static` for a program
+/// that must run in any view); its path, or why not (skip) without gcc.
+pub fn compile_c(
+    once: &'static std::sync::OnceLock<Result<String, String>>,
+    name: &str,
+    source: &str,
+    flags: &[&str],
+) -> Result<&'static str, String> {
+    once.get_or_init(|| {
+        tool("gcc", "compiles the test's C program")?;
+        let dir = env!("CARGO_TARGET_TMPDIR");
+        let src = format!("{dir}/{name}.c");
+        let bin = format!("{dir}/{name}");
+        std::fs::write(&src, source).unwrap();
+        let out = Command::new("gcc")
+            .args(flags)
+            .args(["-O1", "-o", &bin, &src])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gcc: {}", stderr(&out));
+        Ok(bin)
+    })
+    .as_deref()
+    .map_err(String::clone)
+}
+
+/// A probe's `name=number` lines on stdout (errnos, by convention), by name.
+pub fn name_numbers(out: &Output) -> std::collections::BTreeMap<String, i32> {
+    stdout(out)
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').expect("name=number");
+            (k.to_string(), v.parse().expect("a number"))
+        })
+        .collect()
+}
