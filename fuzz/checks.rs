@@ -10,7 +10,9 @@ use proctor::args::{self, Action, Config, EnvOp, Mount, UsageError};
 use proctor::error::{Show, Text};
 use proctor::report::{json_string, Limits, Outcome, RunUsage, Status, Verdict};
 use proctor::sys::process::Exit;
-use proctor::{env, err, limits};
+use proctor::args::rlimit;
+use proctor::rt::num::parse_u64;
+use proctor::{env, err};
 use std::ffi::{CStr, CString};
 
 /// The names of the fuzz targets, which are also the corpus directories.
@@ -84,8 +86,8 @@ fn check_config(cfg: &Config) {
         }
     }
     for l in &cfg.rlimits {
-        assert!(l.value.soft <= l.value.hard);
-        assert_ne!(limits::name(l.resource), "?");
+        assert!(l.soft <= l.hard);
+        assert_ne!(rlimit::name(l.resource), "?");
     }
     assert!(cfg.groups.len() <= 65536);
     assert!(cfg.keep_fds.iter().all(|&fd| fd >= 0));
@@ -188,9 +190,9 @@ pub fn rlimit_spec(data: &[u8]) {
         };
         let spec = format!(
             "{}={}:{}",
-            limits::name(l.resource),
-            show(l.value.soft),
-            show(l.value.hard)
+            rlimit::name(l.resource),
+            show(l.soft),
+            show(l.hard)
         );
         parse_option("--rlimit", spec.as_bytes(), |again| match again {
             Ok(c) => assert_eq!(c.rlimits, cfg.rlimits, "round trip of {spec}"),
@@ -212,7 +214,7 @@ pub fn numbers(s: &[u8]) {
         std::str::from_utf8(d).ok()?.parse().ok()
     };
     let fits = |n: u128| u64::try_from(n).ok();
-    assert_eq!(args::parse_u64(s), digits(s).and_then(fits), "parse_u64");
+    assert_eq!(parse_u64(s), digits(s).and_then(fits), "parse_u64");
     let id = digits(s)
         .filter(|&n| n < u32::MAX as u128)
         .map(|n| n as u32);

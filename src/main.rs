@@ -7,18 +7,25 @@
 extern crate alloc;
 
 mod arch;
-mod rt;
+/// The binary's half of `src/rt/` (the library has the other).
+mod rt {
+    pub mod heap;
+    pub mod mem;
+}
 
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
-use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
+use proctor::report::{Destination, Outcome, RunUsage, Status};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
+use proctor::rt::vec::{extend, push};
+use proctor::supervise::Command;
 use proctor::{
-    env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+    env, err, error, leftovers, log, mounts, net, privileges, seccomp, signals, supervise,
+    unprivileged, vm, Error,
 };
 
 #[global_allocator]
@@ -44,7 +51,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     }
     #[cfg(any(debug_assertions, proctor_find_panics))]
     {
-        log!(log::QUIET, "internal error");
+        log!(Fatal, "internal error");
         process::exit(125)
     }
 }
@@ -69,7 +76,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     for i in 1..argc {
         // SAFETY: i < argc.
         let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
-        if error::push(&mut args, arg).is_err() {
+        if push(&mut args, arg).is_err() {
             out_of_memory();
         }
     }
@@ -79,7 +86,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     // SAFETY: as above; every entry up to the null is a NUL-terminated string.
     while let Some(p) = unsafe { envp.add(environ.len()).as_ref() }.filter(|p| !p.is_null()) {
         // SAFETY: p is a non-null entry of envp.
-        if error::push(&mut environ, unsafe { CStr::from_ptr(*p) }).is_err() {
+        if push(&mut environ, unsafe { CStr::from_ptr(*p) }).is_err() {
             out_of_memory();
         }
     }
@@ -91,7 +98,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
 
 /// Before the options are known, no report can be written: say it and exit.
 fn out_of_memory() -> ! {
-    log!(log::QUIET, "{}", error::oom());
+    log!(Fatal, "{}", error::OUT_OF_MEMORY);
     process::exit(125)
 }
 
@@ -105,11 +112,11 @@ fn run(
         Ok(Action::Help) => return print(USAGE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
             return 125;
         }
     };
-    log::set_level(cfg.verbosity);
+    log::set_verbosity(cfg.verbosity);
     let report = match cfg
         .report
         .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
@@ -117,7 +124,7 @@ fn run(
     {
         Ok(r) => r,
         Err(e) => {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
             return 125;
         }
     };
@@ -125,16 +132,15 @@ fn run(
     let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
-        let level = if outcome.status == Status::Cancelled {
-            log::NORMAL
+        if outcome.status == Status::Cancelled {
+            log!(Warning, "{}", error::Show(msg));
         } else {
-            log::QUIET
-        };
-        log!(level, "{}", proctor::error::Show(msg));
+            log!(Fatal, "{}", error::Show(msg));
+        }
     }
     if let Some(dest) = report {
         if let Err(e) = outcome.to_json().and_then(|json| dest.write(&json)) {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
         }
     }
     if cfg.poweroff && is_pid1 {
@@ -152,8 +158,8 @@ fn phases(
     argv: *const *const c_char,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
-    let mask = match supervise::prepare(is_pid1) {
-        Ok(mask) => mask,
+    let signals = match signals::prepare(is_pid1) {
+        Ok(signals) => signals,
         Err(e) => return setup_error(&e),
     };
     if let Err(e) = unprivileged::check(cfg) {
@@ -164,8 +170,8 @@ fn phases(
     }
     let mut watcher = None;
     if !cfg.wait_for.is_empty() {
-        log!(log::VERBOSE, "waiting for {} path(s)", cfg.wait_for.len());
-        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout) {
+        log!(Verbose, "waiting for {} path(s)", cfg.wait_for.len());
+        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout, &signals.fd) {
             Ok(w) => watcher = w,
             Err(Interrupted::Timeout) => {
                 let e = err!("--wait-for", None, "gave up after --wait-timeout");
@@ -202,9 +208,9 @@ fn phases(
     let pointers = command_env.iter().map(|v| v.as_ptr());
     if let Err(e) = pointers
         .chain([core::ptr::null()])
-        .try_for_each(|p| error::push(&mut envp, p))
+        .try_for_each(|p| push(&mut envp, p))
     {
-        return setup_error(&e);
+        return setup_error(&e.into());
     }
     let filter = if cfg.seccomp {
         match seccomp::program() {
@@ -219,7 +225,7 @@ fn phases(
         command: args.get(cfg.command).copied().unwrap_or_default(),
         envp: envp.as_ptr(),
         search_path: env::get(&command_env, b"PATH").unwrap_or(DEFAULT_PATH),
-        mask,
+        mask: signals.inherited,
         take_terminal: fs::is_terminal(0),
         limits: &cfg.rlimits,
         keep_fds: &cfg.keep_fds,
@@ -233,33 +239,33 @@ fn phases(
     };
     if cfg.keep_caps {
         log!(
-            log::NORMAL,
+            Warning,
             "warning: --keep-caps: the command keeps proctor's capabilities"
         );
     }
     let pid = match spawn::spawn(&plan) {
         Ok(pid) => pid,
-        Err(f) => {
-            let status = if f.code == 125 {
-                Status::SetupError
-            } else {
-                Status::ExecError
-            };
-            return Outcome::failed(status, f.code, &f.error);
-        }
+        Err(spawn::Failed::Setup(e)) => return Outcome::failed(Status::SetupError, 125, &e),
+        Err(spawn::Failed::NotExecutable(e)) => return Outcome::failed(Status::ExecError, 126, &e),
+        Err(spawn::Failed::NotFound(e)) => return Outcome::failed(Status::ExecError, 127, &e),
     };
     let started = time::monotonic();
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
-    log!(log::VERBOSE, "started the command as pid {}", pid);
+    log!(Verbose, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
-    let ended = supervise::supervise(pid, cfg.single_child, cfg.timeout, cfg.kill_after, started);
-    log!(log::VERBOSE, "the command ended");
-    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
+    let cmd = Command {
+        pid,
+        started,
+        single_child: cfg.single_child,
+    };
+    let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, &mut []);
+    log!(Verbose, "the command ended");
+    let leftovers = leftovers::kill(is_pid1, cfg.kill_after);
     let usage = RunUsage::new(ended.wall, process::children_usage());
     Outcome::ran(
         ended.exit,
-        ended.timed_out.then_some(Verdict::Timeout),
+        ended.verdict,
         usage,
         leftovers,
     )
@@ -272,8 +278,8 @@ fn working_directory() -> Result<Vec<u8>, Error> {
     let mut buf = [0u8; 4096];
     let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
     let mut owned = Vec::new();
-    error::extend(&mut owned, dir)?;
-    error::push(&mut owned, 0)?;
+    extend(&mut owned, dir)?;
+    push(&mut owned, 0)?;
     Ok(owned)
 }
 

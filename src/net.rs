@@ -5,7 +5,7 @@ use crate::error::Error;
 use crate::sys::net::{self, IFF_RUNNING, IFF_UP};
 use crate::sys::process::{self, Namespace};
 use crate::sys::Errno;
-use crate::{err, log};
+use crate::err;
 
 const STEP: &str = "--net none";
 
@@ -23,7 +23,7 @@ pub fn isolate() -> Result<(), Error> {
         _ => err!(STEP, Some(e), "bringing up loopback"),
     })?;
     log!(
-        log::VERBOSE,
+        Verbose,
         "network namespace of the command's own, with only lo"
     );
     Ok(())

@@ -1,7 +1,8 @@
 //! The outcome of a run: proctor's exit code, and the JSON report written
 //! atomically through the directory descriptor opened at start.
 
-use crate::error::{extend, oom, push, Error, Show, Text};
+use crate::error::{Error, Show, Text};
+use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
 use crate::sys::process::{Exit, Usage};
 use crate::sys::{Errno, Fd};
@@ -215,7 +216,7 @@ impl Outcome {
         // Fixed text and numbers fit in 1 KiB; a message byte takes at most 6.
         let room = message.len().saturating_mul(6).saturating_add(1024);
         let mut t = Text::default();
-        t.0.try_reserve(room).map_err(|_| oom())?;
+        t.0.try_reserve(room).map_err(|_| OutOfMemory)?;
         let _ = ufmt::uwrite!(
             t,
             "{{\"schema\":2,\"proctor\":\"{}\",\"status\":\"{}\",\"exit_code\":{},\"signal\":",
@@ -355,7 +356,7 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
             extend(out, "\u{fffd}".as_bytes())?;
         }
     }
-    push(out, b'"')
+    Ok(push(out, b'"')?)
 }
 
 /// Where the report goes: the directory, opened at start so that no later
@@ -452,7 +453,7 @@ impl<'a> Destination<'a> {
         let mut tmp: Vec<u8> = Vec::new();
         [&b"."[..], self.name.to_bytes(), b".proctor-tmp\0"]
             .iter()
-            .try_for_each(|part| crate::sys::vec::extend(&mut tmp, part))?;
+            .try_for_each(|part| extend(&mut tmp, part))?;
         let tmp = CStr::from_bytes_with_nul(&tmp).map_err(|_| Errno::EINVAL)?;
         let _ = fs::unlink_at(self.dir.raw(), tmp); // a stale one from a crash
         let flags = fs::O_WRONLY | fs::O_CREAT | fs::O_EXCL | fs::O_NOFOLLOW;

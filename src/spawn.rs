@@ -4,15 +4,15 @@
 //! allocates nothing. A failing step sends (step, errno, detail) through a
 //! close-on-exec pipe; the parent reads end-of-file when `execve` succeeded.
 
+use crate::args::rlimit::{self, Limit};
 use crate::args::User;
 use crate::error::{Error, Show};
-use crate::limits::{self, Limit};
-use crate::privileges::{self, IdStep};
-use crate::seccomp::{self, Insn};
 use crate::sys::process::{self, Pid};
+use crate::sys::seccomp::Insn;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{err, log};
+use crate::{err, limits, privileges, seccomp};
+use core::convert::Infallible;
 use core::ffi::{c_char, CStr};
 
 /// The child's plan, prepared before the fork.
@@ -37,13 +37,13 @@ pub struct Plan<'a> {
     pub seccomp: &'a [Insn],
 }
 
-/// The steps of the child, in order; the number travels through the pipe.
+/// The steps of the child, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-enum Step {
-    Setsid = 1,
+pub enum Step {
+    Setsid,
     Signals,
-    Rlimit,
+    /// Setting the resource `RLIMIT_*`.
+    Rlimit(u32),
     Fds,
     Bounding,
     Groups,
@@ -56,46 +56,122 @@ enum Step {
     Exec,
 }
 
-const STEPS: [(Step, &str); 13] = [
-    (Step::Setsid, "setsid"),
-    (Step::Signals, "signal mask"),
-    (Step::Rlimit, "rlimit"),
-    (Step::Fds, "descriptors"),
-    (Step::Bounding, "bounding set"),
-    (Step::Groups, "setgroups"),
-    (Step::Gid, "setresgid"),
-    (Step::Uid, "setresuid"),
-    (Step::Capabilities, "capabilities"),
-    (Step::NoNewPrivs, "no_new_privs"),
-    (Step::Chdir, "chdir"),
-    (Step::Seccomp, "seccomp"),
-    (Step::Exec, "exec"),
-];
+impl Step {
+    /// The step as messages name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Setsid => "setsid",
+            Step::Signals => "signal mask",
+            Step::Rlimit(_) => "--rlimit",
+            Step::Fds => "descriptors",
+            Step::Bounding => "bounding set",
+            Step::Groups => "setgroups",
+            Step::Gid => "setresgid",
+            Step::Uid => "setresuid",
+            Step::Capabilities => "capabilities",
+            Step::NoNewPrivs => "no_new_privs",
+            Step::Chdir => "chdir",
+            Step::Seccomp => "seccomp",
+            Step::Exec => "exec",
+        }
+    }
 
-/// Why the command did not start: the error and proctor's exit code
-/// (127 not found, 126 not executable, 125 any other step).
-pub struct Failed {
-    pub error: Error,
-    pub code: u8,
+    /// (wire number, detail) of the step.
+    fn to_wire(self) -> (u32, u32) {
+        match self {
+            Step::Setsid => (1, 0),
+            Step::Signals => (2, 0),
+            Step::Rlimit(resource) => (3, resource),
+            Step::Fds => (4, 0),
+            Step::Bounding => (5, 0),
+            Step::Groups => (6, 0),
+            Step::Gid => (7, 0),
+            Step::Uid => (8, 0),
+            Step::Capabilities => (9, 0),
+            Step::NoNewPrivs => (10, 0),
+            Step::Chdir => (11, 0),
+            Step::Seccomp => (12, 0),
+            Step::Exec => (13, 0),
+        }
+    }
+
+    fn from_wire(number: u32, detail: u32) -> Option<Step> {
+        Some(match number {
+            1 => Step::Setsid,
+            2 => Step::Signals,
+            3 => Step::Rlimit(detail),
+            4 => Step::Fds,
+            5 => Step::Bounding,
+            6 => Step::Groups,
+            7 => Step::Gid,
+            8 => Step::Uid,
+            9 => Step::Capabilities,
+            10 => Step::NoNewPrivs,
+            11 => Step::Chdir,
+            12 => Step::Seccomp,
+            13 => Step::Exec,
+            _ => return None,
+        })
+    }
+}
+
+/// A step of the child that failed, as it travels through the pipe: three
+/// native-endian words (step, errno, the step's detail).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChildFailure {
+    pub step: Step,
+    pub errno: Errno,
+}
+
+impl ChildFailure {
+    pub const LEN: usize = 12;
+
+    pub fn to_bytes(self) -> [u8; Self::LEN] {
+        let (number, detail) = self.step.to_wire();
+        let words = [number, self.errno.into_raw() as u32, detail].map(u32::to_ne_bytes);
+        let mut bytes = [0u8; Self::LEN];
+        for (slot, &b) in bytes.iter_mut().zip(words.iter().flatten()) {
+            *slot = b;
+        }
+        bytes
+    }
+
+    /// `None` for a message no child of this proctor writes.
+    pub fn from_bytes(bytes: &[u8; Self::LEN]) -> Option<ChildFailure> {
+        let word = |i: usize| {
+            let word = bytes.get(i..i + 4).and_then(|w| w.try_into().ok());
+            u32::from_ne_bytes(word.unwrap_or_default())
+        };
+        Some(ChildFailure {
+            step: Step::from_wire(word(0), word(8))?,
+            errno: Errno::new(word(4) as i32),
+        })
+    }
+}
+
+/// Why the command did not start.
+pub enum Failed {
+    /// A step before `execve` failed (or the fork itself): 125.
+    Setup(Error),
+    /// `execve` found no such command: 127.
+    NotFound(Error),
+    /// The command exists but cannot be executed: 126.
+    NotExecutable(Error),
 }
 
 /// Fork and start the command; returns its pid once `execve` succeeded.
 pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
-    let setup = |e: Error| Failed {
-        error: e,
-        code: 125,
-    };
     if plan.take_terminal {
         release_terminal();
     }
-    let (rd, wr) = fs::pipe().map_err(|e| setup(Error::sys("pipe", e)))?;
-    let pid = process::fork().map_err(|e| setup(Error::sys("fork", e)))?;
+    let (rd, wr) = fs::pipe().map_err(|e| Failed::Setup(Error::sys("pipe", e)))?;
+    let pid = process::fork().map_err(|e| Failed::Setup(Error::sys("fork", e)))?;
     if pid == 0 {
         drop(rd);
         child(plan, wr.raw());
     }
     drop(wr);
-    let mut msg = [0u8; 12];
+    let mut msg = [0u8; ChildFailure::LEN];
     let mut got = 0;
     while got < msg.len() {
         match fs::read(rd.raw(), msg.get_mut(got..).unwrap_or_default()) {
@@ -108,49 +184,39 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     }
     // The child failed before execve and exits; collect it before reporting.
     let _ = process::wait_pid(pid);
-    let word = |i: usize| {
-        let bytes = msg.get(i..i + 4).and_then(|w| w.try_into().ok());
-        u32::from_ne_bytes(bytes.unwrap_or_default())
-    };
-    let (step, errno, aux) = (word(0), Errno::new(word(4) as i32), word(8));
-    Err(describe(plan, step, errno, aux))
+    let failure = ChildFailure::from_bytes(&msg).unwrap_or(ChildFailure {
+        step: Step::Exec,
+        errno: Errno::EIO,
+    });
+    Err(describe(plan, failure))
 }
 
-/// Turn the child's (step, errno, detail) into a message and exit code.
-fn describe(plan: &Plan, step: u32, errno: Errno, aux: u32) -> Failed {
-    let name = STEPS
-        .iter()
-        .find(|s| s.0 as u32 == step)
-        .map_or("child", |s| s.1);
-    let error = if step == Step::Exec as u32 {
-        err!(name, Some(errno), "{}", Show(plan.command.to_bytes()))
-    } else if step == Step::Rlimit as u32 {
-        let hint = if errno == Errno::EPERM {
-            " (raising a hard limit needs CAP_SYS_RESOURCE)"
-        } else {
-            ""
-        };
-        err!(name, Some(errno), "{}{}", limits::name(aux), hint)
-    } else if step == Step::Chdir as u32 {
-        err!(
-            name,
-            Some(errno),
-            "{}",
-            Show(plan.chdir.map_or(&b"?"[..], |d| d.to_bytes()))
-        )
-    } else if errno == Errno::EPERM && (step == Step::Groups as u32 || step == Step::Gid as u32) {
-        err!(name, Some(errno), "needs CAP_SETGID")
-    } else if errno == Errno::EPERM && step == Step::Uid as u32 {
-        err!(name, Some(errno), "needs CAP_SETUID")
-    } else {
-        Error::sys(name, errno)
+/// Turn the child's failure into a message and its kind.
+fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
+    let name = step.name();
+    let error = match (step, errno) {
+        (Step::Exec, _) => err!(name, Some(errno), "{}", Show(plan.command.to_bytes())),
+        (Step::Rlimit(resource), _) => {
+            let hint = if errno == Errno::EPERM {
+                " (raising a hard limit needs CAP_SYS_RESOURCE)"
+            } else {
+                ""
+            };
+            err!(name, Some(errno), "{}{}", rlimit::name(resource), hint)
+        }
+        (Step::Chdir, _) => {
+            let dir = plan.chdir.map_or(&b"?"[..], |d| d.to_bytes());
+            err!(name, Some(errno), "{}", Show(dir))
+        }
+        (Step::Groups | Step::Gid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETGID"),
+        (Step::Uid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETUID"),
+        _ => Error::sys(name, errno),
     };
-    let code = match (step == Step::Exec as u32, errno) {
-        (true, Errno::ENOENT | Errno::ENOTDIR) => 127,
-        (true, _) => 126,
-        _ => 125,
-    };
-    Failed { error, code }
+    match (step, errno) {
+        (Step::Exec, Errno::ENOENT | Errno::ENOTDIR) => Failed::NotFound(error),
+        (Step::Exec, _) => Failed::NotExecutable(error),
+        _ => Failed::Setup(error),
+    }
 }
 
 /// Let go of the controlling terminal so the child's new session can take
@@ -162,69 +228,49 @@ fn release_terminal() {
     }
 }
 
-/// The child: each step in the SPEC's order, then `execve`. Never returns.
+/// The child: each step in the SPEC's order, then `execve`; a failure
+/// goes through the pipe. Never returns.
 fn child(plan: &Plan, pipe: i32) -> ! {
-    let fail = |step: Step, e: Errno, aux: u32| -> ! {
-        let mut msg = [0u8; 12];
-        let words = [step as u32, e.into_raw() as u32, aux].map(u32::to_ne_bytes);
-        for (slot, &b) in msg.iter_mut().zip(words.iter().flatten()) {
-            *slot = b;
-        }
-        let _ = fs::write_all(pipe, &msg);
-        process::exit(125)
-    };
-    if let Err(e) = process::setsid() {
-        fail(Step::Setsid, e, 0);
-    }
+    let Err((step, errno)) = steps(plan);
+    let _ = fs::write_all(pipe, &ChildFailure { step, errno }.to_bytes());
+    process::exit(125)
+}
+
+/// Steps 5.1 to 5.12 of the SPEC's order of work.
+fn steps(plan: &Plan) -> Result<Infallible, (Step, Errno)> {
+    let at = |step: Step| move |e: Errno| (step, e);
+    process::setsid().map_err(at(Step::Setsid))?;
     if plan.take_terminal && fs::take_terminal(0).is_err() {
         log!(
-            log::NORMAL,
+            Warning,
             "warning: the command could not take the terminal as its controlling terminal"
         );
     }
-    if let Err(e) = signal::set_mask(plan.mask) {
-        fail(Step::Signals, e, 0);
-    }
-    if let Err((resource, e)) = limits::apply(plan.limits) {
-        fail(Step::Rlimit, e, resource);
-    }
-    if let Err(e) = privileges::close_inherited_fds(plan.keep_fds) {
-        fail(Step::Fds, e, 0);
-    }
+    signal::set_mask(plan.mask).map_err(at(Step::Signals))?;
+    limits::apply(plan.limits)?;
+    privileges::close_inherited_fds(plan.keep_fds).map_err(at(Step::Fds))?;
     if let Some(last) = plan.drop_caps {
         match privileges::drop_bounding_set(last) {
             Ok(()) => {}
-            Err(Errno::EPERM) => log!(log::VERBOSE, "no CAP_SETPCAP: bounding set left as it is"),
-            Err(e) => fail(Step::Bounding, e, 0),
+            Err(Errno::EPERM) => log!(
+                Verbose,
+                "no CAP_SETPCAP: bounding set left as it is"
+            ),
+            Err(e) => return Err((Step::Bounding, e)),
         }
     }
-    if let Err((step, e)) = privileges::set_ids(plan.user, plan.groups) {
-        let step = match step {
-            IdStep::Groups => Step::Groups,
-            IdStep::Gid => Step::Gid,
-            IdStep::Uid => Step::Uid,
-        };
-        fail(step, e, 0);
-    }
+    privileges::set_ids(plan.user, plan.groups)?;
     if plan.drop_caps.is_some() {
-        if let Err(e) = privileges::clear_capabilities() {
-            fail(Step::Capabilities, e, 0);
-        }
+        privileges::clear_capabilities().map_err(at(Step::Capabilities))?;
     }
-    if let Err(e) = privileges::no_new_privs() {
-        fail(Step::NoNewPrivs, e, 0);
-    }
+    privileges::no_new_privs().map_err(at(Step::NoNewPrivs))?;
     if let Some(dir) = plan.chdir {
-        if let Err(e) = fs::chdir(dir) {
-            fail(Step::Chdir, e, 0);
-        }
+        fs::chdir(dir).map_err(at(Step::Chdir))?;
     }
     if !plan.seccomp.is_empty() {
-        if let Err(e) = seccomp::install(plan.seccomp) {
-            fail(Step::Seccomp, e, 0);
-        }
+        seccomp::install(plan.seccomp).map_err(at(Step::Seccomp))?;
     }
-    fail(Step::Exec, exec(plan), 0)
+    Err((Step::Exec, exec(plan)))
 }
 
 /// `execve` the command, searching `PATH` when its name has no `/`, as

@@ -6,11 +6,11 @@
 //! A ≈100 ms timeout bounds the sleep, because inotify never hears of files
 //! written from another host (NFS, EFS, virtiofs, 9p).
 
-use crate::args::Nanos;
-use crate::error::{extend, push, Error};
+use crate::error::Error;
+use crate::rt::vec::{extend, push};
 use crate::sys::fs;
-use crate::sys::signal::{self, SigSet};
-use crate::sys::time::monotonic;
+use crate::sys::signal;
+use crate::sys::time::{monotonic, Nanos};
 use crate::sys::watch::{self, IN_CREATE, IN_DELETE_SELF, IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR};
 use crate::sys::{Errno, Fd};
 use alloc::vec::Vec;
@@ -32,15 +32,20 @@ const POLL: Nanos = 100_000_000;
 /// if one was used, for the caller to close once the command has started:
 /// closing an inotify instance that had watches waits for an SRCU grace
 /// period (8–400 ms measured here), which must not delay the command.
-pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<Option<Fd>, Interrupted> {
+///
+/// `signals` is the signalfd of every blocked signal (see `signals.rs`).
+pub fn wait_for(
+    paths: &[&CStr],
+    timeout: Option<Nanos>,
+    signals: &Fd,
+) -> Result<Option<Fd>, Interrupted> {
     let exists = |p: &&CStr| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok();
     // Often the submission is already there: no descriptors needed.
     if paths.iter().all(exists) {
         return Ok(None);
     }
     let deadline = timeout.map(|t| monotonic().saturating_add(t));
-    let failed = |what, e| Interrupted::Failed(Error::sys(what, e));
-    let signals = watch::signalfd(SigSet::FULL).map_err(|e| failed("wait-for: signalfd", e))?;
+    let failed = |call, e| Interrupted::Failed(crate::err!("--wait-for", Some(e), "{}", call));
     // Without inotify (no kernel support, descriptor limit) the poll still works.
     let inotify = watch::inotify().ok();
     let inotify_fd = inotify.as_ref().map_or(-1, |fd| fd.raw());
@@ -61,14 +66,16 @@ pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<Option<Fd>, I
             Some(d) => (d - now).min(POLL),
             None => POLL,
         };
-        watch::wait_readable([signals.raw(), inotify_fd], left)
-            .map_err(|e| failed("wait-for: ppoll", e))?;
-        while let Some(sig) =
-            watch::read_signal(signals.raw()).map_err(|e| failed("wait-for: signalfd", e))?
-        {
-            if terminates(sig) {
-                return Err(Interrupted::Cancelled(sig));
-            }
+        let mut polls = [
+            watch::PollFd::readable(signals.raw()),
+            watch::PollFd::readable(inotify_fd),
+        ];
+        watch::poll(&mut polls, Some(left)).map_err(|e| failed("ppoll", e))?;
+        // One batch per wake-up: a flood of signals cannot starve the timeout.
+        let mut sigs = [0; watch::SIGNALS_PER_READ];
+        let n = watch::read_signals(signals.raw(), &mut sigs).map_err(|e| failed("read", e))?;
+        if let Some(&sig) = sigs.iter().take(n).find(|&&sig| terminates(sig)) {
+            return Err(Interrupted::Cancelled(sig));
         }
         if inotify_fd >= 0 {
             watch::drain(inotify_fd);
