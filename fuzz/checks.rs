@@ -6,12 +6,12 @@
 //! properties of the result, not just the absence of a crash.
 #![allow(dead_code)]
 
+use proctor::args::rlimit;
 use proctor::args::{self, Action, Config, EnvOp, Mount, UsageError};
 use proctor::error::{Show, Text};
 use proctor::report::{json_string, Limits, Outcome, RunUsage, Status, Verdict};
-use proctor::sys::process::Exit;
-use proctor::args::rlimit;
 use proctor::rt::num::parse_u64;
+use proctor::sys::process::Exit;
 use proctor::{env, err};
 use std::ffi::{CStr, CString};
 

@@ -54,10 +54,7 @@ fn count_reaped_until(deadline: Nanos) -> u32 {
             Ok(None) => {
                 let now = monotonic();
                 if now >= deadline {
-                    log!(
-                        Warning,
-                        "warning: leftover processes did not die in time"
-                    );
+                    log!(Warning, "warning: leftover processes did not die in time");
                     return n;
                 }
                 let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(deadline - now));

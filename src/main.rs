@@ -17,12 +17,12 @@ use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
 use proctor::report::{Destination, Outcome, RunUsage, Status};
+use proctor::rt::vec::{extend, push};
 use proctor::spawn::{self, Plan};
+use proctor::supervise::Command;
 use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
-use proctor::rt::vec::{extend, push};
-use proctor::supervise::Command;
 use proctor::{
     env, err, error, leftovers, log, mounts, net, privileges, seccomp, signals, supervise,
     unprivileged, vm, Error,
@@ -263,12 +263,7 @@ fn phases(
     log!(Verbose, "the command ended");
     let leftovers = leftovers::kill(is_pid1, cfg.kill_after);
     let usage = RunUsage::new(ended.wall, process::children_usage());
-    Outcome::ran(
-        ended.exit,
-        ended.verdict,
-        usage,
-        leftovers,
-    )
+    Outcome::ran(ended.exit, ended.verdict, usage, leftovers)
 }
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

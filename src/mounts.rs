@@ -12,11 +12,11 @@
 
 use crate::args::Mount;
 use crate::error::{ErrnoName, Error, Show, Text};
+use crate::rt::cstr::{NotCStr, OwnedCStr};
+use crate::rt::vec;
 use crate::sys::fs::{self, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
 use crate::sys::process::{self, Namespace};
-use crate::rt::cstr::{NotCStr, OwnedCStr};
-use crate::rt::vec;
 use crate::sys::{Errno, Fd};
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -159,8 +159,7 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 (mode >> 3) & 7,
                 mode & 7
             );
-            let data =
-                OwnedCStr::new(&data.0)
+            let data = OwnedCStr::new(&data.0)
                 .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e.into()))?;
             let flags = MS_NOSUID | MS_NODEV | if *noexec { MS_NOEXEC } else { 0 };
             sys::mount(c"tmpfs", &proc_path(&to.fd), c"tmpfs", flags, Some(&data))

@@ -128,12 +128,10 @@ impl ChildFailure {
 
     pub fn to_bytes(self) -> [u8; Self::LEN] {
         let (number, detail) = self.step.to_wire();
-        let words = [number, self.errno.into_raw() as u32, detail].map(u32::to_ne_bytes);
-        let mut bytes = [0u8; Self::LEN];
-        for (slot, &b) in bytes.iter_mut().zip(words.iter().flatten()) {
-            *slot = b;
-        }
-        bytes
+        let [a0, a1, a2, a3] = number.to_ne_bytes();
+        let [b0, b1, b2, b3] = self.errno.into_raw().to_ne_bytes();
+        let [c0, c1, c2, c3] = detail.to_ne_bytes();
+        [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3]
     }
 
     /// `None` for a message no child of this proctor writes.
@@ -252,10 +250,7 @@ fn steps(plan: &Plan) -> Result<Infallible, (Step, Errno)> {
     if let Some(last) = plan.drop_caps {
         match privileges::drop_bounding_set(last) {
             Ok(()) => {}
-            Err(Errno::EPERM) => log!(
-                Verbose,
-                "no CAP_SETPCAP: bounding set left as it is"
-            ),
+            Err(Errno::EPERM) => log!(Verbose, "no CAP_SETPCAP: bounding set left as it is"),
             Err(e) => return Err((Step::Bounding, e)),
         }
     }

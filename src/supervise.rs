@@ -12,9 +12,8 @@ use crate::report::Verdict;
 use crate::sys::process::{self, Exit, Pid};
 use crate::sys::signal::{SIGCHLD, SIGCONT, SIGKILL, SIGTERM};
 use crate::sys::time::{monotonic, Nanos};
-use crate::sys::watch::{self, PollFd};
+use crate::sys::watch::{self, PollFd, SigInfo};
 use crate::sys::{Errno, Fd};
-use alloc::vec::Vec;
 
 /// How the command ended.
 #[derive(Clone, Copy, Debug)]
@@ -70,6 +69,10 @@ pub trait Watch {
     }
 }
 
+/// Only the first this many watches have their descriptor polled (output
+/// carries two pipes); the periods and checks of all of them run.
+pub const MAX_WATCH_FDS: usize = 4;
+
 /// Supervise `cmd` until it ends; `signals` is the signalfd of every
 /// blocked signal.
 pub fn supervise(
@@ -86,15 +89,11 @@ pub fn supervise(
         term_at: timeout.map(|t| cmd.started.saturating_add(t)),
         kill_at: None,
     };
-    let mut polls: Vec<PollFd> = Vec::new();
-    let fds = watches.iter().map(|w| w.fd());
-    for fd in core::iter::once(signals.raw()).chain(fds) {
-        // Out of memory, a watch goes unpolled; its period and checks still run.
-        let _ = crate::rt::vec::push(&mut polls, PollFd::readable(fd));
-    }
+    // Unused entries keep descriptor -1, which ppoll skips.
+    let mut polls = [PollFd::readable(-1); 1 + MAX_WATCH_FDS];
     // Without a deadline or a watch, no clock is needed at each wake-up.
     let timed = timeout.is_some() || !watches.is_empty();
-    loop {
+    let exit = loop {
         let now = if timed { monotonic() } else { 0 };
         limits.check(now);
         for w in watches.iter_mut() {
@@ -107,31 +106,33 @@ pub fn supervise(
             .filter_map(|w| w.period())
             .chain(limits.next().map(|at| at.saturating_sub(now)))
             .min();
-        for (p, w) in polls.iter_mut().skip(1).zip(watches.iter()) {
-            *p = PollFd::readable(w.fd());
+        let fds = core::iter::once(signals.raw()).chain(watches.iter().map(|w| w.fd()));
+        for (p, fd) in polls.iter_mut().zip(fds) {
+            *p = PollFd::readable(fd);
         }
         if let Err(e) = watch::poll(&mut polls, sleep) {
-            return fall_back(cmd, limits.verdict, e);
+            break fall_back(cmd.pid, e);
         }
         // One read per wake-up: the deadlines come again before the next batch.
-        let mut sigs = [0; watch::SIGNALS_PER_READ];
-        let n = match polls.first().map(PollFd::ready) {
-            Some(true) => match watch::read_signals(signals.raw(), &mut sigs) {
-                Ok(n) => n,
-                Err(e) => return fall_back(cmd, limits.verdict, e),
+        let mut buf = [SigInfo::EMPTY; 16];
+        let sigs = match polls.first().map(PollFd::ready) {
+            Some(true) => match watch::read_signals(signals.raw(), &mut buf) {
+                Ok(sigs) => sigs,
+                Err(e) => break fall_back(cmd.pid, e),
             },
-            _ => 0,
+            _ => &[],
         };
-        for &sig in sigs.iter().take(n) {
+        let mut ended = None;
+        for sig in sigs.iter().map(SigInfo::signal) {
             if sig != SIGCHLD {
                 forward(cmd.pid, sig, cmd.single_child);
             } else if let Some(exit) = reap(cmd.pid) {
-                return Ended {
-                    exit,
-                    verdict: limits.verdict,
-                    wall: monotonic().saturating_sub(cmd.started),
-                };
+                ended = Some(exit);
+                break;
             }
+        }
+        if let Some(exit) = ended {
+            break exit;
         }
         for (p, w) in polls.iter().skip(1).zip(watches.iter_mut()) {
             if p.ready() {
@@ -140,6 +141,11 @@ pub fn supervise(
                 }
             }
         }
+    };
+    Ended {
+        exit,
+        verdict: limits.verdict,
+        wall: monotonic().saturating_sub(cmd.started),
     }
 }
 
@@ -168,7 +174,11 @@ impl Limits {
         if self.kill_at.is_some_and(|t| now >= t) {
             self.kill_at = None;
             let why = self.verdict.map_or("limit", reason);
-            log!(Warning, "{}: sending SIGKILL to the command's process group", why);
+            log!(
+                Warning,
+                "{}: sending SIGKILL to the command's process group",
+                why
+            );
             forward(self.cmd.pid, SIGKILL, false);
         }
     }
@@ -211,18 +221,13 @@ fn reason(verdict: Verdict) -> &'static str {
 
 /// Signals can no longer be read: wait for the command alone, as the
 /// last resort of an init that must still report how it ended.
-fn fall_back(cmd: Command, verdict: Option<Verdict>, e: Errno) -> Ended {
+fn fall_back(pid: Pid, e: Errno) -> Exit {
     log!(
         Warning,
         "error: supervision: {}: waiting for the command alone",
         crate::error::ErrnoName(e)
     );
-    let exit = process::wait_pid(cmd.pid).unwrap_or(Exit::Code(125));
-    Ended {
-        exit,
-        verdict,
-        wall: monotonic().saturating_sub(cmd.started),
-    }
+    process::wait_pid(pid).unwrap_or(Exit::Code(125))
 }
 
 /// Forward `sig` to the command's process group (or to the command alone).

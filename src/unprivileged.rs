@@ -2,8 +2,8 @@
 //! before anything starts (SPEC: Running without privileges). Steps nobody
 //! asked for are skipped where they run, with a `-v` line.
 
-use crate::args::Config;
 use crate::args::rlimit;
+use crate::args::Config;
 use crate::error::Error;
 use crate::rt::vec::extend;
 use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID};

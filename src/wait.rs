@@ -11,7 +11,9 @@ use crate::rt::vec::{extend, push};
 use crate::sys::fs;
 use crate::sys::signal;
 use crate::sys::time::{monotonic, Nanos};
-use crate::sys::watch::{self, IN_CREATE, IN_DELETE_SELF, IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR};
+use crate::sys::watch::{
+    self, SigInfo, IN_CREATE, IN_DELETE_SELF, IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR,
+};
 use crate::sys::{Errno, Fd};
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -72,9 +74,9 @@ pub fn wait_for(
         ];
         watch::poll(&mut polls, Some(left)).map_err(|e| failed("ppoll", e))?;
         // One batch per wake-up: a flood of signals cannot starve the timeout.
-        let mut sigs = [0; watch::SIGNALS_PER_READ];
-        let n = watch::read_signals(signals.raw(), &mut sigs).map_err(|e| failed("read", e))?;
-        if let Some(&sig) = sigs.iter().take(n).find(|&&sig| terminates(sig)) {
+        let mut buf = [SigInfo::EMPTY; 16];
+        let sigs = watch::read_signals(signals.raw(), &mut buf).map_err(|e| failed("read", e))?;
+        if let Some(sig) = sigs.iter().map(SigInfo::signal).find(|&s| terminates(s)) {
             return Err(Interrupted::Cancelled(sig));
         }
         if inotify_fd >= 0 {

@@ -129,10 +129,7 @@ fn mounts_keep_order_and_defaults() {
         )
     });
     config(&["--rlimit", "nofile=1k:unlimited", "x"], |c| {
-        assert_eq!(
-            (c.rlimits[0].soft, c.rlimits[0].hard),
-            (1024, u64::MAX)
-        )
+        assert_eq!((c.rlimits[0].soft, c.rlimits[0].hard), (1024, u64::MAX))
     });
 }
 
@@ -263,8 +260,12 @@ fn flags_short_long_and_clustered() {
     );
     config(&["-vvvvv", "x"], |c| assert_eq!(c.verbosity, Level::Debug));
     // Levels count: -q then -v is back to the default.
-    config(&["-q", "-v", "x"], |c| assert_eq!(c.verbosity, Level::Warning));
-    config(&["-v", "-q", "x"], |c| assert_eq!(c.verbosity, Level::Fatal));
+    config(&["-q", "-v", "x"], |c| {
+        assert_eq!(c.verbosity, Level::Warning)
+    });
+    config(&["-v", "-q", "x"], |c| {
+        assert_eq!(c.verbosity, Level::Fatal)
+    });
 }
 
 #[test]

@@ -146,7 +146,7 @@ pub fn children_usage() -> Usage {
 /// Set resource `resource` (`RLIMIT_*`) of this process to `soft` and `hard`.
 pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> Result<()> {
     let limit = [soft, hard]; // struct rlimit64
-    // SAFETY: limit is a valid struct rlimit64; a null old-value pointer is allowed.
+                              // SAFETY: limit is a valid struct rlimit64; a null old-value pointer is allowed.
     unsafe { syscall!(Sysno::prlimit64, 0, resource, limit.as_ptr(), 0) }.map(drop)
 }
 

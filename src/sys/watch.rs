@@ -36,25 +36,38 @@ pub fn signalfd(set: SigSet) -> Result<Fd> {
     Ok(Fd::from_raw(fd as i32))
 }
 
-/// How many signals [`read_signals`] takes at most in one read.
-pub const SIGNALS_PER_READ: usize = 16;
+/// One signal read from a signalfd (`struct signalfd_siginfo`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct SigInfo {
+    signo: u32,
+    rest: [u32; 31],
+}
 
-/// Take up to [`SIGNALS_PER_READ`] pending signals from a signalfd with one
-/// `read`, in the kernel's order, into `out`; how many (0: none pending).
-pub fn read_signals(fd: i32, out: &mut [i32; SIGNALS_PER_READ]) -> Result<usize> {
-    // struct signalfd_siginfo: 128 bytes, ssi_signo first.
-    let mut infos = [[0u32; 32]; SIGNALS_PER_READ];
-    // SAFETY: infos is writable for its whole size.
-    let len = match unsafe { syscall!(Sysno::read, fd, infos.as_mut_ptr(), 128 * SIGNALS_PER_READ) } {
+impl SigInfo {
+    pub const EMPTY: SigInfo = SigInfo {
+        signo: 0,
+        rest: [0; 31],
+    };
+
+    /// The signal's number.
+    pub fn signal(&self) -> i32 {
+        self.signo as i32
+    }
+}
+
+/// Take as many pending signals from a signalfd as `buf` holds, with one
+/// `read`, in the kernel's order; none when none is pending.
+pub fn read_signals(fd: i32, buf: &mut [SigInfo]) -> Result<&[SigInfo]> {
+    let size = core::mem::size_of_val(buf);
+    // SAFETY: buf is writable for `size` bytes.
+    let len = match unsafe { syscall!(Sysno::read, fd, buf.as_mut_ptr(), size) } {
         Ok(len) => len,
         Err(Errno::EAGAIN) => 0,
         Err(e) => return Err(e),
     };
-    let n = len / 128;
-    for (slot, info) in out.iter_mut().zip(&infos).take(n) {
-        *slot = info[0] as i32;
-    }
-    Ok(n)
+    let n = len / core::mem::size_of::<SigInfo>();
+    Ok(buf.get(..n).unwrap_or_default())
 }
 
 /// Read and discard everything readable on a non-blocking descriptor.
