@@ -9,7 +9,7 @@
 use proctor::args::rlimit;
 use proctor::args::{self, Action, Config, EnvOp, Mount, UsageError};
 use proctor::error::{Show, Text};
-use proctor::report::{json_string, Limits, Outcome, RunUsage, Status, Verdict};
+use proctor::report::{json_string, Limits, Outcome, RunUsage, Verdict};
 use proctor::rt::num::parse_u64;
 use proctor::sys::process::Exit;
 use proctor::{env, err};
@@ -332,7 +332,7 @@ pub fn json(data: &[u8]) {
     assert!(!out.contains(&b'\n'), "stays on one line");
 
     let e = err!("fuzz", None, "{}", Show(data));
-    let failed = Outcome::failed(Status::SetupError, 125, &e);
+    let failed = Outcome::setup_error(&e);
     let v: serde_json::Value =
         serde_json::from_slice(&failed.to_json().unwrap()).expect("report is JSON");
     assert_eq!(v["message"].as_str().unwrap().as_bytes(), e.text());

@@ -17,16 +17,13 @@ use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
 use proctor::report::{Destination, Outcome, RunUsage, Status};
-use proctor::rt::vec::{extend, push};
+use proctor::rt::vec::push;
+use proctor::signals::{self, Signals};
 use proctor::spawn::{self, Plan};
-use proctor::supervise::Command;
+use proctor::supervise::{self, Command};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
-use proctor::wait::{self, Interrupted};
-use proctor::{
-    env, err, error, leftovers, log, mounts, net, privileges, seccomp, signals, supervise,
-    unprivileged, vm, Error,
-};
+use proctor::{error, leftovers, log, mounts, net, unprivileged, vm, wait};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -162,98 +159,40 @@ fn phases(
     environ: &[&CStr],
     argv: *const *const c_char,
 ) -> Outcome {
-    let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
-    let signals = match signals::prepare(is_pid1) {
-        Ok(signals) => signals,
-        Err(e) => return setup_error(&e),
+    let (cmd, signals) = match start(cfg, is_pid1, args, environ, argv) {
+        Ok(started) => started,
+        Err(outcome) => return outcome,
     };
-    if let Err(e) = unprivileged::check(cfg) {
-        return setup_error(&e);
-    }
+    let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, &mut []);
+    log!(Verbose, "the command ended");
+    let leftovers = leftovers::kill(is_pid1, cfg.kill_after);
+    let usage = RunUsage::new(ended.wall, process::children_usage());
+    Outcome::ran(ended.exit, ended.verdict, usage, leftovers)
+}
+
+/// Steps 2 to 5: everything up to the command's `execve`. Until the
+/// command exists, any failure ends the run with its outcome.
+#[allow(clippy::result_large_err)] // built once, returned once: boxing buys nothing
+fn start(
+    cfg: &Config,
+    is_pid1: bool,
+    args: &[&CStr],
+    environ: &[&CStr],
+    argv: *const *const c_char,
+) -> Result<(Command, Signals), Outcome> {
+    let signals = signals::prepare(is_pid1)?;
+    unprivileged::check(cfg)?;
     if cfg.poweroff && is_pid1 {
         vm::mount_basics();
     }
-    let mut watcher = None;
-    if !cfg.wait_for.is_empty() {
-        log!(Verbose, "waiting for {} path(s)", cfg.wait_for.len());
-        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout, &signals.fd) {
-            Ok(w) => watcher = w,
-            Err(Interrupted::Timeout) => {
-                let e = err!("--wait-for", None, "gave up after --wait-timeout");
-                return Outcome::failed(Status::WaitTimeout, 125, &e);
-            }
-            Err(Interrupted::Cancelled(sig)) => {
-                let e = err!("--wait-for", None, "cancelled by signal {}", sig);
-                return Outcome::failed(Status::Cancelled, 128 + sig as u8, &e);
-            }
-            Err(Interrupted::Failed(e)) => return setup_error(&e),
-        }
-    }
+    let watcher = wait::wait_for(&cfg.wait_for, cfg.wait_timeout, &signals.fd)?;
     if cfg.net_none {
-        if let Err(e) = net::isolate() {
-            return setup_error(&e);
-        }
+        net::isolate()?;
     }
-    // The command starts in proctor's directory, looked up again by path after the mounts.
-    let cwd = match (cfg.mounts.is_empty(), cfg.chdir) {
-        (false, None) => match working_directory() {
-            Ok(dir) => Some(dir),
-            Err(e) => return setup_error(&e),
-        },
-        _ => None,
-    };
-    if let Err(e) = mounts::apply(&cfg.mounts) {
-        return setup_error(&e);
-    }
-    let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
-        Ok(env) => env,
-        Err(e) => return setup_error(&e),
-    };
-    let mut envp: Vec<*const c_char> = Vec::new();
-    let pointers = command_env.iter().map(|v| v.as_ptr());
-    if let Err(e) = pointers
-        .chain([core::ptr::null()])
-        .try_for_each(|p| push(&mut envp, p))
-    {
-        return setup_error(&e.into());
-    }
-    let filter = if cfg.seccomp {
-        match seccomp::program() {
-            Ok(p) => p,
-            Err(e) => return setup_error(&e),
-        }
-    } else {
-        Vec::new()
-    };
-    let plan = Plan {
-        argv,
-        command: args.get(cfg.command).copied().unwrap_or_default(),
-        envp: envp.as_ptr(),
-        search_path: env::get(&command_env, b"PATH").unwrap_or(DEFAULT_PATH),
-        mask: signals.inherited,
-        take_terminal: fs::is_terminal(0),
-        limits: &cfg.rlimits,
-        keep_fds: &cfg.keep_fds,
-        drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
-        user: cfg.user,
-        groups: &cfg.groups,
-        chdir: cfg.chdir.or(cwd
-            .as_deref()
-            .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
-        seccomp: &filter,
-    };
-    if cfg.keep_caps && !cfg.docker_init {
-        log!(
-            Warning,
-            "warning: --keep-caps: the command keeps proctor's capabilities"
-        );
-    }
-    let pid = match spawn::spawn(&plan) {
-        Ok(pid) => pid,
-        Err(spawn::Failed::Setup(e)) => return Outcome::failed(Status::SetupError, 125, &e),
-        Err(spawn::Failed::NotExecutable(e)) => return Outcome::failed(Status::ExecError, 126, &e),
-        Err(spawn::Failed::NotFound(e)) => return Outcome::failed(Status::ExecError, 127, &e),
-    };
+    let cwd = spawn::starting_directory(cfg)?;
+    mounts::apply(&cfg.mounts)?;
+    let plan = Plan::new(cfg, args, environ, argv, signals.inherited, cwd.as_deref())?;
+    let pid = spawn::spawn(&plan)?;
     let started = time::monotonic();
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
     log!(Verbose, "started the command as pid {}", pid);
@@ -264,23 +203,7 @@ fn phases(
         started,
         single_child: cfg.single_child,
     };
-    let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, &mut []);
-    log!(Verbose, "the command ended");
-    let leftovers = leftovers::kill(is_pid1, cfg.kill_after);
-    let usage = RunUsage::new(ended.wall, process::children_usage());
-    Outcome::ran(ended.exit, ended.verdict, usage, leftovers)
-}
-
-const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// proctor's working directory, NUL-terminated.
-fn working_directory() -> Result<Vec<u8>, Error> {
-    let mut buf = [0u8; 4096];
-    let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
-    let mut owned = Vec::new();
-    extend(&mut owned, dir)?;
-    push(&mut owned, 0)?;
-    Ok(owned)
+    Ok((cmd, signals))
 }
 
 fn print(text: &str) -> u8 {

@@ -87,6 +87,55 @@ impl Verdict {
     }
 }
 
+/// Why the command never ran: the status and exit code it gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// proctor's own work failed (usage, mounts, limits, privileges): 125.
+    Setup,
+    /// `--wait-timeout` passed: 125.
+    WaitTimeout,
+    /// A signal ended `--wait-for`: 128 + N.
+    Cancelled(u8),
+    /// `execve` found no such command: 127.
+    NotFound,
+    /// The command exists but cannot be executed: 126.
+    NotExecutable,
+}
+
+impl Failure {
+    fn status(self) -> Status {
+        match self {
+            Failure::Setup => Status::SetupError,
+            Failure::WaitTimeout => Status::WaitTimeout,
+            Failure::Cancelled(_) => Status::Cancelled,
+            Failure::NotFound | Failure::NotExecutable => Status::ExecError,
+        }
+    }
+
+    fn exit_code(self) -> u8 {
+        match self {
+            Failure::Setup | Failure::WaitTimeout => 125,
+            Failure::Cancelled(sig) => 128u8.wrapping_add(sig),
+            Failure::NotFound => 127,
+            Failure::NotExecutable => 126,
+        }
+    }
+}
+
+/// A failure before the command ran, as the `?` of the setup phases gives it.
+impl From<(Failure, Error)> for Outcome {
+    fn from((why, error): (Failure, Error)) -> Outcome {
+        Outcome::failed(why, &error)
+    }
+}
+
+/// Any other error of the setup phases is a setup error.
+impl From<Error> for Outcome {
+    fn from(error: Error) -> Outcome {
+        Outcome::setup_error(&error)
+    }
+}
+
 /// Whole-tree accounting from the command's cgroup (schema 2); each field
 /// `None` where the hierarchy or the kernel does not keep it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -201,11 +250,11 @@ impl Outcome {
         }
     }
 
-    /// The command never ran.
-    pub fn failed(status: Status, exit_code: u8, error: &Error) -> Outcome {
+    /// The command never ran, for `why`, which `error` tells.
+    pub fn failed(why: Failure, error: &Error) -> Outcome {
         Outcome {
-            status,
-            exit_code,
+            status: why.status(),
+            exit_code: why.exit_code(),
             signal: None,
             usage: None,
             leftovers_killed: 0,
@@ -215,6 +264,11 @@ impl Outcome {
             output: None,
             limits: Limits::default(),
         }
+    }
+
+    /// A setup error (125), the most common way for the command never to run.
+    pub fn setup_error(error: &Error) -> Outcome {
+        Outcome::failed(Failure::Setup, error)
     }
 
     /// The report as one line of JSON (with its newline). The room for it is
@@ -523,7 +577,7 @@ mod tests {
             (t.status, t.exit_code, t.signal),
             (Status::Timeout, 124, Some(15))
         );
-        let f = Outcome::failed(Status::SetupError, 125, &Error::sys("fork", Errno::EAGAIN));
+        let f = Outcome::setup_error(&Error::sys("fork", Errno::EAGAIN));
         assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));

@@ -5,36 +5,104 @@
 //! close-on-exec pipe; the parent reads end-of-file when `execve` succeeded.
 
 use crate::args::rlimit::{self, Limit};
-use crate::args::User;
+use crate::args::{Config, User};
 use crate::error::{Error, Show};
+use crate::report::Failure;
+use crate::rt::cstr::OwnedCStr;
+use crate::rt::vec::push;
 use crate::sys::process::{self, Pid};
 use crate::sys::seccomp::Insn;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{err, limits, privileges, seccomp};
+use crate::{env, err, limits, privileges, seccomp};
+use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::ffi::{c_char, CStr};
 
 /// The child's plan, prepared before the fork.
 pub struct Plan<'a> {
     /// The command's argv, a null-terminated array (argv[0] is the command).
-    pub argv: *const *const c_char,
-    pub command: &'a CStr,
-    /// The command's environment, a null-terminated array.
-    pub envp: *const *const c_char,
+    argv: *const *const c_char,
+    command: &'a CStr,
+    /// The command's environment, a null-terminated array of pointers to
+    /// strings of proctor's own environment and command line.
+    envp: Vec<*const c_char>,
     /// `PATH` to search when the command has no `/`.
-    pub search_path: &'a [u8],
+    search_path: &'a [u8],
     /// The signal mask proctor inherited.
-    pub mask: SigSet,
-    pub take_terminal: bool,
-    pub limits: &'a [Limit],
-    pub keep_fds: &'a [i32],
+    mask: SigSet,
+    take_terminal: bool,
+    limits: &'a [Limit],
+    keep_fds: &'a [i32],
     /// The last capability to drop from the bounding set; `None` with `--keep-caps`.
-    pub drop_caps: Option<u32>,
-    pub user: Option<User>,
-    pub groups: &'a [u32],
-    pub chdir: Option<&'a CStr>,
-    pub seccomp: &'a [Insn],
+    drop_caps: Option<u32>,
+    user: Option<User>,
+    groups: &'a [u32],
+    chdir: Option<&'a CStr>,
+    seccomp: Vec<Insn>,
+}
+
+const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+impl<'a> Plan<'a> {
+    /// Everything the child will need, from the configuration: `args` and
+    /// `environ` are proctor's arguments and environment, `argv` the
+    /// command's argv array among them, `mask` the inherited signal mask and
+    /// `cwd` the directory found by [`starting_directory`].
+    pub fn new(
+        cfg: &'a Config,
+        args: &[&'a CStr],
+        environ: &[&'a CStr],
+        argv: *const *const c_char,
+        mask: SigSet,
+        cwd: Option<&'a CStr>,
+    ) -> Result<Plan<'a>, Error> {
+        let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
+        let mut envp = Vec::new();
+        for p in vars.iter().map(|v| v.as_ptr()).chain([core::ptr::null()]) {
+            push(&mut envp, p)?;
+        }
+        if cfg.keep_caps && !cfg.docker_init {
+            log!(
+                Warning,
+                "warning: --keep-caps: the command keeps proctor's capabilities"
+            );
+        }
+        Ok(Plan {
+            argv,
+            command: args.get(cfg.command).copied().unwrap_or_default(),
+            envp,
+            search_path: env::get(&vars, b"PATH").unwrap_or(DEFAULT_PATH),
+            mask,
+            take_terminal: fs::is_terminal(0),
+            limits: &cfg.rlimits,
+            keep_fds: &cfg.keep_fds,
+            drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
+            user: cfg.user,
+            groups: &cfg.groups,
+            chdir: cfg.chdir.or(cwd),
+            seccomp: if cfg.seccomp {
+                seccomp::program()?
+            } else {
+                Vec::new()
+            },
+        })
+    }
+}
+
+/// Where the command starts when `--chdir` does not say: proctor's own
+/// directory, taken before the mounts and looked up again by path after
+/// them, so that the command sees what the mounts put there. `None` when
+/// nothing is mounted (the child simply stays where it is).
+pub fn starting_directory(cfg: &Config) -> Result<Option<OwnedCStr>, Error> {
+    if cfg.mounts.is_empty() || cfg.chdir.is_some() {
+        return Ok(None);
+    }
+    let mut buf = [0u8; 4096];
+    let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
+    OwnedCStr::new(dir)
+        .map(Some)
+        .map_err(|e| Error::sys("getcwd", e.into()))
 }
 
 /// The steps of the child, in order.
@@ -147,23 +215,14 @@ impl ChildFailure {
     }
 }
 
-/// Why the command did not start.
-pub enum Failed {
-    /// A step before `execve` failed (or the fork itself): 125.
-    Setup(Error),
-    /// `execve` found no such command: 127.
-    NotFound(Error),
-    /// The command exists but cannot be executed: 126.
-    NotExecutable(Error),
-}
-
 /// Fork and start the command; returns its pid once `execve` succeeded.
-pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
+pub fn spawn(plan: &Plan) -> Result<Pid, (Failure, Error)> {
     if plan.take_terminal {
         release_terminal();
     }
-    let (rd, wr) = fs::pipe().map_err(|e| Failed::Setup(Error::sys("pipe", e)))?;
-    let pid = process::fork().map_err(|e| Failed::Setup(Error::sys("fork", e)))?;
+    let setup = |call, e| (Failure::Setup, Error::sys(call, e));
+    let (rd, wr) = fs::pipe().map_err(|e| setup("pipe", e))?;
+    let pid = process::fork().map_err(|e| setup("fork", e))?;
     if pid == 0 {
         drop(rd);
         child(plan, wr.raw());
@@ -190,7 +249,7 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
 }
 
 /// Turn the child's failure into a message and its kind.
-fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
+fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> (Failure, Error) {
     let name = step.name();
     let error = match (step, errno) {
         (Step::Exec, _) => err!(name, Some(errno), "{}", Show(plan.command.to_bytes())),
@@ -210,11 +269,12 @@ fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
         (Step::Uid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETUID"),
         _ => Error::sys(name, errno),
     };
-    match (step, errno) {
-        (Step::Exec, Errno::ENOENT | Errno::ENOTDIR) => Failed::NotFound(error),
-        (Step::Exec, _) => Failed::NotExecutable(error),
-        _ => Failed::Setup(error),
-    }
+    let why = match (step, errno) {
+        (Step::Exec, Errno::ENOENT | Errno::ENOTDIR) => Failure::NotFound,
+        (Step::Exec, _) => Failure::NotExecutable,
+        _ => Failure::Setup,
+    };
+    (why, error)
 }
 
 /// Let go of the controlling terminal so the child's new session can take
@@ -263,7 +323,7 @@ fn steps(plan: &Plan) -> Result<Infallible, (Step, Errno)> {
         fs::chdir(dir).map_err(at(Step::Chdir))?;
     }
     if !plan.seccomp.is_empty() {
-        seccomp::install(plan.seccomp).map_err(at(Step::Seccomp))?;
+        seccomp::install(&plan.seccomp).map_err(at(Step::Seccomp))?;
     }
     Err((Step::Exec, exec(plan)))
 }
@@ -275,7 +335,7 @@ fn exec(plan: &Plan) -> Errno {
     if name.contains(&b'/') {
         // SAFETY: argv and envp are null-terminated arrays of C strings that live
         // until the process image is replaced.
-        return unsafe { process::execve(plan.command, plan.argv, plan.envp) };
+        return unsafe { process::execve(plan.command, plan.argv, plan.envp.as_ptr()) };
     }
     let mut denied = false;
     let mut buf = [0u8; 4096];
@@ -285,7 +345,7 @@ fn exec(plan: &Plan) -> Errno {
             continue;
         };
         // SAFETY: as above; path is NUL-terminated.
-        match unsafe { process::execve(path, plan.argv, plan.envp) } {
+        match unsafe { process::execve(path, plan.argv, plan.envp.as_ptr()) } {
             Errno::EACCES => denied = true,
             Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG => {}
             e => return e,

@@ -7,6 +7,7 @@
 //! written from another host (NFS, EFS, virtiofs, 9p).
 
 use crate::error::Error;
+use crate::report::{Failure, Outcome};
 use crate::rt::vec::{extend, push};
 use crate::sys::fs;
 use crate::sys::signal;
@@ -27,6 +28,22 @@ pub enum Interrupted {
     Failed(Error),
 }
 
+impl From<Interrupted> for Outcome {
+    fn from(why: Interrupted) -> Outcome {
+        match why {
+            Interrupted::Timeout => {
+                let e = crate::err!("--wait-for", None, "gave up after --wait-timeout");
+                Outcome::failed(Failure::WaitTimeout, &e)
+            }
+            Interrupted::Cancelled(sig) => {
+                let e = crate::err!("--wait-for", None, "cancelled by signal {}", sig);
+                Outcome::failed(Failure::Cancelled(sig as u8), &e)
+            }
+            Interrupted::Failed(e) => Outcome::setup_error(&e),
+        }
+    }
+}
+
 /// Slow poll period, which also catches files written from another host.
 const POLL: Nanos = 100_000_000;
 
@@ -41,6 +58,10 @@ pub fn wait_for(
     timeout: Option<Nanos>,
     signals: &Fd,
 ) -> Result<Option<Fd>, Interrupted> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    log!(Verbose, "waiting for {} path(s)", paths.len());
     let exists = |p: &&CStr| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok();
     // Often the submission is already there: no descriptors needed.
     if paths.iter().all(exists) {
