@@ -55,6 +55,11 @@ pub struct Config<'a> {
     pub rewrite: Vec<(u8, u8)>,
     /// Invoked as `docker-init`: pure init mode by default, without its warning.
     pub docker_init: bool,
+    /// `--landlock`: write only under `writable` (and the SPEC's devices).
+    pub landlock: bool,
+    pub writable: Vec<&'a CStr>,
+    /// `--no-tcp`: neither bind nor connect TCP sockets (Landlock ABI 4).
+    pub no_tcp: bool,
     /// Index of the command in the argument slice given to [`parse`].
     pub command: usize,
 }
@@ -170,11 +175,14 @@ enum Opt {
     WarnReaped,
     License,
     Rewrite,
+    Landlock,
+    Writable,
+    NoTcp,
 }
 
 /// (long name, short letter, option, takes a value); tini's short-only
 /// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 33] = [
+const OPTIONS: [(&str, u8, Opt, bool); 36] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -208,6 +216,9 @@ const OPTIONS: [(&str, u8, Opt, bool); 33] = [
     ("-w", b'w', Opt::WarnReaped, false),
     ("-l", b'l', Opt::License, false),
     ("--rewrite", b'r', Opt::Rewrite, true),
+    ("--landlock", 0, Opt::Landlock, false),
+    ("--writable", 0, Opt::Writable, true),
+    ("--no-tcp", 0, Opt::NoTcp, false),
 ];
 
 /// The default tmpfs size (64 MiB) and mode (1777).
@@ -255,6 +266,9 @@ pub fn parse_as<'a>(
         log_reaped: false,
         rewrite: Vec::new(),
         docker_init,
+        landlock: false,
+        writable: Vec::new(),
+        no_tcp: false,
         command: args.len(),
     };
     compat_environment(&mut cfg, environ);
@@ -328,6 +342,7 @@ pub fn parse_as<'a>(
     if cfg.command >= args.len() {
         return Err(UsageError::NoCommand);
     }
+    check_landlock(&cfg)?;
     Ok(Action::Run(cfg))
 }
 
@@ -352,6 +367,8 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::Landlock => cfg.landlock = true,
+        Opt::NoTcp => cfg.no_tcp = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }
@@ -443,6 +460,10 @@ fn apply_value<'a>(
                 .ok_or(bad("is not SIGNAL:SIGNAL"))?;
             let from = from.filter(|&s| s != 0).ok_or(bad(NOT_A_SIGNAL))?;
             push(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
+        }
+        Opt::Writable => {
+            check_mount_path(value).map_err(bad)?;
+            push(&mut cfg.writable, v)?;
         }
         _ => {}
     }
@@ -666,6 +687,18 @@ fn parse_octal(s: &[u8]) -> Option<u32> {
     s.iter().try_fold(0u32, |m, &b| {
         matches!(b, b'0'..=b'7').then(|| m * 8 + (b - b'0') as u32)
     })
+}
+
+/// `--writable` only means something under `--landlock`.
+fn check_landlock<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
+    match cfg.writable.first() {
+        Some(path) if !cfg.landlock => Err(UsageError::Bad {
+            option: "--writable",
+            value: path.to_bytes(),
+            why: "needs --landlock",
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn check_env_name(name: &[u8]) -> Result<(), &'static str> {

@@ -23,7 +23,7 @@ use proctor::spawn::{self, Plan};
 use proctor::supervise::{self, Command};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
-use proctor::{error, leftovers, log, mounts, net, unprivileged, vm, wait};
+use proctor::{error, landlock, leftovers, log, mounts, net, unprivileged, vm, wait};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -180,6 +180,9 @@ fn start(
     environ: &[&CStr],
     argv: *const *const c_char,
 ) -> Result<(Command, Signals), Outcome> {
+    // What is checked now is what the command gets: no later mount can hide it.
+    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
+    let sandbox = landlock::prepare(cfg, &[])?;
     let signals = signals::prepare(is_pid1)?;
     unprivileged::check(cfg)?;
     if cfg.poweroff && is_pid1 {
@@ -191,7 +194,15 @@ fn start(
     }
     let cwd = spawn::starting_directory(cfg)?;
     mounts::apply(&cfg.mounts)?;
-    let plan = Plan::new(cfg, args, environ, argv, signals.inherited, cwd.as_deref())?;
+    let plan = Plan::new(
+        cfg,
+        args,
+        environ,
+        argv,
+        signals.inherited,
+        cwd.as_deref(),
+        sandbox,
+    )?;
     let pid = spawn::spawn(&plan)?;
     let started = time::monotonic();
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
@@ -260,6 +271,10 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --landlock             no privilege needed: read and execute everywhere, write only
+                             under --writable paths, /dev/null /dev/zero /dev/full /dev/tty
+      --writable PATH        with --landlock: a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock ABI 4); UDP is NOT covered
 
 tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
   -p SIGNAL                  parent-death signal, handled as if sent to proctor

@@ -183,7 +183,7 @@ pub fn program() -> Result<Vec<Insn>, Error> {
 /// The deny-list program for `arch` (see the module's documentation).
 ///
 /// Both vectors get their whole length first, so no push after that can
-/// fail (they go through `sys::vec` all the same, which cannot panic).
+/// fail (they go through `rt::vec` all the same, which cannot panic).
 pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     let mut denied: Vec<u16> = Vec::new();
     let count = arch.denied.len() + DENIED_COMMON.len();

@@ -14,7 +14,7 @@ use crate::sys::process::{self, Pid};
 use crate::sys::seccomp::Insn;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{env, err, limits, privileges, seccomp};
+use crate::{env, err, landlock, limits, privileges, seccomp};
 use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::ffi::{c_char, CStr};
@@ -39,6 +39,8 @@ pub struct Plan<'a> {
     user: Option<User>,
     groups: &'a [u32],
     chdir: Option<&'a CStr>,
+    /// The Landlock ruleset to enforce, built before the fork.
+    landlock: Option<i32>,
     seccomp: Vec<Insn>,
 }
 
@@ -48,7 +50,8 @@ impl<'a> Plan<'a> {
     /// Everything the child will need, from the configuration: `args` and
     /// `environ` are proctor's arguments and environment, `argv` the
     /// command's argv array among them, `mask` the inherited signal mask and
-    /// `cwd` the directory found by [`starting_directory`].
+    /// `cwd` the directory found by [`starting_directory`]; `sandbox` is
+    /// `--landlock`'s, finished now that the mounts are in place.
     pub fn new(
         cfg: &'a Config,
         args: &[&'a CStr],
@@ -56,6 +59,7 @@ impl<'a> Plan<'a> {
         argv: *const *const c_char,
         mask: SigSet,
         cwd: Option<&'a CStr>,
+        mut sandbox: Option<landlock::Sandbox>,
     ) -> Result<Plan<'a>, Error> {
         let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
         let mut envp = Vec::new();
@@ -81,6 +85,10 @@ impl<'a> Plan<'a> {
             user: cfg.user,
             groups: &cfg.groups,
             chdir: cfg.chdir.or(cwd),
+            landlock: sandbox
+                .as_mut()
+                .map(landlock::Sandbox::finish)
+                .transpose()?,
             seccomp: if cfg.seccomp {
                 seccomp::program()?
             } else {
@@ -119,6 +127,7 @@ pub enum Step {
     Uid,
     Capabilities,
     NoNewPrivs,
+    Landlock,
     Chdir,
     Seccomp,
     Exec,
@@ -138,6 +147,7 @@ impl Step {
             Step::Uid => "setresuid",
             Step::Capabilities => "capabilities",
             Step::NoNewPrivs => "no_new_privs",
+            Step::Landlock => "landlock",
             Step::Chdir => "chdir",
             Step::Seccomp => "seccomp",
             Step::Exec => "exec",
@@ -157,9 +167,10 @@ impl Step {
             Step::Uid => (8, 0),
             Step::Capabilities => (9, 0),
             Step::NoNewPrivs => (10, 0),
-            Step::Chdir => (11, 0),
-            Step::Seccomp => (12, 0),
-            Step::Exec => (13, 0),
+            Step::Landlock => (11, 0),
+            Step::Chdir => (12, 0),
+            Step::Seccomp => (13, 0),
+            Step::Exec => (14, 0),
         }
     }
 
@@ -175,9 +186,10 @@ impl Step {
             8 => Step::Uid,
             9 => Step::Capabilities,
             10 => Step::NoNewPrivs,
-            11 => Step::Chdir,
-            12 => Step::Seccomp,
-            13 => Step::Exec,
+            11 => Step::Landlock,
+            12 => Step::Chdir,
+            13 => Step::Seccomp,
+            14 => Step::Exec,
             _ => return None,
         })
     }
@@ -319,6 +331,9 @@ fn steps(plan: &Plan) -> Result<Infallible, (Step, Errno)> {
         privileges::clear_capabilities().map_err(at(Step::Capabilities))?;
     }
     privileges::no_new_privs().map_err(at(Step::NoNewPrivs))?;
+    if let Some(ruleset) = plan.landlock {
+        landlock::enforce(ruleset).map_err(at(Step::Landlock))?;
+    }
     if let Some(dir) = plan.chdir {
         fs::chdir(dir).map_err(at(Step::Chdir))?;
     }
