@@ -16,7 +16,7 @@ mod rt {
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
-use proctor::report::{Destination, Outcome, RunUsage, Status};
+use proctor::report::{Destination, Failed, Outcome, RunUsage, Status};
 use proctor::rt::vec::push;
 use proctor::signals::{self, Signals};
 use proctor::spawn::{self, Plan};
@@ -118,6 +118,11 @@ fn run(
         }
     };
     log::set_verbosity(cfg.verbosity);
+    let is_pid1 = process::getpid() == 1;
+    if cfg.vm() && is_pid1 {
+        // Before anything is opened: a bare initramfs has an empty /dev.
+        vm::mount_basics();
+    }
     let report = match cfg
         .report
         .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
@@ -129,7 +134,6 @@ fn run(
             return 125;
         }
     };
-    let is_pid1 = process::getpid() == 1;
     let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
@@ -145,8 +149,8 @@ fn run(
             log!(Fatal, "{}", e);
         }
     }
-    if cfg.poweroff && is_pid1 {
-        vm::power_off(outcome.exit_code);
+    if cfg.vm() && is_pid1 {
+        vm::end(&cfg, outcome.exit_code);
     }
     outcome.exit_code
 }
@@ -161,7 +165,7 @@ fn phases(
 ) -> Outcome {
     let (cmd, signals) = match start(cfg, is_pid1, args, environ, argv) {
         Ok(started) => started,
-        Err(outcome) => return outcome,
+        Err(failed) => return failed.into(),
     };
     let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, &mut []);
     log!(Verbose, "the command ended");
@@ -172,23 +176,24 @@ fn phases(
 
 /// Steps 2 to 5: everything up to the command's `execve`. Until the
 /// command exists, any failure ends the run with its outcome.
-#[allow(clippy::result_large_err)] // built once, returned once: boxing buys nothing
+// Not inlined into `run`: called once either way, and 0.8 KiB smaller so.
+#[inline(never)]
 fn start(
     cfg: &Config,
     is_pid1: bool,
     args: &[&CStr],
     environ: &[&CStr],
     argv: *const *const c_char,
-) -> Result<(Command, Signals), Outcome> {
+) -> Result<(Command, Signals), Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
     // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
     let sandbox = landlock::prepare(cfg, &[])?;
     let signals = signals::prepare(is_pid1)?;
     unprivileged::check(cfg)?;
-    if cfg.poweroff && is_pid1 {
-        vm::mount_basics();
+    if cfg.vm() {
+        vm::init(cfg, is_pid1)?;
     }
-    let watcher = wait::wait_for(&cfg.wait_for, cfg.wait_timeout, &signals.fd)?;
+    let watcher = wait::wait(cfg, &signals.fd)?;
     if cfg.net_none {
         net::isolate()?;
     }
@@ -203,6 +208,9 @@ fn start(
         cwd.as_deref(),
         sandbox,
     )?;
+    if cfg.vm() && is_pid1 {
+        vm::protect_knobs();
+    }
     let pid = spawn::spawn(&plan)?;
     let started = time::monotonic();
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
@@ -271,6 +279,10 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
+      --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
+                             iso9660 vfat erofs; OPTS ro (default), rw, noexec
+      --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
       --landlock             no privilege needed: read and execute everywhere, write only
                              under --writable paths, /dev/null /dev/zero /dev/full /dev/tty
       --writable PATH        with --landlock: a tree or file the command may write (repeatable)

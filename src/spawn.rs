@@ -7,7 +7,7 @@
 use crate::args::rlimit::{self, Limit};
 use crate::args::{Config, User};
 use crate::error::{Error, Show};
-use crate::report::Failure;
+use crate::report::{Failed, Failure};
 use crate::rt::cstr::OwnedCStr;
 use crate::rt::vec::push;
 use crate::sys::process::{self, Pid};
@@ -228,11 +228,11 @@ impl ChildFailure {
 }
 
 /// Fork and start the command; returns its pid once `execve` succeeded.
-pub fn spawn(plan: &Plan) -> Result<Pid, (Failure, Error)> {
+pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     if plan.take_terminal {
         release_terminal();
     }
-    let setup = |call, e| (Failure::Setup, Error::sys(call, e));
+    let setup = |call, e| Failed::from(Error::sys(call, e));
     let (rd, wr) = fs::pipe().map_err(|e| setup("pipe", e))?;
     let pid = process::fork().map_err(|e| setup("fork", e))?;
     if pid == 0 {
@@ -261,7 +261,7 @@ pub fn spawn(plan: &Plan) -> Result<Pid, (Failure, Error)> {
 }
 
 /// Turn the child's failure into a message and its kind.
-fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> (Failure, Error) {
+fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
     let name = step.name();
     let error = match (step, errno) {
         (Step::Exec, _) => err!(name, Some(errno), "{}", Show(plan.command.to_bytes())),
@@ -286,7 +286,7 @@ fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> (Failure
         (Step::Exec, _) => Failure::NotExecutable,
         _ => Failure::Setup,
     };
-    (why, error)
+    Failed { why, error }
 }
 
 /// Let go of the controlling terminal so the child's new session can take
