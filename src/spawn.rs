@@ -39,7 +39,8 @@ pub struct Plan<'a> {
     user: Option<User>,
     groups: &'a [u32],
     chdir: Option<&'a CStr>,
-    /// The Landlock ruleset to enforce, built before the fork.
+    /// `--landlock`'s ruleset, held open until the fork, and its descriptor.
+    _sandbox: Option<landlock::Sandbox<'a>>,
     landlock: Option<i32>,
     seccomp: Vec<Insn>,
 }
@@ -59,7 +60,7 @@ impl<'a> Plan<'a> {
         argv: *const *const c_char,
         mask: SigSet,
         cwd: Option<&'a CStr>,
-        mut sandbox: Option<landlock::Sandbox>,
+        mut sandbox: Option<landlock::Sandbox<'a>>,
     ) -> Result<Plan<'a>, Error> {
         let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
         let mut envp = Vec::new();
@@ -89,6 +90,7 @@ impl<'a> Plan<'a> {
                 .as_mut()
                 .map(landlock::Sandbox::finish)
                 .transpose()?,
+            _sandbox: sandbox,
             seccomp: if cfg.seccomp {
                 seccomp::program()?
             } else {
