@@ -283,10 +283,9 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
                              iso9660 vfat erofs; OPTS ro (default), rw, noexec
       --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
-      --landlock             no privilege needed: read and execute everywhere, write only
-                             under --writable paths, /dev/null /dev/zero /dev/full /dev/tty
-      --writable PATH        with --landlock: a tree or file the command may write (repeatable)
-      --no-tcp               no TCP bind or connect (Landlock ABI 4); UDP is NOT covered
+      --landlock             write only to --writable, /dev/{null,zero,full,tty}
+      --writable PATH        a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock); UDP is NOT covered
 
 tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
   -p SIGNAL                  parent-death signal, handled as if sent to proctor

@@ -40,8 +40,8 @@ pub struct Plan<'a> {
     groups: &'a [u32],
     chdir: Option<&'a CStr>,
     /// `--landlock`'s ruleset, held open until the fork, and its descriptor.
-    _sandbox: Option<landlock::Sandbox<'a>>,
-    landlock: Option<i32>,
+    _sandbox: Option<landlock::Sandbox>,
+    landlock: Option<landlock::Enforce>,
     seccomp: Vec<Insn>,
 }
 
@@ -60,7 +60,7 @@ impl<'a> Plan<'a> {
         argv: *const *const c_char,
         mask: SigSet,
         cwd: Option<&'a CStr>,
-        mut sandbox: Option<landlock::Sandbox<'a>>,
+        sandbox: Option<landlock::Sandbox>,
     ) -> Result<Plan<'a>, Error> {
         let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
         let mut envp = Vec::new();
@@ -86,10 +86,7 @@ impl<'a> Plan<'a> {
             user: cfg.user,
             groups: &cfg.groups,
             chdir: cfg.chdir.or(cwd),
-            landlock: sandbox
-                .as_mut()
-                .map(landlock::Sandbox::finish)
-                .transpose()?,
+            landlock: sandbox.as_ref().map(|s| s.finish(cfg)).transpose()?,
             _sandbox: sandbox,
             seccomp: if cfg.seccomp {
                 seccomp::program()?
@@ -333,8 +330,8 @@ fn steps(plan: &Plan) -> Result<Infallible, (Step, Errno)> {
         privileges::clear_capabilities().map_err(at(Step::Capabilities))?;
     }
     privileges::no_new_privs().map_err(at(Step::NoNewPrivs))?;
-    if let Some(ruleset) = plan.landlock {
-        landlock::enforce(ruleset).map_err(at(Step::Landlock))?;
+    if let Some(sandbox) = plan.landlock {
+        landlock::enforce(sandbox).map_err(at(Step::Landlock))?;
     }
     if let Some(dir) = plan.chdir {
         fs::chdir(dir).map_err(at(Step::Chdir))?;

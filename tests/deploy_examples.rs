@@ -50,7 +50,12 @@ fn deployment_examples_are_valid() {
         "examples/ecs/task-definition.json: CAP_SYS_ADMIN added",
         "examples/ecs/task-definition-fargate.json: valid RegisterTaskDefinition input",
         "examples/ecs/task-definition-fargate.json: CAP_SYS_ADMIN not needed (plain init mode)",
-        "3 examples valid, 0 failed",
+        "examples/ecs/task-definition-fargate.json: Landlock: writes only under /tmp, no TCP",
+        "examples/kubernetes/job-restricted.yaml: Job grade-hw1-12345-restricted valid against the Kubernetes",
+        "examples/kubernetes/job-restricted.yaml: restricted Pod Security Standard: non-root, no capability",
+        "examples/kubernetes/job-restricted.yaml: a copy that adds SYS_ADMIN is rejected as not restricted",
+        "examples/kubernetes/job-restricted.yaml: Landlock: writes only under /tmp, no TCP",
+        "4 examples valid, 0 failed",
     ] {
         assert!(
             stdout.contains(expected),

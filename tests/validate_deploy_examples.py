@@ -43,6 +43,7 @@ OPTIONS = {
     "--env": True, "--unset-env": True, "--clear-env": False, "--keep-env": True,
     "--keep-fd": True, "--keep-caps": False, "--seccomp": True, "--report": True,
     "--poweroff": False, "--reboot": False, "--mount": True, "--module": True,
+    "--landlock": False, "--writable": True, "--no-tcp": False,
 }
 NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net"}
 RLIMITS = set("as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
@@ -89,7 +90,7 @@ def parse_proctor(argv):
     if not command:
         raise ValueError("no COMMAND after the options")
     for name, val in opts:
-        if name in ("--wait-for", "--ro", "--report", "--chdir") and not val.startswith("/"):
+        if name in ("--wait-for", "--ro", "--report", "--chdir", "--writable") and not val.startswith("/"):
             raise ValueError(f"{name}: {val!r} is not an absolute path")
         if name == "--bind":
             parts = val.split(":")
@@ -108,7 +109,27 @@ def parse_proctor(argv):
                 raise ValueError(f"--user: {val!r} is not numeric UID[:GID]")
         if name in ("--timeout", "--wait-timeout", "--kill-after"):
             float(val)
+    names = [n for n, _ in opts]
+    if "--writable" in names and "--landlock" not in names:
+        raise ValueError("--writable without --landlock")
     return opts, command
+
+
+def check_landlock(label, opts, writable_mounts=None):
+    """Where proctor has no CAP_SYS_ADMIN, the grader is sandboxed with Landlock:
+    writes only under --writable /tmp, no TCP. writable_mounts: with a read-only
+    root filesystem, the container paths that are writable volumes."""
+    names = [n for n, _ in opts]
+    writable = [v for n, v in opts if n == "--writable"]
+    if "--landlock" not in names or "--no-tcp" not in names:
+        raise ValueError("without CAP_SYS_ADMIN the grader must run with --landlock and --no-tcp")
+    if writable != ["/tmp"]:
+        raise ValueError(f"--writable {writable}: the grader should write only under /tmp")
+    if writable_mounts is not None:
+        for w in writable:
+            if not any(under(w, m) for m in writable_mounts):
+                raise ValueError(f"--writable {w} is on the read-only root filesystem")
+    ok(f"{label}: Landlock: writes only under {', '.join(writable)}, no TCP")
 
 
 def under(path, mount):
@@ -205,16 +226,31 @@ def check_k8s_job(path):
         sidecar = next(c for c in spec["containers"] if c is not grader)
         argv = grader["command"] + grader.get("args", [])
         caps = grader.get("securityContext", {}).get("capabilities", {}).get("add", [])
+        restricted = spec.get("securityContext", {}).get("runAsNonRoot") is True
         opts = check_wiring(label, argv, mounts(grader), mounts(init), mounts(sidecar),
                             "\n".join(sidecar.get("command", []) + sidecar.get("args", [])),
-                            caps, expect_sys_admin=True)
+                            caps, expect_sys_admin=not restricted)
         values = dict((n, v) for n, v in opts if n != "--tmpfs")
-        if values.get("--net") != "none":
-            raise ValueError("the grader must run with --net none")
-        tmpfs = [v.split(":")[0] for n, v in opts if n == "--tmpfs"]
-        if "/var/run/secrets/kubernetes.io/serviceaccount" not in tmpfs:
-            raise ValueError("the service-account token is not hidden by a --tmpfs")
-        ok(f"{label}: --net none, service-account token hidden by --tmpfs")
+        if restricted:
+            check_restricted(label, spec)
+            broken = copy.deepcopy(spec)
+            broken["containers"][-1]["securityContext"]["capabilities"]["add"] = ["SYS_ADMIN"]
+            try:
+                check_restricted(label, broken)
+            except ValueError:
+                ok(f"{label}: a copy that adds SYS_ADMIN is rejected as not restricted")
+            else:
+                raise ValueError("check_restricted accepted a container that adds SYS_ADMIN")
+            ro_root = grader.get("securityContext", {}).get("readOnlyRootFilesystem") is True
+            rw = [m["mountPath"] for m in grader.get("volumeMounts", []) if not m.get("readOnly")]
+            check_landlock(label, opts, rw if ro_root else None)
+        else:
+            if values.get("--net") != "none":
+                raise ValueError("the grader must run with --net none")
+            tmpfs = [v.split(":")[0] for n, v in opts if n == "--tmpfs"]
+            if "/var/run/secrets/kubernetes.io/serviceaccount" not in tmpfs:
+                raise ValueError("the service-account token is not hidden by a --tmpfs")
+            ok(f"{label}: --net none, service-account token hidden by --tmpfs")
         report = values.get("--report")
         if report != grader.get("terminationMessagePath", "/dev/termination-log"):
             raise ValueError(f"--report {report} is not the termination message path")
@@ -232,6 +268,31 @@ def check_k8s_job(path):
         if not k8s_schema_errors(broken):
             raise ValueError("the strict schema validator accepted an unknown field")
         ok(f"{label}: broken copies rejected by the validator (wrong type, unknown field)")
+
+
+def check_restricted(label, spec):
+    """The "restricted" Pod Security Standard (Kubernetes 1.33), for every container."""
+    pod = spec.get("securityContext", {})
+    if spec.get("automountServiceAccountToken") is not False:
+        raise ValueError("restricted: set automountServiceAccountToken: false (no token to hide)")
+    if any("hostPath" in v for v in spec["volumes"]):
+        raise ValueError("restricted: hostPath volumes are forbidden")
+    for c in spec.get("initContainers", []) + spec["containers"]:
+        sc = c.get("securityContext", {})
+        if sc.get("allowPrivilegeEscalation") is not False:
+            raise ValueError(f"restricted: {c['name']} needs allowPrivilegeEscalation: false")
+        caps = sc.get("capabilities", {})
+        if "ALL" not in caps.get("drop", []) or set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
+            raise ValueError(f"restricted: {c['name']} must drop ALL capabilities and add none")
+        if not (sc.get("runAsNonRoot", pod.get("runAsNonRoot")) is True
+                and sc.get("runAsUser", pod.get("runAsUser", 1)) != 0):
+            raise ValueError(f"restricted: {c['name']} must run as non-root")
+        seccomp = sc.get("seccompProfile", pod.get("seccompProfile", {})).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            raise ValueError(f"restricted: {c['name']} needs a RuntimeDefault or Localhost seccomp profile")
+        if sc.get("privileged"):
+            raise ValueError(f"restricted: {c['name']} is privileged")
+    ok(f"{label}: restricted Pod Security Standard: non-root, no capability, no escalation, RuntimeDefault seccomp, no token")
 
 
 # ------------------------------------------------------------------ ECS
@@ -285,10 +346,12 @@ def check_ecs(path):
                         caps, expect_sys_admin=not fargate)
     if not fargate and "apparmor:unconfined" not in grader.get("dockerSecurityOptions", []):
         raise ValueError("mount options need apparmor:unconfined on AppArmor hosts")
+    if fargate:
+        check_landlock(label, opts)
     report = dict(opts).get("--report")
     if report and report not in "\n".join(sidecar.get("command", [])):
         raise ValueError(f"nobody collects the report {report}")
-    ok(f"{label}: {'Fargate: plain init mode' if fargate else 'EC2: SYS_ADMIN, apparmor:unconfined'}; report {report} collected by the sidecar")
+    ok(f"{label}: {'Fargate: Landlock, no privilege' if fargate else 'EC2: SYS_ADMIN, apparmor:unconfined'}; report {report} collected by the sidecar")
     broken = copy.deepcopy(td)
     broken["cpu"] = 1024
     broken["containerDefinitions"][0]["essentiall"] = True
