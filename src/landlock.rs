@@ -313,7 +313,7 @@ mod tests {
 
     #[test]
     fn writable_paths_made_by_a_mount_wait_for_it() {
-        use crate::sys::vec::OwnedCStr;
+        use crate::rt::cstr::OwnedCStr;
         let tmpfs = |d: &[u8]| Mount::Tmpfs {
             dst: OwnedCStr::new(d).unwrap(),
             size: 1,
