@@ -122,7 +122,7 @@ fn run(
     }
     let report = match cfg
         .report
-        .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
+        .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.vm()))
         .transpose()
     {
         Ok(r) => r,
@@ -221,7 +221,7 @@ fn phases(
         Err(e) => return setup_error(&e),
     };
     if cfg.vm() && is_pid1 {
-        vm::protect_knobs();
+        vm::protect(cfg);
     }
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
