@@ -181,14 +181,13 @@ fn phases(
         }
     }
     let mut watcher = None;
-    let waited = cfg.wait_for.iter().copied().chain(devices(cfg));
-    if waited.clone().next().is_some() {
-        log!(
-            log::VERBOSE,
-            "waiting for {} path(s)",
-            waited.clone().count()
-        );
-        match wait::wait_for(waited, cfg.wait_timeout) {
+    let waited = match waited_paths(cfg) {
+        Ok(paths) => paths,
+        Err(e) => return setup_error(&e),
+    };
+    if !waited.is_empty() {
+        log!(log::VERBOSE, "waiting for {} path(s)", waited.len());
+        match wait::wait_for(&waited, cfg.wait_timeout) {
             Ok(w) => watcher = w,
             Err(Interrupted::Timeout) => {
                 let e = wait_timeout(cfg);
@@ -296,18 +295,27 @@ fn phases(
     )
 }
 
-/// The devices of `--mount`, waited for with the `--wait-for` paths
-/// (drivers probe asynchronously, after the modules are loaded).
-fn devices<'a>(cfg: &'a Config) -> impl Iterator<Item = &'a CStr> + Clone {
-    cfg.mounts.iter().filter_map(|m| match m {
-        args::Mount::Device { dev, .. } => Some(&**dev),
-        _ => None,
-    })
+/// What the wait phase waits for: `--wait-for` paths, then the devices of
+/// `--mount` (drivers probe asynchronously, after the modules are loaded).
+fn waited_paths<'a>(cfg: &'a Config) -> Result<Vec<&'a CStr>, Error> {
+    let mut paths = Vec::new();
+    error::extend(&mut paths, &cfg.wait_for)?;
+    for m in &cfg.mounts {
+        if let args::Mount::Device { dev, .. } = m {
+            error::push(&mut paths, &**dev)?;
+        }
+    }
+    Ok(paths)
 }
 
 /// The wait timed out: name a `--mount` device still missing, if one is.
 fn wait_timeout(cfg: &Config) -> Error {
-    let missing = devices(cfg).find(|dev| fs::stat_at(fs::AT_FDCWD, dev, 0).is_err());
+    let missing = cfg.mounts.iter().find_map(|m| match m {
+        args::Mount::Device { dev, .. } => {
+            fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev)
+        }
+        _ => None,
+    });
     match missing {
         Some(dev) => {
             // "--mount: /dev/vdb: ENOENT"; out of memory, the device goes unnamed.

@@ -32,13 +32,10 @@ const POLL: Nanos = 100_000_000;
 /// if one was used, for the caller to close once the command has started:
 /// closing an inotify instance that had watches waits for an SRCU grace
 /// period (8–400 ms measured here), which must not delay the command.
-pub fn wait_for<'a>(
-    paths: impl Iterator<Item = &'a CStr> + Clone,
-    timeout: Option<Nanos>,
-) -> Result<Option<Fd>, Interrupted> {
+pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<Option<Fd>, Interrupted> {
     let exists = |p: &&CStr| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok();
     // Often the submission is already there: no descriptors needed.
-    if paths.clone().all(|p| exists(&p)) {
+    if paths.iter().all(exists) {
         return Ok(None);
     }
     let deadline = timeout.map(|t| monotonic().saturating_add(t));
@@ -50,11 +47,11 @@ pub fn wait_for<'a>(
     let mut scratch = Vec::new();
     loop {
         if inotify_fd >= 0 {
-            for path in paths.clone().filter(|p| !exists(p)) {
+            for path in paths.iter().filter(|p| !exists(p)) {
                 watch_nearest(inotify_fd, path, &mut scratch);
             }
             // A path that appeared before its directory was watched raised no event.
-            if paths.clone().all(|p| exists(&p)) {
+            if paths.iter().all(exists) {
                 return Ok(inotify);
             }
         }
@@ -76,7 +73,7 @@ pub fn wait_for<'a>(
         if inotify_fd >= 0 {
             watch::drain(inotify_fd);
         }
-        if paths.clone().all(|p| exists(&p)) {
+        if paths.iter().all(exists) {
             return Ok(inotify);
         }
     }

@@ -457,11 +457,7 @@ fn pc_vm_loads_modules_and_mounts_the_submission_drive() {
 
     // --report /dev/ttyS1: a terminal, so written in place, where the
     // command's forgery did not land; the daemon the grader left was killed
-    assert_eq!(
-        b.value("TTYS1_WRITE"),
-        Some("done"),
-        "the forgery was not even tried"
-    );
+    assert_eq!(b.value("TTYS1_WRITE"), Some("done"), "the forgery was not even tried");
     let ttys1 =
         String::from_utf8_lossy(&std::fs::read(&report).expect("the ttyS1 file")).into_owned();
     let report_line = ttys1
@@ -476,8 +472,5 @@ fn pc_vm_loads_modules_and_mounts_the_submission_drive() {
         rep["leftovers_killed"].as_u64().unwrap_or(0) >= 1,
         "the setsid daemon was not killed: {rep}"
     );
-    assert!(
-        !ttys1.contains("forged"),
-        "the command wrote to ttyS1: {ttys1}"
-    );
+    assert!(!ttys1.contains("forged"), "the command wrote to ttyS1: {ttys1}");
 }
