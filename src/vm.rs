@@ -107,7 +107,7 @@ fn load(m: &Module) -> Result<(), Error> {
 pub fn protect(cfg: &Config) {
     if cfg.mounts.is_empty() {
         if let Err(e) = mounts::private_namespace() {
-            log!(log::NORMAL, "warning: {}", e);
+            log!(Warning, "warning: {}", e);
             return;
         }
     }
@@ -129,7 +129,7 @@ pub fn protect(cfg: &Config) {
     if let Some(report) = device {
         if let Err(e) = mount::mount(c"/dev/null", report, c"", mount::MS_BIND, None) {
             log!(
-                log::NORMAL,
+                Warning,
                 "warning: covering {}: {}",
                 Show(report.to_bytes()),
                 ErrnoName(e)
