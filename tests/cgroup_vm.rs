@@ -1,4 +1,4 @@
-//! cgroup v2 under a real kernel: one QEMU boot (TCG, Debian's kernel that
+//! cgroup v2 under a real kernel: one QEMU boot (TCG, Debian's cloud kernel that
 //! tests/setup.sh caches) with proctor as `/init`, where it mounts cgroup2
 //! itself (`--poweroff`). The grader then runs proctor again, from the
 //! initramfs:
@@ -71,7 +71,7 @@ sleep 1
 
 #[test]
 fn v2_verdicts_and_cgroup_kill_in_a_vm() {
-    let kernel = cached("vmlinuz");
+    let kernel = cached("cloud/vmlinuz");
     let Some(qemu) = which("qemu-system-x86_64") else {
         return missing("qemu-system-x86_64 is not installed");
     };
