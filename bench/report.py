@@ -331,6 +331,18 @@ def write(res, docs):
             f"Full grading configuration (`{grading}`): does not run yet — {res['grading_error']}.",
             "",
         ]
+    ls = res.get("landlock_spawn")
+    if ls:
+        over = ls["over_proctor (default)"]
+        args = " ".join(a if not a.startswith("/tmp/") else "…" + a[a.rfind("/") :] for a in res["landlock_args"])
+        lines += [
+            f"Landlock (`{args}`, issue 19): {over['median_us']:.0f} µs "
+            f"({over['p25_us']:.0f}–{over['p75_us']:.0f}) over the same run without it "
+            "(the default mode), paired round by round; goal ≤ 50 µs.",
+            "",
+        ]
+    elif "landlock_error" in res:
+        lines += [f"Landlock: does not run here — {res['landlock_error']}.", ""]
     lines += [
         "## How each figure is measured",
         "",

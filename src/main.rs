@@ -235,7 +235,7 @@ fn phases(
     {
         return setup_error(&e);
     }
-    let filter = if cfg.seccomp {
+    let mut filter = if cfg.seccomp {
         match seccomp::program() {
             Ok(p) => p,
             Err(e) => return setup_error(&e),
@@ -243,6 +243,11 @@ fn phases(
     } else {
         Vec::new()
     };
+    if cfg.no_tcp {
+        if let Err(e) = landlock::guard_fast_open(&mut filter) {
+            return setup_error(&e);
+        }
+    }
     let plan = Plan {
         argv,
         command: args.get(cfg.command).copied().unwrap_or_default(),

@@ -36,7 +36,7 @@ pub struct Plan<'a> {
     pub chdir: Option<&'a CStr>,
     pub seccomp: &'a [Insn],
     /// The Landlock ruleset to enforce, built before the fork.
-    pub landlock: Option<landlock::Enforce>,
+    pub landlock: Option<i32>,
 }
 
 /// The steps of the child, in order; the number travels through the pipe.
@@ -218,8 +218,8 @@ fn child(plan: &Plan, pipe: i32) -> ! {
     if let Err(e) = privileges::no_new_privs() {
         fail(Step::NoNewPrivs, e, 0);
     }
-    if let Some(sandbox) = plan.landlock {
-        if let Err(e) = landlock::enforce(sandbox) {
+    if let Some(ruleset) = plan.landlock {
+        if let Err(e) = landlock::enforce(ruleset) {
             fail(Step::Landlock, e, 0);
         }
     }
