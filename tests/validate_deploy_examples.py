@@ -11,6 +11,13 @@
   an init container fills, the ready marker and the submission from a volume
   the sidecar writes, CAP_SYS_ADMIN exactly where mount or --net options are
   used);
+- examples/firecracker/*.json: against a JSON schema of Firecracker's
+  `--config-file` shape, written from Firecracker's API description
+  (BootSource, Drive, MachineConfiguration, NetworkInterface: required
+  fields, types, enums, no unknown field), and the VM wiring: proctor's
+  options after `--` on the kernel command line, `--reboot` with `reboot=k`
+  or `reboot=t` (x86_64 Firecracker has no ACPI power-off), an initramfs and
+  no root drive, each `--mount /dev/vdX` a read-only drive in that order;
 - and, so that a validator that accepts everything cannot pass: a broken copy
   of each example must be rejected.
 
@@ -25,6 +32,7 @@ import os
 import sys
 
 import botocore.session
+import jsonschema
 import kubernetes_validate
 import yaml
 from botocore.validate import ParamValidator
@@ -360,18 +368,126 @@ def check_ecs(path):
     ok(f"{label}: broken copy rejected by the validator (cpu as a number, unknown field)")
 
 
+# ------------------------------------------------------------------ Firecracker
+
+def _obj(required, props):
+    return {"type": "object", "required": required, "properties": props,
+            "additionalProperties": False}
+
+
+_STR, _BOOL, _INT = {"type": "string"}, {"type": "boolean"}, {"type": "integer"}
+_TOKEN_BUCKET = _obj(["size", "refill_time"],
+                     {"size": _INT, "one_time_burst": _INT, "refill_time": _INT})
+_RATE_LIMITER = _obj([], {"bandwidth": _TOKEN_BUCKET, "ops": _TOKEN_BUCKET})
+# Firecracker's `--config-file` (the FullVmConfiguration of its API
+# description, with the definitions a grading VM uses spelled out).
+FIRECRACKER_SCHEMA = _obj(["boot-source"], {
+    "boot-source": _obj(["kernel_image_path"], {
+        "kernel_image_path": _STR, "initrd_path": _STR, "boot_args": _STR}),
+    "drives": {"type": "array", "items": _obj(["drive_id", "is_root_device"], {
+        "drive_id": _STR, "partuuid": _STR, "is_root_device": _BOOL,
+        "cache_type": {"enum": ["Unsafe", "Writeback"]}, "is_read_only": _BOOL,
+        "path_on_host": _STR, "rate_limiter": _RATE_LIMITER,
+        "io_engine": {"enum": ["Sync", "Async"]}, "socket": _STR})},
+    "machine-config": _obj(["mem_size_mib", "vcpu_count"], {
+        "vcpu_count": {"type": "integer", "minimum": 1, "maximum": 32},
+        "mem_size_mib": {"type": "integer", "minimum": 1},
+        "smt": _BOOL, "track_dirty_pages": _BOOL,
+        "cpu_template": {"enum": ["C3", "T2", "T2S", "T2CL", "T2A", "V1N1", "None"]},
+        "huge_pages": {"enum": ["None", "Transparent", "2M"]}}),
+    "network-interfaces": {"type": "array", "items": _obj(["iface_id", "host_dev_name"], {
+        "iface_id": _STR, "host_dev_name": _STR, "guest_mac": _STR,
+        "mtu": {"type": "integer", "minimum": 68, "maximum": 65535},
+        "rx_rate_limiter": _RATE_LIMITER, "tx_rate_limiter": _RATE_LIMITER})},
+    "vsock": _obj(["guest_cid", "uds_path"], {
+        "guest_cid": {"type": "integer", "minimum": 3}, "uds_path": _STR, "vsock_id": _STR}),
+    "logger": _obj([], {"log_path": _STR, "show_level": _BOOL, "show_log_origin": _BOOL,
+                        "module": _STR,
+                        "level": {"enum": ["Error", "Warning", "Info", "Debug", "Trace", "Off"]}}),
+    "metrics": _obj(["metrics_path"], {"metrics_path": _STR}),
+})
+
+
+def firecracker_errors(cfg):
+    v = jsonschema.Draft7Validator(FIRECRACKER_SCHEMA)
+    return [f"{'/'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in v.iter_errors(cfg)]
+
+
+def check_firecracker_wiring(cfg):
+    """The VM wiring; returns a summary, raises ValueError on a fault."""
+    boot = cfg["boot-source"]
+    kernel_args, sep, init_args = boot.get("boot_args", "").partition(" -- ")
+    if not sep:
+        raise ValueError("no ' -- ' in boot_args: proctor gets no options")
+    params = kernel_args.split()
+    if not any(p in ("reboot=k", "reboot=t") for p in params):
+        raise ValueError("boot_args lack reboot=k (or reboot=t): the VM would not end")
+    if not any(p.startswith("panic=") for p in params):
+        raise ValueError("boot_args lack panic=: a crash of /init would hang the VM")
+    opts, command = parse_proctor(init_args.split())
+    names = [n for n, _ in opts]
+    if "--reboot" not in names or "--poweroff" in names:
+        raise ValueError("x86_64 Firecracker has no ACPI power-off: use --reboot, not --poweroff")
+    if not boot.get("initrd_path"):
+        raise ValueError("no initrd_path: proctor is /init of an initramfs")
+    drives = cfg.get("drives", [])
+    if any(d["is_root_device"] for d in drives):
+        raise ValueError("a root drive replaces the initramfs holding proctor")
+    for name, val in opts:
+        if name != "--mount":
+            continue
+        dev, dst, fstype, *rest = val.split(":")
+        if not (dev.startswith("/dev/vd") and len(dev) == 8):
+            raise ValueError(f"--mount {val}: not a virtio-blk device /dev/vdX")
+        index = ord(dev[-1]) - ord("a")
+        if not 0 <= index < len(drives):
+            raise ValueError(f"--mount {val}: no drive number {index + 1}")
+        drive = drives[index]
+        writable = bool(rest) and "rw" in rest[0].split(",")
+        if not writable and not drive.get("is_read_only"):
+            raise ValueError(f"--mount {val}: drive {drive['drive_id']!r} is writable")
+    return f"{len(opts)} proctor options, command {command}, {len(drives)} drive(s)"
+
+
+def check_firecracker(path):
+    label = os.path.relpath(path)
+    with open(path) as f:
+        cfg = json.load(f)
+    errs = firecracker_errors(cfg)
+    if errs:
+        raise ValueError(f"not Firecracker's config shape: {errs}")
+    ok(f"{label}: valid Firecracker --config-file shape (boot-source, drives, machine-config)")
+    ok(f"{label}: --reboot with reboot=k, initramfs, read-only submission drive: "
+       + check_firecracker_wiring(cfg))
+    broken = copy.deepcopy(cfg)
+    broken["machine-config"]["mem_size_mib"] = "512"
+    broken["drives"][0]["read_only"] = True
+    if len(firecracker_errors(broken)) < 2:
+        raise ValueError("the schema accepted a broken config (a string size, an unknown field)")
+    broken = copy.deepcopy(cfg)
+    broken["boot-source"]["boot_args"] = broken["boot-source"]["boot_args"].replace("--reboot", "--poweroff")
+    try:
+        check_firecracker_wiring(broken)
+        raise AssertionError("--poweroff accepted")
+    except ValueError:
+        pass
+    ok(f"{label}: broken copies rejected (wrong type, unknown field, --poweroff on Firecracker)")
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "examples"
     jobs = sorted(glob.glob(os.path.join(root, "kubernetes", "*.yaml")))
     tds = sorted(glob.glob(os.path.join(root, "ecs", "*.json")))
-    if not jobs or not tds:
-        fail(f"no examples found under {root}/kubernetes and {root}/ecs")
-    for path, check in [(p, check_k8s_job) for p in jobs] + [(p, check_ecs) for p in tds]:
+    vms = sorted(glob.glob(os.path.join(root, "firecracker", "*.json")))
+    if not jobs or not tds or not vms:
+        fail(f"no examples found under {root}/kubernetes, {root}/ecs and {root}/firecracker")
+    checks = [(p, check_k8s_job) for p in jobs] + [(p, check_ecs) for p in tds]
+    for path, check in checks + [(p, check_firecracker) for p in vms]:
         try:
             check(path)
         except Exception as e:  # noqa: BLE001 - every failure is reported
             fail(f"{path}: {e}")
-    print(f"{len(jobs) + len(tds) - len(failures)} examples valid, {len(failures)} failed")
+    print(f"{len(jobs) + len(tds) + len(vms) - len(failures)} examples valid, {len(failures)} failed")
     sys.exit(1 if failures else 0)
 
 
