@@ -122,7 +122,8 @@ pub struct Sandbox {
 }
 
 /// At start: check that the kernel offers what the options ask for, create
-/// the ruleset and add the rules that need no mount. `outputs` are the
+/// the ruleset and add the `--writable` paths no mount of proctor's
+/// changes (what is checked is what is used). `outputs` are the
 /// `--stdout`/`--stderr` files, which the command may reopen for writing.
 /// `None`, without a system call, when no option asks for Landlock.
 pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> {
@@ -137,11 +138,6 @@ pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> 
         fs: handled.fs,
     };
     if cfg.landlock {
-        for (path, access) in ALWAYS {
-            if let Ok(fd) = fs::open(path, O_PATH | O_NOFOLLOW) {
-                sandbox.allow(&fd, access & handled.fs)?;
-            }
-        }
         sandbox.allow_writable(cfg, false)?;
         for out in outputs {
             sandbox.allow(out, WRITE_FILE | TRUNCATE)?;
@@ -151,10 +147,18 @@ pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> 
 }
 
 impl Sandbox {
-    /// After the mounts: the `--writable` paths a mount of proctor's made.
-    /// Then the ruleset is complete; returns its descriptor for the child.
+    /// After the mounts (a VM's init mounts `/dev` itself): `/`, the
+    /// devices, and the `--writable` paths a mount of proctor's made. Then
+    /// the ruleset is complete; returns its descriptor for the child.
     pub fn finish(&self, cfg: &Config) -> Result<i32, Error> {
-        self.allow_writable(cfg, true)?;
+        if cfg.landlock {
+            for (path, access) in ALWAYS {
+                if let Ok(fd) = fs::open(path, O_PATH | O_NOFOLLOW) {
+                    self.allow(&fd, access & self.fs)?;
+                }
+            }
+            self.allow_writable(cfg, true)?;
+        }
         Ok(self.ruleset.raw())
     }
 
