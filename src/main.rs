@@ -12,6 +12,7 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
+use proctor::cgroup::{self, Cgroup};
 use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
@@ -138,6 +139,12 @@ fn run(
         Err(e) => Outcome::failed(Status::SetupError, 125, &e),
     };
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    if let Some(r) = cfg.cgroup {
+        outcome.limits.memory = r.memory;
+        outcome.limits.pids = r.pids;
+        outcome.limits.cpus_micro = r.cpus_micro;
+        outcome.limits.cpu_time_ms = r.cpu_time.map(|t| t / 1_000_000);
+    }
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
@@ -216,6 +223,11 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
     }
+    let mut cgroup = match cfg.cgroup.as_ref().map(|r| cgroup::setup(r, is_pid1)) {
+        None => None,
+        Some(Ok(cg)) => Some(cg),
+        Some(Err(e)) => return setup_error(&e),
+    };
     let ruleset = match sandbox.as_ref().map(|s| s.finish(cfg)).transpose() {
         Ok(r) => r,
         Err(e) => return setup_error(&e),
@@ -264,6 +276,7 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        cgroup: cgroup.as_ref(),
         landlock: ruleset,
     };
     if cfg.keep_caps && !cfg.docker_init {
@@ -272,9 +285,16 @@ fn phases(
             "warning: --keep-caps: the command keeps proctor's capabilities"
         );
     }
-    let pid = match spawn::spawn(&plan) {
+    let spawned = spawn::spawn(&plan);
+    if let Some(cg) = &mut cgroup {
+        cg.placed();
+    }
+    let pid = match spawned {
         Ok(pid) => pid,
         Err(f) => {
+            if let Some(cg) = cgroup {
+                cg.remove();
+            }
             let status = if f.code == 125 {
                 Status::SetupError
             } else {
@@ -288,16 +308,34 @@ fn phases(
     log!(log::VERBOSE, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
-    let ended = supervise::supervise(pid, cfg.single_child, cfg.timeout, cfg.kill_after, started);
+    let ended = supervise::supervise(
+        pid,
+        cfg.single_child,
+        cfg.timeout,
+        cfg.kill_after,
+        started,
+        cgroup.as_mut(),
+    );
     log!(log::VERBOSE, "the command ended");
-    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
+    // Read before the leftovers are killed: the OOM kills that ended the command.
+    let oom_killed = cgroup.as_ref().and_then(Cgroup::oom_kills).unwrap_or(0) > 0;
+    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after, cgroup.as_ref());
     let usage = RunUsage::new(ended.wall, process::children_usage());
-    Outcome::ran(
-        ended.exit,
-        ended.timed_out.then_some(Verdict::Timeout),
-        usage,
-        leftovers,
-    )
+    let verdict = if ended.cpu_timed_out {
+        Some(Verdict::CpuTimeout)
+    } else if ended.timed_out {
+        Some(Verdict::Timeout)
+    } else if oom_killed && ended.exit == process::Exit::Signal(9) {
+        Some(Verdict::MemoryLimit)
+    } else {
+        None
+    };
+    let mut outcome = Outcome::ran(ended.exit, verdict, usage, leftovers);
+    if let Some(cg) = cgroup {
+        outcome.tree = Some(cg.usage());
+        cg.remove();
+    }
+    outcome
 }
 
 /// What the wait phase waits for: `--wait-for` paths, then the devices of
@@ -397,6 +435,11 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --keep-caps            do not drop capabilities
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
+      --memory BYTES         memory limit of the whole tree (cgroup; exit 137)
+      --pids N               process limit of the whole tree (cgroup)
+      --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
+      --cpu-time SECS        CPU-time limit of the whole tree (cgroup; exit 124)
+      --cgroup               a cgroup without limits: accounting, atomic kill
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
       --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
       --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
