@@ -89,7 +89,13 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     let argv0 = (argc > 0).then(|| unsafe { CStr::from_ptr(*argv) });
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
-    let code = run(argv0.unwrap_or(c"proctor"), &args, &environ, command_argv);
+    let code = run(
+        argv0.unwrap_or(c"proctor"),
+        &args,
+        &environ,
+        envp,
+        command_argv,
+    );
     process::exit(code)
 }
 
@@ -103,6 +109,7 @@ fn run(
     argv0: &CStr,
     args: &[&'static CStr],
     environ: &[&'static CStr],
+    envp: *const *const c_char,
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
     let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
@@ -116,6 +123,15 @@ fn run(
         }
     };
     log::set_level(cfg.verbosity);
+    // A command with proctor's uid can then neither trace proctor nor read
+    // its /proc entries (environ, mem, fd). Needs no privilege.
+    if let Err(e) = process::prctl(process::PR_SET_DUMPABLE, 0, 0) {
+        log!(
+            log::NORMAL,
+            "warning: PR_SET_DUMPABLE: {}",
+            error::ErrnoName(e)
+        );
+    }
     let is_pid1 = process::getpid() == 1;
     if cfg.vm() && is_pid1 {
         // Before anything is opened: a bare initramfs has an empty /dev.
@@ -135,7 +151,10 @@ fn run(
     // What is checked now is what the command gets: no later mount can hide it.
     // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
     let mut outcome = match landlock::prepare(&cfg, &[]) {
-        Ok(sandbox) => phases(&cfg, is_pid1, args, environ, argv_at(cfg.command), sandbox),
+        Ok(sandbox) => {
+            let command = (args, environ, envp, argv_at(cfg.command));
+            phases(&cfg, is_pid1, command, sandbox, report.as_ref())
+        }
         Err(e) => Outcome::failed(Status::SetupError, 125, &e),
     };
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
@@ -165,14 +184,22 @@ fn run(
     outcome.exit_code
 }
 
+/// proctor's arguments, its environment (as strings, and the raw `envp`
+/// whose withheld values are wiped), and the command's argv.
+type Command<'a> = (
+    &'a [&'a CStr],
+    &'a [&'a CStr],
+    *const *const c_char,
+    *const *const c_char,
+);
+
 /// Steps 2 to 7 of the SPEC's order of work.
 fn phases(
     cfg: &Config,
     is_pid1: bool,
-    args: &[&CStr],
-    environ: &[&CStr],
-    argv: *const *const c_char,
+    (args, environ, envp, argv): Command,
     sandbox: Option<landlock::Sandbox>,
+    report: Option<&Destination>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
     let mask = match supervise::prepare(is_pid1) {
@@ -239,6 +266,12 @@ fn phases(
         Ok(env) => env,
         Err(e) => return setup_error(&e),
     };
+    for i in env::withheld(environ, &command_env) {
+        // SAFETY: envp holds environ.len() pointers (i is an index of environ)
+        // to the NUL-terminated strings of the initial stack, which is
+        // writable; the withheld entries are never read again.
+        unsafe { wipe_value(*envp.add(i) as *mut u8) };
+    }
     let mut envp: Vec<*const c_char> = Vec::new();
     let pointers = command_env.iter().map(|v| v.as_ptr());
     if let Err(e) = pointers
@@ -304,6 +337,10 @@ fn phases(
         }
     };
     let started = time::monotonic();
+    // Once the command runs (a command that never ran was exposed to nothing).
+    if let Some(r) = report {
+        r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
+    }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
     log!(log::VERBOSE, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
@@ -336,6 +373,29 @@ fn phases(
         cg.remove();
     }
     outcome
+}
+
+/// Overwrite the value of the `NAME=VALUE` string at `var` with zeros, so
+/// that no later reader of proctor's memory finds it.
+///
+/// # Safety
+/// `var` must point to a writable, NUL-terminated string that no reference
+/// is used to read afterwards.
+unsafe fn wipe_value(var: *mut u8) {
+    let mut p = var;
+    let mut in_value = false;
+    // SAFETY: every byte up to the NUL belongs to the string (caller's contract).
+    while unsafe { p.read() } != 0 {
+        if in_value {
+            // SAFETY: as above; volatile, so the stores are never elided.
+            unsafe { p.write_volatile(0) };
+        } else {
+            // SAFETY: as above.
+            in_value = unsafe { p.read() } == b'=';
+        }
+        // SAFETY: p is not at the NUL yet, so p + 1 is within the string.
+        p = unsafe { p.add(1) };
+    }
 }
 
 /// What the wait phase waits for: `--wait-for` paths, then the devices of

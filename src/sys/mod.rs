@@ -14,6 +14,7 @@ pub mod module;
 pub mod mount;
 pub mod net;
 pub mod process;
+pub mod random;
 pub mod seccomp;
 pub mod signal;
 pub mod time;
