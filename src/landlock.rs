@@ -10,10 +10,12 @@
 //! options nothing here runs: not one system call.
 
 use crate::args::{Config, Mount};
-use crate::error::{extend, Error};
-use crate::seccomp::{self, Insn, JEQ, JGE, JSET, LD_ABS, RET};
+use crate::error::Error;
+use crate::rt::vec::extend;
+use crate::seccomp::{self, JEQ, JGE, JSET, LD_ABS, RET};
 use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
+use crate::sys::seccomp::Insn;
 use crate::sys::{Errno, Fd};
 use crate::{err, mounts};
 use alloc::vec::Vec;
@@ -347,7 +349,7 @@ mod tests {
 
     #[test]
     fn writable_paths_made_by_a_mount_wait_for_it() {
-        use crate::sys::vec::OwnedCStr;
+        use crate::rt::cstr::OwnedCStr;
         let tmpfs = |d: &[u8]| Mount::Tmpfs {
             dst: OwnedCStr::new(d).unwrap(),
             size: 1,
