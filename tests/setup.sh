@@ -13,6 +13,8 @@
 #   - rustup target aarch64-unknown-linux-musl (best effort)
 #   - a Docker daemon (dockerd --bridge=none ...) when none answers
 #   - a Debian kernel for the QEMU test in target/qemu/vmlinuz
+#   - a minimal Debian root (debootstrap) in target/debian-root, into which
+#     tests/dist.rs installs the .deb
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -31,7 +33,7 @@ fi
 
 # ---------------------------------------------------------------- apt
 APT_PACKAGES="qemu-system-x86 docker.io busybox-static strace iproute2 util-linux \
-tini dumb-init catatonit qemu-user-static gcc-aarch64-linux-gnu python3"
+tini dumb-init catatonit qemu-user-static gcc-aarch64-linux-gnu python3 debootstrap file"
 
 apt_updated=no
 apt_update_once() {
@@ -157,6 +159,21 @@ else
     mv "$QEMU_DIR/vmlinuz.tmp" "$QEMU_DIR/vmlinuz"
     echo "$pkg" >"$QEMU_DIR/kernel-package"
     log "kernel cached: $QEMU_DIR/vmlinuz ($pkg)"
+fi
+
+# ---------------------------------------------------------------- debian root
+# A minbase Debian 12 root for tests/dist.rs (the .deb installs into an
+# overlay over it, so the cached root stays pristine). About 2 minutes once.
+DEBROOT="$TARGET_DIR/debian-root"
+if [ -x "$DEBROOT/usr/bin/dpkg" ] && [ -f "$DEBROOT/.complete" ]; then
+    log "debian root cached: $DEBROOT"
+else
+    log "debootstrap bookworm into $DEBROOT"
+    rm -rf "$DEBROOT"
+    $SUDO debootstrap --variant=minbase bookworm "$DEBROOT" \
+        >"$TARGET_DIR/debootstrap.log" 2>&1 || {
+        tail -n 20 "$TARGET_DIR/debootstrap.log" >&2; exit 1; }
+    touch "$DEBROOT/.complete"
 fi
 
 log "done"
