@@ -55,6 +55,16 @@ pub struct Config<'a> {
     pub rewrite: Vec<(u8, u8)>,
     /// Invoked as `docker-init`: pure init mode by default, without its warning.
     pub docker_init: bool,
+    /// `--landlock`: write only under `writable` (and the SPEC's devices).
+    pub landlock: bool,
+    pub writable: Vec<&'a CStr>,
+    /// `--no-tcp`: neither bind nor connect TCP sockets (Landlock ABI 4).
+    pub no_tcp: bool,
+    /// The command's cgroup (`--memory --pids --cpus --cpu-time --cgroup`);
+    /// `None`: proctor touches no cgroup.
+    pub cgroup: Option<Resources>,
+    pub reboot: bool,
+    pub modules: Vec<Module<'a>>,
     /// Index of the command in the argument slice given to [`parse`].
     pub command: usize,
 }
@@ -77,6 +87,47 @@ pub enum Mount<'a> {
     ReadOnly {
         path: &'a CStr,
     },
+    /// `--mount DEV:DST:FSTYPE[:OPTS]`: a block device (a VM's submission drive).
+    Device {
+        dev: OwnedCStr,
+        dst: OwnedCStr,
+        fstype: &'static CStr,
+        writable: bool,
+        noexec: bool,
+    },
+}
+
+/// `--module FILE[:PARAMS]`: a kernel module to load as the init of a VM.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Module<'a> {
+    pub file: OwnedCStr,
+    /// The module's parameter string (empty without `:PARAMS`).
+    pub params: &'a CStr,
+}
+
+/// The filesystems `--mount` accepts: common, read-mostly images of a
+/// submission, none of which needs a helper program to mount.
+pub const DEVICE_FSTYPES: [&CStr; 6] =
+    [c"ext4", c"ext2", c"squashfs", c"iso9660", c"vfat", c"erofs"];
+
+impl Config<'_> {
+    /// Whether proctor runs as the init of a VM (`--poweroff` or `--reboot`).
+    pub fn vm(&self) -> bool {
+        self.poweroff || self.reboot
+    }
+}
+
+/// The limits of the command's cgroup, each `None` when not given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// `--memory`, in bytes.
+    pub memory: Option<u64>,
+    /// `--pids`.
+    pub pids: Option<u64>,
+    /// `--cpus`, in millionths of a CPU.
+    pub cpus_micro: Option<u64>,
+    /// `--cpu-time`.
+    pub cpu_time: Option<Nanos>,
 }
 
 /// `--user UID[:GID]`; the gid defaults to the uid, never to root's group.
@@ -108,6 +159,8 @@ pub enum UsageError<'a> {
     },
     NoCommand,
     OutOfMemory,
+    /// An option refused with the rest of the command line: (option, why).
+    Refused(&'static str, &'static str),
 }
 
 impl uDisplay for UsageError<'_> {
@@ -125,6 +178,11 @@ impl uDisplay for UsageError<'_> {
             }
             UsageError::NoCommand => f.write_str("no command given (see --help)"),
             UsageError::OutOfMemory => f.write_str("out of memory"),
+            UsageError::Refused(o, why) => {
+                f.write_str(o)?;
+                f.write_str(": ")?;
+                f.write_str(why)
+            }
         }
     }
 }
@@ -159,16 +217,27 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    Memory,
+    Pids,
+    Cpus,
+    CpuTime,
+    Cgroup,
     Pdeathsig,
     ExitZero,
     WarnReaped,
     License,
     Rewrite,
+    Landlock,
+    Writable,
+    NoTcp,
+    Reboot,
+    DeviceMount,
+    Module,
 }
 
 /// (long name, short letter, option, takes a value); tini's short-only
 /// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 33] = [
+const OPTIONS: [(&str, u8, Opt, bool); 44] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -202,6 +271,17 @@ const OPTIONS: [(&str, u8, Opt, bool); 33] = [
     ("-w", b'w', Opt::WarnReaped, false),
     ("-l", b'l', Opt::License, false),
     ("--rewrite", b'r', Opt::Rewrite, true),
+    ("--landlock", 0, Opt::Landlock, false),
+    ("--writable", 0, Opt::Writable, true),
+    ("--no-tcp", 0, Opt::NoTcp, false),
+    ("--memory", 0, Opt::Memory, true),
+    ("--pids", 0, Opt::Pids, true),
+    ("--cpus", 0, Opt::Cpus, true),
+    ("--cpu-time", 0, Opt::CpuTime, true),
+    ("--cgroup", 0, Opt::Cgroup, false),
+    ("--reboot", 0, Opt::Reboot, false),
+    ("--mount", 0, Opt::DeviceMount, true),
+    ("--module", 0, Opt::Module, true),
 ];
 
 /// The default tmpfs size (64 MiB) and mode (1777).
@@ -249,6 +329,12 @@ pub fn parse_as<'a>(
         log_reaped: false,
         rewrite: Vec::new(),
         docker_init,
+        landlock: false,
+        writable: Vec::new(),
+        no_tcp: false,
+        cgroup: None,
+        reboot: false,
+        modules: Vec::new(),
         command: args.len(),
     };
     compat_environment(&mut cfg, environ);
@@ -322,6 +408,8 @@ pub fn parse_as<'a>(
     if cfg.command >= args.len() {
         return Err(UsageError::NoCommand);
     }
+    check_landlock(&cfg)?;
+    check_vm(&cfg)?;
     Ok(Action::Run(cfg))
 }
 
@@ -346,6 +434,12 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::Landlock => cfg.landlock = true,
+        Opt::NoTcp => cfg.no_tcp = true,
+        Opt::Cgroup => {
+            cfg.cgroup.get_or_insert_default();
+        }
+        Opt::Reboot => cfg.reboot = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }
@@ -438,6 +532,24 @@ fn apply_value<'a>(
             let from = from.filter(|&s| s != 0).ok_or(bad(NOT_A_SIGNAL))?;
             add(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
         }
+        Opt::Writable => {
+            check_mount_path(value).map_err(bad)?;
+            add(&mut cfg.writable, v)?;
+        }
+        Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
+            let r = cfg.cgroup.get_or_insert_default();
+            match opt {
+                Opt::Memory => r.memory = Some(parse_memory(value).map_err(bad)?),
+                Opt::Pids => r.pids = Some(parse_pids(value).map_err(bad)?),
+                Opt::Cpus => r.cpus_micro = Some(parse_cpus(value).map_err(bad)?),
+                _ => {
+                    let t = parse_seconds(value).filter(|&t| t >= 1_000_000);
+                    r.cpu_time = Some(t.ok_or(bad("is not a number of seconds from 0.001 on"))?);
+                }
+            }
+        }
+        Opt::DeviceMount => add(&mut cfg.mounts, parse_device_mount(value).map_err(bad)?)?,
+        Opt::Module => add(&mut cfg.modules, parse_module(v).map_err(bad)?)?,
         _ => {}
     }
     Ok(())
@@ -585,6 +697,37 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
     })
 }
 
+/// The smallest `--memory`: below it not even a static binary starts.
+pub const MIN_MEMORY: u64 = 1 << 20;
+/// The largest `--pids` the kernel takes (`PID_MAX_LIMIT`).
+pub const MAX_PIDS: u64 = 1 << 22;
+
+fn parse_memory(s: &[u8]) -> Result<u64, &'static str> {
+    let n = parse_size(s).ok_or("is not a size in bytes with k/m/g/t")?;
+    if n < MIN_MEMORY {
+        return Err("is below 1m, too little for any command");
+    }
+    if n > i64::MAX as u64 {
+        return Err("is larger than the kernel takes");
+    }
+    Ok(n)
+}
+
+fn parse_pids(s: &[u8]) -> Result<u64, &'static str> {
+    parse_u64(s)
+        .filter(|n| (1..=MAX_PIDS).contains(n))
+        .ok_or("is not a number of processes from 1 to 4194304")
+}
+
+/// CPUs as a decimal (`1.5`), in millionths; from 0.01 (the kernel's
+/// smallest quota, 1 ms per 100 ms period) to a million.
+fn parse_cpus(s: &[u8]) -> Result<u64, &'static str> {
+    parse_seconds(s)
+        .map(|ns| ns / 1000)
+        .filter(|micro| (10_000..=1_000_000_000_000).contains(micro))
+        .ok_or("is not a number of CPUs from 0.01 on (decimal allowed)")
+}
+
 fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
     if p.first() != Some(&b'/') {
         return Err("is not an absolute path");
@@ -608,13 +751,20 @@ fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     let dst = parts.next().ok_or("is not SRC:DST[:OPTS]")?;
     check_mount_path(src).map_err(|_| "has a SRC that is not an absolute path without \"..\"")?;
     check_mount_path(dst).map_err(|_| "has a DST that is not an absolute path without \"..\"")?;
+    let (writable, noexec) = parse_access(parts.next())?;
+    Ok(Mount::Bind {
+        src: owned(src)?,
+        dst: owned(dst)?,
+        writable,
+        noexec,
+    })
+}
+
+/// The OPTS of `--bind` and `--mount`: `ro` (default), `rw`, `noexec`,
+/// comma-separated; gives (writable, noexec).
+fn parse_access(opts: Option<&[u8]>) -> Result<(bool, bool), &'static str> {
     let (mut writable, mut noexec, mut ro) = (false, false, false);
-    for opt in parts
-        .next()
-        .map(|o| o.split(|&b| b == b','))
-        .into_iter()
-        .flatten()
-    {
+    for opt in opts.map(|o| o.split(|&b| b == b',')).into_iter().flatten() {
         match opt {
             b"ro" => ro = true,
             b"rw" => writable = true,
@@ -625,12 +775,60 @@ fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     if ro && writable {
         return Err("asks for both ro and rw");
     }
-    Ok(Mount::Bind {
-        src: owned(src)?,
+    Ok((writable, noexec))
+}
+
+fn parse_device_mount(s: &[u8]) -> Result<Mount<'static>, &'static str> {
+    let mut parts = s.splitn(4, |&b| b == b':');
+    let dev = parts.next().unwrap_or_default();
+    let (Some(dst), Some(fstype)) = (parts.next(), parts.next()) else {
+        return Err("is not DEV:DST:FSTYPE[:OPTS]");
+    };
+    check_mount_path(dev).map_err(|_| "has a DEV that is not an absolute path without \"..\"")?;
+    check_mount_path(dst).map_err(|_| "has a DST that is not an absolute path without \"..\"")?;
+    let fstype = DEVICE_FSTYPES
+        .into_iter()
+        .find(|t| t.to_bytes() == fstype)
+        .ok_or("has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs")?;
+    let (writable, noexec) = parse_access(parts.next())?;
+    Ok(Mount::Device {
+        dev: owned(dev)?,
         dst: owned(dst)?,
+        fstype,
         writable,
         noexec,
     })
+}
+
+/// `FILE[:PARAMS]`: PARAMS is everything after the first `:`.
+fn parse_module(v: &CStr) -> Result<Module<'_>, &'static str> {
+    let value = v.to_bytes();
+    let colon = value.iter().position(|&b| b == b':');
+    let file = value
+        .get(..colon.unwrap_or(value.len()))
+        .unwrap_or_default();
+    check_mount_path(file).map_err(|_| "has a FILE that is not an absolute path without \"..\"")?;
+    Ok(Module {
+        file: owned(file)?,
+        params: colon.map_or(c"", |at| tail(v, at + 1)),
+    })
+}
+
+/// `--poweroff` and `--reboot` exclude each other; `--module` needs one.
+fn check_vm<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
+    if cfg.poweroff && cfg.reboot {
+        return Err(UsageError::Refused(
+            "--reboot",
+            "cannot be combined with --poweroff",
+        ));
+    }
+    if !cfg.modules.is_empty() && !cfg.vm() {
+        return Err(UsageError::Refused(
+            "--module",
+            "needs --poweroff or --reboot (proctor as the init of a VM)",
+        ));
+    }
+    Ok(())
 }
 
 fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, &'static str> {
@@ -673,6 +871,18 @@ fn parse_octal(s: &[u8]) -> Option<u32> {
     s.iter().try_fold(0u32, |m, &b| {
         matches!(b, b'0'..=b'7').then(|| m * 8 + (b - b'0') as u32)
     })
+}
+
+/// `--writable` only means something under `--landlock`.
+fn check_landlock<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
+    match cfg.writable.first() {
+        Some(path) if !cfg.landlock => Err(UsageError::Bad {
+            option: "--writable",
+            value: path.to_bytes(),
+            why: "needs --landlock",
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn check_env_name(name: &[u8]) -> Result<(), &'static str> {

@@ -13,7 +13,9 @@ pub mod error;
 #[macro_use]
 pub mod log;
 pub mod args;
+pub mod cgroup;
 pub mod env;
+pub mod landlock;
 pub mod limits;
 pub mod mounts;
 pub mod net;

@@ -66,12 +66,21 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
             })?;
         }
     }
+    apply_each(mounts, &mut classic)
+}
+
+fn apply_each(mounts: &[Mount], classic: &mut bool) -> Result<(), Error> {
     for m in mounts {
         let (step, path) = target(m);
         log!(log::VERBOSE, "{} {}", step, Show(path.to_bytes()));
-        with_fallback(&mut classic, |c| apply_one(m, c))?;
+        with_fallback(classic, |c| apply_one(m, c))?;
     }
     Ok(())
+}
+
+/// `--ro PATH` on its own, in proctor's current mount namespace.
+pub fn make_read_only(path: &CStr) -> Result<(), Error> {
+    apply_each(&[Mount::ReadOnly { path }], &mut false)
 }
 
 /// Run `f` with the new mount API, then classically for good once a new
@@ -103,12 +112,19 @@ fn with_fallback(
     f(true)
 }
 
+/// An `O_PATH` descriptor of the existing `path`, opened one component
+/// at a time, refusing a symbolic link in any of them.
+pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
+    walk(step, path, Create::No).map(|r| r.fd)
+}
+
 /// The step name and the path a mount acts on.
-fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
+pub fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
     match m {
         Mount::Bind { dst, .. } => ("bind", dst),
         Mount::Tmpfs { dst, .. } => ("tmpfs", dst),
         Mount::ReadOnly { path } => ("ro", path),
+        Mount::Device { dst, .. } => ("mount", dst),
     }
 }
 
@@ -165,6 +181,28 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             sys::mount(c"tmpfs", &proc_path(&to.fd), c"tmpfs", flags, Some(&data))
                 .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))
         }
+        Mount::Device {
+            dev,
+            dst,
+            fstype,
+            writable,
+            noexec,
+        } => {
+            let device = block_device(dev, classic)?;
+            let to = mountpoint("mount", dst, None, classic)?;
+            let ro = if *writable { 0 } else { MS_RDONLY };
+            let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
+            // The kernel looks the source up by name: /proc/self/fd/N names
+            // exactly the device node resolved above.
+            sys::mount(
+                &proc_path(&device.fd),
+                &proc_path(&to.fd),
+                fstype,
+                flags,
+                None,
+            )
+            .map_err(|e| mount_error("mount", dev.to_bytes(), e))
+        }
         Mount::ReadOnly { path } => {
             let at = resolve("ro", path, Create::No, classic)?;
             if classic {
@@ -173,6 +211,16 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 read_only(&at).map_err(|e| mount_error("ro", path.to_bytes(), e))
             }
         }
+    }
+}
+
+/// The block device at `dev`, resolved without following a symbolic link.
+fn block_device(dev: &CStr, classic: bool) -> Result<Resolved, Error> {
+    let device = resolve("mount", dev, Create::No, classic)?;
+    match fs::stat_fd(device.fd.raw()).map(|s| s.kind()) {
+        Ok(fs::S_IFBLK) => Ok(device),
+        Ok(_) => Err(error("mount", dev.to_bytes(), Errno::ENOTBLK)),
+        Err(e) => Err(error("mount", dev.to_bytes(), e)),
     }
 }
 
@@ -398,7 +446,8 @@ fn symlink(step: &'static str, path: &[u8]) -> Error {
     )
 }
 
-fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
+/// `step: path: ERRNO`.
+pub fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
     crate::err!(step, Some(e), "{}", Show(path))
 }
 
@@ -445,7 +494,7 @@ fn components(path: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Whether `path` is `dir` or below it.
-fn under(path: &CStr, dir: &CStr) -> bool {
+pub fn under(path: &CStr, dir: &CStr) -> bool {
     under_bytes(path.to_bytes(), dir.to_bytes())
 }
 

@@ -5,6 +5,7 @@
 //! close-on-exec pipe; the parent reads end-of-file when `execve` succeeded.
 
 use crate::args::User;
+use crate::cgroup::Cgroup;
 use crate::error::{Error, Show};
 use crate::limits::{self, Limit};
 use crate::privileges::{self, IdStep};
@@ -12,7 +13,7 @@ use crate::seccomp::{self, Insn};
 use crate::sys::process::{self, Pid};
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{err, log};
+use crate::{err, landlock, log};
 use core::ffi::{c_char, CStr};
 
 /// The child's plan, prepared before the fork.
@@ -35,6 +36,10 @@ pub struct Plan<'a> {
     pub groups: &'a [u32],
     pub chdir: Option<&'a CStr>,
     pub seccomp: &'a [Insn],
+    /// The command's cgroup, joined before anything else.
+    pub cgroup: Option<&'a Cgroup>,
+    /// The Landlock ruleset to enforce, built before the fork.
+    pub landlock: Option<landlock::Enforce>,
 }
 
 /// The steps of the child, in order; the number travels through the pipe.
@@ -51,12 +56,14 @@ enum Step {
     Uid,
     Capabilities,
     NoNewPrivs,
+    Landlock,
     Chdir,
     Seccomp,
     Exec,
+    Cgroup,
 }
 
-const STEPS: [(Step, &str); 13] = [
+const STEPS: [(Step, &str); 15] = [
     (Step::Setsid, "setsid"),
     (Step::Signals, "signal mask"),
     (Step::Rlimit, "rlimit"),
@@ -67,9 +74,11 @@ const STEPS: [(Step, &str); 13] = [
     (Step::Uid, "setresuid"),
     (Step::Capabilities, "capabilities"),
     (Step::NoNewPrivs, "no_new_privs"),
+    (Step::Landlock, "landlock"),
     (Step::Chdir, "chdir"),
     (Step::Seccomp, "seccomp"),
     (Step::Exec, "exec"),
+    (Step::Cgroup, "joining the cgroup"),
 ];
 
 /// Why the command did not start: the error and proctor's exit code
@@ -89,10 +98,10 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
         release_terminal();
     }
     let (rd, wr) = fs::pipe().map_err(|e| setup(Error::sys("pipe", e)))?;
-    let pid = process::fork().map_err(|e| setup(Error::sys("fork", e)))?;
+    let (pid, placed) = fork(plan).map_err(|e| setup(Error::sys("fork", e)))?;
     if pid == 0 {
         drop(rd);
-        child(plan, wr.raw());
+        child(plan, wr.raw(), placed);
     }
     drop(wr);
     let mut msg = [0u8; 12];
@@ -114,6 +123,21 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     };
     let (step, errno, aux) = (word(0), Errno::new(word(4) as i32), word(8));
     Err(describe(plan, step, errno, aux))
+}
+
+/// Fork; with a cgroup v2, straight into the command's cgroup
+/// (`CLONE_INTO_CGROUP`), which `placed` says.
+fn fork(plan: &Plan) -> Result<(Pid, bool), Errno> {
+    if let Some(dir) = plan.cgroup.and_then(Cgroup::clone_into) {
+        match crate::sys::cgroup::fork_into(dir) {
+            Ok(pid) => return Ok((pid, true)),
+            // A kernel before 5.7, or a seccomp profile that hides clone3:
+            // the child writes itself into cgroup.procs instead.
+            Err(Errno::ENOSYS | Errno::E2BIG | Errno::EPERM | Errno::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    process::fork().map(|pid| (pid, false))
 }
 
 /// Turn the child's (step, errno, detail) into a message and exit code.
@@ -163,7 +187,7 @@ fn release_terminal() {
 }
 
 /// The child: each step in the SPEC's order, then `execve`. Never returns.
-fn child(plan: &Plan, pipe: i32) -> ! {
+fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
     let fail = |step: Step, e: Errno, aux: u32| -> ! {
         let mut msg = [0u8; 12];
         let words = [step as u32, e.into_raw() as u32, aux].map(u32::to_ne_bytes);
@@ -173,6 +197,17 @@ fn child(plan: &Plan, pipe: i32) -> ! {
         let _ = fs::write_all(pipe, &msg);
         process::exit(125)
     };
+    // No code of the command may run outside its cgroup.
+    for procs in plan
+        .cgroup
+        .filter(|_| !placed)
+        .into_iter()
+        .flat_map(Cgroup::procs)
+    {
+        if let Err(e) = crate::sys::cgroup::write_fd(procs, b"0") {
+            fail(Step::Cgroup, e, 0);
+        }
+    }
     if let Err(e) = process::setsid() {
         fail(Step::Setsid, e, 0);
     }
@@ -213,6 +248,11 @@ fn child(plan: &Plan, pipe: i32) -> ! {
     }
     if let Err(e) = privileges::no_new_privs() {
         fail(Step::NoNewPrivs, e, 0);
+    }
+    if let Some(sandbox) = plan.landlock {
+        if let Err(e) = landlock::enforce(sandbox) {
+            fail(Step::Landlock, e, 0);
+        }
     }
     if let Some(dir) = plan.chdir {
         if let Err(e) = fs::chdir(dir) {

@@ -1,55 +1,138 @@
-//! `--poweroff`: proctor as the init of a (micro-)VM.
+//! `--poweroff`, `--reboot`: proctor as the init of a (micro-)VM. It gives
+//! the command what a bare initramfs lacks (the API filesystems, loopback,
+//! `/dev/pts`, `/dev/shm`, cgroup2), loads the drivers a distribution
+//! kernel builds as modules, hides the kernel's knobs behind read-only
+//! mounts, and at the end stops the machine.
 
-use crate::log;
-use crate::sys::mount::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID};
-use crate::sys::{fs, process};
+use crate::args::{Config, Module};
+use crate::error::{ErrnoName, Error, Show};
+use crate::sys::fs::{self, O_PATH, O_RDONLY};
+use crate::sys::module;
+use crate::sys::mount::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
+use crate::sys::process::{self, MachineEnd};
+use crate::sys::Errno;
+use crate::{err, log, mounts, net};
 use core::ffi::CStr;
-use syscalls::{syscall, Sysno};
 
-/// Mount /proc, /sys and /dev where they are absent (a bare initramfs).
+/// The filesystems the command expects at fixed places, in order (each
+/// one's directory is on an earlier one): (directory, type, flags, data).
+const BASICS: [(&CStr, &CStr, u32, &CStr); 6] = [
+    (c"/proc", c"proc", NOSUID_NODEV_NOEXEC, c""),
+    (c"/sys", c"sysfs", NOSUID_NODEV_NOEXEC, c""),
+    (c"/dev", c"devtmpfs", MS_NOSUID as u32, c""),
+    // Terminals for the command (`script`, `expect`, pty-based test runners).
+    (
+        c"/dev/pts",
+        c"devpts",
+        (MS_NOSUID | MS_NOEXEC) as u32,
+        c"newinstance,ptmxmode=0666",
+    ),
+    // POSIX shared memory and semaphores (Python's multiprocessing).
+    (
+        c"/dev/shm",
+        c"tmpfs",
+        (MS_NOSUID | MS_NODEV) as u32,
+        c"mode=1777",
+    ),
+    (c"/sys/fs/cgroup", c"cgroup2", NOSUID_NODEV_NOEXEC, c""),
+];
+
+const NOSUID_NODEV_NOEXEC: u32 = (MS_NOSUID | MS_NODEV | MS_NOEXEC) as u32;
+
+/// What the kernel's knobs are: read-only for the command.
+const KNOBS: [&CStr; 3] = [c"/proc/sys", c"/proc/sysrq-trigger", c"/sys"];
+
+/// First of all, as PID 1: the filesystems a bare initramfs lacks, each
+/// unless its directory already is a mount; a failure is a warning (the
+/// command may not need it).
 pub fn mount_basics() {
-    let basics: [(&CStr, &CStr, &CStr, u64); 3] = [
-        (
-            c"/proc",
-            c"/proc/self",
-            c"proc",
-            MS_NOSUID | MS_NODEV | MS_NOEXEC,
-        ),
-        (
-            c"/sys",
-            c"/sys/kernel",
-            c"sysfs",
-            MS_NOSUID | MS_NODEV | MS_NOEXEC,
-        ),
-        (c"/dev", c"/dev/null", c"devtmpfs", MS_NOSUID),
-    ];
-    for (dir, probe, fstype, flags) in basics {
-        if fs::stat_at(fs::AT_FDCWD, probe, 0).is_ok() {
+    for (dir, fstype, flags, data) in BASICS {
+        let mounted = fs::stat_at(fs::AT_FDCWD, dir, fs::AT_SYMLINK_NOFOLLOW);
+        if mounted.is_ok_and(|s| s.mount_root) {
             continue;
         }
+        // EEXIST is the common case; any other failure shows in the mount.
         let _ = mount::mkdir_at(fs::AT_FDCWD, dir, 0o755);
-        if let Err(e) = mount::mount(fstype, dir, fstype, flags, None) {
+        if let Err(e) = mount::mount(fstype, dir, fstype, flags as u64, Some(data)) {
             log!(
                 log::NORMAL,
                 "warning: mount {}: {}",
-                fstype.to_str().unwrap_or("?"),
-                crate::error::ErrnoName(e)
+                Show(dir.to_bytes()),
+                ErrnoName(e)
             );
         }
     }
 }
 
-/// Print the exit status on the console, flush the disks and power off.
-pub fn power_off(code: u8) -> ! {
+/// Before the wait: the modules (`--module`, in order), then loopback up.
+/// Only as PID 1: in a container proctor leaves the machine alone, and
+/// refuses to load modules into it.
+pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
+    if !is_pid1 && !cfg.modules.is_empty() {
+        return Err(err!(
+            "--module",
+            None,
+            "proctor is not PID 1, not the init of a VM"
+        ));
+    }
+    cfg.modules.iter().try_for_each(load)?;
+    if let Err(e) = net::bring_up_loopback() {
+        log!(log::NORMAL, "warning: bringing up lo: {}", ErrnoName(e));
+    }
+    Ok(())
+}
+
+/// `--module FILE[:PARAMS]`: one already loaded is fine.
+fn load(m: &Module) -> Result<(), Error> {
+    let loaded = fs::open(&m.file, O_RDONLY).and_then(|fd| module::load_module(fd.raw(), m.params));
+    match loaded {
+        Ok(()) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => {
+            // "--module: /virtio.ko: ENOENT"; out of memory, the file goes unnamed.
+            let mut err = Error::sys("--module", e);
+            let _ = crate::error::extend(&mut err.detail, m.file.to_bytes());
+            Err(err)
+        }
+    }
+}
+
+/// After the mounts: `/proc/sys`, `/proc/sysrq-trigger` and `/sys` become
+/// read-only, so a command running as uid 0 cannot turn the kernel's knobs
+/// (core_pattern, sysrq, a cgroup's limits). One already read-only is left
+/// as it is; a failure is a warning.
+pub fn protect_knobs() {
+    for knob in KNOBS {
+        let read_only = fs::open(knob, O_PATH)
+            .and_then(|fd| mount::mount_flags(fd.raw()))
+            .is_ok_and(|flags| flags & MS_RDONLY != 0);
+        if read_only {
+            continue;
+        }
+        if let Err(e) = mounts::make_read_only(knob) {
+            log!(log::NORMAL, "warning: {}", e);
+        }
+    }
+}
+
+/// The end of the machine: sync the disks, print the exit status on the
+/// console — the last line there, since every other process is gone — and
+/// power off (`--poweroff`) or reboot (`--reboot`). A VMM without ACPI
+/// power-off (Firecracker on x86_64, QEMU's microvm) stops only on the
+/// reboot. Without the privilege to do either, proctor just exits.
+pub fn end(cfg: &Config, code: u8) -> ! {
+    fs::sync();
+    // On a line of its own, even after a line the command left unfinished.
+    let _ = fs::write_all(2, b"\n");
     let mut line = log::Line::new();
     let _ = ufmt::uwrite!(line, "exit status {}", code);
     line.finish();
-    fs::sync();
-    const MAGIC1: usize = 0xfee1dead;
-    const MAGIC2: usize = 0x28121969;
-    const POWER_OFF: usize = 0x4321fedc;
-    // SAFETY: reboot with the documented magic numbers; on success it does not return.
-    let _ = unsafe { syscall!(Sysno::reboot, MAGIC1, MAGIC2, POWER_OFF, 0) };
-    // Not allowed to power off (not PID 1 of the machine, or no CAP_SYS_BOOT): just exit.
+    let _ = fs::drain_terminal(2);
+    let how = if cfg.reboot {
+        MachineEnd::Restart
+    } else {
+        MachineEnd::PowerOff
+    };
+    // Not allowed (no CAP_SYS_BOOT): proctor just exits.
+    let _ = process::end_machine(how);
     process::exit(code)
 }

@@ -550,3 +550,245 @@ fn docker_init_personality_and_compat_environment() {
         },
     );
 }
+
+#[test]
+fn landlock_options() {
+    config(&["x"], |c| {
+        assert!(!c.landlock && !c.no_tcp && c.writable.is_empty());
+    });
+    config(
+        &[
+            "--landlock",
+            "--writable",
+            "/tmp",
+            "--no-tcp",
+            "--writable=/work/out",
+            "x",
+        ],
+        |c| {
+            assert!(c.landlock && c.no_tcp);
+            let w: Vec<&[u8]> = c.writable.iter().map(|p| p.to_bytes()).collect();
+            assert_eq!(w, [&b"/tmp"[..], b"/work/out"]);
+        },
+    );
+    // --no-tcp stands alone; --writable needs --landlock, wherever it comes.
+    config(&["--no-tcp", "x"], |c| assert!(c.no_tcp && !c.landlock));
+    config(&["--writable", "/tmp", "--landlock", "x"], |c| {
+        assert!(c.landlock)
+    });
+    assert_eq!(
+        message(&["--writable", "/tmp", "x"]),
+        "--writable: \"/tmp\" needs --landlock"
+    );
+    assert_eq!(
+        message(&["--landlock", "--writable", "tmp", "x"]),
+        "--writable: \"tmp\" is not an absolute path"
+    );
+    assert_eq!(
+        message(&["--landlock", "--writable", "/a/../etc", "x"]),
+        "--writable: \"/a/../etc\" must not contain \"..\""
+    );
+    assert_eq!(
+        message(&["--landlock", "--writable=", "x"]),
+        "--writable: \"\" is empty"
+    );
+    assert_eq!(
+        message(&["--landlock=1", "x"]),
+        "--landlock: takes no value, got \"1\""
+    );
+    assert_eq!(
+        message(&["--landlock", "--writable"]),
+        "--writable: missing value"
+    );
+}
+
+#[test]
+fn cgroup_options_parse_into_resources() {
+    config(&["x"], |c| assert_eq!(c.cgroup, None));
+    config(&["--cgroup", "x"], |c| {
+        assert_eq!(c.cgroup, Some(Resources::default()))
+    });
+    config(
+        &[
+            "--memory",
+            "64m",
+            "--pids=20",
+            "--cpus",
+            "1.5",
+            "--cpu-time",
+            "0.25",
+            "x",
+        ],
+        |c| {
+            assert_eq!(
+                c.cgroup,
+                Some(Resources {
+                    memory: Some(64 << 20),
+                    pids: Some(20),
+                    cpus_micro: Some(1_500_000),
+                    cpu_time: Some(250_000_000),
+                })
+            )
+        },
+    );
+    config(&["--cpus", "0.01", "--memory", "1048576", "x"], |c| {
+        let r = c.cgroup.unwrap();
+        assert_eq!((r.cpus_micro, r.memory), (Some(10_000), Some(1 << 20)))
+    });
+}
+
+#[test]
+fn cgroup_values_are_refused_at_parse_time() {
+    for (option, value, why) in [
+        ("--memory", "abc", "is not a size in bytes with k/m/g/t"),
+        ("--memory", "-1", "is not a size in bytes with k/m/g/t"),
+        (
+            "--memory",
+            "99999999999t",
+            "is not a size in bytes with k/m/g/t",
+        ),
+        (
+            "--memory",
+            "4096",
+            "is below 1m, too little for any command",
+        ),
+        ("--memory", "9000000t", "is larger than the kernel takes"),
+        (
+            "--pids",
+            "-1",
+            "is not a number of processes from 1 to 4194304",
+        ),
+        (
+            "--pids",
+            "0",
+            "is not a number of processes from 1 to 4194304",
+        ),
+        (
+            "--pids",
+            "4194305",
+            "is not a number of processes from 1 to 4194304",
+        ),
+        (
+            "--pids",
+            "99999999999999999999",
+            "is not a number of processes from 1 to 4194304",
+        ),
+        (
+            "--cpus",
+            "0",
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        (
+            "--cpus",
+            "0.001",
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        (
+            "--cpus",
+            "-2",
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        (
+            "--cpus",
+            "1e3",
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        (
+            "--cpu-time",
+            "0",
+            "is not a number of seconds from 0.001 on",
+        ),
+        (
+            "--cpu-time",
+            "abc",
+            "is not a number of seconds from 0.001 on",
+        ),
+        (
+            "--cpu-time",
+            "18446744074",
+            "is not a number of seconds from 0.001 on",
+        ),
+    ] {
+        assert_eq!(
+            message(&[option, value, "x"]),
+            std::format!("{option}: \"{value}\" {why}")
+        );
+    }
+    assert_eq!(
+        message(&["--cgroup=1", "x"]),
+        "--cgroup: takes no value, got \"1\""
+    );
+}
+
+#[test]
+fn vm_options() {
+    config(
+        &[
+            "--reboot",
+            "--module",
+            "/m/virtio.ko",
+            "--module=/m/virtio_blk.ko:queue_depth=64:x",
+            "--mount",
+            "/dev/vda:/submission:ext4",
+            "--mount",
+            "/dev/vdb:/data:squashfs:rw,noexec",
+            "x",
+        ],
+        |c| {
+            assert!(c.reboot && !c.poweroff && c.vm());
+            let modules: Vec<(&[u8], &[u8])> = c
+                .modules
+                .iter()
+                .map(|m| (m.file.to_bytes(), m.params.to_bytes()))
+                .collect();
+            assert_eq!(
+                modules,
+                [
+                    (&b"/m/virtio.ko"[..], &b""[..]),
+                    (b"/m/virtio_blk.ko", b"queue_depth=64:x")
+                ]
+            );
+            assert_eq!(
+                c.mounts[0],
+                Mount::Device {
+                    dev: OwnedCStr::new(b"/dev/vda").unwrap(),
+                    dst: OwnedCStr::new(b"/submission").unwrap(),
+                    fstype: c"ext4",
+                    writable: false,
+                    noexec: false,
+                }
+            );
+            assert!(matches!(
+                &c.mounts[1],
+                Mount::Device { fstype, writable: true, noexec: true, .. } if *fstype == c"squashfs"
+            ));
+        },
+    );
+    config(&["--poweroff", "--module", "/a.ko", "x"], |c| {
+        assert!(c.poweroff && !c.reboot && c.vm())
+    });
+    config(&["--mount", "/dev/vda:/s:vfat", "x"], |c| assert!(!c.vm()));
+}
+
+#[test]
+fn vm_refusals() {
+    assert_eq!(
+        message(&["--reboot", "--poweroff", "x"]),
+        "--reboot: cannot be combined with --poweroff"
+    );
+    assert_eq!(
+        message(&["--poweroff", "--reboot", "x"]),
+        "--reboot: cannot be combined with --poweroff"
+    );
+    assert_eq!(
+        message(&["--module", "/a.ko", "x"]),
+        "--module: needs --poweroff or --reboot (proctor as the init of a VM)"
+    );
+    assert!(message(&["--module", "a.ko", "--reboot", "x"]).contains("FILE"));
+    assert!(message(&["--mount", "/dev/vda:/s:btrfs", "x"]).contains("FSTYPE"));
+    assert!(message(&["--mount", "/dev/vda:/s", "x"]).contains("DEV:DST:FSTYPE"));
+    assert!(message(&["--mount", "vda:/s:ext4", "x"]).contains("DEV"));
+    assert!(message(&["--mount", "/dev/vda:/s/../x:ext4", "x"]).contains("DST"));
+    assert!(message(&["--mount", "/dev/vda:/s:ext4:ro,rw", "x"]).contains("both ro and rw"));
+    assert!(message(&["--reboot=1", "x"]).contains("takes no value"));
+}

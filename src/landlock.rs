@@ -1,0 +1,342 @@
+//! `--landlock`, `--writable`, `--no-tcp`: a sandbox that needs no privilege
+//! (SPEC: Sandbox without privileges). The command reads and executes
+//! everywhere, writes only under the `--writable` paths, a few devices and
+//! its output files, and with `--no-tcp` neither binds nor connects TCP.
+//!
+//! The ruleset is built in proctor before the fork, at the highest ABI the
+//! kernel offers (rights of newer ABIs are handled, so their restrictions
+//! apply: REFER 2, TRUNCATE 3, TCP 4, IOCTL_DEV 5, scopes 6); the child only
+//! calls `landlock_restrict_self` on it, after no_new_privs. Without the
+//! options nothing here runs: not one system call.
+
+use crate::args::{Config, Mount};
+use crate::error::Error;
+use crate::seccomp::{self, Insn, JEQ, JGE, JSET, LD_ABS, RET};
+use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
+use crate::sys::landlock::{self as sys, Handled};
+use crate::sys::{Errno, Fd};
+use crate::{err, mounts};
+use core::ffi::CStr;
+
+// Filesystem rights: ABI 1 has bits 0-12, then REFER (2), TRUNCATE (3), IOCTL_DEV (5).
+pub const EXECUTE: u64 = 1 << 0;
+pub const WRITE_FILE: u64 = 1 << 1;
+pub const READ_FILE: u64 = 1 << 2;
+pub const READ_DIR: u64 = 1 << 3;
+pub const TRUNCATE: u64 = 1 << 14;
+pub const IOCTL_DEV: u64 = 1 << 15;
+/// The rights a rule may give on something that is not a directory.
+pub const FILE_RIGHTS: u64 = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV;
+/// What the command may do everywhere.
+pub const READ_EXECUTE: u64 = EXECUTE | READ_FILE | READ_DIR;
+// Network rights (ABI 4) and scopes (ABI 6).
+pub const BIND_TCP: u64 = 1 << 0;
+pub const CONNECT_TCP: u64 = 1 << 1;
+pub const SCOPE_ABSTRACT_UNIX_SOCKET: u64 = 1 << 0;
+pub const SCOPE_SIGNAL: u64 = 1 << 1;
+
+/// The newest ABI whose rights proctor knows (ABI 7 added audit-logging
+/// flags, no right). A newer kernel is used at this level: an unknown right
+/// would be a restriction nobody tested.
+pub const KNOWN_ABI: u32 = 7;
+
+/// What the command may do everywhere, and the devices it may write
+/// (`TRUNCATE` too: a shell's `>` opens with `O_TRUNC`; `/dev/tty` also
+/// takes terminal ioctls). A device the container lacks is skipped.
+const ALWAYS: [(&CStr, u64); 5] = [
+    (c"/", READ_EXECUTE),
+    (c"/dev/null", WRITE_FILE | TRUNCATE),
+    (c"/dev/zero", WRITE_FILE | TRUNCATE),
+    (c"/dev/full", WRITE_FILE | TRUNCATE),
+    (c"/dev/tty", WRITE_FILE | TRUNCATE | IOCTL_DEV),
+];
+
+/// What a ruleset handles at `abi` (capped at [`KNOWN_ABI`]) for the
+/// filesystem (`fs`) and TCP (`tcp`). Scopes come with any ruleset from ABI
+/// 6 on: the command can then neither signal proctor nor reach an abstract
+/// unix socket outside its sandbox.
+pub fn handled(abi: u32, fs: bool, tcp: bool) -> Handled {
+    let abi = abi.min(KNOWN_ABI);
+    let fs_bits: u32 = match abi {
+        0 => 0,
+        1 => 13,
+        2 => 14,
+        3 | 4 => 15,
+        _ => 16,
+    };
+    Handled {
+        fs: if fs { (1u64 << fs_bits) - 1 } else { 0 },
+        net: if tcp && abi >= 4 {
+            BIND_TCP | CONNECT_TCP
+        } else {
+            0
+        },
+        scoped: if abi >= 6 {
+            SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
+        } else {
+            0
+        },
+    }
+}
+
+/// An asked feature that the kernel's ABI lacks: 125, never a silent run without it.
+pub fn check_abi(abi: Result<u32, Errno>, landlock: bool, no_tcp: bool) -> Result<u32, Error> {
+    let (step, errno, why) = match abi {
+        Err(e) if landlock => ("--landlock", Some(e), "the kernel offers no Landlock"),
+        Err(e) => ("--no-tcp", Some(e), "the kernel offers no Landlock"),
+        Ok(v) if no_tcp && v < 4 => (
+            "--no-tcp",
+            None,
+            "TCP rules need Landlock ABI 4 (Linux 6.7)",
+        ),
+        Ok(v) => return Ok(v),
+    };
+    Err(err!(step, errno, "{}", why))
+}
+
+/// What a rule allows under a writable path: every handled right on a
+/// directory, the file rights on anything else (the kernel refuses others).
+pub fn writable(handled_fs: u64, dir: bool) -> u64 {
+    if dir {
+        handled_fs
+    } else {
+        handled_fs & FILE_RIGHTS
+    }
+}
+
+/// Whether a `--writable` path is opened only after the mounts: at or below
+/// where a bind or tmpfs of proctor's puts something new (which may not
+/// exist yet, and covers what is there now). Elsewhere, at start.
+pub fn after_mounts(path: &CStr, mounts: &[Mount]) -> bool {
+    mounts
+        .iter()
+        .filter(|m| !matches!(m, Mount::ReadOnly { .. }))
+        .any(|m| mounts::under(path, mounts::target(m).1))
+}
+
+/// The ruleset being built (before the fork).
+pub struct Sandbox {
+    ruleset: Fd,
+    fs: u64,
+    no_tcp: bool,
+}
+
+/// What the child enforces: the ruleset, and with `--no-tcp` the filter
+/// against TCP Fast Open.
+#[derive(Clone, Copy, Debug)]
+pub struct Enforce {
+    ruleset: i32,
+    no_tcp: bool,
+}
+
+/// At start: check that the kernel offers what the options ask for, create
+/// the ruleset and add the rules that need no mount. `outputs` are the
+/// `--stdout`/`--stderr` files, which the command may reopen for writing.
+/// `None`, without a system call, when no option asks for Landlock.
+pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> {
+    if !cfg.landlock && !cfg.no_tcp {
+        return Ok(None);
+    }
+    let abi = check_abi(sys::abi_version(), cfg.landlock, cfg.no_tcp)?;
+    let handled = handled(abi, cfg.landlock, cfg.no_tcp);
+    let ruleset = sys::create_ruleset(&handled).map_err(|e| Error::sys("landlock", e))?;
+    let sandbox = Sandbox {
+        ruleset,
+        fs: handled.fs,
+        no_tcp: cfg.no_tcp,
+    };
+    if cfg.landlock {
+        for (path, access) in ALWAYS {
+            if let Ok(fd) = fs::open(path, O_PATH | O_NOFOLLOW) {
+                sandbox.allow(&fd, access & handled.fs)?;
+            }
+        }
+        sandbox.allow_writable(cfg, false)?;
+        for out in outputs {
+            sandbox.allow(out, WRITE_FILE | TRUNCATE)?;
+        }
+    }
+    Ok(Some(sandbox))
+}
+
+impl Sandbox {
+    /// After the mounts: the `--writable` paths a mount of proctor's made.
+    /// Then the ruleset is complete; returns its descriptor for the child.
+    pub fn finish(&self, cfg: &Config) -> Result<Enforce, Error> {
+        self.allow_writable(cfg, true)?;
+        Ok(Enforce {
+            ruleset: self.ruleset.raw(),
+            no_tcp: self.no_tcp,
+        })
+    }
+
+    /// The `--writable` paths opened at start (`later` false) or after the
+    /// mounts, each resolved without a symbolic link in any component.
+    fn allow_writable(&self, cfg: &Config, later: bool) -> Result<(), Error> {
+        for &path in cfg
+            .writable
+            .iter()
+            .filter(|p| after_mounts(p, &cfg.mounts) == later)
+        {
+            let fd = mounts::open_no_symlinks("--writable", path)?;
+            let st = fs::stat_fd(fd.raw())
+                .map_err(|e| mounts::error("--writable", path.to_bytes(), e))?;
+            self.allow(&fd, writable(self.fs, st.kind() == fs::S_IFDIR))?;
+        }
+        Ok(())
+    }
+
+    /// Allow `access` beneath `fd`. Rights are masked to what the ruleset
+    /// handles and to the file's kind, so the kernel has no reason to refuse.
+    fn allow(&self, fd: &Fd, access: u64) -> Result<(), Error> {
+        sys::allow_beneath(&self.ruleset, fd, access).map_err(|e| Error::sys("landlock", e))
+    }
+}
+
+/// In the child, after no_new_privs: enforce the ruleset, then with
+/// `--no-tcp` the filter against TCP Fast Open. Allocates nothing.
+pub fn enforce(e: Enforce) -> Result<(), Errno> {
+    sys::restrict_self(e.ruleset)?;
+    if e.no_tcp {
+        seccomp::install(&NO_FAST_OPEN)?;
+    }
+    Ok(())
+}
+
+/// `sendto`, `sendmsg` and `sendmmsg` with `MSG_FASTOPEN` connect a TCP
+/// socket without `connect(2)`, which Landlock does not see: a seccomp
+/// filter of its own (so it holds with `--seccomp none` too) answers them
+/// `EACCES`, as Landlock answers `connect`. Foreign ABIs, whose calls it
+/// cannot inspect the same way, get `EPERM`, as from the deny-list. Its
+/// verdict depends on the arguments of those three calls only: the kernel
+/// caches "allow" for every other one and runs no filter for them.
+pub const NO_FAST_OPEN: [Insn; 14] = {
+    const MSG_FASTOPEN: u32 = 0x2000_0000;
+    const RET_EACCES: u32 = 0x0005_0000 | 13;
+    #[cfg(target_arch = "x86_64")]
+    const ARCH: (u32, u32, u32, u32) = (seccomp::X86_64.audit, 44, 46, 307);
+    #[cfg(target_arch = "aarch64")]
+    const ARCH: (u32, u32, u32, u32) = (seccomp::AARCH64.audit, 206, 211, 269);
+    let (audit, sendto, sendmsg, sendmmsg) = ARCH;
+    const fn op(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
+        Insn { code, jt, jf, k }
+    }
+    [
+        op(LD_ABS, 0, 0, seccomp::ARCH),
+        op(JEQ, 0, 10, audit), // foreign ABI: EPERM
+        op(LD_ABS, 0, 0, seccomp::NR),
+        op(JGE, 8, 0, seccomp::X32_BIT), // x32: EPERM
+        op(JEQ, 4, 0, sendto),           // flags in args[3]
+        op(JEQ, 3, 0, sendmmsg),         // flags in args[3]
+        op(JEQ, 0, 4, sendmsg),          // flags in args[2], else ALLOW
+        op(LD_ABS, 0, 0, seccomp::ARG0 + 16),
+        op(JSET, 4, 2, MSG_FASTOPEN), // EACCES, else ALLOW
+        op(LD_ABS, 0, 0, seccomp::ARG0 + 24),
+        op(JSET, 2, 0, MSG_FASTOPEN), // EACCES, else ALLOW
+        op(RET, 0, 0, seccomp::RET_ALLOW),
+        op(RET, 0, 0, seccomp::RET_EPERM),
+        op(RET, 0, 0, RET_EACCES),
+    ]
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+
+    #[test]
+    fn each_abi_handles_its_rights() {
+        let fs = |abi| handled(abi, true, false).fs;
+        assert_eq!(fs(1), 0x1fff);
+        assert_eq!(fs(2), 0x3fff, "REFER");
+        assert_eq!(fs(3) & TRUNCATE, TRUNCATE);
+        assert_eq!(fs(4), fs(3), "ABI 4 adds only TCP");
+        assert_eq!(fs(5) & IOCTL_DEV, IOCTL_DEV);
+        assert_eq!(fs(7), 0xffff);
+        assert_eq!(fs(9), fs(7), "unknown rights of newer ABIs are not handled");
+        assert_eq!(handled(3, true, true).net, 0);
+        assert_eq!(handled(4, false, true).net, BIND_TCP | CONNECT_TCP);
+        assert_eq!(
+            handled(4, false, true).fs,
+            0,
+            "--no-tcp alone handles no file right"
+        );
+        assert_eq!(handled(7, true, false).net, 0, "TCP only with --no-tcp");
+        assert_eq!(handled(5, true, true).scoped, 0);
+        assert_eq!(
+            handled(6, false, true).scoped,
+            SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
+        );
+    }
+
+    #[test]
+    fn what_the_kernel_lacks_is_named() {
+        assert_eq!(check_abi(Ok(1), true, false).unwrap(), 1);
+        assert_eq!(check_abi(Ok(4), true, true).unwrap(), 4);
+        let text = |abi, landlock, no_tcp| check_abi(abi, landlock, no_tcp).unwrap_err().text();
+        assert_eq!(
+            text(Ok(3), true, true),
+            b"--no-tcp: TCP rules need Landlock ABI 4 (Linux 6.7)"
+        );
+        let none = Err(Errno::ENOSYS);
+        assert_eq!(
+            text(none, true, true),
+            b"--landlock: the kernel offers no Landlock: ENOSYS"
+        );
+        assert_eq!(
+            text(Err(Errno::EOPNOTSUPP), false, true),
+            b"--no-tcp: the kernel offers no Landlock: EOPNOTSUPP"
+        );
+    }
+
+    #[test]
+    fn the_fast_open_filter_jumps_within_itself() {
+        let len = NO_FAST_OPEN.len();
+        for (pc, i) in NO_FAST_OPEN.iter().enumerate() {
+            if i.code & 0x07 == 0x05 {
+                assert!(pc + 1 + (i.jt.max(i.jf) as usize) < len, "{pc}: {i:?}");
+            }
+        }
+        let rets: std::vec::Vec<u32> = NO_FAST_OPEN[len - 3..].iter().map(|i| i.k).collect();
+        assert_eq!(rets, [seccomp::RET_ALLOW, seccomp::RET_EPERM, 0x0005_000d]);
+    }
+
+    #[test]
+    fn files_get_only_file_rights() {
+        let all = handled(7, true, false).fs;
+        assert_eq!(writable(all, true), all);
+        assert_eq!(writable(all, false), FILE_RIGHTS);
+        let abi1 = handled(1, true, false).fs;
+        assert_eq!(writable(abi1, false), EXECUTE | WRITE_FILE | READ_FILE);
+    }
+
+    #[test]
+    fn writable_paths_made_by_a_mount_wait_for_it() {
+        use crate::sys::vec::OwnedCStr;
+        let tmpfs = |d: &[u8]| Mount::Tmpfs {
+            dst: OwnedCStr::new(d).unwrap(),
+            size: 1,
+            mode: 0,
+            noexec: false,
+        };
+        let mounts = [
+            tmpfs(b"/tmp"),
+            Mount::Bind {
+                src: OwnedCStr::new(b"/staging/out").unwrap(),
+                dst: OwnedCStr::new(b"/out").unwrap(),
+                writable: true,
+                noexec: false,
+            },
+            Mount::ReadOnly { path: c"/" },
+        ];
+        assert!(after_mounts(c"/tmp", &mounts));
+        assert!(after_mounts(c"/tmp/x/", &mounts));
+        assert!(after_mounts(c"/out", &mounts));
+        assert!(!after_mounts(c"/outside", &mounts));
+        assert!(
+            !after_mounts(c"/var/tmp", &mounts),
+            "--ro / changes no path's meaning"
+        );
+        assert!(!after_mounts(c"/tmp", &[]));
+    }
+}
