@@ -17,7 +17,11 @@ fn ready() -> bool {
 fn wait_for_file(path: &Path, limit: Duration) {
     let deadline = Instant::now() + limit;
     while !path.exists() {
-        assert!(Instant::now() < deadline, "{} never appeared", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(Duration::from_millis(50)); // renamed into place whole; let it settle
@@ -32,16 +36,25 @@ fn exit_code_mapped_to_zero_keeps_the_original_in_the_report() {
     let rep = dir.path().join("r.json");
     for mode in MODES {
         let r = rep.to_str().unwrap();
-        let out = run(mode, &["-e", "3", "-e", "4", "--report", r, "sh", "-c", "exit 3"]);
+        let out = run(
+            mode,
+            &["-e", "3", "-e", "4", "--report", r, "sh", "-c", "exit 3"],
+        );
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
         let v = helper::report(&rep);
-        assert_eq!((v["exit_code"].as_u64(), v["command_exit_code"].as_u64()), (Some(0), Some(3)));
+        assert_eq!(
+            (v["exit_code"].as_u64(), v["command_exit_code"].as_u64()),
+            (Some(0), Some(3))
+        );
         assert_eq!(v["status"], "exited");
         // A code not in the list passes through unchanged.
         let out = run(mode, &["-e", "3", "--report", r, "sh", "-c", "exit 5"]);
         assert_eq!(code(&out), 5, "{mode:?}");
         let v = helper::report(&rep);
-        assert_eq!((v["exit_code"].as_u64(), v["command_exit_code"].as_u64()), (Some(5), Some(5)));
+        assert_eq!(
+            (v["exit_code"].as_u64(), v["command_exit_code"].as_u64()),
+            (Some(5), Some(5))
+        );
     }
 }
 
@@ -66,7 +79,10 @@ fn rewrite_forwards_term_as_quit_and_drops_hup() {
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let script = signal_recorder(dir.path());
-        let cmd = command(mode, &["-r", "15:3", "--rewrite", "SIGHUP:0", "sh", "-c", &script]);
+        let cmd = command(
+            mode,
+            &["-r", "15:3", "--rewrite", "SIGHUP:0", "sh", "-c", &script],
+        );
         let (child, pid) = helper::start(cmd, &dir.path().join("started"));
         let log = dir.path().join("log");
         // SAFETY: kill has no memory preconditions.
@@ -77,7 +93,10 @@ fn rewrite_forwards_term_as_quit_and_drops_hup() {
         let out = helper::wait_limited(child, Duration::from_secs(20));
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
         let seen = std::fs::read_to_string(&log).unwrap_or_default();
-        assert_eq!(seen, "QUIT\n", "{mode:?}: HUP dropped, TERM arrives as QUIT");
+        assert_eq!(
+            seen, "QUIT\n",
+            "{mode:?}: HUP dropped, TERM arrives as QUIT"
+        );
     }
 }
 
@@ -95,7 +114,15 @@ fn parent_death_signal_is_forwarded() {
             "trap 'exit 143' TERM; touch {}; while :; do sleep 0.02; done",
             dir.path().join("started").display()
         );
-        let args = ["-p", "SIGTERM", "--report", rep.to_str().unwrap(), "sh", "-c", &script];
+        let args = [
+            "-p",
+            "SIGTERM",
+            "--report",
+            rep.to_str().unwrap(),
+            "sh",
+            "-c",
+            &script,
+        ];
         let mut c = throwaway_pid_namespace();
         match mode {
             Mode::Pid1 => {
@@ -104,7 +131,11 @@ fn parent_death_signal_is_forwarded() {
             // The namespace's init waits on a middle shell, proctor's parent,
             // which the test kills; `; :` keeps the shell from exec'ing proctor.
             Mode::Subreaper => {
-                c.args(["sh", "-c", "sh -c '\"$0\" \"$@\"; :' \"$0\" \"$@\"; sleep 20"]);
+                c.args([
+                    "sh",
+                    "-c",
+                    "sh -c '\"$0\" \"$@\"; :' \"$0\" \"$@\"; sleep 20",
+                ]);
                 c.arg(proctor());
             }
         }
@@ -136,22 +167,38 @@ fn w_logs_reaped_orphans_and_l_prints_the_licence() {
         let out = run(mode, &["-w", "sh", "-c", "sleep 0.1 & exit 0"]);
         assert_eq!(code(&out), 0, "{mode:?}");
         let err = stderr(&out);
-        assert!(err.contains("reaped"), "{mode:?}: -w logs the orphan: {err}");
+        assert!(
+            err.contains("reaped"),
+            "{mode:?}: -w logs the orphan: {err}"
+        );
     }
     let mut c = std::process::Command::new(proctor());
     c.arg("-l");
     let out = run_cmd(c, Duration::from_secs(5));
     assert_eq!(code(&out), 0);
-    assert!(stdout(&out).contains("MIT OR Apache-2.0"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("MIT OR Apache-2.0"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn bad_compat_values_are_refused_with_one_line() {
     for (args, needle) in [
-        (&["-p", "SIGFOO", "true"][..], "-p: \"SIGFOO\" is not a signal"),
+        (
+            &["-p", "SIGFOO", "true"][..],
+            "-p: \"SIGFOO\" is not a signal",
+        ),
         (&["-e", "256", "true"], "-e: \"256\" is not an exit code"),
-        (&["--rewrite", "15", "true"], "--rewrite: \"15\" is not SIGNAL:SIGNAL"),
-        (&["-r", "TERM:BOGUS", "true"], "--rewrite: \"TERM:BOGUS\" is not a signal"),
+        (
+            &["--rewrite", "15", "true"],
+            "--rewrite: \"15\" is not SIGNAL:SIGNAL",
+        ),
+        (
+            &["-r", "TERM:BOGUS", "true"],
+            "--rewrite: \"TERM:BOGUS\" is not a signal",
+        ),
     ] {
         let mut c = std::process::Command::new(proctor());
         c.args(args);
@@ -179,14 +226,30 @@ fn docker_init_personality_keeps_privileges() {
     let out = run_cmd(c, Duration::from_secs(20));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);
-    assert_ne!(status_line(&text, "CapEff").as_deref(), Some("0000000000000000"), "{text}");
-    assert_eq!(status_line(&text, "Seccomp").as_deref(), Some("0"), "{text}");
+    assert_ne!(
+        status_line(&text, "CapEff").as_deref(),
+        Some("0000000000000000"),
+        "{text}"
+    );
+    assert_eq!(
+        status_line(&text, "Seccomp").as_deref(),
+        Some("0"),
+        "{text}"
+    );
     assert_eq!(stderr(&out), "", "no --keep-caps warning");
     // Under its own name, the sandbox defaults stay.
     let out = run(Mode::Pid1, &["sh", "-c", script]);
     let text = stdout(&out);
-    assert_eq!(status_line(&text, "CapEff").as_deref(), Some("0000000000000000"), "{text}");
-    assert_eq!(status_line(&text, "Seccomp").as_deref(), Some("2"), "{text}");
+    assert_eq!(
+        status_line(&text, "CapEff").as_deref(),
+        Some("0000000000000000"),
+        "{text}"
+    );
+    assert_eq!(
+        status_line(&text, "Seccomp").as_deref(),
+        Some("2"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -195,9 +258,15 @@ fn tini_environment_configures_proctor_and_stays_out_of_the_command() {
         return;
     }
     let mut c = command(Mode::Subreaper, &["sh", "-c", "env"]);
-    c.env("TINI_VERBOSITY", "2").env("TINI_SUBREAPER", "1").env("TINI_KILL_PROCESS_GROUP", "1");
+    c.env("TINI_VERBOSITY", "2")
+        .env("TINI_SUBREAPER", "1")
+        .env("TINI_KILL_PROCESS_GROUP", "1");
     let out = run_cmd(c, Duration::from_secs(20));
     assert_eq!(code(&out), 0);
     assert!(!stdout(&out).contains("TINI_"), "{}", stdout(&out));
-    assert!(stderr(&out).contains("proctor: "), "TINI_VERBOSITY=2 is -v: {}", stderr(&out));
+    assert!(
+        stderr(&out).contains("proctor: "),
+        "TINI_VERBOSITY=2 is -v: {}",
+        stderr(&out)
+    );
 }

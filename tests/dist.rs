@@ -30,7 +30,10 @@ fn sh(cmd: &mut Command) -> Output {
 }
 
 fn docker_ready() -> bool {
-    let ok = Command::new("docker").arg("info").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("docker")
+        .arg("info")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok {
         missing("no Docker daemon answers");
     }
@@ -41,7 +44,9 @@ fn docker_ready() -> bool {
 fn dist() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
-        sh(Command::new(repo().join("just")).arg("dist").current_dir(repo()));
+        sh(Command::new(repo().join("just"))
+            .arg("dist")
+            .current_dir(repo()));
         repo().join("target/dist")
     })
 }
@@ -60,7 +65,9 @@ fn dist_checksums_verify() {
         return;
     }
     let dir = dist();
-    sh(Command::new("sha256sum").args(["-c", "SHA256SUMS"]).current_dir(dir));
+    sh(Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(dir));
     for name in [
         format!("proctor-{VERSION}-x86_64"),
         format!("proctor-{VERSION}-aarch64"),
@@ -69,10 +76,16 @@ fn dist_checksums_verify() {
         assert!(dir.join(&name).exists(), "{name}");
     }
     let out = sh(Command::new(dir.join(format!("proctor-{VERSION}-x86_64"))).arg("-V"));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("proctor {VERSION}\n"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("proctor {VERSION}\n")
+    );
     let file = sh(Command::new("file").arg(dir.join(format!("proctor-{VERSION}-aarch64"))));
     let file = String::from_utf8_lossy(&file.stdout);
-    assert!(file.contains("ARM aarch64") && file.contains("statically linked"), "{file}");
+    assert!(
+        file.contains("ARM aarch64") && file.contains("statically linked"),
+        "{file}"
+    );
 }
 
 /// A grader image takes proctor with `COPY --from=proctor:VERSION` and grades.
@@ -88,7 +101,11 @@ fn grader_image_copies_proctor_from_the_dist_image() {
          COPY --from=proctor:{VERSION} /proctor /init\nCOPY grade.sh /grader/grade.sh\n\
          COPY submission /shared/submission\nENTRYPOINT [\"/init\", \"--user\", \"1000:1000\", \"--\", \"/grader/grade.sh\"]\n"
     ));
-    std::fs::copy(repo().join("examples/grader/grade.sh"), ctx.path().join("grade.sh")).unwrap();
+    std::fs::copy(
+        repo().join("examples/grader/grade.sh"),
+        ctx.path().join("grade.sh"),
+    )
+    .unwrap();
     std::fs::create_dir(ctx.path().join("submission")).unwrap();
     std::fs::copy(
         repo().join("examples/submission/solution.sh"),
@@ -106,8 +123,16 @@ fn grader_image_copies_proctor_from_the_dist_image() {
     let _ = Command::new("docker").args(["rmi", "-f", &tag]).output();
     let text = String::from_utf8_lossy(&out.stdout);
     // The sample submission passes two of three tests: the grader exits 1.
-    assert_eq!(out.status.code(), Some(1), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("\"score\": 2") || text.contains("\"score\":2"), "{text}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("\"score\": 2") || text.contains("\"score\":2"),
+        "{text}"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("grader: uid 1000, gid 1000"), "{err}");
 }
@@ -137,7 +162,15 @@ fn deb_installs_into_debian() {
         chroot "$w/merged" /usr/bin/proctor -V
         umount "$w/merged""#;
     let out = sh(Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", script, "sh"])
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ])
         .arg(work.path())
         .arg(&root)
         .arg(&deb));
@@ -155,7 +188,10 @@ struct Daemon {
 impl Daemon {
     fn start() -> Daemon {
         // A short path: the socket's must fit in sun_path.
-        let dir = tempfile::Builder::new().prefix("pdi").tempdir_in("/tmp").unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("pdi")
+            .tempdir_in("/tmp")
+            .unwrap();
         let init = dir.path().join("docker-init");
         std::fs::copy(proctor(), &init).unwrap();
         let p = |name: &str| dir.path().join(name);
@@ -177,8 +213,16 @@ impl Daemon {
             .expect("dockerd");
         let d = Daemon { dir, child };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !d.docker().arg("info").output().is_ok_and(|o| o.status.success()) {
-            assert!(Instant::now() < deadline, "the test's dockerd did not answer");
+        while !d
+            .docker()
+            .arg("info")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the test's dockerd did not answer"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         d
@@ -186,9 +230,10 @@ impl Daemon {
 
     fn docker(&self) -> Command {
         let mut c = Command::new("docker");
-        c.env("DOCKER_BUILDKIT", "0")
-            .arg("--host")
-            .arg(format!("unix://{}", self.dir.path().join("docker.sock").display()));
+        c.env("DOCKER_BUILDKIT", "0").arg("--host").arg(format!(
+            "unix://{}",
+            self.dir.path().join("docker.sock").display()
+        ));
         c
     }
 }
@@ -205,7 +250,10 @@ impl Drop for Daemon {
         let _ = self.child.wait();
         // Whatever the daemon left mounted under its roots, before removal.
         let _ = Command::new("sh")
-            .args(["-c", "grep -o \" $0/[^ ]*\" /proc/self/mounts | sort -r | xargs -r -n1 umount -l"])
+            .args([
+                "-c",
+                "grep -o \" $0/[^ ]*\" /proc/self/mounts | sort -r | xargs -r -n1 umount -l",
+            ])
             .arg(self.dir.path())
             .output();
     }
@@ -218,40 +266,81 @@ fn docker_run_init_uses_proctor_as_pid1() {
     }
     let d = Daemon::start();
     let ctx = context("FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n");
-    sh(d.docker().args(["build", "-q", "-t", "pdi-busybox"]).arg(ctx.path()));
+    sh(d.docker()
+        .args(["build", "-q", "-t", "pdi-busybox"])
+        .arg(ctx.path()));
     let script = "tr '\\0' ' ' < /proc/1/cmdline; echo; grep -E '^(CapEff|Seccomp):' /proc/self/status; exit 7";
     let out = d
         .docker()
-        .args(["run", "--rm", "--network", "none", "--init", "pdi-busybox", "sh", "-c", script])
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--init",
+            "pdi-busybox",
+            "sh",
+            "-c",
+            script,
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    eprintln!("docker run --init:\n{text}{}", String::from_utf8_lossy(&out.stderr));
+    eprintln!(
+        "docker run --init:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(7), "{text}");
-    assert!(text.starts_with("/sbin/docker-init -- sh -c"), "PID 1 is docker-init: {text}");
+    assert!(
+        text.starts_with("/sbin/docker-init -- sh -c"),
+        "PID 1 is docker-init: {text}"
+    );
     // The binary Docker started as PID 1 is proctor.
     let out = d
         .docker()
-        .args(["run", "--rm", "--network", "none", "--init", "pdi-busybox", "/sbin/docker-init", "-V"])
+        .args([
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "--init",
+            "pdi-busybox",
+            "/sbin/docker-init",
+            "-V",
+        ])
         .output()
         .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("proctor {VERSION}\n"));
-    assert_ne!(status_line(&text, "CapEff").as_deref(), Some("0000000000000000"), "{text}");
-    assert_eq!(status_line(&text, "Seccomp").as_deref(), Some("2"), "Docker's own profile: {text}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("proctor {VERSION}\n")
+    );
+    assert_ne!(
+        status_line(&text, "CapEff").as_deref(),
+        Some("0000000000000000"),
+        "{text}"
+    );
+    assert_eq!(
+        status_line(&text, "Seccomp").as_deref(),
+        Some("2"),
+        "Docker's own profile: {text}"
+    );
 
     // docker stop: SIGTERM reaches the sleeping command through proctor.
     let name = format!("pdi-stop-{}", std::process::id());
-    sh(d.docker().args(["run", "-d", "--name", &name, "--network", "none", "--init"]).args([
-        "pdi-busybox",
-        "sleep",
-        "300",
-    ]));
+    sh(d.docker()
+        .args(["run", "-d", "--name", &name, "--network", "none", "--init"])
+        .args(["pdi-busybox", "sleep", "300"]));
     let t = Instant::now();
     sh(d.docker().args(["stop", "-t", "20", &name]));
     let stopped = t.elapsed();
-    let code = sh(d.docker().args(["inspect", "-f", "{{.State.ExitCode}}", &name]));
+    let code = sh(d
+        .docker()
+        .args(["inspect", "-f", "{{.State.ExitCode}}", &name]));
     let _ = d.docker().args(["rm", "-f", &name]).output();
     eprintln!("docker stop returned in {:.2} s", stopped.as_secs_f64());
     assert_eq!(String::from_utf8_lossy(&code.stdout).trim(), "143");
-    assert!(stopped < Duration::from_secs(15), "docker stop waited for its SIGKILL: {stopped:?}");
+    assert!(
+        stopped < Duration::from_secs(15),
+        "docker stop waited for its SIGKILL: {stopped:?}"
+    );
 }
