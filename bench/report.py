@@ -323,7 +323,12 @@ def write(res, docs):
         lines += [
             f"Full grading configuration (`{grading}`, seccomp on): spawn overhead "
             f"{gs['overhead_us']:.0f} µs ({gs['overhead_p25_us']:.0f}–{gs['overhead_p75_us']:.0f}), "
-            f"{res['grading_syscalls'].get('median', 'n/a')} syscalls to the command's execve.",
+            f"{res['grading_syscalls'].get('median', 'n/a')} syscalls to the command's execve"
+            + (
+                ", none of them a cgroup's (no cgroup option: no cgroup system call)."
+                if not any("cgroup" in c for c in res["grading_syscalls"].get("calls", ["cgroup"]))
+                else ", SOME OF THEM A CGROUP'S although no cgroup option was given."
+            ),
             "",
         ]
     else:
