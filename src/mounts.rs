@@ -117,10 +117,16 @@ fn with_fallback(
     f(true)
 }
 
-/// An `O_PATH` descriptor of the existing `path`, opened one component
-/// at a time, refusing a symbolic link in any of them.
+/// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
+/// in any of its components: `openat2`, or the walk where it is refused
+/// (which also names the link).
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
-    walk(step, path, Create::No).map(|r| r.fd)
+    match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
+        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => {
+            walk(step, path, Create::No).map(|r| r.fd)
+        }
+        other => other.map_err(|e| error(step, path.to_bytes(), e)),
+    }
 }
 
 /// The step name and the path a mount acts on.

@@ -499,3 +499,40 @@ fn docker_init_memory_verdict() {
         assert!((56 << 10..=(64 << 10) + 512).contains(&peak), "{why}");
     }
 }
+
+/// What the limits write, read back by the command from its own cgroups:
+/// `--memory` with no swap, `--pids`, `--cpus` as a quota per 100 ms.
+#[test]
+fn limits_are_written_to_the_command_cgroups() {
+    if !ready() {
+        return;
+    }
+    let script = r#"for c in memory pids cpu; do
+        p=$(grep -E "^[0-9]+:$c:" /proc/self/cgroup | cut -d: -f3)
+        case $c in
+            memory) f="memory.limit_in_bytes memory.memsw.limit_in_bytes";;
+            pids) f=pids.max;;
+            cpu) f="cpu.cfs_quota_us cpu.cfs_period_us";;
+        esac
+        for x in $f; do echo "$x=$(cat /sys/fs/cgroup/$c$p/$x)"; done
+    done"#;
+    for mode in MODES {
+        let args = [
+            "--memory", "64m", "--pids", "20", "--cpus", "0.5", "--", "sh", "-c", script,
+        ];
+        let (out, r) = run(mode, &args);
+        let why = show(&out, &r);
+        assert_eq!(code(&out), 0, "{mode:?}: {why}");
+        assert_eq!(
+            stdout(&out),
+            "memory.limit_in_bytes=67108864\nmemory.memsw.limit_in_bytes=67108864\n\
+             pids.max=20\ncpu.cfs_quota_us=50000\ncpu.cfs_period_us=100000\n",
+            "{why}"
+        );
+        assert_eq!(
+            r["limits"],
+            serde_json::json!({"memory": 64 << 20, "pids": 20, "cpus": 0.5}),
+            "{why}"
+        );
+    }
+}

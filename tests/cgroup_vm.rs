@@ -49,6 +49,8 @@ echo "CPU_REPORT=$(cat /tmp/cpu.json)"
 echo "KILL_RC=$?"
 echo "KILL_REPORT=$(cat /tmp/kill.json)"
 if kill -0 "$(cat /tmp/daemon)" 2>/dev/null; then echo "DAEMON=alive"; else echo "DAEMON=gone"; fi
+/init --memory 64m --pids 20 --cpus 0.5 -- sh -c 'd=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)
+    for f in memory.max memory.swap.max pids.max cpu.max; do echo "LIMIT_$f=$(cat $d/$f)"; done'
 echo "CGROUPS_LEFT=$(cd /sys/fs/cgroup && ls -d command* proctor-* 2>/dev/null | tr '\n' ' ')"
 # Below the root, in a cgroup delegated to proctor alone (as a systemd unit
 # with Delegate=yes gives one), and in one that other processes share.
@@ -144,6 +146,16 @@ fn v2_verdicts_and_cgroup_kill_in_a_vm() {
         cpu["memory_peak_kib"].is_u64() && cpu["pids_peak"].is_u64(),
         "{cpu}"
     );
+
+    // What the limits wrote, read by the command in its own cgroup.
+    for (file, value) in [
+        ("memory.max", "67108864"),
+        ("memory.swap.max", "0"),
+        ("pids.max", "20"),
+        ("cpu.max", "50000 100000"),
+    ] {
+        assert_eq!(b.value(&format!("LIMIT_{file}")), Some(value), "{file}");
+    }
 
     let kill = report("KILL_REPORT");
     assert_eq!(b.value("KILL_RC"), Some("0"), "{kill}");
