@@ -402,26 +402,40 @@ fn no_cgroup_option_touches_no_cgroup() {
 
 /// proctor as the `/init` of a Docker container (the engine here runs
 /// cgroup v1, mounts the cgroup filesystems read-only, and shows the
-/// container's cgroup as their root): the same memory verdict.
+/// container's cgroup as their root): the same memory verdict, under
+/// `--memory` and under the container's own limit with `--cgroup`.
 #[test]
 fn docker_init_memory_verdict() {
     let image = match common::docker::image() {
         Ok(image) => image,
         Err(why) => return common::skipped(&why),
     };
-    let out_dir = tempfile::tempdir().unwrap();
-    let out = common::docker::DockerRun::new("cgroup-memory")
-        .mount_privileges()
-        .volume(out_dir.path(), "/out")
-        .proctor("/init", image)
-        .args(["--report", "/out/report.json", "--memory", "64m", "--"])
-        .args(HOG.split(' '))
-        .output(Duration::from_secs(120));
-    let r = common::report(&out_dir.path().join("report.json"));
-    let why = show(&out, &r);
-    assert_eq!(code(&out), 137, "{why}");
-    assert_eq!(r["status"], "memory_limit", "{why}");
-    assert!(r["oom_kills"].as_u64().unwrap() >= 1, "{why}");
-    let peak = r["memory_peak_kib"].as_u64().unwrap();
-    assert!((60 << 10..=(64 << 10) + 512).contains(&peak), "{why}");
+    // --memory 64m; then the container's own limit (docker run --memory)
+    // with --cgroup alone: the OOM kill is counted in the command's cgroup.
+    for (docker_args, proctor_args) in [
+        (&[][..], &["--memory", "64m"][..]),
+        (
+            &["--memory", "64m", "--memory-swap", "64m"][..],
+            &["--cgroup"][..],
+        ),
+    ] {
+        let out_dir = tempfile::tempdir().unwrap();
+        let out = common::docker::DockerRun::new("cgroup-memory")
+            .args(docker_args)
+            .mount_privileges()
+            .volume(out_dir.path(), "/out")
+            .proctor("/init", image)
+            .args(["--report", "/out/report.json"])
+            .args(proctor_args)
+            .arg("--")
+            .args(HOG.split(' '))
+            .output(Duration::from_secs(120));
+        let r = common::report(&out_dir.path().join("report.json"));
+        let why = show(&out, &r);
+        assert_eq!(code(&out), 137, "{proctor_args:?}: {why}");
+        assert_eq!(r["status"], "memory_limit", "{why}");
+        assert!(r["oom_kills"].as_u64().unwrap() >= 1, "{why}");
+        let peak = r["memory_peak_kib"].as_u64().unwrap();
+        assert!((56 << 10..=(64 << 10) + 512).contains(&peak), "{why}");
+    }
 }

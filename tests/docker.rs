@@ -515,9 +515,8 @@ fn job_ready(job: &str) -> Result<(), String> {
 }
 
 /// The grading of examples/submission: 2 of 3, proctor's exit status 1,
-/// the grader as uid 1000 with a read-only submission, the report in place
-/// on the termination log.
-fn assert_graded(r: &Run, stage: &tempfile::TempDir) {
+/// the grader as uid 1000 with a read-only submission, the report at `report`.
+fn assert_graded(r: &Run, report: &Path) {
     let result = grader_result(&r.stdout);
     assert_eq!(result["score"], 2, "{result}");
     assert_eq!(r.code, Some(1), "proctor's exit status");
@@ -527,7 +526,7 @@ fn assert_graded(r: &Run, stage: &tempfile::TempDir) {
         r.stderr
     );
     assert!(r.stderr.contains("the submission directory is read-only"));
-    let rep = report(&stage.path().join("termination-log"));
+    let rep = common::report(report);
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], 1, "{rep}");
 }
@@ -536,7 +535,7 @@ fn assert_graded(r: &Run, stage: &tempfile::TempDir) {
 fn s6_kubernetes_job_recipe_grades() {
     skip_unless!(job_ready("job.yaml"));
     let (r, stage) = kubernetes_recipe("k8s-grade", None);
-    assert_graded(&r, &stage);
+    assert_graded(&r, &stage.path().join("termination-log"));
 }
 
 #[test]
@@ -575,16 +574,15 @@ exit 9
     assert_eq!(rep["exit_code"], 9, "{rep}");
 }
 
-/// Scenario 7: the grader container of examples/ecs/task-definition.json
-/// (EC2 launch type), reproduced with Docker: its entryPoint, command,
-/// user, capabilities and docker security options read from the file; a
-/// "fetch-submission" thread fills the shared volume; the report lands in
-/// /shared, where the sidecar would collect it.
-#[test]
-fn s7_ecs_task_definition_recipe() {
+/// Scenario 7: the grader container of an ECS task definition in
+/// examples/ecs/, reproduced with Docker: its entryPoint, command, user,
+/// environment, capabilities and docker security options read from the
+/// file; a "fetch-submission" thread fills the shared volume; the report
+/// lands in /shared, where the sidecar would collect it.
+fn ecs_recipe(file: &str, scenario: &str) {
     use std::os::unix::fs::PermissionsExt;
-    let image = need_image!();
-    let text = std::fs::read_to_string(repo().join("examples/ecs/task-definition.json"))
+    let image = image().expect("image");
+    let text = std::fs::read_to_string(repo().join("examples/ecs").join(file))
         .expect("read the task definition");
     let td: serde_json::Value = serde_json::from_str(&text).expect("task definition JSON");
     let grader = td["containerDefinitions"]
@@ -608,9 +606,13 @@ fn s7_ecs_task_definition_recipe() {
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
     let sidecar = deliver_submission(shared.clone());
-    let mut cmd = DockerRun::new("ecs");
+    let mut cmd = DockerRun::new(scenario);
     if let Some(u) = grader["user"].as_str() {
         cmd.args(["--user", u]);
+    }
+    for e in grader["environment"].as_array().into_iter().flatten() {
+        let (k, v) = (e["name"].as_str().unwrap(), e["value"].as_str().unwrap());
+        cmd.args(["-e", &format!("{k}={v}")]);
     }
     for c in strings(&caps["add"]) {
         cmd.args(["--cap-add", &c]);
@@ -629,24 +631,27 @@ fn s7_ecs_task_definition_recipe() {
         .run();
     sidecar.join().unwrap();
     eprintln!(
-        "docker ecs: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
+        "docker {scenario}: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
         r.code,
         r.elapsed.as_secs_f64(),
         r.stdout,
         r.stderr
     );
-    let result = grader_result(&r.stdout);
-    assert_eq!(result["score"], 2, "{result}");
-    assert_eq!(r.code, Some(1), "proctor's exit status");
-    assert!(
-        r.stderr.contains("grader: uid 1000, gid 1000"),
-        "{}",
-        r.stderr
-    );
-    assert!(r.stderr.contains("the submission directory is read-only"));
-    let rep = report(&shared.join("report.json"));
-    assert_eq!(rep["status"], "exited", "{rep}");
-    assert_eq!(rep["exit_code"], 1, "{rep}");
+    assert_graded(&r, &shared.join("report.json"));
+}
+
+#[test]
+fn s7_ecs_task_definition_recipe() {
+    skip_unless!(image());
+    ecs_recipe("task-definition.json", "ecs");
+}
+
+/// The Fargate variant: no added capability; the grader under
+/// `--landlock --writable /tmp --no-tcp` (issue 19).
+#[test]
+fn s7_ecs_fargate_task_definition_recipe() {
+    skip_unless!(image());
+    ecs_recipe("task-definition-fargate.json", "fargate");
 }
 
 /// Scenario 8 (issue 19): the grader of examples/kubernetes/job-restricted.yaml
@@ -722,7 +727,7 @@ fn restricted_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
 fn s8_restricted_job_recipe_grades_under_landlock() {
     skip_unless!(job_ready("job-restricted.yaml"));
     let (r, stage) = restricted_recipe("ll-grade", None);
-    assert_graded(&r, &stage);
+    assert_graded(&r, &stage.path().join("termination-log"));
 }
 
 #[test]

@@ -286,4 +286,27 @@ fn a_kernel_without_landlock_is_a_125_naming_it() {
             }
         }
     }
+    // Without openat2 (ENOSYS, or EPERM from a seccomp profile), --writable
+    // is resolved by the component walk: still writable, symlinks still refused.
+    let w = dir.path().join("w");
+    std::fs::create_dir(&w).unwrap();
+    std::fs::set_permissions(&w, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    std::os::unix::fs::symlink(&w, dir.path().join("link")).unwrap();
+    let (w, link) = (w.to_str().unwrap(), dir.path().join("link/x"));
+    let write = format!("echo ok > {w}/f && cat {w}/f");
+    for errno in [libc::ENOSYS, libc::EPERM] {
+        let faults = [fail(libc::SYS_openat2, errno)];
+        let run_1000 = |mode, args: &[&str]| {
+            let cmd = common::fault::wrapped(mode, &as_1000, &faults, args);
+            run_cmd(cmd, Duration::from_secs(60))
+        };
+        for mode in MODES {
+            let out = run_1000(mode, &["--landlock", "--writable", w, "sh", "-c", &write]);
+            assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+            assert_eq!(stdout(&out), "ok\n");
+            let link = link.to_str().unwrap();
+            let out = run_1000(mode, &["--landlock", "--writable", link, "true"]);
+            assert_refused(&out, 125, &["link: is a symbolic link"]);
+        }
+    }
 }
