@@ -44,6 +44,13 @@ pub struct Config<'a> {
     pub seccomp: bool,
     pub report: Option<&'a CStr>,
     pub poweroff: bool,
+    /// `--stdin`, `--stdout`, `--stderr`: files proctor opens at start.
+    pub stdin: Option<&'a CStr>,
+    pub stdout: Option<&'a CStr>,
+    pub stderr: Option<&'a CStr>,
+    pub stderr_to_stdout: bool,
+    /// `--output-limit`: bytes of stdout + stderr together, never 0.
+    pub output_limit: Option<u64>,
     /// Index of the command in the argument slice given to [`parse`].
     pub command: usize,
 }
@@ -148,10 +155,15 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    Stdin,
+    Stdout,
+    Stderr,
+    StderrToStdout,
+    OutputLimit,
 }
 
 /// (long name, short letter, option, takes a value)
-const OPTIONS: [(&str, u8, Opt, bool); 28] = [
+const OPTIONS: [(&str, u8, Opt, bool); 33] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -180,6 +192,11 @@ const OPTIONS: [(&str, u8, Opt, bool); 28] = [
     ("--seccomp", 0, Opt::Seccomp, true),
     ("--report", 0, Opt::Report, true),
     ("--poweroff", 0, Opt::Poweroff, false),
+    ("--stdin", 0, Opt::Stdin, true),
+    ("--stdout", 0, Opt::Stdout, true),
+    ("--stderr", 0, Opt::Stderr, true),
+    ("--stderr-to-stdout", 0, Opt::StderrToStdout, false),
+    ("--output-limit", 0, Opt::OutputLimit, true),
 ];
 
 /// The default tmpfs size (64 MiB) and mode (1777).
@@ -210,6 +227,11 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
         seccomp: true,
         report: None,
         poweroff: false,
+        stdin: None,
+        stdout: None,
+        stderr: None,
+        stderr_to_stdout: false,
+        output_limit: None,
         command: args.len(),
     };
     let mut i = 0;
@@ -269,6 +291,7 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
     if cfg.command >= args.len() {
         return Err(UsageError::NoCommand);
     }
+    check_output(&cfg)?;
     Ok(Action::Run(cfg))
 }
 
@@ -291,6 +314,7 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::StderrToStdout => cfg.stderr_to_stdout = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }
@@ -363,9 +387,28 @@ fn apply_value<'a>(
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp => return Err(bad("is not a seccomp mode (\"default\" or \"none\")")),
         Opt::Report => cfg.report = Some(v),
+        Opt::Stdin => cfg.stdin = Some(v),
+        Opt::Stdout => cfg.stdout = Some(v),
+        Opt::Stderr => cfg.stderr = Some(v),
+        Opt::OutputLimit => {
+            let limit = parse_size(value).filter(|&n| n > 0);
+            cfg.output_limit = Some(limit.ok_or(bad("is not a positive number of bytes (k/m/g/t allowed)"))?);
+        }
         _ => {}
     }
     Ok(())
+}
+
+/// `--stderr` and `--stderr-to-stdout` both say where stderr goes: only one may.
+fn check_output<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
+    match (cfg.stderr, cfg.stderr_to_stdout) {
+        (Some(path), true) => Err(UsageError::Bad {
+            option: "--stderr-to-stdout",
+            value: path.to_bytes(),
+            why: "conflicts with --stderr (stderr cannot go to two places)",
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `v.push(x)`, or the out-of-memory usage error.

@@ -7,6 +7,7 @@
 use crate::args::User;
 use crate::error::{Error, Show};
 use crate::limits::{self, Limit};
+use crate::output::Stdio;
 use crate::privileges::{self, IdStep};
 use crate::seccomp::{self, Insn};
 use crate::sys::process::{self, Pid};
@@ -27,6 +28,8 @@ pub struct Plan<'a> {
     /// The signal mask proctor inherited.
     pub mask: SigSet,
     pub take_terminal: bool,
+    /// What to copy onto the command's descriptors 0, 1, 2 (-1: keep proctor's).
+    pub stdio: Stdio,
     pub limits: &'a [Limit],
     pub keep_fds: &'a [i32],
     /// The last capability to drop from the bounding set; `None` with `--keep-caps`.
@@ -42,6 +45,7 @@ pub struct Plan<'a> {
 #[repr(u32)]
 enum Step {
     Setsid = 1,
+    Stdio,
     Signals,
     Rlimit,
     Fds,
@@ -56,8 +60,9 @@ enum Step {
     Exec,
 }
 
-const STEPS: [(Step, &str); 13] = [
+const STEPS: [(Step, &str); 14] = [
     (Step::Setsid, "setsid"),
+    (Step::Stdio, "stdin/stdout/stderr"),
     (Step::Signals, "signal mask"),
     (Step::Rlimit, "rlimit"),
     (Step::Fds, "descriptors"),
@@ -181,6 +186,13 @@ fn child(plan: &Plan, pipe: i32) -> ! {
             log::NORMAL,
             "warning: the command could not take the terminal as its controlling terminal"
         );
+    }
+    for (target, &from) in (0..).zip(&plan.stdio) {
+        if from >= 0 {
+            if let Err(e) = fs::dup_onto(from, target) {
+                fail(Step::Stdio, e, target as u32);
+            }
+        }
     }
     if let Err(e) = signal::set_mask(plan.mask) {
         fail(Step::Signals, e, 0);

@@ -87,3 +87,35 @@ pub fn wait_readable(fds: [i32; 2], timeout: Nanos) -> Result<()> {
         Err(e) => Err(e),
     }
 }
+
+/// A kernel `struct pollfd`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollFd {
+    pub fd: i32,
+    pub events: i16,
+    pub revents: i16,
+}
+
+pub const POLLIN: i16 = 0x1;
+pub const POLLOUT: i16 = 0x4;
+pub const POLLERR: i16 = 0x8;
+pub const POLLHUP: i16 = 0x10;
+
+/// Block until one of `fds` is ready or `timeout` passes (`None`: no
+/// limit), without changing the signal mask; `EINTR` counts as a wake-up
+/// with nothing ready.
+pub fn ppoll(fds: &mut [PollFd], timeout: Option<Nanos>) -> Result<()> {
+    let ts = timeout.map(Timespec::from_nanos);
+    let tsp = ts.as_ref().map_or(core::ptr::null(), |t| t as *const Timespec);
+    // SAFETY: fds is a valid array of struct pollfd; tsp is null or a valid
+    // timespec; a null sigmask keeps the current mask.
+    match unsafe { syscall!(Sysno::ppoll, fds.as_mut_ptr(), fds.len(), tsp, 0, 8) } {
+        Ok(_) => Ok(()),
+        Err(Errno::EINTR) => {
+            fds.iter_mut().for_each(|p| p.revents = 0);
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
