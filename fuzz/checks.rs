@@ -8,7 +8,7 @@
 
 use proctor::args::{self, Action, Config, EnvOp, Mount, UsageError};
 use proctor::error::{Show, Text};
-use proctor::report::{json_string, Outcome, RunUsage, Status};
+use proctor::report::{json_string, Limits, Outcome, RunUsage, Status, Verdict};
 use proctor::sys::process::Exit;
 use proctor::{env, err, limits};
 use std::ffi::{CStr, CString};
@@ -346,9 +346,39 @@ pub fn json(data: &[u8]) {
         wall_ms: u64::MAX >> num(2).min(63),
         ..RunUsage::default()
     };
-    let ran = Outcome::ran(exit, num(3) & 1 == 1, usage, u32::from(num(4)));
-    let v: serde_json::Value =
-        serde_json::from_slice(&ran.to_json().unwrap()).expect("report is JSON");
+    let verdict = [
+        None,
+        Some(Verdict::Timeout),
+        Some(Verdict::CpuTimeout),
+        Some(Verdict::MemoryLimit),
+        Some(Verdict::OutputLimit),
+    ]
+    .get(usize::from(num(3)) % 5)
+    .copied()
+    .flatten();
+    let mut ran = Outcome::ran(exit, verdict, usage, u32::from(num(4)));
+    let big = |i: usize| u64::MAX >> num(i).min(63);
+    ran.limits = Limits {
+        cpus_micro: (num(5) & 1 == 1).then(|| big(6)),
+        memory: (num(5) & 2 == 2).then(|| big(7)),
+        ..Limits::default()
+    };
+    let text = ran.to_json().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&text).expect("report is JSON");
     assert_eq!(v["exit_code"], ran.exit_code);
     assert_eq!(v["wall_ms"], usage.wall_ms);
+    if let Some(c) = ran.limits.cpus_micro {
+        // Read from the text: a JSON number this long does not survive f64.
+        let text = String::from_utf8(text).unwrap();
+        let at = text.find("\"cpus\":").unwrap() + 7;
+        let printed: String = text[at..]
+            .chars()
+            .take_while(|&ch| ch == '.' || ch.is_ascii_digit())
+            .collect();
+        let (whole, frac) = printed.split_once('.').unwrap_or((&printed, ""));
+        assert!(!frac.ends_with('0') && frac.len() <= 6, "{printed}");
+        let micro = format!("{frac:0<6}");
+        assert_eq!(whole.parse::<u64>().unwrap(), c / 1_000_000, "{printed}");
+        assert_eq!(micro.parse::<u64>().unwrap(), c % 1_000_000, "{printed}");
+    }
 }

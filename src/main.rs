@@ -12,7 +12,7 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
-use proctor::report::{Destination, Outcome, RunUsage, Status};
+use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
@@ -122,7 +122,8 @@ fn run(
         }
     };
     let is_pid1 = process::getpid() == 1;
-    let outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
+    let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
+    outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
             log::NORMAL
@@ -256,7 +257,12 @@ fn phases(
     log!(log::VERBOSE, "the command ended");
     let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
     let usage = RunUsage::new(ended.wall, process::children_usage());
-    Outcome::ran(ended.exit, ended.timed_out, usage, leftovers)
+    Outcome::ran(
+        ended.exit,
+        ended.timed_out.then_some(Verdict::Timeout),
+        usage,
+        leftovers,
+    )
 }
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

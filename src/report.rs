@@ -21,6 +21,9 @@ pub enum Status {
     SetupError,
     WaitTimeout,
     Cancelled,
+    MemoryLimit,
+    CpuTimeout,
+    OutputLimit,
 }
 
 impl Status {
@@ -33,8 +36,85 @@ impl Status {
             Status::SetupError => "setup_error",
             Status::WaitTimeout => "wait_timeout",
             Status::Cancelled => "cancelled",
+            Status::MemoryLimit => "memory_limit",
+            Status::CpuTimeout => "cpu_timeout",
+            Status::OutputLimit => "output_limit",
         }
     }
+}
+
+/// A limit that ended the command: the verdict a grading platform shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// `--timeout` (wall clock): 124.
+    Timeout,
+    /// `--cpu-time` of the whole tree: 124.
+    CpuTimeout,
+    /// Killed by SIGKILL while the cgroup's OOM-kill count rose: 137.
+    MemoryLimit,
+    /// `--output-limit` reached: 137.
+    OutputLimit,
+}
+
+impl Verdict {
+    fn status(self) -> Status {
+        match self {
+            Verdict::Timeout => Status::Timeout,
+            Verdict::CpuTimeout => Status::CpuTimeout,
+            Verdict::MemoryLimit => Status::MemoryLimit,
+            Verdict::OutputLimit => Status::OutputLimit,
+        }
+    }
+
+    /// proctor's exit status: 124 as coreutils `timeout`, 137 for a kill.
+    fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Timeout | Verdict::CpuTimeout => 124,
+            Verdict::MemoryLimit | Verdict::OutputLimit => 137,
+        }
+    }
+
+    fn message(self) -> &'static [u8] {
+        match self {
+            Verdict::Timeout => b"the command exceeded --timeout",
+            Verdict::CpuTimeout => b"the command's process tree exceeded --cpu-time",
+            Verdict::MemoryLimit => {
+                b"the command was killed for exceeding --memory (out of memory)"
+            }
+            Verdict::OutputLimit => b"the command's output exceeded --output-limit",
+        }
+    }
+}
+
+/// Whole-tree accounting from the command's cgroup (schema 2); each field
+/// `None` where the hierarchy or the kernel does not keep it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TreeUsage {
+    pub cpu_ms: Option<u64>,
+    pub memory_peak_kib: Option<u64>,
+    pub oom_kills: Option<u64>,
+    pub pids_peak: Option<u64>,
+}
+
+/// What `--output-limit` carried (schema 2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputCount {
+    /// Bytes of stdout + stderr the command wrote, up to the limit.
+    pub bytes: u64,
+    pub truncated: bool,
+}
+
+/// The limits that applied, as given (schema 2's `limits`); absent ones are
+/// left out of the report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub memory: Option<u64>,
+    pub pids: Option<u64>,
+    /// In millionths of a CPU, printed as a decimal (`1.5`).
+    pub cpus_micro: Option<u64>,
+    pub cpu_time_ms: Option<u64>,
+    pub output: Option<u64>,
+    pub timeout_ms: Option<u64>,
 }
 
 /// What the command used, when it ran.
@@ -66,21 +146,36 @@ pub struct Outcome {
     pub usage: Option<RunUsage>,
     pub leftovers_killed: u32,
     pub message: Option<Vec<u8>>,
+    /// Schema 2: the command's own exit code before any `-e` mapping.
+    pub command_exit_code: Option<u8>,
+    /// Schema 2: from the command's cgroup, `None` without one.
+    pub tree: Option<TreeUsage>,
+    /// Schema 2: with `--output-limit`, else `None`.
+    pub output: Option<OutputCount>,
+    pub limits: Limits,
 }
 
 impl Outcome {
-    /// The command ran and ended.
-    pub fn ran(exit: Exit, timed_out: bool, usage: RunUsage, leftovers_killed: u32) -> Outcome {
-        let (status, exit_code, signal) = match (exit, timed_out) {
-            (Exit::Code(c), false) => (Status::Exited, c, None),
-            (Exit::Signal(s), false) => (Status::Signaled, 128u8.wrapping_add(s), Some(s)),
-            (Exit::Code(_), true) => (Status::Timeout, 124, None),
-            (Exit::Signal(s), true) => (Status::Timeout, 124, Some(s)),
+    /// The command ran and ended, by itself or by the `verdict` of a limit.
+    pub fn ran(
+        exit: Exit,
+        verdict: Option<Verdict>,
+        usage: RunUsage,
+        leftovers_killed: u32,
+    ) -> Outcome {
+        let (status, exit_code) = match (verdict, exit) {
+            (Some(v), _) => (v.status(), v.exit_code()),
+            (None, Exit::Code(c)) => (Status::Exited, c),
+            (None, Exit::Signal(s)) => (Status::Signaled, 128u8.wrapping_add(s)),
+        };
+        let (signal, command_exit_code) = match exit {
+            Exit::Code(c) => (None, Some(c)),
+            Exit::Signal(s) => (Some(s), None),
         };
         // Out of memory, the message is left empty rather than crash.
-        let message = timed_out.then(|| {
+        let message = verdict.map(|v| {
             let mut m = Vec::new();
-            let _ = extend(&mut m, b"the command exceeded --timeout");
+            let _ = extend(&mut m, v.message());
             m
         });
         Outcome {
@@ -90,6 +185,10 @@ impl Outcome {
             usage: Some(usage),
             leftovers_killed,
             message,
+            command_exit_code,
+            tree: None,
+            output: None,
+            limits: Limits::default(),
         }
     }
 
@@ -102,6 +201,10 @@ impl Outcome {
             usage: None,
             leftovers_killed: 0,
             message: Some(error.text()),
+            command_exit_code: None,
+            tree: None,
+            output: None,
+            limits: Limits::default(),
         }
     }
 
@@ -109,13 +212,13 @@ impl Outcome {
     /// taken first, so that it is either whole or an out-of-memory error.
     pub fn to_json(&self) -> Result<Vec<u8>, Error> {
         let message = self.message.as_deref().unwrap_or_default();
-        // Fixed text and numbers fit in 512 bytes; a message byte takes at most 6.
-        let room = message.len().saturating_mul(6).saturating_add(512);
+        // Fixed text and numbers fit in 1 KiB; a message byte takes at most 6.
+        let room = message.len().saturating_mul(6).saturating_add(1024);
         let mut t = Text::default();
         t.0.try_reserve(room).map_err(|_| oom())?;
         let _ = ufmt::uwrite!(
             t,
-            "{{\"schema\":1,\"proctor\":\"{}\",\"status\":\"{}\",\"exit_code\":{},\"signal\":",
+            "{{\"schema\":2,\"proctor\":\"{}\",\"status\":\"{}\",\"exit_code\":{},\"signal\":",
             VERSION,
             self.status.name(),
             self.exit_code
@@ -140,9 +243,84 @@ impl Outcome {
             Some(m) => json_string(&mut t.0, m)?,
             None => extend(&mut t.0, b"null")?,
         }
+        let tree = self.tree;
+        let output = self.output;
+        for (key, v) in [
+            ("cpu_ms", tree.and_then(|t| t.cpu_ms)),
+            ("memory_peak_kib", tree.and_then(|t| t.memory_peak_kib)),
+            ("oom_kills", tree.and_then(|t| t.oom_kills)),
+            ("pids_peak", tree.and_then(|t| t.pids_peak)),
+            ("output_bytes", output.map(|o| o.bytes)),
+        ] {
+            let _ = ufmt::uwrite!(t, ",\"{}\":", key);
+            opt(&mut t, v);
+        }
+        let _ = t.write_str(",\"output_truncated\":");
+        let _ = t.write_str(match output {
+            Some(OutputCount {
+                truncated: true, ..
+            }) => "true",
+            Some(_) => "false",
+            None => "null",
+        });
+        let _ = t.write_str(",\"command_exit_code\":");
+        opt(&mut t, self.command_exit_code.map(u64::from));
+        self.limits.write(&mut t);
         extend(&mut t.0, b"}\n")?;
         Ok(t.0)
     }
+}
+
+impl Limits {
+    /// `,"limits":{...}` with the limits that are present, in a fixed order.
+    fn write(&self, t: &mut Text) {
+        let _ = t.write_str(",\"limits\":{");
+        let mut sep = "";
+        for (key, v) in [
+            ("memory", self.memory),
+            ("pids", self.pids),
+            ("cpus", self.cpus_micro),
+            ("cpu_time_ms", self.cpu_time_ms),
+            ("output", self.output),
+            ("timeout_ms", self.timeout_ms),
+        ] {
+            let Some(v) = v else { continue };
+            let _ = ufmt::uwrite!(t, "{}\"{}\":", sep, key);
+            if key == "cpus" {
+                decimal_micro(t, v);
+            } else {
+                let _ = ufmt::uwrite!(t, "{}", v);
+            }
+            sep = ",";
+        }
+        let _ = t.write_str("}");
+    }
+}
+
+/// `v` millionths as a decimal without trailing zeros: 1500000 → `1.5`.
+fn decimal_micro(t: &mut Text, v: u64) {
+    let (whole, mut frac) = (v / 1_000_000, v % 1_000_000);
+    let _ = ufmt::uwrite!(t, "{}", whole);
+    if frac == 0 {
+        return;
+    }
+    let mut digits = 6;
+    while frac % 10 == 0 {
+        frac /= 10;
+        digits -= 1;
+    }
+    let _ = t.write_str(".");
+    // Leading zeros of the fraction: 0.05 is 50000 millionths, five digits.
+    let mut width = 1;
+    let mut f = frac;
+    while f >= 10 {
+        f /= 10;
+        width += 1;
+    }
+    for _ in width..digits {
+        let _ = t.write_str("0");
+    }
+    let _ = ufmt::uwrite!(t, "{}", frac);
 }
 
 fn opt(t: &mut Text, v: Option<u64>) {
@@ -307,7 +485,7 @@ mod tests {
     fn exited_report_layout() {
         let o = Outcome::ran(
             Exit::Code(3),
-            false,
+            None,
             RunUsage {
                 wall_ms: 12,
                 cpu_user_ms: 4,
@@ -319,19 +497,19 @@ mod tests {
         let json = std::string::String::from_utf8(o.to_json().unwrap()).unwrap();
         assert_eq!(
             json,
-            "{\"schema\":1,\"proctor\":\"0.1.0\",\"status\":\"exited\",\"exit_code\":3,\"signal\":null,\"wall_ms\":12,\"cpu_user_ms\":4,\"cpu_sys_ms\":2,\"max_rss_kib\":3120,\"leftovers_killed\":0,\"message\":null}\n"
+            "{\"schema\":2,\"proctor\":\"0.2.0\",\"status\":\"exited\",\"exit_code\":3,\"signal\":null,\"wall_ms\":12,\"cpu_user_ms\":4,\"cpu_sys_ms\":2,\"max_rss_kib\":3120,\"leftovers_killed\":0,\"message\":null,\"cpu_ms\":null,\"memory_peak_kib\":null,\"oom_kills\":null,\"pids_peak\":null,\"output_bytes\":null,\"output_truncated\":null,\"command_exit_code\":3,\"limits\":{}}\n"
         );
     }
 
     #[test]
     fn signal_and_timeout_codes() {
         let u = RunUsage::default();
-        let s = Outcome::ran(Exit::Signal(9), false, u, 0);
+        let s = Outcome::ran(Exit::Signal(9), None, u, 0);
         assert_eq!(
             (s.status, s.exit_code, s.signal),
             (Status::Signaled, 137, Some(9))
         );
-        let t = Outcome::ran(Exit::Signal(15), true, u, 2);
+        let t = Outcome::ran(Exit::Signal(15), Some(Verdict::Timeout), u, 2);
         assert_eq!(
             (t.status, t.exit_code, t.signal),
             (Status::Timeout, 124, Some(15))
@@ -340,5 +518,68 @@ mod tests {
         assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));
+    }
+
+    #[test]
+    fn verdicts_statuses_and_codes() {
+        let u = RunUsage::default();
+        for (v, status, code) in [
+            (Verdict::CpuTimeout, "cpu_timeout", 124),
+            (Verdict::MemoryLimit, "memory_limit", 137),
+            (Verdict::OutputLimit, "output_limit", 137),
+        ] {
+            let o = Outcome::ran(Exit::Signal(9), Some(v), u, 0);
+            assert_eq!(
+                (o.exit_code, o.signal, o.command_exit_code),
+                (code, Some(9), None)
+            );
+            let json = String::from_utf8(o.to_json().unwrap()).unwrap();
+            assert!(
+                json.contains(&std::format!("\"status\":\"{status}\"")),
+                "{json}"
+            );
+            assert!(!json.contains("\"message\":null"), "{json}");
+        }
+    }
+
+    #[test]
+    fn schema2_fields_and_limits() {
+        let mut o = Outcome::ran(Exit::Code(0), None, RunUsage::default(), 1);
+        o.tree = Some(TreeUsage {
+            cpu_ms: Some(6),
+            memory_peak_kib: Some(5210),
+            oom_kills: Some(0),
+            pids_peak: None,
+        });
+        o.output = Some(OutputCount {
+            bytes: 1048576,
+            truncated: true,
+        });
+        o.limits = Limits {
+            memory: Some(268435456),
+            pids: Some(64),
+            cpus_micro: Some(1_500_000),
+            cpu_time_ms: Some(10000),
+            output: Some(1048576),
+            timeout_ms: Some(30000),
+        };
+        let json = String::from_utf8(o.to_json().unwrap()).unwrap();
+        assert!(json.ends_with(
+            "\"cpu_ms\":6,\"memory_peak_kib\":5210,\"oom_kills\":0,\"pids_peak\":null,\"output_bytes\":1048576,\"output_truncated\":true,\"command_exit_code\":0,\"limits\":{\"memory\":268435456,\"pids\":64,\"cpus\":1.5,\"cpu_time_ms\":10000,\"output\":1048576,\"timeout_ms\":30000}}\n"
+        ), "{json}");
+    }
+
+    #[test]
+    fn cpus_print_as_decimals() {
+        for (v, text) in [
+            (1_000_000, "1"),
+            (500_000, "0.5"),
+            (50_000, "0.05"),
+            (2_000_001, "2.000001"),
+        ] {
+            let mut t = Text::default();
+            decimal_micro(&mut t, v);
+            assert_eq!(std::str::from_utf8(&t.0).unwrap(), text);
+        }
     }
 }

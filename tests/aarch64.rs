@@ -96,7 +96,10 @@ fn aarch64_binary_is_static_and_runs_as_pid1() {
     );
 
     let version = run_a64(&bin, &["--version"]);
-    assert_eq!(stdout(&version), "proctor 0.1.0\n");
+    assert_eq!(
+        stdout(&version),
+        concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");

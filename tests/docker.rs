@@ -262,7 +262,7 @@ fn grading_flow(scenario: &str, fix: bool) {
     assert!(!st.join("sub/.grader-probe").exists());
 
     let rep = read_report(&st.join("report.json"));
-    assert_eq!(rep["schema"], 1, "{rep}");
+    assert_eq!(rep["schema"], 2, "{rep}");
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], want_code, "{rep}");
     assert!(rep["signal"].is_null(), "{rep}");

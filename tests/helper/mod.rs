@@ -79,10 +79,19 @@ pub fn report(p: &std::path::Path) -> serde_json::Value {
         "max_rss_kib",
         "leftovers_killed",
         "message",
+        "cpu_ms",
+        "memory_peak_kib",
+        "oom_kills",
+        "pids_peak",
+        "output_bytes",
+        "output_truncated",
+        "command_exit_code",
+        "limits",
     ];
     want.sort();
     assert_eq!(keys, want, "{text}");
-    assert_eq!(v["schema"], 1);
+    assert_eq!(v["schema"], 2);
+    assert!(v["limits"].is_object(), "{text}");
     assert_eq!(v["proctor"], env!("CARGO_PKG_VERSION"));
     v
 }
