@@ -12,13 +12,14 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
-use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
+use proctor::report::{Destination, OutputCount, Outcome, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
-    env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+    env, err, error, log, mounts, net, output, privileges, seccomp, supervise, unprivileged, vm,
+    Error,
 };
 
 #[global_allocator]
@@ -122,7 +123,12 @@ fn run(
         }
     };
     let is_pid1 = process::getpid() == 1;
-    let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
+    // Opened next to the report's directory, before any mount can hide them.
+    let mut outcome = match output::Files::open(&cfg) {
+        Ok(files) => phases(&cfg, &files, is_pid1, args, environ, argv_at(cfg.command)),
+        Err(e) => Outcome::failed(Status::SetupError, 125, &e),
+    };
+    outcome.limits.output = cfg.output_limit;
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
@@ -146,6 +152,7 @@ fn run(
 /// Steps 2 to 7 of the SPEC's order of work.
 fn phases(
     cfg: &Config,
+    files: &output::Files,
     is_pid1: bool,
     args: &[&CStr],
     environ: &[&CStr],
@@ -214,13 +221,22 @@ fn phases(
     } else {
         Vec::new()
     };
+    let (mut carrier, stdio) = match cfg.output_limit {
+        Some(limit) => match output::Carrier::new(cfg, files, limit) {
+            Ok((carrier, stdio)) => (Some(carrier), stdio),
+            Err(e) => return setup_error(&e),
+        },
+        None => (None, files.stdio(cfg.stderr_to_stdout)),
+    };
     let plan = Plan {
         argv,
         command: args.get(cfg.command).copied().unwrap_or_default(),
         envp: envp.as_ptr(),
         search_path: env::get(&command_env, b"PATH").unwrap_or(DEFAULT_PATH),
         mask,
-        take_terminal: fs::is_terminal(0),
+        // `--stdin` wins over a terminal: the command gets no controlling terminal.
+        take_terminal: cfg.stdin.is_none() && fs::is_terminal(0),
+        stdio,
         limits: &cfg.rlimits,
         keep_fds: &cfg.keep_fds,
         drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
@@ -249,20 +265,38 @@ fn phases(
         }
     };
     let started = time::monotonic();
+    if let Some(c) = carrier.as_mut() {
+        c.started();
+    }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
     log!(log::VERBOSE, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
-    let ended = supervise::supervise(pid, cfg.single_child, cfg.timeout, cfg.kill_after, started);
+    let ended = supervise::supervise(
+        pid,
+        cfg.single_child,
+        cfg.timeout,
+        cfg.kill_after,
+        started,
+        is_pid1,
+        carrier.as_mut(),
+    );
     log!(log::VERBOSE, "the command ended");
     let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
     let usage = RunUsage::new(ended.wall, process::children_usage());
-    Outcome::ran(
-        ended.exit,
-        ended.timed_out.then_some(Verdict::Timeout),
-        usage,
-        leftovers,
-    )
+    let mut verdict = ended.timed_out.then_some(Verdict::Timeout);
+    let output = carrier.map(|mut c| {
+        // Leftovers are dead: nothing but the pipes' contents is left to carry.
+        c.finish(time::monotonic().saturating_add(cfg.kill_after));
+        let (bytes, truncated) = c.result();
+        if truncated && verdict.is_none() {
+            verdict = Some(Verdict::OutputLimit);
+        }
+        OutputCount { bytes, truncated }
+    });
+    let mut outcome = Outcome::ran(ended.exit, verdict, usage, leftovers);
+    outcome.output = output;
+    outcome
 }
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

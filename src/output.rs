@@ -258,11 +258,7 @@ impl Carrier {
                 events: POLLIN,
                 revents: 0,
             },
-            _ => PollFd {
-                fd: -1,
-                events: 0,
-                revents: 0,
-            },
+            _ => PollFd::UNUSED,
         })
     }
 
@@ -375,10 +371,9 @@ impl Stream {
             }
         }
         if self.buf.is_empty() {
-            if self.buf.try_reserve_exact(COPY_BUFFER).is_err() {
-                return Step::Broken(Errno::ENOMEM);
+            if let Err(e) = crate::sys::vec::extend_zeroed(&mut self.buf, COPY_BUFFER) {
+                return Step::Broken(e);
             }
-            self.buf.resize(COPY_BUFFER, 0);
         }
         let want = room.min(self.buf.len());
         match fs::read(self.pipe.raw(), self.buf.get_mut(..want).unwrap_or_default()) {

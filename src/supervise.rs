@@ -8,7 +8,9 @@ use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTERM};
 use crate::sys::time::monotonic;
+use crate::sys::watch::{self, PollFd, POLLIN};
 use crate::sys::Errno;
+use crate::output::Carrier;
 use alloc::vec::Vec;
 
 /// How the command ended.
@@ -16,35 +18,54 @@ use alloc::vec::Vec;
 pub struct Ended {
     pub exit: Exit,
     pub timed_out: bool,
+    /// `--output-limit` was passed and the tree killed for it.
+    pub output_limit: bool,
     /// From the command's `execve` to its end.
     pub wall: Nanos,
 }
 
-/// Supervise the command `pid`, started at `started` (monotonic), until it ends.
+/// Supervise the command `pid`, started at `started` (monotonic), until it
+/// ends: one `ppoll` over a signalfd and the output pipes of `output`;
+/// deadlines are checked at every wake-up, whatever woke proctor.
 pub fn supervise(
     pid: Pid,
     single_child: bool,
     timeout: Option<Nanos>,
     kill_after: Nanos,
     started: Nanos,
+    is_pid1: bool,
+    mut output: Option<&mut Carrier>,
 ) -> Ended {
     let mut deadline = timeout.map(|t| started.saturating_add(t));
     let mut timed_out = false;
+    let mut output_limit = false;
+    let ended = |exit, timed_out, output_limit| Ended {
+        exit,
+        timed_out,
+        output_limit,
+        wall: monotonic().saturating_sub(started),
+    };
+    let signals = match watch::signalfd(SigSet::FULL) {
+        Ok(fd) => fd,
+        Err(e) => return ended(wait_alone("signalfd", e, pid), timed_out, output_limit),
+    };
     loop {
         let left = deadline.map(|d| d.saturating_sub(monotonic()));
-        match signal::wait(SigSet::FULL, left) {
-            Ok(Some(SIGCHLD)) => {
-                if let Some(exit) = reap(pid) {
-                    return Ended {
-                        exit,
-                        timed_out,
-                        wall: monotonic().saturating_sub(started),
-                    };
-                }
-            }
-            Ok(Some(0)) => {}
-            Ok(Some(sig)) => forward(pid, sig, single_child),
-            Ok(None) if !timed_out => {
+        let pipes = output.as_deref().map_or([PollFd::UNUSED; 2], Carrier::polls);
+        let mut polls = [
+            PollFd {
+                fd: signals.raw(),
+                events: POLLIN,
+                revents: 0,
+            },
+            pipes[0],
+            pipes[1],
+        ];
+        if let Err(e) = watch::ppoll(&mut polls, left) {
+            return ended(wait_alone("ppoll", e, pid), timed_out, output_limit);
+        }
+        if deadline.is_some_and(|d| monotonic() >= d) {
+            if !timed_out {
                 timed_out = true;
                 log!(
                     log::NORMAL,
@@ -54,8 +75,7 @@ pub fn supervise(
                 // A stopped command could not act on SIGTERM (coreutils timeout does the same).
                 forward(pid, SIGCONT, false);
                 deadline = Some(monotonic().saturating_add(kill_after));
-            }
-            Ok(None) => {
+            } else {
                 log!(
                     log::NORMAL,
                     "timeout: sending SIGKILL to the command's process group"
@@ -63,21 +83,51 @@ pub fn supervise(
                 forward(pid, SIGKILL, false);
                 deadline = None;
             }
-            Err(e) => {
-                // Cannot wait for signals any more: fall back to waiting for the command alone.
-                log!(
-                    log::NORMAL,
-                    "error: rt_sigtimedwait: {}",
-                    crate::error::ErrnoName(e)
-                );
-                let exit = process::wait_pid(pid).unwrap_or(Exit::Code(125));
-                return Ended {
-                    exit,
-                    timed_out,
-                    wall: monotonic().saturating_sub(started),
-                };
+        }
+        loop {
+            match watch::read_signal(signals.raw()) {
+                Ok(Some(SIGCHLD)) => {
+                    if let Some(exit) = reap(pid) {
+                        return ended(exit, timed_out, output_limit);
+                    }
+                }
+                Ok(Some(sig)) => forward(pid, sig, single_child),
+                Ok(None) => break,
+                Err(e) => return ended(wait_alone("signalfd", e, pid), timed_out, output_limit),
             }
         }
+        let ready = [polls[1], polls[2]];
+        if let Some(out) = output.as_deref_mut() {
+            if out.service(&ready) && !timed_out && !output_limit {
+                output_limit = true;
+                log!(
+                    log::VERBOSE,
+                    "--output-limit: killing the command's process tree"
+                );
+                kill_tree(pid, is_pid1);
+            }
+        }
+    }
+}
+
+/// Cannot wait for signals any more: fall back to waiting for the command alone.
+fn wait_alone(what: &str, e: Errno, pid: Pid) -> Exit {
+    log!(
+        log::NORMAL,
+        "error: {}: {}",
+        what,
+        crate::error::ErrnoName(e)
+    );
+    process::wait_pid(pid).unwrap_or(Exit::Code(125))
+}
+
+/// End the command's whole tree now: as PID 1, everything else in the
+/// namespace; otherwise its process group (what left the group dies as a
+/// leftover once the command is gone).
+fn kill_tree(pid: Pid, is_pid1: bool) {
+    forward(pid, SIGKILL, false);
+    if is_pid1 {
+        let _ = process::kill(-1, SIGKILL);
     }
 }
 

@@ -90,11 +90,20 @@ pub fn wait_readable(fds: [i32; 2], timeout: Nanos) -> Result<()> {
 
 /// A kernel `struct pollfd`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PollFd {
     pub fd: i32,
     pub events: i16,
     pub revents: i16,
+}
+
+impl PollFd {
+    /// An entry `ppoll` ignores (a negative descriptor).
+    pub const UNUSED: PollFd = PollFd {
+        fd: -1,
+        events: 0,
+        revents: 0,
+    };
 }
 
 pub const POLLIN: i16 = 0x1;
