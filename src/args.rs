@@ -392,7 +392,8 @@ fn apply_value<'a>(
         Opt::Stderr => cfg.stderr = Some(v),
         Opt::OutputLimit => {
             let limit = parse_size(value).filter(|&n| n > 0);
-            cfg.output_limit = Some(limit.ok_or(bad("is not a positive number of bytes (k/m/g/t allowed)"))?);
+            cfg.output_limit =
+                Some(limit.ok_or(bad("is not a positive number of bytes (k/m/g/t allowed)"))?);
         }
         _ => {}
     }

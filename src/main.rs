@@ -12,7 +12,7 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
-use proctor::report::{Destination, OutputCount, Outcome, RunUsage, Status, Verdict};
+use proctor::report::{Destination, Outcome, OutputCount, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};

@@ -42,9 +42,9 @@ impl Files {
         let stdout = cfg.stdout.map(|p| open_output("--stdout", p)).transpose()?;
         // Both at one path share one file position, as `>FILE 2>&1` does.
         let stderr = match (cfg.stderr, cfg.stdout, &stdout) {
-            (Some(e), Some(o), Some(out)) if e == o => Some(
-                fs::dup_at_least(out.raw(), 3).map_err(|e| Error::sys("--stderr: dup", e))?,
-            ),
+            (Some(e), Some(o), Some(out)) if e == o => {
+                Some(fs::dup_at_least(out.raw(), 3).map_err(|e| Error::sys("--stderr: dup", e))?)
+            }
             (Some(e), _, _) => Some(open_output("--stderr", e)?),
             _ => None,
         };
@@ -74,7 +74,12 @@ fn open_output(option: &'static str, path: &CStr) -> Result<Fd, Error> {
     // A file proctor creates gets exactly 0644, whatever the umask; one that
     // exists keeps its mode. A symlink at the path is EEXIST, then ELOOP.
     let fd = loop {
-        match fs::openat(fs::AT_FDCWD, path, base | fs::O_CREAT | fs::O_EXCL, OUTPUT_MODE) {
+        match fs::openat(
+            fs::AT_FDCWD,
+            path,
+            base | fs::O_CREAT | fs::O_EXCL,
+            OUTPUT_MODE,
+        ) {
             Ok(fd) => {
                 fs::fchmod(fd.raw(), OUTPUT_MODE).map_err(fail)?;
                 break fd;
@@ -94,7 +99,12 @@ fn open_output(option: &'static str, path: &CStr) -> Result<Fd, Error> {
 /// One line naming the option, the path and why: a symlink gets its own words.
 fn refused(option: &'static str, path: &CStr, e: Errno) -> Error {
     if e == Errno::ELOOP {
-        err!(option, None, "\"{}\" is a symlink (refused)", Show(path.to_bytes()))
+        err!(
+            option,
+            None,
+            "\"{}\" is a symlink (refused)",
+            Show(path.to_bytes())
+        )
     } else {
         err!(option, Some(e), "\"{}\"", Show(path.to_bytes()))
     }
@@ -210,7 +220,12 @@ impl Carrier {
             files.stderr.as_ref().map_or(2, Fd::raw),
         ];
         let count = if cfg.stderr_to_stdout { 1 } else { 2 };
-        for (i, (&dst, which)) in dsts.iter().zip(["stdout", "stderr"]).take(count).enumerate() {
+        for (i, (&dst, which)) in dsts
+            .iter()
+            .zip(["stdout", "stderr"])
+            .take(count)
+            .enumerate()
+        {
             let (rd, wr) = fs::pipe().map_err(|e| Error::sys("--output-limit: pipe", e))?;
             let rd = above_stdio("--output-limit: pipe", rd)?;
             let wr = above_stdio("--output-limit: pipe", wr)?;
@@ -376,7 +391,10 @@ impl Stream {
             }
         }
         let want = room.min(self.buf.len());
-        match fs::read(self.pipe.raw(), self.buf.get_mut(..want).unwrap_or_default()) {
+        match fs::read(
+            self.pipe.raw(),
+            self.buf.get_mut(..want).unwrap_or_default(),
+        ) {
             Ok(0) => Step::End,
             Ok(n) => {
                 budget.add(n);

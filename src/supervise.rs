@@ -4,13 +4,13 @@
 use crate::args::Nanos;
 use crate::error::push;
 use crate::log;
+use crate::output::Carrier;
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTERM};
 use crate::sys::time::monotonic;
 use crate::sys::watch::{self, PollFd, POLLIN};
 use crate::sys::Errno;
-use crate::output::Carrier;
 use alloc::vec::Vec;
 
 /// How the command ended.
@@ -51,7 +51,9 @@ pub fn supervise(
     };
     loop {
         let left = deadline.map(|d| d.saturating_sub(monotonic()));
-        let pipes = output.as_deref().map_or([PollFd::UNUSED; 2], Carrier::polls);
+        let pipes = output
+            .as_deref()
+            .map_or([PollFd::UNUSED; 2], Carrier::polls);
         let mut polls = [
             PollFd {
                 fd: signals.raw(),
@@ -84,7 +86,8 @@ pub fn supervise(
                 deadline = None;
             }
         }
-        loop {
+        let mut pending = polls[0].revents != 0;
+        while pending {
             match watch::read_signal(signals.raw()) {
                 Ok(Some(SIGCHLD)) => {
                     if let Some(exit) = reap(pid) {
@@ -92,7 +95,7 @@ pub fn supervise(
                     }
                 }
                 Ok(Some(sig)) => forward(pid, sig, single_child),
-                Ok(None) => break,
+                Ok(None) => pending = false,
                 Err(e) => return ended(wait_alone("signalfd", e, pid), timed_out, output_limit),
             }
         }

@@ -435,7 +435,14 @@ fn every_refusal_names_option_and_value() {
 fn input_and_output_options() {
     config(
         &[
-            "--stdin", "in", "--stdout=/o", "--stderr", "e", "--output-limit", "1m", "x",
+            "--stdin",
+            "in",
+            "--stdout=/o",
+            "--stderr",
+            "e",
+            "--output-limit",
+            "1m",
+            "x",
         ],
         |c| {
             assert_eq!(c.stdin, Some(c"in"));
@@ -450,10 +457,21 @@ fn input_and_output_options() {
         assert_eq!(c.output_limit, Some(1));
     });
     config(&["x"], |c| {
-        assert_eq!((c.stdin, c.stdout, c.stderr, c.output_limit), (None, None, None, None));
+        assert_eq!(
+            (c.stdin, c.stdout, c.stderr, c.output_limit),
+            (None, None, None, None)
+        );
         assert!(!c.stderr_to_stdout);
     });
-    for bad in ["0", "-1", "abc", "1x", "18446744073709551616", "17179869184g", "1.5m"] {
+    for bad in [
+        "0",
+        "-1",
+        "abc",
+        "1x",
+        "18446744073709551616",
+        "17179869184g",
+        "1.5m",
+    ] {
         assert_eq!(
             message(&["--output-limit", bad, "x"]),
             std::format!(
@@ -461,7 +479,10 @@ fn input_and_output_options() {
             )
         );
     }
-    assert_eq!(message(&["--output-limit", "", "x"]), "--output-limit: \"\" is empty");
+    assert_eq!(
+        message(&["--output-limit", "", "x"]),
+        "--output-limit: \"\" is empty"
+    );
     assert_eq!(message(&["--stdin", "", "x"]), "--stdin: \"\" is empty");
     assert_eq!(message(&["--stdout"]), "--stdout: missing value");
     assert_eq!(

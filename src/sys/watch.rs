@@ -116,7 +116,9 @@ pub const POLLHUP: i16 = 0x10;
 /// with nothing ready.
 pub fn ppoll(fds: &mut [PollFd], timeout: Option<Nanos>) -> Result<()> {
     let ts = timeout.map(Timespec::from_nanos);
-    let tsp = ts.as_ref().map_or(core::ptr::null(), |t| t as *const Timespec);
+    let tsp = ts
+        .as_ref()
+        .map_or(core::ptr::null(), |t| t as *const Timespec);
     // SAFETY: fds is a valid array of struct pollfd; tsp is null or a valid
     // timespec; a null sigmask keeps the current mask.
     match unsafe { syscall!(Sysno::ppoll, fds.as_mut_ptr(), fds.len(), tsp, 0, 8) } {
