@@ -222,11 +222,11 @@ fn phases(
         Vec::new()
     };
     let (mut carrier, stdio) = match cfg.output_limit {
-        Some(limit) => match output::Carrier::new(cfg, files, limit) {
+        Some(limit) => match output::Carrier::new(files, limit) {
             Ok((carrier, stdio)) => (Some(carrier), stdio),
             Err(e) => return setup_error(&e),
         },
-        None => (None, files.stdio(cfg.stderr_to_stdout)),
+        None => (None, files.stdio()),
     };
     let plan = Plan {
         argv,

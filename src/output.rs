@@ -29,6 +29,9 @@ pub struct Files {
     stdin: Option<Fd>,
     stdout: Option<Fd>,
     stderr: Option<Fd>,
+    /// stderr goes where stdout goes: `--stderr-to-stdout`, or `--stderr`
+    /// naming the `--stdout` path (one file position, one stream, as `>F 2>&1`).
+    stderr_to_stdout: bool,
 }
 
 /// Mode of the output files proctor creates (`umask` does not apply).
@@ -40,18 +43,16 @@ impl Files {
     pub fn open(cfg: &Config) -> Result<Files, Error> {
         let stdin = cfg.stdin.map(open_input).transpose()?;
         let stdout = cfg.stdout.map(|p| open_output("--stdout", p)).transpose()?;
-        // Both at one path share one file position, as `>FILE 2>&1` does.
-        let stderr = match (cfg.stderr, cfg.stdout, &stdout) {
-            (Some(e), Some(o), Some(out)) if e == o => {
-                Some(fs::dup_at_least(out.raw(), 3).map_err(|e| Error::sys("--stderr: dup", e))?)
-            }
-            (Some(e), _, _) => Some(open_output("--stderr", e)?),
+        let same = cfg.stderr.is_some() && cfg.stderr == cfg.stdout;
+        let stderr = match cfg.stderr {
+            Some(path) if !same => Some(open_output("--stderr", path)?),
             _ => None,
         };
         Ok(Files {
             stdin,
             stdout,
             stderr,
+            stderr_to_stdout: cfg.stderr_to_stdout || same,
         })
     }
 }
@@ -208,18 +209,18 @@ impl Carrier {
     /// Pipes for the command's stdout and stderr (one for both with
     /// `--stderr-to-stdout`), carried to `files` or to proctor's own 1 and 2.
     /// Returns the carrier and where the child's descriptors come from.
-    pub fn new(cfg: &Config, files: &Files, limit: u64) -> Result<(Carrier, Stdio), Error> {
+    pub fn new(files: &Files, limit: u64) -> Result<(Carrier, Stdio), Error> {
         let mut carrier = Carrier {
             streams: [None, None],
             writers: [None, None],
             budget: Budget::new(limit),
         };
-        let mut stdio = files.stdio(cfg.stderr_to_stdout);
+        let mut stdio = files.stdio();
         let dsts = [
             files.stdout.as_ref().map_or(1, Fd::raw),
             files.stderr.as_ref().map_or(2, Fd::raw),
         ];
-        let count = if cfg.stderr_to_stdout { 1 } else { 2 };
+        let count = if files.stderr_to_stdout { 1 } else { 2 };
         for (i, (&dst, which)) in dsts
             .iter()
             .zip(["stdout", "stderr"])
@@ -456,9 +457,9 @@ impl Stream {
 
 impl Files {
     /// Where the child's 0, 1 and 2 come from without `--output-limit`.
-    pub fn stdio(&self, stderr_to_stdout: bool) -> Stdio {
+    pub fn stdio(&self) -> Stdio {
         let raw = |f: &Option<Fd>| f.as_ref().map_or(-1, Fd::raw);
-        let stderr = if stderr_to_stdout {
+        let stderr = if self.stderr_to_stdout {
             1
         } else {
             raw(&self.stderr)

@@ -29,6 +29,26 @@ fn run_args(mode: Mode, args: &[&str]) -> Output {
     run_cmd(command(mode, args), Duration::from_secs(120))
 }
 
+/// A scratch directory and a report path in it; `None` (the test skips)
+/// when proctor cannot run as PID 1 here.
+fn scratch() -> Option<(tempfile::TempDir, PathBuf)> {
+    if !ready() {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let rep = dir.path().join("report.json");
+    Some((dir, rep))
+}
+
+/// `sh -c SCRIPT` under `--output-limit LIMIT`, with a report at `rep`
+/// and the `extra` options.
+fn limited_sh(mode: Mode, limit: &str, rep: &Path, extra: &[&str], script: &str) -> Output {
+    let mut args = vec!["--output-limit", limit, "--report", s(rep)];
+    args.extend(extra);
+    args.extend(["sh", "-c", script]);
+    run_args(mode, &args)
+}
+
 /// 64 MiB of random bytes through `--output-limit 1g` arrive whole and in
 /// order, to a `--stdout` file and to proctor's own stdout (a pipe).
 #[test]
@@ -82,11 +102,8 @@ fn random_bytes_pass_through_exactly() {
 /// with and without `--output-limit`; both streams counted together.
 #[test]
 fn stderr_to_stdout_keeps_the_interleaving() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (dst, rep) = (dir.path().join("out"), dir.path().join("report.json"));
+    let Some((dir, rep)) = scratch() else { return };
+    let dst = dir.path().join("out");
     let script = "i=0; while [ $i -lt 2000 ]; do echo out$i; echo err$i >&2; i=$((i+1)); done";
     let want: String = (0..2000).map(|i| format!("out{i}\nerr{i}\n")).collect();
     for limit in [Some("1m"), None] {
@@ -129,26 +146,21 @@ fn stderr_to_stdout_keeps_the_interleaving() {
 /// the same path for both shares one file, as `>F 2>&1` does.
 #[test]
 fn separate_and_shared_output_files() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    let Some((dir, _)) = scratch() else { return };
     let (o, e) = (dir.path().join("o"), dir.path().join("e"));
-    let script = "echo one; echo two >&2; echo three";
     for limit in [&["--output-limit", "1k"][..], &[]] {
-        let mut args = vec!["--stdout", s(&o), "--stderr", s(&e)];
-        args.extend(limit);
-        args.extend(["sh", "-c", script]);
-        let out = run_args(Mode::Pid1, &args);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
-        assert_eq!(std::fs::read_to_string(&o).unwrap(), "one\nthree\n");
-        assert_eq!(std::fs::read_to_string(&e).unwrap(), "two\n");
-        let mut args = vec!["--stdout", s(&o), "--stderr", s(&o)];
-        args.extend(limit);
-        args.extend(["sh", "-c", script]);
-        let out = run_args(Mode::Pid1, &args);
-        assert_eq!(code(&out), 0, "{}", stderr(&out));
-        assert_eq!(std::fs::read_to_string(&o).unwrap(), "one\ntwo\nthree\n");
+        for (err, want_o, want_e) in [(&e, "one\nthree\n", "two\n"), (&o, "one\ntwo\nthree\n", "")]
+        {
+            let _ = std::fs::remove_file(&e);
+            let mut args = vec!["--stdout", s(&o), "--stderr", s(err)];
+            args.extend(limit);
+            args.extend(["sh", "-c", "echo one; echo two >&2; echo three"]);
+            let out = run_args(Mode::Pid1, &args);
+            assert_eq!(code(&out), 0, "{}", stderr(&out));
+            assert_eq!(std::fs::read_to_string(&o).unwrap(), want_o, "{limit:?}");
+            let got_e = std::fs::read_to_string(&e).unwrap_or_default();
+            assert_eq!(got_e, want_e, "{limit:?}");
+        }
     }
 }
 
@@ -156,23 +168,14 @@ fn separate_and_shared_output_files() {
 /// goes on, nothing hangs, and what was written before is all there.
 #[test]
 fn a_command_that_closes_stdout_early() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let rep = dir.path().join("report.json");
+    let Some((_dir, rep)) = scratch() else { return };
     for mode in MODES {
-        let out = run_args(
+        let out = limited_sh(
             mode,
-            &[
-                "--output-limit",
-                "1m",
-                "--report",
-                s(&rep),
-                "sh",
-                "-c",
-                "echo before; exec >&-; sleep 0.3; echo after >&2; echo lost 2>/dev/null; exit 3",
-            ],
+            "1m",
+            &rep,
+            &[],
+            "echo before; exec >&-; sleep 0.3; echo after >&2; echo lost 2>/dev/null; exit 3",
         );
         assert_eq!(code(&out), 3, "{mode:?}: {}", stderr(&out));
         assert_eq!(stdout(&out), "before\n", "{mode:?}");
@@ -187,25 +190,11 @@ fn a_command_that_closes_stdout_early() {
 /// The output of exactly the limit is no verdict; one byte more is.
 #[test]
 fn exactly_the_limit_is_not_over_it() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (dst, rep) = (dir.path().join("out"), dir.path().join("report.json"));
+    let Some((dir, rep)) = scratch() else { return };
+    let dst = dir.path().join("out");
     for (n, status, exit) in [(1024, "exited", 0), (1025, "output_limit", 137)] {
         let script = format!("head -c {n} /dev/zero");
-        let args = [
-            "--output-limit",
-            "1k",
-            "--stdout",
-            s(&dst),
-            "--report",
-            s(&rep),
-            "sh",
-            "-c",
-            &script,
-        ];
-        let out = run_args(Mode::Pid1, &args);
+        let out = limited_sh(Mode::Pid1, "1k", &rep, &["--stdout", s(&dst)], &script);
         assert_eq!(code(&out), exit, "{n}: {}", stderr(&out));
         let r = report(&rep);
         assert_eq!(r["status"], status, "{r}");
@@ -244,11 +233,8 @@ fn check_flood_verdict(label: &str, out: &Output, dst: &Path, rep: &Path, starte
 /// command's session holds the pipe open after the command is killed.
 #[test]
 fn a_flood_stops_at_the_limit() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let (dst, rep) = (dir.path().join("out"), dir.path().join("report.json"));
+    let Some((dir, rep)) = scratch() else { return };
+    let dst = dir.path().join("out");
     let cases = [
         ("yes", "exec yes"),
         ("setsid child", "setsid yes & exec yes"),
@@ -256,20 +242,7 @@ fn a_flood_stops_at_the_limit() {
     for mode in MODES {
         for (label, script) in cases {
             let started = Instant::now();
-            let out = run_args(
-                mode,
-                &[
-                    "--output-limit",
-                    "1m",
-                    "--stdout",
-                    s(&dst),
-                    "--report",
-                    s(&rep),
-                    "sh",
-                    "-c",
-                    script,
-                ],
-            );
+            let out = limited_sh(mode, "1m", &rep, &["--stdout", s(&dst)], script);
             let label = format!("{label} ({mode:?})");
             check_flood_verdict(&label, &out, &dst, &rep, started);
         }
@@ -280,25 +253,10 @@ fn a_flood_stops_at_the_limit() {
 /// hold proctor: it is killed, then the pipe drained and closed.
 #[test]
 fn a_leftover_holding_the_pipe_does_not_hang() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let rep = dir.path().join("report.json");
+    let Some((_dir, rep)) = scratch() else { return };
     for mode in MODES {
         let started = Instant::now();
-        let out = run_args(
-            mode,
-            &[
-                "--output-limit",
-                "1m",
-                "--report",
-                s(&rep),
-                "sh",
-                "-c",
-                "setsid sleep 100 & echo hi",
-            ],
-        );
+        let out = limited_sh(mode, "1m", &rep, &[], "setsid sleep 100 & echo hi");
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
         assert_eq!(stdout(&out), "hi\n", "{mode:?}");
         assert!(
@@ -316,11 +274,7 @@ fn a_leftover_holding_the_pipe_does_not_hang() {
 /// `--timeout 1` fires on time while the command floods.
 #[test]
 fn timeout_fires_during_a_flood() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let rep = dir.path().join("report.json");
+    let Some((_dir, rep)) = scratch() else { return };
     for mode in MODES {
         let started = Instant::now();
         let out = run_args(
@@ -384,10 +338,7 @@ fn signals_reach_the_command_during_a_flood() {
 /// command's own namespace hides still reached.
 #[test]
 fn files_are_opened_at_start() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    let Some((dir, _)) = scratch() else { return };
     let d = dir.path();
     let (input, out, err) = (d.join("in"), d.join("hidden/out"), d.join("err"));
     std::fs::create_dir(d.join("hidden")).unwrap();
@@ -428,60 +379,32 @@ fn files_are_opened_at_start() {
 /// planted at the output path before start, whose target stays untouched.
 #[test]
 fn bad_files_are_refused() {
-    if !ready() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
+    let Some((dir, rep)) = scratch() else { return };
     let d = dir.path();
     let victim = d.join("victim");
     std::fs::write(&victim, "precious\n").unwrap();
     let link = d.join("link");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
     let ran = d.join("ran");
-    let rep = d.join("report.json");
     let missing_in = d.join("no-such-input");
     let no_dir_out = d.join("no-such-dir/out");
-    let cases: Vec<(&str, PathBuf, String)> = vec![
-        (
-            "--stdin",
-            missing_in.clone(),
-            format!("--stdin: \"{}\": ENOENT", s(&missing_in)),
-        ),
-        (
-            "--stdin",
-            d.to_path_buf(),
-            format!("--stdin: \"{}\": EISDIR", s(d)),
-        ),
-        (
-            "--stdin",
-            link.clone(),
-            format!("--stdin: \"{}\" is a symlink (refused)", s(&link)),
-        ),
-        (
-            "--stdout",
-            no_dir_out.clone(),
-            format!("--stdout: \"{}\": ENOENT", s(&no_dir_out)),
-        ),
-        (
-            "--stdout",
-            link.clone(),
-            format!("--stdout: \"{}\" is a symlink (refused)", s(&link)),
-        ),
-        (
-            "--stderr",
-            link.clone(),
-            format!("--stderr: \"{}\" is a symlink (refused)", s(&link)),
-        ),
-        (
-            "--stdout",
-            d.to_path_buf(),
-            format!("--stdout: \"{}\": EISDIR", s(d)),
-        ),
+    let dir_path = d.to_path_buf();
+    let (symlink, enoent, eisdir) = ("is a symlink (refused)", ": ENOENT", ": EISDIR");
+    let cases = [
+        ("--stdin", &missing_in, enoent),
+        ("--stdin", &dir_path, eisdir),
+        ("--stdin", &link, symlink),
+        ("--stdout", &no_dir_out, enoent),
+        ("--stdout", &link, symlink),
+        ("--stderr", &link, symlink),
+        ("--stdout", &dir_path, eisdir),
     ];
     let touch = format!("touch {}", s(&ran));
-    for (opt, path, line) in cases {
+    for (opt, path, why) in cases {
+        let space = if why == symlink { " " } else { "" };
+        let line = format!("{opt}: \"{}\"{space}{why}", s(path));
         for limit in [&["--output-limit", "1m"][..], &[]] {
-            let mut args = vec![opt, s(&path), "--report", s(&rep)];
+            let mut args = vec![opt, s(path), "--report", s(&rep)];
             args.extend(limit);
             args.extend(["sh", "-c", &touch]);
             let out = run_args(Mode::Pid1, &args);
@@ -519,44 +442,11 @@ fn stdin_file_wins_over_a_terminal() {
     if !ready() || !require("setsid", "makes proctor own the terminal") {
         return;
     }
-    use std::os::unix::process::CommandExt;
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: openpty writes two descriptors; no name, termios or size given.
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0, "openpty");
-    for fd in [master, slave] {
-        // SAFETY: plain fcntl: no other test's child inherits the pair.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    }
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     std::fs::write(&input, "from the file\n").unwrap();
     let script = "read -r line; read -r s < /proc/self/stat; set -- $s; echo \"$line|$7\"";
-    let mut cmd = pid1_session(&["--stdin", s(&input), "sh", "-c", script]);
-    // SAFETY: setsid and dup2 are async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::setsid();
-            if libc::dup2(slave, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = run_cmd(cmd, Duration::from_secs(60));
-    // SAFETY: closing our own descriptors after the run.
-    unsafe {
-        libc::close(slave);
-        libc::close(master);
-    }
+    let out = run_on_terminal(pid1_session(&["--stdin", s(&input), "sh", "-c", script]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
