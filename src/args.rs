@@ -19,6 +19,7 @@ pub type Nanos = u64;
 pub enum Action<'a> {
     Help,
     Version,
+    License,
     Run(Config<'a>),
 }
 
@@ -51,6 +52,21 @@ pub struct Config<'a> {
     pub stderr_to_stdout: bool,
     /// `--output-limit`: bytes of stdout + stderr together, never 0.
     pub output_limit: Option<u64>,
+    /// tini's `-p`: the parent-death signal.
+    pub pdeathsig: Option<u8>,
+    /// tini's `-e`: command exit codes reported and returned as 0.
+    pub exit_zero: Vec<u8>,
+    /// tini's `-w`: log every reaped process that was not the command.
+    pub log_reaped: bool,
+    /// dumb-init's `-r S:R`: (received, forwarded) pairs, forwarded 0 = dropped.
+    pub rewrite: Vec<(u8, u8)>,
+    /// Invoked as `docker-init`: pure init mode by default, without its warning.
+    pub docker_init: bool,
+    /// `--landlock`: write only under `writable` (and the SPEC's devices).
+    pub landlock: bool,
+    pub writable: Vec<&'a CStr>,
+    /// `--no-tcp`: neither bind nor connect TCP sockets (Landlock ABI 4).
+    pub no_tcp: bool,
     /// Index of the command in the argument slice given to [`parse`].
     pub command: usize,
 }
@@ -160,10 +176,19 @@ enum Opt {
     Stderr,
     StderrToStdout,
     OutputLimit,
+    Pdeathsig,
+    ExitZero,
+    WarnReaped,
+    License,
+    Rewrite,
+    Landlock,
+    Writable,
+    NoTcp,
 }
 
-/// (long name, short letter, option, takes a value)
-const OPTIONS: [(&str, u8, Opt, bool); 33] = [
+/// (long name, short letter, option, takes a value); tini's short-only
+/// options have no long name.
+const OPTIONS: [(&str, u8, Opt, bool); 41] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -197,6 +222,14 @@ const OPTIONS: [(&str, u8, Opt, bool); 33] = [
     ("--stderr", 0, Opt::Stderr, true),
     ("--stderr-to-stdout", 0, Opt::StderrToStdout, false),
     ("--output-limit", 0, Opt::OutputLimit, true),
+    ("-p", b'p', Opt::Pdeathsig, true),
+    ("-e", b'e', Opt::ExitZero, true),
+    ("-w", b'w', Opt::WarnReaped, false),
+    ("-l", b'l', Opt::License, false),
+    ("--rewrite", b'r', Opt::Rewrite, true),
+    ("--landlock", 0, Opt::Landlock, false),
+    ("--writable", 0, Opt::Writable, true),
+    ("--no-tcp", 0, Opt::NoTcp, false),
 ];
 
 /// The default tmpfs size (64 MiB) and mode (1777).
@@ -205,8 +238,20 @@ pub const TMPFS_MODE: u32 = 0o1777;
 /// The default grace between SIGTERM and SIGKILL after `--timeout`.
 pub const KILL_AFTER: Nanos = 2_000_000_000;
 
-/// Parse the arguments after the program name.
+/// Parse the arguments after the program name, as `proctor` with no
+/// compatibility variables set.
 pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
+    parse_as(b"proctor", &[], args)
+}
+
+/// Parse the arguments after the program name `argv0`, in the environment
+/// `environ` (tini's and dumb-init's variables apply first; options win).
+pub fn parse_as<'a>(
+    argv0: &[u8],
+    environ: &[&CStr],
+    args: &[&'a CStr],
+) -> Result<Action<'a>, UsageError<'a>> {
+    let docker_init = argv0.rsplit(|&b| b == b'/').next() == Some(b"docker-init");
     let mut cfg = Config {
         verbosity: log::NORMAL,
         single_child: false,
@@ -223,8 +268,8 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
         clear_env: false,
         env: Vec::new(),
         keep_fds: Vec::new(),
-        keep_caps: false,
-        seccomp: true,
+        keep_caps: docker_init,
+        seccomp: !docker_init,
         report: None,
         poweroff: false,
         stdin: None,
@@ -232,8 +277,17 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
         stderr: None,
         stderr_to_stdout: false,
         output_limit: None,
+        pdeathsig: None,
+        exit_zero: Vec::new(),
+        log_reaped: false,
+        rewrite: Vec::new(),
+        docker_init,
+        landlock: false,
+        writable: Vec::new(),
+        no_tcp: false,
         command: args.len(),
     };
+    compat_environment(&mut cfg, environ);
     let mut i = 0;
     while i < args.len() {
         let arg = args[i];
@@ -278,10 +332,23 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
                 }
             }
         } else {
-            for &c in bytes.get(1..).unwrap_or_default() {
-                let Some(&(_, _, opt, _)) = OPTIONS.iter().find(|o| o.1 == c && c != 0) else {
+            for (at, &c) in bytes.iter().enumerate().skip(1) {
+                let Some(&(name, _, opt, takes)) = OPTIONS.iter().find(|o| o.1 == c && c != 0)
+                else {
                     return Err(UsageError::Unknown(bytes));
                 };
+                if takes {
+                    // getopt's rule: the rest of the cluster, else the next argument.
+                    let v = if at + 1 < bytes.len() {
+                        tail(arg, at + 1)
+                    } else {
+                        let v = args.get(i).copied().ok_or(UsageError::MissingValue(name))?;
+                        i += 1;
+                        v
+                    };
+                    apply_value(&mut cfg, opt, name, v)?;
+                    break;
+                }
                 if let Some(action) = apply_flag(&mut cfg, opt) {
                     return Ok(action);
                 }
@@ -291,7 +358,7 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
     if cfg.command >= args.len() {
         return Err(UsageError::NoCommand);
     }
-    check_output(&cfg)?;
+    check_combinations(&cfg)?;
     Ok(Action::Run(cfg))
 }
 
@@ -308,6 +375,8 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
     match opt {
         Opt::Help => return Some(Action::Help),
         Opt::Version => return Some(Action::Version),
+        Opt::License => return Some(Action::License),
+        Opt::WarnReaped => cfg.log_reaped = true,
         Opt::Verbose => cfg.verbosity = (cfg.verbosity + 1).min(log::DEBUG),
         Opt::Quiet => cfg.verbosity = log::QUIET,
         Opt::SingleChild => cfg.single_child = true,
@@ -315,6 +384,8 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
         Opt::StderrToStdout => cfg.stderr_to_stdout = true,
+        Opt::Landlock => cfg.landlock = true,
+        Opt::NoTcp => cfg.no_tcp = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }
@@ -395,20 +466,65 @@ fn apply_value<'a>(
             cfg.output_limit =
                 Some(limit.ok_or(bad("is not a positive number of bytes (k/m/g/t allowed)"))?);
         }
+        Opt::Pdeathsig => {
+            let sig = parse_signal(value).filter(|&s| s != 0);
+            cfg.pdeathsig = Some(sig.ok_or(bad(NOT_A_SIGNAL))?);
+        }
+        Opt::ExitZero => {
+            let code = parse_u64(value).filter(|&c| c <= 255);
+            add(
+                &mut cfg.exit_zero,
+                code.ok_or(bad("is not an exit code (0 to 255)"))? as u8,
+            )?;
+        }
+        Opt::Rewrite => {
+            let colon = value.iter().position(|&b| b == b':');
+            let (from, to) = colon
+                .map(|c| (value.get(..c), value.get(c + 1..)))
+                .map(|(f, t)| (f.and_then(parse_signal), t.and_then(parse_signal)))
+                .ok_or(bad("is not SIGNAL:SIGNAL"))?;
+            let from = from.filter(|&s| s != 0).ok_or(bad(NOT_A_SIGNAL))?;
+            add(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
+        }
+        Opt::Writable => {
+            check_mount_path(value).map_err(bad)?;
+            add(&mut cfg.writable, v)?;
+        }
         _ => {}
     }
     Ok(())
 }
 
-/// `--stderr` and `--stderr-to-stdout` both say where stderr goes: only one may.
-fn check_output<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
-    match (cfg.stderr, cfg.stderr_to_stdout) {
-        (Some(path), true) => Err(UsageError::Bad {
-            option: "--stderr-to-stdout",
-            value: path.to_bytes(),
-            why: "conflicts with --stderr (stderr cannot go to two places)",
-        }),
-        _ => Ok(()),
+const NOT_A_SIGNAL: &str = "is not a signal (a name such as TERM or SIGTERM, or 1 to 64)";
+
+/// The standard signals' names, numbered from 1 (the same on x86_64 and
+/// aarch64), packed into one string: a table of `&str` costs 16 bytes a name.
+const SIGNALS: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM \
+STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
+
+/// A signal by number (0 to 64) or by name, with or without `SIG`.
+pub fn parse_signal(s: &[u8]) -> Option<u8> {
+    if let Some(n) = parse_u64(s) {
+        return (n <= 64).then_some(n as u8);
+    }
+    let name = s.strip_prefix(b"SIG").unwrap_or(s);
+    let at = SIGNALS.split(|&b| b == b' ').position(|n| n == name)?;
+    Some(at as u8 + 1)
+}
+
+/// tini's and dumb-init's variables; proctor's own defaults already do what
+/// `TINI_SUBREAPER` and `TINI_KILL_PROCESS_GROUP` ask for.
+fn compat_environment(cfg: &mut Config, environ: &[&CStr]) {
+    for var in environ {
+        let var = var.to_bytes();
+        if let Some(v) = var.strip_prefix(b"TINI_VERBOSITY=") {
+            // tini's 0..3 are proctor's quiet, normal, verbose, debug.
+            if let Some(level) = parse_u64(v) {
+                cfg.verbosity = level.min(log::DEBUG as u64) as u8;
+            }
+        } else if var == b"DUMB_INIT_SETSID=0" {
+            cfg.single_child = true;
+        }
     }
 }
 
@@ -609,6 +725,27 @@ fn parse_octal(s: &[u8]) -> Option<u32> {
     s.iter().try_fold(0u32, |m, &b| {
         matches!(b, b'0'..=b'7').then(|| m * 8 + (b - b'0') as u32)
     })
+}
+
+/// Options that need another (`--writable` needs `--landlock`) or exclude
+/// one (`--stderr` and `--stderr-to-stdout` both say where stderr goes).
+fn check_combinations<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
+    let bad = |option, value: &'a CStr, why| {
+        Err(UsageError::Bad {
+            option,
+            value: value.to_bytes(),
+            why,
+        })
+    };
+    match (cfg.writable.first(), cfg.stderr) {
+        (Some(path), _) if !cfg.landlock => bad("--writable", path, "needs --landlock"),
+        (_, Some(path)) if cfg.stderr_to_stdout => bad(
+            "--stderr-to-stdout",
+            path,
+            "conflicts with --stderr (stderr cannot go to two places)",
+        ),
+        _ => Ok(()),
+    }
 }
 
 fn check_env_name(name: &[u8]) -> Result<(), &'static str> {

@@ -18,8 +18,8 @@ use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
-    env, err, error, log, mounts, net, output, privileges, seccomp, supervise, unprivileged, vm,
-    Error,
+    env, err, error, landlock, log, mounts, net, output, privileges, seccomp, supervise,
+    unprivileged, vm, Error,
 };
 
 #[global_allocator]
@@ -84,9 +84,11 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
             out_of_memory();
         }
     }
+    // SAFETY: argv[0], when argc > 0, is a NUL-terminated string.
+    let argv0 = (argc > 0).then(|| unsafe { CStr::from_ptr(*argv) });
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
-    let code = run(&args, &environ, command_argv);
+    let code = run(argv0.unwrap_or(c"proctor"), &args, &environ, command_argv);
     process::exit(code)
 }
 
@@ -97,13 +99,15 @@ fn out_of_memory() -> ! {
 }
 
 fn run(
+    argv0: &CStr,
     args: &[&'static CStr],
     environ: &[&'static CStr],
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
-    let cfg = match args::parse(args) {
+    let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
         Ok(Action::Run(cfg)) => cfg,
         Ok(Action::Help) => return print(USAGE),
+        Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
             log!(log::QUIET, "{}", e);
@@ -123,13 +127,26 @@ fn run(
         }
     };
     let is_pid1 = process::getpid() == 1;
-    // Opened next to the report's directory, before any mount can hide them.
-    let mut outcome = match output::Files::open(&cfg) {
-        Ok(files) => phases(&cfg, &files, is_pid1, args, environ, argv_at(cfg.command)),
+    // Opened and checked now, what the command gets: no later mount can hide it.
+    let prepared = output::Files::open(&cfg).and_then(|files| {
+        let sandbox = landlock::prepare(&cfg, files.outputs())?;
+        Ok((files, sandbox))
+    });
+    let mut outcome = match prepared {
+        Ok((files, sandbox)) => phases(
+            &cfg,
+            &files,
+            is_pid1,
+            args,
+            environ,
+            argv_at(cfg.command),
+            sandbox,
+        ),
         Err(e) => Outcome::failed(Status::SetupError, 125, &e),
     };
     outcome.limits.output = cfg.output_limit;
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
             log::NORMAL
@@ -157,6 +174,7 @@ fn phases(
     args: &[&CStr],
     environ: &[&CStr],
     argv: *const *const c_char,
+    mut sandbox: Option<landlock::Sandbox>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
     let mask = match supervise::prepare(is_pid1) {
@@ -201,6 +219,10 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts) {
         return setup_error(&e);
     }
+    let ruleset = match sandbox.as_mut().map(landlock::Sandbox::finish).transpose() {
+        Ok(r) => r,
+        Err(e) => return setup_error(&e),
+    };
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
         Err(e) => return setup_error(&e),
@@ -246,8 +268,9 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        landlock: ruleset,
     };
-    if cfg.keep_caps {
+    if cfg.keep_caps && !cfg.docker_init {
         log!(
             log::NORMAL,
             "warning: --keep-caps: the command keeps proctor's capabilities"
@@ -318,6 +341,14 @@ fn print(text: &str) -> u8 {
     }
 }
 
+const LICENSE: &str = concat!(
+    "proctor ",
+    env!("CARGO_PKG_VERSION"),
+    " is licensed under MIT OR Apache-2.0, at your option:\n",
+    "https://opensource.org/licenses/MIT\n",
+    "https://www.apache.org/licenses/LICENSE-2.0\n"
+);
+
 const USAGE: &str = "\
 usage: proctor [OPTIONS] [--] COMMAND [ARG...]
 
@@ -356,5 +387,22 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --keep-caps            do not drop capabilities
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
+      --stdin PATH           the command's stdin (opened at start, before any mount)
+      --stdout PATH, --stderr PATH  where its stdout/stderr go (created 0644 or truncated)
+      --stderr-to-stdout     stderr goes where stdout goes
+      --output-limit BYTES   at most BYTES (k/m/g/t) of stdout+stderr together; proctor
+                             carries them (pipes, not a terminal) and kills at the limit (137)
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --landlock             no privilege needed: read and execute everywhere, write only
+                             under --writable paths, /dev/null /dev/zero /dev/full /dev/tty
+      --writable PATH        with --landlock: a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock ABI 4); UDP is NOT covered
+
+tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
+  -p SIGNAL                  parent-death signal, handled as if sent to proctor
+  -e CODE                    report and return exit code CODE as 0 (repeatable)
+  -w                         log every reaped process that was not the command
+  -l                         print the licence
+  -r, --rewrite S:R          forward signal S as R; R = 0 drops S (repeatable)
+  TINI_VERBOSITY=0..3, DUMB_INIT_SETSID=0 (as -c) are read from the environment
 ";

@@ -456,6 +456,11 @@ impl Stream {
 }
 
 impl Files {
+    /// The output files proctor opened (for Landlock's rules).
+    pub fn outputs(&self) -> [Option<&Fd>; 2] {
+        [self.stdout.as_ref(), self.stderr.as_ref()]
+    }
+
     /// Where the child's 0, 1 and 2 come from without `--output-limit`.
     pub fn stdio(&self) -> Stdio {
         let raw = |f: &Option<Fd>| f.as_ref().map_or(-1, Fd::raw);

@@ -13,7 +13,7 @@ use crate::seccomp::{self, Insn};
 use crate::sys::process::{self, Pid};
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{err, log};
+use crate::{err, landlock, log};
 use core::ffi::{c_char, CStr};
 
 /// The child's plan, prepared before the fork.
@@ -38,6 +38,8 @@ pub struct Plan<'a> {
     pub groups: &'a [u32],
     pub chdir: Option<&'a CStr>,
     pub seccomp: &'a [Insn],
+    /// The Landlock ruleset to enforce, built before the fork.
+    pub landlock: Option<i32>,
 }
 
 /// The steps of the child, in order; the number travels through the pipe.
@@ -55,12 +57,13 @@ enum Step {
     Uid,
     Capabilities,
     NoNewPrivs,
+    Landlock,
     Chdir,
     Seccomp,
     Exec,
 }
 
-const STEPS: [(Step, &str); 14] = [
+const STEPS: [(Step, &str); 15] = [
     (Step::Setsid, "setsid"),
     (Step::Stdio, "stdin/stdout/stderr"),
     (Step::Signals, "signal mask"),
@@ -72,6 +75,7 @@ const STEPS: [(Step, &str); 14] = [
     (Step::Uid, "setresuid"),
     (Step::Capabilities, "capabilities"),
     (Step::NoNewPrivs, "no_new_privs"),
+    (Step::Landlock, "landlock"),
     (Step::Chdir, "chdir"),
     (Step::Seccomp, "seccomp"),
     (Step::Exec, "exec"),
@@ -225,6 +229,11 @@ fn child(plan: &Plan, pipe: i32) -> ! {
     }
     if let Err(e) = privileges::no_new_privs() {
         fail(Step::NoNewPrivs, e, 0);
+    }
+    if let Some(ruleset) = plan.landlock {
+        if let Err(e) = landlock::enforce(ruleset) {
+            fail(Step::Landlock, e, 0);
+        }
     }
     if let Some(dir) = plan.chdir {
         if let Err(e) = fs::chdir(dir) {
