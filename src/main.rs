@@ -12,7 +12,7 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
-use proctor::report::{Destination, Outcome, OutputCount, RunUsage, Status, Verdict};
+use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
@@ -307,16 +307,10 @@ fn phases(
     log!(log::VERBOSE, "the command ended");
     let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
     let usage = RunUsage::new(ended.wall, process::children_usage());
-    let mut verdict = ended.timed_out.then_some(Verdict::Timeout);
-    let output = carrier.map(|mut c| {
-        // Leftovers are dead: nothing but the pipes' contents is left to carry.
-        c.finish(time::monotonic().saturating_add(cfg.kill_after));
-        let (bytes, truncated) = c.result();
-        if truncated && verdict.is_none() {
-            verdict = Some(Verdict::OutputLimit);
-        }
-        OutputCount { bytes, truncated }
-    });
+    // Leftovers are dead: nothing but the pipes' contents is left to carry.
+    let output = carrier.map(|mut c| c.finish(time::monotonic().saturating_add(cfg.kill_after)));
+    let limit = output.filter(|o| o.truncated).map(|_| Verdict::OutputLimit);
+    let verdict = ended.timed_out.then_some(Verdict::Timeout).or(limit);
     let mut outcome = Outcome::ran(ended.exit, verdict, usage, leftovers);
     outcome.output = output;
     outcome

@@ -15,12 +15,12 @@
 
 use crate::args::{Config, Nanos};
 use crate::error::{ErrnoName, Error, Show};
+use crate::report::OutputCount;
 use crate::sys::signal::{self, SigSet, SIGPIPE};
 use crate::sys::time::monotonic;
-use crate::sys::watch::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLOUT};
+use crate::sys::watch::{self, PollFd, POLLIN, POLLOUT};
 use crate::sys::{fs, Errno, Fd};
 use crate::{err, log};
-use alloc::vec::Vec;
 use core::ffi::CStr;
 
 /// The files of `--stdin`, `--stdout` and `--stderr`, open.
@@ -34,96 +34,81 @@ pub struct Files {
     stderr_to_stdout: bool,
 }
 
-/// Mode of the output files proctor creates (`umask` does not apply).
-const OUTPUT_MODE: u32 = 0o644;
-
 impl Files {
     /// Open what the options name: the input read-only, the outputs created
-    /// (mode 0644) or truncated; never through a symlink at the path.
+    /// (mode 0644, less the umask, as a shell's `>`) or truncated; never
+    /// through a symlink at the path.
     pub fn open(cfg: &Config) -> Result<Files, Error> {
-        let stdin = cfg.stdin.map(open_input).transpose()?;
-        let stdout = cfg.stdout.map(|p| open_output("--stdout", p)).transpose()?;
         let same = cfg.stderr.is_some() && cfg.stderr == cfg.stdout;
-        let stderr = match cfg.stderr {
-            Some(path) if !same => Some(open_output("--stderr", path)?),
-            _ => None,
+        let open = |option, path: Option<&CStr>, output| {
+            path.map(|p| open_file(option, p, output)).transpose()
         };
         Ok(Files {
-            stdin,
-            stdout,
-            stderr,
+            stdin: open("--stdin", cfg.stdin, false)?,
+            stdout: open("--stdout", cfg.stdout, true)?,
+            stderr: open("--stderr", cfg.stderr.filter(|_| !same), true)?,
             stderr_to_stdout: cfg.stderr_to_stdout || same,
         })
     }
-}
 
-/// Open `--stdin PATH`: it must exist and must not be a symlink or a directory.
-fn open_input(path: &CStr) -> Result<Fd, Error> {
-    let flags = fs::O_RDONLY | fs::O_NOFOLLOW | fs::O_NOCTTY;
-    let fd = fs::openat(fs::AT_FDCWD, path, flags, 0).map_err(|e| refused("--stdin", path, e))?;
-    match fs::stat_fd(fd.raw()) {
-        Ok(st) if st.kind() == fs::S_IFDIR => Err(refused("--stdin", path, Errno::EISDIR)),
-        Ok(_) => above_stdio("--stdin", fd),
-        Err(e) => Err(refused("--stdin", path, e)),
+    /// The output files proctor opened (for Landlock's rules).
+    pub fn outputs(&self) -> [Option<&Fd>; 2] {
+        [self.stdout.as_ref(), self.stderr.as_ref()]
+    }
+
+    /// Where the child's 0, 1 and 2 come from without `--output-limit`.
+    pub fn stdio(&self) -> Stdio {
+        let raw = |f: &Option<Fd>| f.as_ref().map_or(-1, Fd::raw);
+        let stderr = if self.stderr_to_stdout {
+            1
+        } else {
+            raw(&self.stderr)
+        };
+        [raw(&self.stdin), raw(&self.stdout), stderr]
     }
 }
 
-/// Open `--stdout`/`--stderr PATH` for writing: created 0644, or truncated.
-fn open_output(option: &'static str, path: &CStr) -> Result<Fd, Error> {
-    let base = fs::O_WRONLY | fs::O_NOFOLLOW | fs::O_NOCTTY;
-    let fail = |e| refused(option, path, e);
-    // A file proctor creates gets exactly 0644, whatever the umask; one that
-    // exists keeps its mode. A symlink at the path is EEXIST, then ELOOP.
-    let fd = loop {
-        match fs::openat(
-            fs::AT_FDCWD,
-            path,
-            base | fs::O_CREAT | fs::O_EXCL,
-            OUTPUT_MODE,
-        ) {
-            Ok(fd) => {
-                fs::fchmod(fd.raw(), OUTPUT_MODE).map_err(fail)?;
-                break fd;
-            }
-            Err(Errno::EEXIST) => {}
-            Err(e) => return Err(fail(e)),
-        }
-        match fs::openat(fs::AT_FDCWD, path, base | fs::O_TRUNC, 0) {
-            Ok(fd) => break fd,
-            Err(Errno::ENOENT) => continue, // removed in between: create it
-            Err(e) => return Err(fail(e)),
-        }
-    };
-    above_stdio(option, fd)
-}
-
-/// One line naming the option, the path and why: a symlink gets its own words.
-fn refused(option: &'static str, path: &CStr, e: Errno) -> Error {
-    if e == Errno::ELOOP {
-        err!(
-            option,
-            None,
-            "\"{}\" is a symlink (refused)",
-            Show(path.to_bytes())
-        )
+/// Open `path` for `option`; an input must exist and not be a directory.
+/// A symlink at the path is refused (`O_NOFOLLOW`: ELOOP) in its own words.
+fn open_file(option: &'static str, path: &CStr, output: bool) -> Result<Fd, Error> {
+    let mode = if output {
+        fs::O_WRONLY | fs::O_CREAT | fs::O_TRUNC
     } else {
-        err!(option, Some(e), "\"{}\"", Show(path.to_bytes()))
-    }
+        fs::O_RDONLY
+    };
+    let flags = mode | fs::O_NOFOLLOW | fs::O_NOCTTY;
+    let opened = fs::openat(fs::AT_FDCWD, path, flags, 0o644).and_then(|fd| {
+        // A directory opens for reading; for writing, open refuses it itself.
+        if !output && fs::stat_fd(fd.raw())?.kind() == fs::S_IFDIR {
+            return Err(Errno::EISDIR);
+        }
+        above_stdio(fd)
+    });
+    opened.map_err(|e| {
+        let symlink = e == Errno::ELOOP;
+        let why = if symlink {
+            " is a symlink (refused)"
+        } else {
+            ""
+        };
+        let errno = if symlink { None } else { Some(e) };
+        err!(option, errno, "\"{}\"{}", Show(path.to_bytes()), why)
+    })
 }
 
 /// Keep proctor's own descriptors above 0, 1 and 2, which the child
 /// overwrites: when proctor was started with one of them closed, the
 /// kernel hands out that number first.
-fn above_stdio(what: &'static str, fd: Fd) -> Result<Fd, Error> {
+fn above_stdio(fd: Fd) -> Result<Fd, Errno> {
     if fd.raw() > 2 {
         return Ok(fd);
     }
-    fs::dup_at_least(fd.raw(), 3).map_err(|e| Error::sys(what, e))
+    fs::dup_at_least(fd.raw(), 3)
 }
 
 /// Where the child's descriptors 0, 1 and 2 come from: the descriptor to
 /// copy onto each, in this order, or -1 to keep proctor's. Descriptor 2
-/// may name 1 (`--stderr-to-stdout`): it is copied after 1 was set.
+/// may name 1 (stderr to stdout): it is copied after 1 was set.
 pub type Stdio = [i32; 3];
 
 /// The size of the command's pipes under `--output-limit`: large pipes mean
@@ -132,9 +117,6 @@ const PIPE_SIZE: usize = 1 << 20;
 
 /// The most one step moves from one stream, so that a wake-up stays short.
 const STEP: usize = 1 << 20;
-
-/// The buffer of one stream when its destination refuses `splice`.
-const COPY_BUFFER: usize = 64 << 10;
 
 /// How many bytes may still go out, and whether any were dropped. Pure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,15 +152,11 @@ struct Stream {
     /// The read end of the command's pipe (non-blocking).
     pipe: Fd,
     dst: i32,
-    /// `false` once the destination refused `splice` (a terminal, a file
-    /// opened for appending): bytes go through `buf` instead.
+    /// `false` once the destination refused `splice` (a file opened for
+    /// appending): the bytes are copied through a buffer instead.
     splice: bool,
     /// The destination would block: wait for it, not for the pipe.
     blocked: bool,
-    buf: Vec<u8>,
-    /// Read from the pipe, not yet written: `buf[start..end]`.
-    start: usize,
-    end: usize,
     which: &'static str,
 }
 
@@ -206,8 +184,8 @@ pub struct Carrier {
 }
 
 impl Carrier {
-    /// Pipes for the command's stdout and stderr (one for both with
-    /// `--stderr-to-stdout`), carried to `files` or to proctor's own 1 and 2.
+    /// Pipes for the command's stdout and stderr (one for both when stderr
+    /// goes to stdout), carried to `files` or to proctor's own 1 and 2.
     /// Returns the carrier and where the child's descriptors come from.
     pub fn new(files: &Files, limit: u64) -> Result<(Carrier, Stdio), Error> {
         let mut carrier = Carrier {
@@ -221,33 +199,20 @@ impl Carrier {
             files.stderr.as_ref().map_or(2, Fd::raw),
         ];
         let count = if files.stderr_to_stdout { 1 } else { 2 };
-        for (i, (&dst, which)) in dsts
-            .iter()
-            .zip(["stdout", "stderr"])
-            .take(count)
-            .enumerate()
-        {
-            let (rd, wr) = fs::pipe().map_err(|e| Error::sys("--output-limit: pipe", e))?;
-            let rd = above_stdio("--output-limit: pipe", rd)?;
-            let wr = above_stdio("--output-limit: pipe", wr)?;
-            fs::set_nonblocking(rd.raw()).map_err(|e| Error::sys("--output-limit: pipe", e))?;
+        let slots = carrier.streams.iter_mut().zip(carrier.writers.iter_mut());
+        let ends = stdio.iter_mut().skip(1).zip(dsts).zip(["stdout", "stderr"]);
+        for ((stream, writer), ((target, dst), which)) in slots.zip(ends).take(count) {
+            let (rd, wr) = pipe().map_err(|e| Error::sys("--output-limit: pipe", e))?;
             let _ = fs::set_pipe_size(rd.raw(), PIPE_SIZE);
-            if let Some(slot) = stdio.get_mut(i + 1) {
-                *slot = wr.raw();
-            }
-            if let (Some(s), Some(w)) = (carrier.streams.get_mut(i), carrier.writers.get_mut(i)) {
-                *s = Some(Stream {
-                    pipe: rd,
-                    dst,
-                    splice: true,
-                    blocked: false,
-                    buf: Vec::new(),
-                    start: 0,
-                    end: 0,
-                    which,
-                });
-                *w = Some(wr);
-            }
+            *target = wr.raw();
+            *writer = Some(wr);
+            *stream = Some(Stream {
+                pipe: rd,
+                dst,
+                splice: true,
+                blocked: false,
+                which,
+            });
         }
         Ok((carrier, stdio))
     }
@@ -259,19 +224,13 @@ impl Carrier {
     }
 
     /// What to wait for: each stream's pipe, or its destination while that
-    /// would block; fd -1 (ignored by `ppoll`) for a closed stream and
-    /// after the limit.
+    /// would block; [`PollFd::UNUSED`] for a closed stream and after the limit.
     pub fn polls(&self) -> [PollFd; 2] {
         let full = self.budget.truncated;
         self.streams.each_ref().map(|s| match s {
-            Some(s) if !full && s.blocked => PollFd {
-                fd: s.dst,
-                events: POLLOUT,
-                revents: 0,
-            },
             Some(s) if !full => PollFd {
-                fd: s.pipe.raw(),
-                events: POLLIN,
+                fd: if s.blocked { s.dst } else { s.pipe.raw() },
+                events: if s.blocked { POLLOUT } else { POLLIN },
                 revents: 0,
             },
             _ => PollFd::UNUSED,
@@ -282,15 +241,16 @@ impl Carrier {
     /// [`Carrier::polls`] gave, after `ppoll`) says is ready. `true` when
     /// the limit was passed just now: the caller ends the command's tree.
     pub fn service(&mut self, ready: &[PollFd; 2]) -> bool {
-        if self.budget.truncated {
-            return false;
-        }
         for (slot, p) in self.streams.iter_mut().zip(ready) {
             let Some(s) = slot else { continue };
-            if p.revents & (POLLIN | POLLOUT | POLLHUP | POLLERR) == 0 {
+            if p.revents == 0 || self.budget.truncated {
                 continue;
             }
-            s.blocked = false;
+            if s.blocked {
+                // The destination takes bytes again: wait for the pipe next.
+                s.blocked = false;
+                continue;
+            }
             match s.step(&mut self.budget, p.revents & POLLIN != 0) {
                 Step::Moved => {}
                 Step::Blocked => s.blocked = true,
@@ -300,7 +260,16 @@ impl Carrier {
                     return true;
                 }
                 Step::Broken(e) => {
-                    s.broken(e);
+                    // proctor's own SIGPIPE, from a destination nobody reads: not one to forward.
+                    if e == Errno::EPIPE {
+                        let _ = signal::wait(SigSet::of(&[SIGPIPE]), Some(0));
+                    }
+                    log!(
+                        log::VERBOSE,
+                        "--output-limit: the command's {} cannot be written on ({}): its writes fail from now on",
+                        s.which,
+                        ErrnoName(e)
+                    );
                     *slot = None;
                 }
             }
@@ -309,167 +278,74 @@ impl Carrier {
     }
 
     /// The command and its leftovers are gone: carry what is left in the
-    /// pipes, up to the limit, until `deadline` (monotonic) for a destination
-    /// that blocks; a pipe still held open by some process outside the tree
-    /// ends the drain when it is empty. Then close the pipes.
-    pub fn finish(&mut self, deadline: Nanos) {
-        for slot in self.streams.iter_mut() {
-            let Some(s) = slot else { continue };
-            while !self.budget.truncated {
-                match s.step(&mut self.budget, true) {
-                    Step::Moved => continue,
-                    Step::Blocked if s.pending() || s.readable() => {
-                        let left = deadline.saturating_sub(monotonic());
-                        let mut dst = [PollFd {
-                            fd: s.dst,
-                            events: POLLOUT,
-                            revents: 0,
-                        }];
-                        if left == 0 || watch::ppoll(&mut dst, Some(left)).is_err() {
-                            log!(
-                                log::NORMAL,
-                                "warning: --output-limit: the command's {} could not be written out in time",
-                                s.which
-                            );
-                            break;
-                        }
-                    }
-                    Step::Full => self.budget.truncated = true,
-                    Step::Broken(e) => {
-                        s.broken(e);
-                        break;
-                    }
-                    Step::Blocked | Step::End => break,
-                }
+    /// pipes, up to the limit, until they end or `deadline` (monotonic)
+    /// passes (a destination that blocks, a pipe held open by a process
+    /// outside the tree); then close them.
+    pub fn finish(&mut self, deadline: Nanos) -> OutputCount {
+        while !self.budget.truncated && self.streams.iter().any(Option::is_some) {
+            let mut polls = self.polls();
+            let left = deadline.saturating_sub(monotonic());
+            if left == 0 || watch::ppoll(&mut polls, Some(left)).is_err() {
+                break;
             }
-            *slot = None;
+            self.service(&polls);
         }
-    }
-
-    /// Bytes carried (at most the limit) and whether any were dropped.
-    pub fn result(&self) -> (u64, bool) {
-        (self.budget.carried, self.budget.truncated)
+        self.streams = [None, None];
+        OutputCount {
+            bytes: self.budget.carried,
+            truncated: self.budget.truncated,
+        }
     }
 }
 
+/// A pipe for the command's output: both ends above 2, the read end
+/// non-blocking (only proctor holds it).
+fn pipe() -> Result<(Fd, Fd), Errno> {
+    let (rd, wr) = fs::pipe()?;
+    let (rd, wr) = (above_stdio(rd)?, above_stdio(wr)?);
+    fs::set_nonblocking(rd.raw())?;
+    Ok((rd, wr))
+}
+
 impl Stream {
-    /// Move one bounded piece: the bytes still waiting in `buf` first, else
-    /// from the pipe. `readable`: the pipe said it has bytes (as opposed to
-    /// only a hang-up), which at the limit means the command wrote too much.
+    /// Move one bounded piece from the pipe. `readable`: the pipe said it
+    /// has bytes (not only a hang-up), which at the limit is the verdict.
     fn step(&mut self, budget: &mut Budget, readable: bool) -> Step {
-        if self.pending() {
-            return self.flush();
-        }
         let room = budget.room(STEP);
         if room == 0 {
-            // At the limit, one byte more is the verdict; an empty pipe is not.
-            return match (readable, self.readable()) {
-                (true, true) => Step::Full,
-                _ => Step::End,
-            };
+            return if readable { Step::Full } else { Step::End };
         }
+        let flags = fs::SPLICE_F_MOVE | fs::SPLICE_F_NONBLOCK;
+        let mut moved = Err(Errno::EINVAL);
         if self.splice {
-            match fs::splice(
-                self.pipe.raw(),
-                self.dst,
-                room,
-                fs::SPLICE_F_MOVE | fs::SPLICE_F_NONBLOCK,
-            ) {
-                Ok(0) => return Step::End,
-                Ok(n) => {
-                    budget.add(n);
-                    return Step::Moved;
-                }
-                Err(Errno::EAGAIN) => return Step::Blocked,
-                // This destination cannot splice: copy from now on.
-                Err(Errno::EINVAL) => self.splice = false,
-                Err(e) => return Step::Broken(e),
-            }
+            moved = fs::splice(self.pipe.raw(), self.dst, room, flags);
         }
-        if self.buf.is_empty() {
-            if let Err(e) = crate::sys::vec::extend_zeroed(&mut self.buf, COPY_BUFFER) {
-                return Step::Broken(e);
-            }
+        if moved == Err(Errno::EINVAL) {
+            // This destination cannot splice: copy from now on.
+            self.splice = false;
+            moved = copy(self.pipe.raw(), self.dst, room);
         }
-        let want = room.min(self.buf.len());
-        match fs::read(
-            self.pipe.raw(),
-            self.buf.get_mut(..want).unwrap_or_default(),
-        ) {
+        match moved {
             Ok(0) => Step::End,
             Ok(n) => {
                 budget.add(n);
-                (self.start, self.end) = (0, n);
-                self.flush()
-            }
-            Err(Errno::EAGAIN) => Step::Blocked,
-            Err(e) => Step::Broken(e),
-        }
-    }
-
-    /// Whether bytes read from the pipe still wait to be written.
-    fn pending(&self) -> bool {
-        self.start < self.end
-    }
-
-    /// Whether the pipe holds at least one byte.
-    fn readable(&self) -> bool {
-        let mut p = [PollFd {
-            fd: self.pipe.raw(),
-            events: POLLIN,
-            revents: 0,
-        }];
-        watch::ppoll(&mut p, Some(0)).is_ok() && p[0].revents & POLLIN != 0
-    }
-
-    /// One `write` of what waits in `buf`.
-    fn flush(&mut self) -> Step {
-        let rest = self.buf.get(self.start..self.end).unwrap_or_default();
-        match fs::write(self.dst, rest) {
-            Ok(n) => {
-                self.start = self.start.saturating_add(n).min(self.end);
                 Step::Moved
             }
             Err(Errno::EAGAIN) => Step::Blocked,
             Err(e) => Step::Broken(e),
         }
     }
-
-    /// Say why the stream closes. A write to a pipe nobody reads raised a
-    /// SIGPIPE at proctor: it is proctor's own, not one to forward.
-    fn broken(&self, e: Errno) {
-        if e == Errno::EPIPE {
-            let _ = signal::wait(SigSet::of(&[SIGPIPE]), Some(0));
-        }
-        let level = if e == Errno::EPIPE {
-            log::VERBOSE
-        } else {
-            log::NORMAL
-        };
-        log!(
-            level,
-            "warning: --output-limit: cannot write the command's {} on ({}): its further writes fail",
-            self.which,
-            ErrnoName(e)
-        );
-    }
 }
 
-impl Files {
-    /// The output files proctor opened (for Landlock's rules).
-    pub fn outputs(&self) -> [Option<&Fd>; 2] {
-        [self.stdout.as_ref(), self.stderr.as_ref()]
-    }
-
-    /// Where the child's 0, 1 and 2 come from without `--output-limit`.
-    pub fn stdio(&self) -> Stdio {
-        let raw = |f: &Option<Fd>| f.as_ref().map_or(-1, Fd::raw);
-        let stderr = if self.stderr_to_stdout {
-            1
-        } else {
-            raw(&self.stderr)
-        };
-        [raw(&self.stdin), raw(&self.stdout), stderr]
+/// Copy up to `room` bytes from `from` to `to` through a buffer. Once read,
+/// bytes must be written: a destination that would block is an error here.
+fn copy(from: i32, to: i32, room: usize) -> Result<usize, Errno> {
+    let mut buf = [0u8; 16 << 10];
+    let want = room.min(buf.len());
+    let n = fs::read(from, buf.get_mut(..want).unwrap_or_default())?;
+    match fs::write_all(to, buf.get(..n).unwrap_or_default()) {
+        Err(Errno::EAGAIN) => Err(Errno::EIO),
+        done => done.map(|()| n),
     }
 }
 
