@@ -10,11 +10,12 @@
 //! options nothing here runs: not one system call.
 
 use crate::args::{Config, Mount};
-use crate::error::{push, Error, Show};
+use crate::error::{Error, Show};
+use crate::rt::vec::push;
 use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
 use crate::sys::{Errno, Fd};
-use crate::{err, log, mounts};
+use crate::{err, mounts};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -157,7 +158,7 @@ pub fn prepare<'a>(
             match fs::open(path, O_PATH | O_NOFOLLOW) {
                 Ok(dev) => sandbox.allow(path, &dev, access & handled.fs)?,
                 Err(e) => log!(
-                    log::VERBOSE,
+                    Verbose,
                     "landlock: {}: {}",
                     Show(path.to_bytes()),
                     crate::error::ErrnoName(e)
@@ -176,7 +177,7 @@ pub fn prepare<'a>(
         }
     }
     log!(
-        log::VERBOSE,
+        Verbose,
         "landlock: ABI {}, {} writable path(s){}",
         abi,
         cfg.writable.len(),
@@ -267,7 +268,7 @@ mod tests {
 
     #[test]
     fn writable_paths_made_by_a_mount_wait_for_it() {
-        use crate::sys::vec::OwnedCStr;
+        use crate::rt::cstr::OwnedCStr;
         let tmpfs = |d: &[u8]| Mount::Tmpfs {
             dst: OwnedCStr::new(d).unwrap(),
             size: 1,

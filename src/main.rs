@@ -7,20 +7,24 @@
 extern crate alloc;
 
 mod arch;
-mod rt;
+/// The binary's half of `src/rt/` (the library has the other).
+mod rt {
+    pub mod heap;
+    pub mod mem;
+}
 
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
+use proctor::output::{self, Carrier};
 use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
+use proctor::rt::vec::push;
+use proctor::signals::{self, Signals};
 use proctor::spawn::{self, Plan};
+use proctor::supervise::{self, Command};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
-use proctor::wait::{self, Interrupted};
-use proctor::{
-    env, err, error, landlock, log, mounts, net, output, privileges, seccomp, supervise,
-    unprivileged, vm, Error,
-};
+use proctor::{error, landlock, leftovers, log, mounts, net, unprivileged, vm, wait};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -45,7 +49,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     }
     #[cfg(any(debug_assertions, proctor_find_panics))]
     {
-        log!(log::QUIET, "internal error");
+        log!(Fatal, "internal error");
         process::exit(125)
     }
 }
@@ -70,7 +74,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     for i in 1..argc {
         // SAFETY: i < argc.
         let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
-        if error::push(&mut args, arg).is_err() {
+        if push(&mut args, arg).is_err() {
             out_of_memory();
         }
     }
@@ -80,7 +84,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     // SAFETY: as above; every entry up to the null is a NUL-terminated string.
     while let Some(p) = unsafe { envp.add(environ.len()).as_ref() }.filter(|p| !p.is_null()) {
         // SAFETY: p is a non-null entry of envp.
-        if error::push(&mut environ, unsafe { CStr::from_ptr(*p) }).is_err() {
+        if push(&mut environ, unsafe { CStr::from_ptr(*p) }).is_err() {
             out_of_memory();
         }
     }
@@ -94,7 +98,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
 
 /// Before the options are known, no report can be written: say it and exit.
 fn out_of_memory() -> ! {
-    log!(log::QUIET, "{}", error::oom());
+    log!(Fatal, "{}", error::OUT_OF_MEMORY);
     process::exit(125)
 }
 
@@ -110,11 +114,11 @@ fn run(
         Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
             return 125;
         }
     };
-    log::set_level(cfg.verbosity);
+    log::set_verbosity(cfg.verbosity);
     let report = match cfg
         .report
         .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
@@ -122,42 +126,25 @@ fn run(
     {
         Ok(r) => r,
         Err(e) => {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
             return 125;
         }
     };
     let is_pid1 = process::getpid() == 1;
-    // Opened and checked now, what the command gets: no later mount can hide it.
-    let prepared = output::Files::open(&cfg).and_then(|files| {
-        let sandbox = landlock::prepare(&cfg, files.outputs())?;
-        Ok((files, sandbox))
-    });
-    let mut outcome = match prepared {
-        Ok((files, sandbox)) => phases(
-            &cfg,
-            &files,
-            is_pid1,
-            args,
-            environ,
-            argv_at(cfg.command),
-            sandbox,
-        ),
-        Err(e) => Outcome::failed(Status::SetupError, 125, &e),
-    };
+    let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
     outcome.limits.output = cfg.output_limit;
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
-        let level = if outcome.status == Status::Cancelled {
-            log::NORMAL
+        if outcome.status == Status::Cancelled {
+            log!(Warning, "{}", error::Show(msg));
         } else {
-            log::QUIET
-        };
-        log!(level, "{}", proctor::error::Show(msg));
+            log!(Fatal, "{}", error::Show(msg));
+        }
     }
     if let Some(dest) = report {
         if let Err(e) = outcome.to_json().and_then(|json| dest.write(&json)) {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
         }
     }
     if cfg.poweroff && is_pid1 {
@@ -169,163 +156,98 @@ fn run(
 /// Steps 2 to 7 of the SPEC's order of work.
 fn phases(
     cfg: &Config,
+    is_pid1: bool,
+    args: &[&CStr],
+    environ: &[&CStr],
+    argv: *const *const c_char,
+) -> Outcome {
+    // Opened next to the report's directory, before any mount can hide them.
+    let files = match output::Files::open(cfg) {
+        Ok(files) => files,
+        Err(e) => return Outcome::from(e),
+    };
+    let (cmd, signals, mut carrier) = match start(cfg, &files, is_pid1, args, environ, argv) {
+        Ok(started) => started,
+        Err(outcome) => return outcome,
+    };
+    let (timeout, kill_after) = (cfg.timeout, cfg.kill_after);
+    let ended = match carrier.as_mut().map(Carrier::pumps) {
+        Some([mut out, mut err]) => supervise::supervise(
+            cmd,
+            &signals.fd,
+            timeout,
+            kill_after,
+            &mut [&mut out, &mut err],
+        ),
+        None => supervise::supervise(cmd, &signals.fd, timeout, kill_after, &mut []),
+    };
+    log!(Verbose, "the command ended");
+    let leftovers = leftovers::kill(is_pid1, cfg.kill_after);
+    let usage = RunUsage::new(ended.wall, process::children_usage());
+    // Leftovers are dead: nothing but the pipes' contents is left to carry.
+    let output = carrier.map(|mut c| c.finish(time::monotonic().saturating_add(kill_after)));
+    let limit = output.filter(|o| o.truncated).map(|_| Verdict::OutputLimit);
+    let mut outcome = Outcome::ran(ended.exit, ended.verdict.or(limit), usage, leftovers);
+    outcome.output = output;
+    outcome
+}
+
+/// Steps 2 to 5: everything up to the command's `execve`. Until the
+/// command exists, any failure ends the run with its outcome.
+#[allow(clippy::result_large_err)] // built once, returned once: boxing buys nothing
+fn start(
+    cfg: &Config,
     files: &output::Files,
     is_pid1: bool,
     args: &[&CStr],
     environ: &[&CStr],
     argv: *const *const c_char,
-    mut sandbox: Option<landlock::Sandbox>,
-) -> Outcome {
-    let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
-    let mask = match supervise::prepare(is_pid1) {
-        Ok(mask) => mask,
-        Err(e) => return setup_error(&e),
-    };
-    if let Err(e) = unprivileged::check(cfg) {
-        return setup_error(&e);
-    }
+) -> Result<(Command, Signals, Option<Carrier>), Outcome> {
+    // What is checked now is what the command gets: no later mount can hide it.
+    let sandbox = landlock::prepare(cfg, files.outputs())?;
+    let signals = signals::prepare(is_pid1)?;
+    unprivileged::check(cfg)?;
     if cfg.poweroff && is_pid1 {
         vm::mount_basics();
     }
-    let mut watcher = None;
-    if !cfg.wait_for.is_empty() {
-        log!(log::VERBOSE, "waiting for {} path(s)", cfg.wait_for.len());
-        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout) {
-            Ok(w) => watcher = w,
-            Err(Interrupted::Timeout) => {
-                let e = err!("--wait-for", None, "gave up after --wait-timeout");
-                return Outcome::failed(Status::WaitTimeout, 125, &e);
-            }
-            Err(Interrupted::Cancelled(sig)) => {
-                let e = err!("--wait-for", None, "cancelled by signal {}", sig);
-                return Outcome::failed(Status::Cancelled, 128 + sig as u8, &e);
-            }
-            Err(Interrupted::Failed(e)) => return setup_error(&e),
-        }
-    }
+    let watcher = wait::wait_for(&cfg.wait_for, cfg.wait_timeout, &signals.fd)?;
     if cfg.net_none {
-        if let Err(e) = net::isolate() {
-            return setup_error(&e);
-        }
+        net::isolate()?;
     }
-    // The command starts in proctor's directory, looked up again by path after the mounts.
-    let cwd = match (cfg.mounts.is_empty(), cfg.chdir) {
-        (false, None) => match working_directory() {
-            Ok(dir) => Some(dir),
-            Err(e) => return setup_error(&e),
-        },
-        _ => None,
-    };
-    if let Err(e) = mounts::apply(&cfg.mounts) {
-        return setup_error(&e);
-    }
-    let ruleset = match sandbox.as_mut().map(landlock::Sandbox::finish).transpose() {
-        Ok(r) => r,
-        Err(e) => return setup_error(&e),
-    };
-    let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
-        Ok(env) => env,
-        Err(e) => return setup_error(&e),
-    };
-    let mut envp: Vec<*const c_char> = Vec::new();
-    let pointers = command_env.iter().map(|v| v.as_ptr());
-    if let Err(e) = pointers
-        .chain([core::ptr::null()])
-        .try_for_each(|p| error::push(&mut envp, p))
-    {
-        return setup_error(&e);
-    }
-    let filter = if cfg.seccomp {
-        match seccomp::program() {
-            Ok(p) => p,
-            Err(e) => return setup_error(&e),
-        }
-    } else {
-        Vec::new()
-    };
+    let cwd = spawn::starting_directory(cfg)?;
+    mounts::apply(&cfg.mounts)?;
     let (mut carrier, stdio) = match cfg.output_limit {
-        Some(limit) => match output::Carrier::new(files, limit) {
-            Ok((carrier, stdio)) => (Some(carrier), stdio),
-            Err(e) => return setup_error(&e),
-        },
+        Some(limit) => {
+            let (carrier, stdio) = Carrier::new(files, limit)?;
+            (Some(carrier), stdio)
+        }
         None => (None, files.stdio()),
     };
-    let plan = Plan {
+    let plan = Plan::new(
+        cfg,
+        args,
+        environ,
         argv,
-        command: args.get(cfg.command).copied().unwrap_or_default(),
-        envp: envp.as_ptr(),
-        search_path: env::get(&command_env, b"PATH").unwrap_or(DEFAULT_PATH),
-        mask,
-        // `--stdin` wins over a terminal: the command gets no controlling terminal.
-        take_terminal: cfg.stdin.is_none() && fs::is_terminal(0),
-        stdio,
-        limits: &cfg.rlimits,
-        keep_fds: &cfg.keep_fds,
-        drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
-        user: cfg.user,
-        groups: &cfg.groups,
-        chdir: cfg.chdir.or(cwd
-            .as_deref()
-            .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
-        seccomp: &filter,
-        landlock: ruleset,
-    };
-    if cfg.keep_caps && !cfg.docker_init {
-        log!(
-            log::NORMAL,
-            "warning: --keep-caps: the command keeps proctor's capabilities"
-        );
-    }
-    let pid = match spawn::spawn(&plan) {
-        Ok(pid) => pid,
-        Err(f) => {
-            let status = if f.code == 125 {
-                Status::SetupError
-            } else {
-                Status::ExecError
-            };
-            return Outcome::failed(status, f.code, &f.error);
-        }
-    };
+        signals.inherited,
+        cwd.as_deref(),
+        sandbox,
+    )?
+    .with_stdio(stdio);
+    let pid = spawn::spawn(&plan)?;
     let started = time::monotonic();
     if let Some(c) = carrier.as_mut() {
         c.started();
     }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
-    log!(log::VERBOSE, "started the command as pid {}", pid);
+    log!(Verbose, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
-    let ended = supervise::supervise(
+    let cmd = Command {
         pid,
-        cfg.single_child,
-        cfg.timeout,
-        cfg.kill_after,
         started,
-        is_pid1,
-        carrier.as_mut(),
-    );
-    log!(log::VERBOSE, "the command ended");
-    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
-    let usage = RunUsage::new(ended.wall, process::children_usage());
-    // Leftovers are dead: nothing but the pipes' contents is left to carry.
-    let output = carrier.map(|mut c| c.finish(time::monotonic().saturating_add(cfg.kill_after)));
-    let limit = output.filter(|o| o.truncated).map(|_| Verdict::OutputLimit);
-    let verdict = ended.timed_out.then_some(Verdict::Timeout).or(limit);
-    let mut outcome = Outcome::ran(ended.exit, verdict, usage, leftovers);
-    outcome.output = output;
-    outcome
-}
-
-const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// proctor's working directory, NUL-terminated.
-fn working_directory() -> Result<Vec<u8>, Error> {
-    let mut buf = [0u8; 4096];
-    let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
-    let mut owned = Vec::new();
-    error::extend(&mut owned, dir)?;
-    error::push(&mut owned, 0)?;
-    Ok(owned)
+        single_child: cfg.single_child,
+    };
+    Ok((cmd, signals, carrier))
 }
 
 fn print(text: &str) -> u8 {

@@ -13,14 +13,16 @@
 //! `read` and `write`. Both streams are counted together; at the limit the
 //! excess is dropped and the loop ends the command's tree.
 
-use crate::args::{Config, Nanos};
+use crate::args::Config;
+use crate::err;
 use crate::error::{ErrnoName, Error, Show};
-use crate::report::OutputCount;
+use crate::report::{OutputCount, Verdict};
+use crate::supervise::{Ending, Watch};
 use crate::sys::signal::{self, SigSet, SIGPIPE};
-use crate::sys::time::monotonic;
-use crate::sys::watch::{self, PollFd, POLLIN, POLLOUT};
+use crate::sys::time::{monotonic, Nanos};
+use crate::sys::watch::{self, PollFd};
 use crate::sys::{fs, Errno, Fd};
-use crate::{err, log};
+use core::cell::Cell;
 use core::ffi::CStr;
 
 /// The files of `--stdin`, `--stdout` and `--stderr`, open.
@@ -160,27 +162,13 @@ struct Stream {
     which: &'static str,
 }
 
-/// What one step of a stream did.
-#[derive(Debug, PartialEq, Eq)]
-enum Step {
-    Moved,
-    /// The destination cannot take more now (or the pipe was empty).
-    Blocked,
-    /// Every writer is gone and the pipe is empty.
-    End,
-    /// Bytes wait beyond the limit.
-    Full,
-    /// The destination failed: the stream closes, the command's next write fails.
-    Broken(Errno),
-}
-
 /// `--output-limit`: the command's pipes and the bytes' way on.
 #[derive(Debug)]
 pub struct Carrier {
     streams: [Option<Stream>; 2],
     /// The command's ends, closed once it runs.
     writers: [Option<Fd>; 2],
-    budget: Budget,
+    budget: Cell<Budget>,
 }
 
 impl Carrier {
@@ -191,7 +179,7 @@ impl Carrier {
         let mut carrier = Carrier {
             streams: [None, None],
             writers: [None, None],
-            budget: Budget::new(limit),
+            budget: Cell::new(Budget::new(limit)),
         };
         let mut stdio = files.stdio();
         let dsts = [
@@ -223,58 +211,20 @@ impl Carrier {
         self.writers = [None, None];
     }
 
-    /// What to wait for: each stream's pipe, or its destination while that
-    /// would block; [`PollFd::UNUSED`] for a closed stream and after the limit.
-    pub fn polls(&self) -> [PollFd; 2] {
-        let full = self.budget.truncated;
-        self.streams.each_ref().map(|s| match s {
-            Some(s) if !full => PollFd {
-                fd: if s.blocked { s.dst } else { s.pipe.raw() },
-                events: if s.blocked { POLLOUT } else { POLLIN },
-                revents: 0,
+    /// The two streams as supervision watches them.
+    pub fn pumps(&mut self) -> [Pump<'_>; 2] {
+        let budget = &self.budget;
+        let [out, err] = &mut self.streams;
+        [
+            Pump {
+                stream: out,
+                budget,
             },
-            _ => PollFd::UNUSED,
-        })
-    }
-
-    /// After a wake-up: one step for every stream that `ready` (what
-    /// [`Carrier::polls`] gave, after `ppoll`) says is ready. `true` when
-    /// the limit was passed just now: the caller ends the command's tree.
-    pub fn service(&mut self, ready: &[PollFd; 2]) -> bool {
-        for (slot, p) in self.streams.iter_mut().zip(ready) {
-            let Some(s) = slot else { continue };
-            if p.revents == 0 || self.budget.truncated {
-                continue;
-            }
-            if s.blocked {
-                // The destination takes bytes again: wait for the pipe next.
-                s.blocked = false;
-                continue;
-            }
-            match s.step(&mut self.budget, p.revents & POLLIN != 0) {
-                Step::Moved => {}
-                Step::Blocked => s.blocked = true,
-                Step::End => *slot = None,
-                Step::Full => {
-                    self.budget.truncated = true;
-                    return true;
-                }
-                Step::Broken(e) => {
-                    // proctor's own SIGPIPE, from a destination nobody reads: not one to forward.
-                    if e == Errno::EPIPE {
-                        let _ = signal::wait(SigSet::of(&[SIGPIPE]), Some(0));
-                    }
-                    log!(
-                        log::VERBOSE,
-                        "--output-limit: the command's {} cannot be written on ({}): its writes fail from now on",
-                        s.which,
-                        ErrnoName(e)
-                    );
-                    *slot = None;
-                }
-            }
-        }
-        false
+            Pump {
+                stream: err,
+                budget,
+            },
+        ]
     }
 
     /// The command and its leftovers are gone: carry what is left in the
@@ -282,20 +232,100 @@ impl Carrier {
     /// passes (a destination that blocks, a pipe held open by a process
     /// outside the tree); then close them.
     pub fn finish(&mut self, deadline: Nanos) -> OutputCount {
-        while !self.budget.truncated && self.streams.iter().any(Option::is_some) {
-            let mut polls = self.polls();
+        let mut pumps = self.pumps();
+        loop {
+            let mut polls = pumps.each_ref().map(Pump::poll);
             let left = deadline.saturating_sub(monotonic());
-            if left == 0 || watch::ppoll(&mut polls, Some(left)).is_err() {
+            if polls.iter().all(|p| p.is_unused())
+                || left == 0
+                || watch::poll(&mut polls, Some(left)).is_err()
+            {
                 break;
             }
-            self.service(&polls);
+            for (p, pump) in polls.iter().zip(pumps.iter_mut()) {
+                if p.ready() {
+                    pump.ready();
+                }
+            }
         }
         self.streams = [None, None];
+        let budget = self.budget.get();
         OutputCount {
-            bytes: self.budget.carried,
-            truncated: self.budget.truncated,
+            bytes: budget.carried,
+            truncated: budget.truncated,
         }
     }
+}
+
+/// One stream of the [`Carrier`], watched by supervision: one bounded step
+/// per wake-up, so that a flood never delays a signal or a deadline.
+pub struct Pump<'a> {
+    stream: &'a mut Option<Stream>,
+    /// Shared by both streams: they count together.
+    budget: &'a Cell<Budget>,
+}
+
+impl Watch for Pump<'_> {
+    /// The pipe, or the destination while it would block; nothing once the
+    /// stream ended or the limit was passed.
+    fn poll(&self) -> PollFd {
+        match &*self.stream {
+            Some(s) if !self.budget.get().truncated && s.blocked => PollFd::writable(s.dst),
+            Some(s) if !self.budget.get().truncated => PollFd::readable(s.pipe.raw()),
+            _ => PollFd::readable(-1),
+        }
+    }
+
+    fn ready(&mut self) -> Option<(Verdict, Ending)> {
+        let s = self.stream.as_mut()?;
+        let mut budget = self.budget.get();
+        if budget.truncated {
+            return None;
+        }
+        if s.blocked {
+            // The destination takes bytes again: wait for the pipe next.
+            s.blocked = false;
+            return None;
+        }
+        let room = budget.room(STEP);
+        let moved = if room == 0 {
+            // At the limit, one byte more is the verdict; a hang-up is not.
+            if has_input(s.pipe.raw()) {
+                budget.truncated = true;
+                self.budget.set(budget);
+                return Some((Verdict::OutputLimit, Ending::Kill));
+            }
+            Ok(0)
+        } else {
+            s.step(room)
+        };
+        match moved {
+            Ok(0) => *self.stream = None,
+            Ok(n) => budget.add(n),
+            Err(Errno::EAGAIN) => s.blocked = true,
+            Err(e) => {
+                // proctor's own SIGPIPE, from a destination nobody reads: not one to forward.
+                if e == Errno::EPIPE {
+                    let _ = signal::wait(SigSet::of(&[SIGPIPE]), Some(0));
+                }
+                log!(
+                    Verbose,
+                    "--output-limit: the command's {} cannot be written on ({}): its writes fail from now on",
+                    s.which,
+                    ErrnoName(e)
+                );
+                *self.stream = None;
+            }
+        }
+        self.budget.set(budget);
+        None
+    }
+}
+
+/// Whether the pipe `fd` holds at least one byte.
+fn has_input(fd: i32) -> bool {
+    let mut p = [PollFd::readable(fd)];
+    watch::poll(&mut p, Some(0)).is_ok() && p.iter().any(PollFd::has_input)
 }
 
 /// A pipe for the command's output: both ends above 2, the read end
@@ -308,32 +338,19 @@ fn pipe() -> Result<(Fd, Fd), Errno> {
 }
 
 impl Stream {
-    /// Move one bounded piece from the pipe. `readable`: the pipe said it
-    /// has bytes (not only a hang-up), which at the limit is the verdict.
-    fn step(&mut self, budget: &mut Budget, readable: bool) -> Step {
-        let room = budget.room(STEP);
-        if room == 0 {
-            return if readable { Step::Full } else { Step::End };
-        }
-        let flags = fs::SPLICE_F_MOVE | fs::SPLICE_F_NONBLOCK;
-        let mut moved = Err(Errno::EINVAL);
+    /// Move up to `room` bytes from the pipe: 0 when every writer is gone
+    /// and the pipe is empty, `EAGAIN` when the pipe is empty or the
+    /// destination would block.
+    fn step(&mut self, room: usize) -> Result<usize, Errno> {
         if self.splice {
-            moved = fs::splice(self.pipe.raw(), self.dst, room, flags);
-        }
-        if moved == Err(Errno::EINVAL) {
-            // This destination cannot splice: copy from now on.
-            self.splice = false;
-            moved = copy(self.pipe.raw(), self.dst, room);
-        }
-        match moved {
-            Ok(0) => Step::End,
-            Ok(n) => {
-                budget.add(n);
-                Step::Moved
+            let flags = fs::SPLICE_F_MOVE | fs::SPLICE_F_NONBLOCK;
+            match fs::splice(self.pipe.raw(), self.dst, room, flags) {
+                // This destination cannot splice: copy from now on.
+                Err(Errno::EINVAL) => self.splice = false,
+                moved => return moved,
             }
-            Err(Errno::EAGAIN) => Step::Blocked,
-            Err(e) => Step::Broken(e),
         }
+        copy(self.pipe.raw(), self.dst, room)
     }
 }
 

