@@ -382,4 +382,16 @@ mod tests {
         let huge = Budget::new(u64::MAX);
         assert_eq!(huge.room(STEP), STEP);
     }
+
+    #[test]
+    fn stdio_keeps_proctors_descriptors_unless_told() {
+        let none = Files::default();
+        assert_eq!(none.stdio(), [-1, -1, -1]);
+        let to_stdout = Files {
+            stderr_to_stdout: true,
+            ..Files::default()
+        };
+        // Copied after 1 was set: stderr follows stdout wherever it went.
+        assert_eq!(to_stdout.stdio(), [-1, -1, 1]);
+    }
 }
