@@ -74,6 +74,11 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
     Ok(())
 }
 
+/// `--ro PATH` on its own, in proctor's current mount namespace.
+pub fn make_read_only(path: &CStr) -> Result<(), Error> {
+    with_fallback(&mut false, |c| apply_one(&Mount::ReadOnly { path }, c))
+}
+
 /// Run `f` with the new mount API, then classically for good once a new
 /// call is refused (`ENOSYS`, or `EPERM` from a seccomp profile). `f` has
 /// mounted nothing when it fails that way, so it can simply run again.
@@ -120,6 +125,7 @@ pub fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
         Mount::Bind { dst, .. } => ("bind", dst),
         Mount::Tmpfs { dst, .. } => ("tmpfs", dst),
         Mount::ReadOnly { path } => ("ro", path),
+        Mount::Device { dst, .. } => ("mount", dst),
     }
 }
 
@@ -176,6 +182,30 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             sys::mount(c"tmpfs", &proc_path(&to.fd), c"tmpfs", flags, Some(&data))
                 .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))
         }
+        Mount::Device {
+            dev,
+            dst,
+            fstype,
+            writable,
+            noexec,
+        } => {
+            let device = block_device(dev, classic)?;
+            let to = mountpoint("mount", dst, None, classic)?;
+            let ro = if *writable { 0 } else { MS_RDONLY };
+            let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
+            // The kernel looks the source up by name: /proc/self/fd/N names
+            // exactly the device node resolved above.
+            let shown = (Show(dev.to_bytes()), Show(dst.to_bytes()));
+            let fs = Show(fstype.to_bytes());
+            sys::mount(
+                &proc_path(&device.fd),
+                &proc_path(&to.fd),
+                fstype,
+                flags,
+                None,
+            )
+            .map_err(|e| crate::err!("mount", Some(e), "{} on {} ({})", shown.0, shown.1, fs))
+        }
         Mount::ReadOnly { path } => {
             let at = resolve("ro", path, Create::No, classic)?;
             if classic {
@@ -184,6 +214,21 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 read_only(&at).map_err(|e| mount_error("ro", path.to_bytes(), e))
             }
         }
+    }
+}
+
+/// The block device at `dev`, resolved without following a symbolic link.
+fn block_device(dev: &CStr, classic: bool) -> Result<Resolved, Error> {
+    let device = resolve("mount", dev, Create::No, classic)?;
+    let kind = fs::stat_fd(device.fd.raw()).map(|s| s.kind());
+    match kind.map_err(|e| error("mount", dev.to_bytes(), e))? {
+        fs::S_IFBLK => Ok(device),
+        _ => Err(crate::err!(
+            "mount",
+            Some(Errno::ENOTBLK),
+            "{}: not a block device",
+            Show(dev.to_bytes())
+        )),
     }
 }
 

@@ -122,17 +122,33 @@ impl Failure {
     }
 }
 
-/// A failure before the command ran, as the `?` of the setup phases gives it.
-impl From<(Failure, Error)> for Outcome {
-    fn from((why, error): (Failure, Error)) -> Outcome {
-        Outcome::failed(why, &error)
+/// Why the command never ran, with the error that tells it: what the `?`
+/// of the setup phases carries up to `main`.
+#[derive(Debug)]
+pub struct Failed {
+    pub why: Failure,
+    pub error: Error,
+}
+
+/// Any error of the setup phases is a setup error unless said otherwise.
+impl From<Error> for Failed {
+    fn from(error: Error) -> Failed {
+        Failed {
+            why: Failure::Setup,
+            error,
+        }
     }
 }
 
-/// Any other error of the setup phases is a setup error.
-impl From<Error> for Outcome {
-    fn from(error: Error) -> Outcome {
-        Outcome::setup_error(&error)
+impl From<OutOfMemory> for Failed {
+    fn from(e: OutOfMemory) -> Failed {
+        Error::from(e).into()
+    }
+}
+
+impl From<Failed> for Outcome {
+    fn from(f: Failed) -> Outcome {
+        Outcome::failed(f.why, &f.error)
     }
 }
 
@@ -508,7 +524,12 @@ impl<'a> Destination<'a> {
             | fs::O_NOCTTY
             | if special { 0 } else { fs::O_TRUNC };
         let fd = fs::openat(self.dir.raw(), self.name, flags, 0).map_err(fail)?;
-        fs::write_all(fd.raw(), text).map_err(fail)
+        fs::write_all(fd.raw(), text).map_err(fail)?;
+        // A serial port of a VM about to power off: let the report out first.
+        if fs::is_terminal(fd.raw()) {
+            let _ = fs::drain_terminal(fd.raw());
+        }
+        Ok(())
     }
 
     fn replace(&self, text: &[u8]) -> Result<(), Errno> {

@@ -8,7 +8,7 @@ use crate::args::rlimit::{self, Limit};
 use crate::args::{Config, User};
 use crate::error::{Error, Show};
 use crate::output::Stdio;
-use crate::report::Failure;
+use crate::report::{Failed, Failure};
 use crate::rt::cstr::OwnedCStr;
 use crate::rt::vec::push;
 use crate::sys::process::{self, Pid};
@@ -42,7 +42,8 @@ pub struct Plan<'a> {
     user: Option<User>,
     groups: &'a [u32],
     chdir: Option<&'a CStr>,
-    /// The Landlock ruleset to enforce, built before the fork.
+    /// `--landlock`'s ruleset, held open until the fork, and its descriptor.
+    _sandbox: Option<landlock::Sandbox<'a>>,
     landlock: Option<i32>,
     seccomp: Vec<Insn>,
 }
@@ -62,7 +63,7 @@ impl<'a> Plan<'a> {
         argv: *const *const c_char,
         mask: SigSet,
         cwd: Option<&'a CStr>,
-        mut sandbox: Option<landlock::Sandbox>,
+        mut sandbox: Option<landlock::Sandbox<'a>>,
     ) -> Result<Plan<'a>, Error> {
         let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
         let mut envp = Vec::new();
@@ -94,6 +95,7 @@ impl<'a> Plan<'a> {
                 .as_mut()
                 .map(landlock::Sandbox::finish)
                 .transpose()?,
+            _sandbox: sandbox,
             seccomp: if cfg.seccomp {
                 seccomp::program()?
             } else {
@@ -245,11 +247,11 @@ impl ChildFailure {
 }
 
 /// Fork and start the command; returns its pid once `execve` succeeded.
-pub fn spawn(plan: &Plan) -> Result<Pid, (Failure, Error)> {
+pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     if plan.take_terminal {
         release_terminal();
     }
-    let setup = |call, e| (Failure::Setup, Error::sys(call, e));
+    let setup = |call, e| Failed::from(Error::sys(call, e));
     let (rd, wr) = fs::pipe().map_err(|e| setup("pipe", e))?;
     let pid = process::fork().map_err(|e| setup("fork", e))?;
     if pid == 0 {
@@ -278,7 +280,7 @@ pub fn spawn(plan: &Plan) -> Result<Pid, (Failure, Error)> {
 }
 
 /// Turn the child's failure into a message and its kind.
-fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> (Failure, Error) {
+fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
     let name = step.name();
     let error = match (step, errno) {
         (Step::Exec, _) => err!(name, Some(errno), "{}", Show(plan.command.to_bytes())),
@@ -303,7 +305,7 @@ fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> (Failure
         (Step::Exec, _) => Failure::NotExecutable,
         _ => Failure::Setup,
     };
-    (why, error)
+    Failed { why, error }
 }
 
 /// Let go of the controlling terminal so the child's new session can take

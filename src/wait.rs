@@ -6,8 +6,9 @@
 //! A ≈100 ms timeout bounds the sleep, because inotify never hears of files
 //! written from another host (NFS, EFS, virtiofs, 9p).
 
-use crate::error::Error;
-use crate::report::{Failure, Outcome};
+use crate::args::{Config, Mount};
+use crate::error::{Error, Show};
+use crate::report::{Failed, Failure};
 use crate::rt::vec::{extend, push};
 use crate::sys::fs;
 use crate::sys::signal;
@@ -28,19 +29,45 @@ pub enum Interrupted {
     Failed(Error),
 }
 
-impl From<Interrupted> for Outcome {
-    fn from(why: Interrupted) -> Outcome {
-        match why {
-            Interrupted::Timeout => {
-                let e = crate::err!("--wait-for", None, "gave up after --wait-timeout");
-                Outcome::failed(Failure::WaitTimeout, &e)
-            }
-            Interrupted::Cancelled(sig) => {
-                let e = crate::err!("--wait-for", None, "cancelled by signal {}", sig);
-                Outcome::failed(Failure::Cancelled(sig as u8), &e)
-            }
-            Interrupted::Failed(e) => Outcome::setup_error(&e),
+/// Step 3: wait for the `--wait-for` paths, then for the devices of
+/// `--mount` (drivers probe asynchronously, after the modules are loaded).
+/// Returns what [`wait_for`] does; `signals` is the signalfd of every
+/// blocked signal.
+pub fn wait(cfg: &Config, signals: &Fd) -> Result<Option<Fd>, Failed> {
+    let mut paths = Vec::new();
+    extend(&mut paths, &cfg.wait_for)?;
+    for m in &cfg.mounts {
+        if let Mount::Device { dev, .. } = m {
+            push(&mut paths, &**dev)?;
         }
+    }
+    wait_for(&paths, cfg.wait_timeout, signals).map_err(|why| match why {
+        Interrupted::Timeout => Failed {
+            why: Failure::WaitTimeout,
+            error: timed_out(cfg),
+        },
+        Interrupted::Cancelled(sig) => Failed {
+            why: Failure::Cancelled(sig as u8),
+            error: crate::err!("--wait-for", None, "cancelled by signal {}", sig),
+        },
+        Interrupted::Failed(e) => e.into(),
+    })
+}
+
+/// The wait timed out: name a `--mount` device still missing, if one is.
+fn timed_out(cfg: &Config) -> Error {
+    let missing = cfg.mounts.iter().find_map(|m| match m {
+        Mount::Device { dev, .. } => fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev),
+        _ => None,
+    });
+    match missing {
+        Some(dev) => crate::err!(
+            "--mount",
+            Some(Errno::ENOENT),
+            "{}: no such device after --wait-timeout",
+            Show(dev.to_bytes())
+        ),
+        None => crate::err!("--wait-for", None, "gave up after --wait-timeout"),
     }
 }
 

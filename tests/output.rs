@@ -424,7 +424,7 @@ fn bad_files_are_refused() {
         (vec!["--output-limit", "-1"], "--output-limit: \"-1\" is not a positive number of bytes (k/m/g/t allowed)"),
         (vec!["--output-limit", "99999999999999999999"], "--output-limit: \"99999999999999999999\" is not a positive number of bytes (k/m/g/t allowed)"),
         (vec!["--output-limit", "lots"], "--output-limit: \"lots\" is not a positive number of bytes (k/m/g/t allowed)"),
-        (vec!["--stdout", s(&never), "--stderr", "e", "--stderr-to-stdout"], "--stderr-to-stdout: \"e\" conflicts with --stderr (stderr cannot go to two places)"),
+        (vec!["--stdout", s(&never), "--stderr", "e", "--stderr-to-stdout"], "--stderr-to-stdout: cannot be combined with --stderr"),
     ] {
         let mut a = args.clone();
         a.extend(["sh", "-c", &touch]);

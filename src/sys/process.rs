@@ -145,8 +145,9 @@ pub fn children_usage() -> Usage {
 
 /// Set resource `resource` (`RLIMIT_*`) of this process to `soft` and `hard`.
 pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> Result<()> {
-    let limit = [soft, hard]; // struct rlimit64
-                              // SAFETY: limit is a valid struct rlimit64; a null old-value pointer is allowed.
+    // struct rlimit64
+    let limit = [soft, hard];
+    // SAFETY: limit is a valid struct rlimit64; a null old-value pointer is allowed.
     unsafe { syscall!(Sysno::prlimit64, 0, resource, limit.as_ptr(), 0) }.map(drop)
 }
 
@@ -178,19 +179,23 @@ pub fn unshare(ns: Namespace) -> Result<()> {
     unsafe { syscall!(Sysno::unshare, ns as usize) }.map(drop)
 }
 
-/// What `reboot(2)` should do with the machine.
+/// How [`end_machine`] ends it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(usize)]
-pub enum Reboot {
+pub enum MachineEnd {
+    /// `LINUX_REBOOT_CMD_POWER_OFF`: halts a machine without ACPI but does not stop it.
     PowerOff = 0x4321_fedc,
+    /// `LINUX_REBOOT_CMD_RESTART` (`RB_AUTOBOOT`): a VMM without power-off stops on it.
+    Restart = 0x0123_4567,
 }
 
-/// End the machine as `how` says (needs CAP_SYS_BOOT; as PID 1 of a PID
-/// namespace it ends the namespace instead). Returns only on failure.
-pub fn reboot(how: Reboot) -> Errno {
+/// `reboot(2)`: power the machine off or restart it, at once (sync first).
+/// Returns only on failure: not allowed (no CAP_SYS_BOOT) or, in a PID
+/// namespace, never (the kernel ends the namespace's init instead).
+pub fn end_machine(how: MachineEnd) -> Errno {
     const MAGIC1: usize = 0xfee1_dead;
     const MAGIC2: usize = 0x2812_1969;
-    // SAFETY: reboot with the documented magic numbers takes no pointer.
+    // SAFETY: reboot with the documented magic numbers; on success it does not return.
     match unsafe { syscall!(Sysno::reboot, MAGIC1, MAGIC2, how as usize, 0) } {
         Err(e) => e,
         Ok(_) => Errno::EINVAL,
