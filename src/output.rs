@@ -117,8 +117,10 @@ pub type Stdio = [i32; 3];
 /// fewer wake-ups per byte. The kernel may refuse (a user's pipe quota).
 const PIPE_SIZE: usize = 1 << 20;
 
-/// The most one step moves from one stream, so that a wake-up stays short.
-const STEP: usize = 1 << 20;
+/// The most one step moves from one stream: a wake-up stays short (a
+/// signal waits for one step at most), and the command refills the pipe
+/// while proctor carries the rest.
+const STEP: usize = 256 << 10;
 
 /// How many bytes may still go out, and whether any were dropped. Pure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
