@@ -6,6 +6,7 @@
 //! elsewhere: there, every descendant found in `/proc` is stopped, then
 //! killed, pass after pass until one finds none.
 
+use crate::cgroup::Cgroup;
 use crate::rt::num::parse_u64;
 use crate::rt::vec::push;
 use crate::supervise::reap;
@@ -22,20 +23,31 @@ use alloc::vec::Vec;
 const MIN_GRACE: Nanos = 1_000_000_000;
 
 /// Kill and reap everything the command left behind, within `grace` for
-/// processes that will not die (uninterruptible sleep). Returns how many
-/// processes were killed.
-pub fn kill(is_pid1: bool, grace: Nanos) -> u32 {
+/// processes that will not die (uninterruptible sleep): with a cgroup, all
+/// of its members at once first. Returns how many processes were killed.
+pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
     let deadline = monotonic().saturating_add(grace.max(MIN_GRACE));
     let _ = reap(0); // no child is the command any more
-    if process::reap_any() == Err(Errno::ECHILD) {
-        return 0; // no child at all: as PID 1 or subreaper, nothing is left
+    let mut killed = 0;
+    if let Some(cg) = cgroup {
+        let mut pids = Vec::new();
+        while !cg.is_empty() && monotonic() < deadline {
+            cg.kill(&mut pids);
+            let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+            let _ = reap(0);
+        }
+        let _ = reap(0);
+        killed = pids.len() as u32;
     }
-    let killed = if is_pid1 {
-        let _ = process::kill_all_in_namespace(SIGKILL);
-        count_reaped_until(deadline)
-    } else {
-        kill_descendants(deadline)
-    };
+    // Without any child left, as PID 1 or subreaper, nothing is left.
+    if process::reap_any() != Err(Errno::ECHILD) {
+        killed += if is_pid1 {
+            let _ = process::kill_all_in_namespace(SIGKILL);
+            count_reaped_until(deadline)
+        } else {
+            kill_descendants(deadline)
+        };
+    }
     if killed > 0 {
         log!(Verbose, "killed {} leftover process(es)", killed);
     }

@@ -16,15 +16,16 @@ mod rt {
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
+use proctor::cgroup::{self, Cgroup};
 use proctor::output::{self, Carrier};
 use proctor::report::{Destination, Failed, Outcome, RunUsage, Status, Verdict};
 use proctor::rt::vec::push;
 use proctor::signals::{self, Signals};
 use proctor::spawn::{self, Plan};
-use proctor::supervise::{self, Command};
+use proctor::supervise::{self, Command, Watch};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
-use proctor::{error, landlock, leftovers, log, mounts, net, unprivileged, vm, wait};
+use proctor::{env, error, landlock, leftovers, log, mounts, net, unprivileged, vm, wait};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -92,7 +93,13 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     let argv0 = (argc > 0).then(|| unsafe { CStr::from_ptr(*argv) });
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
-    let code = run(argv0.unwrap_or(c"proctor"), &args, &environ, command_argv);
+    let code = run(
+        argv0.unwrap_or(c"proctor"),
+        &args,
+        &environ,
+        envp,
+        command_argv,
+    );
     process::exit(code)
 }
 
@@ -106,6 +113,7 @@ fn run(
     argv0: &CStr,
     args: &[&'static CStr],
     environ: &[&'static CStr],
+    envp: *const *const c_char,
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
     let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
@@ -119,6 +127,11 @@ fn run(
         }
     };
     log::set_verbosity(cfg.verbosity);
+    // A command with proctor's uid can then neither trace proctor nor read
+    // its /proc entries (environ, mem, fd). Needs no privilege.
+    if let Err(e) = process::prctl(process::PR_SET_DUMPABLE, 0, 0) {
+        log!(Warning, "warning: PR_SET_DUMPABLE: {}", error::ErrnoName(e));
+    }
     let is_pid1 = process::getpid() == 1;
     if cfg.vm() && is_pid1 {
         // Before anything is opened: a bare initramfs has an empty /dev.
@@ -135,9 +148,21 @@ fn run(
             return 125;
         }
     };
-    let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
-    outcome.limits.output = cfg.output_limit;
+    let invocation = Invocation {
+        args,
+        environ,
+        envp,
+        argv: argv_at(cfg.command),
+    };
+    let mut outcome = phases(&cfg, is_pid1, &invocation, report.as_ref());
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    outcome.limits.output = cfg.output_limit;
+    if let Some(r) = cfg.cgroup {
+        outcome.limits.memory = r.memory;
+        outcome.limits.pids = r.pids;
+        outcome.limits.cpus_micro = r.cpus_micro;
+        outcome.limits.cpu_time_ms = r.cpu_time.map(|t| t / 1_000_000);
+    }
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         if outcome.status == Status::Cancelled {
@@ -157,42 +182,75 @@ fn run(
     outcome.exit_code
 }
 
-/// Steps 2 to 7 of the SPEC's order of work.
-fn phases(
-    cfg: &Config,
-    is_pid1: bool,
-    args: &[&CStr],
-    environ: &[&CStr],
+/// proctor's arguments, its environment (as strings, and the raw `envp`
+/// whose withheld values are wiped), and the command's argv.
+struct Invocation<'a> {
+    args: &'a [&'a CStr],
+    environ: &'a [&'a CStr],
+    envp: *const *const c_char,
     argv: *const *const c_char,
-) -> Outcome {
+}
+
+/// The command, running, and what its supervision needs.
+struct Started {
+    cmd: Command,
+    signals: Signals,
+    cgroup: Option<Cgroup>,
+    carrier: Option<Carrier>,
+}
+
+/// A slot of supervision's watches that watches nothing.
+struct NoWatch;
+impl Watch for NoWatch {}
+
+/// Steps 2 to 7 of the SPEC's order of work.
+fn phases(cfg: &Config, is_pid1: bool, inv: &Invocation, report: Option<&Destination>) -> Outcome {
     // Opened next to the report's directory, before any mount can hide them.
     let files = match output::Files::open(cfg) {
         Ok(files) => files,
         Err(e) => return Failed::from(e).into(),
     };
-    let (cmd, signals, mut carrier) = match start(cfg, &files, is_pid1, args, environ, argv) {
+    let Started {
+        cmd,
+        signals,
+        mut cgroup,
+        mut carrier,
+    } = match start(cfg, &files, is_pid1, inv, report) {
         Ok(started) => started,
         Err(failed) => return failed.into(),
     };
-    let (timeout, kill_after) = (cfg.timeout, cfg.kill_after);
-    let ended = match carrier.as_mut().map(Carrier::pumps) {
-        Some([mut out, mut err]) => supervise::supervise(
-            cmd,
-            &signals.fd,
-            timeout,
-            kill_after,
-            &mut [&mut out, &mut err],
-        ),
-        None => supervise::supervise(cmd, &signals.fd, timeout, kill_after, &mut []),
+    let (mut idle, mut idle_out, mut idle_err) = (NoWatch, NoWatch, NoWatch);
+    let cpu_time: &mut dyn Watch = match &mut cgroup {
+        Some(cg) => cg,
+        None => &mut idle,
     };
+    let mut pumps = carrier.as_mut().map(Carrier::pumps);
+    let (out, err): (&mut dyn Watch, &mut dyn Watch) = match &mut pumps {
+        Some([out, err]) => (out, err),
+        None => (&mut idle_out, &mut idle_err),
+    };
+    let watches = &mut [cpu_time, out, err];
+    let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, watches);
     log!(Verbose, "the command ended");
-    let leftovers = leftovers::kill(is_pid1, cfg.kill_after);
+    // Read before the leftovers are killed: the OOM kills that ended the command.
+    let oom_killed = cgroup.as_ref().and_then(Cgroup::oom_kills).unwrap_or(0) > 0;
+    let leftovers = leftovers::kill(is_pid1, cfg.kill_after, cgroup.as_ref());
     let usage = RunUsage::new(ended.wall, process::children_usage());
+    let killed_by_oom = oom_killed && ended.exit == process::Exit::Signal(9);
     // Leftovers are dead: nothing but the pipes' contents is left to carry.
-    let output = carrier.map(|mut c| c.finish(time::monotonic().saturating_add(kill_after)));
-    let limit = output.filter(|o| o.truncated).map(|_| Verdict::OutputLimit);
-    let mut outcome = Outcome::ran(ended.exit, ended.verdict.or(limit), usage, leftovers);
+    let deadline = time::monotonic().saturating_add(cfg.kill_after);
+    let output = carrier.map(|mut c| c.finish(deadline));
+    let truncated = output.is_some_and(|o| o.truncated);
+    let verdict = ended
+        .verdict
+        .or(killed_by_oom.then_some(Verdict::MemoryLimit))
+        .or(truncated.then_some(Verdict::OutputLimit));
+    let mut outcome = Outcome::ran(ended.exit, verdict, usage, leftovers);
     outcome.output = output;
+    if let Some(cg) = cgroup {
+        outcome.tree = Some(cg.usage());
+        cg.remove();
+    }
     outcome
 }
 
@@ -204,10 +262,9 @@ fn start(
     cfg: &Config,
     files: &output::Files,
     is_pid1: bool,
-    args: &[&CStr],
-    environ: &[&CStr],
-    argv: *const *const c_char,
-) -> Result<(Command, Signals, Option<Carrier>), Failed> {
+    inv: &Invocation,
+    report: Option<&Destination>,
+) -> Result<Started, Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
     let sandbox = landlock::prepare(cfg, files.outputs())?;
     let signals = signals::prepare(is_pid1)?;
@@ -221,6 +278,11 @@ fn start(
     }
     let cwd = spawn::starting_directory(cfg)?;
     mounts::apply(&cfg.mounts)?;
+    let mut cgroup = cfg
+        .cgroup
+        .as_ref()
+        .map(|r| cgroup::setup(r, is_pid1))
+        .transpose()?;
     let (mut carrier, stdio) = match cfg.output_limit {
         Some(limit) => {
             let (carrier, stdio) = Carrier::new(files, limit)?;
@@ -230,21 +292,45 @@ fn start(
     };
     let plan = Plan::new(
         cfg,
-        args,
-        environ,
-        argv,
+        inv.args,
+        inv.environ,
+        inv.argv,
         signals.inherited,
         cwd.as_deref(),
         sandbox,
+        cgroup.as_ref(),
     )?
     .with_stdio(stdio);
+    for i in env::withheld(inv.environ, plan.environment()) {
+        // SAFETY: envp holds environ.len() pointers (i is an index of environ)
+        // to the NUL-terminated strings of the initial stack, which is
+        // writable; the withheld entries are never read again.
+        unsafe { wipe_value(*inv.envp.add(i) as *mut u8) };
+    }
     if cfg.vm() && is_pid1 {
         vm::protect_knobs();
     }
-    let pid = spawn::spawn(&plan)?;
+    let spawned = spawn::spawn(&plan);
+    drop(plan);
+    if let Some(cg) = &mut cgroup {
+        cg.placed();
+    }
+    let pid = match spawned {
+        Ok(pid) => pid,
+        Err(failed) => {
+            if let Some(cg) = cgroup {
+                cg.remove();
+            }
+            return Err(failed);
+        }
+    };
     let started = time::monotonic();
     if let Some(c) = carrier.as_mut() {
         c.started();
+    }
+    // Once the command runs (a command that never ran was exposed to nothing).
+    if let Some(r) = report {
+        r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
     }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
     log!(Verbose, "started the command as pid {}", pid);
@@ -255,7 +341,35 @@ fn start(
         started,
         single_child: cfg.single_child,
     };
-    Ok((cmd, signals, carrier))
+    Ok(Started {
+        cmd,
+        signals,
+        cgroup,
+        carrier,
+    })
+}
+
+/// Overwrite the value of the `NAME=VALUE` string at `var` with zeros, so
+/// that no later reader of proctor's memory finds it.
+///
+/// # Safety
+/// `var` must point to a writable, NUL-terminated string that no reference
+/// is used to read afterwards.
+unsafe fn wipe_value(var: *mut u8) {
+    let mut p = var;
+    let mut in_value = false;
+    // SAFETY: every byte up to the NUL belongs to the string (caller's contract).
+    while unsafe { p.read() } != 0 {
+        if in_value {
+            // SAFETY: as above; volatile, so the stores are never elided.
+            unsafe { p.write_volatile(0) };
+        } else {
+            // SAFETY: as above.
+            in_value = unsafe { p.read() } == b'=';
+        }
+        // SAFETY: p is not at the NUL yet, so p + 1 is within the string.
+        p = unsafe { p.add(1) };
+    }
 }
 
 fn print(text: &str) -> u8 {
@@ -316,15 +430,19 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --stderr-to-stdout     stderr goes where stdout goes
       --output-limit BYTES   at most BYTES (k/m/g/t) of stdout+stderr together; proctor
                              carries them (pipes, not a terminal) and kills at the limit (137)
+      --memory BYTES         memory limit of the whole tree (cgroup; exit 137)
+      --pids N               process limit of the whole tree (cgroup)
+      --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
+      --cpu-time SECS        CPU-time limit of the whole tree (cgroup; exit 124)
+      --cgroup               a cgroup without limits: accounting, atomic kill
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
       --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
       --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
                              iso9660 vfat erofs; OPTS ro (default), rw, noexec
       --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
-      --landlock             no privilege needed: read and execute everywhere, write only
-                             under --writable paths, /dev/null /dev/zero /dev/full /dev/tty
-      --writable PATH        with --landlock: a tree or file the command may write (repeatable)
-      --no-tcp               no TCP bind or connect (Landlock ABI 4); UDP is NOT covered
+      --landlock             write only to --writable, /dev/{null,zero,full,tty}
+      --writable PATH        a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock); UDP is NOT covered
 
 tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
   -p SIGNAL                  parent-death signal, handled as if sent to proctor

@@ -66,17 +66,21 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
             })?;
         }
     }
+    apply_each(mounts, &mut classic)
+}
+
+fn apply_each(mounts: &[Mount], classic: &mut bool) -> Result<(), Error> {
     for m in mounts {
         let (step, path) = target(m);
         log!(Verbose, "{} {}", step, Show(path.to_bytes()));
-        with_fallback(&mut classic, |c| apply_one(m, c))?;
+        with_fallback(classic, |c| apply_one(m, c))?;
     }
     Ok(())
 }
 
 /// `--ro PATH` on its own, in proctor's current mount namespace.
 pub fn make_read_only(path: &CStr) -> Result<(), Error> {
-    with_fallback(&mut false, |c| apply_one(&Mount::ReadOnly { path }, c))
+    apply_each(&[Mount::ReadOnly { path }], &mut false)
 }
 
 /// Run `f` with the new mount API, then classically for good once a new
@@ -108,15 +112,10 @@ fn with_fallback(
     f(true)
 }
 
-/// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
-/// in any of its components (with the walk where `openat2` is refused).
+/// An `O_PATH` descriptor of the existing `path`, opened one component
+/// at a time, refusing a symbolic link in any of them.
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
-    let mut found = None;
-    with_fallback(&mut false, |c| {
-        found = Some(resolve(step, path, Create::No, c)?.fd);
-        Ok(())
-    })?;
-    found.ok_or_else(|| error(step, path.to_bytes(), Errno::ENOENT))
+    walk(step, path, Create::No).map(|r| r.fd)
 }
 
 /// The step name and the path a mount acts on.
@@ -195,8 +194,6 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
             // The kernel looks the source up by name: /proc/self/fd/N names
             // exactly the device node resolved above.
-            let shown = (Show(dev.to_bytes()), Show(dst.to_bytes()));
-            let fs = Show(fstype.to_bytes());
             sys::mount(
                 &proc_path(&device.fd),
                 &proc_path(&to.fd),
@@ -204,7 +201,7 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 flags,
                 None,
             )
-            .map_err(|e| crate::err!("mount", Some(e), "{} on {} ({})", shown.0, shown.1, fs))
+            .map_err(|e| mount_error("mount", dev.to_bytes(), e))
         }
         Mount::ReadOnly { path } => {
             let at = resolve("ro", path, Create::No, classic)?;
@@ -220,15 +217,10 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
 /// The block device at `dev`, resolved without following a symbolic link.
 fn block_device(dev: &CStr, classic: bool) -> Result<Resolved, Error> {
     let device = resolve("mount", dev, Create::No, classic)?;
-    let kind = fs::stat_fd(device.fd.raw()).map(|s| s.kind());
-    match kind.map_err(|e| error("mount", dev.to_bytes(), e))? {
-        fs::S_IFBLK => Ok(device),
-        _ => Err(crate::err!(
-            "mount",
-            Some(Errno::ENOTBLK),
-            "{}: not a block device",
-            Show(dev.to_bytes())
-        )),
+    match fs::stat_fd(device.fd.raw()).map(|s| s.kind()) {
+        Ok(fs::S_IFBLK) => Ok(device),
+        Ok(_) => Err(error("mount", dev.to_bytes(), Errno::ENOTBLK)),
+        Err(e) => Err(error("mount", dev.to_bytes(), e)),
     }
 }
 
@@ -456,7 +448,8 @@ fn symlink(step: &'static str, path: &[u8]) -> Error {
     )
 }
 
-fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
+/// `step: path: ERRNO`.
+pub fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
     crate::err!(step, Some(e), "{}", Show(path))
 }
 

@@ -6,6 +6,7 @@
 
 use crate::args::rlimit::{self, Limit};
 use crate::args::{Config, User};
+use crate::cgroup::Cgroup;
 use crate::error::{Error, Show};
 use crate::output::Stdio;
 use crate::report::{Failed, Failure};
@@ -25,8 +26,8 @@ pub struct Plan<'a> {
     /// The command's argv, a null-terminated array (argv[0] is the command).
     argv: *const *const c_char,
     command: &'a CStr,
-    /// The command's environment, a null-terminated array of pointers to
-    /// strings of proctor's own environment and command line.
+    /// The command's environment, and the same as a null-terminated array.
+    vars: Vec<&'a CStr>,
     envp: Vec<*const c_char>,
     /// `PATH` to search when the command has no `/`.
     search_path: &'a [u8],
@@ -42,9 +43,11 @@ pub struct Plan<'a> {
     user: Option<User>,
     groups: &'a [u32],
     chdir: Option<&'a CStr>,
+    /// The command's cgroup, joined before anything else.
+    cgroup: Option<&'a Cgroup>,
     /// `--landlock`'s ruleset, held open until the fork, and its descriptor.
-    _sandbox: Option<landlock::Sandbox<'a>>,
-    landlock: Option<i32>,
+    _sandbox: Option<landlock::Sandbox>,
+    landlock: Option<landlock::Enforce>,
     seccomp: Vec<Insn>,
 }
 
@@ -55,7 +58,9 @@ impl<'a> Plan<'a> {
     /// `environ` are proctor's arguments and environment, `argv` the
     /// command's argv array among them, `mask` the inherited signal mask and
     /// `cwd` the directory found by [`starting_directory`]; `sandbox` is
-    /// `--landlock`'s, finished now that the mounts are in place.
+    /// `--landlock`'s, finished now that the mounts are in place; `cgroup`
+    /// the command's.
+    #[allow(clippy::too_many_arguments)] // each is one thing the child needs
     pub fn new(
         cfg: &'a Config,
         args: &[&'a CStr],
@@ -63,7 +68,8 @@ impl<'a> Plan<'a> {
         argv: *const *const c_char,
         mask: SigSet,
         cwd: Option<&'a CStr>,
-        mut sandbox: Option<landlock::Sandbox<'a>>,
+        sandbox: Option<landlock::Sandbox>,
+        cgroup: Option<&'a Cgroup>,
     ) -> Result<Plan<'a>, Error> {
         let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
         let mut envp = Vec::new();
@@ -81,6 +87,7 @@ impl<'a> Plan<'a> {
             command: args.get(cfg.command).copied().unwrap_or_default(),
             envp,
             search_path: env::get(&vars, b"PATH").unwrap_or(DEFAULT_PATH),
+            vars,
             mask,
             // `--stdin` wins over a terminal: the command gets no controlling terminal.
             take_terminal: cfg.stdin.is_none() && fs::is_terminal(0),
@@ -91,10 +98,8 @@ impl<'a> Plan<'a> {
             user: cfg.user,
             groups: &cfg.groups,
             chdir: cfg.chdir.or(cwd),
-            landlock: sandbox
-                .as_mut()
-                .map(landlock::Sandbox::finish)
-                .transpose()?,
+            cgroup,
+            landlock: sandbox.as_ref().map(|s| s.finish(cfg)).transpose()?,
             _sandbox: sandbox,
             seccomp: if cfg.seccomp {
                 seccomp::program()?
@@ -105,10 +110,16 @@ impl<'a> Plan<'a> {
     }
 }
 
-impl Plan<'_> {
+impl<'a> Plan<'a> {
     /// Make the command's 0, 1 and 2 what `stdio` says (see [`Stdio`]).
     pub fn with_stdio(self, stdio: Stdio) -> Self {
         Plan { stdio, ..self }
+    }
+
+    /// The command's environment (strings of proctor's own environment and
+    /// command line).
+    pub fn environment(&self) -> &[&'a CStr] {
+        &self.vars
     }
 }
 
@@ -130,6 +141,8 @@ pub fn starting_directory(cfg: &Config) -> Result<Option<OwnedCStr>, Error> {
 /// The steps of the child, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
+    /// Joining the command's cgroup (before the SPEC's steps).
+    Cgroup,
     Setsid,
     /// Copying a descriptor onto the command's 0, 1 or 2.
     Stdio(u32),
@@ -153,6 +166,7 @@ impl Step {
     /// The step as messages name it.
     pub fn name(self) -> &'static str {
         match self {
+            Step::Cgroup => "joining the cgroup",
             Step::Setsid => "setsid",
             Step::Stdio(_) => "stdin/stdout/stderr",
             Step::Signals => "signal mask",
@@ -188,7 +202,8 @@ impl Step {
             Step::Chdir => (12, 0),
             Step::Seccomp => (13, 0),
             Step::Exec => (14, 0),
-            Step::Stdio(fd) => (15, fd),
+            Step::Cgroup => (15, 0),
+            Step::Stdio(fd) => (16, fd),
         }
     }
 
@@ -208,7 +223,8 @@ impl Step {
             12 => Step::Chdir,
             13 => Step::Seccomp,
             14 => Step::Exec,
-            15 => Step::Stdio(detail),
+            15 => Step::Cgroup,
+            16 => Step::Stdio(detail),
             _ => return None,
         })
     }
@@ -253,10 +269,10 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     }
     let setup = |call, e| Failed::from(Error::sys(call, e));
     let (rd, wr) = fs::pipe().map_err(|e| setup("pipe", e))?;
-    let pid = process::fork().map_err(|e| setup("fork", e))?;
+    let (pid, placed) = fork(plan).map_err(|e| setup("fork", e))?;
     if pid == 0 {
         drop(rd);
-        child(plan, wr.raw());
+        child(plan, wr.raw(), placed);
     }
     drop(wr);
     let mut msg = [0u8; ChildFailure::LEN];
@@ -317,17 +333,42 @@ fn release_terminal() {
     }
 }
 
+/// Fork; with a cgroup v2, straight into the command's cgroup
+/// (`CLONE_INTO_CGROUP`), which `placed` says.
+fn fork(plan: &Plan) -> Result<(Pid, bool), Errno> {
+    if let Some(dir) = plan.cgroup.and_then(Cgroup::clone_into) {
+        match crate::sys::cgroup::fork_into(dir) {
+            Ok(pid) => return Ok((pid, true)),
+            // A kernel before 5.7, or a seccomp profile that hides clone3:
+            // the child writes itself into cgroup.procs instead.
+            Err(Errno::ENOSYS | Errno::E2BIG | Errno::EPERM | Errno::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    process::fork().map(|pid| (pid, false))
+}
+
 /// The child: each step in the SPEC's order, then `execve`; a failure
 /// goes through the pipe. Never returns.
-fn child(plan: &Plan, pipe: i32) -> ! {
-    let Err((step, errno)) = steps(plan);
+fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
+    let Err((step, errno)) = steps(plan, placed);
     let _ = fs::write_all(pipe, &ChildFailure { step, errno }.to_bytes());
     process::exit(125)
 }
 
-/// Steps 5.1 to 5.12 of the SPEC's order of work.
-fn steps(plan: &Plan) -> Result<Infallible, (Step, Errno)> {
+/// Steps 5.1 to 5.12 of the SPEC's order of work, after joining the
+/// command's cgroup unless the fork `placed` the child there.
+fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
     let at = |step: Step| move |e: Errno| (step, e);
+    // No code of the command may run outside its cgroup.
+    let procs = plan
+        .cgroup
+        .filter(|_| !placed)
+        .into_iter()
+        .flat_map(Cgroup::procs);
+    for procs in procs {
+        crate::sys::cgroup::write_fd(procs, b"0").map_err(at(Step::Cgroup))?;
+    }
     process::setsid().map_err(at(Step::Setsid))?;
     if plan.take_terminal && fs::take_terminal(0).is_err() {
         log!(
@@ -355,8 +396,8 @@ fn steps(plan: &Plan) -> Result<Infallible, (Step, Errno)> {
         privileges::clear_capabilities().map_err(at(Step::Capabilities))?;
     }
     privileges::no_new_privs().map_err(at(Step::NoNewPrivs))?;
-    if let Some(ruleset) = plan.landlock {
-        landlock::enforce(ruleset).map_err(at(Step::Landlock))?;
+    if let Some(sandbox) = plan.landlock {
+        landlock::enforce(sandbox).map_err(at(Step::Landlock))?;
     }
     if let Some(dir) = plan.chdir {
         fs::chdir(dir).map_err(at(Step::Chdir))?;

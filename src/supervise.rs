@@ -43,6 +43,8 @@ pub enum Ending {
     Graceful,
     /// SIGKILL to its process group at once.
     Kill,
+    /// The watch has ended it itself (a cgroup's kill): only the verdict.
+    Done,
 }
 
 /// Something else supervision watches, checked at every wake-up: a limit
@@ -93,6 +95,7 @@ pub fn supervise(
         kill_after,
         verdict: None,
         term_at: timeout.map(|t| cmd.started.saturating_add(t)),
+        terminating: false,
         kill_at: None,
     };
     // Unused entries keep descriptor -1, which ppoll skips.
@@ -162,9 +165,12 @@ pub fn supervise(
 struct Limits {
     cmd: Command,
     kill_after: Nanos,
+    /// The first limit that tripped.
     verdict: Option<Verdict>,
     /// `--timeout`: SIGTERM then.
     term_at: Option<Nanos>,
+    /// SIGTERM was sent.
+    terminating: bool,
     /// `--kill-after` past the SIGTERM: SIGKILL then.
     kill_at: Option<Nanos>,
 }
@@ -192,28 +198,33 @@ impl Limits {
         }
     }
 
-    /// End the command for `verdict`, the first limit to trip; a later one
-    /// can only hasten the ending.
+    /// End the command for `verdict`; the first limit to trip gives the
+    /// verdict, a later one can only hasten the ending.
     fn end(&mut self, verdict: Verdict, ending: Ending, now: Nanos) {
-        self.term_at = None;
-        if self.verdict.is_none() {
-            self.verdict = Some(verdict);
-            if ending == Ending::Graceful {
-                log!(
-                    Warning,
-                    "{}: sending SIGTERM to the command's process group",
-                    reason(verdict)
-                );
-                forward(self.cmd.pid, SIGTERM, false);
-                // A stopped command could not act on SIGTERM (coreutils timeout does the same).
-                forward(self.cmd.pid, SIGCONT, false);
-                self.kill_at = Some(now.saturating_add(self.kill_after));
-                return;
+        self.verdict.get_or_insert(verdict);
+        match ending {
+            Ending::Graceful => {
+                self.term_at = None;
+                if !self.terminating {
+                    self.terminating = true;
+                    log!(
+                        Warning,
+                        "{}: sending SIGTERM to the command's process group",
+                        reason(verdict)
+                    );
+                    forward(self.cmd.pid, SIGTERM, false);
+                    // A stopped command could not act on SIGTERM (coreutils timeout does the same).
+                    forward(self.cmd.pid, SIGCONT, false);
+                    self.kill_at = Some(now.saturating_add(self.kill_after));
+                }
             }
-        }
-        if ending == Ending::Kill {
-            self.kill_at = Some(now);
-            self.check(now);
+            Ending::Kill => {
+                self.term_at = None;
+                self.terminating = true;
+                self.kill_at = Some(now);
+                self.check(now);
+            }
+            Ending::Done => {}
         }
     }
 }
