@@ -427,32 +427,9 @@ fn no_cgroup_option_touches_no_cgroup() {
 /// container's cgroup as their root): the same memory verdict.
 #[test]
 fn docker_init_memory_verdict() {
-    let ready = Command::new("docker").arg("info").output();
-    if !ready.is_ok_and(|o| o.status.success()) {
-        return common::missing("no Docker daemon answers (docker info)");
-    }
-    if !Path::new("/bin/busybox").is_file() {
-        return common::missing("/bin/busybox (busybox-static) is not installed");
-    }
-    let image = "proctor-cgroup-test:latest";
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::copy("/bin/busybox", ctx.path().join("busybox")).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
-    )
-    .unwrap();
-    let built = Command::new("docker")
-        .env("DOCKER_BUILDKIT", "0")
-        .args(["build", "-q", "-t", image])
-        .arg(ctx.path())
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let Some(image) = common::busybox_image("proctor-cgroup-test:latest") else {
+        return;
+    };
     let out_dir = tempfile::tempdir().unwrap();
     let name = format!("proctor-cgroup-test-{}", std::process::id());
     let mut cmd = Command::new("docker");

@@ -10,7 +10,7 @@ use helper::*;
 use std::hash::{DefaultHasher, Hasher};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 const MIB: u64 = 1 << 20;
@@ -467,7 +467,9 @@ fn stdin_file_wins_over_a_terminal() {
 /// flood fills the host's disk.
 #[test]
 fn docker_log_stays_under_the_limit() {
-    let Some(image) = flood_image() else { return };
+    let Some(image) = busybox_image("proctor-output-flood:latest") else {
+        return;
+    };
     let name = format!("proctor-output-flood-{}", std::process::id());
     let _ = docker().args(["rm", "-f", &name]).output();
     let stage = tempfile::tempdir().unwrap();
@@ -527,44 +529,4 @@ fn docker_log_stays_under_the_limit() {
     let r: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!(r["status"], "output_limit", "{r}");
     assert_eq!(r["output_bytes"], MIB, "{r}");
-}
-
-fn docker() -> Command {
-    let mut c = Command::new("docker");
-    c.env("DOCKER_BUILDKIT", "0");
-    c
-}
-
-/// A FROM-scratch image with Debian's static busybox, built once.
-fn flood_image() -> Option<&'static str> {
-    const IMAGE: &str = "proctor-output-flood:latest";
-    match docker().arg("info").output() {
-        Ok(o) if o.status.success() => {}
-        _ => {
-            missing("no Docker daemon answers");
-            return None;
-        }
-    }
-    if !Path::new("/bin/busybox").is_file() {
-        missing("/bin/busybox (busybox-static) is not installed");
-        return None;
-    }
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::copy("/bin/busybox", ctx.path().join("busybox")).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
-    )
-    .unwrap();
-    let b = docker()
-        .args(["build", "-q", "-t", IMAGE])
-        .arg(ctx.path())
-        .output()
-        .unwrap();
-    assert!(
-        b.status.success(),
-        "docker build: {}",
-        String::from_utf8_lossy(&b.stderr)
-    );
-    Some(IMAGE)
 }

@@ -314,3 +314,43 @@ pub fn name_numbers(out: &Output) -> std::collections::BTreeMap<String, i32> {
         })
         .collect()
 }
+
+/// `docker` with the classic builder (no BuildKit: nothing to pull).
+pub fn docker() -> Command {
+    let mut c = Command::new("docker");
+    c.env("DOCKER_BUILDKIT", "0");
+    c
+}
+
+/// Build `tag`, a FROM-scratch image with Debian's static busybox as
+/// `/bin/sh` and its applets, for proctor to be the `/init` of. `None`,
+/// after [`missing`], without a Docker daemon or busybox-static.
+pub fn busybox_image(tag: &'static str) -> Option<&'static str> {
+    if !docker()
+        .arg("info")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        missing("no Docker daemon answers (docker info)");
+        return None;
+    }
+    if !std::path::Path::new("/bin/busybox").is_file() {
+        missing("/bin/busybox (busybox-static) is not installed");
+        return None;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::copy("/bin/busybox", ctx.path().join("busybox")).unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
+    )
+    .unwrap();
+    let built = docker()
+        .args(["build", "-q", "-t", tag])
+        .arg(ctx.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&built.stderr);
+    assert!(built.status.success(), "docker build of {tag}: {err}");
+    Some(tag)
+}
