@@ -146,7 +146,7 @@ fn run(
     }
     let report = match cfg
         .report
-        .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
+        .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.vm()))
         .transpose()
     {
         Ok(r) => r,
@@ -287,7 +287,7 @@ fn start<'a>(
         unsafe { wipe_value(*inv.envp.add(i) as *mut u8) };
     }
     if cfg.vm() && is_pid1 {
-        vm::protect_knobs();
+        vm::protect(cfg);
     }
     let spawned = spawn::spawn(&plan);
     drop(plan);

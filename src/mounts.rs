@@ -38,11 +38,7 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
             ));
         }
     }
-    process::unshare(Namespace::Mount)
-        .map_err(|e| mount_error("mounts", b"unshare(CLONE_NEWNS)", e))?;
-    // Nothing propagates to or from the container's (or the host's) namespace.
-    sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
-        .map_err(|e| mount_error("mounts", b"making / private", e))?;
+    private_namespace()?;
     let mut classic = false;
     // Mountpoints are created before anything is mounted where an earlier
     // `--ro` would forbid it later; elsewhere, when their mount comes, which
@@ -76,6 +72,15 @@ fn apply_each(mounts: &[Mount], classic: &mut bool) -> Result<(), Error> {
         with_fallback(classic, |c| apply_one(m, c))?;
     }
     Ok(())
+}
+
+/// Unshare the mount namespace and make `/` recursively private in it.
+pub fn private_namespace() -> Result<(), Error> {
+    process::unshare(Namespace::Mount)
+        .map_err(|e| mount_error("mounts", b"unshare(CLONE_NEWNS)", e))?;
+    // Nothing propagates to or from the container's (or the host's) namespace.
+    sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
+        .map_err(|e| mount_error("mounts", b"making / private", e))
 }
 
 /// `--ro PATH` on its own, in proctor's current mount namespace.
