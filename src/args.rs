@@ -44,6 +44,8 @@ pub struct Config<'a> {
     pub seccomp: bool,
     pub report: Option<&'a CStr>,
     pub poweroff: bool,
+    /// `--pid-ns`: the command in a PID namespace of its own.
+    pub pid_ns: bool,
     /// Index of the command in the argument slice given to [`parse`].
     pub command: usize,
 }
@@ -148,10 +150,11 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    PidNs,
 }
 
 /// (long name, short letter, option, takes a value)
-const OPTIONS: [(&str, u8, Opt, bool); 28] = [
+const OPTIONS: [(&str, u8, Opt, bool); 29] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -180,6 +183,7 @@ const OPTIONS: [(&str, u8, Opt, bool); 28] = [
     ("--seccomp", 0, Opt::Seccomp, true),
     ("--report", 0, Opt::Report, true),
     ("--poweroff", 0, Opt::Poweroff, false),
+    ("--pid-ns", 0, Opt::PidNs, false),
 ];
 
 /// The default tmpfs size (64 MiB) and mode (1777).
@@ -210,6 +214,7 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
         seccomp: true,
         report: None,
         poweroff: false,
+        pid_ns: false,
         command: args.len(),
     };
     let mut i = 0;
@@ -291,6 +296,7 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::PidNs => cfg.pid_ns = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }

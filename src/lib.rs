@@ -17,6 +17,7 @@ pub mod env;
 pub mod limits;
 pub mod mounts;
 pub mod net;
+pub mod pidns;
 pub mod privileges;
 pub mod report;
 pub mod seccomp;

@@ -18,8 +18,10 @@ use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
-    env, err, error, log, mounts, net, privileges, seccomp, supervise, unprivileged, vm, Error,
+    env, err, error, log, mounts, net, pidns, privileges, seccomp, supervise, unprivileged, vm,
+    Error,
 };
+use supervise::Child;
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -112,7 +114,7 @@ fn run(
     log::set_level(cfg.verbosity);
     let report = match cfg
         .report
-        .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
+        .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.pid_ns))
         .transpose()
     {
         Ok(r) => r,
@@ -191,9 +193,13 @@ fn phases(
         },
         _ => None,
     };
-    if let Err(e) = mounts::apply(&cfg.mounts) {
+    if let Err(e) = mounts::apply(&cfg.mounts, cfg.pid_ns) {
         return setup_error(&e);
     }
+    let link = match cfg.pid_ns.then(pidns::Link::new).transpose() {
+        Ok(link) => link,
+        Err(e) => return setup_error(&e),
+    };
     let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
         Ok(env) => env,
         Err(e) => return setup_error(&e),
@@ -230,6 +236,11 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        pid_ns: link.as_ref().map(|link| pidns::Init {
+            link,
+            single_child: cfg.single_child,
+            grace: cfg.kill_after,
+        }),
     };
     if cfg.keep_caps {
         log!(
@@ -250,15 +261,41 @@ fn phases(
     };
     let started = time::monotonic();
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
-    log!(log::VERBOSE, "started the command as pid {}", pid);
+    let inner = link.map(pidns::Link::into_reader);
+    let child = match inner {
+        None => {
+            log!(log::VERBOSE, "started the command as pid {}", pid);
+            Child::Command(pid)
+        }
+        Some(_) => {
+            log!(
+                log::VERBOSE,
+                "started the command as pid 2 of a PID namespace whose init is pid {}",
+                pid
+            );
+            Child::InnerInit(pid)
+        }
+    };
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
-    let ended = supervise::supervise(pid, cfg.single_child, cfg.timeout, cfg.kill_after, started);
+    let ended = supervise::supervise(child, cfg.single_child, cfg.timeout, cfg.kill_after, started);
     log!(log::VERBOSE, "the command ended");
-    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
-    let usage = RunUsage::new(ended.wall, process::children_usage());
+    let (exit, leftovers, usage) = match inner {
+        // The namespace has ended, and everything in it: the inner init
+        // killed and counted the leftovers.
+        Some(reader) => {
+            let r = reader.read();
+            let usage = r.usage.unwrap_or_else(process::children_usage);
+            (r.exit.unwrap_or(ended.exit), r.leftovers, usage)
+        }
+        None => {
+            let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
+            (ended.exit, leftovers, process::children_usage())
+        }
+    };
+    let usage = RunUsage::new(ended.wall, usage);
     Outcome::ran(
-        ended.exit,
+        exit,
         ended.timed_out.then_some(Verdict::Timeout),
         usage,
         leftovers,
@@ -323,4 +360,6 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --pid-ns               the command in a PID namespace of its own, under an
+                             init of proctor's, with a fresh /proc (needs CAP_SYS_ADMIN)
 ";

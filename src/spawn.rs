@@ -12,7 +12,7 @@ use crate::seccomp::{self, Insn};
 use crate::sys::process::{self, Pid};
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{err, log};
+use crate::{err, log, mounts, pidns};
 use core::ffi::{c_char, CStr};
 
 /// The child's plan, prepared before the fork.
@@ -35,6 +35,9 @@ pub struct Plan<'a> {
     pub groups: &'a [u32],
     pub chdir: Option<&'a CStr>,
     pub seccomp: &'a [Insn],
+    /// `--pid-ns`: the command runs under an inner init, PID 1 of a new
+    /// PID namespace, which is the child proctor supervises.
+    pub pid_ns: Option<pidns::Init<'a>>,
 }
 
 /// The steps of the child, in order; the number travels through the pipe.
@@ -54,9 +57,13 @@ enum Step {
     Chdir,
     Seccomp,
     Exec,
+    /// The inner init's: mounting `/proc` (detail: which of `PROC_MOUNTS`).
+    PidNsProc,
+    /// The inner init's: forking the command.
+    PidNsFork,
 }
 
-const STEPS: [(Step, &str); 13] = [
+const STEPS: [(Step, &str); 15] = [
     (Step::Setsid, "setsid"),
     (Step::Signals, "signal mask"),
     (Step::Rlimit, "rlimit"),
@@ -70,6 +77,8 @@ const STEPS: [(Step, &str); 13] = [
     (Step::Chdir, "chdir"),
     (Step::Seccomp, "seccomp"),
     (Step::Exec, "exec"),
+    (Step::PidNsProc, "--pid-ns"),
+    (Step::PidNsFork, "--pid-ns"),
 ];
 
 /// Why the command did not start: the error and proctor's exit code
@@ -79,7 +88,8 @@ pub struct Failed {
     pub code: u8,
 }
 
-/// Fork and start the command; returns its pid once `execve` succeeded.
+/// Fork and start the command; returns its pid once `execve` succeeded
+/// (with `--pid-ns`, the inner init's pid).
 pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     let setup = |e: Error| Failed {
         error: e,
@@ -89,10 +99,19 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
         release_terminal();
     }
     let (rd, wr) = fs::pipe().map_err(|e| setup(Error::sys("pipe", e)))?;
-    let pid = process::fork().map_err(|e| setup(Error::sys("fork", e)))?;
+    let pid = match &plan.pid_ns {
+        None => process::fork().map_err(|e| setup(Error::sys("fork", e)))?,
+        Some(_) => pidns::fork_init().map_err(|e| setup(pid_ns_error(e)))?,
+    };
     if pid == 0 {
         drop(rd);
-        child(plan, wr.raw());
+        match &plan.pid_ns {
+            None => child(plan, wr.raw()),
+            Some(init) => match pidns::init(init, || child(plan, wr.raw())) {
+                pidns::Failure::Proc(i, e) => fail(wr.raw(), Step::PidNsProc, e, i as u32),
+                pidns::Failure::Fork(e) => fail(wr.raw(), Step::PidNsFork, e, 0),
+            },
+        }
     }
     drop(wr);
     let mut msg = [0u8; 12];
@@ -131,6 +150,20 @@ fn describe(plan: &Plan, step: u32, errno: Errno, aux: u32) -> Failed {
             ""
         };
         err!(name, Some(errno), "{}{}", limits::name(aux), hint)
+    } else if step == Step::PidNsProc as u32 {
+        let path = mounts::PROC_MOUNTS.get(aux as usize).copied();
+        let path = path.unwrap_or(c"/proc").to_bytes();
+        let (what, hint) = match (aux, errno) {
+            (_, Errno::EPERM | Errno::EACCES) => (
+                "mounting",
+                " (needs CAP_SYS_ADMIN and, on AppArmor hosts, apparmor=unconfined)",
+            ),
+            (0, _) => ("mounting", ""),
+            _ => ("making read-only", ""),
+        };
+        err!(name, Some(errno), "{} {}{}", what, Show(path), hint)
+    } else if step == Step::PidNsFork as u32 {
+        err!(name, Some(errno), "forking the command in the PID namespace")
     } else if step == Step::Chdir as u32 {
         err!(
             name,
@@ -162,17 +195,28 @@ fn release_terminal() {
     }
 }
 
+/// `clone(CLONE_NEWPID)` refused: without CAP_SYS_ADMIN, say so.
+fn pid_ns_error(e: Errno) -> Error {
+    match e {
+        Errno::EPERM => err!("--pid-ns", Some(e), "a PID namespace needs CAP_SYS_ADMIN"),
+        _ => err!("--pid-ns", Some(e), "clone(CLONE_NEWPID)"),
+    }
+}
+
+/// Tell the parent through `pipe` that `step` failed, and exit.
+fn fail(pipe: i32, step: Step, e: Errno, aux: u32) -> ! {
+    let mut msg = [0u8; 12];
+    let words = [step as u32, e.into_raw() as u32, aux].map(u32::to_ne_bytes);
+    for (slot, &b) in msg.iter_mut().zip(words.iter().flatten()) {
+        *slot = b;
+    }
+    let _ = fs::write_all(pipe, &msg);
+    process::exit(125)
+}
+
 /// The child: each step in the SPEC's order, then `execve`. Never returns.
 fn child(plan: &Plan, pipe: i32) -> ! {
-    let fail = |step: Step, e: Errno, aux: u32| -> ! {
-        let mut msg = [0u8; 12];
-        let words = [step as u32, e.into_raw() as u32, aux].map(u32::to_ne_bytes);
-        for (slot, &b) in msg.iter_mut().zip(words.iter().flatten()) {
-            *slot = b;
-        }
-        let _ = fs::write_all(pipe, &msg);
-        process::exit(125)
-    };
+    let fail = |step: Step, e: Errno, aux: u32| -> ! { fail(pipe, step, e, aux) };
     if let Err(e) = process::setsid() {
         fail(Step::Setsid, e, 0);
     }

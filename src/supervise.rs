@@ -3,7 +3,7 @@
 
 use crate::args::Nanos;
 use crate::error::push;
-use crate::log;
+use crate::{log, pidns};
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTERM};
@@ -20,9 +20,36 @@ pub struct Ended {
     pub wall: Nanos,
 }
 
-/// Supervise the command `pid`, started at `started` (monotonic), until it ends.
+/// What proctor supervises: the command, or (`--pid-ns`) the inner init
+/// that runs it as PID 2 of its namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Child {
+    Command(Pid),
+    InnerInit(Pid),
+}
+
+impl Child {
+    fn pid(self) -> Pid {
+        match self {
+            Child::Command(pid) | Child::InnerInit(pid) => pid,
+        }
+    }
+
+    /// Send `sig` to the command's group, or with `alone` to the command only.
+    fn signal(self, sig: i32, alone: bool) {
+        match (self, sig) {
+            (Child::Command(pid), _) => forward(pid, sig, alone),
+            // The end of the inner init is the end of everything in the namespace.
+            (Child::InnerInit(init), SIGKILL) => pidns::kill_namespace(init),
+            (Child::InnerInit(init), _) => pidns::signal_command(init, sig, alone),
+        }
+    }
+}
+
+/// Supervise `child`, the command started at `started` (monotonic), until
+/// it ends (with `--pid-ns`: until the inner init ends).
 pub fn supervise(
-    pid: Pid,
+    child: Child,
     single_child: bool,
     timeout: Option<Nanos>,
     kill_after: Nanos,
@@ -34,7 +61,7 @@ pub fn supervise(
         let left = deadline.map(|d| d.saturating_sub(monotonic()));
         match signal::wait(SigSet::FULL, left) {
             Ok(Some(SIGCHLD)) => {
-                if let Some(exit) = reap(pid) {
+                if let Some(exit) = reap(child.pid()) {
                     return Ended {
                         exit,
                         timed_out,
@@ -43,16 +70,16 @@ pub fn supervise(
                 }
             }
             Ok(Some(0)) => {}
-            Ok(Some(sig)) => forward(pid, sig, single_child),
+            Ok(Some(sig)) => child.signal(sig, single_child),
             Ok(None) if !timed_out => {
                 timed_out = true;
                 log!(
                     log::NORMAL,
                     "timeout: sending SIGTERM to the command's process group"
                 );
-                forward(pid, SIGTERM, false);
+                child.signal(SIGTERM, false);
                 // A stopped command could not act on SIGTERM (coreutils timeout does the same).
-                forward(pid, SIGCONT, false);
+                child.signal(SIGCONT, false);
                 deadline = Some(monotonic().saturating_add(kill_after));
             }
             Ok(None) => {
@@ -60,7 +87,7 @@ pub fn supervise(
                     log::NORMAL,
                     "timeout: sending SIGKILL to the command's process group"
                 );
-                forward(pid, SIGKILL, false);
+                child.signal(SIGKILL, false);
                 deadline = None;
             }
             Err(e) => {
@@ -70,7 +97,7 @@ pub fn supervise(
                     "error: rt_sigtimedwait: {}",
                     crate::error::ErrnoName(e)
                 );
-                let exit = process::wait_pid(pid).unwrap_or(Exit::Code(125));
+                let exit = process::wait_pid(child.pid()).unwrap_or(Exit::Code(125));
                 return Ended {
                     exit,
                     timed_out,
@@ -82,16 +109,8 @@ pub fn supervise(
 }
 
 /// Forward `sig` to the command's process group (or to the command alone).
-/// Before the child's `setsid` its group does not exist yet: fall back to it.
 fn forward(pid: Pid, sig: i32, single_child: bool) {
-    let sent = if single_child {
-        process::kill(pid, sig)
-    } else {
-        process::kill(-pid, sig)
-    };
-    if sent == Err(Errno::ESRCH) && !single_child {
-        let _ = process::kill(pid, sig);
-    }
+    send(pid, sig, single_child);
     log!(
         log::DEBUG,
         "forwarded signal {} to {}{}",
@@ -101,9 +120,22 @@ fn forward(pid: Pid, sig: i32, single_child: bool) {
     );
 }
 
+/// Send `sig` to the process group of `pid` (or to `pid` alone). Before
+/// the child's `setsid` its group does not exist yet: fall back to it.
+pub fn send(pid: Pid, sig: i32, alone: bool) {
+    let sent = if alone {
+        process::kill(pid, sig)
+    } else {
+        process::kill(-pid, sig)
+    };
+    if sent == Err(Errno::ESRCH) && !alone {
+        let _ = process::kill(pid, sig);
+    }
+}
+
 /// Reap every ended child; the command's exit when it was among them. The
 /// loop runs until no ended child remains, so coalesced SIGCHLDs lose nothing.
-fn reap(pid: Pid) -> Option<Exit> {
+pub fn reap(pid: Pid) -> Option<Exit> {
     let mut main = None;
     while let Ok(Some((p, exit))) = process::reap_any() {
         log!(log::DEBUG, "reaped pid {}", p);

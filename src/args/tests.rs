@@ -430,3 +430,14 @@ fn every_refusal_names_option_and_value() {
         "--timeout: \"1\\x0a2\" is not a number of seconds"
     );
 }
+
+#[test]
+fn pid_ns_flag() {
+    config(&["x"], |c| assert!(!c.pid_ns));
+    config(&["--pid-ns", "x"], |c| assert!(c.pid_ns && c.mounts.is_empty()));
+    config(&["-c", "--pid-ns", "--", "x"], |c| {
+        assert!(c.pid_ns && c.single_child)
+    });
+    let m = message(&["--pid-ns=1", "x"]);
+    assert_eq!(m, "--pid-ns: takes no value, got \"1\"");
+}

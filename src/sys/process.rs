@@ -15,10 +15,22 @@ pub fn getpid() -> Pid {
 
 /// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
 pub fn fork() -> Result<Pid> {
+    clone_fork(0)
+}
+
+/// `fork()` into a new PID namespace (`clone(CLONE_NEWPID)`): the child is
+/// its first process, PID 1 there. Needs CAP_SYS_ADMIN.
+pub fn fork_into_new_pid_namespace() -> Result<Pid> {
+    const CLONE_NEWPID: usize = 0x2000_0000;
+    clone_fork(CLONE_NEWPID)
+}
+
+fn clone_fork(flags: usize) -> Result<Pid> {
     const SIGCHLD: usize = 17;
-    // SAFETY: clone with only an exit signal and no new stack behaves as fork;
-    // proctor is single-threaded, so the child's copy of memory is consistent.
-    unsafe { syscall!(Sysno::clone, SIGCHLD, 0, 0, 0, 0) }.map(|p| p as Pid)
+    // SAFETY: clone with an exit signal, no new stack and no flag that shares
+    // memory behaves as fork; proctor is single-threaded, so the child's copy
+    // of memory is consistent.
+    unsafe { syscall!(Sysno::clone, flags | SIGCHLD, 0, 0, 0, 0) }.map(|p| p as Pid)
 }
 
 /// Replace this process image. Only returns on failure.

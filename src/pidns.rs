@@ -1,0 +1,240 @@
+//! `--pid-ns`: the command in a PID namespace of its own (SPEC: PID namespace).
+//!
+//! proctor forks an inner init with `clone(CLONE_NEWPID)`: PID 1 of the new
+//! namespace, proctor's own code (no exec), allocating nothing. It mounts
+//! `/proc` afresh for the namespace, with the kernel's knobs read-only
+//! ([`mounts::mount_proc`]), forks the command as PID 2 (which runs spawn's
+//! child plan and reports a failed step through spawn's pipe, as without
+//! `--pid-ns`), and then keeps PID 1's duties: it reaps every orphan and
+//! forwards the signals it gets to the command's process group (or, with
+//! `-c`, to the command alone). When the command has ended, it sends its
+//! status up the report pipe ([`Link`]), kills and reaps what is left, sends
+//! their count and the rusage of the whole tree, and exits. Its end ends the
+//! namespace: the kernel kills whatever is still in it, so proctor's SIGKILL
+//! to the inner init (the timeout's last step, or proctor's own death by
+//! `PR_SET_PDEATHSIG`) is an atomic cleanup.
+//!
+//! The command cannot see, signal or trace proctor: proctor has no pid in
+//! the namespace. The inner init, the one process of proctor's it can see,
+//! is protected by the kernel as any namespace init is (SIGKILL and SIGSTOP
+//! from inside are ignored) and is not dumpable (`/proc/1/fd`, `environ`).
+//!
+//! The inner init mounts `/proc` in proctor's own private mount namespace:
+//! from then on, proctor's `/proc` is the namespace's, where proctor itself
+//! has no entry (`/proc/self` does not resolve). Nothing in proctor reads
+//! `/proc` once the command runs: with `--pid-ns` there is no leftover scan.
+
+use crate::args::Nanos;
+use crate::log;
+use crate::mounts;
+use crate::supervise;
+use crate::sys::fs;
+use crate::sys::process::{self, Exit, Pid, Usage};
+use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SI_QUEUE};
+use crate::sys::{Errno, Fd};
+use crate::Error;
+
+/// Where proctor asks the inner init to deliver a signal (the value of a
+/// queued signal): the command's process group, or the command alone.
+const TO_GROUP: i32 = 1;
+const TO_COMMAND: i32 = 2;
+
+/// The pipe through which the inner init reports to proctor; made before the fork.
+pub struct Link {
+    read: Fd,
+    write: Fd,
+}
+
+impl Link {
+    pub fn new() -> Result<Link, Error> {
+        let (read, write) = fs::pipe().map_err(|e| Error::sys("--pid-ns: pipe", e))?;
+        Ok(Link { read, write })
+    }
+
+    /// proctor's side, once the inner init runs: the reading end alone, so
+    /// that it reads end-of-file when the inner init has ended.
+    pub fn into_reader(self) -> Reader {
+        Reader(self.read)
+    }
+}
+
+/// The inner init's settings, prepared before the fork.
+pub struct Init<'a> {
+    pub link: &'a Link,
+    /// `-c`: plain signals go to the command alone, not to its group.
+    pub single_child: bool,
+    /// How long leftovers get to die (`--kill-after`).
+    pub grace: Nanos,
+}
+
+/// Why the inner init could not start the command.
+#[derive(Clone, Copy, Debug)]
+pub enum Failure {
+    /// Mounting `mounts::PROC_MOUNTS[index]`.
+    Proc(usize, Errno),
+    /// Forking the command.
+    Fork(Errno),
+}
+
+/// Fork the inner init into a new PID namespace: `Ok(0)` in the inner init,
+/// which then calls [`init`]; its pid in proctor.
+pub fn fork_init() -> Result<Pid, Errno> {
+    process::fork_into_new_pid_namespace()
+}
+
+/// The inner init (in the child of [`fork_init`]): mount `/proc`, fork
+/// `command` as PID 2, supervise it, report, exit. Returns only when the
+/// command could not be started (before the command exists, spawn's pipe
+/// stays open for the caller to report it on).
+pub fn init(cfg: &Init, command: impl FnOnce()) -> Failure {
+    // Should proctor die (killed from outside), the namespace dies with it.
+    let _ = process::prctl(process::PR_SET_PDEATHSIG, SIGKILL as usize, 0);
+    if let Err((i, e)) = mounts::mount_proc() {
+        return Failure::Proc(i, e);
+    }
+    let pid = match process::fork() {
+        Ok(0) => {
+            command(); // runs the child plan, which never returns
+            process::exit(125)
+        }
+        Ok(pid) => pid,
+        Err(e) => return Failure::Fork(e),
+    };
+    // Keep only the report pipe (and 0, 1, 2): proctor then reads
+    // end-of-file on spawn's pipe when the command's execve closes the last
+    // copy, and nothing of proctor's stays open in the namespace.
+    let report = cfg.link.write.raw();
+    if report > 3 {
+        let _ = fs::close_range(3, report as u32 - 1, false);
+    }
+    let _ = fs::close_range(report as u32 + 1, u32::MAX, false);
+    let exit = supervise_command(pid, cfg.single_child);
+    let (kind, value) = match exit {
+        Exit::Code(c) => (0, c),
+        Exit::Signal(s) => (1, s),
+    };
+    send(report, [ENDED, kind, value as u64, 0, 0]);
+    let leftovers = supervise::kill_leftovers(true, cfg.grace);
+    let u = process::children_usage();
+    send(
+        report,
+        [FINISHED, leftovers as u64, u.user_us, u.sys_us, u.max_rss_kib],
+    );
+    process::exit(0)
+}
+
+/// PID 1's loop until the command ends: reap every child, forward every
+/// signal. A signal proctor queued says where it goes; any other (a
+/// `kill` from outside, or from inside: the command's own tree, which could
+/// signal itself anyway) goes where proctor's own signals go.
+fn supervise_command(pid: Pid, single_child: bool) -> Exit {
+    loop {
+        match signal::wait_info(SigSet::FULL, None) {
+            Ok(Some(info)) if info.signo == SIGCHLD => {
+                if let Some(exit) = supervise::reap(pid) {
+                    return exit;
+                }
+            }
+            Ok(Some(info)) if info.signo != 0 => {
+                let alone = match (info.code, info.pid, info.value) {
+                    (SI_QUEUE, 0, TO_GROUP) => false,
+                    (SI_QUEUE, 0, TO_COMMAND) => true,
+                    _ => single_child,
+                };
+                supervise::send(pid, info.signo, alone);
+            }
+            Ok(_) => {}
+            // Cannot wait for signals any more: wait for the command alone.
+            Err(_) => return process::wait_pid(pid).unwrap_or(Exit::Code(125)),
+        }
+    }
+}
+
+/// Message tags; a message is five words, written at once (atomic: well
+/// under `PIPE_BUF`).
+const ENDED: u64 = 1;
+const FINISHED: u64 = 2;
+const MESSAGE: usize = 40;
+
+fn send(fd: i32, words: [u64; 5]) {
+    let mut buf = [0u8; MESSAGE];
+    for (slot, b) in buf.iter_mut().zip(words.iter().flat_map(|w| w.to_ne_bytes())) {
+        *slot = b;
+    }
+    // proctor gone: nobody to tell.
+    let _ = fs::write_all(fd, &buf);
+}
+
+/// Send `sig` to the command through the inner init `init`: to the
+/// command's process group, or with `alone` to the command only.
+pub fn signal_command(init: Pid, sig: i32, alone: bool) {
+    let to = if alone { TO_COMMAND } else { TO_GROUP };
+    let _ = signal::queue(init, sig, to);
+    log!(
+        log::DEBUG,
+        "forwarded signal {} to the {} through the PID namespace's init",
+        sig,
+        if alone { "command" } else { "command's group" }
+    );
+}
+
+/// End the namespace: SIGKILL to the inner init, and the kernel kills
+/// every process left in it.
+pub fn kill_namespace(init: Pid) {
+    let _ = process::kill(init, SIGKILL);
+}
+
+/// proctor's end of the report pipe.
+pub struct Reader(Fd);
+
+/// What the inner init reported: how the command ended (`None` when the
+/// inner init was killed first, e.g. by the timeout's SIGKILL), how many
+/// leftovers it killed, and the rusage of the command's whole tree.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Report {
+    pub exit: Option<Exit>,
+    pub leftovers: u32,
+    pub usage: Option<Usage>,
+}
+
+impl Reader {
+    /// Everything the inner init sent; call it once the inner init has been
+    /// reaped, when the pipe is at end-of-file.
+    pub fn read(&self) -> Report {
+        let mut buf = [0u8; 2 * MESSAGE];
+        let mut got = 0;
+        while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
+            match fs::read(self.0.raw(), rest) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        let mut report = Report::default();
+        for msg in buf.get(..got).unwrap_or_default().chunks_exact(MESSAGE) {
+            let word = |i: usize| {
+                let bytes = msg.get(i * 8..i * 8 + 8).and_then(|w| w.try_into().ok());
+                u64::from_ne_bytes(bytes.unwrap_or_default())
+            };
+            match word(0) {
+                ENDED => {
+                    let value = word(2) as u8;
+                    report.exit = Some(if word(1) == 0 {
+                        Exit::Code(value)
+                    } else {
+                        Exit::Signal(value)
+                    });
+                }
+                FINISHED => {
+                    report.leftovers = word(1) as u32;
+                    report.usage = Some(Usage {
+                        user_us: word(2),
+                        sys_us: word(3),
+                        max_rss_kib: word(4),
+                    });
+                }
+                _ => {}
+            }
+        }
+        report
+    }
+}
