@@ -56,7 +56,7 @@ pub fn args(data: &[u8]) {
             check_config(&cfg);
             env::build(&argv, cfg.clear_env, &cfg.env).unwrap();
         }
-        Ok(Action::Help | Action::Version) => {}
+        Ok(Action::Help | Action::Version | Action::License) => {}
         Err(e) => {
             assert!(!message(&e).is_empty());
         }

@@ -19,6 +19,7 @@ pub type Nanos = u64;
 pub enum Action<'a> {
     Help,
     Version,
+    License,
     Run(Config<'a>),
 }
 
@@ -44,6 +45,16 @@ pub struct Config<'a> {
     pub seccomp: bool,
     pub report: Option<&'a CStr>,
     pub poweroff: bool,
+    /// tini's `-p`: the parent-death signal.
+    pub pdeathsig: Option<u8>,
+    /// tini's `-e`: command exit codes reported and returned as 0.
+    pub exit_zero: Vec<u8>,
+    /// tini's `-w`: log every reaped process that was not the command.
+    pub log_reaped: bool,
+    /// dumb-init's `-r S:R`: (received, forwarded) pairs, forwarded 0 = dropped.
+    pub rewrite: Vec<(u8, u8)>,
+    /// Invoked as `docker-init`: pure init mode by default, without its warning.
+    pub docker_init: bool,
     /// `--pid-ns`: the command in a PID namespace of its own.
     pub pid_ns: bool,
     /// Index of the command in the argument slice given to [`parse`].
@@ -150,11 +161,17 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    Pdeathsig,
+    ExitZero,
+    WarnReaped,
+    License,
+    Rewrite,
     PidNs,
 }
 
-/// (long name, short letter, option, takes a value)
-const OPTIONS: [(&str, u8, Opt, bool); 29] = [
+/// (long name, short letter, option, takes a value); tini's short-only
+/// options have no long name.
+const OPTIONS: [(&str, u8, Opt, bool); 34] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -183,6 +200,11 @@ const OPTIONS: [(&str, u8, Opt, bool); 29] = [
     ("--seccomp", 0, Opt::Seccomp, true),
     ("--report", 0, Opt::Report, true),
     ("--poweroff", 0, Opt::Poweroff, false),
+    ("-p", b'p', Opt::Pdeathsig, true),
+    ("-e", b'e', Opt::ExitZero, true),
+    ("-w", b'w', Opt::WarnReaped, false),
+    ("-l", b'l', Opt::License, false),
+    ("--rewrite", b'r', Opt::Rewrite, true),
     ("--pid-ns", 0, Opt::PidNs, false),
 ];
 
@@ -192,8 +214,20 @@ pub const TMPFS_MODE: u32 = 0o1777;
 /// The default grace between SIGTERM and SIGKILL after `--timeout`.
 pub const KILL_AFTER: Nanos = 2_000_000_000;
 
-/// Parse the arguments after the program name.
+/// Parse the arguments after the program name, as `proctor` with no
+/// compatibility variables set.
 pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
+    parse_as(b"proctor", &[], args)
+}
+
+/// Parse the arguments after the program name `argv0`, in the environment
+/// `environ` (tini's and dumb-init's variables apply first; options win).
+pub fn parse_as<'a>(
+    argv0: &[u8],
+    environ: &[&CStr],
+    args: &[&'a CStr],
+) -> Result<Action<'a>, UsageError<'a>> {
+    let docker_init = argv0.rsplit(|&b| b == b'/').next() == Some(b"docker-init");
     let mut cfg = Config {
         verbosity: log::NORMAL,
         single_child: false,
@@ -210,13 +244,19 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
         clear_env: false,
         env: Vec::new(),
         keep_fds: Vec::new(),
-        keep_caps: false,
-        seccomp: true,
+        keep_caps: docker_init,
+        seccomp: !docker_init,
         report: None,
         poweroff: false,
+        pdeathsig: None,
+        exit_zero: Vec::new(),
+        log_reaped: false,
+        rewrite: Vec::new(),
+        docker_init,
         pid_ns: false,
         command: args.len(),
     };
+    compat_environment(&mut cfg, environ);
     let mut i = 0;
     while i < args.len() {
         let arg = args[i];
@@ -261,10 +301,23 @@ pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
                 }
             }
         } else {
-            for &c in bytes.get(1..).unwrap_or_default() {
-                let Some(&(_, _, opt, _)) = OPTIONS.iter().find(|o| o.1 == c && c != 0) else {
+            for (at, &c) in bytes.iter().enumerate().skip(1) {
+                let Some(&(name, _, opt, takes)) = OPTIONS.iter().find(|o| o.1 == c && c != 0)
+                else {
                     return Err(UsageError::Unknown(bytes));
                 };
+                if takes {
+                    // getopt's rule: the rest of the cluster, else the next argument.
+                    let v = if at + 1 < bytes.len() {
+                        tail(arg, at + 1)
+                    } else {
+                        let v = args.get(i).copied().ok_or(UsageError::MissingValue(name))?;
+                        i += 1;
+                        v
+                    };
+                    apply_value(&mut cfg, opt, name, v)?;
+                    break;
+                }
                 if let Some(action) = apply_flag(&mut cfg, opt) {
                     return Ok(action);
                 }
@@ -290,6 +343,8 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
     match opt {
         Opt::Help => return Some(Action::Help),
         Opt::Version => return Some(Action::Version),
+        Opt::License => return Some(Action::License),
+        Opt::WarnReaped => cfg.log_reaped = true,
         Opt::Verbose => cfg.verbosity = (cfg.verbosity + 1).min(log::DEBUG),
         Opt::Quiet => cfg.verbosity = log::QUIET,
         Opt::SingleChild => cfg.single_child = true,
@@ -369,9 +424,62 @@ fn apply_value<'a>(
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp => return Err(bad("is not a seccomp mode (\"default\" or \"none\")")),
         Opt::Report => cfg.report = Some(v),
+        Opt::Pdeathsig => {
+            let sig = parse_signal(value).filter(|&s| s != 0);
+            cfg.pdeathsig = Some(sig.ok_or(bad(NOT_A_SIGNAL))?);
+        }
+        Opt::ExitZero => {
+            let code = parse_u64(value).filter(|&c| c <= 255);
+            add(
+                &mut cfg.exit_zero,
+                code.ok_or(bad("is not an exit code (0 to 255)"))? as u8,
+            )?;
+        }
+        Opt::Rewrite => {
+            let colon = value.iter().position(|&b| b == b':');
+            let (from, to) = colon
+                .map(|c| (value.get(..c), value.get(c + 1..)))
+                .map(|(f, t)| (f.and_then(parse_signal), t.and_then(parse_signal)))
+                .ok_or(bad("is not SIGNAL:SIGNAL"))?;
+            let from = from.filter(|&s| s != 0).ok_or(bad(NOT_A_SIGNAL))?;
+            add(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
+        }
         _ => {}
     }
     Ok(())
+}
+
+const NOT_A_SIGNAL: &str = "is not a signal (a name such as TERM or SIGTERM, or 1 to 64)";
+
+/// The standard signals' names, numbered from 1 (the same on x86_64 and
+/// aarch64), packed into one string: a table of `&str` costs 16 bytes a name.
+const SIGNALS: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM \
+STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
+
+/// A signal by number (0 to 64) or by name, with or without `SIG`.
+pub fn parse_signal(s: &[u8]) -> Option<u8> {
+    if let Some(n) = parse_u64(s) {
+        return (n <= 64).then_some(n as u8);
+    }
+    let name = s.strip_prefix(b"SIG").unwrap_or(s);
+    let at = SIGNALS.split(|&b| b == b' ').position(|n| n == name)?;
+    Some(at as u8 + 1)
+}
+
+/// tini's and dumb-init's variables; proctor's own defaults already do what
+/// `TINI_SUBREAPER` and `TINI_KILL_PROCESS_GROUP` ask for.
+fn compat_environment(cfg: &mut Config, environ: &[&CStr]) {
+    for var in environ {
+        let var = var.to_bytes();
+        if let Some(v) = var.strip_prefix(b"TINI_VERBOSITY=") {
+            // tini's 0..3 are proctor's quiet, normal, verbose, debug.
+            if let Some(level) = parse_u64(v) {
+                cfg.verbosity = level.min(log::DEBUG as u64) as u8;
+            }
+        } else if var == b"DUMB_INIT_SETSID=0" {
+            cfg.single_child = true;
+        }
+    }
 }
 
 /// `v.push(x)`, or the out-of-memory usage error.

@@ -23,6 +23,12 @@ pub const DENY: [&str; 10] = [
 ];
 /// Every name with this prefix is proctor's own and is removed too.
 pub const DENY_PREFIX: &str = "PROCTOR_";
+/// tini's variables configure the init, not the command: removed too.
+pub const INIT_VARS: [&str; 3] = [
+    "TINI_SUBREAPER",
+    "TINI_KILL_PROCESS_GROUP",
+    "TINI_VERBOSITY",
+];
 
 /// The name part of `NAME=VALUE` (the whole string if there is no `=`).
 pub fn name(var: &CStr) -> &[u8] {
@@ -33,7 +39,8 @@ pub fn name(var: &CStr) -> &[u8] {
 
 /// Whether the deny-list removes `name`.
 pub fn denied(name: &[u8]) -> bool {
-    name.starts_with(DENY_PREFIX.as_bytes()) || DENY.iter().any(|d| d.as_bytes() == name)
+    name.starts_with(DENY_PREFIX.as_bytes())
+        || DENY.iter().chain(&INIT_VARS).any(|d| d.as_bytes() == name)
 }
 
 /// Build the command's environment from proctor's own.
@@ -109,6 +116,7 @@ mod tests {
             "PATH=/bin",
             "AWS_SECRET_ACCESS_KEY=s",
             "PROCTOR_X=1",
+            "TINI_VERBOSITY=2",
             "HOME=/root",
             "A=1",
         ]);

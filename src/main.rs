@@ -85,9 +85,11 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
             out_of_memory();
         }
     }
+    // SAFETY: argv[0], when argc > 0, is a NUL-terminated string.
+    let argv0 = (argc > 0).then(|| unsafe { CStr::from_ptr(*argv) });
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
-    let code = run(&args, &environ, command_argv);
+    let code = run(argv0.unwrap_or(c"proctor"), &args, &environ, command_argv);
     process::exit(code)
 }
 
@@ -98,13 +100,15 @@ fn out_of_memory() -> ! {
 }
 
 fn run(
+    argv0: &CStr,
     args: &[&'static CStr],
     environ: &[&'static CStr],
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
-    let cfg = match args::parse(args) {
+    let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
         Ok(Action::Run(cfg)) => cfg,
         Ok(Action::Help) => return print(USAGE),
+        Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
             log!(log::QUIET, "{}", e);
@@ -126,6 +130,7 @@ fn run(
     let is_pid1 = process::getpid() == 1;
     let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
             log::NORMAL
@@ -242,7 +247,7 @@ fn phases(
             grace: cfg.kill_after,
         }),
     };
-    if cfg.keep_caps {
+    if cfg.keep_caps && !cfg.docker_init {
         log!(
             log::NORMAL,
             "warning: --keep-caps: the command keeps proctor's capabilities"
@@ -321,6 +326,14 @@ fn print(text: &str) -> u8 {
     }
 }
 
+const LICENSE: &str = concat!(
+    "proctor ",
+    env!("CARGO_PKG_VERSION"),
+    " is licensed under MIT OR Apache-2.0, at your option:\n",
+    "https://opensource.org/licenses/MIT\n",
+    "https://www.apache.org/licenses/LICENSE-2.0\n"
+);
+
 const USAGE: &str = "\
 usage: proctor [OPTIONS] [--] COMMAND [ARG...]
 
@@ -362,4 +375,12 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
       --pid-ns               the command in a PID namespace of its own, under an
                              init of proctor's, with a fresh /proc (needs CAP_SYS_ADMIN)
+
+tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
+  -p SIGNAL                  parent-death signal, handled as if sent to proctor
+  -e CODE                    report and return exit code CODE as 0 (repeatable)
+  -w                         log every reaped process that was not the command
+  -l                         print the licence
+  -r, --rewrite S:R          forward signal S as R; R = 0 drops S (repeatable)
+  TINI_VERBOSITY=0..3, DUMB_INIT_SETSID=0 (as -c) are read from the environment
 ";

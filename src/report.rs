@@ -192,6 +192,14 @@ impl Outcome {
         }
     }
 
+    /// tini's `-e`: an exit code in `codes` is reported and returned as 0;
+    /// `command_exit_code` keeps the original.
+    pub fn map_exit_codes_to_zero(&mut self, codes: &[u8]) {
+        if self.status == Status::Exited && codes.contains(&self.exit_code) {
+            self.exit_code = 0;
+        }
+    }
+
     /// The command never ran.
     pub fn failed(status: Status, exit_code: u8, error: &Error) -> Outcome {
         Outcome {
@@ -581,5 +589,20 @@ mod tests {
             decimal_micro(&mut t, v);
             assert_eq!(std::str::from_utf8(&t.0).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn exit_codes_mapped_to_zero_keep_the_original() {
+        let mut o = Outcome::ran(Exit::Code(3), None, RunUsage::default(), 0);
+        o.map_exit_codes_to_zero(&[3]);
+        assert_eq!((o.exit_code, o.command_exit_code), (0, Some(3)));
+        let mut t = Outcome::ran(
+            Exit::Code(3),
+            Some(Verdict::Timeout),
+            RunUsage::default(),
+            0,
+        );
+        t.map_exit_codes_to_zero(&[124, 3]);
+        assert_eq!(t.exit_code, 124, "only a command's own exit is mapped");
     }
 }

@@ -431,6 +431,126 @@ fn every_refusal_names_option_and_value() {
     );
 }
 
+fn with_as<R>(
+    argv0: &str,
+    env: &[&str],
+    args: &[&str],
+    f: impl FnOnce(Result<Action<'_>, UsageError<'_>>) -> R,
+) -> R {
+    let owned: Vec<CString> = args.iter().map(|a| CString::new(*a).unwrap()).collect();
+    let refs: Vec<&CStr> = owned.iter().map(|c| c.as_c_str()).collect();
+    let env: Vec<CString> = env.iter().map(|a| CString::new(*a).unwrap()).collect();
+    let env: Vec<&CStr> = env.iter().map(|c| c.as_c_str()).collect();
+    f(parse_as(argv0.as_bytes(), &env, &refs))
+}
+
+#[test]
+fn tini_flags() {
+    config(&["-p", "SIGTERM", "-e", "3", "-e4", "-w", "x"], |c| {
+        assert_eq!(c.pdeathsig, Some(15));
+        assert_eq!(c.exit_zero, [3, 4]);
+        assert!(c.log_reaped);
+        assert_eq!(c.command, 6);
+    });
+    config(&["-pKILL", "-s", "-g", "x"], |c| {
+        assert_eq!(c.pdeathsig, Some(9))
+    });
+    config(&["-vwp", "HUP", "x"], |c| {
+        assert_eq!(
+            (c.pdeathsig, c.log_reaped, c.verbosity),
+            (Some(1), true, log::VERBOSE)
+        )
+    });
+    with(&["-l", "x"], |r| assert!(matches!(r, Ok(Action::License))));
+    assert_eq!(
+        message(&["-p", "SIGFOO", "x"]),
+        "-p: \"SIGFOO\" is not a signal (a name such as TERM or SIGTERM, or 1 to 64)"
+    );
+    assert_eq!(
+        message(&["-p", "0", "x"]).get(..13),
+        Some("-p: \"0\" is no")
+    );
+    assert_eq!(
+        message(&["-e", "256", "x"]),
+        "-e: \"256\" is not an exit code (0 to 255)"
+    );
+    assert_eq!(
+        message(&["-e", "-1", "x"]),
+        "-e: \"-1\" is not an exit code (0 to 255)"
+    );
+    assert_eq!(message(&["-e"]), "-e: missing value");
+}
+
+#[test]
+fn dumb_init_rewrite() {
+    config(
+        &[
+            "-r",
+            "15:3",
+            "--rewrite=SIGHUP:0",
+            "--rewrite",
+            "USR1:TERM",
+            "x",
+        ],
+        |c| assert_eq!(c.rewrite, [(15, 3), (1, 0), (10, 15)]),
+    );
+    config(&["-r15:3", "x"], |c| assert_eq!(c.rewrite, [(15, 3)]));
+    assert_eq!(
+        message(&["--rewrite", "15", "x"]),
+        "--rewrite: \"15\" is not SIGNAL:SIGNAL"
+    );
+    assert!(message(&["-r", "15:99", "x"]).contains("is not a signal"));
+    assert!(message(&["-r", "0:1", "x"]).contains("is not a signal"));
+}
+
+#[test]
+fn signal_names() {
+    assert_eq!(parse_signal(b"TERM"), Some(15));
+    assert_eq!(parse_signal(b"SIGSYS"), Some(31));
+    assert_eq!(parse_signal(b"64"), Some(64));
+    assert_eq!(parse_signal(b"65"), None);
+    assert_eq!(parse_signal(b"term"), None);
+    assert_eq!(parse_signal(b"SIG"), None);
+}
+
+#[test]
+fn docker_init_personality_and_compat_environment() {
+    with_as("/usr/bin/docker-init", &[], &["sh"], |r| match r {
+        Ok(Action::Run(c)) => assert!(c.keep_caps && !c.seccomp && c.docker_init),
+        _ => panic!(),
+    });
+    with_as(
+        "docker-init",
+        &[],
+        &["--seccomp", "default", "sh"],
+        |r| match r {
+            Ok(Action::Run(c)) => assert!(c.keep_caps && c.seccomp),
+            _ => panic!(),
+        },
+    );
+    with_as(
+        "/sbin/proctor",
+        &["TINI_VERBOSITY=3", "DUMB_INIT_SETSID=0"],
+        &["sh"],
+        |r| match r {
+            Ok(Action::Run(c)) => {
+                assert!(!c.keep_caps && c.seccomp && !c.docker_init);
+                assert_eq!((c.verbosity, c.single_child), (log::DEBUG, true));
+            }
+            _ => panic!(),
+        },
+    );
+    with_as(
+        "proctor",
+        &["TINI_VERBOSITY=0"],
+        &["-v", "sh"],
+        |r| match r {
+            Ok(Action::Run(c)) => assert_eq!(c.verbosity, log::NORMAL),
+            _ => panic!(),
+        },
+    );
+}
+
 #[test]
 fn pid_ns_flag() {
     config(&["x"], |c| assert!(!c.pid_ns));
