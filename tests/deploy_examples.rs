@@ -47,6 +47,8 @@ fn deployment_examples_are_valid() {
         "examples/kubernetes/job.yaml: --net none, service-account token hidden by --tmpfs",
         "examples/kubernetes/job.yaml: broken copies rejected",
         "examples/ecs/task-definition.json: valid RegisterTaskDefinition input",
+        "examples/kubernetes/job.yaml: --pid-ns, since CAP_SYS_ADMIN is granted",
+        "examples/ecs/task-definition.json: --pid-ns, since CAP_SYS_ADMIN is granted",
         "examples/ecs/task-definition.json: CAP_SYS_ADMIN added",
         "examples/ecs/task-definition-fargate.json: valid RegisterTaskDefinition input",
         "examples/ecs/task-definition-fargate.json: CAP_SYS_ADMIN not needed (plain init mode)",

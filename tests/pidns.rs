@@ -468,3 +468,89 @@ fn with_mounts_network_user_and_seccomp() {
         );
     }
 }
+
+/// The example grader image (examples/Dockerfile, FROM scratch with a
+/// static busybox) under a tag of this file's own; Err: why it cannot be built.
+fn docker_image() -> Result<&'static str, String> {
+    const IMAGE: &str = "proctor-pidns-grader:latest";
+    static BUILT: std::sync::OnceLock<Result<&'static str, String>> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            let info = Command::new("docker").arg("info").output();
+            if !info.is_ok_and(|o| o.status.success()) {
+                return Err("no Docker daemon answers (docker info)".into());
+            }
+            if !std::path::Path::new("/bin/busybox").is_file() {
+                return Err("/bin/busybox (busybox-static) is not installed".into());
+            }
+            let ctx = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let c = ctx.path();
+            std::fs::copy(repo.join("examples/Dockerfile"), c.join("Dockerfile")).unwrap();
+            std::fs::create_dir(c.join("grader")).unwrap();
+            std::fs::copy(repo.join("examples/grader/grade.sh"), c.join("grader/grade.sh")).unwrap();
+            std::fs::copy("/bin/busybox", c.join("busybox")).unwrap();
+            let out = Command::new("docker")
+                .env("DOCKER_BUILDKIT", "0")
+                .args(["build", "-q", "-t", IMAGE])
+                .arg(c)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "docker build: {}", String::from_utf8_lossy(&out.stderr));
+            Ok(IMAGE)
+        })
+        .clone()
+}
+
+/// The grading flow in Docker with `--pid-ns`, as docs/deployment.md runs
+/// it: the submission arrives later, is bound read-only, the grader runs as
+/// 1000:1000 in a PID namespace of its own. This submission also tries to
+/// kill and stop its init and leaves a `setsid` daemon: the grade, the exit
+/// status and the report are those of the plain failing sample, and the
+/// daemon is counted among the leftovers.
+#[test]
+fn docker_grading_flow_with_pid_ns() {
+    let image = match docker_image() {
+        Ok(i) => i,
+        Err(reason) => return missing(&reason),
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let stage = tempfile::tempdir().unwrap();
+    let st = stage.path();
+    std::fs::set_permissions(st, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let sub = st.join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let solution = std::fs::read_to_string(repo.join("examples/submission/solution.sh")).unwrap();
+    let hostile = "kill -KILL 1 2>/dev/null; kill -STOP 1 2>/dev/null\n\
+                   setsid sleep 1000 </dev/null >/dev/null 2>&1 &\n";
+    std::fs::write(sub.join("solution.sh"), format!("{hostile}{solution}")).unwrap();
+    std::fs::write(st.join("ready"), b"").unwrap();
+    let name = format!("proctor-pidns-{}", std::process::id());
+    let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+    let out = Command::new("docker")
+        .args(["run", "--name", &name, "--network", "none"])
+        .args(["--cap-add", "SYS_ADMIN", "--security-opt", "apparmor=unconfined"])
+        .args(["-v", &format!("{}:/init:ro", proctor().display())])
+        .arg("-v")
+        .arg(format!("{}:/staging", st.display()))
+        .args(["--entrypoint", "/init", image])
+        .args(["--wait-for", "/staging/ready", "--pid-ns"])
+        .args(["--bind", "/staging/sub:/shared/submission"])
+        .args(["--tmpfs", "/tmp", "--user", "1000:1000", "--timeout", "60"])
+        .args(["--report", "/staging/report.json", "--", "/grader/grade.sh"])
+        .output()
+        .unwrap();
+    let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+    let (so, se) = (stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{so}{se}");
+    assert!(so.contains("PASS wordcount") && so.contains("FAIL fizzbuzz"), "{so}");
+    assert!(so.contains("\"score\": 2"), "{so}");
+    assert!(se.contains("grader: uid 1000, gid 1000"), "{se}");
+    assert!(se.contains("the submission directory is read-only"), "{se}");
+    let r = report(&st.join("report.json"));
+    assert_eq!(r["status"], "exited", "{r}");
+    assert_eq!(r["exit_code"], 1, "{r}");
+    assert!(r["max_rss_kib"].as_u64().unwrap() > 0, "{r}");
+    assert!(r["leftovers_killed"].as_u64().unwrap() >= 1, "the daemon: {r}");
+}

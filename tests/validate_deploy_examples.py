@@ -42,9 +42,9 @@ OPTIONS = {
     "--kill-after": True, "--rlimit": True, "--user": True, "--groups": True,
     "--env": True, "--unset-env": True, "--clear-env": False, "--keep-env": True,
     "--keep-fd": True, "--keep-caps": False, "--seccomp": True, "--report": True,
-    "--poweroff": False,
+    "--poweroff": False, "--pid-ns": False,
 }
-NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net"}
+NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net", "--pid-ns"}
 RLIMITS = set("as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
               "rtprio rttime sigpending stack".split())
 
@@ -163,6 +163,12 @@ def check_wiring(label, grader_argv, grader_mounts, init_mounts, sidecar_mounts,
                          f"{'' if '--net' in names else ' added'}")
     if has_net_admin:
         ok(f"{label}: CAP_NET_ADMIN added, for --net none (loopback)")
+    # where CAP_SYS_ADMIN is granted, the command gets a PID namespace of its
+    # own: it can then neither see nor signal proctor (README, privileges.md)
+    if has and "--pid-ns" not in names:
+        raise ValueError("CAP_SYS_ADMIN granted but no --pid-ns")
+    if has:
+        ok(f"{label}: --pid-ns, since CAP_SYS_ADMIN is granted")
     ok(f"{label}: CAP_SYS_ADMIN {'added, for ' + ', '.join(sorted(set(names) & NEEDS_SYS_ADMIN)) if has else 'not needed (plain init mode)'}")
     return opts
 
