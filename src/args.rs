@@ -55,6 +55,11 @@ pub struct Config<'a> {
     pub rewrite: Vec<(u8, u8)>,
     /// Invoked as `docker-init`: pure init mode by default, without its warning.
     pub docker_init: bool,
+    /// `--landlock`: write only under `writable` (and the SPEC's devices).
+    pub landlock: bool,
+    pub writable: Vec<&'a CStr>,
+    /// `--no-tcp`: neither bind nor connect TCP sockets (Landlock ABI 4).
+    pub no_tcp: bool,
     /// `--pid-ns`: the command in a PID namespace of its own.
     pub pid_ns: bool,
     /// Index of the command in the argument slice given to [`parse`].
@@ -166,12 +171,15 @@ enum Opt {
     WarnReaped,
     License,
     Rewrite,
+    Landlock,
+    Writable,
+    NoTcp,
     PidNs,
 }
 
 /// (long name, short letter, option, takes a value); tini's short-only
 /// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 34] = [
+const OPTIONS: [(&str, u8, Opt, bool); 37] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -205,6 +213,9 @@ const OPTIONS: [(&str, u8, Opt, bool); 34] = [
     ("-w", b'w', Opt::WarnReaped, false),
     ("-l", b'l', Opt::License, false),
     ("--rewrite", b'r', Opt::Rewrite, true),
+    ("--landlock", 0, Opt::Landlock, false),
+    ("--writable", 0, Opt::Writable, true),
+    ("--no-tcp", 0, Opt::NoTcp, false),
     ("--pid-ns", 0, Opt::PidNs, false),
 ];
 
@@ -253,6 +264,9 @@ pub fn parse_as<'a>(
         log_reaped: false,
         rewrite: Vec::new(),
         docker_init,
+        landlock: false,
+        writable: Vec::new(),
+        no_tcp: false,
         pid_ns: false,
         command: args.len(),
     };
@@ -327,6 +341,7 @@ pub fn parse_as<'a>(
     if cfg.command >= args.len() {
         return Err(UsageError::NoCommand);
     }
+    check_landlock(&cfg)?;
     Ok(Action::Run(cfg))
 }
 
@@ -351,6 +366,8 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::Landlock => cfg.landlock = true,
+        Opt::NoTcp => cfg.no_tcp = true,
         Opt::PidNs => cfg.pid_ns = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
@@ -443,6 +460,10 @@ fn apply_value<'a>(
                 .ok_or(bad("is not SIGNAL:SIGNAL"))?;
             let from = from.filter(|&s| s != 0).ok_or(bad(NOT_A_SIGNAL))?;
             add(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
+        }
+        Opt::Writable => {
+            check_mount_path(value).map_err(bad)?;
+            add(&mut cfg.writable, v)?;
         }
         _ => {}
     }
@@ -679,6 +700,18 @@ fn parse_octal(s: &[u8]) -> Option<u32> {
     s.iter().try_fold(0u32, |m, &b| {
         matches!(b, b'0'..=b'7').then(|| m * 8 + (b - b'0') as u32)
     })
+}
+
+/// `--writable` only means something under `--landlock`.
+fn check_landlock<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
+    match cfg.writable.first() {
+        Some(path) if !cfg.landlock => Err(UsageError::Bad {
+            option: "--writable",
+            value: path.to_bytes(),
+            why: "needs --landlock",
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn check_env_name(name: &[u8]) -> Result<(), &'static str> {

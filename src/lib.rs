@@ -14,6 +14,7 @@ pub mod error;
 pub mod log;
 pub mod args;
 pub mod env;
+pub mod landlock;
 pub mod limits;
 pub mod mounts;
 pub mod net;

@@ -18,7 +18,8 @@ use proctor::sys::process;
 use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
-    env, err, error, log, mounts, net, pidns, privileges, seccomp, supervise, unprivileged, vm,
+    env, err, error, landlock, log, mounts, net, pidns, privileges, seccomp, supervise,
+    unprivileged, vm,
     Error,
 };
 use supervise::Child;
@@ -128,7 +129,12 @@ fn run(
         }
     };
     let is_pid1 = process::getpid() == 1;
-    let mut outcome = phases(&cfg, is_pid1, args, environ, argv_at(cfg.command));
+    // What is checked now is what the command gets: no later mount can hide it.
+    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
+    let mut outcome = match landlock::prepare(&cfg, &[]) {
+        Ok(sandbox) => phases(&cfg, is_pid1, args, environ, argv_at(cfg.command), sandbox),
+        Err(e) => Outcome::failed(Status::SetupError, 125, &e),
+    };
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
@@ -157,6 +163,7 @@ fn phases(
     args: &[&CStr],
     environ: &[&CStr],
     argv: *const *const c_char,
+    mut sandbox: Option<landlock::Sandbox>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
     let mask = match supervise::prepare(is_pid1) {
@@ -201,6 +208,10 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts, cfg.pid_ns) {
         return setup_error(&e);
     }
+    let ruleset = match sandbox.as_mut().map(landlock::Sandbox::finish).transpose() {
+        Ok(r) => r,
+        Err(e) => return setup_error(&e),
+    };
     let link = match cfg.pid_ns.then(pidns::Link::new).transpose() {
         Ok(link) => link,
         Err(e) => return setup_error(&e),
@@ -241,6 +252,7 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        landlock: ruleset,
         pid_ns: link.as_ref().map(|link| pidns::Init {
             link,
             single_child: cfg.single_child,
@@ -373,6 +385,10 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
+      --landlock             no privilege needed: read and execute everywhere, write only
+                             under --writable paths, /dev/null /dev/zero /dev/full /dev/tty
+      --writable PATH        with --landlock: a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock ABI 4); UDP is NOT covered
       --pid-ns               the command in a PID namespace of its own, under an
                              init of proctor's, with a fresh /proc (needs CAP_SYS_ADMIN)
 

@@ -146,8 +146,19 @@ fn with_fallback(
     f(true)
 }
 
+/// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
+/// in any of its components (with the walk where `openat2` is refused).
+pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
+    let mut found = None;
+    with_fallback(&mut false, |c| {
+        found = Some(resolve(step, path, Create::No, c)?.fd);
+        Ok(())
+    })?;
+    found.ok_or_else(|| error(step, path.to_bytes(), Errno::ENOENT))
+}
+
 /// The step name and the path a mount acts on.
-fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
+pub fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
     match m {
         Mount::Bind { dst, .. } => ("bind", dst),
         Mount::Tmpfs { dst, .. } => ("tmpfs", dst),
@@ -488,7 +499,7 @@ fn components(path: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 /// Whether `path` is `dir` or below it.
-fn under(path: &CStr, dir: &CStr) -> bool {
+pub fn under(path: &CStr, dir: &CStr) -> bool {
     under_bytes(path.to_bytes(), dir.to_bytes())
 }
 

@@ -12,7 +12,7 @@ use crate::seccomp::{self, Insn};
 use crate::sys::process::{self, Pid};
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{err, log, mounts, pidns};
+use crate::{err, landlock, log, mounts, pidns};
 use core::ffi::{c_char, CStr};
 
 /// The child's plan, prepared before the fork.
@@ -35,6 +35,8 @@ pub struct Plan<'a> {
     pub groups: &'a [u32],
     pub chdir: Option<&'a CStr>,
     pub seccomp: &'a [Insn],
+    /// The Landlock ruleset to enforce, built before the fork.
+    pub landlock: Option<i32>,
     /// `--pid-ns`: the command runs under an inner init, PID 1 of a new
     /// PID namespace, which is the child proctor supervises.
     pub pid_ns: Option<pidns::Init<'a>>,
@@ -54,6 +56,7 @@ enum Step {
     Uid,
     Capabilities,
     NoNewPrivs,
+    Landlock,
     Chdir,
     Seccomp,
     Exec,
@@ -63,7 +66,7 @@ enum Step {
     PidNsFork,
 }
 
-const STEPS: [(Step, &str); 15] = [
+const STEPS: [(Step, &str); 16] = [
     (Step::Setsid, "setsid"),
     (Step::Signals, "signal mask"),
     (Step::Rlimit, "rlimit"),
@@ -74,6 +77,7 @@ const STEPS: [(Step, &str); 15] = [
     (Step::Uid, "setresuid"),
     (Step::Capabilities, "capabilities"),
     (Step::NoNewPrivs, "no_new_privs"),
+    (Step::Landlock, "landlock"),
     (Step::Chdir, "chdir"),
     (Step::Seccomp, "seccomp"),
     (Step::Exec, "exec"),
@@ -257,6 +261,11 @@ fn child(plan: &Plan, pipe: i32) -> ! {
     }
     if let Err(e) = privileges::no_new_privs() {
         fail(Step::NoNewPrivs, e, 0);
+    }
+    if let Some(ruleset) = plan.landlock {
+        if let Err(e) = landlock::enforce(ruleset) {
+            fail(Step::Landlock, e, 0);
+        }
     }
     if let Some(dir) = plan.chdir {
         if let Err(e) = fs::chdir(dir) {

@@ -423,3 +423,50 @@ fn the_filter_of_this_harness_works() {
         .unwrap();
     assert_eq!(refused.code(), Some(121), "execve refused by the filter");
 }
+
+/// Issue 19: a kernel without Landlock (`ENOSYS`; `EOPNOTSUPP` when it is
+/// built but disabled at boot) answers `landlock_create_ruleset`: proctor,
+/// as uid 1000 without capabilities, refuses `--landlock` and `--no-tcp`
+/// with 125 and one line naming Landlock; the command never runs.
+#[test]
+fn a_kernel_without_landlock_is_a_125_naming_it() {
+    if !ready() || !require("setpriv", "runs proctor as uid 1000") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let r = dir.path().join("r.json");
+    let me = std::env::current_exe().expect("test binary");
+    for errno in [libc::ENOSYS, libc::EOPNOTSUPP] {
+        let filter = hex(&program(&[fail(libc::SYS_landlock_create_ruleset, errno)]));
+        let mut wrapper: Vec<&std::ffi::OsStr> = AS_UID_1000.iter().map(|s| s.as_ref()).collect();
+        wrapper.extend([me.as_os_str(), "--fault-filter".as_ref(), filter.as_ref()]);
+        for mode in MODES {
+            for option in ["--landlock", "--no-tcp"] {
+                let args = ["--report", r.to_str().unwrap(), option, "echo", "RAN"];
+                let out = run_cmd(wrapped(mode, &wrapper, &args), Duration::from_secs(60));
+                let err = stderr(&out);
+                assert_eq!(code(&out), 125, "{mode:?} {option}: {err}");
+                assert_eq!(err.lines().count(), 1, "{mode:?} {option}: {err}");
+                assert!(
+                    err.starts_with(&format!("proctor: {option}: the kernel offers no Landlock")),
+                    "{mode:?} {option}: {err}"
+                );
+                assert!(
+                    !stdout(&out).contains("RAN"),
+                    "{mode:?} {option}: the command ran"
+                );
+                let rep = report(&r);
+                assert_eq!(rep["status"], "setup_error", "{mode:?} {option}");
+                assert!(
+                    rep["message"].as_str().unwrap().contains("Landlock"),
+                    "{rep}"
+                );
+            }
+        }
+    }
+}

@@ -23,15 +23,7 @@ const WHO: [Who; 2] = [Who::User1000, Who::CaplessRoot];
 impl Who {
     fn setpriv(self) -> &'static [&'static str] {
         match self {
-            Who::User1000 => &[
-                "setpriv",
-                "--reuid=1000",
-                "--regid=1000",
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--bounding-set=-all",
-                "--",
-            ],
+            Who::User1000 => &AS_UID_1000,
             Who::CaplessRoot => &["setpriv", "--inh-caps=-all", "--bounding-set=-all", "--"],
         }
     }

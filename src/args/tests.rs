@@ -552,6 +552,57 @@ fn docker_init_personality_and_compat_environment() {
 }
 
 #[test]
+fn landlock_options() {
+    config(&["x"], |c| {
+        assert!(!c.landlock && !c.no_tcp && c.writable.is_empty());
+    });
+    config(
+        &[
+            "--landlock",
+            "--writable",
+            "/tmp",
+            "--no-tcp",
+            "--writable=/work/out",
+            "x",
+        ],
+        |c| {
+            assert!(c.landlock && c.no_tcp);
+            let w: Vec<&[u8]> = c.writable.iter().map(|p| p.to_bytes()).collect();
+            assert_eq!(w, [&b"/tmp"[..], b"/work/out"]);
+        },
+    );
+    // --no-tcp stands alone; --writable needs --landlock, wherever it comes.
+    config(&["--no-tcp", "x"], |c| assert!(c.no_tcp && !c.landlock));
+    config(&["--writable", "/tmp", "--landlock", "x"], |c| {
+        assert!(c.landlock)
+    });
+    assert_eq!(
+        message(&["--writable", "/tmp", "x"]),
+        "--writable: \"/tmp\" needs --landlock"
+    );
+    assert_eq!(
+        message(&["--landlock", "--writable", "tmp", "x"]),
+        "--writable: \"tmp\" is not an absolute path"
+    );
+    assert_eq!(
+        message(&["--landlock", "--writable", "/a/../etc", "x"]),
+        "--writable: \"/a/../etc\" must not contain \"..\""
+    );
+    assert_eq!(
+        message(&["--landlock", "--writable=", "x"]),
+        "--writable: \"\" is empty"
+    );
+    assert_eq!(
+        message(&["--landlock=1", "x"]),
+        "--landlock: takes no value, got \"1\""
+    );
+    assert_eq!(
+        message(&["--landlock", "--writable"]),
+        "--writable: missing value"
+    );
+}
+
+#[test]
 fn pid_ns_flag() {
     config(&["x"], |c| assert!(!c.pid_ns));
     config(&["--pid-ns", "x"], |c| assert!(c.pid_ns && c.mounts.is_empty()));

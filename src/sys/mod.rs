@@ -7,6 +7,7 @@
 
 pub mod creds;
 pub mod fs;
+pub mod landlock;
 pub mod mm;
 pub mod mount;
 pub mod net;

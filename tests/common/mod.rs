@@ -223,3 +223,15 @@ pub fn pid1_session(args: &[&str]) -> Command {
     c.args(args);
     c
 }
+
+/// `setpriv` arguments that run what follows as uid and gid 1000, with no
+/// groups and no capability at all (as `docker run --cap-drop ALL --user 1000`).
+pub const AS_UID_1000: [&str; 7] = [
+    "setpriv",
+    "--reuid=1000",
+    "--regid=1000",
+    "--clear-groups",
+    "--inh-caps=-all",
+    "--bounding-set=-all",
+    "--",
+];

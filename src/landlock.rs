@@ -1,0 +1,294 @@
+//! `--landlock`, `--writable`, `--no-tcp`: a sandbox that needs no privilege
+//! (SPEC: Sandbox without privileges). The command reads and executes
+//! everywhere, writes only under the `--writable` paths, a few devices and
+//! its output files, and with `--no-tcp` neither binds nor connects TCP.
+//!
+//! The ruleset is built in proctor before the fork, at the highest ABI the
+//! kernel offers (rights of newer ABIs are handled, so their restrictions
+//! apply: REFER 2, TRUNCATE 3, TCP 4, IOCTL_DEV 5, scopes 6); the child only
+//! calls `landlock_restrict_self` on it, after no_new_privs. Without the
+//! options nothing here runs: not one system call.
+
+use crate::args::{Config, Mount};
+use crate::error::{push, Error, Show};
+use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
+use crate::sys::landlock::{self as sys, Handled};
+use crate::sys::{Errno, Fd};
+use crate::{err, log, mounts};
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+// Filesystem rights: ABI 1 has bits 0-12, then REFER (2), TRUNCATE (3), IOCTL_DEV (5).
+pub const EXECUTE: u64 = 1 << 0;
+pub const WRITE_FILE: u64 = 1 << 1;
+pub const READ_FILE: u64 = 1 << 2;
+pub const READ_DIR: u64 = 1 << 3;
+pub const TRUNCATE: u64 = 1 << 14;
+pub const IOCTL_DEV: u64 = 1 << 15;
+/// The rights a rule may give on something that is not a directory.
+pub const FILE_RIGHTS: u64 = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV;
+/// What the command may do everywhere.
+pub const READ_EXECUTE: u64 = EXECUTE | READ_FILE | READ_DIR;
+// Network rights (ABI 4) and scopes (ABI 6).
+pub const BIND_TCP: u64 = 1 << 0;
+pub const CONNECT_TCP: u64 = 1 << 1;
+pub const SCOPE_ABSTRACT_UNIX_SOCKET: u64 = 1 << 0;
+pub const SCOPE_SIGNAL: u64 = 1 << 1;
+
+/// The newest ABI whose rights proctor knows (ABI 7 added audit-logging
+/// flags, no right). A newer kernel is used at this level: an unknown right
+/// would be a restriction nobody tested.
+pub const KNOWN_ABI: u32 = 7;
+
+/// The devices every command may write (`TRUNCATE` too: a shell's `>`
+/// opens with `O_TRUNC`); `/dev/tty` also takes terminal ioctls.
+const DEVICES: [(&CStr, u64); 4] = [
+    (c"/dev/null", WRITE_FILE | TRUNCATE),
+    (c"/dev/zero", WRITE_FILE | TRUNCATE),
+    (c"/dev/full", WRITE_FILE | TRUNCATE),
+    (c"/dev/tty", WRITE_FILE | TRUNCATE | IOCTL_DEV),
+];
+
+/// What a ruleset handles at `abi` (capped at [`KNOWN_ABI`]) for the
+/// filesystem (`fs`) and TCP (`tcp`). Scopes come with any ruleset from ABI
+/// 6 on: the command can then neither signal proctor nor reach an abstract
+/// unix socket outside its sandbox.
+pub fn handled(abi: u32, fs: bool, tcp: bool) -> Handled {
+    let abi = abi.min(KNOWN_ABI);
+    let fs_bits: u32 = match abi {
+        0 => 0,
+        1 => 13,
+        2 => 14,
+        3 | 4 => 15,
+        _ => 16,
+    };
+    Handled {
+        fs: if fs { (1u64 << fs_bits) - 1 } else { 0 },
+        net: if tcp && abi >= 4 {
+            BIND_TCP | CONNECT_TCP
+        } else {
+            0
+        },
+        scoped: if abi >= 6 {
+            SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
+        } else {
+            0
+        },
+    }
+}
+
+/// An asked feature that the kernel's ABI lacks: 125, never a silent run without it.
+pub fn check_abi(abi: u32, no_tcp: bool) -> Result<(), Error> {
+    if no_tcp && abi < 4 {
+        return Err(err!(
+            "--no-tcp",
+            None,
+            "TCP rules need Landlock ABI 4 (Linux 6.7); this kernel offers ABI {}",
+            abi
+        ));
+    }
+    Ok(())
+}
+
+/// What a rule allows under a writable path: every handled right on a
+/// directory, the file rights on anything else (the kernel refuses others).
+pub fn writable(handled_fs: u64, dir: bool) -> u64 {
+    if dir {
+        handled_fs
+    } else {
+        handled_fs & FILE_RIGHTS
+    }
+}
+
+/// Whether a `--writable` path is opened only after the mounts: at or below
+/// where a bind or tmpfs of proctor's puts something new (which may not
+/// exist yet, and covers what is there now). Elsewhere, at start.
+pub fn after_mounts(path: &CStr, mounts: &[Mount]) -> bool {
+    mounts
+        .iter()
+        .filter(|m| !matches!(m, Mount::ReadOnly { .. }))
+        .any(|m| mounts::under(path, mounts::target(m).1))
+}
+
+/// The ruleset being built (before the fork).
+pub struct Sandbox<'a> {
+    ruleset: Fd,
+    fs: u64,
+    /// `--writable` paths opened after the mounts.
+    later: Vec<&'a CStr>,
+}
+
+/// At start: check that the kernel offers what the options ask for, create
+/// the ruleset and add the rules that need no mount. `outputs` are the
+/// `--stdout`/`--stderr` files, which the command may reopen for writing.
+/// `None`, without a system call, when no option asks for Landlock.
+pub fn prepare<'a>(cfg: &Config<'a>, outputs: &[&Fd]) -> Result<Option<Sandbox<'a>>, Error> {
+    if !cfg.landlock && !cfg.no_tcp {
+        return Ok(None);
+    }
+    let step = if cfg.landlock {
+        "--landlock"
+    } else {
+        "--no-tcp"
+    };
+    let abi = sys::abi_version().map_err(|e| {
+        err!(
+            step,
+            Some(e),
+            "the kernel offers no Landlock (Linux 5.13+, enabled at boot, allowed by the seccomp profile)"
+        )
+    })?;
+    check_abi(abi, cfg.no_tcp)?;
+    let handled = handled(abi, cfg.landlock, cfg.no_tcp);
+    let ruleset = sys::create_ruleset(&handled).map_err(|e| Error::sys("landlock ruleset", e))?;
+    let mut sandbox = Sandbox {
+        ruleset,
+        fs: handled.fs,
+        later: Vec::new(),
+    };
+    if cfg.landlock {
+        let root = fs::open(c"/", O_PATH).map_err(|e| Error::sys("--landlock: /", e))?;
+        sandbox.allow(c"/", &root, READ_EXECUTE)?;
+        for (path, access) in DEVICES {
+            // A device the container lacks is nothing the command could write.
+            match fs::open(path, O_PATH | O_NOFOLLOW) {
+                Ok(dev) => sandbox.allow(path, &dev, access & handled.fs)?,
+                Err(e) => log!(
+                    log::VERBOSE,
+                    "landlock: {}: {}",
+                    Show(path.to_bytes()),
+                    crate::error::ErrnoName(e)
+                ),
+            }
+        }
+        for &path in &cfg.writable {
+            if after_mounts(path, &cfg.mounts) {
+                push(&mut sandbox.later, path)?;
+            } else {
+                sandbox.allow_writable(path)?;
+            }
+        }
+        for out in outputs {
+            sandbox.allow(c"output file", out, WRITE_FILE | TRUNCATE)?;
+        }
+    }
+    log!(
+        log::VERBOSE,
+        "landlock: ABI {}, {} writable path(s){}",
+        abi,
+        cfg.writable.len(),
+        if cfg.no_tcp { ", no TCP" } else { "" }
+    );
+    Ok(Some(sandbox))
+}
+
+impl Sandbox<'_> {
+    /// After the mounts: the `--writable` paths a mount of proctor's made.
+    /// Then the ruleset is complete; returns its descriptor for the child.
+    pub fn finish(&mut self) -> Result<i32, Error> {
+        for path in core::mem::take(&mut self.later) {
+            self.allow_writable(path)?;
+        }
+        Ok(self.ruleset.raw())
+    }
+
+    /// `path`, resolved without a symbolic link in any component, writable.
+    fn allow_writable(&self, path: &CStr) -> Result<(), Error> {
+        let fd = mounts::open_no_symlinks("--writable", path)?;
+        let st = fs::stat_fd(fd.raw())
+            .map_err(|e| err!("--writable", Some(e), "{}", Show(path.to_bytes())))?;
+        let dir = st.kind() == fs::S_IFDIR;
+        self.allow(path, &fd, writable(self.fs, dir))
+    }
+
+    fn allow(&self, path: &CStr, fd: &Fd, access: u64) -> Result<(), Error> {
+        sys::allow_beneath(&self.ruleset, fd, access)
+            .map_err(|e| err!("landlock rule", Some(e), "{}", Show(path.to_bytes())))
+    }
+}
+
+/// In the child, after no_new_privs: enforce the ruleset. Allocates nothing.
+pub fn enforce(ruleset: i32) -> Result<(), Errno> {
+    sys::restrict_self(ruleset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+
+    #[test]
+    fn each_abi_handles_its_rights() {
+        let fs = |abi| handled(abi, true, false).fs;
+        assert_eq!(fs(1), 0x1fff);
+        assert_eq!(fs(2), 0x3fff, "REFER");
+        assert_eq!(fs(3) & TRUNCATE, TRUNCATE);
+        assert_eq!(fs(4), fs(3), "ABI 4 adds only TCP");
+        assert_eq!(fs(5) & IOCTL_DEV, IOCTL_DEV);
+        assert_eq!(fs(7), 0xffff);
+        assert_eq!(fs(9), fs(7), "unknown rights of newer ABIs are not handled");
+        assert_eq!(handled(3, true, true).net, 0);
+        assert_eq!(handled(4, false, true).net, BIND_TCP | CONNECT_TCP);
+        assert_eq!(
+            handled(4, false, true).fs,
+            0,
+            "--no-tcp alone handles no file right"
+        );
+        assert_eq!(handled(7, true, false).net, 0, "TCP only with --no-tcp");
+        assert_eq!(handled(5, true, true).scoped, 0);
+        assert_eq!(
+            handled(6, false, true).scoped,
+            SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
+        );
+    }
+
+    #[test]
+    fn no_tcp_needs_abi_4() {
+        assert!(check_abi(1, false).is_ok());
+        assert!(check_abi(4, true).is_ok());
+        let e = check_abi(3, true).unwrap_err();
+        assert_eq!(
+            e.text(),
+            b"--no-tcp: TCP rules need Landlock ABI 4 (Linux 6.7); this kernel offers ABI 3"
+        );
+    }
+
+    #[test]
+    fn files_get_only_file_rights() {
+        let all = handled(7, true, false).fs;
+        assert_eq!(writable(all, true), all);
+        assert_eq!(writable(all, false), FILE_RIGHTS);
+        let abi1 = handled(1, true, false).fs;
+        assert_eq!(writable(abi1, false), EXECUTE | WRITE_FILE | READ_FILE);
+    }
+
+    #[test]
+    fn writable_paths_made_by_a_mount_wait_for_it() {
+        use crate::sys::vec::OwnedCStr;
+        let tmpfs = |d: &[u8]| Mount::Tmpfs {
+            dst: OwnedCStr::new(d).unwrap(),
+            size: 1,
+            mode: 0,
+            noexec: false,
+        };
+        let mounts = [
+            tmpfs(b"/tmp"),
+            Mount::Bind {
+                src: OwnedCStr::new(b"/staging/out").unwrap(),
+                dst: OwnedCStr::new(b"/out").unwrap(),
+                writable: true,
+                noexec: false,
+            },
+            Mount::ReadOnly { path: c"/" },
+        ];
+        assert!(after_mounts(c"/tmp", &mounts));
+        assert!(after_mounts(c"/tmp/x/", &mounts));
+        assert!(after_mounts(c"/out", &mounts));
+        assert!(!after_mounts(c"/outside", &mounts));
+        assert!(
+            !after_mounts(c"/var/tmp", &mounts),
+            "--ro / changes no path's meaning"
+        );
+        assert!(!after_mounts(c"/tmp", &[]));
+    }
+}
