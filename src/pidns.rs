@@ -109,17 +109,10 @@ pub fn init(cfg: &Init, command: impl FnOnce()) -> Failure {
     }
     let _ = fs::close_range(report as u32 + 1, u32::MAX, false);
     let exit = supervise_command(pid, cfg.single_child);
-    let (kind, value) = match exit {
-        Exit::Code(c) => (0, c),
-        Exit::Signal(s) => (1, s),
-    };
-    send(report, [ENDED, kind, value as u64, 0, 0]);
+    send(report, Message::Ended(exit));
     let leftovers = supervise::kill_leftovers(true, cfg.grace);
-    let u = process::children_usage();
-    send(
-        report,
-        [FINISHED, leftovers as u64, u.user_us, u.sys_us, u.max_rss_kib],
-    );
+    let usage = process::children_usage();
+    send(report, Message::Finished { leftovers, usage });
     process::exit(0)
 }
 
@@ -150,19 +143,60 @@ fn supervise_command(pid: Pid, single_child: bool) -> Exit {
     }
 }
 
-/// Message tags; a message is five words, written at once (atomic: well
-/// under `PIPE_BUF`).
-const ENDED: u64 = 1;
-const FINISHED: u64 = 2;
+/// What the inner init tells proctor, one message per write (well under
+/// `PIPE_BUF`, so each arrives whole).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Message {
+    /// The command ended.
+    Ended(Exit),
+    /// The leftovers were killed and reaped: their count, and the rusage of
+    /// everything the inner init reaped.
+    Finished { leftovers: u32, usage: Usage },
+}
+
 const MESSAGE: usize = 40;
 
-fn send(fd: i32, words: [u64; 5]) {
-    let mut buf = [0u8; MESSAGE];
-    for (slot, b) in buf.iter_mut().zip(words.iter().flat_map(|w| w.to_ne_bytes())) {
-        *slot = b;
+impl Message {
+    /// Five native-endian words: a tag, then the fields.
+    fn to_bytes(self) -> [u8; MESSAGE] {
+        let words: [u64; 5] = match self {
+            Message::Ended(Exit::Code(c)) => [1, 0, c as u64, 0, 0],
+            Message::Ended(Exit::Signal(s)) => [1, 1, s as u64, 0, 0],
+            Message::Finished { leftovers, usage } => {
+                [2, leftovers as u64, usage.user_us, usage.sys_us, usage.max_rss_kib]
+            }
+        };
+        let mut buf = [0u8; MESSAGE];
+        for (slot, b) in buf.iter_mut().zip(words.iter().flat_map(|w| w.to_ne_bytes())) {
+            *slot = b;
+        }
+        buf
     }
+
+    fn from_bytes(msg: &[u8]) -> Option<Message> {
+        let word = |i: usize| {
+            let bytes = msg.get(i * 8..i * 8 + 8)?.try_into().ok()?;
+            Some(u64::from_ne_bytes(bytes))
+        };
+        Some(match (word(0)?, word(1)?) {
+            (1, 0) => Message::Ended(Exit::Code(word(2)? as u8)),
+            (1, _) => Message::Ended(Exit::Signal(word(2)? as u8)),
+            (2, leftovers) => Message::Finished {
+                leftovers: leftovers as u32,
+                usage: Usage {
+                    user_us: word(2)?,
+                    sys_us: word(3)?,
+                    max_rss_kib: word(4)?,
+                },
+            },
+            _ => return None,
+        })
+    }
+}
+
+fn send(fd: i32, msg: Message) {
     // proctor gone: nobody to tell.
-    let _ = fs::write_all(fd, &buf);
+    let _ = fs::write_all(fd, &msg.to_bytes());
 }
 
 /// Send `sig` to the command through the inner init `init`: to the
@@ -211,30 +245,39 @@ impl Reader {
         }
         let mut report = Report::default();
         for msg in buf.get(..got).unwrap_or_default().chunks_exact(MESSAGE) {
-            let word = |i: usize| {
-                let bytes = msg.get(i * 8..i * 8 + 8).and_then(|w| w.try_into().ok());
-                u64::from_ne_bytes(bytes.unwrap_or_default())
-            };
-            match word(0) {
-                ENDED => {
-                    let value = word(2) as u8;
-                    report.exit = Some(if word(1) == 0 {
-                        Exit::Code(value)
-                    } else {
-                        Exit::Signal(value)
-                    });
+            match Message::from_bytes(msg) {
+                Some(Message::Ended(exit)) => report.exit = Some(exit),
+                Some(Message::Finished { leftovers, usage }) => {
+                    report.leftovers = leftovers;
+                    report.usage = Some(usage);
                 }
-                FINISHED => {
-                    report.leftovers = word(1) as u32;
-                    report.usage = Some(Usage {
-                        user_us: word(2),
-                        sys_us: word(3),
-                        max_rss_kib: word(4),
-                    });
-                }
-                _ => {}
+                None => {}
             }
         }
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        let usage = Usage {
+            user_us: 1_234_567,
+            sys_us: 89,
+            max_rss_kib: 32_768,
+        };
+        for msg in [
+            Message::Ended(Exit::Code(0)),
+            Message::Ended(Exit::Code(255)),
+            Message::Ended(Exit::Signal(9)),
+            Message::Finished { leftovers: 300, usage },
+        ] {
+            assert_eq!(Message::from_bytes(&msg.to_bytes()), Some(msg));
+        }
+        assert_eq!(Message::from_bytes(&[0; MESSAGE]), None);
+        assert_eq!(Message::from_bytes(&[1; 8]), None, "cut short");
     }
 }

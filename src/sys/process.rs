@@ -109,7 +109,7 @@ pub const PR_SET_PDEATHSIG: u32 = 1;
 pub const PR_SET_CHILD_SUBREAPER: u32 = 36;
 
 /// Resource usage of all reaped descendants (`RUSAGE_CHILDREN`).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
     pub user_us: u64,
     pub sys_us: u64,
