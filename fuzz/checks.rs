@@ -81,8 +81,20 @@ fn check_config(cfg: &Config) {
                 assert!(*size > 0 && *mode <= 0o7777);
             }
             Mount::ReadOnly { path } => assert!(absolute_without_dotdot(path.to_bytes())),
+            Mount::Device {
+                dev, dst, fstype, ..
+            } => {
+                assert!(absolute_without_dotdot(dev.to_bytes()));
+                assert!(absolute_without_dotdot(dst.to_bytes()));
+                assert!(args::DEVICE_FSTYPES.contains(fstype));
+            }
         }
     }
+    for m in &cfg.modules {
+        assert!(absolute_without_dotdot(m.file.to_bytes()));
+    }
+    assert!(!(cfg.poweroff && cfg.reboot));
+    assert!(cfg.modules.is_empty() || cfg.vm());
     for l in &cfg.rlimits {
         assert!(l.value.soft <= l.value.hard);
         assert_ne!(limits::name(l.resource), "?");
@@ -125,12 +137,12 @@ fn parse_option(option: &str, value: &[u8], f: impl Fn(Result<&Config, &UsageErr
     }
 }
 
-/// `--bind`, `--tmpfs`, `--ro` specs; a parsed spec written back parses the same.
+/// `--bind`, `--tmpfs`, `--ro`, `--mount` specs; a parsed spec written back parses the same.
 pub fn mount_spec(data: &[u8]) {
     let Some((&sel, value)) = data.split_first() else {
         return;
     };
-    let option = ["--bind", "--tmpfs", "--ro"][sel as usize % 3];
+    let option = ["--bind", "--tmpfs", "--ro", "--mount"][sel as usize % 4];
     parse_option(option, value, |r| {
         let Ok(cfg) = r else { return };
         let [m] = &cfg.mounts[..] else {
@@ -164,6 +176,27 @@ pub fn mount_spec(data: &[u8]) {
                 s
             }
             Mount::ReadOnly { path } => path.to_bytes().to_vec(),
+            Mount::Device {
+                dev,
+                dst,
+                fstype,
+                writable,
+                noexec,
+            } => {
+                let mut s = [
+                    dev.to_bytes(),
+                    b":",
+                    dst.to_bytes(),
+                    b":",
+                    fstype.to_bytes(),
+                ]
+                .concat();
+                s.extend_from_slice(if *writable { b":rw" } else { b":ro" });
+                if *noexec {
+                    s.extend_from_slice(b",noexec");
+                }
+                s
+            }
         };
         parse_option(option, &spec, |again| match again {
             Ok(c) => assert_eq!(&c.mounts, &cfg.mounts, "round trip of {spec:?}"),

@@ -60,6 +60,8 @@ pub struct Config<'a> {
     pub writable: Vec<&'a CStr>,
     /// `--no-tcp`: neither bind nor connect TCP sockets (Landlock ABI 4).
     pub no_tcp: bool,
+    pub reboot: bool,
+    pub modules: Vec<Module<'a>>,
     /// `--pid-ns`: the command in a PID namespace of its own.
     pub pid_ns: bool,
     /// Index of the command in the argument slice given to [`parse`].
@@ -84,6 +86,34 @@ pub enum Mount<'a> {
     ReadOnly {
         path: &'a CStr,
     },
+    /// `--mount DEV:DST:FSTYPE[:OPTS]`: a block device (a VM's submission drive).
+    Device {
+        dev: OwnedCStr,
+        dst: OwnedCStr,
+        fstype: &'static CStr,
+        writable: bool,
+        noexec: bool,
+    },
+}
+
+/// `--module FILE[:PARAMS]`: a kernel module to load as the init of a VM.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Module<'a> {
+    pub file: OwnedCStr,
+    /// The module's parameter string (empty without `:PARAMS`).
+    pub params: &'a CStr,
+}
+
+/// The filesystems `--mount` accepts: common, read-mostly images of a
+/// submission, none of which needs a helper program to mount.
+pub const DEVICE_FSTYPES: [&CStr; 6] =
+    [c"ext4", c"ext2", c"squashfs", c"iso9660", c"vfat", c"erofs"];
+
+impl Config<'_> {
+    /// Whether proctor runs as the init of a VM (`--poweroff` or `--reboot`).
+    pub fn vm(&self) -> bool {
+        self.poweroff || self.reboot
+    }
 }
 
 /// `--user UID[:GID]`; the gid defaults to the uid, never to root's group.
@@ -115,6 +145,10 @@ pub enum UsageError<'a> {
     },
     NoCommand,
     OutOfMemory,
+    /// Two options that exclude each other.
+    Conflict(&'static str, &'static str),
+    /// An option given without the mode it needs.
+    Needs(&'static str, &'static str),
 }
 
 impl uDisplay for UsageError<'_> {
@@ -132,6 +166,10 @@ impl uDisplay for UsageError<'_> {
             }
             UsageError::NoCommand => f.write_str("no command given (see --help)"),
             UsageError::OutOfMemory => f.write_str("out of memory"),
+            UsageError::Conflict(a, b) => {
+                ufmt::uwrite!(f, "{}: cannot be combined with {}", *a, *b)
+            }
+            UsageError::Needs(o, what) => ufmt::uwrite!(f, "{}: needs {}", *o, *what),
         }
     }
 }
@@ -174,12 +212,15 @@ enum Opt {
     Landlock,
     Writable,
     NoTcp,
+    Reboot,
+    DeviceMount,
+    Module,
     PidNs,
 }
 
 /// (long name, short letter, option, takes a value); tini's short-only
 /// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 37] = [
+const OPTIONS: [(&str, u8, Opt, bool); 40] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -216,6 +257,9 @@ const OPTIONS: [(&str, u8, Opt, bool); 37] = [
     ("--landlock", 0, Opt::Landlock, false),
     ("--writable", 0, Opt::Writable, true),
     ("--no-tcp", 0, Opt::NoTcp, false),
+    ("--reboot", 0, Opt::Reboot, false),
+    ("--mount", 0, Opt::DeviceMount, true),
+    ("--module", 0, Opt::Module, true),
     ("--pid-ns", 0, Opt::PidNs, false),
 ];
 
@@ -267,6 +311,8 @@ pub fn parse_as<'a>(
         landlock: false,
         writable: Vec::new(),
         no_tcp: false,
+        reboot: false,
+        modules: Vec::new(),
         pid_ns: false,
         command: args.len(),
     };
@@ -342,6 +388,7 @@ pub fn parse_as<'a>(
         return Err(UsageError::NoCommand);
     }
     check_landlock(&cfg)?;
+    check_vm(&cfg)?;
     Ok(Action::Run(cfg))
 }
 
@@ -368,6 +415,7 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::Poweroff => cfg.poweroff = true,
         Opt::Landlock => cfg.landlock = true,
         Opt::NoTcp => cfg.no_tcp = true,
+        Opt::Reboot => cfg.reboot = true,
         Opt::PidNs => cfg.pid_ns = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
@@ -465,6 +513,8 @@ fn apply_value<'a>(
             check_mount_path(value).map_err(bad)?;
             add(&mut cfg.writable, v)?;
         }
+        Opt::DeviceMount => add(&mut cfg.mounts, parse_device_mount(value).map_err(bad)?)?,
+        Opt::Module => add(&mut cfg.modules, parse_module(v).map_err(bad)?)?,
         _ => {}
     }
     Ok(())
@@ -635,13 +685,20 @@ fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     let dst = parts.next().ok_or("is not SRC:DST[:OPTS]")?;
     check_mount_path(src).map_err(|_| "has a SRC that is not an absolute path without \"..\"")?;
     check_mount_path(dst).map_err(|_| "has a DST that is not an absolute path without \"..\"")?;
+    let (writable, noexec) = parse_access(parts.next())?;
+    Ok(Mount::Bind {
+        src: owned(src)?,
+        dst: owned(dst)?,
+        writable,
+        noexec,
+    })
+}
+
+/// The OPTS of `--bind` and `--mount`: `ro` (default), `rw`, `noexec`,
+/// comma-separated; gives (writable, noexec).
+fn parse_access(opts: Option<&[u8]>) -> Result<(bool, bool), &'static str> {
     let (mut writable, mut noexec, mut ro) = (false, false, false);
-    for opt in parts
-        .next()
-        .map(|o| o.split(|&b| b == b','))
-        .into_iter()
-        .flatten()
-    {
+    for opt in opts.map(|o| o.split(|&b| b == b',')).into_iter().flatten() {
         match opt {
             b"ro" => ro = true,
             b"rw" => writable = true,
@@ -652,12 +709,57 @@ fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     if ro && writable {
         return Err("asks for both ro and rw");
     }
-    Ok(Mount::Bind {
-        src: owned(src)?,
+    Ok((writable, noexec))
+}
+
+fn parse_device_mount(s: &[u8]) -> Result<Mount<'static>, &'static str> {
+    let mut parts = s.splitn(4, |&b| b == b':');
+    let dev = parts.next().unwrap_or_default();
+    let (Some(dst), Some(fstype)) = (parts.next(), parts.next()) else {
+        return Err("is not DEV:DST:FSTYPE[:OPTS]");
+    };
+    check_mount_path(dev).map_err(|_| "has a DEV that is not an absolute path without \"..\"")?;
+    check_mount_path(dst).map_err(|_| "has a DST that is not an absolute path without \"..\"")?;
+    let fstype = DEVICE_FSTYPES
+        .into_iter()
+        .find(|t| t.to_bytes() == fstype)
+        .ok_or("has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs")?;
+    let (writable, noexec) = parse_access(parts.next())?;
+    Ok(Mount::Device {
+        dev: owned(dev)?,
         dst: owned(dst)?,
+        fstype,
         writable,
         noexec,
     })
+}
+
+/// `FILE[:PARAMS]`: PARAMS is everything after the first `:`.
+fn parse_module(v: &CStr) -> Result<Module<'_>, &'static str> {
+    let value = v.to_bytes();
+    let colon = value.iter().position(|&b| b == b':');
+    let file = value
+        .get(..colon.unwrap_or(value.len()))
+        .unwrap_or_default();
+    check_mount_path(file).map_err(|_| "has a FILE that is not an absolute path without \"..\"")?;
+    Ok(Module {
+        file: owned(file)?,
+        params: colon.map_or(c"", |at| tail(v, at + 1)),
+    })
+}
+
+/// `--poweroff` and `--reboot` exclude each other; `--module` needs one.
+fn check_vm<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
+    if cfg.poweroff && cfg.reboot {
+        return Err(UsageError::Conflict("--reboot", "--poweroff"));
+    }
+    if !cfg.modules.is_empty() && !cfg.vm() {
+        return Err(UsageError::Needs(
+            "--module",
+            "--poweroff or --reboot (proctor as the init of a VM)",
+        ));
+    }
+    Ok(())
 }
 
 fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, &'static str> {

@@ -10,12 +10,11 @@
 //! options nothing here runs: not one system call.
 
 use crate::args::{Config, Mount};
-use crate::error::{push, Error, Show};
+use crate::error::Error;
 use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
 use crate::sys::{Errno, Fd};
-use crate::{err, log, mounts};
-use alloc::vec::Vec;
+use crate::{err, mounts};
 use core::ffi::CStr;
 
 // Filesystem rights: ABI 1 has bits 0-12, then REFER (2), TRUNCATE (3), IOCTL_DEV (5).
@@ -40,9 +39,11 @@ pub const SCOPE_SIGNAL: u64 = 1 << 1;
 /// would be a restriction nobody tested.
 pub const KNOWN_ABI: u32 = 7;
 
-/// The devices every command may write (`TRUNCATE` too: a shell's `>`
-/// opens with `O_TRUNC`); `/dev/tty` also takes terminal ioctls.
-const DEVICES: [(&CStr, u64); 4] = [
+/// What the command may do everywhere, and the devices it may write
+/// (`TRUNCATE` too: a shell's `>` opens with `O_TRUNC`; `/dev/tty` also
+/// takes terminal ioctls). A device the container lacks is skipped.
+const ALWAYS: [(&CStr, u64); 5] = [
+    (c"/", READ_EXECUTE),
     (c"/dev/null", WRITE_FILE | TRUNCATE),
     (c"/dev/zero", WRITE_FILE | TRUNCATE),
     (c"/dev/full", WRITE_FILE | TRUNCATE),
@@ -78,16 +79,18 @@ pub fn handled(abi: u32, fs: bool, tcp: bool) -> Handled {
 }
 
 /// An asked feature that the kernel's ABI lacks: 125, never a silent run without it.
-pub fn check_abi(abi: u32, no_tcp: bool) -> Result<(), Error> {
-    if no_tcp && abi < 4 {
-        return Err(err!(
+pub fn check_abi(abi: Result<u32, Errno>, landlock: bool, no_tcp: bool) -> Result<u32, Error> {
+    let (step, errno, why) = match abi {
+        Err(e) if landlock => ("--landlock", Some(e), "the kernel offers no Landlock"),
+        Err(e) => ("--no-tcp", Some(e), "the kernel offers no Landlock"),
+        Ok(v) if no_tcp && v < 4 => (
             "--no-tcp",
             None,
-            "TCP rules need Landlock ABI 4 (Linux 6.7); this kernel offers ABI {}",
-            abi
-        ));
-    }
-    Ok(())
+            "TCP rules need Landlock ABI 4 (Linux 6.7)",
+        ),
+        Ok(v) => return Ok(v),
+    };
+    Err(err!(step, errno, "{}", why))
 }
 
 /// What a rule allows under a writable path: every handled right on a
@@ -111,99 +114,68 @@ pub fn after_mounts(path: &CStr, mounts: &[Mount]) -> bool {
 }
 
 /// The ruleset being built (before the fork).
-pub struct Sandbox<'a> {
+pub struct Sandbox {
     ruleset: Fd,
     fs: u64,
-    /// `--writable` paths opened after the mounts.
-    later: Vec<&'a CStr>,
 }
 
 /// At start: check that the kernel offers what the options ask for, create
 /// the ruleset and add the rules that need no mount. `outputs` are the
 /// `--stdout`/`--stderr` files, which the command may reopen for writing.
 /// `None`, without a system call, when no option asks for Landlock.
-pub fn prepare<'a>(cfg: &Config<'a>, outputs: &[&Fd]) -> Result<Option<Sandbox<'a>>, Error> {
+pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> {
     if !cfg.landlock && !cfg.no_tcp {
         return Ok(None);
     }
-    let step = if cfg.landlock {
-        "--landlock"
-    } else {
-        "--no-tcp"
-    };
-    let abi = sys::abi_version().map_err(|e| {
-        err!(
-            step,
-            Some(e),
-            "the kernel offers no Landlock (Linux 5.13+, enabled at boot, allowed by the seccomp profile)"
-        )
-    })?;
-    check_abi(abi, cfg.no_tcp)?;
+    let abi = check_abi(sys::abi_version(), cfg.landlock, cfg.no_tcp)?;
     let handled = handled(abi, cfg.landlock, cfg.no_tcp);
-    let ruleset = sys::create_ruleset(&handled).map_err(|e| Error::sys("landlock ruleset", e))?;
-    let mut sandbox = Sandbox {
+    let ruleset = sys::create_ruleset(&handled).map_err(|e| Error::sys("landlock", e))?;
+    let sandbox = Sandbox {
         ruleset,
         fs: handled.fs,
-        later: Vec::new(),
     };
     if cfg.landlock {
-        let root = fs::open(c"/", O_PATH).map_err(|e| Error::sys("--landlock: /", e))?;
-        sandbox.allow(c"/", &root, READ_EXECUTE)?;
-        for (path, access) in DEVICES {
-            // A device the container lacks is nothing the command could write.
-            match fs::open(path, O_PATH | O_NOFOLLOW) {
-                Ok(dev) => sandbox.allow(path, &dev, access & handled.fs)?,
-                Err(e) => log!(
-                    log::VERBOSE,
-                    "landlock: {}: {}",
-                    Show(path.to_bytes()),
-                    crate::error::ErrnoName(e)
-                ),
+        for (path, access) in ALWAYS {
+            if let Ok(fd) = fs::open(path, O_PATH | O_NOFOLLOW) {
+                sandbox.allow(&fd, access & handled.fs)?;
             }
         }
-        for &path in &cfg.writable {
-            if after_mounts(path, &cfg.mounts) {
-                push(&mut sandbox.later, path)?;
-            } else {
-                sandbox.allow_writable(path)?;
-            }
-        }
+        sandbox.allow_writable(cfg, false)?;
         for out in outputs {
-            sandbox.allow(c"output file", out, WRITE_FILE | TRUNCATE)?;
+            sandbox.allow(out, WRITE_FILE | TRUNCATE)?;
         }
     }
-    log!(
-        log::VERBOSE,
-        "landlock: ABI {}, {} writable path(s){}",
-        abi,
-        cfg.writable.len(),
-        if cfg.no_tcp { ", no TCP" } else { "" }
-    );
     Ok(Some(sandbox))
 }
 
-impl Sandbox<'_> {
+impl Sandbox {
     /// After the mounts: the `--writable` paths a mount of proctor's made.
     /// Then the ruleset is complete; returns its descriptor for the child.
-    pub fn finish(&mut self) -> Result<i32, Error> {
-        for path in core::mem::take(&mut self.later) {
-            self.allow_writable(path)?;
-        }
+    pub fn finish(&self, cfg: &Config) -> Result<i32, Error> {
+        self.allow_writable(cfg, true)?;
         Ok(self.ruleset.raw())
     }
 
-    /// `path`, resolved without a symbolic link in any component, writable.
-    fn allow_writable(&self, path: &CStr) -> Result<(), Error> {
-        let fd = mounts::open_no_symlinks("--writable", path)?;
-        let st = fs::stat_fd(fd.raw())
-            .map_err(|e| err!("--writable", Some(e), "{}", Show(path.to_bytes())))?;
-        let dir = st.kind() == fs::S_IFDIR;
-        self.allow(path, &fd, writable(self.fs, dir))
+    /// The `--writable` paths opened at start (`later` false) or after the
+    /// mounts, each resolved without a symbolic link in any component.
+    fn allow_writable(&self, cfg: &Config, later: bool) -> Result<(), Error> {
+        for &path in cfg
+            .writable
+            .iter()
+            .filter(|p| after_mounts(p, &cfg.mounts) == later)
+        {
+            let fd = mounts::open_no_symlinks("--writable", path)?;
+            let st = fs::stat_fd(fd.raw())
+                .map_err(|e| mounts::error("--writable", path.to_bytes(), e))?;
+            self.allow(&fd, writable(self.fs, st.kind() == fs::S_IFDIR))?;
+        }
+        Ok(())
     }
 
-    fn allow(&self, path: &CStr, fd: &Fd, access: u64) -> Result<(), Error> {
-        sys::allow_beneath(&self.ruleset, fd, access)
-            .map_err(|e| err!("landlock rule", Some(e), "{}", Show(path.to_bytes())))
+    /// Allow `access` beneath `fd`. Rights are masked to what the ruleset
+    /// handles and to the file's kind, so the kernel has no reason to refuse.
+    fn allow(&self, fd: &Fd, access: u64) -> Result<(), Error> {
+        sys::allow_beneath(&self.ruleset, fd, access).map_err(|e| Error::sys("landlock", e))
     }
 }
 
@@ -243,13 +215,22 @@ mod tests {
     }
 
     #[test]
-    fn no_tcp_needs_abi_4() {
-        assert!(check_abi(1, false).is_ok());
-        assert!(check_abi(4, true).is_ok());
-        let e = check_abi(3, true).unwrap_err();
+    fn what_the_kernel_lacks_is_named() {
+        assert_eq!(check_abi(Ok(1), true, false).unwrap(), 1);
+        assert_eq!(check_abi(Ok(4), true, true).unwrap(), 4);
+        let text = |abi, landlock, no_tcp| check_abi(abi, landlock, no_tcp).unwrap_err().text();
         assert_eq!(
-            e.text(),
-            b"--no-tcp: TCP rules need Landlock ABI 4 (Linux 6.7); this kernel offers ABI 3"
+            text(Ok(3), true, true),
+            b"--no-tcp: TCP rules need Landlock ABI 4 (Linux 6.7)"
+        );
+        let none = Err(Errno::ENOSYS);
+        assert_eq!(
+            text(none, true, true),
+            b"--landlock: the kernel offers no Landlock: ENOSYS"
+        );
+        assert_eq!(
+            text(Err(Errno::EOPNOTSUPP), false, true),
+            b"--no-tcp: the kernel offers no Landlock: EOPNOTSUPP"
         );
     }
 

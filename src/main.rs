@@ -117,6 +117,11 @@ fn run(
         }
     };
     log::set_level(cfg.verbosity);
+    let is_pid1 = process::getpid() == 1;
+    if cfg.vm() && is_pid1 {
+        // Before anything is opened: a bare initramfs has an empty /dev.
+        vm::mount_basics();
+    }
     let report = match cfg
         .report
         .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.pid_ns))
@@ -128,7 +133,6 @@ fn run(
             return 125;
         }
     };
-    let is_pid1 = process::getpid() == 1;
     // What is checked now is what the command gets: no later mount can hide it.
     // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
     let mut outcome = match landlock::prepare(&cfg, &[]) {
@@ -150,8 +154,8 @@ fn run(
             log!(log::QUIET, "{}", e);
         }
     }
-    if cfg.poweroff && is_pid1 {
-        vm::power_off(outcome.exit_code);
+    if cfg.vm() && is_pid1 {
+        vm::end(&cfg, outcome.exit_code);
     }
     outcome.exit_code
 }
@@ -163,7 +167,7 @@ fn phases(
     args: &[&CStr],
     environ: &[&CStr],
     argv: *const *const c_char,
-    mut sandbox: Option<landlock::Sandbox>,
+    sandbox: Option<landlock::Sandbox>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
     let mask = match supervise::prepare(is_pid1) {
@@ -173,16 +177,22 @@ fn phases(
     if let Err(e) = unprivileged::check(cfg) {
         return setup_error(&e);
     }
-    if cfg.poweroff && is_pid1 {
-        vm::mount_basics();
+    if cfg.vm() {
+        if let Err(e) = vm::init(cfg, is_pid1) {
+            return setup_error(&e);
+        }
     }
     let mut watcher = None;
-    if !cfg.wait_for.is_empty() {
-        log!(log::VERBOSE, "waiting for {} path(s)", cfg.wait_for.len());
-        match wait::wait_for(&cfg.wait_for, cfg.wait_timeout) {
+    let waited = match waited_paths(cfg) {
+        Ok(paths) => paths,
+        Err(e) => return setup_error(&e),
+    };
+    if !waited.is_empty() {
+        log!(log::VERBOSE, "waiting for {} path(s)", waited.len());
+        match wait::wait_for(&waited, cfg.wait_timeout) {
             Ok(w) => watcher = w,
             Err(Interrupted::Timeout) => {
-                let e = err!("--wait-for", None, "gave up after --wait-timeout");
+                let e = wait_timeout(cfg);
                 return Outcome::failed(Status::WaitTimeout, 125, &e);
             }
             Err(Interrupted::Cancelled(sig)) => {
@@ -208,10 +218,13 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts, cfg.pid_ns) {
         return setup_error(&e);
     }
-    let ruleset = match sandbox.as_mut().map(landlock::Sandbox::finish).transpose() {
+    let ruleset = match sandbox.as_ref().map(|s| s.finish(cfg)).transpose() {
         Ok(r) => r,
         Err(e) => return setup_error(&e),
     };
+    if cfg.vm() && is_pid1 {
+        vm::protect_knobs();
+    }
     let link = match cfg.pid_ns.then(pidns::Link::new).transpose() {
         Ok(link) => link,
         Err(e) => return setup_error(&e),
@@ -319,6 +332,38 @@ fn phases(
     )
 }
 
+/// What the wait phase waits for: `--wait-for` paths, then the devices of
+/// `--mount` (drivers probe asynchronously, after the modules are loaded).
+fn waited_paths<'a>(cfg: &'a Config) -> Result<Vec<&'a CStr>, Error> {
+    let mut paths = Vec::new();
+    error::extend(&mut paths, &cfg.wait_for)?;
+    for m in &cfg.mounts {
+        if let args::Mount::Device { dev, .. } = m {
+            error::push(&mut paths, &**dev)?;
+        }
+    }
+    Ok(paths)
+}
+
+/// The wait timed out: name a `--mount` device still missing, if one is.
+fn wait_timeout(cfg: &Config) -> Error {
+    let missing = cfg.mounts.iter().find_map(|m| match m {
+        args::Mount::Device { dev, .. } => {
+            fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev)
+        }
+        _ => None,
+    });
+    match missing {
+        Some(dev) => err!(
+            "--mount",
+            Some(proctor::sys::Errno::ENOENT),
+            "{}: no such device after --wait-timeout",
+            error::Show(dev.to_bytes())
+        ),
+        None => err!("--wait-for", None, "gave up after --wait-timeout"),
+    }
+}
+
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// proctor's working directory, NUL-terminated.
@@ -385,10 +430,13 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
-      --landlock             no privilege needed: read and execute everywhere, write only
-                             under --writable paths, /dev/null /dev/zero /dev/full /dev/tty
-      --writable PATH        with --landlock: a tree or file the command may write (repeatable)
-      --no-tcp               no TCP bind or connect (Landlock ABI 4); UDP is NOT covered
+      --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
+      --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
+                             iso9660 vfat erofs; OPTS ro (default), rw, noexec
+      --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
+      --landlock             write only to --writable, /dev/{null,zero,full,tty}
+      --writable PATH        a tree or file the command may write (repeatable)
+      --no-tcp               no TCP bind or connect (Landlock); UDP is NOT covered
       --pid-ns               the command in a PID namespace of its own, under an
                              init of proctor's, with a fresh /proc (needs CAP_SYS_ADMIN)
 

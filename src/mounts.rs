@@ -117,6 +117,11 @@ pub fn mount_proc() -> Result<(), (usize, Errno)> {
     Ok(())
 }
 
+/// `--ro PATH` on its own, in proctor's current mount namespace.
+pub fn make_read_only(path: &CStr) -> Result<(), Error> {
+    with_fallback(&mut false, |c| apply_one(&Mount::ReadOnly { path }, c))
+}
+
 /// Run `f` with the new mount API, then classically for good once a new
 /// call is refused (`ENOSYS`, or `EPERM` from a seccomp profile). `f` has
 /// mounted nothing when it fails that way, so it can simply run again.
@@ -146,15 +151,10 @@ fn with_fallback(
     f(true)
 }
 
-/// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
-/// in any of its components (with the walk where `openat2` is refused).
+/// An `O_PATH` descriptor of the existing `path`, opened one component
+/// at a time, refusing a symbolic link in any of them.
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
-    let mut found = None;
-    with_fallback(&mut false, |c| {
-        found = Some(resolve(step, path, Create::No, c)?.fd);
-        Ok(())
-    })?;
-    found.ok_or_else(|| error(step, path.to_bytes(), Errno::ENOENT))
+    walk(step, path, Create::No).map(|r| r.fd)
 }
 
 /// The step name and the path a mount acts on.
@@ -163,6 +163,7 @@ pub fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
         Mount::Bind { dst, .. } => ("bind", dst),
         Mount::Tmpfs { dst, .. } => ("tmpfs", dst),
         Mount::ReadOnly { path } => ("ro", path),
+        Mount::Device { dst, .. } => ("mount", dst),
     }
 }
 
@@ -219,6 +220,30 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             sys::mount(c"tmpfs", &proc_path(&to.fd), c"tmpfs", flags, Some(&data))
                 .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))
         }
+        Mount::Device {
+            dev,
+            dst,
+            fstype,
+            writable,
+            noexec,
+        } => {
+            let device = block_device(dev, classic)?;
+            let to = mountpoint("mount", dst, None, classic)?;
+            let ro = if *writable { 0 } else { MS_RDONLY };
+            let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
+            // The kernel looks the source up by name: /proc/self/fd/N names
+            // exactly the device node resolved above.
+            let shown = (Show(dev.to_bytes()), Show(dst.to_bytes()));
+            let fs = Show(fstype.to_bytes());
+            sys::mount(
+                &proc_path(&device.fd),
+                &proc_path(&to.fd),
+                fstype,
+                flags,
+                None,
+            )
+            .map_err(|e| crate::err!("mount", Some(e), "{} on {} ({})", shown.0, shown.1, fs))
+        }
         Mount::ReadOnly { path } => {
             let at = resolve("ro", path, Create::No, classic)?;
             if classic {
@@ -227,6 +252,21 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 read_only(&at).map_err(|e| mount_error("ro", path.to_bytes(), e))
             }
         }
+    }
+}
+
+/// The block device at `dev`, resolved without following a symbolic link.
+fn block_device(dev: &CStr, classic: bool) -> Result<Resolved, Error> {
+    let device = resolve("mount", dev, Create::No, classic)?;
+    let kind = fs::stat_fd(device.fd.raw()).map(|s| s.kind());
+    match kind.map_err(|e| error("mount", dev.to_bytes(), e))? {
+        fs::S_IFBLK => Ok(device),
+        _ => Err(crate::err!(
+            "mount",
+            Some(Errno::ENOTBLK),
+            "{}: not a block device",
+            Show(dev.to_bytes())
+        )),
     }
 }
 
@@ -452,7 +492,8 @@ fn symlink(step: &'static str, path: &[u8]) -> Error {
     )
 }
 
-fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
+/// `step: path: ERRNO`.
+pub fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
     crate::err!(step, Some(e), "{}", Show(path))
 }
 

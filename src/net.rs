@@ -29,8 +29,8 @@ pub fn isolate() -> Result<(), Error> {
     Ok(())
 }
 
-/// `lo` exists, down, in every new network namespace.
-fn bring_up_loopback() -> Result<(), Errno> {
+/// `lo` exists, down, in every new network namespace (and at boot).
+pub fn bring_up_loopback() -> Result<(), Errno> {
     let sock = net::inet_socket()?;
     let flags = net::interface_flags(&sock, b"lo")?;
     if flags & IFF_UP == 0 {

@@ -453,7 +453,12 @@ impl<'a> Destination<'a> {
             | fs::O_NOCTTY
             | if special { 0 } else { fs::O_TRUNC };
         let fd = fs::openat(self.dir.raw(), self.name, flags, 0).map_err(fail)?;
-        fs::write_all(fd.raw(), text).map_err(fail)
+        fs::write_all(fd.raw(), text).map_err(fail)?;
+        // A serial port of a VM about to power off: let the report out first.
+        if fs::is_terminal(fd.raw()) {
+            let _ = fs::drain_terminal(fd.raw());
+        }
+        Ok(())
     }
 
     fn replace(&self, text: &[u8]) -> Result<(), Errno> {

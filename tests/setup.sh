@@ -6,13 +6,16 @@
 #   tests/setup.sh            # from the repository top (./just test runs it)
 #
 # What it provides:
-#   - Debian packages: qemu-system-x86, docker.io, busybox-static, strace,
-#     iproute2, util-linux, tini, dumb-init, catatonit, qemu-user-static,
-#     gcc-aarch64-linux-gnu (links the aarch64 build)
+#   - Debian packages: qemu-system-x86, qemu-system-arm, docker.io,
+#     busybox-static, strace, iproute2, util-linux, tini, dumb-init,
+#     catatonit, qemu-user-static, gcc-aarch64-linux-gnu (links the aarch64
+#     build) and libc6-dev-arm64-cross, gcc and libc6-dev (static C probes
+#     for the VM tests), e2fsprogs (mkfs.ext4 -d: a submission drive)
 #   - Python packages for tests/deploy_examples.rs: kubernetes-validate, botocore
 #   - rustup target aarch64-unknown-linux-musl (best effort)
 #   - a Docker daemon (dockerd --bridge=none ...) when none answers
-#   - a Debian kernel for the QEMU test in target/qemu/vmlinuz
+#   - Debian kernels for the VM tests in target/qemu/ (amd64, cloud-amd64
+#     with its virtio modules, arm64)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -30,8 +33,9 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # ---------------------------------------------------------------- apt
-APT_PACKAGES="qemu-system-x86 docker.io busybox-static strace iproute2 util-linux \
-tini dumb-init catatonit qemu-user-static gcc-aarch64-linux-gnu python3"
+APT_PACKAGES="qemu-system-x86 qemu-system-arm docker.io busybox-static strace iproute2 util-linux \
+tini dumb-init catatonit qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
+gcc libc6-dev e2fsprogs python3"
 
 apt_updated=no
 apt_update_once() {
@@ -117,46 +121,74 @@ else
     log "docker daemon up after ${i} s"
 fi
 
-# ---------------------------------------------------------------- kernel
-# A Debian kernel for tests/qemu.rs, cached as target/qemu/vmlinuz.
+# ---------------------------------------------------------------- kernels
+# Debian kernels for the VM tests, cached in target/qemu/:
+#   vmlinuz             linux-image-amd64: tests/qemu.rs (microvm, --reboot)
+#   cloud/vmlinuz       linux-image-cloud-amd64 (ext4 built in) and, in
+#   cloud/modules/      its virtio drivers as plain .ko files (tests/qemu.rs, pc)
+#   arm64/vmlinuz       linux-image-arm64: tests/aarch64.rs (-M virt)
 QEMU_DIR="$TARGET_DIR/qemu"
-if [ -s "$QEMU_DIR/vmlinuz" ]; then
-    log "kernel cached: $QEMU_DIR/vmlinuz ($(cat "$QEMU_DIR/kernel-package" 2>/dev/null || echo unknown))"
-else
-    mkdir -p "$QEMU_DIR"
-    find_kernel_pkg() {
-        # The meta-package names the newest kernel of the release.
-        apt-cache depends linux-image-amd64 2>/dev/null \
-            | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1
-    }
-    pkg=$(find_kernel_pkg)
+
+# The newest kernel package a meta-package (e.g. linux-image-amd64) names.
+kernel_package() {
+    apt-cache depends "$1" 2>/dev/null \
+        | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1
+}
+
+# fetch_kernel META DIR [FILE...]: unpack /boot/vmlinuz-* of META's kernel
+# package as DIR/vmlinuz and each named FILE (a path in the package) into
+# DIR/modules/; skipped when DIR/vmlinuz exists.
+fetch_kernel() {
+    meta=$1 dir=$2
+    shift 2
+    if [ -s "$dir/vmlinuz" ]; then
+        log "kernel cached: $dir/vmlinuz ($(cat "$dir/kernel-package" 2>/dev/null || echo unknown))"
+        return
+    fi
+    mkdir -p "$dir"
+    pkg=$(kernel_package "$meta")
     if [ -z "$pkg" ]; then
         apt_update_once
-        pkg=$(find_kernel_pkg)
+        pkg=$(kernel_package "$meta")
     fi
     if [ -z "$pkg" ]; then
-        # Fall back to the highest-numbered plain amd64 image apt knows.
-        pkg=$(apt-cache search --names-only '^linux-image-[0-9.]+-[0-9]+-amd64$' \
-            | cut -d' ' -f1 | sort -V | tail -n 1)
-    fi
-    if [ -z "$pkg" ]; then
-        log "no linux-image-*-amd64 package found"; exit 1
+        log "no kernel package found for $meta"; exit 1
     fi
     log "fetching kernel package $pkg"
     work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
     (cd "$work" && apt-get download -q "$pkg" >/dev/null 2>&1) || {
         apt_update_once
         (cd "$work" && apt-get download -q "$pkg" >/dev/null)
     }
     deb=$(ls "$work"/*.deb | head -n 1)
     mkdir -p "$work/x"
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/x" --wildcards './boot/vmlinuz-*'
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/x" --wildcards './boot/vmlinuz-*' './lib/modules/*'
+    if [ $# -gt 0 ]; then
+        mkdir -p "$dir/modules"
+        for f in "$@"; do
+            cp $work/x/lib/modules/*/"$f" "$dir/modules/"
+        done
+    fi
     vmlinuz=$(ls "$work"/x/boot/vmlinuz-* | head -n 1)
-    cp "$vmlinuz" "$QEMU_DIR/vmlinuz.tmp"
-    mv "$QEMU_DIR/vmlinuz.tmp" "$QEMU_DIR/vmlinuz"
-    echo "$pkg" >"$QEMU_DIR/kernel-package"
-    log "kernel cached: $QEMU_DIR/vmlinuz ($pkg)"
+    cp "$vmlinuz" "$dir/vmlinuz.tmp"
+    mv "$dir/vmlinuz.tmp" "$dir/vmlinuz"
+    echo "$pkg" >"$dir/kernel-package"
+    rm -rf "$work"
+    log "kernel cached: $dir/vmlinuz ($pkg)"
+}
+
+fetch_kernel linux-image-amd64 "$QEMU_DIR"
+fetch_kernel linux-image-cloud-amd64 "$QEMU_DIR/cloud" \
+    kernel/drivers/virtio/virtio_ring.ko kernel/drivers/virtio/virtio.ko \
+    kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko \
+    kernel/drivers/virtio/virtio_pci.ko kernel/drivers/block/virtio_blk.ko
+# The arm64 kernel is a package of another architecture: apt must know it.
+if ! dpkg --print-foreign-architectures | grep -qx arm64 && [ ! -s "$QEMU_DIR/arm64/vmlinuz" ]; then
+    log "dpkg --add-architecture arm64 (for the arm64 kernel package)"
+    $SUDO dpkg --add-architecture arm64
+    apt_updated=no
+    apt_update_once
 fi
+fetch_kernel linux-image-arm64:arm64 "$QEMU_DIR/arm64"
 
 log "done"

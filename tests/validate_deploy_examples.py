@@ -42,7 +42,8 @@ OPTIONS = {
     "--kill-after": True, "--rlimit": True, "--user": True, "--groups": True,
     "--env": True, "--unset-env": True, "--clear-env": False, "--keep-env": True,
     "--keep-fd": True, "--keep-caps": False, "--seccomp": True, "--report": True,
-    "--poweroff": False, "--pid-ns": False,
+    "--poweroff": False, "--reboot": False, "--mount": True, "--module": True,
+    "--pid-ns": False,
 }
 NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net", "--pid-ns"}
 RLIMITS = set("as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "

@@ -603,6 +603,79 @@ fn landlock_options() {
 }
 
 #[test]
+fn vm_options() {
+    config(
+        &[
+            "--reboot",
+            "--module",
+            "/m/virtio.ko",
+            "--module=/m/virtio_blk.ko:queue_depth=64:x",
+            "--mount",
+            "/dev/vda:/submission:ext4",
+            "--mount",
+            "/dev/vdb:/data:squashfs:rw,noexec",
+            "x",
+        ],
+        |c| {
+            assert!(c.reboot && !c.poweroff && c.vm());
+            let modules: Vec<(&[u8], &[u8])> = c
+                .modules
+                .iter()
+                .map(|m| (m.file.to_bytes(), m.params.to_bytes()))
+                .collect();
+            assert_eq!(
+                modules,
+                [
+                    (&b"/m/virtio.ko"[..], &b""[..]),
+                    (b"/m/virtio_blk.ko", b"queue_depth=64:x")
+                ]
+            );
+            assert_eq!(
+                c.mounts[0],
+                Mount::Device {
+                    dev: OwnedCStr::new(b"/dev/vda").unwrap(),
+                    dst: OwnedCStr::new(b"/submission").unwrap(),
+                    fstype: c"ext4",
+                    writable: false,
+                    noexec: false,
+                }
+            );
+            assert!(matches!(
+                &c.mounts[1],
+                Mount::Device { fstype, writable: true, noexec: true, .. } if *fstype == c"squashfs"
+            ));
+        },
+    );
+    config(&["--poweroff", "--module", "/a.ko", "x"], |c| {
+        assert!(c.poweroff && !c.reboot && c.vm())
+    });
+    config(&["--mount", "/dev/vda:/s:vfat", "x"], |c| assert!(!c.vm()));
+}
+
+#[test]
+fn vm_refusals() {
+    assert_eq!(
+        message(&["--reboot", "--poweroff", "x"]),
+        "--reboot: cannot be combined with --poweroff"
+    );
+    assert_eq!(
+        message(&["--poweroff", "--reboot", "x"]),
+        "--reboot: cannot be combined with --poweroff"
+    );
+    assert_eq!(
+        message(&["--module", "/a.ko", "x"]),
+        "--module: needs --poweroff or --reboot (proctor as the init of a VM)"
+    );
+    assert!(message(&["--module", "a.ko", "--reboot", "x"]).contains("FILE"));
+    assert!(message(&["--mount", "/dev/vda:/s:btrfs", "x"]).contains("FSTYPE"));
+    assert!(message(&["--mount", "/dev/vda:/s", "x"]).contains("DEV:DST:FSTYPE"));
+    assert!(message(&["--mount", "vda:/s:ext4", "x"]).contains("DEV"));
+    assert!(message(&["--mount", "/dev/vda:/s/../x:ext4", "x"]).contains("DST"));
+    assert!(message(&["--mount", "/dev/vda:/s:ext4:ro,rw", "x"]).contains("both ro and rw"));
+    assert!(message(&["--reboot=1", "x"]).contains("takes no value"));
+}
+
+#[test]
 fn pid_ns_flag() {
     config(&["x"], |c| assert!(!c.pid_ns));
     config(&["--pid-ns", "x"], |c| assert!(c.pid_ns && c.mounts.is_empty()));

@@ -34,6 +34,7 @@ pub const S_IFREG: u32 = 0o100000;
 pub const S_IFLNK: u32 = 0o120000;
 pub const S_IFIFO: u32 = 0o010000;
 pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFBLK: u32 = 0o060000;
 
 /// Open `path` relative to `dir` (or `AT_FDCWD`). `O_CLOEXEC` is always added:
 /// nothing proctor opens may leak into the command.
@@ -98,12 +99,22 @@ pub fn take_terminal(fd: i32) -> Result<()> {
     unsafe { syscall!(Sysno::ioctl, fd, TIOCSCTTY, 0) }.map(drop)
 }
 
+/// Wait until everything written to the terminal `fd` has been transmitted
+/// (`tcdrain`): a VM that powers off right after would lose the rest.
+pub fn drain_terminal(fd: i32) -> Result<()> {
+    const TCSBRK: usize = 0x5409;
+    // SAFETY: TCSBRK with a non-zero integer argument only waits for the output to drain.
+    retry(|| unsafe { syscall!(Sysno::ioctl, fd, TCSBRK, 1) }).map(drop)
+}
+
 /// The parts of `struct statx` proctor looks at.
 #[derive(Clone, Copy, Debug)]
 pub struct Stat {
     pub mode: u32,
     pub size: u64,
     pub mnt_id: u64,
+    /// The device holding the file (major in the high half, minor in the low).
+    pub dev: u64,
 }
 
 impl Stat {
@@ -128,12 +139,14 @@ pub fn stat_at(dir: i32, path: &CStr, flags: u32) -> Result<Stat> {
         )
     })?;
     // Layout: u32 mask, u32 blksize, u64 attributes, u32 nlink, u32 uid, u32 gid,
-    // u16 mode (offset 28), u64 ino (32), u64 size (40), … u64 mnt_id (144).
+    // u16 mode (offset 28), u64 ino (32), u64 size (40), …
+    // u32 dev_major (136), u32 dev_minor (140), u64 mnt_id (144).
     let mode = ((buf[3] >> 32) as u32) & 0xffff;
     Ok(Stat {
         mode,
         size: buf[5],
         mnt_id: buf[18],
+        dev: buf[17].rotate_right(32),
     })
 }
 

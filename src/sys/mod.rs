@@ -9,6 +9,7 @@ pub mod creds;
 pub mod fs;
 pub mod landlock;
 pub mod mm;
+pub mod module;
 pub mod mount;
 pub mod net;
 pub mod process;

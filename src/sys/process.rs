@@ -179,3 +179,26 @@ pub fn unshare(ns: Namespace) -> Result<()> {
     // SAFETY: unshare takes flags only.
     unsafe { syscall!(Sysno::unshare, ns as usize) }.map(drop)
 }
+
+/// How [`end_machine`] ends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(usize)]
+pub enum MachineEnd {
+    /// `LINUX_REBOOT_CMD_POWER_OFF`: halts a machine without ACPI but does not stop it.
+    PowerOff = 0x4321_fedc,
+    /// `LINUX_REBOOT_CMD_RESTART` (`RB_AUTOBOOT`): a VMM without power-off stops on it.
+    Restart = 0x0123_4567,
+}
+
+/// `reboot(2)`: power the machine off or restart it, at once (sync first).
+/// Returns only on failure: not allowed (no CAP_SYS_BOOT) or, in a PID
+/// namespace, never (the kernel ends the namespace's init instead).
+pub fn end_machine(how: MachineEnd) -> Errno {
+    const MAGIC1: usize = 0xfee1_dead;
+    const MAGIC2: usize = 0x2812_1969;
+    // SAFETY: reboot with the documented magic numbers; on success it does not return.
+    match unsafe { syscall!(Sysno::reboot, MAGIC1, MAGIC2, how as usize, 0) } {
+        Err(e) => e,
+        Ok(_) => Errno::EINVAL,
+    }
+}
