@@ -292,19 +292,10 @@ fn phases(
     let started = time::monotonic();
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
     let inner = link.map(pidns::Link::into_reader);
+    log!(log::VERBOSE, "started the command as pid {}", pid);
     let child = match inner {
-        None => {
-            log!(log::VERBOSE, "started the command as pid {}", pid);
-            Child::Command(pid)
-        }
-        Some(_) => {
-            log!(
-                log::VERBOSE,
-                "started the command as pid 2 of a PID namespace whose init is pid {}",
-                pid
-            );
-            Child::InnerInit(pid)
-        }
+        None => Child::Command(pid),
+        Some(_) => Child::InnerInit(pid),
     };
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");

@@ -498,7 +498,7 @@ pub fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
 }
 
 /// An error of a mount call, saying what privilege is missing where that is the cause.
-fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
+pub fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
     if matches!(e, Errno::EPERM | Errno::EACCES) {
         crate::err!(
             step,

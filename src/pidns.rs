@@ -25,7 +25,6 @@
 //! `/proc` once the command runs: with `--pid-ns` there is no leftover scan.
 
 use crate::args::Nanos;
-use crate::log;
 use crate::mounts;
 use crate::supervise;
 use crate::sys::fs;
@@ -67,15 +66,6 @@ pub struct Init<'a> {
     pub grace: Nanos,
 }
 
-/// Why the inner init could not start the command.
-#[derive(Clone, Copy, Debug)]
-pub enum Failure {
-    /// Mounting `mounts::PROC_MOUNTS[index]`.
-    Proc(usize, Errno),
-    /// Forking the command.
-    Fork(Errno),
-}
-
 /// Fork the inner init into a new PID namespace: `Ok(0)` in the inner init,
 /// which then calls [`init`]; its pid in proctor.
 pub fn fork_init() -> Result<Pid, Errno> {
@@ -84,13 +74,14 @@ pub fn fork_init() -> Result<Pid, Errno> {
 
 /// The inner init (in the child of [`fork_init`]): mount `/proc`, fork
 /// `command` as PID 2, supervise it, report, exit. Returns only when the
-/// command could not be started (before the command exists, spawn's pipe
-/// stays open for the caller to report it on).
-pub fn init(cfg: &Init, command: impl FnOnce()) -> Failure {
+/// command could not be started (spawn's pipe, still open, then tells
+/// proctor): what failed, an index in `mounts::PROC_MOUNTS` (one past its
+/// end: the fork), and the errno.
+pub fn init(cfg: &Init, command: impl FnOnce()) -> (usize, Errno) {
     // Should proctor die (killed from outside), the namespace dies with it.
     let _ = process::prctl(process::PR_SET_PDEATHSIG, SIGKILL as usize, 0);
-    if let Err((i, e)) = mounts::mount_proc() {
-        return Failure::Proc(i, e);
+    if let Err(failed) = mounts::mount_proc() {
+        return failed;
     }
     let pid = match process::fork() {
         Ok(0) => {
@@ -98,7 +89,7 @@ pub fn init(cfg: &Init, command: impl FnOnce()) -> Failure {
             process::exit(125)
         }
         Ok(pid) => pid,
-        Err(e) => return Failure::Fork(e),
+        Err(e) => return (mounts::PROC_MOUNTS.len(), e),
     };
     // Keep only the report pipe (and 0, 1, 2): proctor then reads
     // end-of-file on spawn's pipe when the command's execve closes the last
@@ -144,7 +135,7 @@ fn supervise_command(pid: Pid, single_child: bool) -> Exit {
 }
 
 /// What the inner init tells proctor, one message per write (well under
-/// `PIPE_BUF`, so each arrives whole).
+/// `PIPE_BUF`, so each arrives whole), as [`WORDS`] words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Message {
     /// The command ended.
@@ -154,39 +145,30 @@ enum Message {
     Finished { leftovers: u32, usage: Usage },
 }
 
-const MESSAGE: usize = 40;
+/// Words of a message: a tag, then the fields.
+const WORDS: usize = 5;
 
 impl Message {
-    /// Five native-endian words: a tag, then the fields.
-    fn to_bytes(self) -> [u8; MESSAGE] {
-        let words: [u64; 5] = match self {
+    fn to_words(self) -> [u64; WORDS] {
+        match self {
             Message::Ended(Exit::Code(c)) => [1, 0, c as u64, 0, 0],
             Message::Ended(Exit::Signal(s)) => [1, 1, s as u64, 0, 0],
             Message::Finished { leftovers, usage } => {
                 [2, leftovers as u64, usage.user_us, usage.sys_us, usage.max_rss_kib]
             }
-        };
-        let mut buf = [0u8; MESSAGE];
-        for (slot, b) in buf.iter_mut().zip(words.iter().flat_map(|w| w.to_ne_bytes())) {
-            *slot = b;
         }
-        buf
     }
 
-    fn from_bytes(msg: &[u8]) -> Option<Message> {
-        let word = |i: usize| {
-            let bytes = msg.get(i * 8..i * 8 + 8)?.try_into().ok()?;
-            Some(u64::from_ne_bytes(bytes))
-        };
-        Some(match (word(0)?, word(1)?) {
-            (1, 0) => Message::Ended(Exit::Code(word(2)? as u8)),
-            (1, _) => Message::Ended(Exit::Signal(word(2)? as u8)),
-            (2, leftovers) => Message::Finished {
+    fn from_words(words: &[u64]) -> Option<Message> {
+        Some(match *words {
+            [1, 0, c, _, _] => Message::Ended(Exit::Code(c as u8)),
+            [1, _, s, _, _] => Message::Ended(Exit::Signal(s as u8)),
+            [2, leftovers, user_us, sys_us, max_rss_kib] => Message::Finished {
                 leftovers: leftovers as u32,
                 usage: Usage {
-                    user_us: word(2)?,
-                    sys_us: word(3)?,
-                    max_rss_kib: word(4)?,
+                    user_us,
+                    sys_us,
+                    max_rss_kib,
                 },
             },
             _ => return None,
@@ -196,7 +178,7 @@ impl Message {
 
 fn send(fd: i32, msg: Message) {
     // proctor gone: nobody to tell.
-    let _ = fs::write_all(fd, &msg.to_bytes());
+    let _ = fs::write_words(fd, &msg.to_words());
 }
 
 /// Send `sig` to the command through the inner init `init`: to the
@@ -204,12 +186,6 @@ fn send(fd: i32, msg: Message) {
 pub fn signal_command(init: Pid, sig: i32, alone: bool) {
     let to = if alone { TO_COMMAND } else { TO_GROUP };
     let _ = signal::queue(init, sig, to);
-    log!(
-        log::DEBUG,
-        "forwarded signal {} to the {} through the PID namespace's init",
-        sig,
-        if alone { "command" } else { "command's group" }
-    );
 }
 
 /// End the namespace: SIGKILL to the inner init, and the kernel kills
@@ -235,17 +211,17 @@ impl Reader {
     /// Everything the inner init sent; call it once the inner init has been
     /// reaped, when the pipe is at end-of-file.
     pub fn read(&self) -> Report {
-        let mut buf = [0u8; 2 * MESSAGE];
+        let mut words = [0u64; 2 * WORDS];
         let mut got = 0;
-        while let Some(rest) = buf.get_mut(got..).filter(|r| !r.is_empty()) {
-            match fs::read(self.0.raw(), rest) {
+        while let Some(rest) = words.get_mut(got..).filter(|r| !r.is_empty()) {
+            match fs::read_words(self.0.raw(), rest) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => got += n,
             }
         }
         let mut report = Report::default();
-        for msg in buf.get(..got).unwrap_or_default().chunks_exact(MESSAGE) {
-            match Message::from_bytes(msg) {
+        for msg in words.get(..got).unwrap_or_default().chunks_exact(WORDS) {
+            match Message::from_words(msg) {
                 Some(Message::Ended(exit)) => report.exit = Some(exit),
                 Some(Message::Finished { leftovers, usage }) => {
                     report.leftovers = leftovers;
@@ -275,9 +251,9 @@ mod tests {
             Message::Ended(Exit::Signal(9)),
             Message::Finished { leftovers: 300, usage },
         ] {
-            assert_eq!(Message::from_bytes(&msg.to_bytes()), Some(msg));
+            assert_eq!(Message::from_words(&msg.to_words()), Some(msg));
         }
-        assert_eq!(Message::from_bytes(&[0; MESSAGE]), None);
-        assert_eq!(Message::from_bytes(&[1; 8]), None, "cut short");
+        assert_eq!(Message::from_words(&[0; WORDS]), None);
+        assert_eq!(Message::from_words(&[1, 0, 3]), None, "cut short");
     }
 }

@@ -60,13 +60,11 @@ enum Step {
     Chdir,
     Seccomp,
     Exec,
-    /// The inner init's: mounting `/proc` (detail: which of `PROC_MOUNTS`).
-    PidNsProc,
-    /// The inner init's: forking the command.
-    PidNsFork,
+    /// The inner init's: mounting `PROC_MOUNTS[aux]`, or forking the command (aux 5).
+    PidNs,
 }
 
-const STEPS: [(Step, &str); 16] = [
+const STEPS: [(Step, &str); 15] = [
     (Step::Setsid, "setsid"),
     (Step::Signals, "signal mask"),
     (Step::Rlimit, "rlimit"),
@@ -81,8 +79,7 @@ const STEPS: [(Step, &str); 16] = [
     (Step::Chdir, "chdir"),
     (Step::Seccomp, "seccomp"),
     (Step::Exec, "exec"),
-    (Step::PidNsProc, "--pid-ns"),
-    (Step::PidNsFork, "--pid-ns"),
+    (Step::PidNs, "--pid-ns"),
 ];
 
 /// Why the command did not start: the error and proctor's exit code
@@ -105,16 +102,17 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     let (rd, wr) = fs::pipe().map_err(|e| setup(Error::sys("pipe", e)))?;
     let pid = match &plan.pid_ns {
         None => process::fork().map_err(|e| setup(Error::sys("fork", e)))?,
-        Some(_) => pidns::fork_init().map_err(|e| setup(pid_ns_error(e)))?,
+        Some(_) => pidns::fork_init()
+            .map_err(|e| setup(mounts::mount_error("--pid-ns", b"clone(CLONE_NEWPID)", e)))?,
     };
     if pid == 0 {
         drop(rd);
         match &plan.pid_ns {
             None => child(plan, wr.raw()),
-            Some(init) => match pidns::init(init, || child(plan, wr.raw())) {
-                pidns::Failure::Proc(i, e) => fail(wr.raw(), Step::PidNsProc, e, i as u32),
-                pidns::Failure::Fork(e) => fail(wr.raw(), Step::PidNsFork, e, 0),
-            },
+            Some(init) => {
+                let (what, e) = pidns::init(init, || child(plan, wr.raw()));
+                fail(wr.raw(), Step::PidNs, e, what as u32)
+            }
         }
     }
     drop(wr);
@@ -154,20 +152,9 @@ fn describe(plan: &Plan, step: u32, errno: Errno, aux: u32) -> Failed {
             ""
         };
         err!(name, Some(errno), "{}{}", limits::name(aux), hint)
-    } else if step == Step::PidNsProc as u32 {
-        let path = mounts::PROC_MOUNTS.get(aux as usize).copied();
-        let path = path.unwrap_or(c"/proc").to_bytes();
-        let (what, hint) = match (aux, errno) {
-            (_, Errno::EPERM | Errno::EACCES) => (
-                "mounting",
-                " (needs CAP_SYS_ADMIN and, on AppArmor hosts, apparmor=unconfined)",
-            ),
-            (0, _) => ("mounting", ""),
-            _ => ("making read-only", ""),
-        };
-        err!(name, Some(errno), "{} {}{}", what, Show(path), hint)
-    } else if step == Step::PidNsFork as u32 {
-        err!(name, Some(errno), "forking the command in the PID namespace")
+    } else if step == Step::PidNs as u32 {
+        let what = mounts::PROC_MOUNTS.get(aux as usize).map_or(c"fork", |p| p);
+        mounts::mount_error(name, what.to_bytes(), errno)
     } else if step == Step::Chdir as u32 {
         err!(
             name,
@@ -196,14 +183,6 @@ fn release_terminal() {
     if fs::release_terminal(0).is_ok() && process::getsid() == process::getpid() {
         let hangup = SigSet::of(&[signal::SIGHUP, signal::SIGCONT]);
         while let Ok(Some(_)) = signal::wait(hangup, Some(0)) {}
-    }
-}
-
-/// `clone(CLONE_NEWPID)` refused: without CAP_SYS_ADMIN, say so.
-fn pid_ns_error(e: Errno) -> Error {
-    match e {
-        Errno::EPERM => err!("--pid-ns", Some(e), "a PID namespace needs CAP_SYS_ADMIN"),
-        _ => err!("--pid-ns", Some(e), "clone(CLONE_NEWPID)"),
     }
 }
 

@@ -38,11 +38,18 @@ impl Child {
     /// Send `sig` to the command's group, or with `alone` to the command only.
     fn signal(self, sig: i32, alone: bool) {
         match (self, sig) {
-            (Child::Command(pid), _) => forward(pid, sig, alone),
+            (Child::Command(pid), _) => send(pid, sig, alone),
             // The end of the inner init is the end of everything in the namespace.
             (Child::InnerInit(init), SIGKILL) => pidns::kill_namespace(init),
             (Child::InnerInit(init), _) => pidns::signal_command(init, sig, alone),
         }
+        log!(
+            log::DEBUG,
+            "forwarded signal {} to {}{}",
+            sig,
+            if alone { "" } else { "group " },
+            self.pid()
+        );
     }
 }
 
@@ -106,18 +113,6 @@ pub fn supervise(
             }
         }
     }
-}
-
-/// Forward `sig` to the command's process group (or to the command alone).
-fn forward(pid: Pid, sig: i32, single_child: bool) {
-    send(pid, sig, single_child);
-    log!(
-        log::DEBUG,
-        "forwarded signal {} to {}{}",
-        sig,
-        if single_child { "" } else { "group " },
-        pid
-    );
 }
 
 /// Send `sig` to the process group of `pid` (or to `pid` alone). Before

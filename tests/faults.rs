@@ -490,7 +490,7 @@ fn pid_ns_refused_is_a_setup_error() {
     assert_setup_error(
         &[new_pid_ns],
         &["--pid-ns", "true"],
-        "--pid-ns: a PID namespace needs CAP_SYS_ADMIN: EPERM",
+        "--pid-ns: clone(CLONE_NEWPID): needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined): EPERM",
     );
     // Only the fresh /proc is mounted noexec (before its knobs' remounts).
     let proc = Fault {
@@ -501,6 +501,6 @@ fn pid_ns_refused_is_a_setup_error() {
     assert_setup_error(
         &[proc],
         &["--pid-ns", "true"],
-        "--pid-ns: mounting /proc (needs CAP_SYS_ADMIN and, on AppArmor hosts, apparmor=unconfined): EACCES",
+        "--pid-ns: /proc: needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined): EACCES",
     );
 }
