@@ -19,8 +19,7 @@ use proctor::sys::{fs, time};
 use proctor::wait::{self, Interrupted};
 use proctor::{
     env, err, error, landlock, log, mounts, net, pidns, privileges, seccomp, supervise,
-    unprivileged, vm,
-    Error,
+    unprivileged, vm, Error,
 };
 use supervise::Child;
 
@@ -299,7 +298,13 @@ fn phases(
     };
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
-    let ended = supervise::supervise(child, cfg.single_child, cfg.timeout, cfg.kill_after, started);
+    let ended = supervise::supervise(
+        child,
+        cfg.single_child,
+        cfg.timeout,
+        cfg.kill_after,
+        started,
+    );
     log!(log::VERBOSE, "the command ended");
     let (exit, leftovers, usage) = match inner {
         // The namespace has ended, and everything in it: the inner init

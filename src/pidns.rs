@@ -153,9 +153,13 @@ impl Message {
         match self {
             Message::Ended(Exit::Code(c)) => [1, 0, c as u64, 0, 0],
             Message::Ended(Exit::Signal(s)) => [1, 1, s as u64, 0, 0],
-            Message::Finished { leftovers, usage } => {
-                [2, leftovers as u64, usage.user_us, usage.sys_us, usage.max_rss_kib]
-            }
+            Message::Finished { leftovers, usage } => [
+                2,
+                leftovers as u64,
+                usage.user_us,
+                usage.sys_us,
+                usage.max_rss_kib,
+            ],
         }
     }
 
@@ -249,7 +253,10 @@ mod tests {
             Message::Ended(Exit::Code(0)),
             Message::Ended(Exit::Code(255)),
             Message::Ended(Exit::Signal(9)),
-            Message::Finished { leftovers: 300, usage },
+            Message::Finished {
+                leftovers: 300,
+                usage,
+            },
         ] {
             assert_eq!(Message::from_words(&msg.to_words()), Some(msg));
         }

@@ -3,12 +3,12 @@
 
 use crate::args::Nanos;
 use crate::error::push;
-use crate::{log, pidns};
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTERM};
 use crate::sys::time::monotonic;
 use crate::sys::Errno;
+use crate::{log, pidns};
 use alloc::vec::Vec;
 
 /// How the command ended.

@@ -152,15 +152,21 @@ cat /proc/self/mountinfo"#;
     let outer: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
     let erofs = lines.next().unwrap();
     assert_eq!(inner.len(), 2, "one level in the fresh /proc: {text}");
-    assert_eq!(outer.len(), 3, "two levels from the namespace above: {text}");
+    assert_eq!(
+        outer.len(),
+        3,
+        "two levels from the namespace above: {text}"
+    );
     assert_eq!(inner[1], outer[2], "the same process: {text}");
-    assert!(erofs.ends_with("Read-only file system"), "core_pattern: {text}");
+    assert!(
+        erofs.ends_with("Read-only file system"),
+        "core_pattern: {text}"
+    );
     assert!(!text.contains("core_pattern: written"), "{text}");
     // mountinfo: "ID PARENT DEV ROOT POINT OPTIONS ..."; the last mount at a point wins.
     let options = |point: &str| {
         text.lines()
-            .filter(|l| l.split(' ').nth(4) == Some(point))
-            .last()
+            .rfind(|l| l.split(' ').nth(4) == Some(point))
             .map(|l| l.split(' ').nth(5).unwrap().to_owned())
             .unwrap_or_else(|| panic!("{point} not mounted: {text}"))
     };
@@ -269,12 +275,24 @@ fn matrix_timeouts() {
         assert!(stderr(&out).contains("proctor: timeout: sending SIGTERM"));
         assert!(!stderr(&out).contains("SIGKILL"), "{}", stderr(&out));
         let r = report(&rep);
-        assert_eq!((r["status"].as_str(), r["signal"].as_u64()), (Some("timeout"), Some(15)), "{r}");
+        assert_eq!(
+            (r["status"].as_str(), r["signal"].as_u64()),
+            (Some("timeout"), Some(15)),
+            "{r}"
+        );
         assert!(r["wall_ms"].as_u64().unwrap() >= 300, "{r}");
 
         let log = dir.path().join("log");
         let argv = helper("term-logger", &[log.to_str().unwrap()]);
-        let mut args = vec!["-q", "--timeout", "0.3", "--kill-after", "0.5", "--report", rep_s];
+        let mut args = vec![
+            "-q",
+            "--timeout",
+            "0.3",
+            "--kill-after",
+            "0.5",
+            "--report",
+            rep_s,
+        ];
         args.extend(strs(&argv));
         let mut cmd = command(mode, &pid_ns(&args));
         // SAFETY: signal is async-signal-safe.
@@ -339,7 +357,11 @@ fn matrix_report_and_exec_errors() {
         assert_eq!(report(&rep)["leftovers_killed"], 3, "{mode:?}");
 
         for (cmd, want, line) in [
-            ("/nonexistent/cmd", 127, "proctor: exec: /nonexistent/cmd: ENOENT\n"),
+            (
+                "/nonexistent/cmd",
+                127,
+                "proctor: exec: /nonexistent/cmd: ENOENT\n",
+            ),
             ("/", 126, "proctor: exec: /: EACCES\n"),
         ] {
             let out = run(mode, &pid_ns(&["--report", rep_s, cmd]));
@@ -349,7 +371,10 @@ fn matrix_report_and_exec_errors() {
             assert_eq!(r["status"], "exec_error", "{r}");
             assert!(r["wall_ms"].is_null(), "{r}");
         }
-        let out = run(mode, &pid_ns(&["--report", rep_s, "--chdir", "/nonexistent", "true"]));
+        let out = run(
+            mode,
+            &pid_ns(&["--report", rep_s, "--chdir", "/nonexistent", "true"]),
+        );
         assert_eq!(code(&out), 125, "{mode:?}: {}", stderr(&out));
         assert_eq!(stderr(&out), "proctor: chdir: /nonexistent: ENOENT\n");
         assert_eq!(report(&rep)["status"], "setup_error");
@@ -429,7 +454,8 @@ fn without_cap_sys_admin_it_is_refused() {
         let out = run_cmd(wrapped(mode, &wrapper, &args), Duration::from_secs(60));
         assert_eq!(code(&out), 125, "{mode:?}: {}", stderr(&out));
         assert!(
-            stderr(&out).starts_with("proctor: --pid-ns: ") && stderr(&out).contains("CAP_SYS_ADMIN"),
+            stderr(&out).starts_with("proctor: --pid-ns: ")
+                && stderr(&out).contains("CAP_SYS_ADMIN"),
             "{mode:?}: {}",
             stderr(&out)
         );
@@ -454,8 +480,17 @@ fn with_mounts_network_user_and_seccomp() {
         let out = run(
             mode,
             &pid_ns(&[
-                "--net", "none", "--ro", "/", "--tmpfs", "/scratch", "--user", "1000:1000",
-                "sh", "-c", script,
+                "--net",
+                "none",
+                "--ro",
+                "/",
+                "--tmpfs",
+                "/scratch",
+                "--user",
+                "1000:1000",
+                "sh",
+                "-c",
+                script,
             ]),
         );
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
@@ -488,7 +523,11 @@ fn docker_image() -> Result<&'static str, String> {
             let c = ctx.path();
             std::fs::copy(repo.join("examples/Dockerfile"), c.join("Dockerfile")).unwrap();
             std::fs::create_dir(c.join("grader")).unwrap();
-            std::fs::copy(repo.join("examples/grader/grade.sh"), c.join("grader/grade.sh")).unwrap();
+            std::fs::copy(
+                repo.join("examples/grader/grade.sh"),
+                c.join("grader/grade.sh"),
+            )
+            .unwrap();
             std::fs::copy("/bin/busybox", c.join("busybox")).unwrap();
             let out = Command::new("docker")
                 .env("DOCKER_BUILDKIT", "0")
@@ -496,7 +535,11 @@ fn docker_image() -> Result<&'static str, String> {
                 .arg(c)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "docker build: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "docker build: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             Ok(IMAGE)
         })
         .clone()
@@ -530,7 +573,12 @@ fn docker_grading_flow_with_pid_ns() {
     let _ = Command::new("docker").args(["rm", "-f", &name]).output();
     let out = Command::new("docker")
         .args(["run", "--name", &name, "--network", "none"])
-        .args(["--cap-add", "SYS_ADMIN", "--security-opt", "apparmor=unconfined"])
+        .args([
+            "--cap-add",
+            "SYS_ADMIN",
+            "--security-opt",
+            "apparmor=unconfined",
+        ])
         .args(["-v", &format!("{}:/init:ro", proctor().display())])
         .arg("-v")
         .arg(format!("{}:/staging", st.display()))
@@ -544,7 +592,10 @@ fn docker_grading_flow_with_pid_ns() {
     let _ = Command::new("docker").args(["rm", "-f", &name]).output();
     let (so, se) = (stdout(&out), stderr(&out));
     assert_eq!(out.status.code(), Some(1), "{so}{se}");
-    assert!(so.contains("PASS wordcount") && so.contains("FAIL fizzbuzz"), "{so}");
+    assert!(
+        so.contains("PASS wordcount") && so.contains("FAIL fizzbuzz"),
+        "{so}"
+    );
     assert!(so.contains("\"score\": 2"), "{so}");
     assert!(se.contains("grader: uid 1000, gid 1000"), "{se}");
     assert!(se.contains("the submission directory is read-only"), "{se}");
@@ -552,5 +603,8 @@ fn docker_grading_flow_with_pid_ns() {
     assert_eq!(r["status"], "exited", "{r}");
     assert_eq!(r["exit_code"], 1, "{r}");
     assert!(r["max_rss_kib"].as_u64().unwrap() > 0, "{r}");
-    assert!(r["leftovers_killed"].as_u64().unwrap() >= 1, "the daemon: {r}");
+    assert!(
+        r["leftovers_killed"].as_u64().unwrap() >= 1,
+        "the daemon: {r}"
+    );
 }

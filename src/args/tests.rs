@@ -678,7 +678,9 @@ fn vm_refusals() {
 #[test]
 fn pid_ns_flag() {
     config(&["x"], |c| assert!(!c.pid_ns));
-    config(&["--pid-ns", "x"], |c| assert!(c.pid_ns && c.mounts.is_empty()));
+    config(&["--pid-ns", "x"], |c| {
+        assert!(c.pid_ns && c.mounts.is_empty())
+    });
     config(&["-c", "--pid-ns", "--", "x"], |c| {
         assert!(c.pid_ns && c.single_child)
     });
