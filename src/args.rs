@@ -145,10 +145,8 @@ pub enum UsageError<'a> {
     },
     NoCommand,
     OutOfMemory,
-    /// Two options that exclude each other.
-    Conflict(&'static str, &'static str),
-    /// An option given without the mode it needs.
-    Needs(&'static str, &'static str),
+    /// An option refused with the rest of the command line: (option, why).
+    Refused(&'static str, &'static str),
 }
 
 impl uDisplay for UsageError<'_> {
@@ -166,10 +164,11 @@ impl uDisplay for UsageError<'_> {
             }
             UsageError::NoCommand => f.write_str("no command given (see --help)"),
             UsageError::OutOfMemory => f.write_str("out of memory"),
-            UsageError::Conflict(a, b) => {
-                ufmt::uwrite!(f, "{}: cannot be combined with {}", *a, *b)
+            UsageError::Refused(o, why) => {
+                f.write_str(o)?;
+                f.write_str(": ")?;
+                f.write_str(why)
             }
-            UsageError::Needs(o, what) => ufmt::uwrite!(f, "{}: needs {}", *o, *what),
         }
     }
 }
@@ -751,12 +750,15 @@ fn parse_module(v: &CStr) -> Result<Module<'_>, &'static str> {
 /// `--poweroff` and `--reboot` exclude each other; `--module` needs one.
 fn check_vm<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
     if cfg.poweroff && cfg.reboot {
-        return Err(UsageError::Conflict("--reboot", "--poweroff"));
+        return Err(UsageError::Refused(
+            "--reboot",
+            "cannot be combined with --poweroff",
+        ));
     }
     if !cfg.modules.is_empty() && !cfg.vm() {
-        return Err(UsageError::Needs(
+        return Err(UsageError::Refused(
             "--module",
-            "--poweroff or --reboot (proctor as the init of a VM)",
+            "needs --poweroff or --reboot (proctor as the init of a VM)",
         ));
     }
     Ok(())

@@ -11,6 +11,7 @@
 
 use crate::args::{Config, Mount};
 use crate::error::Error;
+use crate::seccomp::{self, Insn, JEQ, JGE, JSET, LD_ABS, RET};
 use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
 use crate::sys::{Errno, Fd};
@@ -117,6 +118,15 @@ pub fn after_mounts(path: &CStr, mounts: &[Mount]) -> bool {
 pub struct Sandbox {
     ruleset: Fd,
     fs: u64,
+    no_tcp: bool,
+}
+
+/// What the child enforces: the ruleset, and with `--no-tcp` the filter
+/// against TCP Fast Open.
+#[derive(Clone, Copy, Debug)]
+pub struct Enforce {
+    ruleset: i32,
+    no_tcp: bool,
 }
 
 /// At start: check that the kernel offers what the options ask for, create
@@ -133,6 +143,7 @@ pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> 
     let sandbox = Sandbox {
         ruleset,
         fs: handled.fs,
+        no_tcp: cfg.no_tcp,
     };
     if cfg.landlock {
         for (path, access) in ALWAYS {
@@ -151,9 +162,12 @@ pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> 
 impl Sandbox {
     /// After the mounts: the `--writable` paths a mount of proctor's made.
     /// Then the ruleset is complete; returns its descriptor for the child.
-    pub fn finish(&self, cfg: &Config) -> Result<i32, Error> {
+    pub fn finish(&self, cfg: &Config) -> Result<Enforce, Error> {
         self.allow_writable(cfg, true)?;
-        Ok(self.ruleset.raw())
+        Ok(Enforce {
+            ruleset: self.ruleset.raw(),
+            no_tcp: self.no_tcp,
+        })
     }
 
     /// The `--writable` paths opened at start (`later` false) or after the
@@ -179,10 +193,51 @@ impl Sandbox {
     }
 }
 
-/// In the child, after no_new_privs: enforce the ruleset. Allocates nothing.
-pub fn enforce(ruleset: i32) -> Result<(), Errno> {
-    sys::restrict_self(ruleset)
+/// In the child, after no_new_privs: enforce the ruleset, then with
+/// `--no-tcp` the filter against TCP Fast Open. Allocates nothing.
+pub fn enforce(e: Enforce) -> Result<(), Errno> {
+    sys::restrict_self(e.ruleset)?;
+    if e.no_tcp {
+        seccomp::install(&NO_FAST_OPEN)?;
+    }
+    Ok(())
 }
+
+/// `sendto`, `sendmsg` and `sendmmsg` with `MSG_FASTOPEN` connect a TCP
+/// socket without `connect(2)`, which Landlock does not see: a seccomp
+/// filter of its own (so it holds with `--seccomp none` too) answers them
+/// `EACCES`, as Landlock answers `connect`. Foreign ABIs, whose calls it
+/// cannot inspect the same way, get `EPERM`, as from the deny-list. Its
+/// verdict depends on the arguments of those three calls only: the kernel
+/// caches "allow" for every other one and runs no filter for them.
+pub const NO_FAST_OPEN: [Insn; 14] = {
+    const MSG_FASTOPEN: u32 = 0x2000_0000;
+    const RET_EACCES: u32 = 0x0005_0000 | 13;
+    #[cfg(target_arch = "x86_64")]
+    const ARCH: (u32, u32, u32, u32) = (seccomp::X86_64.audit, 44, 46, 307);
+    #[cfg(target_arch = "aarch64")]
+    const ARCH: (u32, u32, u32, u32) = (seccomp::AARCH64.audit, 206, 211, 269);
+    let (audit, sendto, sendmsg, sendmmsg) = ARCH;
+    const fn op(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
+        Insn { code, jt, jf, k }
+    }
+    [
+        op(LD_ABS, 0, 0, seccomp::ARCH),
+        op(JEQ, 0, 10, audit), // foreign ABI: EPERM
+        op(LD_ABS, 0, 0, seccomp::NR),
+        op(JGE, 8, 0, seccomp::X32_BIT), // x32: EPERM
+        op(JEQ, 4, 0, sendto),           // flags in args[3]
+        op(JEQ, 3, 0, sendmmsg),         // flags in args[3]
+        op(JEQ, 0, 4, sendmsg),          // flags in args[2], else ALLOW
+        op(LD_ABS, 0, 0, seccomp::ARG0 + 16),
+        op(JSET, 4, 2, MSG_FASTOPEN), // EACCES, else ALLOW
+        op(LD_ABS, 0, 0, seccomp::ARG0 + 24),
+        op(JSET, 2, 0, MSG_FASTOPEN), // EACCES, else ALLOW
+        op(RET, 0, 0, seccomp::RET_ALLOW),
+        op(RET, 0, 0, seccomp::RET_EPERM),
+        op(RET, 0, 0, RET_EACCES),
+    ]
+};
 
 #[cfg(test)]
 mod tests {
@@ -232,6 +287,18 @@ mod tests {
             text(Err(Errno::EOPNOTSUPP), false, true),
             b"--no-tcp: the kernel offers no Landlock: EOPNOTSUPP"
         );
+    }
+
+    #[test]
+    fn the_fast_open_filter_jumps_within_itself() {
+        let len = NO_FAST_OPEN.len();
+        for (pc, i) in NO_FAST_OPEN.iter().enumerate() {
+            if i.code & 0x07 == 0x05 {
+                assert!(pc + 1 + (i.jt.max(i.jf) as usize) < len, "{pc}: {i:?}");
+            }
+        }
+        let rets: std::vec::Vec<u32> = NO_FAST_OPEN[len - 3..].iter().map(|i| i.k).collect();
+        assert_eq!(rets, [seccomp::RET_ALLOW, seccomp::RET_EPERM, 0x0005_000d]);
     }
 
     #[test]

@@ -350,12 +350,12 @@ fn wait_timeout(cfg: &Config) -> Error {
         _ => None,
     });
     match missing {
-        Some(dev) => err!(
-            "--mount",
-            Some(proctor::sys::Errno::ENOENT),
-            "{}: no such device after --wait-timeout",
-            error::Show(dev.to_bytes())
-        ),
+        Some(dev) => {
+            // "--mount: /dev/vdb: ENOENT"; out of memory, the device goes unnamed.
+            let mut e = Error::sys("--mount", proctor::sys::Errno::ENOENT);
+            let _ = error::extend(&mut e.detail, dev.to_bytes());
+            e
+        }
         None => err!("--wait-for", None, "gave up after --wait-timeout"),
     }
 }

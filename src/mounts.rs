@@ -68,10 +68,14 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
             })?;
         }
     }
+    apply_each(mounts, &mut classic)
+}
+
+fn apply_each(mounts: &[Mount], classic: &mut bool) -> Result<(), Error> {
     for m in mounts {
         let (step, path) = target(m);
         log!(log::VERBOSE, "{} {}", step, Show(path.to_bytes()));
-        with_fallback(&mut classic, |c| apply_one(m, c))?;
+        with_fallback(classic, |c| apply_one(m, c))?;
     }
     Ok(())
 }
@@ -119,7 +123,7 @@ pub fn mount_proc() -> Result<(), (usize, Errno)> {
 
 /// `--ro PATH` on its own, in proctor's current mount namespace.
 pub fn make_read_only(path: &CStr) -> Result<(), Error> {
-    with_fallback(&mut false, |c| apply_one(&Mount::ReadOnly { path }, c))
+    apply_each(&[Mount::ReadOnly { path }], &mut false)
 }
 
 /// Run `f` with the new mount API, then classically for good once a new
@@ -233,8 +237,6 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
             // The kernel looks the source up by name: /proc/self/fd/N names
             // exactly the device node resolved above.
-            let shown = (Show(dev.to_bytes()), Show(dst.to_bytes()));
-            let fs = Show(fstype.to_bytes());
             sys::mount(
                 &proc_path(&device.fd),
                 &proc_path(&to.fd),
@@ -242,7 +244,7 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 flags,
                 None,
             )
-            .map_err(|e| crate::err!("mount", Some(e), "{} on {} ({})", shown.0, shown.1, fs))
+            .map_err(|e| mount_error("mount", dev.to_bytes(), e))
         }
         Mount::ReadOnly { path } => {
             let at = resolve("ro", path, Create::No, classic)?;
@@ -258,15 +260,10 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
 /// The block device at `dev`, resolved without following a symbolic link.
 fn block_device(dev: &CStr, classic: bool) -> Result<Resolved, Error> {
     let device = resolve("mount", dev, Create::No, classic)?;
-    let kind = fs::stat_fd(device.fd.raw()).map(|s| s.kind());
-    match kind.map_err(|e| error("mount", dev.to_bytes(), e))? {
-        fs::S_IFBLK => Ok(device),
-        _ => Err(crate::err!(
-            "mount",
-            Some(Errno::ENOTBLK),
-            "{}: not a block device",
-            Show(dev.to_bytes())
-        )),
+    match fs::stat_fd(device.fd.raw()).map(|s| s.kind()) {
+        Ok(fs::S_IFBLK) => Ok(device),
+        Ok(_) => Err(error("mount", dev.to_bytes(), Errno::ENOTBLK)),
+        Err(e) => Err(error("mount", dev.to_bytes(), e)),
     }
 }
 

@@ -36,7 +36,7 @@ pub struct Plan<'a> {
     pub chdir: Option<&'a CStr>,
     pub seccomp: &'a [Insn],
     /// The Landlock ruleset to enforce, built before the fork.
-    pub landlock: Option<i32>,
+    pub landlock: Option<landlock::Enforce>,
     /// `--pid-ns`: the command runs under an inner init, PID 1 of a new
     /// PID namespace, which is the child proctor supervises.
     pub pid_ns: Option<pidns::Init<'a>>,
@@ -241,8 +241,8 @@ fn child(plan: &Plan, pipe: i32) -> ! {
     if let Err(e) = privileges::no_new_privs() {
         fail(Step::NoNewPrivs, e, 0);
     }
-    if let Some(ruleset) = plan.landlock {
-        if let Err(e) = landlock::enforce(ruleset) {
+    if let Some(sandbox) = plan.landlock {
+        if let Err(e) = landlock::enforce(sandbox) {
             fail(Step::Landlock, e, 0);
         }
     }

@@ -14,65 +14,30 @@ use crate::sys::Errno;
 use crate::{err, log, mounts, net};
 use core::ffi::CStr;
 
-/// A filesystem the command expects at a fixed place.
-struct Basic {
-    dir: &'static CStr,
-    /// The directory `dir` is in: `dir` is mounted when it is on another mount.
-    parent: &'static CStr,
-    fstype: &'static CStr,
-    flags: u64,
-    data: Option<&'static CStr>,
-}
-
-const NOSUID_NODEV_NOEXEC: u64 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-
-/// In order: each one's directory is on an earlier one.
-const BASICS: [Basic; 6] = [
-    Basic {
-        dir: c"/proc",
-        parent: c"/",
-        fstype: c"proc",
-        flags: NOSUID_NODEV_NOEXEC,
-        data: None,
-    },
-    Basic {
-        dir: c"/sys",
-        parent: c"/",
-        fstype: c"sysfs",
-        flags: NOSUID_NODEV_NOEXEC,
-        data: None,
-    },
-    Basic {
-        dir: c"/dev",
-        parent: c"/",
-        fstype: c"devtmpfs",
-        flags: MS_NOSUID,
-        data: None,
-    },
+/// The filesystems the command expects at fixed places, in order (each
+/// one's directory is on an earlier one): (directory, type, flags, data).
+const BASICS: [(&CStr, &CStr, u32, &CStr); 6] = [
+    (c"/proc", c"proc", NOSUID_NODEV_NOEXEC, c""),
+    (c"/sys", c"sysfs", NOSUID_NODEV_NOEXEC, c""),
+    (c"/dev", c"devtmpfs", MS_NOSUID as u32, c""),
     // Terminals for the command (`script`, `expect`, pty-based test runners).
-    Basic {
-        dir: c"/dev/pts",
-        parent: c"/dev",
-        fstype: c"devpts",
-        flags: MS_NOSUID | MS_NOEXEC,
-        data: Some(c"newinstance,ptmxmode=0666"),
-    },
+    (
+        c"/dev/pts",
+        c"devpts",
+        (MS_NOSUID | MS_NOEXEC) as u32,
+        c"newinstance,ptmxmode=0666",
+    ),
     // POSIX shared memory and semaphores (Python's multiprocessing).
-    Basic {
-        dir: c"/dev/shm",
-        parent: c"/dev",
-        fstype: c"tmpfs",
-        flags: MS_NOSUID | MS_NODEV,
-        data: Some(c"mode=1777"),
-    },
-    Basic {
-        dir: c"/sys/fs/cgroup",
-        parent: c"/sys/fs",
-        fstype: c"cgroup2",
-        flags: NOSUID_NODEV_NOEXEC,
-        data: None,
-    },
+    (
+        c"/dev/shm",
+        c"tmpfs",
+        (MS_NOSUID | MS_NODEV) as u32,
+        c"mode=1777",
+    ),
+    (c"/sys/fs/cgroup", c"cgroup2", NOSUID_NODEV_NOEXEC, c""),
 ];
+
+const NOSUID_NODEV_NOEXEC: u32 = (MS_NOSUID | MS_NODEV | MS_NOEXEC) as u32;
 
 /// What the kernel's knobs are: read-only for the command.
 const KNOBS: [&CStr; 3] = [c"/proc/sys", c"/proc/sysrq-trigger", c"/sys"];
@@ -81,8 +46,21 @@ const KNOBS: [&CStr; 3] = [c"/proc/sys", c"/proc/sysrq-trigger", c"/sys"];
 /// unless its directory already is a mount; a failure is a warning (the
 /// command may not need it).
 pub fn mount_basics() {
-    for basic in &BASICS {
-        mount_basic(basic);
+    for (dir, fstype, flags, data) in BASICS {
+        let mounted = fs::stat_at(fs::AT_FDCWD, dir, fs::AT_SYMLINK_NOFOLLOW);
+        if mounted.is_ok_and(|s| s.mount_root) {
+            continue;
+        }
+        // EEXIST is the common case; any other failure shows in the mount.
+        let _ = mount::mkdir_at(fs::AT_FDCWD, dir, 0o755);
+        if let Err(e) = mount::mount(fstype, dir, fstype, flags as u64, Some(data)) {
+            log!(
+                log::NORMAL,
+                "warning: mount {}: {}",
+                Show(dir.to_bytes()),
+                ErrnoName(e)
+            );
+        }
     }
 }
 
@@ -90,16 +68,12 @@ pub fn mount_basics() {
 /// Only as PID 1: in a container proctor leaves the machine alone, and
 /// refuses to load modules into it.
 pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
-    if !is_pid1 {
-        return match cfg.modules.first() {
-            Some(m) => Err(err!(
-                "--module",
-                None,
-                "{}: proctor is not PID 1, not the init of a VM",
-                Show(m.file.to_bytes())
-            )),
-            None => Ok(()),
-        };
+    if !is_pid1 && !cfg.modules.is_empty() {
+        return Err(err!(
+            "--module",
+            None,
+            "proctor is not PID 1, not the init of a VM"
+        ));
     }
     cfg.modules.iter().try_for_each(load)?;
     if let Err(e) = net::bring_up_loopback() {
@@ -108,50 +82,18 @@ pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
     Ok(())
 }
 
-fn mount_basic(b: &Basic) {
-    if mount_point(b.dir, b.parent) {
-        return;
-    }
-    // EEXIST is the common case; any other failure shows in the mount below.
-    let _ = mount::mkdir_at(fs::AT_FDCWD, b.dir, 0o755);
-    match mount::mount(b.fstype, b.dir, b.fstype, b.flags, b.data) {
-        Ok(()) => log!(
-            log::VERBOSE,
-            "mounted {} at {}",
-            Show(b.fstype.to_bytes()),
-            Show(b.dir.to_bytes())
-        ),
-        Err(e) => log!(
-            log::NORMAL,
-            "warning: mount {} at {}: {}",
-            Show(b.fstype.to_bytes()),
-            Show(b.dir.to_bytes()),
-            ErrnoName(e)
-        ),
-    }
-}
-
-/// Whether `dir` is on another mount than `parent`.
-fn mount_point(dir: &CStr, parent: &CStr) -> bool {
-    let (Ok(d), Ok(p)) = (
-        fs::stat_at(fs::AT_FDCWD, dir, fs::AT_SYMLINK_NOFOLLOW),
-        fs::stat_at(fs::AT_FDCWD, parent, 0),
-    ) else {
-        return false;
-    };
-    d.mnt_id != p.mnt_id || d.dev != p.dev
-}
-
 /// `--module FILE[:PARAMS]`: one already loaded is fine.
 fn load(m: &Module) -> Result<(), Error> {
-    let file = Show(m.file.to_bytes());
-    let fd = fs::open(&m.file, O_RDONLY).map_err(|e| err!("--module", Some(e), "{}", file))?;
-    match module::load_module(fd.raw(), m.params) {
-        Ok(()) => log!(log::VERBOSE, "loaded module {}", file),
-        Err(Errno::EEXIST) => log!(log::VERBOSE, "module {} was already loaded", file),
-        Err(e) => return Err(err!("--module", Some(e), "{}", file)),
+    let loaded = fs::open(&m.file, O_RDONLY).and_then(|fd| module::load_module(fd.raw(), m.params));
+    match loaded {
+        Ok(()) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => {
+            // "--module: /virtio.ko: ENOENT"; out of memory, the file goes unnamed.
+            let mut err = Error::sys("--module", e);
+            let _ = crate::error::extend(&mut err.detail, m.file.to_bytes());
+            Err(err)
+        }
     }
-    Ok(())
 }
 
 /// After the mounts: `/proc/sys`, `/proc/sysrq-trigger` and `/sys` become
@@ -190,7 +132,7 @@ pub fn end(cfg: &Config, code: u8) -> ! {
     } else {
         MachineEnd::PowerOff
     };
-    let e = process::end_machine(how);
-    log!(log::VERBOSE, "reboot: {}", ErrnoName(e));
+    // Not allowed (no CAP_SYS_BOOT): proctor just exits.
+    let _ = process::end_machine(how);
     process::exit(code)
 }

@@ -3,7 +3,12 @@
 //! The commands it starts are the host's own (qemu-user hands their execve
 //! to the host kernel), so what runs emulated is exactly proctor: its
 //! `_start`, syscall ABI, signal loop, reaping and report.
+//!
+//! Then booted for real: `/init` of Debian's arm64 kernel under
+//! `qemu-system-aarch64 -M virt -cpu cortex-a57` (TCG), where its seccomp
+//! filter meets a real aarch64 kernel.
 mod common;
+mod vmkit;
 use common::*;
 use std::path::PathBuf;
 use std::process::Command;
@@ -147,4 +152,118 @@ fn aarch64_binary_is_static_and_runs_as_pid1() {
         "{}",
         stderr(&missing)
     );
+}
+
+/// The command of the aarch64 VM: its seccomp state, calls the filter
+/// must refuse (with every capability kept, so that only the filter can
+/// refuse them), then every syscall of the aarch64 deny-list (DENIED, put
+/// in from proctor's own table) with invalid arguments, and an orphan for
+/// proctor to reap; exits 5.
+const PROBE: &str = r#"
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+static const char *res(long r) { return r == 0 ? "ok" : errno == EPERM ? "EPERM" : strerror(errno); }
+int main(void) {
+    char line[256];
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "Seccomp:", 8)) printf("SECCOMP=%s", line + 9 + strspn(line + 9, " \t"));
+    printf("PPID=%d\n", getppid());
+    printf("UNSHARE_USER=%s\n", res(unshare(CLONE_NEWUSER)));
+    printf("MOUNT=%s\n", res(mount("none", "/tmp", "tmpfs", 0, 0)));
+    printf("KEYCTL=%s\n", res(syscall(SYS_keyctl, 0 /* GET_KEYRING_ID */, -3 /* session */, 0)));
+    static const long denied[] = { DENIED };
+    printf("NOT_EPERM=");
+    for (unsigned i = 0; i < sizeof denied / sizeof *denied; i++)
+        if (syscall(denied[i], -1L, -1L, -1L, -1L, -1L, -1L) != -1 || errno != EPERM)
+            printf("%ld:%s ", denied[i], strerror(errno));
+    printf("\n");
+    printf("CLONE3=%s\n", syscall(435, -1L, -1L) == -1 && errno == ENOSYS ? "ENOSYS" : strerror(errno));
+    printf("CLONE_NEWNS=%s\n", res(syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0)));
+    int p[2];
+    pipe(p);
+    if (fork() == 0) {
+        pid_t g = fork();
+        if (g == 0) { usleep(200000); _exit(0); }
+        write(p[1], &g, sizeof g);
+        _exit(0);
+    }
+    pid_t orphan = 0;
+    read(p[0], &orphan, sizeof orphan);
+    wait(0);
+    usleep(1000000);
+    /* A zombie still answers kill(0); a reaped process does not. */
+    printf("ORPHAN_REAPED=%s\n", kill(orphan, 0) == -1 && errno == ESRCH ? "yes" : "no");
+    printf("GRADER_END=1\n");
+    fflush(stdout);
+    return 5;
+}
+"#;
+
+#[test]
+fn aarch64_boots_a_debian_kernel_as_init() {
+    let kernel = vmkit::cached("arm64/vmlinuz");
+    if vmkit::which("qemu-system-aarch64").is_none() {
+        return missing("qemu-system-aarch64 (qemu-system-arm) is not installed");
+    }
+    if !kernel.is_file() {
+        return missing(&format!("no cached kernel at {}", kernel.display()));
+    }
+    let Some(bin) = binary() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let probe = dir.path().join("probe");
+    use proctor::seccomp::{AARCH64, CLONE3, DENIED_COMMON};
+    let denied: Vec<String> = AARCH64
+        .denied
+        .iter()
+        .chain(&DENIED_COMMON)
+        .map(|n| n.to_string())
+        .collect();
+    assert!(!denied.contains(&CLONE3.to_string()));
+    let src = PROBE.replace("DENIED", &denied.join(", "));
+    vmkit::static_c("aarch64-linux-gnu-gcc", &src, &probe);
+    let mut c = vmkit::Cpio::new();
+    c.bare_root(&bin);
+    c.copy("probe", 0o755, &probe);
+    let initrd = dir.path().join("initramfs.cpio");
+    std::fs::write(&initrd, c.finish()).unwrap();
+
+    let mut qemu = Command::new("qemu-system-aarch64");
+    qemu.args(["-M", "virt", "-cpu", "cortex-a57", "-accel", "tcg"])
+        .args(["-m", "512", "-smp", "1", "-no-reboot"])
+        .args(["-display", "none", "-monitor", "none", "-serial", "stdio"])
+        .arg("-kernel")
+        .arg(&kernel)
+        .arg("-initrd")
+        .arg(&initrd)
+        .arg("-append")
+        .arg("console=ttyAMA0 panic=-1 quiet -- --poweroff --keep-caps --timeout 120 /probe");
+    let b = vmkit::boot(qemu, Duration::from_secs(300));
+    b.show("aarch64 virt --poweroff");
+    assert!(!b.timed_out, "the VM did not power off");
+    assert!(!b.console.contains("Kernel panic"), "kernel panic");
+    assert_eq!(b.status, Some(0), "qemu's exit status");
+    assert_eq!(b.value("GRADER_END"), Some("1"), "the probe did not finish");
+    assert_eq!(b.last_exit_line(), Some("proctor: exit status 5"));
+    assert_eq!(b.value("PPID"), Some("1"));
+    assert_eq!(b.value("SECCOMP"), Some("2"));
+    for call in ["UNSHARE_USER", "MOUNT", "KEYCTL"] {
+        assert_eq!(b.value(call), Some("EPERM"), "{call}");
+    }
+    assert_eq!(
+        b.value("NOT_EPERM"),
+        Some(""),
+        "denied syscalls that were not EPERM"
+    );
+    assert_eq!(b.value("CLONE3"), Some("ENOSYS"));
+    assert_eq!(b.value("CLONE_NEWNS"), Some("EPERM"));
+    assert_eq!(b.value("ORPHAN_REAPED"), Some("yes"));
 }

@@ -1,8 +1,11 @@
 //! Offline validation of the deployment examples (examples/kubernetes,
-//! examples/ecs) by tests/validate_deploy_examples.py: the Kubernetes Job
-//! against the schemas bundled with PyPI's kubernetes-validate, the ECS task
-//! definitions against botocore's RegisterTaskDefinition input shape, and
-//! proctor's command line in each against the SPEC's option table.
+//! examples/ecs, examples/firecracker) by tests/validate_deploy_examples.py:
+//! the Kubernetes Job against the schemas bundled with PyPI's
+//! kubernetes-validate, the ECS task definitions against botocore's
+//! RegisterTaskDefinition input shape, the Firecracker VM configuration
+//! against a schema of Firecracker's config file (jsonschema, which
+//! kubernetes-validate brings), and proctor's command line in each against
+//! the SPEC's option table.
 //!
 //! The Python packages are installed by tests/setup.sh. Without them this
 //! test fails when CI=true and is skipped (with the reason printed) otherwise.
@@ -52,7 +55,15 @@ fn deployment_examples_are_valid() {
         "examples/ecs/task-definition.json: CAP_SYS_ADMIN added",
         "examples/ecs/task-definition-fargate.json: valid RegisterTaskDefinition input",
         "examples/ecs/task-definition-fargate.json: CAP_SYS_ADMIN not needed (plain init mode)",
-        "3 examples valid, 0 failed",
+        "examples/ecs/task-definition-fargate.json: Landlock: writes only under /tmp, no TCP",
+        "examples/kubernetes/job-restricted.yaml: Job grade-hw1-12345-restricted valid against the Kubernetes",
+        "examples/kubernetes/job-restricted.yaml: restricted Pod Security Standard: non-root, no capability",
+        "examples/kubernetes/job-restricted.yaml: a copy that adds SYS_ADMIN is rejected as not restricted",
+        "examples/kubernetes/job-restricted.yaml: Landlock: writes only under /tmp, no TCP",
+        "examples/firecracker/vm_config.json: valid Firecracker --config-file shape",
+        "examples/firecracker/vm_config.json: --reboot with reboot=k, initramfs, read-only submission drive",
+        "examples/firecracker/vm_config.json: broken copies rejected",
+        "5 examples valid, 0 failed",
     ] {
         assert!(
             stdout.contains(expected),

@@ -542,7 +542,7 @@ fn s5_unprivileged_mount_refused() {
 /// (command, args, added capabilities) of one container.
 type GraderSpec = (Vec<String>, Vec<String>, Vec<String>);
 
-fn kubernetes_grader() -> Result<GraderSpec, String> {
+fn kubernetes_grader(job: &str) -> Result<GraderSpec, String> {
     let script = r#"
 import json, sys, yaml
 job = yaml.safe_load(open(sys.argv[1]))
@@ -552,7 +552,7 @@ print(json.dumps([c["command"] + c.get("args", []), caps.get("add", []), caps.ge
 "#;
     let out = Command::new("python3")
         .args(["-c", script])
-        .arg(repo().join("examples/kubernetes/job.yaml"))
+        .arg(repo().join("examples/kubernetes").join(job))
         .output()
         .map_err(|e| format!("python3 cannot be run: {e}"))?;
     if !out.status.success() {
@@ -566,6 +566,27 @@ print(json.dumps([c["command"] + c.get("args", []), caps.get("add", []), caps.ge
     Ok(v)
 }
 
+/// A Job's proctor command line with `probe` (a shell script) in place of
+/// the grader after `--`.
+fn with_probe(argv: &mut Vec<String>, probe: Option<&str>) {
+    assert_eq!(argv[0], "/proctor/proctor");
+    if let Some(p) = probe {
+        let dd = argv.iter().position(|a| a == "--").expect("-- in the Job");
+        argv.truncate(dd + 1);
+        argv.extend(["/bin/sh".to_string(), "-c".to_string(), p.to_string()]);
+    }
+}
+
+/// The submission sidecar: after a second, the submission in `shared/in`
+/// and the ready marker `shared/ready`.
+fn deliver_submission(shared: std::path::PathBuf) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1000));
+        copy_dir(&repo().join("examples/submission"), &shared.join("in"));
+        std::fs::write(shared.join("ready"), b"").unwrap();
+    })
+}
+
 /// Scenario 6: the Kubernetes Job's grader container, reproduced with
 /// Docker: the same command line and capabilities (from the manifest), an
 /// emptyDir-like `/shared` filled by a "sidecar" thread, a service-account
@@ -574,14 +595,8 @@ print(json.dumps([c["command"] + c.get("args", []), caps.get("add", []), caps.ge
 /// once with a probe after `--` that looks at the sandbox.
 fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::TempDir) {
     use std::os::unix::fs::PermissionsExt;
-    let (mut argv, add, drop) = kubernetes_grader().expect("read examples/kubernetes/job.yaml");
-    assert_eq!(argv[0], "/proctor/proctor");
-    if let Some(p) = probe {
-        let dd = argv.iter().position(|a| a == "--").expect("-- in the Job");
-        argv.truncate(dd + 1);
-        argv.extend(["/bin/sh".to_string(), "-c".to_string(), p.to_string()]);
-    }
-    let image = image().expect("image");
+    let (mut argv, add, drop) = kubernetes_grader("job.yaml").expect("read the Job");
+    with_probe(&mut argv, probe);
     let stage = staging();
     let st = stage.path().to_path_buf();
     std::fs::create_dir(st.join("shared")).unwrap();
@@ -590,15 +605,7 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
     std::fs::write(st.join("sa/token"), b"secret-service-account-token").unwrap();
     std::fs::write(st.join("termination-log"), b"").unwrap();
     let ctr = Container::new(scenario);
-
-    let sidecar = {
-        let shared = st.join("shared");
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(1000));
-            copy_dir(&repo().join("examples/submission"), &shared.join("in"));
-            std::fs::write(shared.join("ready"), b"").unwrap();
-        })
-    };
+    let sidecar = deliver_submission(st.join("shared"));
     let mut cmd = docker();
     cmd.args(["run", "--name", &ctr.0, "--network", "none"])
         .args(["--security-opt", "apparmor=unconfined"]);
@@ -616,15 +623,29 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
         .arg(format!(
             "{}:/var/run/secrets/kubernetes.io/serviceaccount:ro",
             st.join("sa").display()
-        ))
-        .arg("-v")
+        ));
+    let r = run_job(scenario, &mut cmd, &argv, &st, sidecar);
+    (r, stage)
+}
+
+/// The end of a Job recipe: the termination log bind-mounted as the kubelet
+/// does, the Job's proctor command line as entrypoint and arguments, the run.
+fn run_job(
+    scenario: &str,
+    cmd: &mut Command,
+    argv: &[String],
+    st: &Path,
+    sidecar: std::thread::JoinHandle<()>,
+) -> Run {
+    let image = image().expect("image");
+    cmd.arg("-v")
         .arg(format!(
             "{}:/dev/termination-log",
             st.join("termination-log").display()
         ))
         .args(["--entrypoint", &argv[0], image])
         .args(&argv[1..]);
-    let r = run(&mut cmd);
+    let r = run(cmd);
     sidecar.join().unwrap();
     eprintln!(
         "docker {scenario}: exit {:?} in {:.2} s\n--- stdout\n{}--- stderr\n{}",
@@ -633,18 +654,23 @@ fn kubernetes_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
         r.stdout,
         r.stderr
     );
-    (r, stage)
+    r
 }
 
-#[test]
-fn s6_kubernetes_job_recipe_grades() {
-    if let Err(reason) = image() {
-        return missing(&reason);
+/// Whether the image and `job` can be read; else skipped (or failed in CI).
+fn job_ready(job: &str) -> bool {
+    let ready = image().and_then(|_| kubernetes_grader(job));
+    if let Err(reason) = ready {
+        missing(&reason);
+        return false;
     }
-    if let Err(reason) = kubernetes_grader() {
-        return missing(&reason);
-    }
-    let (r, stage) = kubernetes_recipe("k8s-grade", None);
+    true
+}
+
+/// The grading of examples/submission: 2 of 3, proctor's exit status 1,
+/// the grader as uid 1000 with a read-only submission, the report in place
+/// on the termination log.
+fn assert_graded(r: &Run, stage: &tempfile::TempDir) {
     let result = grader_result(&r.stdout);
     assert_eq!(result["score"], 2, "{result}");
     assert_eq!(r.code, Some(1), "proctor's exit status");
@@ -654,19 +680,24 @@ fn s6_kubernetes_job_recipe_grades() {
         r.stderr
     );
     assert!(r.stderr.contains("the submission directory is read-only"));
-    // the report, written in place on the bind-mounted termination log
     let rep = read_report(&stage.path().join("termination-log"));
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], 1, "{rep}");
 }
 
 #[test]
-fn s6_kubernetes_job_recipe_sandbox() {
-    if let Err(reason) = image() {
-        return missing(&reason);
+fn s6_kubernetes_job_recipe_grades() {
+    if !job_ready("job.yaml") {
+        return;
     }
-    if let Err(reason) = kubernetes_grader() {
-        return missing(&reason);
+    let (r, stage) = kubernetes_recipe("k8s-grade", None);
+    assert_graded(&r, &stage);
+}
+
+#[test]
+fn s6_kubernetes_job_recipe_sandbox() {
+    if !job_ready("job.yaml") {
+        return;
     }
     let probe = r#"
 echo "UID=$(id -u)"
@@ -734,14 +765,7 @@ fn s7_ecs_task_definition_recipe() {
     std::fs::create_dir(&shared).unwrap();
     std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
     let ctr = Container::new("ecs");
-    let sidecar = {
-        let shared = shared.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(1000));
-            copy_dir(&repo().join("examples/submission"), &shared.join("in"));
-            std::fs::write(shared.join("ready"), b"").unwrap();
-        })
-    };
+    let sidecar = deliver_submission(shared.clone());
     let mut cmd = docker();
     cmd.args(["run", "--name", &ctr.0, "--network", "none"]);
     if let Some(u) = grader["user"].as_str() {
@@ -784,4 +808,129 @@ fn s7_ecs_task_definition_recipe() {
     let rep = read_report(&shared.join("report.json"));
     assert_eq!(rep["status"], "exited", "{rep}");
     assert_eq!(rep["exit_code"], 1, "{rep}");
+}
+
+/// Scenario 8 (issue 19): the grader of examples/kubernetes/job-restricted.yaml
+/// as `docker run --user 1000:1000 --cap-drop ALL --security-opt
+/// no-new-privileges --read-only --tmpfs /tmp`: no privilege at all, so
+/// proctor sandboxes the grader with Landlock (`--landlock --writable /tmp
+/// --no-tcp`, from the manifest). As in a pod, the grader shares a network
+/// namespace with a sidecar, which listens on TCP 8080; the termination log
+/// is a bind-mounted file of mode 0666, as the kubelet makes it. The
+/// sidecar first answers a plain client: a refusal under `--no-tcp` is
+/// Landlock's.
+fn restricted_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::TempDir) {
+    use std::os::unix::fs::PermissionsExt;
+    let (mut argv, add, _) = kubernetes_grader("job-restricted.yaml").expect("read the Job");
+    assert!(add.is_empty(), "the restricted Job adds no capability");
+    with_probe(&mut argv, probe);
+    let image = image().expect("image");
+    let stage = staging();
+    let st = stage.path().to_path_buf();
+    std::fs::create_dir(st.join("shared")).unwrap();
+    std::fs::set_permissions(st.join("shared"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(st.join("termination-log"), b"").unwrap();
+    std::fs::set_permissions(
+        st.join("termination-log"),
+        std::fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    let net = Container::new(&format!("{scenario}-sidecar"));
+    let started = run(docker()
+        .args(["run", "-d", "--name", &net.0, "--network", "none"])
+        .args(["--user", "1000:1000", "--cap-drop", "ALL"])
+        .args([
+            "--entrypoint",
+            "/bin/nc",
+            image,
+            "-ll",
+            "-p",
+            "8080",
+            "-e",
+            "/bin/true",
+        ]));
+    assert_eq!(started.code, Some(0), "sidecar: {}", started.stderr);
+    let pod_network = format!("container:{}", net.0);
+    let answered = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        let probe = run(docker()
+            .args([
+                "run",
+                "--rm",
+                "--network",
+                &pod_network,
+                "--user",
+                "1000:1000",
+            ])
+            .args([
+                "--entrypoint",
+                "/bin/nc",
+                image,
+                "-w",
+                "2",
+                "127.0.0.1",
+                "8080",
+            ]));
+        probe.code == Some(0)
+    });
+    assert!(
+        answered,
+        "the sidecar's TCP port never answered a plain client"
+    );
+    let ctr = Container::new(scenario);
+    let sidecar = deliver_submission(st.join("shared"));
+    let mut cmd = docker();
+    cmd.args(["run", "--name", &ctr.0, "--network", &pod_network])
+        .args(["--user", "1000:1000", "--cap-drop", "ALL"])
+        .args(["--security-opt", "no-new-privileges", "--read-only"])
+        .args(["--tmpfs", "/tmp:mode=1777"])
+        .arg("-v")
+        .arg(format!("{PROCTOR}:/proctor/proctor:ro"))
+        .arg("-v")
+        .arg(format!("{}:/shared:ro", st.join("shared").display()));
+    let r = run_job(scenario, &mut cmd, &argv, &st, sidecar);
+    (r, stage)
+}
+
+#[test]
+fn s8_restricted_job_recipe_grades_under_landlock() {
+    if !job_ready("job-restricted.yaml") {
+        return;
+    }
+    let (r, stage) = restricted_recipe("ll-grade", None);
+    assert_graded(&r, &stage);
+}
+
+#[test]
+fn s8_restricted_job_recipe_sandbox() {
+    if !job_ready("job-restricted.yaml") {
+        return;
+    }
+    // The grader's flow: results under /tmp; a forged report in the
+    // (mode 0666) termination log; a connection out to the sidecar.
+    let probe = r#"
+echo "UID=$(id -u)"
+if echo '{"score": 3}' > /tmp/results.json && [ -s /tmp/results.json ]; then echo TMP=written; fi
+if err=$( (echo '{"status":"forged"}' > /dev/termination-log) 2>&1 ); then echo TERMLOG=written; else echo "TERMLOG=${err##*: }"; fi
+if err=$(nc -w 3 127.0.0.1 8080 </dev/null 2>&1); then echo TCP=connected; else echo "TCP=${err##*: }"; fi
+echo "SUB_FILES=$(ls /shared/in | tr '\n' ' ')"
+grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -d '\t' | tr ':' '='
+exit 9
+"#;
+    let (r, stage) = restricted_recipe("ll-probe", Some(probe));
+    let o = &r.stdout;
+    let has = |s: &str| o.lines().any(|l| l.trim_end() == s);
+    assert_eq!(r.code, Some(9), "exit status: {}", r.stderr);
+    assert!(has("UID=1000"), "{o}");
+    assert!(has("TMP=written"), "{o}");
+    assert!(has("TERMLOG=Permission denied"), "{o}");
+    assert!(has("TCP=Permission denied"), "{o}");
+    assert!(o.contains("SUB_FILES=README.md solution.sh"), "{o}");
+    assert!(has("CapEff=0000000000000000"), "{o}");
+    assert!(has("NoNewPrivs=1"), "{o}");
+    assert!(has("Seccomp=2"), "{o}");
+    // proctor's own report, not the grader's forgery.
+    let rep = read_report(&stage.path().join("termination-log"));
+    assert_eq!(rep["exit_code"], 9, "{rep}");
+    assert_eq!(rep["status"], "exited", "{rep}");
 }

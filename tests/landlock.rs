@@ -227,7 +227,9 @@ fn executes_from_anywhere() {
     }
 }
 
-/// `--no-tcp`: connect and bind fail with EACCES; UDP still works.
+/// `--no-tcp`: connect and bind fail with EACCES, TCP Fast Open too (it
+/// connects from `sendto`, which Landlock does not see), with or without
+/// the seccomp deny-list; UDP still works.
 /// From ABI 6, any ruleset also scopes abstract unix sockets and signals:
 /// the command can neither reach a socket outside nor signal proctor.
 #[test]
@@ -249,6 +251,7 @@ fn no_tcp_denies_connect_and_bind_but_not_udp() {
         r#"{PY_TRY}
 t("CONNECT", lambda: socket.create_connection(("127.0.0.1", {tcp}), timeout=10))
 t("BIND", lambda: socket.socket().bind(("127.0.0.1", 0)))
+t("FASTOPEN", lambda: socket.socket().sendto(b"x", 0x20000000, ("127.0.0.1", {tcp})))
 t("UDP", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"udp", ("127.0.0.1", {udp})))
 t("ABSTRACT", lambda: socket.socket(socket.AF_UNIX).connect("\0{name}"))
 t("SIGNAL", lambda: os.kill(os.getppid(), 0))
@@ -258,8 +261,8 @@ t("SIGNAL", lambda: os.kill(os.getppid(), 0))
     );
     let scoped = abi() >= 6;
     for mode in MODES {
-        for no_tcp in [true, false] {
-            let mut args = vec![];
+        for (no_tcp, seccomp) in [(true, "default"), (true, "none"), (false, "default")] {
+            let mut args = vec!["--seccomp", seccomp];
             if no_tcp {
                 args.push("--no-tcp");
             }
@@ -271,11 +274,13 @@ t("SIGNAL", lambda: os.kill(os.getppid(), 0))
             let expected = [
                 ("CONNECT", expect(no_tcp, "EACCES")),
                 ("BIND", expect(no_tcp, "EACCES")),
+                ("FASTOPEN", expect(no_tcp, "EACCES")),
                 ("UDP", "ok"),
                 ("ABSTRACT", expect(no_tcp && scoped, "EPERM")),
                 ("SIGNAL", expect(no_tcp && scoped, "EPERM")),
             ];
-            assert_values(&text, &expected, &format!("{mode:?} no_tcp={no_tcp}"));
+            let context = format!("{mode:?} no_tcp={no_tcp} seccomp={seccomp}");
+            assert_values(&text, &expected, &context);
             let mut buf = [0u8; 8];
             let (n, _) = udp.recv_from(&mut buf).expect("the UDP datagram arrives");
             assert_eq!(&buf[..n], b"udp");

@@ -14,8 +14,8 @@
 #   - Python packages for tests/deploy_examples.rs: kubernetes-validate, botocore
 #   - rustup target aarch64-unknown-linux-musl (best effort)
 #   - a Docker daemon (dockerd --bridge=none ...) when none answers
-#   - Debian kernels for the VM tests in target/qemu/ (amd64, cloud-amd64
-#     with its virtio modules, arm64)
+#   - Debian kernels for the VM tests in target/qemu/ (cloud-amd64 with its
+#     virtio modules, arm64)
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -123,9 +123,9 @@ fi
 
 # ---------------------------------------------------------------- kernels
 # Debian kernels for the VM tests, cached in target/qemu/:
-#   vmlinuz             linux-image-amd64: tests/qemu.rs (microvm, --reboot)
-#   cloud/vmlinuz       linux-image-cloud-amd64 (ext4 built in) and, in
-#   cloud/modules/      its virtio drivers as plain .ko files (tests/qemu.rs, pc)
+#   cloud/vmlinuz       linux-image-cloud-amd64 (ext4 built in; boots in half
+#   cloud/modules/      the time of the generic one under TCG) and its virtio
+#                       drivers as plain .ko files: tests/qemu.rs
 #   arm64/vmlinuz       linux-image-arm64: tests/aarch64.rs (-M virt)
 QEMU_DIR="$TARGET_DIR/qemu"
 
@@ -177,7 +177,6 @@ fetch_kernel() {
     log "kernel cached: $dir/vmlinuz ($pkg)"
 }
 
-fetch_kernel linux-image-amd64 "$QEMU_DIR"
 fetch_kernel linux-image-cloud-amd64 "$QEMU_DIR/cloud" \
     kernel/drivers/virtio/virtio_ring.ko kernel/drivers/virtio/virtio.ko \
     kernel/drivers/virtio/virtio_pci_legacy_dev.ko kernel/drivers/virtio/virtio_pci_modern_dev.ko \

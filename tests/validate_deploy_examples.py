@@ -11,6 +11,13 @@
   an init container fills, the ready marker and the submission from a volume
   the sidecar writes, CAP_SYS_ADMIN exactly where mount or --net options are
   used);
+- examples/firecracker/*.json: against a JSON schema of Firecracker's
+  `--config-file` shape, written from Firecracker's API description
+  (BootSource, Drive, MachineConfiguration, NetworkInterface: required
+  fields, types, enums, no unknown field), and the VM wiring: proctor's
+  options after `--` on the kernel command line, `--reboot` with `reboot=k`
+  or `reboot=t` (x86_64 Firecracker has no ACPI power-off), an initramfs and
+  no root drive, each `--mount /dev/vdX` a read-only drive in that order;
 - and, so that a validator that accepts everything cannot pass: a broken copy
   of each example must be rejected.
 
@@ -25,6 +32,7 @@ import os
 import sys
 
 import botocore.session
+import jsonschema
 import kubernetes_validate
 import yaml
 from botocore.validate import ParamValidator
@@ -43,6 +51,7 @@ OPTIONS = {
     "--env": True, "--unset-env": True, "--clear-env": False, "--keep-env": True,
     "--keep-fd": True, "--keep-caps": False, "--seccomp": True, "--report": True,
     "--poweroff": False, "--reboot": False, "--mount": True, "--module": True,
+    "--landlock": False, "--writable": True, "--no-tcp": False,
     "--pid-ns": False,
 }
 NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net", "--pid-ns"}
@@ -90,7 +99,7 @@ def parse_proctor(argv):
     if not command:
         raise ValueError("no COMMAND after the options")
     for name, val in opts:
-        if name in ("--wait-for", "--ro", "--report", "--chdir") and not val.startswith("/"):
+        if name in ("--wait-for", "--ro", "--report", "--chdir", "--writable") and not val.startswith("/"):
             raise ValueError(f"{name}: {val!r} is not an absolute path")
         if name == "--bind":
             parts = val.split(":")
@@ -109,7 +118,27 @@ def parse_proctor(argv):
                 raise ValueError(f"--user: {val!r} is not numeric UID[:GID]")
         if name in ("--timeout", "--wait-timeout", "--kill-after"):
             float(val)
+    names = [n for n, _ in opts]
+    if "--writable" in names and "--landlock" not in names:
+        raise ValueError("--writable without --landlock")
     return opts, command
+
+
+def check_landlock(label, opts, writable_mounts=None):
+    """Where proctor has no CAP_SYS_ADMIN, the grader is sandboxed with Landlock:
+    writes only under --writable /tmp, no TCP. writable_mounts: with a read-only
+    root filesystem, the container paths that are writable volumes."""
+    names = [n for n, _ in opts]
+    writable = [v for n, v in opts if n == "--writable"]
+    if "--landlock" not in names or "--no-tcp" not in names:
+        raise ValueError("without CAP_SYS_ADMIN the grader must run with --landlock and --no-tcp")
+    if writable != ["/tmp"]:
+        raise ValueError(f"--writable {writable}: the grader should write only under /tmp")
+    if writable_mounts is not None:
+        for w in writable:
+            if not any(under(w, m) for m in writable_mounts):
+                raise ValueError(f"--writable {w} is on the read-only root filesystem")
+    ok(f"{label}: Landlock: writes only under {', '.join(writable)}, no TCP")
 
 
 def under(path, mount):
@@ -212,16 +241,31 @@ def check_k8s_job(path):
         sidecar = next(c for c in spec["containers"] if c is not grader)
         argv = grader["command"] + grader.get("args", [])
         caps = grader.get("securityContext", {}).get("capabilities", {}).get("add", [])
+        restricted = spec.get("securityContext", {}).get("runAsNonRoot") is True
         opts = check_wiring(label, argv, mounts(grader), mounts(init), mounts(sidecar),
                             "\n".join(sidecar.get("command", []) + sidecar.get("args", [])),
-                            caps, expect_sys_admin=True)
+                            caps, expect_sys_admin=not restricted)
         values = dict((n, v) for n, v in opts if n != "--tmpfs")
-        if values.get("--net") != "none":
-            raise ValueError("the grader must run with --net none")
-        tmpfs = [v.split(":")[0] for n, v in opts if n == "--tmpfs"]
-        if "/var/run/secrets/kubernetes.io/serviceaccount" not in tmpfs:
-            raise ValueError("the service-account token is not hidden by a --tmpfs")
-        ok(f"{label}: --net none, service-account token hidden by --tmpfs")
+        if restricted:
+            check_restricted(label, spec)
+            broken = copy.deepcopy(spec)
+            broken["containers"][-1]["securityContext"]["capabilities"]["add"] = ["SYS_ADMIN"]
+            try:
+                check_restricted(label, broken)
+            except ValueError:
+                ok(f"{label}: a copy that adds SYS_ADMIN is rejected as not restricted")
+            else:
+                raise ValueError("check_restricted accepted a container that adds SYS_ADMIN")
+            ro_root = grader.get("securityContext", {}).get("readOnlyRootFilesystem") is True
+            rw = [m["mountPath"] for m in grader.get("volumeMounts", []) if not m.get("readOnly")]
+            check_landlock(label, opts, rw if ro_root else None)
+        else:
+            if values.get("--net") != "none":
+                raise ValueError("the grader must run with --net none")
+            tmpfs = [v.split(":")[0] for n, v in opts if n == "--tmpfs"]
+            if "/var/run/secrets/kubernetes.io/serviceaccount" not in tmpfs:
+                raise ValueError("the service-account token is not hidden by a --tmpfs")
+            ok(f"{label}: --net none, service-account token hidden by --tmpfs")
         report = values.get("--report")
         if report != grader.get("terminationMessagePath", "/dev/termination-log"):
             raise ValueError(f"--report {report} is not the termination message path")
@@ -239,6 +283,31 @@ def check_k8s_job(path):
         if not k8s_schema_errors(broken):
             raise ValueError("the strict schema validator accepted an unknown field")
         ok(f"{label}: broken copies rejected by the validator (wrong type, unknown field)")
+
+
+def check_restricted(label, spec):
+    """The "restricted" Pod Security Standard (Kubernetes 1.33), for every container."""
+    pod = spec.get("securityContext", {})
+    if spec.get("automountServiceAccountToken") is not False:
+        raise ValueError("restricted: set automountServiceAccountToken: false (no token to hide)")
+    if any("hostPath" in v for v in spec["volumes"]):
+        raise ValueError("restricted: hostPath volumes are forbidden")
+    for c in spec.get("initContainers", []) + spec["containers"]:
+        sc = c.get("securityContext", {})
+        if sc.get("allowPrivilegeEscalation") is not False:
+            raise ValueError(f"restricted: {c['name']} needs allowPrivilegeEscalation: false")
+        caps = sc.get("capabilities", {})
+        if "ALL" not in caps.get("drop", []) or set(caps.get("add", [])) - {"NET_BIND_SERVICE"}:
+            raise ValueError(f"restricted: {c['name']} must drop ALL capabilities and add none")
+        if not (sc.get("runAsNonRoot", pod.get("runAsNonRoot")) is True
+                and sc.get("runAsUser", pod.get("runAsUser", 1)) != 0):
+            raise ValueError(f"restricted: {c['name']} must run as non-root")
+        seccomp = sc.get("seccompProfile", pod.get("seccompProfile", {})).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            raise ValueError(f"restricted: {c['name']} needs a RuntimeDefault or Localhost seccomp profile")
+        if sc.get("privileged"):
+            raise ValueError(f"restricted: {c['name']} is privileged")
+    ok(f"{label}: restricted Pod Security Standard: non-root, no capability, no escalation, RuntimeDefault seccomp, no token")
 
 
 # ------------------------------------------------------------------ ECS
@@ -292,10 +361,12 @@ def check_ecs(path):
                         caps, expect_sys_admin=not fargate)
     if not fargate and "apparmor:unconfined" not in grader.get("dockerSecurityOptions", []):
         raise ValueError("mount options need apparmor:unconfined on AppArmor hosts")
+    if fargate:
+        check_landlock(label, opts)
     report = dict(opts).get("--report")
     if report and report not in "\n".join(sidecar.get("command", [])):
         raise ValueError(f"nobody collects the report {report}")
-    ok(f"{label}: {'Fargate: plain init mode' if fargate else 'EC2: SYS_ADMIN, apparmor:unconfined'}; report {report} collected by the sidecar")
+    ok(f"{label}: {'Fargate: Landlock, no privilege' if fargate else 'EC2: SYS_ADMIN, apparmor:unconfined'}; report {report} collected by the sidecar")
     broken = copy.deepcopy(td)
     broken["cpu"] = 1024
     broken["containerDefinitions"][0]["essentiall"] = True
@@ -304,18 +375,126 @@ def check_ecs(path):
     ok(f"{label}: broken copy rejected by the validator (cpu as a number, unknown field)")
 
 
+# ------------------------------------------------------------------ Firecracker
+
+def _obj(required, props):
+    return {"type": "object", "required": required, "properties": props,
+            "additionalProperties": False}
+
+
+_STR, _BOOL, _INT = {"type": "string"}, {"type": "boolean"}, {"type": "integer"}
+_TOKEN_BUCKET = _obj(["size", "refill_time"],
+                     {"size": _INT, "one_time_burst": _INT, "refill_time": _INT})
+_RATE_LIMITER = _obj([], {"bandwidth": _TOKEN_BUCKET, "ops": _TOKEN_BUCKET})
+# Firecracker's `--config-file` (the FullVmConfiguration of its API
+# description, with the definitions a grading VM uses spelled out).
+FIRECRACKER_SCHEMA = _obj(["boot-source"], {
+    "boot-source": _obj(["kernel_image_path"], {
+        "kernel_image_path": _STR, "initrd_path": _STR, "boot_args": _STR}),
+    "drives": {"type": "array", "items": _obj(["drive_id", "is_root_device"], {
+        "drive_id": _STR, "partuuid": _STR, "is_root_device": _BOOL,
+        "cache_type": {"enum": ["Unsafe", "Writeback"]}, "is_read_only": _BOOL,
+        "path_on_host": _STR, "rate_limiter": _RATE_LIMITER,
+        "io_engine": {"enum": ["Sync", "Async"]}, "socket": _STR})},
+    "machine-config": _obj(["mem_size_mib", "vcpu_count"], {
+        "vcpu_count": {"type": "integer", "minimum": 1, "maximum": 32},
+        "mem_size_mib": {"type": "integer", "minimum": 1},
+        "smt": _BOOL, "track_dirty_pages": _BOOL,
+        "cpu_template": {"enum": ["C3", "T2", "T2S", "T2CL", "T2A", "V1N1", "None"]},
+        "huge_pages": {"enum": ["None", "Transparent", "2M"]}}),
+    "network-interfaces": {"type": "array", "items": _obj(["iface_id", "host_dev_name"], {
+        "iface_id": _STR, "host_dev_name": _STR, "guest_mac": _STR,
+        "mtu": {"type": "integer", "minimum": 68, "maximum": 65535},
+        "rx_rate_limiter": _RATE_LIMITER, "tx_rate_limiter": _RATE_LIMITER})},
+    "vsock": _obj(["guest_cid", "uds_path"], {
+        "guest_cid": {"type": "integer", "minimum": 3}, "uds_path": _STR, "vsock_id": _STR}),
+    "logger": _obj([], {"log_path": _STR, "show_level": _BOOL, "show_log_origin": _BOOL,
+                        "module": _STR,
+                        "level": {"enum": ["Error", "Warning", "Info", "Debug", "Trace", "Off"]}}),
+    "metrics": _obj(["metrics_path"], {"metrics_path": _STR}),
+})
+
+
+def firecracker_errors(cfg):
+    v = jsonschema.Draft7Validator(FIRECRACKER_SCHEMA)
+    return [f"{'/'.join(map(str, e.path)) or '(top)'}: {e.message}" for e in v.iter_errors(cfg)]
+
+
+def check_firecracker_wiring(cfg):
+    """The VM wiring; returns a summary, raises ValueError on a fault."""
+    boot = cfg["boot-source"]
+    kernel_args, sep, init_args = boot.get("boot_args", "").partition(" -- ")
+    if not sep:
+        raise ValueError("no ' -- ' in boot_args: proctor gets no options")
+    params = kernel_args.split()
+    if not any(p in ("reboot=k", "reboot=t") for p in params):
+        raise ValueError("boot_args lack reboot=k (or reboot=t): the VM would not end")
+    if not any(p.startswith("panic=") for p in params):
+        raise ValueError("boot_args lack panic=: a crash of /init would hang the VM")
+    opts, command = parse_proctor(init_args.split())
+    names = [n for n, _ in opts]
+    if "--reboot" not in names or "--poweroff" in names:
+        raise ValueError("x86_64 Firecracker has no ACPI power-off: use --reboot, not --poweroff")
+    if not boot.get("initrd_path"):
+        raise ValueError("no initrd_path: proctor is /init of an initramfs")
+    drives = cfg.get("drives", [])
+    if any(d["is_root_device"] for d in drives):
+        raise ValueError("a root drive replaces the initramfs holding proctor")
+    for name, val in opts:
+        if name != "--mount":
+            continue
+        dev, dst, fstype, *rest = val.split(":")
+        if not (dev.startswith("/dev/vd") and len(dev) == 8):
+            raise ValueError(f"--mount {val}: not a virtio-blk device /dev/vdX")
+        index = ord(dev[-1]) - ord("a")
+        if not 0 <= index < len(drives):
+            raise ValueError(f"--mount {val}: no drive number {index + 1}")
+        drive = drives[index]
+        writable = bool(rest) and "rw" in rest[0].split(",")
+        if not writable and not drive.get("is_read_only"):
+            raise ValueError(f"--mount {val}: drive {drive['drive_id']!r} is writable")
+    return f"{len(opts)} proctor options, command {command}, {len(drives)} drive(s)"
+
+
+def check_firecracker(path):
+    label = os.path.relpath(path)
+    with open(path) as f:
+        cfg = json.load(f)
+    errs = firecracker_errors(cfg)
+    if errs:
+        raise ValueError(f"not Firecracker's config shape: {errs}")
+    ok(f"{label}: valid Firecracker --config-file shape (boot-source, drives, machine-config)")
+    ok(f"{label}: --reboot with reboot=k, initramfs, read-only submission drive: "
+       + check_firecracker_wiring(cfg))
+    broken = copy.deepcopy(cfg)
+    broken["machine-config"]["mem_size_mib"] = "512"
+    broken["drives"][0]["read_only"] = True
+    if len(firecracker_errors(broken)) < 2:
+        raise ValueError("the schema accepted a broken config (a string size, an unknown field)")
+    broken = copy.deepcopy(cfg)
+    broken["boot-source"]["boot_args"] = broken["boot-source"]["boot_args"].replace("--reboot", "--poweroff")
+    try:
+        check_firecracker_wiring(broken)
+        raise AssertionError("--poweroff accepted")
+    except ValueError:
+        pass
+    ok(f"{label}: broken copies rejected (wrong type, unknown field, --poweroff on Firecracker)")
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else "examples"
     jobs = sorted(glob.glob(os.path.join(root, "kubernetes", "*.yaml")))
     tds = sorted(glob.glob(os.path.join(root, "ecs", "*.json")))
-    if not jobs or not tds:
-        fail(f"no examples found under {root}/kubernetes and {root}/ecs")
-    for path, check in [(p, check_k8s_job) for p in jobs] + [(p, check_ecs) for p in tds]:
+    vms = sorted(glob.glob(os.path.join(root, "firecracker", "*.json")))
+    if not jobs or not tds or not vms:
+        fail(f"no examples found under {root}/kubernetes, {root}/ecs and {root}/firecracker")
+    checks = [(p, check_k8s_job) for p in jobs] + [(p, check_ecs) for p in tds]
+    for path, check in checks + [(p, check_firecracker) for p in vms]:
         try:
             check(path)
         except Exception as e:  # noqa: BLE001 - every failure is reported
             fail(f"{path}: {e}")
-    print(f"{len(jobs) + len(tds) - len(failures)} examples valid, {len(failures)} failed")
+    print(f"{len(jobs) + len(tds) + len(vms) - len(failures)} examples valid, {len(failures)} failed")
     sys.exit(1 if failures else 0)
 
 

@@ -133,8 +133,8 @@ pub struct Stat {
     pub mode: u32,
     pub size: u64,
     pub mnt_id: u64,
-    /// The device holding the file (major in the high half, minor in the low).
-    pub dev: u64,
+    /// The root of a mount (`STATX_ATTR_MOUNT_ROOT`, Linux 5.8; else `false`).
+    pub mount_root: bool,
 }
 
 impl Stat {
@@ -158,15 +158,16 @@ pub fn stat_at(dir: i32, path: &CStr, flags: u32) -> Result<Stat> {
             buf.as_mut_ptr()
         )
     })?;
-    // Layout: u32 mask, u32 blksize, u64 attributes, u32 nlink, u32 uid, u32 gid,
-    // u16 mode (offset 28), u64 ino (32), u64 size (40), …
-    // u32 dev_major (136), u32 dev_minor (140), u64 mnt_id (144).
+    // Layout: u32 mask, u32 blksize, u64 attributes (8), u32 nlink, u32 uid,
+    // u32 gid, u16 mode (28), u64 ino (32), u64 size (40), u64 blocks,
+    // u64 attributes_mask (56), … u64 mnt_id (144).
+    const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
     let mode = ((buf[3] >> 32) as u32) & 0xffff;
     Ok(Stat {
         mode,
         size: buf[5],
         mnt_id: buf[18],
-        dev: buf[17].rotate_right(32),
+        mount_root: buf[1] & buf[7] & STATX_ATTR_MOUNT_ROOT != 0,
     })
 }
 
