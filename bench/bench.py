@@ -382,6 +382,17 @@ def main():
         )
         res["grading_args"] = grading.args
         res["grading_error"] = check_runs(h, grading, ["/bin/true"], cwd)
+        # The same with the command's cgroup: what --memory and --pids add
+        # (finding, creating and limiting the cgroup, placing the command,
+        # and at the end the kill, the accounting and the removal).
+        cgroup = Init(
+            "proctor (grading + cgroup)",
+            p,
+            [*grading.args, "--memory", "256m", "--pids", "64"],
+            proctor=True,
+        )
+        res["cgroup_args"] = cgroup.args[len(grading.args) :]
+        res["cgroup_error"] = check_runs(h, cgroup, ["/bin/true"], cwd)
         # The same configuration with --pid-ns: its cost is the difference.
         pidns = Init("proctor (grading, --pid-ns)", p, [*grading.args, "--pid-ns"], proctor=True)
         timed = list(inits)
@@ -394,6 +405,10 @@ def main():
                 log(f"grading configuration with --pid-ns fails: {res['pidns_error']}")
             else:
                 timed.append(pidns)
+        if res["cgroup_error"]:
+            log(f"grading configuration + cgroup fails: {res['cgroup_error']}")
+        else:
+            timed.append(cgroup)
 
         for i in inits:
             res["inits"][i.name] = {"size": size_of(i, scratch)}
@@ -407,6 +422,8 @@ def main():
         res["spawn_baseline_us"] = spawn["baseline_us"]
         if not res["grading_error"]:
             res["grading_spawn"] = spawn[grading.name]
+        if not res["cgroup_error"]:
+            res["cgroup_spawn"] = spawn[cgroup.name]
         if pidns.name in spawn:
             res["pidns_spawn"] = spawn[pidns.name]
             res["pidns_cost_us"] = spawn["paired"][(pidns.name, grading.name)]
@@ -428,6 +445,11 @@ def main():
             {"error": res["grading_error"]}
             if res["grading_error"]
             else count_syscalls(h, grading, PARAMS["BENCH_STRACE_RUNS"], cwd, scratch)
+        )
+        res["cgroup_syscalls"] = (
+            {"error": res["cgroup_error"]}
+            if res["cgroup_error"]
+            else count_syscalls(h, cgroup, PARAMS["BENCH_STRACE_RUNS"], cwd, scratch)
         )
 
         log("peak RSS of the init while the command sleeps")

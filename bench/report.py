@@ -343,6 +343,18 @@ def write(res, docs):
             f"Full grading configuration (`{grading}`): does not run yet — {res['grading_error']}.",
             "",
         ]
+    cs = res.get("cgroup_spawn")
+    if cs and gs:
+        lines += [
+            f"Full grading configuration + `{' '.join(res['cgroup_args'])}` (the command's cgroup): spawn "
+            f"overhead {cs['overhead_us']:.0f} µs ({cs['overhead_p25_us']:.0f}–{cs['overhead_p75_us']:.0f}), "
+            f"{cs['overhead_us'] - gs['overhead_us']:.0f} µs more than without it (setting the cgroup up, placing "
+            "the command, and at the end killing, reading and removing it), "
+            f"{res['cgroup_syscalls'].get('median', 'n/a')} syscalls to the command's execve.",
+            "",
+        ]
+    elif "cgroup_error" in res and res["cgroup_error"]:
+        lines += [f"Full grading configuration + cgroup: does not run — {res['cgroup_error']}.", ""]
     lines += [
         "## How each figure is measured",
         "",
@@ -395,6 +407,11 @@ def write(res, docs):
         *syscall_details("pure-init mode", res["inits"]["proctor"]["syscalls"]),
         *syscall_details("default mode", res["inits"]["proctor (default)"]["syscalls"]),
         *syscall_details("full grading configuration", res["grading_syscalls"]),
+        *(
+            syscall_details("full grading configuration + --memory --pids", res["cgroup_syscalls"])
+            if "cgroup_syscalls" in res
+            else []
+        ),
     ]
     with open(os.path.join(docs, "benchmarks.md"), "w") as f:
         f.write("\n".join(lines).rstrip() + "\n")

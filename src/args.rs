@@ -60,6 +60,9 @@ pub struct Config<'a> {
     pub writable: Vec<&'a CStr>,
     /// `--no-tcp`: neither bind nor connect TCP sockets (Landlock ABI 4).
     pub no_tcp: bool,
+    /// The command's cgroup (`--memory --pids --cpus --cpu-time --cgroup`);
+    /// `None`: proctor touches no cgroup.
+    pub cgroup: Option<Resources>,
     pub reboot: bool,
     pub modules: Vec<Module<'a>>,
     /// `--pid-ns`: the command in a PID namespace of its own.
@@ -114,6 +117,19 @@ impl Config<'_> {
     pub fn vm(&self) -> bool {
         self.poweroff || self.reboot
     }
+}
+
+/// The limits of the command's cgroup, each `None` when not given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// `--memory`, in bytes.
+    pub memory: Option<u64>,
+    /// `--pids`.
+    pub pids: Option<u64>,
+    /// `--cpus`, in millionths of a CPU.
+    pub cpus_micro: Option<u64>,
+    /// `--cpu-time`.
+    pub cpu_time: Option<Nanos>,
 }
 
 /// `--user UID[:GID]`; the gid defaults to the uid, never to root's group.
@@ -203,6 +219,11 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    Memory,
+    Pids,
+    Cpus,
+    CpuTime,
+    Cgroup,
     Pdeathsig,
     ExitZero,
     WarnReaped,
@@ -219,7 +240,7 @@ enum Opt {
 
 /// (long name, short letter, option, takes a value); tini's short-only
 /// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 40] = [
+const OPTIONS: [(&str, u8, Opt, bool); 45] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -256,6 +277,11 @@ const OPTIONS: [(&str, u8, Opt, bool); 40] = [
     ("--landlock", 0, Opt::Landlock, false),
     ("--writable", 0, Opt::Writable, true),
     ("--no-tcp", 0, Opt::NoTcp, false),
+    ("--memory", 0, Opt::Memory, true),
+    ("--pids", 0, Opt::Pids, true),
+    ("--cpus", 0, Opt::Cpus, true),
+    ("--cpu-time", 0, Opt::CpuTime, true),
+    ("--cgroup", 0, Opt::Cgroup, false),
     ("--reboot", 0, Opt::Reboot, false),
     ("--mount", 0, Opt::DeviceMount, true),
     ("--module", 0, Opt::Module, true),
@@ -310,6 +336,7 @@ pub fn parse_as<'a>(
         landlock: false,
         writable: Vec::new(),
         no_tcp: false,
+        cgroup: None,
         reboot: false,
         modules: Vec::new(),
         pid_ns: false,
@@ -414,6 +441,9 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::Poweroff => cfg.poweroff = true,
         Opt::Landlock => cfg.landlock = true,
         Opt::NoTcp => cfg.no_tcp = true,
+        Opt::Cgroup => {
+            cfg.cgroup.get_or_insert_default();
+        }
         Opt::Reboot => cfg.reboot = true,
         Opt::PidNs => cfg.pid_ns = true,
         // Accepted for tini compatibility: proctor always does both.
@@ -511,6 +541,18 @@ fn apply_value<'a>(
         Opt::Writable => {
             check_mount_path(value).map_err(bad)?;
             add(&mut cfg.writable, v)?;
+        }
+        Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
+            let r = cfg.cgroup.get_or_insert_default();
+            match opt {
+                Opt::Memory => r.memory = Some(parse_memory(value).map_err(bad)?),
+                Opt::Pids => r.pids = Some(parse_pids(value).map_err(bad)?),
+                Opt::Cpus => r.cpus_micro = Some(parse_cpus(value).map_err(bad)?),
+                _ => {
+                    let t = parse_seconds(value).filter(|&t| t >= 1_000_000);
+                    r.cpu_time = Some(t.ok_or(bad("is not a number of seconds from 0.001 on"))?);
+                }
+            }
         }
         Opt::DeviceMount => add(&mut cfg.mounts, parse_device_mount(value).map_err(bad)?)?,
         Opt::Module => add(&mut cfg.modules, parse_module(v).map_err(bad)?)?,
@@ -659,6 +701,37 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
         resource,
         value: Rlimit { soft, hard },
     })
+}
+
+/// The smallest `--memory`: below it not even a static binary starts.
+pub const MIN_MEMORY: u64 = 1 << 20;
+/// The largest `--pids` the kernel takes (`PID_MAX_LIMIT`).
+pub const MAX_PIDS: u64 = 1 << 22;
+
+fn parse_memory(s: &[u8]) -> Result<u64, &'static str> {
+    let n = parse_size(s).ok_or("is not a size in bytes with k/m/g/t")?;
+    if n < MIN_MEMORY {
+        return Err("is below 1m, too little for any command");
+    }
+    if n > i64::MAX as u64 {
+        return Err("is larger than the kernel takes");
+    }
+    Ok(n)
+}
+
+fn parse_pids(s: &[u8]) -> Result<u64, &'static str> {
+    parse_u64(s)
+        .filter(|n| (1..=MAX_PIDS).contains(n))
+        .ok_or("is not a number of processes from 1 to 4194304")
+}
+
+/// CPUs as a decimal (`1.5`), in millionths; from 0.01 (the kernel's
+/// smallest quota, 1 ms per 100 ms period) to a million.
+fn parse_cpus(s: &[u8]) -> Result<u64, &'static str> {
+    parse_seconds(s)
+        .map(|ns| ns / 1000)
+        .filter(|micro| (10_000..=1_000_000_000_000).contains(micro))
+        .ok_or("is not a number of CPUs from 0.01 on (decimal allowed)")
 }
 
 fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {

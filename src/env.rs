@@ -83,6 +83,25 @@ pub fn build<'a>(
     Ok(out)
 }
 
+/// The indices, in proctor's own environment, of the deny-listed variables
+/// the command did not get (by `--keep-env`): their values are wiped from
+/// proctor's memory once the command's environment is built.
+pub fn withheld<'e>(
+    inherited: &'e [&CStr],
+    command: &'e [&CStr],
+) -> impl Iterator<Item = usize> + 'e {
+    let passed = |v: &CStr| {
+        command
+            .iter()
+            .any(|c| core::ptr::eq(c.as_ptr(), v.as_ptr()))
+    };
+    inherited
+        .iter()
+        .enumerate()
+        .filter(move |(_, v)| denied(name(v)) && !passed(v))
+        .map(|(i, _)| i)
+}
+
 /// The value of `key` in an environment.
 pub fn get<'a>(env: &[&'a CStr], key: &[u8]) -> Option<&'a [u8]> {
     env.iter()
@@ -142,6 +161,9 @@ mod tests {
         );
         assert_eq!(get(&own, b"PATH"), Some(&b"/bin"[..]));
         assert_eq!(get(&own, b"PAT"), None);
+        let kept = build_ok(&own, false, &[EnvOp::Keep(b"PROCTOR_X")]);
+        assert_eq!(withheld(&own, &kept).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(withheld(&own, &[]).collect::<Vec<_>>(), [1, 2, 3]);
         // An entry without `=` (possible through a raw execve) has no value.
         let bare = cs(&["PATH"]);
         assert_eq!(get(&[bare[0].as_c_str()], b"PATH"), None);

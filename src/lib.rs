@@ -13,6 +13,7 @@ pub mod error;
 #[macro_use]
 pub mod log;
 pub mod args;
+pub mod cgroup;
 pub mod env;
 pub mod landlock;
 pub mod limits;

@@ -12,6 +12,7 @@ mod rt;
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
+use proctor::cgroup::{self, Cgroup};
 use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
 use proctor::spawn::{self, Plan};
 use proctor::sys::process;
@@ -89,7 +90,13 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     let argv0 = (argc > 0).then(|| unsafe { CStr::from_ptr(*argv) });
     // SAFETY: argv[1..] is a null-terminated array; argv + 1 + i is within it.
     let command_argv = |i: usize| unsafe { argv.add(1 + i) };
-    let code = run(argv0.unwrap_or(c"proctor"), &args, &environ, command_argv);
+    let code = run(
+        argv0.unwrap_or(c"proctor"),
+        &args,
+        &environ,
+        envp,
+        command_argv,
+    );
     process::exit(code)
 }
 
@@ -103,6 +110,7 @@ fn run(
     argv0: &CStr,
     args: &[&'static CStr],
     environ: &[&'static CStr],
+    envp: *const *const c_char,
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
     let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
@@ -116,6 +124,15 @@ fn run(
         }
     };
     log::set_level(cfg.verbosity);
+    // A command with proctor's uid can then neither trace proctor nor read
+    // its /proc entries (environ, mem, fd). Needs no privilege.
+    if let Err(e) = process::prctl(process::PR_SET_DUMPABLE, 0, 0) {
+        log!(
+            log::NORMAL,
+            "warning: PR_SET_DUMPABLE: {}",
+            error::ErrnoName(e)
+        );
+    }
     let is_pid1 = process::getpid() == 1;
     if cfg.vm() && is_pid1 {
         // Before anything is opened: a bare initramfs has an empty /dev.
@@ -135,10 +152,19 @@ fn run(
     // What is checked now is what the command gets: no later mount can hide it.
     // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
     let mut outcome = match landlock::prepare(&cfg, &[]) {
-        Ok(sandbox) => phases(&cfg, is_pid1, args, environ, argv_at(cfg.command), sandbox),
+        Ok(sandbox) => {
+            let command = (args, environ, envp, argv_at(cfg.command));
+            phases(&cfg, is_pid1, command, sandbox, report.as_ref())
+        }
         Err(e) => Outcome::failed(Status::SetupError, 125, &e),
     };
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    if let Some(r) = cfg.cgroup {
+        outcome.limits.memory = r.memory;
+        outcome.limits.pids = r.pids;
+        outcome.limits.cpus_micro = r.cpus_micro;
+        outcome.limits.cpu_time_ms = r.cpu_time.map(|t| t / 1_000_000);
+    }
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         let level = if outcome.status == Status::Cancelled {
@@ -159,14 +185,22 @@ fn run(
     outcome.exit_code
 }
 
+/// proctor's arguments, its environment (as strings, and the raw `envp`
+/// whose withheld values are wiped), and the command's argv.
+type Command<'a> = (
+    &'a [&'a CStr],
+    &'a [&'a CStr],
+    *const *const c_char,
+    *const *const c_char,
+);
+
 /// Steps 2 to 7 of the SPEC's order of work.
 fn phases(
     cfg: &Config,
     is_pid1: bool,
-    args: &[&CStr],
-    environ: &[&CStr],
-    argv: *const *const c_char,
+    (args, environ, envp, argv): Command,
     sandbox: Option<landlock::Sandbox>,
+    report: Option<&Destination>,
 ) -> Outcome {
     let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
     let mask = match supervise::prepare(is_pid1) {
@@ -217,6 +251,11 @@ fn phases(
     if let Err(e) = mounts::apply(&cfg.mounts, cfg.pid_ns) {
         return setup_error(&e);
     }
+    let mut cgroup = match cfg.cgroup.as_ref().map(|r| cgroup::setup(r, is_pid1)) {
+        None => None,
+        Some(Ok(cg)) => Some(cg),
+        Some(Err(e)) => return setup_error(&e),
+    };
     let ruleset = match sandbox.as_ref().map(|s| s.finish(cfg)).transpose() {
         Ok(r) => r,
         Err(e) => return setup_error(&e),
@@ -232,6 +271,12 @@ fn phases(
         Ok(env) => env,
         Err(e) => return setup_error(&e),
     };
+    for i in env::withheld(environ, &command_env) {
+        // SAFETY: envp holds environ.len() pointers (i is an index of environ)
+        // to the NUL-terminated strings of the initial stack, which is
+        // writable; the withheld entries are never read again.
+        unsafe { wipe_value(*envp.add(i) as *mut u8) };
+    }
     let mut envp: Vec<*const c_char> = Vec::new();
     let pointers = command_env.iter().map(|v| v.as_ptr());
     if let Err(e) = pointers
@@ -264,6 +309,7 @@ fn phases(
             .as_deref()
             .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
         seccomp: &filter,
+        cgroup: cgroup.as_ref(),
         landlock: ruleset,
         pid_ns: link.as_ref().map(|link| pidns::Init {
             link,
@@ -277,9 +323,16 @@ fn phases(
             "warning: --keep-caps: the command keeps proctor's capabilities"
         );
     }
-    let pid = match spawn::spawn(&plan) {
+    let spawned = spawn::spawn(&plan);
+    if let Some(cg) = &mut cgroup {
+        cg.placed();
+    }
+    let pid = match spawned {
         Ok(pid) => pid,
         Err(f) => {
+            if let Some(cg) = cgroup {
+                cg.remove();
+            }
             let status = if f.code == 125 {
                 Status::SetupError
             } else {
@@ -289,6 +342,10 @@ fn phases(
         }
     };
     let started = time::monotonic();
+    // Once the command runs (a command that never ran was exposed to nothing).
+    if let Some(r) = report {
+        r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
+    }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
     let inner = link.map(pidns::Link::into_reader);
     log!(log::VERBOSE, "started the command as pid {}", pid);
@@ -304,28 +361,59 @@ fn phases(
         cfg.timeout,
         cfg.kill_after,
         started,
+        cgroup.as_mut(),
     );
     log!(log::VERBOSE, "the command ended");
-    let (exit, leftovers, usage) = match inner {
-        // The namespace has ended, and everything in it: the inner init
-        // killed and counted the leftovers.
-        Some(reader) => {
-            let r = reader.read();
-            let usage = r.usage.unwrap_or_else(process::children_usage);
-            (r.exit.unwrap_or(ended.exit), r.leftovers, usage)
-        }
-        None => {
-            let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after);
-            (ended.exit, leftovers, process::children_usage())
-        }
+    // Read before the leftovers are killed: the OOM kills that ended the command.
+    let oom_killed = cgroup.as_ref().and_then(Cgroup::oom_kills).unwrap_or(0) > 0;
+    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after, cgroup.as_ref());
+    // With --pid-ns the namespace has ended with everything in it: the inner
+    // init killed and counted the leftovers, and reaped the whole tree.
+    let inner = inner.map(|r| r.read()).unwrap_or_default();
+    let exit = inner.exit.unwrap_or(ended.exit);
+    let leftovers = leftovers + inner.leftovers;
+    let usage = RunUsage::new(
+        ended.wall,
+        inner.usage.unwrap_or_else(process::children_usage),
+    );
+    let verdict = if ended.cpu_timed_out {
+        Some(Verdict::CpuTimeout)
+    } else if ended.timed_out {
+        Some(Verdict::Timeout)
+    } else if oom_killed && exit == process::Exit::Signal(9) {
+        Some(Verdict::MemoryLimit)
+    } else {
+        None
     };
-    let usage = RunUsage::new(ended.wall, usage);
-    Outcome::ran(
-        exit,
-        ended.timed_out.then_some(Verdict::Timeout),
-        usage,
-        leftovers,
-    )
+    let mut outcome = Outcome::ran(exit, verdict, usage, leftovers);
+    if let Some(cg) = cgroup {
+        outcome.tree = Some(cg.usage());
+        cg.remove();
+    }
+    outcome
+}
+
+/// Overwrite the value of the `NAME=VALUE` string at `var` with zeros, so
+/// that no later reader of proctor's memory finds it.
+///
+/// # Safety
+/// `var` must point to a writable, NUL-terminated string that no reference
+/// is used to read afterwards.
+unsafe fn wipe_value(var: *mut u8) {
+    let mut p = var;
+    let mut in_value = false;
+    // SAFETY: every byte up to the NUL belongs to the string (caller's contract).
+    while unsafe { p.read() } != 0 {
+        if in_value {
+            // SAFETY: as above; volatile, so the stores are never elided.
+            unsafe { p.write_volatile(0) };
+        } else {
+            // SAFETY: as above.
+            in_value = unsafe { p.read() } == b'=';
+        }
+        // SAFETY: p is not at the NUL yet, so p + 1 is within the string.
+        p = unsafe { p.add(1) };
+    }
 }
 
 /// What the wait phase waits for: `--wait-for` paths, then the devices of
@@ -425,6 +513,11 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --keep-caps            do not drop capabilities
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
+      --memory BYTES         memory limit of the whole tree (cgroup; exit 137)
+      --pids N               process limit of the whole tree (cgroup)
+      --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
+      --cpu-time SECS        CPU-time limit of the whole tree (cgroup; exit 124)
+      --cgroup               a cgroup without limits: accounting, atomic kill
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
       --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
       --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs

@@ -101,7 +101,7 @@ pub fn init(cfg: &Init, command: impl FnOnce()) -> (usize, Errno) {
     let _ = fs::close_range(report as u32 + 1, u32::MAX, false);
     let exit = supervise_command(pid, cfg.single_child);
     send(report, Message::Ended(exit));
-    let leftovers = supervise::kill_leftovers(true, cfg.grace);
+    let leftovers = supervise::kill_leftovers(true, cfg.grace, None);
     let usage = process::children_usage();
     send(report, Message::Finished { leftovers, usage });
     process::exit(0)

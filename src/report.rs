@@ -1,10 +1,12 @@
 //! The outcome of a run: proctor's exit code, and the JSON report written
 //! atomically through the directory descriptor opened at start.
 
+use crate::args::User;
 use crate::error::{extend, oom, push, Error, Show, Text};
+use crate::log;
 use crate::sys::fs::{self, Stat};
-use crate::sys::process::{Exit, Usage};
-use crate::sys::{Errno, Fd};
+use crate::sys::process::{self, Exit, Usage};
+use crate::sys::{creds, random, time, Errno, Fd};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 use ufmt::uWrite;
@@ -367,22 +369,29 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
 }
 
 /// Where the report goes: the directory, opened at start so that no later
-/// mount can hide it, and the file name in it.
+/// mount can hide it, the file name in it, and what stood at that name then.
 pub struct Destination<'a> {
     dir: Fd,
+    /// The directory as named, to look it up again as the command sees it.
+    dir_path: Vec<u8>,
     name: &'a CStr,
+    /// What stood at the name at start, if anything.
+    at_start: Option<Stat>,
+    /// It was a mount point, a FIFO or a terminal: written in place.
+    in_place: bool,
     /// proctor's original mount namespace, held open when proctor will
     /// leave it (see [`Destination::open`]).
     _namespace: Option<Fd>,
 }
 
 impl<'a> Destination<'a> {
-    /// Open the directory of `path` (`O_PATH`). With `pin_namespace` (proctor
-    /// is about to unshare its mount namespace), also hold that namespace:
-    /// when proctor is the last process in it (PID 1 of a container), leaving
-    /// would tear its mounts down, and a report bind-mounted as a single file
-    /// (Kubernetes' `/dev/termination-log`) would land in the detached
-    /// directory underneath instead of the file the operator reads.
+    /// Open the directory of `path` (`O_PATH`) and note what stands at
+    /// `path`. With `pin_namespace` (proctor is about to unshare its mount
+    /// namespace), also hold that namespace: when proctor is the last
+    /// process in it (PID 1 of a container), leaving would tear its mounts
+    /// down, and a report bind-mounted as a single file (Kubernetes'
+    /// `/dev/termination-log`) would land in the detached directory
+    /// underneath instead of the file the operator reads.
     pub fn open(path: &'a CStr, pin_namespace: bool) -> Result<Destination<'a>, Error> {
         let bytes = path.to_bytes();
         let slash = bytes.iter().rposition(|&b| b == b'/');
@@ -411,10 +420,9 @@ impl<'a> Destination<'a> {
         let dir_c = CStr::from_bytes_with_nul(&dir_path).unwrap_or(c".");
         let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY)
             .map_err(|e| crate::err!("--report", Some(e), "{}", Show(bytes)))?;
+        let at_start = fs::stat_at(dir.raw(), name, fs::AT_SYMLINK_NOFOLLOW).ok();
         // Found now, not after the grading: a directory can never take the report.
-        if fs::stat_at(dir.raw(), name, fs::AT_SYMLINK_NOFOLLOW)
-            .is_ok_and(|s| s.kind() == fs::S_IFDIR)
-        {
+        if at_start.is_some_and(|s| s.kind() == fs::S_IFDIR) {
             return Err(crate::err!(
                 "--report",
                 None,
@@ -422,38 +430,97 @@ impl<'a> Destination<'a> {
                 Show(bytes)
             ));
         }
+        let in_place = match (at_start, fs::stat_fd(dir.raw())) {
+            (Some(s), Ok(d)) => written_in_place(&s, &d),
+            _ => false,
+        };
         // Without /proc there is nothing to hold: the report is written as before.
         let _namespace = pin_namespace
             .then(|| fs::open(c"/proc/self/ns/mnt", fs::O_RDONLY).ok())
             .flatten();
         Ok(Destination {
             dir,
+            dir_path,
             name,
+            at_start,
+            in_place,
             _namespace,
         })
     }
 
-    /// Write the report: a temporary file renamed over the name, or in
-    /// place where the name cannot be replaced (a mount point, FIFO, terminal).
+    /// Warn when the command could create or replace names in the report's
+    /// directory as it sees it (after the mounts): the report itself is
+    /// safe, but the command could still fill or litter the directory.
+    pub fn warn_if_exposed(&self, user: Option<User>, groups: &[u32], keep_caps: bool) {
+        if self.exposed(user, groups, keep_caps) {
+            log!(
+                log::NORMAL,
+                "warning: --report: the command can write to the report's directory: cover it with --ro or keep it out of the command's view"
+            );
+        }
+    }
+
+    fn exposed(&self, user: Option<User>, groups: &[u32], keep_caps: bool) -> bool {
+        let dir_c = CStr::from_bytes_with_nul(&self.dir_path).unwrap_or(c".");
+        // Hidden (a tmpfs over it), replaced or read-only in the command's view: out of its reach.
+        let (Ok(dir), Ok(seen)) = (
+            fs::stat_fd(self.dir.raw()),
+            fs::stat_at(fs::AT_FDCWD, dir_c, 0),
+        ) else {
+            return false;
+        };
+        if !dir.same_file(&seen) || fs::on_read_only_mount(dir_c).unwrap_or(true) {
+            return false;
+        }
+        let (uid, gid) = user.map_or_else(creds::effective_ids, |u| (u.uid, u.gid));
+        // Root that keeps its capabilities writes anywhere (CAP_DAC_OVERRIDE).
+        (keep_caps && uid == 0) || may_write(&seen, uid, gid, groups)
+    }
+
+    /// Write the report. In place if a mount point, FIFO or terminal stood
+    /// at the name at start and still does; else a temporary file with an
+    /// unpredictable name, renamed over whatever stands there now. A report
+    /// proctor did not write is never left: if this fails, whatever stands
+    /// at the name is removed.
     pub fn write(&self, text: &[u8]) -> Result<(), Error> {
         let fail = |e: Errno| crate::err!("report", Some(e), "{}", Show(self.name.to_bytes()));
-        let existing = fs::stat_at(self.dir.raw(), self.name, fs::AT_SYMLINK_NOFOLLOW).ok();
-        let special = existing.is_some_and(|s: Stat| matches!(s.kind(), fs::S_IFIFO | fs::S_IFCHR));
-        if !special {
-            match self.replace(text) {
-                Ok(()) => return Ok(()),
-                Err(Errno::EBUSY | Errno::EXDEV | Errno::EACCES | Errno::EPERM)
-                    if existing.is_some() => {}
-                Err(e) => return Err(fail(e)),
+        let now = fs::stat_at(self.dir.raw(), self.name, fs::AT_SYMLINK_NOFOLLOW).ok();
+        let unchanged = match (self.at_start, now) {
+            (Some(a), Some(b)) => a.same_file(&b) && a.kind() == b.kind(),
+            _ => false,
+        };
+        if self.in_place && unchanged {
+            return self.write_in_place(text).map_err(fail);
+        }
+        match self.replace(text) {
+            Ok(()) => Ok(()),
+            // The regular file that stood there at start, which cannot be
+            // replaced: a mount point on a kernel before 5.8 (EBUSY), or a
+            // directory proctor may not write to. Rewritten whole, in place.
+            Err(Errno::EBUSY | Errno::EACCES | Errno::EPERM | Errno::EROFS)
+                if unchanged && now.is_some_and(|s| s.kind() == fs::S_IFREG) =>
+            {
+                self.write_in_place(text).map_err(fail)
+            }
+            Err(e) => {
+                let _ = remove(self.dir.raw(), self.name);
+                Err(fail(e))
             }
         }
-        let flags = fs::O_WRONLY
-            | fs::O_NOFOLLOW
-            | fs::O_NONBLOCK
-            | fs::O_NOCTTY
-            | if special { 0 } else { fs::O_TRUNC };
-        let fd = fs::openat(self.dir.raw(), self.name, flags, 0).map_err(fail)?;
-        fs::write_all(fd.raw(), text).map_err(fail)?;
+    }
+
+    /// Write into what stood at the name at start, checked to be the same file.
+    fn write_in_place(&self, text: &[u8]) -> Result<(), Errno> {
+        let flags = fs::O_WRONLY | fs::O_NOFOLLOW | fs::O_NONBLOCK | fs::O_NOCTTY;
+        let fd = fs::openat(self.dir.raw(), self.name, flags, 0)?;
+        let now = fs::stat_fd(fd.raw())?;
+        if !self.at_start.is_some_and(|s| s.same_file(&now)) {
+            return Err(Errno::ESTALE);
+        }
+        if now.kind() == fs::S_IFREG {
+            fs::truncate(fd.raw(), 0)?;
+        }
+        fs::write_all(fd.raw(), text)?;
         // A serial port of a VM about to power off: let the report out first.
         if fs::is_terminal(fd.raw()) {
             let _ = fs::drain_terminal(fd.raw());
@@ -461,21 +528,93 @@ impl<'a> Destination<'a> {
         Ok(())
     }
 
+    /// A temporary file renamed over the name.
     fn replace(&self, text: &[u8]) -> Result<(), Errno> {
-        let mut tmp: Vec<u8> = Vec::new();
-        [&b"."[..], self.name.to_bytes(), b".proctor-tmp\0"]
-            .iter()
-            .try_for_each(|part| crate::sys::vec::extend(&mut tmp, part))?;
+        let (tmp, fd) = create_temporary(self.dir.raw())?;
         let tmp = CStr::from_bytes_with_nul(&tmp).map_err(|_| Errno::EINVAL)?;
-        let _ = fs::unlink_at(self.dir.raw(), tmp); // a stale one from a crash
-        let flags = fs::O_WRONLY | fs::O_CREAT | fs::O_EXCL | fs::O_NOFOLLOW;
-        let fd = fs::openat(self.dir.raw(), tmp, flags, 0o644)?;
         let written = fs::write_all(fd.raw(), text).and_then(|()| fs::fsync(fd.raw()));
-        let renamed = written.and_then(|()| fs::rename_at(self.dir.raw(), tmp, self.name));
-        if renamed.is_err() {
-            let _ = fs::unlink_at(self.dir.raw(), tmp);
+        drop(fd);
+        let placed = written.and_then(|()| self.rename_over(tmp));
+        if placed.is_err() {
+            let _ = fs::unlink_at(self.dir.raw(), tmp, 0);
         }
-        renamed
+        placed
+    }
+
+    /// Rename `tmp` over the name, whatever stands there: a directory
+    /// planted during the run is swapped out and removed.
+    fn rename_over(&self, tmp: &CStr) -> Result<(), Errno> {
+        let dir = self.dir.raw();
+        match fs::rename_at(dir, tmp, self.name, 0) {
+            Err(Errno::EISDIR | Errno::ENOTEMPTY | Errno::EEXIST) => {}
+            r => return r,
+        }
+        if fs::rename_at(dir, tmp, self.name, fs::RENAME_EXCHANGE).is_ok() {
+            // The planted object now has the temporary name; a directory
+            // that is not empty stays there, out of the report's way.
+            let _ = remove(dir, tmp);
+            return Ok(());
+        }
+        remove(dir, self.name)?;
+        fs::rename_at(dir, tmp, self.name, 0)
+    }
+}
+
+/// Whether what stood at the name at start is written in place: a mount
+/// point (a bind-mounted file), a FIFO or a terminal (any character device).
+fn written_in_place(s: &Stat, dir: &Stat) -> bool {
+    let mount_point = s.mount_root || (s.mnt_id != 0 && s.mnt_id != dir.mnt_id);
+    matches!(s.kind(), fs::S_IFIFO | fs::S_IFCHR) || mount_point
+}
+
+/// Whether `uid` with `gid` and `groups`, without capabilities, may create
+/// and remove names in the directory `dir` (write and search permission).
+pub fn may_write(dir: &Stat, uid: u32, gid: u32, groups: &[u32]) -> bool {
+    let shift = if uid == dir.uid {
+        6
+    } else if gid == dir.gid || groups.contains(&dir.gid) {
+        3
+    } else {
+        0
+    };
+    (dir.mode >> shift) & 0o3 == 0o3
+}
+
+/// Create a file with a name nobody can predict (`.proctor-report-` and 16
+/// random hex digits), `O_EXCL|O_NOFOLLOW`, retried on a name taken;
+/// returns the NUL-terminated name and the descriptor.
+fn create_temporary(dir: i32) -> Result<(TempName, Fd), Errno> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const PREFIX: usize = b".proctor-report-".len();
+    let flags = fs::O_WRONLY | fs::O_CREAT | fs::O_EXCL | fs::O_NOFOLLOW;
+    for attempt in 0..16u64 {
+        // Without kernel randomness the name is only unusual, never unsafe:
+        // O_EXCL still refuses anything planted there.
+        let mut r = random::random_u64()
+            .unwrap_or_else(|_| time::monotonic() ^ (process::getpid() as u64) << 40 ^ attempt);
+        let mut name: TempName = *b".proctor-report-0123456789abcdef\0";
+        for b in name.iter_mut().skip(PREFIX).take(16) {
+            *b = HEX[(r & 15) as usize];
+            r >>= 4;
+        }
+        let c = CStr::from_bytes_with_nul(&name).map_err(|_| Errno::EINVAL)?;
+        match fs::openat(dir, c, flags, 0o644) {
+            Ok(fd) => return Ok((name, fd)),
+            Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Errno::EEXIST)
+}
+
+/// A temporary file's name, NUL-terminated.
+type TempName = [u8; 33];
+
+/// Remove whatever stands at `name`: a file of any kind, or an empty directory.
+fn remove(dir: i32, name: &CStr) -> Result<(), Errno> {
+    match fs::unlink_at(dir, name, 0) {
+        Err(Errno::EISDIR) => fs::unlink_at(dir, name, fs::AT_REMOVEDIR),
+        r => r,
     }
 }
 
@@ -512,6 +651,55 @@ mod tests {
             json,
             "{\"schema\":2,\"proctor\":\"0.2.0\",\"status\":\"exited\",\"exit_code\":3,\"signal\":null,\"wall_ms\":12,\"cpu_user_ms\":4,\"cpu_sys_ms\":2,\"max_rss_kib\":3120,\"leftovers_killed\":0,\"message\":null,\"cpu_ms\":null,\"memory_peak_kib\":null,\"oom_kills\":null,\"pids_peak\":null,\"output_bytes\":null,\"output_truncated\":null,\"command_exit_code\":3,\"limits\":{}}\n"
         );
+    }
+
+    fn st(kind: u32, mode: u32, uid: u32, gid: u32) -> Stat {
+        Stat {
+            mode: kind | mode,
+            uid,
+            gid,
+            mnt_id: 7,
+            ..Stat::default()
+        }
+    }
+
+    #[test]
+    fn who_may_write_the_report_directory() {
+        let dir = |mode, uid, gid| st(fs::S_IFDIR, mode, uid, gid);
+        // Owner bits only for the owner, even when group or other bits allow more.
+        assert!(may_write(&dir(0o755, 1000, 1000), 1000, 1000, &[]));
+        assert!(!may_write(&dir(0o577, 1000, 1000), 1000, 1000, &[]));
+        // Group bits through the primary or a supplementary group.
+        assert!(may_write(&dir(0o570, 0, 50), 1000, 50, &[]));
+        assert!(may_write(&dir(0o570, 0, 50), 1000, 1000, &[7, 50]));
+        assert!(!may_write(&dir(0o750, 0, 50), 1000, 50, &[]));
+        // Others; a Kubernetes emptyDir is 0777, /tmp 1777.
+        assert!(may_write(&dir(0o777, 0, 0), 65534, 65534, &[]));
+        assert!(may_write(&dir(0o1777, 0, 0), 65534, 65534, &[]));
+        assert!(!may_write(&dir(0o755, 0, 0), 65534, 65534, &[]));
+        // Write without search is no write.
+        assert!(!may_write(&dir(0o776, 0, 0), 65534, 65534, &[]));
+        // uid 0 without capabilities is only an owner like any other.
+        assert!(!may_write(&dir(0o755, 1000, 1000), 0, 0, &[]));
+    }
+
+    #[test]
+    fn written_in_place_only_for_mount_points_fifos_and_terminals() {
+        let dir = st(fs::S_IFDIR, 0o755, 0, 0);
+        assert!(written_in_place(&st(fs::S_IFIFO, 0o600, 0, 0), &dir));
+        assert!(written_in_place(&st(fs::S_IFCHR, 0o600, 0, 0), &dir));
+        assert!(!written_in_place(&st(fs::S_IFREG, 0o600, 0, 0), &dir));
+        assert!(!written_in_place(&st(fs::S_IFLNK, 0o777, 0, 0), &dir));
+        let bound = Stat {
+            mnt_id: 8,
+            ..st(fs::S_IFREG, 0o644, 0, 0)
+        };
+        assert!(written_in_place(&bound, &dir));
+        let root = Stat {
+            mount_root: true,
+            ..st(fs::S_IFREG, 0o644, 0, 0)
+        };
+        assert!(written_in_place(&root, &dir));
     }
 
     #[test]

@@ -7,20 +7,30 @@
 //!  1      jeq AUDIT_ARCH, next, EPERM
 //!  2      ld  nr
 //! (3      jge 0x40000000, EPERM    the x32 ABI, x86_64 only)
-//!  3+x    jeq clone3, ENOSYS       so that libc falls back to clone, which we can inspect
-//!  4+x    jeq clone, next, list
-//!  5+x    ld  args[0] (low half)
-//!  6+x    jset CLONE_NEW*, EPERM, ALLOW
-//!  7+x    jeq denied[i], EPERM     one per denied syscall
+//!  3+x    jeq ioctl, IOCTL         the syscalls whose arguments decide
+//!  4+x    jeq clone, CLONE
+//!  5+x    jeq socket, SOCKET
+//!  6+x    jeq personality, PERSONALITY
+//!  7+x    jeq clone3, ENOSYS       so that libc falls back to clone, which we can inspect
+//!  8+x    (binary search)          EPERM for the denied syscalls, else ALLOW
+//! IOCTL:  ld args[1]; jeq TIOCSTI, EPERM; jeq TIOCLINUX, EPERM, ALLOW
+//! CLONE:  ld args[0]; jset CLONE_NEW*, EPERM, ALLOW
+//! SOCKET: ld args[0]; jeq AF_VSOCK, EAFNOSUPPORT, ALLOW
+//! PERSONALITY: ld args[0]; jeq each of Docker's values, ALLOW; EPERM
 //!         ret ALLOW
 //!         ret ERRNO|EPERM
 //!         ret ERRNO|ENOSYS
+//!         ret ERRNO|EAFNOSUPPORT
 //! ```
 //!
-//! Every jump lands on one of the three shared returns, so the program is
-//! 10 instructions plus one per denied syscall. Its result depends on the
-//! arguments only for `clone`, so kernels from 5.11 on cache "allow" for
-//! every other syscall and run no filter at all for them.
+//! Every jump lands on a block below it or on one of the shared returns.
+//! Arguments are compared on their low 32 bits only: the kernel reads the
+//! ioctl request, the socket family and the personality as 32-bit
+//! integers, so high bits set by the caller change nothing for it and must
+//! change nothing here (a 64-bit compare would let `0x1_0000_5412` through).
+//! The result depends on the arguments only for those four syscalls, so
+//! kernels from 5.11 on cache "allow" for every other one and run no filter
+//! at all for them.
 
 use crate::error::{oom, Error};
 use crate::sys::vec::{extend, push};
@@ -44,7 +54,10 @@ pub struct Arch {
     pub audit: u32,
     /// Whether numbers with the x32 bit set reach the native table (x86_64).
     pub x32: bool,
+    pub ioctl: u16,
     pub clone: u16,
+    pub socket: u16,
+    pub personality: u16,
     /// The syscalls below 424 that answer `EPERM` (then [`DENIED_COMMON`]).
     pub denied: &'static [u16],
 }
@@ -69,14 +82,18 @@ pub const DENIED_COMMON: [u16; 12] = [
 /// `clone3`, in the shared table too.
 pub const CLONE3: u16 = 435;
 
-/// x86_64: the SPEC's list below 424.
+/// x86_64: the SPEC's list below 424 (`modify_ldt` exists only here).
 pub const X86_64: Arch = Arch {
     audit: 0xC000_003E,
     x32: true,
+    ioctl: 16,
     clone: 56,
+    socket: 41,
+    personality: 135,
     denied: &[
         103, // syslog
         153, // vhangup
+        154, // modify_ldt
         155, // pivot_root
         159, // adjtimex
         163, // acct
@@ -110,11 +127,15 @@ pub const X86_64: Arch = Arch {
     ],
 };
 
-/// aarch64 (the generic table): the same list; it has no `iopl`/`ioperm`.
+/// aarch64 (the generic table): the same list; it has no `iopl`, `ioperm`
+/// or `modify_ldt`.
 pub const AARCH64: Arch = Arch {
     audit: 0xC000_00B7,
     x32: false,
+    ioctl: 29,
     clone: 220,
+    socket: 198,
+    personality: 92,
     denied: &[
         18,  // lookup_dcookie
         39,  // umount2
@@ -154,9 +175,9 @@ const NATIVE: &Arch = &X86_64;
 #[cfg(target_arch = "aarch64")]
 const NATIVE: &Arch = &AARCH64;
 
-// Jump offsets are 8 bits: every jump must reach the returns at the end.
-const _: () = assert!(search_len(X86_64.denied.len() + DENIED_COMMON.len()) < 240);
-const _: () = assert!(search_len(AARCH64.denied.len() + DENIED_COMMON.len()) < 240);
+// Jump offsets are 8 bits: the whole program must stay shorter than 256.
+const _: () = assert!(program_len(&X86_64) < 256);
+const _: () = assert!(program_len(&AARCH64) < 256);
 
 /// `CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET`,
 /// and `CLONE_NEWTIME` (0x80), which legacy `clone` reads as part of the
@@ -164,12 +185,24 @@ const _: () = assert!(search_len(AARCH64.denied.len() + DENIED_COMMON.len()) < 2
 pub const CLONE_NEW: u32 = 0x7E02_0080;
 /// Numbers from this bit on are x32 syscalls on x86_64.
 pub const X32_BIT: u32 = 0x4000_0000;
+/// The ioctls that type into a terminal (`TIOCSTI`: bubblewrap's
+/// CVE-2017-5226) or paste its selection (`TIOCLINUX`), the same numbers on
+/// both architectures.
+pub const TIOCSTI: u32 = 0x5412;
+pub const TIOCLINUX: u32 = 0x541C;
+/// `AF_VSOCK`: in a micro-VM, a socket to the host.
+pub const AF_VSOCK: u32 = 40;
+/// The `personality` values Docker's default profile allows: `PER_LINUX`,
+/// `UNAME26`, `PER_LINUX32`, `PER_LINUX32|UNAME26`, and the query.
+pub const PERSONALITIES: [u32; 5] = [0, 0x8, 0x20000, 0x20008, 0xFFFF_FFFF];
 
-/// `SECCOMP_RET_ALLOW`, and `SECCOMP_RET_ERRNO` with EPERM (1) and ENOSYS
-/// (38): the generic errno numbers both architectures share.
+/// `SECCOMP_RET_ALLOW`, and `SECCOMP_RET_ERRNO` with EPERM (1), ENOSYS
+/// (38) and EAFNOSUPPORT (97): the generic errno numbers both
+/// architectures share.
 pub const RET_ALLOW: u32 = 0x7FFF_0000;
 pub const RET_EPERM: u32 = 0x0005_0000 | 1;
 pub const RET_ENOSYS: u32 = 0x0005_0000 | 38;
+pub const RET_EAFNOSUPPORT: u32 = 0x0005_0000 | 97;
 
 /// Classic BPF opcodes used here.
 pub const LD_ABS: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
@@ -178,11 +211,95 @@ pub const JGE: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
 pub const JSET: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
 pub const RET: u16 = 0x06; // BPF_RET | BPF_K
 
-/// Offsets in `struct seccomp_data`: nr, arch, then args[0] from 16 (its
-/// low 32 bits, on these little-endian machines).
+/// Offsets in `struct seccomp_data`: nr, arch, then args[0] from 16 and
+/// args[1] from 24 (their low 32 bits, on these little-endian machines).
 pub const NR: u32 = 0;
 pub const ARCH: u32 = 4;
 pub const ARG0: u32 = 16;
+pub const ARG1: u32 = 24;
+
+/// Where each part of the program starts (see the module's documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// The first syscall-number compare, after `ld nr` (and the x32 check).
+    pub head: usize,
+    pub search: usize,
+    pub ioctl: usize,
+    pub clone: usize,
+    pub socket: usize,
+    pub personality: usize,
+    pub allow: usize,
+    pub eperm: usize,
+    pub enosys: usize,
+    pub eafnosupport: usize,
+}
+
+impl Layout {
+    pub const fn of(arch: &Arch) -> Layout {
+        let head = 3 + arch.x32 as usize;
+        let search = head + 5;
+        let ioctl = search + search_len(arch.denied.len() + DENIED_COMMON.len());
+        Layout {
+            head,
+            search,
+            ioctl,
+            clone: ioctl + T_CLONE,
+            socket: ioctl + T_SOCKET,
+            personality: ioctl + T_PERSONALITY,
+            allow: ioctl + T_ALLOW,
+            eperm: ioctl + T_EPERM,
+            enosys: ioctl + T_ENOSYS,
+            eafnosupport: ioctl + T_EAFNOSUPPORT,
+        }
+    }
+}
+
+/// The number of instructions of `arch`'s program.
+pub const fn program_len(arch: &Arch) -> usize {
+    Layout::of(arch).ioctl + TAIL.len()
+}
+
+/// Where the blocks and returns start in [`TAIL`].
+const T_CLONE: usize = 3;
+const T_SOCKET: usize = 5;
+const T_PERSONALITY: usize = 7;
+const T_ALLOW: usize = 13;
+const T_EPERM: usize = 14;
+const T_ENOSYS: usize = 15;
+const T_EAFNOSUPPORT: usize = 16;
+
+/// The blocks of the syscalls whose arguments decide (ioctl, clone, socket,
+/// personality), then the shared returns. Every jump in it stays inside
+/// it, so it is one constant for every architecture.
+const TAIL: [Insn; 17] = [
+    stmt(LD_ABS, ARG1),
+    rel(JEQ, TIOCSTI, 1, T_EPERM, 2),
+    rel(JEQ, TIOCLINUX, 2, T_EPERM, T_ALLOW),
+    stmt(LD_ABS, ARG0),
+    rel(JSET, CLONE_NEW, 4, T_EPERM, T_ALLOW),
+    stmt(LD_ABS, ARG0),
+    rel(JEQ, AF_VSOCK, 6, T_EAFNOSUPPORT, T_ALLOW),
+    stmt(LD_ABS, ARG0),
+    rel(JEQ, PERSONALITIES[0], 8, T_ALLOW, 9),
+    rel(JEQ, PERSONALITIES[1], 9, T_ALLOW, 10),
+    rel(JEQ, PERSONALITIES[2], 10, T_ALLOW, 11),
+    rel(JEQ, PERSONALITIES[3], 11, T_ALLOW, 12),
+    rel(JEQ, PERSONALITIES[4], 12, T_ALLOW, T_EPERM),
+    stmt(RET, RET_ALLOW),
+    stmt(RET, RET_EPERM),
+    stmt(RET, RET_ENOSYS),
+    stmt(RET, RET_EAFNOSUPPORT),
+];
+
+/// A jump at `at` to `jt`/`jf`, all three counted from the same origin.
+const fn rel(code: u16, k: u32, at: usize, jt: usize, jf: usize) -> Insn {
+    Insn {
+        code,
+        jt: (jt - at - 1) as u8,
+        jf: (jf - at - 1) as u8,
+        k,
+    }
+}
 
 /// The deny-list program for this architecture (or out of memory).
 pub fn program() -> Result<Vec<Insn>, Error> {
@@ -200,28 +317,22 @@ pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     for &nr in arch.denied.iter().chain(&DENIED_COMMON) {
         push(&mut denied, nr).map_err(|_| oom())?;
     }
-    let list = 7 + arch.x32 as usize;
-    let allow = list + search_len(denied.len());
-    let (eperm, enosys) = (allow + 1, allow + 2);
+    let at = Layout::of(arch);
     let mut p = Vec::new();
-    p.try_reserve_exact(enosys + 1).map_err(|_| oom())?;
+    p.try_reserve_exact(program_len(arch)).map_err(|_| oom())?;
     let _ = push(&mut p, stmt(LD_ABS, ARCH));
-    jump(&mut p, JEQ, arch.audit, 2, eperm);
+    jump(&mut p, JEQ, arch.audit, 2, at.eperm);
     let _ = push(&mut p, stmt(LD_ABS, NR));
     if arch.x32 {
-        jump(&mut p, JGE, X32_BIT, eperm, 4);
+        jump(&mut p, JGE, X32_BIT, at.eperm, at.head);
     }
-    jump(&mut p, JEQ, CLONE3 as u32, enosys, list - 3);
-    jump(&mut p, JEQ, arch.clone as u32, list - 2, list);
-    let _ = push(&mut p, stmt(LD_ABS, ARG0));
-    jump(&mut p, JSET, CLONE_NEW, eperm, allow);
-    search(&mut p, &denied, allow, eperm);
-    let ret = [
-        stmt(RET, RET_ALLOW),
-        stmt(RET, RET_EPERM),
-        stmt(RET, RET_ENOSYS),
-    ];
-    extend(&mut p, &ret).map_err(|_| oom())?;
+    jump_if(&mut p, JEQ, arch.ioctl as u32, at.ioctl);
+    jump_if(&mut p, JEQ, arch.clone as u32, at.clone);
+    jump_if(&mut p, JEQ, arch.socket as u32, at.socket);
+    jump_if(&mut p, JEQ, arch.personality as u32, at.personality);
+    jump(&mut p, JEQ, CLONE3 as u32, at.enosys, at.search);
+    search(&mut p, &denied, at.allow, at.eperm);
+    extend(&mut p, &TAIL).map_err(|_| oom())?;
     Ok(p)
 }
 
@@ -279,6 +390,12 @@ fn jump(p: &mut Vec<Insn>, code: u16, k: u32, jt: usize, jf: usize) {
         k,
     };
     let _ = push(p, insn); // within the length reserved by program_for
+}
+
+/// Append a jump to `jt` that falls through to the next instruction otherwise.
+fn jump_if(p: &mut Vec<Insn>, code: u16, k: u32, jt: usize) {
+    let next = p.len() + 1;
+    jump(p, code, k, jt, next);
 }
 
 const fn stmt(code: u16, k: u32) -> Insn {

@@ -5,6 +5,7 @@
 //! close-on-exec pipe; the parent reads end-of-file when `execve` succeeded.
 
 use crate::args::User;
+use crate::cgroup::Cgroup;
 use crate::error::{Error, Show};
 use crate::limits::{self, Limit};
 use crate::privileges::{self, IdStep};
@@ -35,6 +36,8 @@ pub struct Plan<'a> {
     pub groups: &'a [u32],
     pub chdir: Option<&'a CStr>,
     pub seccomp: &'a [Insn],
+    /// The command's cgroup, joined before anything else.
+    pub cgroup: Option<&'a Cgroup>,
     /// The Landlock ruleset to enforce, built before the fork.
     pub landlock: Option<landlock::Enforce>,
     /// `--pid-ns`: the command runs under an inner init, PID 1 of a new
@@ -60,11 +63,12 @@ enum Step {
     Chdir,
     Seccomp,
     Exec,
+    Cgroup,
     /// The inner init's: mounting `PROC_MOUNTS[aux]`, or forking the command (aux 5).
     PidNs,
 }
 
-const STEPS: [(Step, &str); 15] = [
+const STEPS: [(Step, &str); 16] = [
     (Step::Setsid, "setsid"),
     (Step::Signals, "signal mask"),
     (Step::Rlimit, "rlimit"),
@@ -79,6 +83,7 @@ const STEPS: [(Step, &str); 15] = [
     (Step::Chdir, "chdir"),
     (Step::Seccomp, "seccomp"),
     (Step::Exec, "exec"),
+    (Step::Cgroup, "joining the cgroup"),
     (Step::PidNs, "--pid-ns"),
 ];
 
@@ -100,17 +105,23 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
         release_terminal();
     }
     let (rd, wr) = fs::pipe().map_err(|e| setup(Error::sys("pipe", e)))?;
-    let pid = match &plan.pid_ns {
-        None => process::fork().map_err(|e| setup(Error::sys("fork", e)))?,
-        Some(_) => pidns::fork_init()
-            .map_err(|e| setup(mounts::mount_error("--pid-ns", b"clone(CLONE_NEWPID)", e)))?,
-    };
+    let (pid, placed) = fork(plan).map_err(|e| {
+        let e = match plan.pid_ns {
+            Some(_) => mounts::mount_error("--pid-ns", b"clone(CLONE_NEWPID)", e),
+            None => Error::sys("fork", e),
+        };
+        setup(e)
+    })?;
     if pid == 0 {
         drop(rd);
         match &plan.pid_ns {
-            None => child(plan, wr.raw()),
+            None => child(plan, wr.raw(), placed),
             Some(init) => {
-                let (what, e) = pidns::init(init, || child(plan, wr.raw()));
+                // The inner init joins the cgroup first; the command inherits it.
+                if let Err(e) = join_cgroup(plan, placed) {
+                    fail(wr.raw(), Step::Cgroup, e, 0);
+                }
+                let (what, e) = pidns::init(init, || child(plan, wr.raw(), true));
                 fail(wr.raw(), Step::PidNs, e, what as u32)
             }
         }
@@ -135,6 +146,27 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     };
     let (step, errno, aux) = (word(0), Errno::new(word(4) as i32), word(8));
     Err(describe(plan, step, errno, aux))
+}
+
+/// Fork; with a cgroup v2, straight into the command's cgroup
+/// (`CLONE_INTO_CGROUP`), which `placed` says.
+fn fork(plan: &Plan) -> Result<(Pid, bool), Errno> {
+    let new_pid_ns = plan.pid_ns.is_some();
+    if let Some(dir) = plan.cgroup.and_then(Cgroup::clone_into) {
+        match crate::sys::cgroup::fork_into(dir, new_pid_ns) {
+            Ok(pid) => return Ok((pid, true)),
+            // A kernel before 5.7, or a seccomp profile that hides clone3:
+            // the child writes itself into cgroup.procs instead.
+            Err(Errno::ENOSYS | Errno::E2BIG | Errno::EPERM | Errno::EINVAL) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let pid = if new_pid_ns {
+        pidns::fork_init()
+    } else {
+        process::fork()
+    };
+    pid.map(|pid| (pid, false))
 }
 
 /// Turn the child's (step, errno, detail) into a message and exit code.
@@ -197,9 +229,22 @@ fn fail(pipe: i32, step: Step, e: Errno, aux: u32) -> ! {
     process::exit(125)
 }
 
+/// Write this process into the command's cgroup, unless `placed` there by
+/// the fork already.
+fn join_cgroup(plan: &Plan, placed: bool) -> Result<(), Errno> {
+    let procs = plan.cgroup.filter(|_| !placed).into_iter();
+    procs
+        .flat_map(Cgroup::procs)
+        .try_for_each(|fd| crate::sys::cgroup::write_fd(fd, b"0"))
+}
+
 /// The child: each step in the SPEC's order, then `execve`. Never returns.
-fn child(plan: &Plan, pipe: i32) -> ! {
+fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
     let fail = |step: Step, e: Errno, aux: u32| -> ! { fail(pipe, step, e, aux) };
+    // No code of the command may run outside its cgroup.
+    if let Err(e) = join_cgroup(plan, placed) {
+        fail(Step::Cgroup, e, 0);
+    }
     if let Err(e) = process::setsid() {
         fail(Step::Setsid, e, 0);
     }

@@ -2,13 +2,14 @@
 //! child, enforce `--timeout`; then kill and reap what the command left.
 
 use crate::args::Nanos;
+use crate::cgroup::Cgroup;
 use crate::error::push;
+use crate::{log, pidns};
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTERM};
 use crate::sys::time::monotonic;
 use crate::sys::Errno;
-use crate::{log, pidns};
 use alloc::vec::Vec;
 
 /// How the command ended.
@@ -16,6 +17,8 @@ use alloc::vec::Vec;
 pub struct Ended {
     pub exit: Exit,
     pub timed_out: bool,
+    /// `--cpu-time` ran out and the command's cgroup was killed.
+    pub cpu_timed_out: bool,
     /// From the command's `execve` to its end.
     pub wall: Nanos,
 }
@@ -54,30 +57,39 @@ impl Child {
 }
 
 /// Supervise `child`, the command started at `started` (monotonic), until
-/// it ends (with `--pid-ns`: until the inner init ends).
+/// it ends (with `--pid-ns`: until the inner init ends); with a cgroup,
+/// `--cpu-time` is checked at every wake-up and at least every
+/// [`crate::cgroup::CPU_POLL`].
+#[inline(never)]
 pub fn supervise(
     child: Child,
     single_child: bool,
     timeout: Option<Nanos>,
     kill_after: Nanos,
     started: Nanos,
+    mut cgroup: Option<&mut Cgroup>,
 ) -> Ended {
     let mut deadline = timeout.map(|t| started.saturating_add(t));
     let mut timed_out = false;
+    let mut cpu_timed_out = false;
     loop {
-        let left = deadline.map(|d| d.saturating_sub(monotonic()));
-        match signal::wait(SigSet::FULL, left) {
-            Ok(Some(SIGCHLD)) => {
-                if let Some(exit) = reap(child.pid()) {
-                    return Ended {
-                        exit,
-                        timed_out,
-                        wall: monotonic().saturating_sub(started),
-                    };
-                }
+        let mut sleep = deadline.map(|d| d.saturating_sub(monotonic()));
+        if let Some(cg) = cgroup.as_deref_mut() {
+            cpu_timed_out |= cg.check_cpu_time();
+            sleep = match (sleep, cg.poll_interval()) {
+                (Some(s), Some(p)) => Some(s.min(p)),
+                (s, p) => s.or(p),
+            };
+        }
+        let exit = match signal::wait(SigSet::FULL, sleep) {
+            Ok(Some(SIGCHLD)) => reap(child.pid()),
+            Ok(Some(0)) => None,
+            Ok(Some(sig)) => {
+                child.signal(sig, single_child);
+                None
             }
-            Ok(Some(0)) => {}
-            Ok(Some(sig)) => child.signal(sig, single_child),
+            // A --cpu-time poll, or a deadline passed while the tree was killed.
+            Ok(None) if cpu_timed_out || deadline.is_none_or(|d| monotonic() < d) => None,
             Ok(None) if !timed_out => {
                 timed_out = true;
                 log!(
@@ -88,6 +100,7 @@ pub fn supervise(
                 // A stopped command could not act on SIGTERM (coreutils timeout does the same).
                 child.signal(SIGCONT, false);
                 deadline = Some(monotonic().saturating_add(kill_after));
+                None
             }
             Ok(None) => {
                 log!(
@@ -96,6 +109,7 @@ pub fn supervise(
                 );
                 child.signal(SIGKILL, false);
                 deadline = None;
+                None
             }
             Err(e) => {
                 // Cannot wait for signals any more: fall back to waiting for the command alone.
@@ -104,13 +118,16 @@ pub fn supervise(
                     "error: rt_sigtimedwait: {}",
                     crate::error::ErrnoName(e)
                 );
-                let exit = process::wait_pid(child.pid()).unwrap_or(Exit::Code(125));
-                return Ended {
-                    exit,
-                    timed_out,
-                    wall: monotonic().saturating_sub(started),
-                };
+                Some(process::wait_pid(child.pid()).unwrap_or(Exit::Code(125)))
             }
+        };
+        if let Some(exit) = exit {
+            return Ended {
+                exit,
+                timed_out,
+                cpu_timed_out,
+                wall: monotonic().saturating_sub(started),
+            };
         }
     }
 }
@@ -147,20 +164,32 @@ pub fn reap(pid: Pid) -> Option<Exit> {
 const MIN_GRACE: Nanos = 1_000_000_000;
 
 /// Kill and reap everything the command left behind, within `grace` for
-/// processes that will not die (uninterruptible sleep). Returns how many
-/// processes were killed.
-pub fn kill_leftovers(is_pid1: bool, grace: Nanos) -> u32 {
+/// processes that will not die (uninterruptible sleep): with a cgroup, all
+/// of its members at once first. Returns how many processes were killed.
+#[inline(never)]
+pub fn kill_leftovers(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
     let deadline = monotonic().saturating_add(grace.max(MIN_GRACE));
     let _ = reap(0);
-    if process::reap_any() == Err(Errno::ECHILD) {
-        return 0; // no child at all: as PID 1 or subreaper, nothing is left
+    let mut killed = 0;
+    if let Some(cg) = cgroup {
+        let mut pids = Vec::new();
+        while !cg.is_empty() && monotonic() < deadline {
+            cg.kill(&mut pids);
+            let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+            let _ = reap(0);
+        }
+        let _ = reap(0);
+        killed = pids.len() as u32;
     }
-    let killed = if is_pid1 {
-        let _ = process::kill(-1, SIGKILL);
-        count_reaped_until(deadline)
-    } else {
-        kill_descendants(deadline)
-    };
+    // Without any child left, as PID 1 or subreaper, nothing is left.
+    if process::reap_any() != Err(Errno::ECHILD) {
+        killed += if is_pid1 {
+            let _ = process::kill(-1, SIGKILL);
+            count_reaped_until(deadline)
+        } else {
+            kill_descendants(deadline)
+        };
+    }
     if killed > 0 {
         log!(log::VERBOSE, "killed {} leftover process(es)", killed);
     }

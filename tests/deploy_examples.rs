@@ -55,6 +55,9 @@ fn deployment_examples_are_valid() {
         "examples/ecs/task-definition.json: CAP_SYS_ADMIN added",
         "examples/ecs/task-definition-fargate.json: valid RegisterTaskDefinition input",
         "examples/ecs/task-definition-fargate.json: CAP_SYS_ADMIN not needed (plain init mode)",
+        "examples/kubernetes/job-limits.yaml: Job grade-hw1-12345-limits valid against the Kubernetes",
+        "examples/kubernetes/job-limits.yaml: --memory 512m matches the grader's memory limit 512Mi",
+        "examples/kubernetes/job-limits.yaml: CAP_SYS_ADMIN added, for --bind, --cpu-time, --memory, --net, --pids, --ro, --tmpfs",
         "examples/ecs/task-definition-fargate.json: Landlock: writes only under /tmp, no TCP",
         "examples/kubernetes/job-restricted.yaml: Job grade-hw1-12345-restricted valid against the Kubernetes",
         "examples/kubernetes/job-restricted.yaml: restricted Pod Security Standard: non-root, no capability",
@@ -63,7 +66,7 @@ fn deployment_examples_are_valid() {
         "examples/firecracker/vm_config.json: valid Firecracker --config-file shape",
         "examples/firecracker/vm_config.json: --reboot with reboot=k, initramfs, read-only submission drive",
         "examples/firecracker/vm_config.json: broken copies rejected",
-        "5 examples valid, 0 failed",
+        "6 examples valid, 0 failed",
     ] {
         assert!(
             stdout.contains(expected),

@@ -3,7 +3,6 @@
 mod common;
 use common::*;
 use std::collections::BTreeMap;
-use std::process::Command;
 use std::sync::OnceLock;
 
 const PROBE: &str = r#"
@@ -80,23 +79,8 @@ int main(int argc, char **argv) {
 
 /// The probe, compiled once per test run; `None` (skip) without a C compiler.
 fn probe() -> Option<&'static str> {
-    static PATH: OnceLock<Option<String>> = OnceLock::new();
-    PATH.get_or_init(|| {
-        if !require("gcc", "compiles the seccomp probe") {
-            return None;
-        }
-        let dir = env!("CARGO_TARGET_TMPDIR");
-        let src = format!("{dir}/seccomp-probe.c");
-        let bin = format!("{dir}/seccomp-probe");
-        std::fs::write(&src, PROBE).unwrap();
-        let out = Command::new("gcc")
-            .args(["-O1", "-o", &bin, &src])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "gcc: {}", stderr(&out));
-        Some(bin)
-    })
-    .as_deref()
+    static ONCE: OnceLock<Option<String>> = OnceLock::new();
+    compile_c(&ONCE, "seccomp-probe", PROBE, &[])
 }
 
 /// Run the probe under proctor with `opts`; its name=errno lines.
@@ -107,13 +91,7 @@ fn results(mode: Mode, opts: &[&str], probe_args: &[&str]) -> BTreeMap<String, i
     args.extend(probe_args);
     let out = run(mode, &args);
     assert_eq!(code(&out), 0, "{mode:?} {opts:?}: {}", stderr(&out));
-    stdout(&out)
-        .lines()
-        .map(|l| {
-            let (k, v) = l.split_once('=').unwrap();
-            (k.to_string(), v.parse().unwrap())
-        })
-        .collect()
+    name_numbers(&out)
 }
 
 fn ready() -> bool {

@@ -51,9 +51,14 @@ OPTIONS = {
     "--env": True, "--unset-env": True, "--clear-env": False, "--keep-env": True,
     "--keep-fd": True, "--keep-caps": False, "--seccomp": True, "--report": True,
     "--poweroff": False, "--reboot": False, "--mount": True, "--module": True,
+    "--memory": True, "--pids": True, "--cpus": True, "--cpu-time": True, "--cgroup": False,
     "--landlock": False, "--writable": True, "--no-tcp": False,
     "--pid-ns": False,
 }
+# cgroup options: containers get the cgroup filesystem read-only, and proctor
+# remounts it writable in a mount namespace of its own (docs/resources.md).
+CGROUP_OPTIONS = {"--memory", "--pids", "--cpus", "--cpu-time", "--cgroup"}
+NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net"} | CGROUP_OPTIONS
 NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net", "--pid-ns"}
 RLIMITS = set("as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
               "rtprio rttime sigpending stack".split())
@@ -116,12 +121,36 @@ def parse_proctor(argv):
         if name == "--user":
             if not all(p.isdigit() for p in val.split(":")):
                 raise ValueError(f"--user: {val!r} is not numeric UID[:GID]")
-        if name in ("--timeout", "--wait-timeout", "--kill-after"):
-            float(val)
+        if name in ("--timeout", "--wait-timeout", "--kill-after", "--cpus", "--cpu-time"):
+            if float(val) <= 0:
+                raise ValueError(f"{name}: {val!r} is not positive")
+        if name == "--memory":
+            size_bytes(val)
+        if name == "--pids" and not (val.isdigit() and 0 < int(val) <= 4194304):
+            raise ValueError(f"--pids: {val!r}")
     names = [n for n, _ in opts]
     if "--writable" in names and "--landlock" not in names:
         raise ValueError("--writable without --landlock")
     return opts, command
+
+
+def size_bytes(val):
+    """proctor's sizes: digits with an optional k m g t (powers of 1024)."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    num, unit = (val[:-1], units[val[-1].lower()]) if val[-1:].lower() in units else (val, 1)
+    if not num.isdigit():
+        raise ValueError(f"--memory: {val!r} is not a size")
+    return int(num) * unit
+
+
+def k8s_quantity(q):
+    """A Kubernetes memory quantity (binary suffixes, or a plain number) in bytes."""
+    units = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}
+    q = str(q)
+    for suffix, mult in units.items():
+        if q.endswith(suffix):
+            return int(q[: -len(suffix)]) * mult
+    return int(q)
 
 
 def check_landlock(label, opts, writable_mounts=None):
@@ -270,6 +299,11 @@ def check_k8s_job(path):
         if report != grader.get("terminationMessagePath", "/dev/termination-log"):
             raise ValueError(f"--report {report} is not the termination message path")
         ok(f"{label}: report goes to the termination message ({report})")
+        if "--memory" in values:
+            limit = grader.get("resources", {}).get("limits", {}).get("memory")
+            if limit is None or size_bytes(values["--memory"]) != k8s_quantity(limit):
+                raise ValueError(f"--memory {values['--memory']} does not match the pod's limit {limit}")
+            ok(f"{label}: --memory {values['--memory']} matches the grader's memory limit {limit}")
         sc = grader.get("securityContext", {})
         if sc.get("allowPrivilegeEscalation") is False and caps:
             raise ValueError("allowPrivilegeEscalation: false contradicts capabilities.add SYS_ADMIN")

@@ -603,6 +603,124 @@ fn landlock_options() {
 }
 
 #[test]
+fn cgroup_options_parse_into_resources() {
+    config(&["x"], |c| assert_eq!(c.cgroup, None));
+    config(&["--cgroup", "x"], |c| {
+        assert_eq!(c.cgroup, Some(Resources::default()))
+    });
+    config(
+        &[
+            "--memory",
+            "64m",
+            "--pids=20",
+            "--cpus",
+            "1.5",
+            "--cpu-time",
+            "0.25",
+            "x",
+        ],
+        |c| {
+            assert_eq!(
+                c.cgroup,
+                Some(Resources {
+                    memory: Some(64 << 20),
+                    pids: Some(20),
+                    cpus_micro: Some(1_500_000),
+                    cpu_time: Some(250_000_000),
+                })
+            )
+        },
+    );
+    config(&["--cpus", "0.01", "--memory", "1048576", "x"], |c| {
+        let r = c.cgroup.unwrap();
+        assert_eq!((r.cpus_micro, r.memory), (Some(10_000), Some(1 << 20)))
+    });
+}
+
+#[test]
+fn cgroup_values_are_refused_at_parse_time() {
+    for (option, value, why) in [
+        ("--memory", "abc", "is not a size in bytes with k/m/g/t"),
+        ("--memory", "-1", "is not a size in bytes with k/m/g/t"),
+        (
+            "--memory",
+            "99999999999t",
+            "is not a size in bytes with k/m/g/t",
+        ),
+        (
+            "--memory",
+            "4096",
+            "is below 1m, too little for any command",
+        ),
+        ("--memory", "9000000t", "is larger than the kernel takes"),
+        (
+            "--pids",
+            "-1",
+            "is not a number of processes from 1 to 4194304",
+        ),
+        (
+            "--pids",
+            "0",
+            "is not a number of processes from 1 to 4194304",
+        ),
+        (
+            "--pids",
+            "4194305",
+            "is not a number of processes from 1 to 4194304",
+        ),
+        (
+            "--pids",
+            "99999999999999999999",
+            "is not a number of processes from 1 to 4194304",
+        ),
+        (
+            "--cpus",
+            "0",
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        (
+            "--cpus",
+            "0.001",
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        (
+            "--cpus",
+            "-2",
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        (
+            "--cpus",
+            "1e3",
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        (
+            "--cpu-time",
+            "0",
+            "is not a number of seconds from 0.001 on",
+        ),
+        (
+            "--cpu-time",
+            "abc",
+            "is not a number of seconds from 0.001 on",
+        ),
+        (
+            "--cpu-time",
+            "18446744074",
+            "is not a number of seconds from 0.001 on",
+        ),
+    ] {
+        assert_eq!(
+            message(&[option, value, "x"]),
+            std::format!("{option}: \"{value}\" {why}")
+        );
+    }
+    assert_eq!(
+        message(&["--cgroup=1", "x"]),
+        "--cgroup: takes no value, got \"1\""
+    );
+}
+
+#[test]
 fn vm_options() {
     config(
         &[

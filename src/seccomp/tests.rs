@@ -2,8 +2,8 @@ use super::*;
 extern crate std;
 use std::vec::Vec;
 
-/// The SPEC's deny-list, plus the two newer twins the tables add.
-const NAMES: [&str; 44] = [
+/// The SPEC's deny-list.
+const NAMES: [&str; 45] = [
     "keyctl",
     "add_key",
     "request_key",
@@ -48,6 +48,7 @@ const NAMES: [&str; 44] = [
     "mount_setattr",
     "quotactl_fd",
     "open_tree_attr",
+    "modify_ldt",
 ];
 
 fn stmt(code: u16, k: u32) -> Insn {
@@ -83,67 +84,108 @@ fn tables_match_the_kernel_numbers() {
     assert_eq!(table(&X86_64), x86);
     assert_eq!(table(&AARCH64), arm);
     assert_eq!(x86.len(), NAMES.len());
-    // aarch64 has no port I/O syscalls.
-    assert_eq!(arm.len(), NAMES.len() - 2);
-    assert!("iopl".parse::<aarch64::Sysno>().is_err());
-    assert_eq!(X86_64.clone, x86_64::Sysno::clone.id() as u16);
-    assert_eq!(CLONE3, x86_64::Sysno::clone3.id() as u16);
-    assert_eq!(AARCH64.clone, aarch64::Sysno::clone.id() as u16);
-    assert_eq!(CLONE3, aarch64::Sysno::clone3.id() as u16);
+    // aarch64 has no port I/O and no LDT syscalls.
+    assert_eq!(arm.len(), NAMES.len() - 3);
+    for name in ["iopl", "ioperm", "modify_ldt"] {
+        assert!(name.parse::<aarch64::Sysno>().is_err(), "{name}");
+    }
+    use x86_64::Sysno as X;
+    let x = [X::ioctl, X::clone, X::socket, X::personality, X::clone3].map(|s| s.id() as u16);
+    let a = &X86_64;
+    assert_eq!(x, [a.ioctl, a.clone, a.socket, a.personality, CLONE3]);
+    use aarch64::Sysno as A;
+    let x = [A::ioctl, A::clone, A::socket, A::personality, A::clone3].map(|s| s.id() as u16);
+    let a = &AARCH64;
+    assert_eq!(x, [a.ioctl, a.clone, a.socket, a.personality, CLONE3]);
+}
+
+#[test]
+#[allow(clippy::unnecessary_cast)] // libc's ioctl request type differs between targets
+fn argument_constants_match_the_c_headers() {
+    assert_eq!(TIOCSTI as u64, libc::TIOCSTI as u64);
+    assert_eq!(TIOCLINUX as u64, libc::TIOCLINUX as u64);
+    assert_eq!(AF_VSOCK as i32, libc::AF_VSOCK);
+    assert_eq!(RET_EAFNOSUPPORT & 0xffff, libc::EAFNOSUPPORT as u32);
+}
+
+/// The blocks after the search and the returns, as `program_for` lays them out.
+fn tail(at: Layout) -> Vec<Insn> {
+    let to = |from: usize, target: usize| (target - from - 1) as u8;
+    let (i, c, s, p) = (at.ioctl, at.clone, at.socket, at.personality);
+    let mut t = vec![
+        stmt(LD_ABS, ARG1),
+        jump(JEQ, 0x5412, to(i + 1, at.eperm), 0),
+        jump(JEQ, 0x541C, to(i + 2, at.eperm), to(i + 2, at.allow)),
+        stmt(LD_ABS, ARG0),
+        jump(JSET, CLONE_NEW, to(c + 1, at.eperm), to(c + 1, at.allow)),
+        stmt(LD_ABS, ARG0),
+        jump(JEQ, 40, to(s + 1, at.eafnosupport), to(s + 1, at.allow)),
+        stmt(LD_ABS, ARG0),
+    ];
+    for (n, v) in [0, 8, 0x20000, 0x20008].into_iter().enumerate() {
+        t.push(jump(JEQ, v, to(p + 1 + n, at.allow), 0));
+    }
+    t.push(jump(
+        JEQ,
+        0xFFFF_FFFF,
+        to(p + 5, at.allow),
+        to(p + 5, at.eperm),
+    ));
+    t.extend([
+        stmt(RET, 0x7FFF_0000),
+        stmt(RET, 0x0005_0001),
+        stmt(RET, 0x0005_0026),
+        stmt(RET, 0x0005_0061),
+    ]);
+    t
+}
+
+/// Check `arch`'s program: the head (arch check, x32 check on x86_64, the
+/// syscall-number compares with these numbers of ioctl, clone, socket and
+/// personality), the first split of the search, the tail.
+fn check_program(arch: &Arch, nrs: [u32; 4], split: (u32, usize)) {
+    let p = program_for(arch).unwrap();
+    let n = search_len(arch.denied.len() + DENIED_COMMON.len());
+    let at = Layout::of(arch);
+    let h = at.head;
+    assert_eq!(
+        (h, at.search, at.ioctl),
+        (3 + arch.x32 as usize, h + 5, h + 5 + n)
+    );
+    assert_eq!(p.len(), h + 5 + n + 17);
+    // Each jump's offset counts from the instruction after it.
+    let to = |from: usize, target: usize| (target - from - 1) as u8;
+    let mut head = vec![
+        stmt(LD_ABS, ARCH),
+        jump(JEQ, arch.audit, 0, to(1, at.eperm)),
+        stmt(LD_ABS, NR),
+    ];
+    if arch.x32 {
+        head.push(jump(JGE, 0x4000_0000, to(3, at.eperm), 0));
+    }
+    let blocks = [at.ioctl, at.clone, at.socket, at.personality];
+    for (i, (nr, block)) in nrs.into_iter().zip(blocks).enumerate() {
+        head.push(jump(JEQ, nr, to(h + i, block), 0));
+    }
+    head.push(jump(JEQ, 435, to(h + 4, at.enosys), 0));
+    assert_eq!(p[..at.search], head);
+    let (first, low) = split;
+    let s = at.search;
+    assert_eq!(p[s], jump(JGE, first, to(s, s + 1 + search_len(low)), 0));
+    assert_eq!(p[at.ioctl..], tail(at));
 }
 
 #[test]
 fn x86_64_program_instruction_by_instruction() {
-    let p = program_for(&X86_64).unwrap();
-    let n = search_len(X86_64.denied.len() + DENIED_COMMON.len());
-    assert_eq!(p.len(), 11 + n);
-    let (allow, eperm, enosys) = (8 + n, 9 + n, 10 + n);
-    // Each jump's offset counts from the instruction after it.
-    let to = |from: usize, target: usize| (target - from - 1) as u8;
-    let head = [
-        stmt(LD_ABS, ARCH),
-        jump(JEQ, 0xC000_003E, 0, to(1, eperm)),
-        stmt(LD_ABS, NR),
-        jump(JGE, 0x4000_0000, to(3, eperm), 0),
-        jump(JEQ, 435, to(4, enosys), 0),
-        jump(JEQ, 56, 0, 2),
-        stmt(LD_ABS, ARG0),
-        jump(JSET, CLONE_NEW, to(7, eperm), to(7, allow)),
-    ];
-    assert_eq!(p[..8], head);
-    // The search first splits the 44 numbers at the 23rd, 272 (unshare).
-    assert_eq!(p[8], jump(JGE, 272, to(8, 9 + search_len(22)), 0));
-    assert_eq!(p[allow], stmt(RET, 0x7FFF_0000));
-    assert_eq!(p[eperm], stmt(RET, 0x0005_0001));
-    assert_eq!(p[enosys], stmt(RET, 0x0005_0026));
+    assert_eq!(X86_64.audit, 0xC000_003E);
+    // The search first splits the 45 numbers at the 23rd, 250 (keyctl).
+    check_program(&X86_64, [16, 56, 41, 135], (250, 22));
 }
 
 #[test]
 fn aarch64_program_has_no_x32_check() {
-    let p = program_for(&AARCH64).unwrap();
-    let n = search_len(AARCH64.denied.len() + DENIED_COMMON.len());
-    assert_eq!(p.len(), 10 + n);
-    let (allow, eperm, enosys) = (7 + n, 8 + n, 9 + n);
-    let to = |from: usize, target: usize| (target - from - 1) as u8;
-    let head = [
-        stmt(LD_ABS, ARCH),
-        jump(JEQ, 0xC000_00B7, 0, to(1, eperm)),
-        stmt(LD_ABS, NR),
-        jump(JEQ, 435, to(3, enosys), 0),
-        jump(JEQ, 220, 0, 2),
-        stmt(LD_ABS, ARG0),
-        jump(JSET, CLONE_NEW, to(6, eperm), to(6, allow)),
-    ];
-    assert_eq!(p[..7], head);
-    assert_eq!(p[7], jump(JGE, 241, to(7, 8 + search_len(21)), 0));
-    assert_eq!(
-        p[allow..],
-        [
-            stmt(RET, RET_ALLOW),
-            stmt(RET, RET_EPERM),
-            stmt(RET, RET_ENOSYS)
-        ]
-    );
+    assert_eq!(AARCH64.audit, 0xC000_00B7);
+    check_program(&AARCH64, [29, 220, 198, 92], (241, 21));
 }
 
 #[test]
@@ -175,6 +217,7 @@ struct Data {
     nr: u32,
     arch: u32,
     arg0: u64,
+    arg1: u64,
 }
 
 /// A classic BPF interpreter for the instructions the program uses; any
@@ -192,6 +235,7 @@ fn run(p: &[Insn], d: &Data) -> u32 {
                     NR => d.nr,
                     ARCH => d.arch,
                     ARG0 => d.arg0 as u32,
+                    ARG1 => d.arg1 as u32,
                     k => panic!("load of offset {k}"),
                 }
             }
@@ -213,8 +257,8 @@ fn every_path_is_short() {
         let p = program_for(arch).unwrap();
         for nr in 0..1024u32 {
             let mut steps = 0;
-            let mut pc = 7 + arch.x32 as usize;
-            while p[pc].code != RET {
+            let mut pc = Layout::of(arch).head;
+            while p[pc].code != RET && p[pc].code != LD_ABS {
                 steps += 1;
                 let i = p[pc];
                 let taken = match i.code {
@@ -224,20 +268,24 @@ fn every_path_is_short() {
                 };
                 pc += 1 + if taken { i.jt } else { i.jf } as usize;
             }
-            assert!(steps <= 10, "{arch:?} nr {nr}: {steps} compares");
+            // Five for the syscalls with arguments and clone3, seven in the search.
+            assert!(steps <= 12, "{arch:?} nr {nr}: {steps} compares");
         }
     }
 }
 
 fn verdict(arch: &Arch, nr: u32, arg0: u64) -> u32 {
-    run(
-        &program_for(arch).unwrap(),
-        &Data {
-            nr,
-            arch: arch.audit,
-            arg0,
-        },
-    )
+    verdict2(arch, nr, arg0, 0)
+}
+
+fn verdict2(arch: &Arch, nr: u32, arg0: u64, arg1: u64) -> u32 {
+    let d = Data {
+        nr,
+        arch: arch.audit,
+        arg0,
+        arg1,
+    };
+    run(&program_for(arch).unwrap(), &d)
 }
 
 #[test]
@@ -249,6 +297,8 @@ fn every_syscall_number_gets_the_right_verdict() {
                 RET_EPERM
             } else if nr == CLONE3 as u32 {
                 RET_ENOSYS
+            } else if nr == arch.personality as u32 {
+                RET_EPERM // 0x11 is none of Docker's values
             } else {
                 RET_ALLOW
             };
@@ -296,6 +346,7 @@ fn foreign_abis_are_refused() {
                     nr,
                     arch: foreign,
                     arg0: 0,
+                    arg1: 0,
                 };
                 assert_eq!(run(&p, &d), RET_EPERM, "{arch:?} {foreign:#x} {nr}");
             }
@@ -312,4 +363,49 @@ fn x32_syscalls_are_refused_on_x86_64() {
     assert_eq!(verdict(&X86_64, X32_BIT - 1, 0), RET_ALLOW);
     // aarch64 has no such ABI: the kernel itself answers ENOSYS there.
     assert_eq!(verdict(&AARCH64, X32_BIT | 39, 0), RET_ALLOW);
+}
+
+#[test]
+fn terminal_injection_ioctls_are_refused_whatever_the_high_bits() {
+    const TCGETS: u64 = 0x5401;
+    const FIONREAD: u64 = 0x541B;
+    for arch in [&X86_64, &AARCH64] {
+        let ioctl = arch.ioctl as u32;
+        for fd in [0, 1, 7] {
+            for req in [0x5412, 0x541C, 0x1_0000_5412, 0xFFFF_FFFF_0000_541C] {
+                assert_eq!(verdict2(arch, ioctl, fd, req), RET_EPERM, "{req:#x}");
+            }
+            for req in [TCGETS, FIONREAD, 0x5413, 0x5411, 0x1_0000_0000] {
+                assert_eq!(verdict2(arch, ioctl, fd, req), RET_ALLOW, "{req:#x}");
+            }
+        }
+        // The same numbers in another syscall's second argument mean nothing.
+        assert_eq!(verdict2(arch, 0, 0, 0x5412), RET_ALLOW);
+    }
+}
+
+#[test]
+fn vsock_sockets_are_refused_with_eafnosupport() {
+    for arch in [&X86_64, &AARCH64] {
+        let socket = arch.socket as u32;
+        assert_eq!(verdict(arch, socket, 40), RET_EAFNOSUPPORT);
+        assert_eq!(verdict(arch, socket, 0x7_0000_0028), RET_EAFNOSUPPORT);
+        for family in [1, 2, 10, 16, 17, 39, 41] {
+            assert_eq!(verdict(arch, socket, family), RET_ALLOW, "{family}");
+        }
+    }
+}
+
+#[test]
+fn personality_takes_only_dockers_values() {
+    for arch in [&X86_64, &AARCH64] {
+        let nr = arch.personality as u32;
+        for v in [0, 0x8, 0x20000, 0x20008, 0xFFFF_FFFF, 0x1_0000_0000] {
+            assert_eq!(verdict(arch, nr, v), RET_ALLOW, "{v:#x}");
+        }
+        // READ_IMPLIES_EXEC, ADDR_NO_RANDOMIZE, PER_BSD, MMAP_PAGE_ZERO, ...
+        for v in [0x0040_0000, 0x0004_0000, 0x6, 0x0010_0000, 0x1, 0x20001] {
+            assert_eq!(verdict(arch, nr, v), RET_EPERM, "{v:#x}");
+        }
+    }
 }

@@ -28,6 +28,13 @@ pub fn getuid() -> u32 {
     unsafe { syscall!(Sysno::getuid) }.unwrap_or(0) as u32
 }
 
+/// The effective user and group ids (those file permissions are checked against).
+pub fn effective_ids() -> (u32, u32) {
+    // SAFETY: geteuid and getegid take no arguments and cannot fail.
+    let (uid, gid) = unsafe { (syscall!(Sysno::geteuid), syscall!(Sysno::getegid)) };
+    (uid.unwrap_or(0) as u32, gid.unwrap_or(0) as u32)
+}
+
 const PR_CAPBSET_READ: u32 = 23;
 const PR_CAPBSET_DROP: u32 = 24;
 const PR_SET_NO_NEW_PRIVS: u32 = 38;

@@ -7,6 +7,10 @@ use syscalls::{syscall, Sysno};
 pub const AT_FDCWD: i32 = -100;
 pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub const AT_REMOVEDIR: u32 = 0x200;
+/// `renameat2` flag: swap the two names atomically (Linux 3.15+; not every
+/// filesystem has it).
+pub const RENAME_EXCHANGE: u32 = 2;
 
 pub const O_RDONLY: u32 = 0;
 pub const O_WRONLY: u32 = 1;
@@ -128,12 +132,19 @@ pub fn drain_terminal(fd: i32) -> Result<()> {
 }
 
 /// The parts of `struct statx` proctor looks at.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Stat {
     pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
     pub size: u64,
+    /// The file's identity: the device holding it (major in the high half,
+    /// minor in the low) and the inode.
+    pub dev: u64,
+    pub ino: u64,
+    /// 0 where the kernel does not say (before 5.8).
     pub mnt_id: u64,
-    /// The root of a mount (`STATX_ATTR_MOUNT_ROOT`, Linux 5.8; else `false`).
+    /// The root of a mount (`STATX_ATTR_MOUNT_ROOT`, 5.8+; else `false`).
     pub mount_root: bool,
 }
 
@@ -141,11 +152,18 @@ impl Stat {
     pub fn kind(&self) -> u32 {
         self.mode & S_IFMT
     }
+
+    /// Whether both describe the same file.
+    pub fn same_file(&self, other: &Stat) -> bool {
+        (self.dev, self.ino) == (other.dev, other.ino)
+    }
 }
 
 /// `statx` of `path` relative to `dir`; `flags` are `AT_*` flags.
 pub fn stat_at(dir: i32, path: &CStr, flags: u32) -> Result<Stat> {
-    const STATX_TYPE_MODE_SIZE_MNT: u32 = 0x1 | 0x2 | 0x200 | 0x1000;
+    // TYPE MODE UID GID INO SIZE MNT_ID
+    const WANTED: u32 = 0x1 | 0x2 | 0x8 | 0x10 | 0x100 | 0x200 | 0x1000;
+    const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
     let mut buf = [0u64; 32]; // struct statx is 256 bytes
                               // SAFETY: buf is a writable, 8-aligned 256-byte struct statx.
     retry(|| unsafe {
@@ -154,20 +172,25 @@ pub fn stat_at(dir: i32, path: &CStr, flags: u32) -> Result<Stat> {
             dir,
             path.as_ptr(),
             flags,
-            STATX_TYPE_MODE_SIZE_MNT,
+            WANTED,
             buf.as_mut_ptr()
         )
     })?;
-    // Layout: u32 mask, u32 blksize, u64 attributes (8), u32 nlink, u32 uid,
-    // u32 gid, u16 mode (28), u64 ino (32), u64 size (40), u64 blocks,
-    // u64 attributes_mask (56), … u64 mnt_id (144).
-    const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
-    let mode = ((buf[3] >> 32) as u32) & 0xffff;
+    // Layout: u32 mask, u32 blksize, u64 attributes (8), u32 nlink, u32 uid (20),
+    // u32 gid (24), u16 mode (28), u64 ino (32), u64 size (40), …,
+    // u64 attributes_mask (56), …, u32 dev_major (136), u32 dev_minor (140),
+    // u64 mnt_id (144).
+    let high = |w: u64| (w >> 32) as u32;
+    let attrs = buf[1] & buf[7];
     Ok(Stat {
-        mode,
+        mode: high(buf[3]) & 0xffff,
+        uid: high(buf[2]),
+        gid: buf[3] as u32,
         size: buf[5],
+        dev: buf[17].rotate_right(32),
+        ino: buf[4],
         mnt_id: buf[18],
-        mount_root: buf[1] & buf[7] & STATX_ATTR_MOUNT_ROOT != 0,
+        mount_root: attrs & STATX_ATTR_MOUNT_ROOT != 0,
     })
 }
 
@@ -176,16 +199,42 @@ pub fn stat_fd(fd: i32) -> Result<Stat> {
     stat_at(fd, c"", AT_EMPTY_PATH)
 }
 
-/// Rename `from` to `to`, both relative to `dir`.
-pub fn rename_at(dir: i32, from: &CStr, to: &CStr) -> Result<()> {
-    // SAFETY: both paths are NUL-terminated; flags 0 is a plain rename.
-    unsafe { syscall!(Sysno::renameat2, dir, from.as_ptr(), dir, to.as_ptr(), 0) }.map(drop)
+/// Rename `from` to `to`, both relative to `dir`; `flags` are `RENAME_*`.
+pub fn rename_at(dir: i32, from: &CStr, to: &CStr, flags: u32) -> Result<()> {
+    // SAFETY: both paths are NUL-terminated; the flags are plain integers.
+    unsafe {
+        syscall!(
+            Sysno::renameat2,
+            dir,
+            from.as_ptr(),
+            dir,
+            to.as_ptr(),
+            flags
+        )
+    }
+    .map(drop)
 }
 
-/// Remove the file `path` relative to `dir`.
-pub fn unlink_at(dir: i32, path: &CStr) -> Result<()> {
+/// Remove the file (or, with `AT_REMOVEDIR`, the empty directory) `path` relative to `dir`.
+pub fn unlink_at(dir: i32, path: &CStr, flags: u32) -> Result<()> {
     // SAFETY: path is NUL-terminated.
-    unsafe { syscall!(Sysno::unlinkat, dir, path.as_ptr(), 0) }.map(drop)
+    unsafe { syscall!(Sysno::unlinkat, dir, path.as_ptr(), flags) }.map(drop)
+}
+
+/// Whether `path` is on a read-only mount.
+pub fn on_read_only_mount(path: &CStr) -> Result<bool> {
+    const ST_RDONLY: u64 = 1;
+    // struct statfs: fifteen 8-byte words on 64-bit; f_flags is at offset 80.
+    let mut buf = [0u64; 15];
+    // SAFETY: path is NUL-terminated; buf is a writable 120-byte struct statfs.
+    retry(|| unsafe { syscall!(Sysno::statfs, path.as_ptr(), buf.as_mut_ptr()) })?;
+    Ok(buf[10] & ST_RDONLY != 0)
+}
+
+/// Cut the file open on `fd` to `len` bytes.
+pub fn truncate(fd: i32, len: u64) -> Result<()> {
+    // SAFETY: ftruncate takes a descriptor and a length.
+    retry(|| unsafe { syscall!(Sysno::ftruncate, fd, len) }).map(drop)
 }
 
 /// Flush a file's data to its device.

@@ -5,6 +5,7 @@
 //! syscalls that exist in the generic table are used (`openat`, `pipe2`,
 //! `dup3`, `renameat2`, `clone`…), so the same code serves x86_64 and aarch64.
 
+pub mod cgroup;
 pub mod creds;
 pub mod fs;
 pub mod landlock;
@@ -13,6 +14,7 @@ pub mod module;
 pub mod mount;
 pub mod net;
 pub mod process;
+pub mod random;
 pub mod seccomp;
 pub mod signal;
 pub mod time;

@@ -235,3 +235,42 @@ pub const AS_UID_1000: [&str; 7] = [
     "--bounding-set=-all",
     "--",
 ];
+
+/// Compile the C program `source` once per test binary into
+/// `CARGO_TARGET_TMPDIR/name` with gcc and `flags` (`-static` for a program
+/// that must run in any view); its path, or `None` (skip) without gcc.
+pub fn compile_c(
+    once: &'static std::sync::OnceLock<Option<String>>,
+    name: &str,
+    source: &str,
+    flags: &[&str],
+) -> Option<&'static str> {
+    once.get_or_init(|| {
+        if !require("gcc", "compiles the test's C program") {
+            return None;
+        }
+        let dir = env!("CARGO_TARGET_TMPDIR");
+        let src = format!("{dir}/{name}.c");
+        let bin = format!("{dir}/{name}");
+        std::fs::write(&src, source).unwrap();
+        let out = Command::new("gcc")
+            .args(flags)
+            .args(["-O1", "-o", &bin, &src])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gcc: {}", stderr(&out));
+        Some(bin)
+    })
+    .as_deref()
+}
+
+/// A probe's `name=number` lines on stdout (errnos, by convention), by name.
+pub fn name_numbers(out: &Output) -> std::collections::BTreeMap<String, i32> {
+    stdout(out)
+        .lines()
+        .map(|l| {
+            let (k, v) = l.split_once('=').expect("name=number");
+            (k.to_string(), v.parse().expect("a number"))
+        })
+        .collect()
+}

@@ -1,0 +1,688 @@
+//! The command's cgroup (`--memory`, `--pids`, `--cpus`, `--cpu-time`,
+//! `--cgroup`): found, created and limited before the fork, joined by the
+//! command before its `execve`, polled for CPU time while it runs, killed
+//! at once at the end, read for the report, and removed.
+//!
+//! cgroup v2 first: proctor moves itself into a leaf of its own (`proctor`)
+//! so that its cgroup may hand controllers to the command's sibling
+//! (`command`). On v1 and hybrid hosts, each of the `memory`, `pids`,
+//! `cpu`, `cpuacct` and `freezer` hierarchies gets a child cgroup. Where
+//! the cgroup filesystem is mounted read-only (Docker's default), proctor
+//! opens its directories through a writable remount made in a throwaway
+//! mount namespace, then goes back: the command never sees a writable one.
+//! The filesystems are where systemd, Docker, Kubernetes and proctor's own
+//! VM mode put them: cgroup2 at `/sys/fs/cgroup`, each v1 hierarchy below
+//! it, named by its controller list (`memory`, `cpu,cpuacct`).
+
+use crate::args::{Nanos, Resources};
+use crate::error::Error;
+use crate::report::TreeUsage;
+use crate::sys::cgroup as sys;
+use crate::sys::fs::{self, O_DIRECTORY, O_RDONLY, O_WRONLY};
+use crate::sys::mount::{self, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT};
+use crate::sys::process::{self, Namespace, Pid};
+use crate::sys::signal::{self, SigSet, SIGKILL};
+use crate::sys::{Errno, Fd};
+use crate::{err, log};
+use alloc::vec::Vec;
+use core::ffi::CStr;
+
+/// A set of controllers, as bits.
+pub type Controllers = u8;
+pub const MEMORY: Controllers = 1;
+pub const PIDS: Controllers = 2;
+pub const CPU: Controllers = 4;
+/// CPU usage: v1's `cpuacct`; on v2 every cgroup has `cpu.stat`.
+pub const CPUACCT: Controllers = 8;
+/// The atomic kill: v1's `freezer`; on v2 every cgroup has `cgroup.kill`.
+pub const FREEZER: Controllers = 16;
+const NAMES: [&str; 5] = ["memory", "pids", "cpu", "cpuacct", "freezer"];
+
+/// The controllers used when present: the report's accounting and the kill.
+const USEFUL: Controllers = MEMORY | PIDS | CPUACCT | FREEZER;
+
+/// `--cpu-time` is checked at least this often.
+pub const CPU_POLL: Nanos = 50_000_000;
+
+/// The controllers the limits need; without them proctor refuses to run.
+pub fn required(r: &Resources) -> Controllers {
+    let given = [r.memory, r.pids, r.cpus_micro, r.cpu_time];
+    (0..4).fold(0, |c, i| {
+        c | (given.get(i).is_some_and(Option::is_some) as u8) << i
+    })
+}
+
+/// The controllers named in a list (comma-separated in `/proc/self/cgroup`,
+/// space-separated in v2's control files).
+fn controllers_of(list: &[u8]) -> Controllers {
+    let names = list.split(|&b| matches!(b, b',' | b' ' | b'\n'));
+    names.fold(0, |c, n| {
+        let bit = NAMES.iter().position(|name| name.as_bytes() == n);
+        c | bit.map_or(0, |i| 1 << i)
+    })
+}
+
+/// One hierarchy of `/proc/self/cgroup` proctor will use: the controllers
+/// it will use there (v2: all wanted), its controller list (the name of
+/// its mount under `/sys/fs/cgroup`; empty for v2) and proctor's cgroup.
+pub type Hierarchy<'a> = (Controllers, &'a [u8], &'a [u8]);
+
+/// From the text of `/proc/self/cgroup`: the v1 hierarchies that hold any
+/// of the `wanted` controllers, else the v2 one.
+pub fn hierarchies(text: &[u8], wanted: Controllers) -> [Option<Hierarchy<'_>>; 5] {
+    let mut found = [None; 5];
+    let mut v2 = None;
+    let mut covered = 0;
+    let mut slots = found.iter_mut();
+    for line in text.split(|&b| b == b'\n') {
+        let mut f = line.splitn(3, |&b| b == b':');
+        let (Some(_), Some(list), Some(path)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let controllers = controllers_of(list) & wanted & !covered;
+        if list.is_empty() {
+            v2 = Some((wanted, list, path));
+        } else if controllers != 0 {
+            if let Some(slot) = slots.next() {
+                covered |= controllers;
+                *slot = Some((controllers, list, path));
+            }
+        }
+    }
+    if covered == 0 {
+        found[0] = v2;
+    }
+    found
+}
+
+/// One cgroup of the command (v2: the only one; v1: one per hierarchy).
+struct Node {
+    controllers: Controllers,
+    /// proctor's own cgroup, which holds it.
+    parent: Fd,
+    dir: Fd,
+    /// Its `cgroup.procs`, open for writing until the command is placed.
+    procs: Option<Fd>,
+}
+
+/// The command's cgroup, ready for the command.
+pub struct Cgroup {
+    v2: bool,
+    nodes: [Option<Node>; 5],
+    /// v2, not PID 1: the controllers proctor enabled in its own cgroup
+    /// after moving into its leaf, to undo at the end.
+    leaf: Option<Controllers>,
+    /// `command`, or `command-PID` beside other proctors (not PID 1).
+    name: Name,
+    /// The CPU-usage file (`cpu.stat`, v1 `cpuacct.usage`), kept open for the polls.
+    cpu_usage: Option<Fd>,
+    cpu_limit: Option<Nanos>,
+    /// `--cpu-time` ran out and the tree was killed.
+    cpu_exceeded: bool,
+}
+
+/// Find, create and limit the command's cgroup (order of work, step 4).
+pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
+    let mut cg = Cgroup {
+        v2: false,
+        nodes: [const { None }; 5],
+        leaf: None,
+        name: Name::new(b"command", (!is_pid1).then(process::getpid)),
+        cpu_usage: None,
+        cpu_limit: r.cpu_time,
+        cpu_exceeded: false,
+    };
+    let mut doing = "cgroup: reading /proc/self/cgroup";
+    let mut absent = 0;
+    if let Err(e) = cg.build(r, is_pid1, &mut doing, &mut absent) {
+        let error = match NAMES.get(absent.trailing_zeros() as usize) {
+            Some(name) => err!(
+                "cgroup",
+                None,
+                "no {} controller: not mounted, or not delegated to proctor's cgroup",
+                *name
+            ),
+            None => Error::sys(doing, e),
+        };
+        cg.remove();
+        return Err(error);
+    }
+    Ok(cg)
+}
+
+/// A cgroup's name: `command`/`proctor`, and `-PID` beside other proctors.
+#[derive(Clone, Copy)]
+struct Name {
+    buf: [u8; 24],
+}
+
+impl Name {
+    fn new(base: &[u8; 7], pid: Option<Pid>) -> Name {
+        let mut buf = [0u8; 24];
+        let mut digits = [0u8; 24];
+        let suffix = pid.map_or(&[][..], |p| decimal(p as u64, &mut digits));
+        let dash = if pid.is_some() { &b"-"[..] } else { b"" };
+        for (slot, &b) in buf.iter_mut().zip(base.iter().chain(dash).chain(suffix)) {
+            *slot = b;
+        }
+        Name { buf }
+    }
+
+    fn c(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+    }
+}
+
+/// `n` in decimal, at the start of `buf`.
+fn decimal(n: u64, buf: &mut [u8; 24]) -> &[u8] {
+    let mut at = buf.len();
+    let mut n = n;
+    while let Some(slot) = at.checked_sub(1).and_then(|i| buf.get_mut(i)) {
+        *slot = b'0' + (n % 10) as u8;
+        at -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.get(at..).unwrap_or_default()
+}
+
+/// A path built in place, NUL-terminated on demand.
+struct Path {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Path {
+    fn push(&mut self, part: &[u8]) -> Result<(), Errno> {
+        let end = self.len + part.len();
+        let room = self.buf.get_mut(self.len..end).filter(|_| end < 512);
+        for (slot, &b) in room.ok_or(Errno::ENAMETOOLONG)?.iter_mut().zip(part) {
+            *slot = b;
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    /// The first `len` bytes as a C string (and the path's length from now on).
+    fn c(&mut self, len: usize) -> &CStr {
+        self.len = len.min(511);
+        if let Some(end) = self.buf.get_mut(self.len) {
+            *end = 0;
+        }
+        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+    }
+}
+
+fn open_dir(dir: i32, path: &CStr) -> Result<Fd, Errno> {
+    fs::openat(dir, path, O_RDONLY | O_DIRECTORY, 0)
+}
+
+/// Create the cgroup `name` in `own` and open it.
+fn make(own: &Fd, name: Name) -> Result<Fd, Errno> {
+    let (own, name) = (own.raw(), name.c());
+    mount::mkdir_at(own, name, 0o755)?;
+    open_dir(own, name)
+}
+
+impl Cgroup {
+    /// Create the command's cgroups in proctor's own and limit them;
+    /// `doing` says what failed, `absent` which controller was missing.
+    fn build(
+        &mut self,
+        r: &Resources,
+        is_pid1: bool,
+        doing: &mut &'static str,
+        absent: &mut Controllers,
+    ) -> Result<(), Errno> {
+        let need = required(r);
+        let mut buf = [0u8; 2048];
+        let text = sys::read(fs::AT_FDCWD, c"/proc/self/cgroup", &mut buf)?;
+        let found = hierarchies(text, need | USEFUL);
+        self.v2 = found
+            .first()
+            .is_some_and(|h| h.is_some_and(|h| h.1.is_empty()));
+        let have = found.iter().flatten().fold(0, |c, h| c | h.0);
+        *absent = need & !have;
+        if *absent != 0 || have == 0 {
+            *doing = "cgroup: no hierarchy in /proc/self/cgroup";
+            return Err(Errno::ENOENT);
+        }
+        // proctor's mount namespace while it works in a throwaway one.
+        let mut home = None;
+        let mut path = Path {
+            buf: [0; 512],
+            len: 0,
+        };
+        let built = self
+            .nodes
+            .iter_mut()
+            .zip(found.iter().flatten())
+            .try_for_each(|(slot, h)| {
+                *doing = "cgroup: opening proctor's cgroup";
+                let own = path.own(h, &mut home, doing)?;
+                let mut controllers = h.0;
+                if self.v2 {
+                    *doing = "cgroup: moving proctor into its leaf";
+                    controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf)?;
+                }
+                *doing = "cgroup: creating the command's cgroup";
+                let dir = make(&own, self.name)?;
+                let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
+                *slot = Some(Node {
+                    controllers,
+                    parent: own,
+                    dir,
+                    procs: None,
+                });
+                slot.as_mut()
+                    .map_or(Ok(()), |n| procs.map(|p| n.procs = Some(p)))
+            });
+        if let Some(ns) = home {
+            sys::enter_mount_namespace(ns.raw())?;
+        }
+        built?;
+        *doing = "cgroup: writing the limits";
+        self.limit(r)?;
+        self.cpu_usage = self.node(CPUACCT).and_then(|n| {
+            let file = if self.v2 {
+                c"cpu.stat"
+            } else {
+                c"cpuacct.usage"
+            };
+            sys::open_read(n.dir.raw(), file).ok()
+        });
+        Ok(())
+    }
+
+    /// Write the limits.
+    fn limit(&self, r: &Resources) -> Result<(), Errno> {
+        let v2 = self.v2;
+        if let Some(bytes) = r.memory {
+            let (max, swap) = if v2 {
+                (c"memory.max", c"memory.swap.max")
+            } else {
+                // memsw is memory + swap: equal to the limit, it allows no swap.
+                (c"memory.limit_in_bytes", c"memory.memsw.limit_in_bytes")
+            };
+            self.set(MEMORY, max, bytes, b"")?;
+            // Without swap accounting there is no such file, and no swap to limit.
+            match self.set(MEMORY, swap, if v2 { 0 } else { bytes }, b"") {
+                Err(Errno::ENOENT) => {}
+                other => other?,
+            }
+        }
+        if let Some(n) = r.pids {
+            self.set(PIDS, c"pids.max", n, b"")?;
+        }
+        if let Some(micro) = r.cpus_micro {
+            // A quota per period of 100 ms: one CPU is 100,000 µs.
+            let quota = micro / 10;
+            if v2 {
+                self.set(CPU, c"cpu.max", quota, b" 100000")?;
+            } else {
+                self.set(CPU, c"cpu.cfs_period_us", 100_000, b"")?;
+                self.set(CPU, c"cpu.cfs_quota_us", quota, b"")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().flatten()
+    }
+
+    fn node(&self, c: Controllers) -> Option<&Node> {
+        self.nodes().find(|n| n.controllers & c != 0)
+    }
+
+    /// Write `value` and then `tail` to `file` of the cgroup of controller `c`.
+    fn set(&self, c: Controllers, file: &CStr, value: u64, tail: &[u8]) -> Result<(), Errno> {
+        let mut digits = [0u8; 24];
+        let mut text = [0u8; 40];
+        let mut len = 0;
+        for (slot, &b) in text
+            .iter_mut()
+            .zip(decimal(value, &mut digits).iter().chain(tail))
+        {
+            *slot = b;
+            len += 1;
+        }
+        let dir = self.node(c).map_or(-1, |n| n.dir.raw());
+        sys::write(dir, file, text.get(..len).unwrap_or_default())
+    }
+
+    /// v2: the command's cgroup, for `clone3(CLONE_INTO_CGROUP)`.
+    pub fn clone_into(&self) -> Option<i32> {
+        self.nodes().next().filter(|_| self.v2).map(|n| n.dir.raw())
+    }
+
+    /// The `cgroup.procs` files the child writes itself into before anything else.
+    pub fn procs(&self) -> impl Iterator<Item = i32> + '_ {
+        self.nodes().filter_map(|n| n.procs.as_ref().map(Fd::raw))
+    }
+
+    /// The command is in its cgroup: the `cgroup.procs` files are no longer needed.
+    pub fn placed(&mut self) {
+        for n in self.nodes.iter_mut().flatten() {
+            n.procs = None;
+        }
+    }
+
+    /// CPU time used by the whole tree so far.
+    pub fn cpu_used(&self) -> Option<Nanos> {
+        let mut buf = [0u8; 512];
+        let text = sys::read_at_start(self.cpu_usage.as_ref()?.raw(), &mut buf).ok()?;
+        match self.v2 {
+            true => field(text, b"usage_usec")?.checked_mul(1000),
+            false => field(text, b""),
+        }
+    }
+
+    /// How long supervision may sleep before the next `--cpu-time` check:
+    /// every 50 ms, more often as the limit comes near; `None` without one.
+    pub fn poll_interval(&self) -> Option<Nanos> {
+        let limit = self.cpu_limit.filter(|_| !self.cpu_exceeded)?;
+        let left = limit.saturating_sub(self.cpu_used().unwrap_or(0));
+        Some((left / 8).clamp(1_000_000, CPU_POLL))
+    }
+
+    /// At every wake-up: when `--cpu-time` ran out, kill the whole tree at
+    /// once and say so (once).
+    pub fn check_cpu_time(&mut self) -> bool {
+        let Some(limit) = self.cpu_limit.filter(|_| !self.cpu_exceeded) else {
+            return false;
+        };
+        self.cpu_exceeded = self.cpu_used().is_some_and(|used| used >= limit);
+        if self.cpu_exceeded {
+            self.kill(&mut Vec::new());
+        }
+        self.cpu_exceeded
+    }
+
+    /// Kill every process of the command's tree at once, those that left
+    /// its session included (v2 `cgroup.kill`; v1: freeze, SIGKILL every
+    /// member, thaw), adding those signalled to `killed`. Called again
+    /// until [`Cgroup::is_empty`]: processes forked while a kill ran (v2
+    /// before 5.14, v1 without a freezer) are caught by the next one.
+    pub fn kill(&self, killed: &mut Vec<Pid>) {
+        let Some(node) = self.node(FREEZER).or(self.nodes().next()) else {
+            return;
+        };
+        let dir = node.dir.raw();
+        let frozen = !self.v2 && sys::write(dir, c"freezer.state", b"FROZEN").is_ok();
+        // v1 freezes in the background: wait (a little) until it is done.
+        for _ in 0..100 {
+            let mut buf = [0u8; 16];
+            let state = sys::read(dir, c"freezer.state", &mut buf);
+            if !frozen || state.is_ok_and(|s| s.starts_with(b"FROZEN")) {
+                break;
+            }
+            let _ = signal::wait(SigSet::of(&[]), Some(1_000_000));
+        }
+        let mut buf = [0u8; 4096];
+        let text = sys::read(dir, c"cgroup.procs", &mut buf).unwrap_or_default();
+        let all_at_once = self.v2 && sys::write(dir, c"cgroup.kill", b"1").is_ok();
+        for pid in text
+            .split(|&b| b == b'\n')
+            .filter_map(crate::args::parse_u64)
+        {
+            let pid = pid as Pid;
+            if !all_at_once {
+                let _ = process::kill(pid, SIGKILL);
+            }
+            // Out of memory, the count falls short; the kill does not.
+            if !killed.contains(&pid) {
+                let _ = crate::error::push(killed, pid);
+            }
+        }
+        if frozen {
+            let _ = sys::write(dir, c"freezer.state", b"THAWED");
+        }
+    }
+
+    /// Whether no process is left in the command's cgroup.
+    pub fn is_empty(&self) -> bool {
+        let mut buf = [0u8; 8];
+        let dir = self.nodes().next().map_or(-1, |n| n.dir.raw());
+        sys::read(dir, c"cgroup.procs", &mut buf).is_ok_and(|t| t.is_empty())
+    }
+
+    /// OOM kills in the command's cgroup so far.
+    pub fn oom_kills(&self) -> Option<u64> {
+        let file = if self.v2 {
+            c"memory.events"
+        } else {
+            c"memory.oom_control"
+        };
+        self.read(MEMORY, file, b"oom_kill")
+    }
+
+    /// The number after `key` in `file` of the cgroup of controller `c`.
+    fn read(&self, c: Controllers, file: &CStr, key: &[u8]) -> Option<u64> {
+        let mut buf = [0u8; 1024];
+        field(
+            sys::read(self.node(c)?.dir.raw(), file, &mut buf).ok()?,
+            key,
+        )
+    }
+
+    /// The whole tree's accounting, for the report.
+    pub fn usage(&self) -> TreeUsage {
+        let peak = if self.v2 {
+            c"memory.peak"
+        } else {
+            c"memory.max_usage_in_bytes"
+        };
+        TreeUsage {
+            cpu_ms: self.cpu_used().map(|ns| ns / 1_000_000),
+            memory_peak_kib: self.read(MEMORY, peak, b"").map(|b| b / 1024),
+            oom_kills: self.oom_kills(),
+            pids_peak: self.read(PIDS, c"pids.peak", b""),
+        }
+    }
+
+    /// Remove the command's cgroups (their processes are gone); a
+    /// subreaper on v2 also leaves its leaf for its own cgroup again and
+    /// removes it (as PID 1, the container's cgroup goes with proctor).
+    pub fn remove(self) {
+        let command = self.name.c();
+        for n in self.nodes() {
+            if sys::remove(n.parent.raw(), command).is_err() {
+                log!(log::NORMAL, "warning: cgroup: the command's cgroup stays");
+            }
+        }
+        let (Some(enabled), Some(own)) = (self.leaf, self.nodes().next()) else {
+            return;
+        };
+        let own = own.parent.raw();
+        let leaf = Name::new(b"proctor", Some(process::getpid()));
+        let left = match enabled {
+            0 => Ok(()),
+            _ => sys::write(own, c"cgroup.subtree_control", &control_list(b'-', enabled)),
+        }
+        .and_then(|()| sys::write(own, c"cgroup.procs", b"0"))
+        .and_then(|()| sys::remove(own, leaf.c()));
+        if left.is_err() {
+            log!(log::VERBOSE, "cgroup: proctor's own leaf stays");
+        }
+    }
+}
+
+impl Path {
+    /// Open proctor's own cgroup in hierarchy `h`: `/sys/fs/cgroup[/LIST]PATH`,
+    /// or the mount's root where PATH is not there (a container's view of
+    /// its own cgroup). A read-only cgroup filesystem is remounted writable
+    /// in a throwaway mount namespace (entered once; `home` is proctor's),
+    /// where the directory is opened again: the descriptor keeps the
+    /// writable mount after proctor went home, and no process ever sees it.
+    fn own(
+        &mut self,
+        h: &Hierarchy,
+        home: &mut Option<Fd>,
+        doing: &mut &'static str,
+    ) -> Result<Fd, Errno> {
+        self.len = 0;
+        self.push(b"/sys/fs/cgroup")?;
+        if !h.1.is_empty() {
+            self.push(b"/")?;
+            self.push(h.1)?;
+        }
+        let mount_len = self.len;
+        self.push(h.2)?;
+        let dir_len = self.len;
+        let mut own = match open_dir(fs::AT_FDCWD, self.c(dir_len)) {
+            Err(Errno::ENOENT) => open_dir(fs::AT_FDCWD, self.c(mount_len)),
+            other => other,
+        }?;
+        if mount::mount_flags(own.raw())? & MS_RDONLY != 0 {
+            *doing = "cgroup: read-only; a writable remount needs CAP_SYS_ADMIN";
+            let dir_len = self.len;
+            if home.is_none() {
+                *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);
+                process::unshare(Namespace::Mount)?;
+            }
+            let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+            mount::mount(c"none", self.c(mount_len), c"", flags, None)?;
+            own = open_dir(fs::AT_FDCWD, self.c(dir_len))?;
+        }
+        Ok(own)
+    }
+}
+
+/// v2: move proctor into a leaf of its own cgroup `own` (a cgroup that
+/// hands controllers to its children may hold no process), then enable the
+/// controllers for the command's sibling; returns those it will have.
+/// A subreaper notes in `leaf` what to undo at the end.
+fn enter_leaf(
+    own: &Fd,
+    need: Controllers,
+    is_pid1: bool,
+    absent: &mut Controllers,
+    leaf: &mut Option<Controllers>,
+) -> Result<Controllers, Errno> {
+    let mut buf = [0u8; 256];
+    let offered = controllers_of(sys::read(own.raw(), c"cgroup.controllers", &mut buf)?);
+    *absent = need & !(offered | CPUACCT);
+    if *absent != 0 {
+        return Err(Errno::ENOENT);
+    }
+    let dir = make(own, Name::new(b"proctor", (!is_pid1).then(process::getpid)))?;
+    sys::write(dir.raw(), c"cgroup.procs", b"0")?;
+    let enable = (need | MEMORY | PIDS) & offered;
+    if enable != 0 {
+        sys::write(
+            own.raw(),
+            c"cgroup.subtree_control",
+            &control_list(b'+', enable),
+        )?;
+    }
+    *leaf = (!is_pid1).then_some(enable);
+    // cpu.stat, cgroup.kill and cgroup.freeze are in every v2 cgroup.
+    Ok(enable | CPUACCT | FREEZER)
+}
+
+/// `+memory +pids +cpu` (or `-…`) for `cgroup.subtree_control`.
+fn control_list(sign: u8, c: Controllers) -> [u8; 24] {
+    let mut out = [b' '; 24];
+    let mut at = 0;
+    for (i, name) in NAMES.iter().enumerate().take(3) {
+        if c & (1 << i) != 0 {
+            let word = [sign].into_iter().chain(name.bytes());
+            for (slot, b) in out.iter_mut().skip(at).zip(word) {
+                *slot = b;
+            }
+            at += name.len() + 2;
+        }
+    }
+    out
+}
+
+/// The number after `key ` on a line of `text` (`key value` per line);
+/// with an empty key, the number on the first line.
+fn field(text: &[u8], key: &[u8]) -> Option<u64> {
+    text.split(|&b| b == b'\n').find_map(|l| {
+        let value = match key {
+            [] => l,
+            _ => l.strip_prefix(key)?.strip_prefix(b" ")?,
+        };
+        crate::args::parse_u64(value)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+
+    const HYBRID: &[u8] = b"9:name=systemd:/\n8:pids:/\n6:freezer:/\n4:memory:/process_api/6b1b\n2:cpuacct:/\n1:cpu:/\n0::/\n";
+
+    fn found(text: &[u8], wanted: Controllers) -> std::vec::Vec<(Controllers, &str, &str)> {
+        let s = |b| std::str::from_utf8(b).unwrap();
+        let hs = hierarchies(text, wanted);
+        hs.iter().flatten().map(|h| (h.0, s(h.1), s(h.2))).collect()
+    }
+
+    #[test]
+    fn hybrid_host_uses_the_v1_hierarchies() {
+        assert_eq!(
+            found(HYBRID, USEFUL | CPU),
+            [
+                (PIDS, "pids", "/"),
+                (FREEZER, "freezer", "/"),
+                (MEMORY, "memory", "/process_api/6b1b"),
+                (CPUACCT, "cpuacct", "/"),
+                (CPU, "cpu", "/"),
+            ]
+        );
+        // Without --cpus, the cpu hierarchy is left alone.
+        assert_eq!(found(HYBRID, USEFUL).len(), 4);
+    }
+
+    #[test]
+    fn comounted_hierarchies_and_pure_v2() {
+        let docker = b"12:cpu,cpuacct:/docker/abc\n5:memory:/docker/abc\n0::/\n";
+        assert_eq!(
+            found(docker, USEFUL | CPU),
+            [
+                (CPU | CPUACCT, "cpu,cpuacct", "/docker/abc"),
+                (MEMORY, "memory", "/docker/abc")
+            ]
+        );
+        assert_eq!(found(b"0::/\n", USEFUL), [(USEFUL, "", "/")]);
+        assert_eq!(found(b"0::/a:b\n", MEMORY), [(MEMORY, "", "/a:b")]);
+        assert_eq!(found(b"", USEFUL), []);
+    }
+
+    #[test]
+    fn names_numbers_and_files() {
+        let r = Resources {
+            memory: Some(1),
+            cpu_time: Some(1),
+            ..Resources::default()
+        };
+        assert_eq!(required(&r), MEMORY | CPUACCT);
+        assert_eq!(
+            &control_list(b'+', MEMORY | PIDS | CPU | FREEZER),
+            b"+memory +pids +cpu      "
+        );
+        assert_eq!(&control_list(b'-', PIDS), b"-pids                   ");
+        assert_eq!(Name::new(b"command", None).c(), c"command");
+        assert_eq!(Name::new(b"proctor", Some(4194304)).c(), c"proctor-4194304");
+        assert_eq!(decimal(0, &mut [0; 24]), b"0");
+        assert_eq!(decimal(u64::MAX, &mut [0; 24]), b"18446744073709551615");
+        assert_eq!(
+            field(b"usage_usec 1500\nuser_usec 3\n", b"usage_usec"),
+            Some(1500)
+        );
+        assert_eq!(
+            field(
+                b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+                b"oom_kill"
+            ),
+            Some(2)
+        );
+        assert_eq!(field(b"123\n", b""), Some(123));
+    }
+}
