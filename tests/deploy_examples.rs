@@ -57,7 +57,7 @@ fn deployment_examples_are_valid() {
         "examples/ecs/task-definition-fargate.json: CAP_SYS_ADMIN not needed (plain init mode)",
         "examples/kubernetes/job-limits.yaml: Job grade-hw1-12345-limits valid against the Kubernetes",
         "examples/kubernetes/job-limits.yaml: --memory 512m matches the grader's memory limit 512Mi",
-        "examples/kubernetes/job-limits.yaml: CAP_SYS_ADMIN added, for --bind, --cpu-time, --memory, --net, --pids, --ro, --tmpfs",
+        "examples/kubernetes/job-limits.yaml: CAP_SYS_ADMIN added, for --bind, --cpu-time, --memory, --net, --pid-ns, --pids, --ro, --tmpfs",
         "examples/ecs/task-definition-fargate.json: Landlock: writes only under /tmp, no TCP",
         "examples/kubernetes/job-restricted.yaml: Job grade-hw1-12345-restricted valid against the Kubernetes",
         "examples/kubernetes/job-restricted.yaml: restricted Pod Security Standard: non-root, no capability",

@@ -58,8 +58,7 @@ OPTIONS = {
 # cgroup options: containers get the cgroup filesystem read-only, and proctor
 # remounts it writable in a mount namespace of its own (docs/resources.md).
 CGROUP_OPTIONS = {"--memory", "--pids", "--cpus", "--cpu-time", "--cgroup"}
-NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net"} | CGROUP_OPTIONS
-NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net", "--pid-ns"}
+NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net", "--pid-ns"} | CGROUP_OPTIONS
 RLIMITS = set("as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
               "rtprio rttime sigpending stack".split())
 
