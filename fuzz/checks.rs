@@ -6,11 +6,13 @@
 //! properties of the result, not just the absence of a crash.
 #![allow(dead_code)]
 
+use proctor::args::rlimit;
 use proctor::args::{self, Action, Config, EnvOp, Mount, UsageError};
 use proctor::error::{Show, Text};
-use proctor::report::{json_string, Limits, Outcome, RunUsage, Status, Verdict};
+use proctor::report::{json_string, Limits, Outcome, RunUsage, Verdict};
+use proctor::rt::num::parse_u64;
 use proctor::sys::process::Exit;
-use proctor::{env, err, limits};
+use proctor::{env, err};
 use std::ffi::{CStr, CString};
 
 /// The names of the fuzz targets, which are also the corpus directories.
@@ -96,8 +98,8 @@ fn check_config(cfg: &Config) {
     assert!(!(cfg.poweroff && cfg.reboot));
     assert!(cfg.modules.is_empty() || cfg.vm());
     for l in &cfg.rlimits {
-        assert!(l.value.soft <= l.value.hard);
-        assert_ne!(limits::name(l.resource), "?");
+        assert!(l.soft <= l.hard);
+        assert_ne!(rlimit::name(l.resource), "?");
     }
     assert!(cfg.groups.len() <= 65536);
     assert!(cfg.keep_fds.iter().all(|&fd| fd >= 0));
@@ -221,9 +223,9 @@ pub fn rlimit_spec(data: &[u8]) {
         };
         let spec = format!(
             "{}={}:{}",
-            limits::name(l.resource),
-            show(l.value.soft),
-            show(l.value.hard)
+            rlimit::name(l.resource),
+            show(l.soft),
+            show(l.hard)
         );
         parse_option("--rlimit", spec.as_bytes(), |again| match again {
             Ok(c) => assert_eq!(c.rlimits, cfg.rlimits, "round trip of {spec}"),
@@ -245,7 +247,7 @@ pub fn numbers(s: &[u8]) {
         std::str::from_utf8(d).ok()?.parse().ok()
     };
     let fits = |n: u128| u64::try_from(n).ok();
-    assert_eq!(args::parse_u64(s), digits(s).and_then(fits), "parse_u64");
+    assert_eq!(parse_u64(s), digits(s).and_then(fits), "parse_u64");
     let id = digits(s)
         .filter(|&n| n < u32::MAX as u128)
         .map(|n| n as u32);
@@ -363,7 +365,7 @@ pub fn json(data: &[u8]) {
     assert!(!out.contains(&b'\n'), "stays on one line");
 
     let e = err!("fuzz", None, "{}", Show(data));
-    let failed = Outcome::failed(Status::SetupError, 125, &e);
+    let failed = Outcome::setup_error(&e);
     let v: serde_json::Value =
         serde_json::from_slice(&failed.to_json().unwrap()).expect("report is JSON");
     assert_eq!(v["message"].as_str().unwrap().as_bytes(), e.text());

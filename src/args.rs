@@ -1,18 +1,18 @@
 //! The command line → [`Config`]. Pure: no system call, no side effect, so
 //! every malformed input is refused before proctor touches anything.
 
+pub mod rlimit;
+
 use crate::error::Show;
-use crate::limits::{self, Limit};
-use crate::log;
-use crate::sys::process::Rlimit;
-use crate::sys::vec::OwnedCStr;
-use crate::sys::Errno;
+use crate::log::Level;
+use crate::rt::cstr::{NotCStr, OwnedCStr};
+use crate::rt::num::parse_u64;
+use crate::rt::vec::{push, OutOfMemory};
+use crate::sys::time::Nanos;
 use alloc::vec::Vec;
 use core::ffi::CStr;
+use rlimit::Limit;
 use ufmt::{uDisplay, uWrite, Formatter};
-
-/// Seconds given as nanoseconds.
-pub type Nanos = u64;
 
 /// What the command line asks for.
 #[allow(clippy::large_enum_variant)] // built once, moved once: boxing buys nothing
@@ -26,7 +26,7 @@ pub enum Action<'a> {
 /// Everything proctor will do, validated.
 #[derive(Debug)]
 pub struct Config<'a> {
-    pub verbosity: u8,
+    pub verbosity: Level,
     pub single_child: bool,
     pub wait_for: Vec<&'a CStr>,
     pub wait_timeout: Option<Nanos>,
@@ -179,13 +179,19 @@ impl uDisplay for UsageError<'_> {
                 ufmt::uwrite!(f, "{}: \"{}\" {}", *option, Show(value), *why)
             }
             UsageError::NoCommand => f.write_str("no command given (see --help)"),
-            UsageError::OutOfMemory => f.write_str("out of memory"),
+            UsageError::OutOfMemory => f.write_str(crate::error::OUT_OF_MEMORY),
             UsageError::Refused(o, why) => {
                 f.write_str(o)?;
                 f.write_str(": ")?;
                 f.write_str(why)
             }
         }
+    }
+}
+
+impl From<OutOfMemory> for UsageError<'_> {
+    fn from(_: OutOfMemory) -> Self {
+        UsageError::OutOfMemory
     }
 }
 
@@ -309,7 +315,7 @@ pub fn parse_as<'a>(
 ) -> Result<Action<'a>, UsageError<'a>> {
     let docker_init = argv0.rsplit(|&b| b == b'/').next() == Some(b"docker-init");
     let mut cfg = Config {
-        verbosity: log::NORMAL,
+        verbosity: Level::Warning,
         single_child: false,
         wait_for: Vec::new(),
         wait_timeout: None,
@@ -433,8 +439,8 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::Version => return Some(Action::Version),
         Opt::License => return Some(Action::License),
         Opt::WarnReaped => cfg.log_reaped = true,
-        Opt::Verbose => cfg.verbosity = (cfg.verbosity + 1).min(log::DEBUG),
-        Opt::Quiet => cfg.verbosity = log::QUIET,
+        Opt::Verbose => cfg.verbosity = cfg.verbosity.more(),
+        Opt::Quiet => cfg.verbosity = Level::Fatal,
         Opt::SingleChild => cfg.single_child = true,
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
@@ -465,27 +471,27 @@ fn apply_value<'a>(
     }
     const SECONDS: &str = "is not a number of seconds";
     match opt {
-        Opt::WaitFor => add(&mut cfg.wait_for, v)?,
+        Opt::WaitFor => push(&mut cfg.wait_for, v)?,
         Opt::WaitTimeout => cfg.wait_timeout = Some(parse_seconds(value).ok_or(bad(SECONDS))?),
         Opt::Timeout => cfg.timeout = Some(parse_seconds(value).ok_or(bad(SECONDS))?),
         Opt::KillAfter => cfg.kill_after = parse_seconds(value).ok_or(bad(SECONDS))?,
-        Opt::Bind => add(&mut cfg.mounts, parse_bind(value).map_err(bad)?)?,
-        Opt::Tmpfs => add(&mut cfg.mounts, parse_tmpfs(value).map_err(bad)?)?,
+        Opt::Bind => push(&mut cfg.mounts, parse_bind(value).map_err(bad)?)?,
+        Opt::Tmpfs => push(&mut cfg.mounts, parse_tmpfs(value).map_err(bad)?)?,
         Opt::Ro => {
             check_mount_path(value).map_err(bad)?;
-            add(&mut cfg.mounts, Mount::ReadOnly { path: v })?;
+            push(&mut cfg.mounts, Mount::ReadOnly { path: v })?;
         }
         Opt::Net if value == b"none" => cfg.net_none = true,
         Opt::Net => return Err(bad("is not a network mode (only \"none\")")),
         Opt::Chdir => cfg.chdir = Some(v),
-        Opt::Rlimit => add(&mut cfg.rlimits, parse_rlimit(value).map_err(bad)?)?,
+        Opt::Rlimit => push(&mut cfg.rlimits, parse_rlimit(value).map_err(bad)?)?,
         Opt::User => cfg.user = Some(parse_user(value).map_err(bad)?),
         Opt::Groups => {
             cfg.groups.clear();
             for g in value.split(|&b| b == b',') {
                 let gid =
                     parse_id(g).ok_or(bad("is not a comma-separated list of numeric gids"))?;
-                add(&mut cfg.groups, gid)?;
+                push(&mut cfg.groups, gid)?;
             }
             if cfg.groups.len() > 65536 {
                 return Err(bad("has more groups than the kernel allows (65536)"));
@@ -497,7 +503,7 @@ fn apply_value<'a>(
                 .position(|&b| b == b'=')
                 .ok_or(bad("is not NAME=VALUE"))?;
             check_env_name(value.get(..eq).unwrap_or_default()).map_err(bad)?;
-            add(&mut cfg.env, EnvOp::Set(v))?;
+            push(&mut cfg.env, EnvOp::Set(v))?;
         }
         Opt::UnsetEnv | Opt::KeepEnv => {
             check_env_name(value).map_err(bad)?;
@@ -506,13 +512,13 @@ fn apply_value<'a>(
             } else {
                 EnvOp::Unset(value)
             };
-            add(&mut cfg.env, op)?;
+            push(&mut cfg.env, op)?;
         }
         Opt::KeepFd => {
             let fd = parse_id(value)
                 .filter(|&n| n <= i32::MAX as u32)
                 .ok_or(bad("is not a descriptor number"))?;
-            add(&mut cfg.keep_fds, fd as i32)?;
+            push(&mut cfg.keep_fds, fd as i32)?;
         }
         Opt::Seccomp if value == b"default" => cfg.seccomp = true,
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
@@ -524,7 +530,7 @@ fn apply_value<'a>(
         }
         Opt::ExitZero => {
             let code = parse_u64(value).filter(|&c| c <= 255);
-            add(
+            push(
                 &mut cfg.exit_zero,
                 code.ok_or(bad("is not an exit code (0 to 255)"))? as u8,
             )?;
@@ -536,11 +542,11 @@ fn apply_value<'a>(
                 .map(|(f, t)| (f.and_then(parse_signal), t.and_then(parse_signal)))
                 .ok_or(bad("is not SIGNAL:SIGNAL"))?;
             let from = from.filter(|&s| s != 0).ok_or(bad(NOT_A_SIGNAL))?;
-            add(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
+            push(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
         }
         Opt::Writable => {
             check_mount_path(value).map_err(bad)?;
-            add(&mut cfg.writable, v)?;
+            push(&mut cfg.writable, v)?;
         }
         Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
             let r = cfg.cgroup.get_or_insert_default();
@@ -554,8 +560,8 @@ fn apply_value<'a>(
                 }
             }
         }
-        Opt::DeviceMount => add(&mut cfg.mounts, parse_device_mount(value).map_err(bad)?)?,
-        Opt::Module => add(&mut cfg.modules, parse_module(v).map_err(bad)?)?,
+        Opt::DeviceMount => push(&mut cfg.mounts, parse_device_mount(value).map_err(bad)?)?,
+        Opt::Module => push(&mut cfg.modules, parse_module(v).map_err(bad)?)?,
         _ => {}
     }
     Ok(())
@@ -586,17 +592,17 @@ fn compat_environment(cfg: &mut Config, environ: &[&CStr]) {
         if let Some(v) = var.strip_prefix(b"TINI_VERBOSITY=") {
             // tini's 0..3 are proctor's quiet, normal, verbose, debug.
             if let Some(level) = parse_u64(v) {
-                cfg.verbosity = level.min(log::DEBUG as u64) as u8;
+                cfg.verbosity = match level {
+                    0 => Level::Fatal,
+                    1 => Level::Warning,
+                    2 => Level::Verbose,
+                    _ => Level::Debug,
+                };
             }
         } else if var == b"DUMB_INIT_SETSID=0" {
             cfg.single_child = true;
         }
     }
-}
-
-/// `v.push(x)`, or the out-of-memory usage error.
-fn add<'a, T>(v: &mut Vec<T>, x: T) -> Result<(), UsageError<'a>> {
-    crate::error::push(v, x).map_err(|_| UsageError::OutOfMemory)
 }
 
 /// Seconds with an optional decimal fraction (`30`, `0.25`), as nanoseconds.
@@ -631,20 +637,6 @@ pub fn parse_size(s: &[u8]) -> Option<u64> {
     parse_u64(digits)?.checked_mul(1 << shift)
 }
 
-/// A plain decimal number: digits only, no sign, no overflow.
-pub fn parse_u64(s: &[u8]) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    s.iter().try_fold(0u64, |n, &b| {
-        if b.is_ascii_digit() {
-            n.checked_mul(10)?.checked_add((b - b'0') as u64)
-        } else {
-            None
-        }
-    })
-}
-
 /// A numeric uid or gid; `4294967295` is refused (it means "unchanged" to the kernel).
 pub fn parse_id(s: &[u8]) -> Option<u32> {
     parse_u64(s)
@@ -672,7 +664,7 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
         .iter()
         .position(|&b| b == b'=')
         .ok_or("is not NAME=SOFT[:HARD]")?;
-    let resource = limits::resource(s.get(..eq).unwrap_or_default()).ok_or(
+    let resource = rlimit::resource(s.get(..eq).unwrap_or_default()).ok_or(
         "names no resource (as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack)",
     )?;
     let value = |v: &[u8]| {
@@ -699,7 +691,8 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
     }
     Ok(Limit {
         resource,
-        value: Rlimit { soft, hard },
+        soft,
+        hard,
     })
 }
 
@@ -746,8 +739,8 @@ fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
 
 fn owned(p: &[u8]) -> Result<OwnedCStr, &'static str> {
     OwnedCStr::new(p).map_err(|e| match e {
-        Errno::ENOMEM => "does not fit in memory",
-        _ => "contains a NUL byte",
+        NotCStr::OutOfMemory => crate::error::OUT_OF_MEMORY,
+        NotCStr::Nul => "contains a NUL byte",
     })
 }
 

@@ -14,16 +14,19 @@
 //! VM mode put them: cgroup2 at `/sys/fs/cgroup`, each v1 hierarchy below
 //! it, named by its controller list (`memory`, `cpu,cpuacct`).
 
-use crate::args::{Nanos, Resources};
+use crate::args::Resources;
+use crate::err;
 use crate::error::Error;
-use crate::report::TreeUsage;
+use crate::report::{TreeUsage, Verdict};
+use crate::rt::num::parse_u64;
+use crate::supervise::{Ending, Watch};
 use crate::sys::cgroup as sys;
 use crate::sys::fs::{self, O_DIRECTORY, O_RDONLY, O_WRONLY};
 use crate::sys::mount::{self, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT};
 use crate::sys::process::{self, Namespace, Pid};
 use crate::sys::signal::{self, SigSet, SIGKILL};
+use crate::sys::time::Nanos;
 use crate::sys::{Errno, Fd};
-use crate::{err, log};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -424,17 +427,14 @@ impl Cgroup {
         let mut buf = [0u8; 4096];
         let text = sys::read(dir, c"cgroup.procs", &mut buf).unwrap_or_default();
         let all_at_once = self.v2 && sys::write(dir, c"cgroup.kill", b"1").is_ok();
-        for pid in text
-            .split(|&b| b == b'\n')
-            .filter_map(crate::args::parse_u64)
-        {
+        for pid in text.split(|&b| b == b'\n').filter_map(parse_u64) {
             let pid = pid as Pid;
             if !all_at_once {
                 let _ = process::kill(pid, SIGKILL);
             }
             // Out of memory, the count falls short; the kill does not.
             if !killed.contains(&pid) {
-                let _ = crate::error::push(killed, pid);
+                let _ = crate::rt::vec::push(killed, pid);
             }
         }
         if frozen {
@@ -490,7 +490,7 @@ impl Cgroup {
         let command = self.name.c();
         for n in self.nodes() {
             if sys::remove(n.parent.raw(), command).is_err() {
-                log!(log::NORMAL, "warning: cgroup: the command's cgroup stays");
+                log!(Warning, "warning: cgroup: the command's cgroup stays");
             }
         }
         let (Some(enabled), Some(own)) = (self.leaf, self.nodes().next()) else {
@@ -505,7 +505,7 @@ impl Cgroup {
         .and_then(|()| sys::write(own, c"cgroup.procs", b"0"))
         .and_then(|()| sys::remove(own, leaf.c()));
         if left.is_err() {
-            log!(log::VERBOSE, "cgroup: proctor's own leaf stays");
+            log!(Verbose, "cgroup: proctor's own leaf stays");
         }
     }
 }
@@ -607,8 +607,21 @@ fn field(text: &[u8], key: &[u8]) -> Option<u64> {
             [] => l,
             _ => l.strip_prefix(key)?.strip_prefix(b" ")?,
         };
-        crate::args::parse_u64(value)
+        parse_u64(value)
     })
+}
+
+/// `--cpu-time`, polled at every wake-up of the supervision and at least
+/// every [`CPU_POLL`]; the cgroup is killed when it runs out.
+impl Watch for Cgroup {
+    fn period(&self) -> Option<Nanos> {
+        self.poll_interval()
+    }
+
+    fn check(&mut self, _now: Nanos) -> Option<(Verdict, Ending)> {
+        self.check_cpu_time()
+            .then_some((Verdict::CpuTimeout, Ending::Done))
+    }
 }
 
 #[cfg(test)]

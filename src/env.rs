@@ -4,7 +4,8 @@
 //! proctor's environment and arguments, so nothing is copied.
 
 use crate::args::EnvOp;
-use crate::error::{push, Error};
+use crate::error::Error;
+use crate::rt::vec::push;
 use alloc::vec::Vec;
 use core::ffi::CStr;
 

@@ -2,6 +2,7 @@
 //! working on, and the errno the kernel gave. Printed once, at the top, as
 //! `proctor: <step>: <detail>: <ERRNO>`; the same text goes into the report.
 
+use crate::rt::vec::{extend, OutOfMemory};
 use crate::sys::Errno;
 use alloc::vec::Vec;
 use ufmt::{uDisplay, uWrite, Formatter};
@@ -71,19 +72,14 @@ impl uWrite for Text {
     }
 }
 
+/// The one spelling of running out of memory, wherever it is said.
+pub const OUT_OF_MEMORY: &str = "out of memory";
+
 /// Running out of memory: a clear error (exit 125), never a panic.
-pub fn oom() -> Error {
-    Error::sys("out of memory", Errno::ENOMEM)
-}
-
-/// `v.push(x)`, or [`oom`].
-pub fn push<T>(v: &mut Vec<T>, x: T) -> Result<(), Error> {
-    crate::sys::vec::push(v, x).map_err(|_| oom())
-}
-
-/// `v.extend_from_slice(s)`, or [`oom`].
-pub fn extend<T: Copy>(v: &mut Vec<T>, s: &[T]) -> Result<(), Error> {
-    crate::sys::vec::extend(v, s).map_err(|_| oom())
+impl From<OutOfMemory> for Error {
+    fn from(_: OutOfMemory) -> Error {
+        Error::sys(OUT_OF_MEMORY, Errno::ENOMEM)
+    }
 }
 
 /// Bytes shown as text: valid UTF-8 as is, other bytes and the bytes of

@@ -11,9 +11,10 @@
 
 use crate::args::{Config, Mount};
 use crate::error::Error;
-use crate::seccomp::{self, Insn, JEQ, JGE, JSET, LD_ABS, RET};
+use crate::seccomp::{self, JEQ, JGE, JSET, LD_ABS, RET};
 use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
+use crate::sys::seccomp::Insn;
 use crate::sys::{Errno, Fd};
 use crate::{err, mounts};
 use core::ffi::CStr;
@@ -312,7 +313,7 @@ mod tests {
 
     #[test]
     fn writable_paths_made_by_a_mount_wait_for_it() {
-        use crate::sys::vec::OwnedCStr;
+        use crate::rt::cstr::OwnedCStr;
         let tmpfs = |d: &[u8]| Mount::Tmpfs {
             dst: OwnedCStr::new(d).unwrap(),
             size: 1,

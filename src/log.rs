@@ -8,20 +8,40 @@ use crate::sys::Errno;
 use core::sync::atomic::{AtomicU8, Ordering};
 use ufmt::uWrite;
 
-/// Verbosity levels: `-q` 0, default 1, `-v` 2, `-vv` 3.
-pub const QUIET: u8 = 0;
-pub const NORMAL: u8 = 1;
-pub const VERBOSE: u8 = 2;
-pub const DEBUG: u8 = 3;
-
-static LEVEL: AtomicU8 = AtomicU8::new(NORMAL);
-
-pub fn set_level(level: u8) {
-    LEVEL.store(level, Ordering::Relaxed);
+/// What a line is, and so from which verbosity on it is written: `-q`
+/// writes only `Fatal` lines, the default adds `Warning`, `-v` adds
+/// `Verbose` (one line per phase), `-vv` adds `Debug` (every reaped pid and
+/// forwarded signal). The verbosity itself is the most detailed level shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Level {
+    /// The one line saying why proctor failed.
+    Fatal,
+    Warning,
+    Verbose,
+    Debug,
 }
 
-pub fn enabled(level: u8) -> bool {
-    level <= LEVEL.load(Ordering::Relaxed)
+impl Level {
+    /// One step more detailed (`-v` once more).
+    pub fn more(self) -> Level {
+        match self {
+            Level::Fatal => Level::Warning,
+            Level::Warning => Level::Verbose,
+            Level::Verbose | Level::Debug => Level::Debug,
+        }
+    }
+}
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(Level::Warning as u8);
+
+/// Write lines up to `verbosity` from now on.
+pub fn set_verbosity(verbosity: Level) {
+    VERBOSITY.store(verbosity as u8, Ordering::Relaxed);
+}
+
+pub fn enabled(level: Level) -> bool {
+    level as u8 <= VERBOSITY.load(Ordering::Relaxed)
 }
 
 /// One log line being built.
@@ -80,11 +100,11 @@ impl uWrite for Line {
     }
 }
 
-/// Write a line at `level` (see the constants): `log!(log::VERBOSE, "…", args)`.
+/// Write a line at a [`Level`]: `log!(Verbose, "…", args)`.
 #[macro_export]
 macro_rules! log {
-    ($level:expr, $($arg:tt)*) => {
-        if $crate::log::enabled($level) {
+    ($level:ident, $($arg:tt)*) => {
+        if $crate::log::enabled($crate::log::Level::$level) {
             let mut line = $crate::log::Line::new();
             let _ = ufmt::uwrite!(line, $($arg)*);
             line.finish();

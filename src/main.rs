@@ -7,22 +7,24 @@
 extern crate alloc;
 
 mod arch;
-mod rt;
+/// The binary's half of `src/rt/` (the library has the other).
+mod rt {
+    pub mod heap;
+    pub mod mem;
+}
 
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
 use proctor::cgroup::{self, Cgroup};
-use proctor::report::{Destination, Outcome, RunUsage, Status, Verdict};
+use proctor::report::{Destination, Failed, Outcome, RunUsage, Status, Verdict};
+use proctor::rt::vec::push;
+use proctor::signals::{self, Signals};
 use proctor::spawn::{self, Plan};
+use proctor::supervise::{self, Command, Watch};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
-use proctor::wait::{self, Interrupted};
-use proctor::{
-    env, err, error, landlock, log, mounts, net, pidns, privileges, seccomp, supervise,
-    unprivileged, vm, Error,
-};
-use supervise::Child;
+use proctor::{env, error, landlock, leftovers, log, mounts, net, pidns, unprivileged, vm, wait};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -47,7 +49,7 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
     }
     #[cfg(any(debug_assertions, proctor_find_panics))]
     {
-        log!(log::QUIET, "internal error");
+        log!(Fatal, "internal error");
         process::exit(125)
     }
 }
@@ -72,7 +74,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     for i in 1..argc {
         // SAFETY: i < argc.
         let arg = unsafe { CStr::from_ptr(*argv.add(i)) };
-        if error::push(&mut args, arg).is_err() {
+        if push(&mut args, arg).is_err() {
             out_of_memory();
         }
     }
@@ -82,7 +84,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
     // SAFETY: as above; every entry up to the null is a NUL-terminated string.
     while let Some(p) = unsafe { envp.add(environ.len()).as_ref() }.filter(|p| !p.is_null()) {
         // SAFETY: p is a non-null entry of envp.
-        if error::push(&mut environ, unsafe { CStr::from_ptr(*p) }).is_err() {
+        if push(&mut environ, unsafe { CStr::from_ptr(*p) }).is_err() {
             out_of_memory();
         }
     }
@@ -102,7 +104,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
 
 /// Before the options are known, no report can be written: say it and exit.
 fn out_of_memory() -> ! {
-    log!(log::QUIET, "{}", error::oom());
+    log!(Fatal, "{}", error::OUT_OF_MEMORY);
     process::exit(125)
 }
 
@@ -119,19 +121,15 @@ fn run(
         Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
             return 125;
         }
     };
-    log::set_level(cfg.verbosity);
+    log::set_verbosity(cfg.verbosity);
     // A command with proctor's uid can then neither trace proctor nor read
     // its /proc entries (environ, mem, fd). Needs no privilege.
     if let Err(e) = process::prctl(process::PR_SET_DUMPABLE, 0, 0) {
-        log!(
-            log::NORMAL,
-            "warning: PR_SET_DUMPABLE: {}",
-            error::ErrnoName(e)
-        );
+        log!(Warning, "warning: PR_SET_DUMPABLE: {}", error::ErrnoName(e));
     }
     let is_pid1 = process::getpid() == 1;
     if cfg.vm() && is_pid1 {
@@ -145,19 +143,17 @@ fn run(
     {
         Ok(r) => r,
         Err(e) => {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
             return 125;
         }
     };
-    // What is checked now is what the command gets: no later mount can hide it.
-    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
-    let mut outcome = match landlock::prepare(&cfg, &[]) {
-        Ok(sandbox) => {
-            let command = (args, environ, envp, argv_at(cfg.command));
-            phases(&cfg, is_pid1, command, sandbox, report.as_ref())
-        }
-        Err(e) => Outcome::failed(Status::SetupError, 125, &e),
+    let invocation = Invocation {
+        args,
+        environ,
+        envp,
+        argv: argv_at(cfg.command),
     };
+    let mut outcome = phases(&cfg, is_pid1, &invocation, report.as_ref());
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     if let Some(r) = cfg.cgroup {
         outcome.limits.memory = r.memory;
@@ -167,16 +163,15 @@ fn run(
     }
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
-        let level = if outcome.status == Status::Cancelled {
-            log::NORMAL
+        if outcome.status == Status::Cancelled {
+            log!(Warning, "{}", error::Show(msg));
         } else {
-            log::QUIET
-        };
-        log!(level, "{}", proctor::error::Show(msg));
+            log!(Fatal, "{}", error::Show(msg));
+        }
     }
     if let Some(dest) = report {
         if let Err(e) = outcome.to_json().and_then(|json| dest.write(&json)) {
-            log!(log::QUIET, "{}", e);
+            log!(Fatal, "{}", e);
         }
     }
     if cfg.vm() && is_pid1 {
@@ -187,158 +182,133 @@ fn run(
 
 /// proctor's arguments, its environment (as strings, and the raw `envp`
 /// whose withheld values are wiped), and the command's argv.
-type Command<'a> = (
-    &'a [&'a CStr],
-    &'a [&'a CStr],
-    *const *const c_char,
-    *const *const c_char,
-);
+struct Invocation<'a> {
+    args: &'a [&'a CStr],
+    environ: &'a [&'a CStr],
+    envp: *const *const c_char,
+    argv: *const *const c_char,
+}
+
+/// The command, running, and what its supervision needs.
+struct Started {
+    cmd: Command,
+    signals: Signals,
+    cgroup: Option<Cgroup>,
+    /// `--pid-ns`: the inner init's report pipe.
+    inner_init: Option<pidns::Reader>,
+}
 
 /// Steps 2 to 7 of the SPEC's order of work.
-fn phases(
+fn phases(cfg: &Config, is_pid1: bool, inv: &Invocation, report: Option<&Destination>) -> Outcome {
+    let Started {
+        cmd,
+        signals,
+        mut cgroup,
+        inner_init,
+    } = match start(cfg, is_pid1, inv, report) {
+        Ok(started) => started,
+        Err(failed) => return failed.into(),
+    };
+    let mut cpu_time = cgroup.as_mut().map(|cg| cg as &mut dyn Watch);
+    let watches = cpu_time.as_mut_slice();
+    let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, watches);
+    log!(Verbose, "the command ended");
+    // Read before the leftovers are killed: the OOM kills that ended the command.
+    let oom_killed = cgroup.as_ref().and_then(Cgroup::oom_kills).unwrap_or(0) > 0;
+    let (exit, leftovers, usage) = match inner_init {
+        None => {
+            let leftovers = leftovers::kill(is_pid1, cfg.kill_after, cgroup.as_ref());
+            (ended.exit, leftovers, process::children_usage())
+        }
+        // The inner init killed and counted the leftovers in the namespace,
+        // whose end took everything with it; a cgroup goes at once too.
+        Some(reader) => {
+            let r = pidns::finish(reader, cmd.pid, cfg.kill_after);
+            let deadline = leftovers::deadline(cfg.kill_after);
+            let stragglers = cgroup
+                .as_ref()
+                .map_or(0, |cg| leftovers::kill_cgroup(cg, deadline));
+            let usage = r.usage.unwrap_or_else(process::children_usage);
+            (
+                r.exit.unwrap_or(ended.exit),
+                r.leftovers + stragglers,
+                usage,
+            )
+        }
+    };
+    let usage = RunUsage::new(ended.wall, usage);
+    let killed_by_oom = oom_killed && exit == process::Exit::Signal(9);
+    let verdict = ended
+        .verdict
+        .or(killed_by_oom.then_some(Verdict::MemoryLimit));
+    let mut outcome = Outcome::ran(exit, verdict, usage, leftovers);
+    if let Some(cg) = cgroup {
+        outcome.tree = Some(cg.usage());
+        cg.remove();
+    }
+    outcome
+}
+
+/// Steps 2 to 5: everything up to the command's `execve`. Until the
+/// command exists, any failure ends the run with its outcome.
+// Not inlined into `run`: called once either way, and 0.8 KiB smaller so.
+#[inline(never)]
+fn start(
     cfg: &Config,
     is_pid1: bool,
-    (args, environ, envp, argv): Command,
-    sandbox: Option<landlock::Sandbox>,
+    inv: &Invocation,
     report: Option<&Destination>,
-) -> Outcome {
-    let setup_error = |e: &Error| Outcome::failed(Status::SetupError, 125, e);
-    let mask = match supervise::prepare(is_pid1) {
-        Ok(mask) => mask,
-        Err(e) => return setup_error(&e),
-    };
-    if let Err(e) = unprivileged::check(cfg) {
-        return setup_error(&e);
-    }
+) -> Result<Started, Failed> {
+    // What is checked now is what the command gets: no later mount can hide it.
+    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
+    let sandbox = landlock::prepare(cfg, &[])?;
+    let signals = signals::prepare(is_pid1)?;
+    unprivileged::check(cfg)?;
     if cfg.vm() {
-        if let Err(e) = vm::init(cfg, is_pid1) {
-            return setup_error(&e);
-        }
+        vm::init(cfg, is_pid1)?;
     }
-    let mut watcher = None;
-    let waited = match waited_paths(cfg) {
-        Ok(paths) => paths,
-        Err(e) => return setup_error(&e),
-    };
-    if !waited.is_empty() {
-        log!(log::VERBOSE, "waiting for {} path(s)", waited.len());
-        match wait::wait_for(&waited, cfg.wait_timeout) {
-            Ok(w) => watcher = w,
-            Err(Interrupted::Timeout) => {
-                let e = wait_timeout(cfg);
-                return Outcome::failed(Status::WaitTimeout, 125, &e);
-            }
-            Err(Interrupted::Cancelled(sig)) => {
-                let e = err!("--wait-for", None, "cancelled by signal {}", sig);
-                return Outcome::failed(Status::Cancelled, 128 + sig as u8, &e);
-            }
-            Err(Interrupted::Failed(e)) => return setup_error(&e),
-        }
-    }
+    let watcher = wait::wait(cfg, &signals.fd)?;
     if cfg.net_none {
-        if let Err(e) = net::isolate() {
-            return setup_error(&e);
-        }
+        net::isolate()?;
     }
-    // The command starts in proctor's directory, looked up again by path after the mounts.
-    let cwd = match (cfg.mounts.is_empty(), cfg.chdir) {
-        (false, None) => match working_directory() {
-            Ok(dir) => Some(dir),
-            Err(e) => return setup_error(&e),
-        },
-        _ => None,
-    };
-    if let Err(e) = mounts::apply(&cfg.mounts, cfg.pid_ns) {
-        return setup_error(&e);
-    }
-    let mut cgroup = match cfg.cgroup.as_ref().map(|r| cgroup::setup(r, is_pid1)) {
-        None => None,
-        Some(Ok(cg)) => Some(cg),
-        Some(Err(e)) => return setup_error(&e),
-    };
-    let ruleset = match sandbox.as_ref().map(|s| s.finish(cfg)).transpose() {
-        Ok(r) => r,
-        Err(e) => return setup_error(&e),
-    };
-    if cfg.vm() && is_pid1 {
-        vm::protect_knobs();
-    }
-    let link = match cfg.pid_ns.then(pidns::Link::new).transpose() {
-        Ok(link) => link,
-        Err(e) => return setup_error(&e),
-    };
-    let command_env = match env::build(environ, cfg.clear_env, &cfg.env) {
-        Ok(env) => env,
-        Err(e) => return setup_error(&e),
-    };
-    for i in env::withheld(environ, &command_env) {
+    let cwd = spawn::starting_directory(cfg)?;
+    mounts::apply(&cfg.mounts, cfg.pid_ns)?;
+    let mut cgroup = cfg
+        .cgroup
+        .as_ref()
+        .map(|r| cgroup::setup(r, is_pid1))
+        .transpose()?;
+    let plan = Plan::new(
+        cfg,
+        inv.args,
+        inv.environ,
+        inv.argv,
+        signals.inherited,
+        cwd.as_deref(),
+        sandbox,
+        cgroup.as_ref(),
+    )?;
+    for i in env::withheld(inv.environ, plan.environment()) {
         // SAFETY: envp holds environ.len() pointers (i is an index of environ)
         // to the NUL-terminated strings of the initial stack, which is
         // writable; the withheld entries are never read again.
-        unsafe { wipe_value(*envp.add(i) as *mut u8) };
+        unsafe { wipe_value(*inv.envp.add(i) as *mut u8) };
     }
-    let mut envp: Vec<*const c_char> = Vec::new();
-    let pointers = command_env.iter().map(|v| v.as_ptr());
-    if let Err(e) = pointers
-        .chain([core::ptr::null()])
-        .try_for_each(|p| error::push(&mut envp, p))
-    {
-        return setup_error(&e);
-    }
-    let filter = if cfg.seccomp {
-        match seccomp::program() {
-            Ok(p) => p,
-            Err(e) => return setup_error(&e),
-        }
-    } else {
-        Vec::new()
-    };
-    let plan = Plan {
-        argv,
-        command: args.get(cfg.command).copied().unwrap_or_default(),
-        envp: envp.as_ptr(),
-        search_path: env::get(&command_env, b"PATH").unwrap_or(DEFAULT_PATH),
-        mask,
-        take_terminal: fs::is_terminal(0),
-        limits: &cfg.rlimits,
-        keep_fds: &cfg.keep_fds,
-        drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
-        user: cfg.user,
-        groups: &cfg.groups,
-        chdir: cfg.chdir.or(cwd
-            .as_deref()
-            .and_then(|d| CStr::from_bytes_with_nul(d).ok())),
-        seccomp: &filter,
-        cgroup: cgroup.as_ref(),
-        landlock: ruleset,
-        pid_ns: link.as_ref().map(|link| pidns::Init {
-            link,
-            single_child: cfg.single_child,
-            grace: cfg.kill_after,
-        }),
-    };
-    if cfg.keep_caps && !cfg.docker_init {
-        log!(
-            log::NORMAL,
-            "warning: --keep-caps: the command keeps proctor's capabilities"
-        );
+    if cfg.vm() && is_pid1 {
+        vm::protect_knobs();
     }
     let spawned = spawn::spawn(&plan);
+    let inner_init = plan.into_inner_init();
     if let Some(cg) = &mut cgroup {
         cg.placed();
     }
     let pid = match spawned {
         Ok(pid) => pid,
-        Err(f) => {
+        Err(failed) => {
             if let Some(cg) = cgroup {
                 cg.remove();
             }
-            let status = if f.code == 125 {
-                Status::SetupError
-            } else {
-                Status::ExecError
-            };
-            return Outcome::failed(status, f.code, &f.error);
+            return Err(failed);
         }
     };
     let started = time::monotonic();
@@ -347,50 +317,21 @@ fn phases(
         r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
     }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
-    let inner = link.map(pidns::Link::into_reader);
-    log!(log::VERBOSE, "started the command as pid {}", pid);
-    let child = match inner {
-        None => Child::Command(pid),
-        Some(_) => Child::InnerInit(pid),
-    };
+    log!(Verbose, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
-    let ended = supervise::supervise(
-        child,
-        cfg.single_child,
-        cfg.timeout,
-        cfg.kill_after,
+    let cmd = Command {
+        pid,
         started,
-        cgroup.as_mut(),
-    );
-    log!(log::VERBOSE, "the command ended");
-    // Read before the leftovers are killed: the OOM kills that ended the command.
-    let oom_killed = cgroup.as_ref().and_then(Cgroup::oom_kills).unwrap_or(0) > 0;
-    let leftovers = supervise::kill_leftovers(is_pid1, cfg.kill_after, cgroup.as_ref());
-    // With --pid-ns the namespace has ended with everything in it: the inner
-    // init killed and counted the leftovers, and reaped the whole tree.
-    let inner = inner.map(|r| r.read()).unwrap_or_default();
-    let exit = inner.exit.unwrap_or(ended.exit);
-    let leftovers = leftovers + inner.leftovers;
-    let usage = RunUsage::new(
-        ended.wall,
-        inner.usage.unwrap_or_else(process::children_usage),
-    );
-    let verdict = if ended.cpu_timed_out {
-        Some(Verdict::CpuTimeout)
-    } else if ended.timed_out {
-        Some(Verdict::Timeout)
-    } else if oom_killed && exit == process::Exit::Signal(9) {
-        Some(Verdict::MemoryLimit)
-    } else {
-        None
+        single_child: cfg.single_child,
+        inner_init: inner_init.as_ref().map(pidns::Reader::fd),
     };
-    let mut outcome = Outcome::ran(exit, verdict, usage, leftovers);
-    if let Some(cg) = cgroup {
-        outcome.tree = Some(cg.usage());
-        cg.remove();
-    }
-    outcome
+    Ok(Started {
+        cmd,
+        signals,
+        cgroup,
+        inner_init,
+    })
 }
 
 /// Overwrite the value of the `NAME=VALUE` string at `var` with zeros, so
@@ -414,50 +355,6 @@ unsafe fn wipe_value(var: *mut u8) {
         // SAFETY: p is not at the NUL yet, so p + 1 is within the string.
         p = unsafe { p.add(1) };
     }
-}
-
-/// What the wait phase waits for: `--wait-for` paths, then the devices of
-/// `--mount` (drivers probe asynchronously, after the modules are loaded).
-fn waited_paths<'a>(cfg: &'a Config) -> Result<Vec<&'a CStr>, Error> {
-    let mut paths = Vec::new();
-    error::extend(&mut paths, &cfg.wait_for)?;
-    for m in &cfg.mounts {
-        if let args::Mount::Device { dev, .. } = m {
-            error::push(&mut paths, &**dev)?;
-        }
-    }
-    Ok(paths)
-}
-
-/// The wait timed out: name a `--mount` device still missing, if one is.
-fn wait_timeout(cfg: &Config) -> Error {
-    let missing = cfg.mounts.iter().find_map(|m| match m {
-        args::Mount::Device { dev, .. } => {
-            fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev)
-        }
-        _ => None,
-    });
-    match missing {
-        Some(dev) => {
-            // "--mount: /dev/vdb: ENOENT"; out of memory, the device goes unnamed.
-            let mut e = Error::sys("--mount", proctor::sys::Errno::ENOENT);
-            let _ = error::extend(&mut e.detail, dev.to_bytes());
-            e
-        }
-        None => err!("--wait-for", None, "gave up after --wait-timeout"),
-    }
-}
-
-const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-/// proctor's working directory, NUL-terminated.
-fn working_directory() -> Result<Vec<u8>, Error> {
-    let mut buf = [0u8; 4096];
-    let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
-    let mut owned = Vec::new();
-    error::extend(&mut owned, dir)?;
-    error::push(&mut owned, 0)?;
-    Ok(owned)
 }
 
 fn print(text: &str) -> u8 {
@@ -518,6 +415,8 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
       --cpu-time SECS        CPU-time limit of the whole tree (cgroup; exit 124)
       --cgroup               a cgroup without limits: accounting, atomic kill
+      --pid-ns               a PID namespace of its own, under an init of proctor's,
+                             with a fresh /proc (needs CAP_SYS_ADMIN)
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
       --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
       --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
@@ -526,8 +425,6 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --landlock             write only to --writable, /dev/{null,zero,full,tty}
       --writable PATH        a tree or file the command may write (repeatable)
       --no-tcp               no TCP bind or connect (Landlock); UDP is NOT covered
-      --pid-ns               the command in a PID namespace of its own, under an
-                             init of proctor's, with a fresh /proc (needs CAP_SYS_ADMIN)
 
 tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
   -p SIGNAL                  parent-death signal, handled as if sent to proctor

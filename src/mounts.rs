@@ -12,11 +12,11 @@
 
 use crate::args::Mount;
 use crate::error::{ErrnoName, Error, Show, Text};
-use crate::log;
+use crate::rt::cstr::{NotCStr, OwnedCStr};
+use crate::rt::vec;
 use crate::sys::fs::{self, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
 use crate::sys::process::{self, Namespace};
-use crate::sys::vec::{self, OwnedCStr};
 use crate::sys::{Errno, Fd};
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -74,7 +74,7 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
 fn apply_each(mounts: &[Mount], classic: &mut bool) -> Result<(), Error> {
     for m in mounts {
         let (step, path) = target(m);
-        log!(log::VERBOSE, "{} {}", step, Show(path.to_bytes()));
+        log!(Verbose, "{} {}", step, Show(path.to_bytes()));
         with_fallback(classic, |c| apply_one(m, c))?;
     }
     Ok(())
@@ -142,7 +142,7 @@ fn with_fallback(
             }) => {
                 let e = ErrnoName(e);
                 log!(
-                    log::VERBOSE,
+                    Verbose,
                     "{}: {} from the new mount calls, falling back to classic mount(2)",
                     step,
                     e
@@ -218,8 +218,8 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 (mode >> 3) & 7,
                 mode & 7
             );
-            let data =
-                OwnedCStr::new(&data.0).map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))?;
+            let data = OwnedCStr::new(&data.0)
+                .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e.into()))?;
             let flags = MS_NOSUID | MS_NODEV | if *noexec { MS_NOEXEC } else { 0 };
             sys::mount(c"tmpfs", &proc_path(&to.fd), c"tmpfs", flags, Some(&data))
                 .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))
@@ -302,8 +302,10 @@ fn read_only_classic(path: &CStr, at: &Resolved) -> Result<(), Error> {
         }
         let point = match OwnedCStr::new(&point) {
             Ok(point) => point,
-            Err(Errno::ENOMEM) => return Err(mount_error("ro", path.to_bytes(), Errno::ENOMEM)),
-            Err(_) => continue,
+            Err(NotCStr::OutOfMemory) => {
+                return Err(mount_error("ro", path.to_bytes(), Errno::ENOMEM))
+            }
+            Err(NotCStr::Nul) => continue,
         };
         let sub = match walk("ro", &point, Create::No) {
             Ok(sub) => sub,
@@ -381,7 +383,7 @@ fn mountpoint(
 ) -> Result<Resolved, Error> {
     match resolve(step, dst, Create::No, classic) {
         Err(e) if e.errno == Some(Errno::ENOENT) => {
-            let dir = src.map_or(Ok(true), |s| {
+            let dir = src.map_or(Ok::<bool, Error>(true), |s| {
                 let st = fs::stat_fd(s.fd.raw()).map_err(|e| error(step, dst.to_bytes(), e))?;
                 Ok(st.kind() == fs::S_IFDIR)
             })?;
@@ -428,7 +430,7 @@ fn walk(step: &'static str, path: &CStr, create: Create) -> Result<Resolved, Err
         let shown = bytes
             .get(..name.as_ptr() as usize - bytes.as_ptr() as usize + name.len())
             .unwrap_or(bytes);
-        let name = OwnedCStr::new(name).map_err(|e| error(step, shown, e))?;
+        let name = OwnedCStr::new(name).map_err(|e| error(step, shown, e.into()))?;
         let dir = at.fd.raw();
         let flags = O_PATH | O_NOFOLLOW | if last { 0 } else { O_DIRECTORY };
         let open = || fs::openat(dir, &name, flags, 0);
@@ -563,13 +565,13 @@ fn mount_points(info: &[u8]) -> impl Iterator<Item = Result<Vec<u8>, Errno>> + '
                         .iter()
                         .fold(0u8, |v, c| v.wrapping_mul(8).wrapping_add(c - b'0'));
                     if let Err(e) = vec::push(&mut out, byte) {
-                        return Some(Err(e));
+                        return Some(Err(e.into()));
                     }
                     i += 4;
                 }
                 _ => {
                     if let Err(e) = vec::push(&mut out, b) {
-                        return Some(Err(e));
+                        return Some(Err(e.into()));
                     }
                     i += 1;
                 }

@@ -1,11 +1,11 @@
 //! `--net none`: a network namespace of the command's own with only loopback,
 //! so neither a sidecar's network nor cloud metadata endpoints are reachable.
 
+use crate::err;
 use crate::error::Error;
 use crate::sys::net::{self, IFF_RUNNING, IFF_UP};
 use crate::sys::process::{self, Namespace};
 use crate::sys::Errno;
-use crate::{err, log};
 
 const STEP: &str = "--net none";
 
@@ -23,7 +23,7 @@ pub fn isolate() -> Result<(), Error> {
         _ => err!(STEP, Some(e), "bringing up loopback"),
     })?;
     log!(
-        log::VERBOSE,
+        Verbose,
         "network namespace of the command's own, with only lo"
     );
     Ok(())

@@ -24,30 +24,50 @@
 //! has no entry (`/proc/self` does not resolve). Nothing in proctor reads
 //! `/proc` once the command runs: with `--pid-ns` there is no leftover scan.
 
-use crate::args::Nanos;
-use crate::mounts;
-use crate::supervise;
+use crate::args::Config;
+use crate::error::Error;
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid, Usage};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SI_QUEUE};
+use crate::sys::time::{monotonic, Nanos};
+use crate::sys::watch::{self, PollFd};
 use crate::sys::{Errno, Fd};
-use crate::Error;
+use crate::{leftovers, mounts, supervise};
 
-/// Where proctor asks the inner init to deliver a signal (the value of a
-/// queued signal): the command's process group, or the command alone.
-const TO_GROUP: i32 = 1;
-const TO_COMMAND: i32 = 2;
+/// proctor's requests to the inner init are signals it queues with a
+/// value: this mark, the bit `ALONE` (to the command alone, not its group),
+/// and the bit `KILL`: SIGKILL, which cannot be queued for someone else to
+/// pass on, is asked for with [`KILL_CARRIER`] (real-time, so it is never
+/// merged with a pending signal of the same number).
+const MARK: i32 = 0x7072_0000;
+const ALONE: i32 = 1;
+const KILL: i32 = 2;
+const KILL_CARRIER: i32 = signal::SIGMAX;
 
-/// The pipe through which the inner init reports to proctor; made before the fork.
-pub struct Link {
+/// The inner init's settings and the pipe through which it reports to
+/// proctor, prepared before the fork.
+pub struct Init {
     read: Fd,
     write: Fd,
+    /// `-c`: plain signals go to the command alone, not to its group.
+    single_child: bool,
+    /// How long leftovers get to die (`--kill-after`).
+    grace: Nanos,
 }
 
-impl Link {
-    pub fn new() -> Result<Link, Error> {
-        let (read, write) = fs::pipe().map_err(|e| Error::sys("--pid-ns: pipe", e))?;
-        Ok(Link { read, write })
+impl Init {
+    /// With `--pid-ns`, everything the inner init will need.
+    pub fn plan(cfg: &Config) -> Result<Option<Init>, Error> {
+        if !cfg.pid_ns {
+            return Ok(None);
+        }
+        let (read, write) = fs::pipe().map_err(|e| Error::sys("pipe", e))?;
+        Ok(Some(Init {
+            read,
+            write,
+            single_child: cfg.single_child,
+            grace: cfg.kill_after,
+        }))
     }
 
     /// proctor's side, once the inner init runs: the reading end alone, so
@@ -55,15 +75,6 @@ impl Link {
     pub fn into_reader(self) -> Reader {
         Reader(self.read)
     }
-}
-
-/// The inner init's settings, prepared before the fork.
-pub struct Init<'a> {
-    pub link: &'a Link,
-    /// `-c`: plain signals go to the command alone, not to its group.
-    pub single_child: bool,
-    /// How long leftovers get to die (`--kill-after`).
-    pub grace: Nanos,
 }
 
 /// Fork the inner init into a new PID namespace: `Ok(0)` in the inner init,
@@ -94,14 +105,14 @@ pub fn init(cfg: &Init, command: impl FnOnce()) -> (usize, Errno) {
     // Keep only the report pipe (and 0, 1, 2): proctor then reads
     // end-of-file on spawn's pipe when the command's execve closes the last
     // copy, and nothing of proctor's stays open in the namespace.
-    let report = cfg.link.write.raw();
+    let report = cfg.write.raw();
     if report > 3 {
         let _ = fs::close_range(3, report as u32 - 1, false);
     }
     let _ = fs::close_range(report as u32 + 1, u32::MAX, false);
     let exit = supervise_command(pid, cfg.single_child);
     send(report, Message::Ended(exit));
-    let leftovers = supervise::kill_leftovers(true, cfg.grace, None);
+    let leftovers = leftovers::kill(true, cfg.grace, None);
     let usage = process::children_usage();
     send(report, Message::Finished { leftovers, usage });
     process::exit(0)
@@ -120,12 +131,13 @@ fn supervise_command(pid: Pid, single_child: bool) -> Exit {
                 }
             }
             Ok(Some(info)) if info.signo != 0 => {
-                let alone = match (info.code, info.pid, info.value) {
-                    (SI_QUEUE, 0, TO_GROUP) => false,
-                    (SI_QUEUE, 0, TO_COMMAND) => true,
-                    _ => single_child,
+                let asked = info.code == SI_QUEUE && info.pid == 0 && info.value & !3 == MARK;
+                let (sig, alone) = match (asked, info.value) {
+                    (false, _) => (info.signo, single_child),
+                    (true, v) if v & KILL != 0 => (SIGKILL, v & ALONE != 0),
+                    (true, v) => (info.signo, v & ALONE != 0),
                 };
-                supervise::send(pid, info.signo, alone);
+                supervise::send(pid, sig, alone);
             }
             Ok(_) => {}
             // Cannot wait for signals any more: wait for the command alone.
@@ -188,13 +200,19 @@ fn send(fd: i32, msg: Message) {
 /// Send `sig` to the command through the inner init `init`: to the
 /// command's process group, or with `alone` to the command only.
 pub fn signal_command(init: Pid, sig: i32, alone: bool) {
-    let to = if alone { TO_COMMAND } else { TO_GROUP };
-    let _ = signal::queue(init, sig, to);
+    let value = MARK | if alone { ALONE } else { 0 };
+    let _ = match sig {
+        SIGKILL => signal::queue(init, KILL_CARRIER, value | KILL),
+        _ => signal::queue(init, sig, value),
+    };
 }
 
 /// End the namespace: SIGKILL to the inner init, and the kernel kills
-/// every process left in it.
-pub fn kill_namespace(init: Pid) {
+/// every process left in it. Only once the command has ended (the
+/// timeout's SIGKILL goes through the inner init, as SIGTERM does): the
+/// kernel reaps the processes of a dying namespace without accounting,
+/// so the command's CPU time and RSS would be lost with it.
+fn kill_namespace(init: Pid) {
     let _ = process::kill(init, SIGKILL);
 }
 
@@ -202,8 +220,9 @@ pub fn kill_namespace(init: Pid) {
 pub struct Reader(Fd);
 
 /// What the inner init reported: how the command ended (`None` when the
-/// inner init was killed first, e.g. by the timeout's SIGKILL), how many
-/// leftovers it killed, and the rusage of the command's whole tree.
+/// inner init was killed first, e.g. by the timeout's SIGKILL, or when
+/// supervision already read it), how many leftovers it killed, and the
+/// rusage of the command's whole tree.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Report {
     pub exit: Option<Exit>,
@@ -212,30 +231,61 @@ pub struct Report {
 }
 
 impl Reader {
-    /// Everything the inner init sent; call it once the inner init has been
-    /// reaped, when the pipe is at end-of-file.
-    pub fn read(&self) -> Report {
-        let mut words = [0u64; 2 * WORDS];
-        let mut got = 0;
-        while let Some(rest) = words.get_mut(got..).filter(|r| !r.is_empty()) {
-            match fs::read_words(self.0.raw(), rest) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got += n,
-            }
-        }
-        let mut report = Report::default();
-        for msg in words.get(..got).unwrap_or_default().chunks_exact(WORDS) {
-            match Message::from_words(msg) {
-                Some(Message::Ended(exit)) => report.exit = Some(exit),
-                Some(Message::Finished { leftovers, usage }) => {
-                    report.leftovers = leftovers;
-                    report.usage = Some(usage);
-                }
-                None => {}
-            }
-        }
-        report
+    /// The descriptor to poll: readable when the command has ended (or the
+    /// inner init is gone).
+    pub fn fd(&self) -> i32 {
+        self.0.raw()
     }
+}
+
+/// Read what is ready on the report pipe `fd` into `report`; false at its end.
+fn receive(fd: i32, report: &mut Report) -> bool {
+    let mut words = [0u64; 2 * WORDS];
+    let n = match fs::read_words(fd, &mut words) {
+        Ok(0) | Err(_) => return false,
+        Ok(n) => n,
+    };
+    for msg in words.get(..n).unwrap_or_default().chunks_exact(WORDS) {
+        match Message::from_words(msg) {
+            Some(Message::Ended(exit)) => report.exit = Some(exit),
+            Some(Message::Finished { leftovers, usage }) => {
+                report.leftovers = leftovers;
+                report.usage = Some(usage);
+            }
+            None => {}
+        }
+    }
+    true
+}
+
+/// Supervision: the report pipe `fd` is readable. `Some` with the command's
+/// exit when that is what the inner init said; `None` when the pipe has
+/// ended without it (the inner init is gone: its SIGCHLD will tell).
+pub fn ended(fd: i32) -> Option<Exit> {
+    let mut report = Report::default();
+    receive(fd, &mut report);
+    report.exit
+}
+
+/// After supervision: wait, within `grace`, for the inner init `init` to
+/// report the leftovers it killed; then end the namespace (SIGKILL to the
+/// inner init, which has exited or is stuck) and reap it. Until then
+/// proctor must not look for leftovers itself: its `/proc` is the
+/// namespace's, whose pids mean other processes in proctor's namespace.
+pub fn finish(reader: Reader, init: Pid, grace: Nanos) -> Report {
+    let deadline = leftovers::deadline(grace);
+    let mut report = Report::default();
+    loop {
+        let mut poll = [PollFd::readable(reader.fd())];
+        let left = deadline.saturating_sub(monotonic());
+        let ready = watch::poll(&mut poll, Some(left)).is_ok() && poll.iter().all(PollFd::ready);
+        if left == 0 || !ready || !receive(reader.fd(), &mut report) {
+            break;
+        }
+    }
+    kill_namespace(init);
+    leftovers::reap_until(deadline);
+    report
 }
 
 #[cfg(test)]

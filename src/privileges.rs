@@ -3,6 +3,8 @@
 //! answers the errno of its failure; the parent names the step.
 
 use crate::args::User;
+use crate::rt::num::parse_u64;
+use crate::spawn::Step;
 use crate::sys::{creds, fs, Errno};
 
 /// The highest capability number this kernel knows, probed with
@@ -56,7 +58,7 @@ fn mark_each_fd(keep: &[i32]) -> Result<(), Errno> {
             return Ok(());
         }
         for name in fs::dirents(buf.get(..n).unwrap_or_default()) {
-            let Some(fd) = crate::args::parse_u64(name).and_then(|n| i32::try_from(n).ok()) else {
+            let Some(fd) = parse_u64(name).and_then(|n| i32::try_from(n).ok()) else {
                 continue;
             };
             if fd >= 3 && fd != dir.raw() && !keep.contains(&fd) {
@@ -78,28 +80,20 @@ pub fn drop_bounding_set(last_cap: u32) -> Result<(), Errno> {
     (0..=last_cap).try_for_each(creds::drop_bounding)
 }
 
-/// Which id step failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IdStep {
-    Groups,
-    Gid,
-    Uid,
-}
-
 /// Supplementary groups (none unless `--groups`), then gid and uid.
 /// Without CAP_SETGID, clearing the groups is skipped (with a `-v` line)
 /// only when nobody asked for it (neither `--user` nor `--groups`).
-pub fn set_ids(user: Option<User>, groups: &[u32]) -> Result<(), (IdStep, Errno)> {
+pub fn set_ids(user: Option<User>, groups: &[u32]) -> Result<(), (Step, Errno)> {
     match creds::setgroups(groups) {
         Err(Errno::EPERM) if user.is_none() && groups.is_empty() => crate::log!(
-            crate::log::VERBOSE,
+            Verbose,
             "no CAP_SETGID: supplementary groups left as they are"
         ),
-        r => r.map_err(|e| (IdStep::Groups, e))?,
+        r => r.map_err(|e| (Step::Groups, e))?,
     }
     if let Some(u) = user {
-        creds::setresgid(u.gid).map_err(|e| (IdStep::Gid, e))?;
-        creds::setresuid(u.uid).map_err(|e| (IdStep::Uid, e))?;
+        creds::setresgid(u.gid).map_err(|e| (Step::Gid, e))?;
+        creds::setresuid(u.uid).map_err(|e| (Step::Uid, e))?;
     }
     Ok(())
 }

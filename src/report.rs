@@ -2,8 +2,8 @@
 //! atomically through the directory descriptor opened at start.
 
 use crate::args::User;
-use crate::error::{extend, oom, push, Error, Show, Text};
-use crate::log;
+use crate::error::{Error, Show, Text};
+use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
 use crate::sys::process::{self, Exit, Usage};
 use crate::sys::{creds, random, time, Errno, Fd};
@@ -85,6 +85,71 @@ impl Verdict {
             }
             Verdict::OutputLimit => b"the command's output exceeded --output-limit",
         }
+    }
+}
+
+/// Why the command never ran: the status and exit code it gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// proctor's own work failed (usage, mounts, limits, privileges): 125.
+    Setup,
+    /// `--wait-timeout` passed: 125.
+    WaitTimeout,
+    /// A signal ended `--wait-for`: 128 + N.
+    Cancelled(u8),
+    /// `execve` found no such command: 127.
+    NotFound,
+    /// The command exists but cannot be executed: 126.
+    NotExecutable,
+}
+
+impl Failure {
+    fn status(self) -> Status {
+        match self {
+            Failure::Setup => Status::SetupError,
+            Failure::WaitTimeout => Status::WaitTimeout,
+            Failure::Cancelled(_) => Status::Cancelled,
+            Failure::NotFound | Failure::NotExecutable => Status::ExecError,
+        }
+    }
+
+    fn exit_code(self) -> u8 {
+        match self {
+            Failure::Setup | Failure::WaitTimeout => 125,
+            Failure::Cancelled(sig) => 128u8.wrapping_add(sig),
+            Failure::NotFound => 127,
+            Failure::NotExecutable => 126,
+        }
+    }
+}
+
+/// Why the command never ran, with the error that tells it: what the `?`
+/// of the setup phases carries up to `main`.
+#[derive(Debug)]
+pub struct Failed {
+    pub why: Failure,
+    pub error: Error,
+}
+
+/// Any error of the setup phases is a setup error unless said otherwise.
+impl From<Error> for Failed {
+    fn from(error: Error) -> Failed {
+        Failed {
+            why: Failure::Setup,
+            error,
+        }
+    }
+}
+
+impl From<OutOfMemory> for Failed {
+    fn from(e: OutOfMemory) -> Failed {
+        Error::from(e).into()
+    }
+}
+
+impl From<Failed> for Outcome {
+    fn from(f: Failed) -> Outcome {
+        Outcome::failed(f.why, &f.error)
     }
 }
 
@@ -202,11 +267,11 @@ impl Outcome {
         }
     }
 
-    /// The command never ran.
-    pub fn failed(status: Status, exit_code: u8, error: &Error) -> Outcome {
+    /// The command never ran, for `why`, which `error` tells.
+    pub fn failed(why: Failure, error: &Error) -> Outcome {
         Outcome {
-            status,
-            exit_code,
+            status: why.status(),
+            exit_code: why.exit_code(),
             signal: None,
             usage: None,
             leftovers_killed: 0,
@@ -218,6 +283,11 @@ impl Outcome {
         }
     }
 
+    /// A setup error (125), the most common way for the command never to run.
+    pub fn setup_error(error: &Error) -> Outcome {
+        Outcome::failed(Failure::Setup, error)
+    }
+
     /// The report as one line of JSON (with its newline). The room for it is
     /// taken first, so that it is either whole or an out-of-memory error.
     pub fn to_json(&self) -> Result<Vec<u8>, Error> {
@@ -225,7 +295,7 @@ impl Outcome {
         // Fixed text and numbers fit in 1 KiB; a message byte takes at most 6.
         let room = message.len().saturating_mul(6).saturating_add(1024);
         let mut t = Text::default();
-        t.0.try_reserve(room).map_err(|_| oom())?;
+        t.0.try_reserve(room).map_err(|_| OutOfMemory)?;
         let _ = ufmt::uwrite!(
             t,
             "{{\"schema\":2,\"proctor\":\"{}\",\"status\":\"{}\",\"exit_code\":{},\"signal\":",
@@ -365,7 +435,7 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
             extend(out, "\u{fffd}".as_bytes())?;
         }
     }
-    push(out, b'"')
+    Ok(push(out, b'"')?)
 }
 
 /// Where the report goes: the directory, opened at start so that no later
@@ -454,7 +524,7 @@ impl<'a> Destination<'a> {
     pub fn warn_if_exposed(&self, user: Option<User>, groups: &[u32], keep_caps: bool) {
         if self.exposed(user, groups, keep_caps) {
             log!(
-                log::NORMAL,
+                Warning,
                 "warning: --report: the command can write to the report's directory: cover it with --ro or keep it out of the command's view"
             );
         }
@@ -715,7 +785,7 @@ mod tests {
             (t.status, t.exit_code, t.signal),
             (Status::Timeout, 124, Some(15))
         );
-        let f = Outcome::failed(Status::SetupError, 125, &Error::sys("fork", Errno::EAGAIN));
+        let f = Outcome::setup_error(&Error::sys("fork", Errno::EAGAIN));
         assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));

@@ -32,20 +32,11 @@
 //! kernels from 5.11 on cache "allow" for every other one and run no filter
 //! at all for them.
 
-use crate::error::{oom, Error};
-use crate::sys::vec::{extend, push};
-use crate::sys::{seccomp as sys, Errno};
+use crate::error::Error;
+use crate::rt::vec::{extend, push, OutOfMemory};
+use crate::sys::seccomp::{self as sys, Insn};
+use crate::sys::Errno;
 use alloc::vec::Vec;
-
-/// One classic BPF instruction (`struct sock_filter`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Insn {
-    pub code: u16,
-    pub jt: u8,
-    pub jf: u8,
-    pub k: u32,
-}
 
 /// What the filter needs to know about an architecture.
 #[derive(Debug)]
@@ -309,17 +300,18 @@ pub fn program() -> Result<Vec<Insn>, Error> {
 /// The deny-list program for `arch` (see the module's documentation).
 ///
 /// Both vectors get their whole length first, so no push after that can
-/// fail (they go through `sys::vec` all the same, which cannot panic).
+/// fail (they go through `rt::vec` all the same, which cannot panic).
 pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     let mut denied: Vec<u16> = Vec::new();
     let count = arch.denied.len() + DENIED_COMMON.len();
-    denied.try_reserve_exact(count).map_err(|_| oom())?;
+    denied.try_reserve_exact(count).map_err(|_| OutOfMemory)?;
     for &nr in arch.denied.iter().chain(&DENIED_COMMON) {
-        push(&mut denied, nr).map_err(|_| oom())?;
+        push(&mut denied, nr)?;
     }
     let at = Layout::of(arch);
     let mut p = Vec::new();
-    p.try_reserve_exact(program_len(arch)).map_err(|_| oom())?;
+    p.try_reserve_exact(program_len(arch))
+        .map_err(|_| OutOfMemory)?;
     let _ = push(&mut p, stmt(LD_ABS, ARCH));
     jump(&mut p, JEQ, arch.audit, 2, at.eperm);
     let _ = push(&mut p, stmt(LD_ABS, NR));
@@ -332,7 +324,7 @@ pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     jump_if(&mut p, JEQ, arch.personality as u32, at.personality);
     jump(&mut p, JEQ, CLONE3 as u32, at.enosys, at.search);
     search(&mut p, &denied, at.allow, at.eperm);
-    extend(&mut p, &TAIL).map_err(|_| oom())?;
+    extend(&mut p, &TAIL)?;
     Ok(p)
 }
 

@@ -4,54 +4,149 @@
 //! allocates nothing. A failing step sends (step, errno, detail) through a
 //! close-on-exec pipe; the parent reads end-of-file when `execve` succeeded.
 
-use crate::args::User;
+use crate::args::rlimit::{self, Limit};
+use crate::args::{Config, User};
 use crate::cgroup::Cgroup;
 use crate::error::{Error, Show};
-use crate::limits::{self, Limit};
-use crate::privileges::{self, IdStep};
-use crate::seccomp::{self, Insn};
+use crate::report::{Failed, Failure};
+use crate::rt::cstr::OwnedCStr;
+use crate::rt::vec::push;
 use crate::sys::process::{self, Pid};
+use crate::sys::seccomp::Insn;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{err, landlock, log, mounts, pidns};
+use crate::{env, err, landlock, limits, mounts, pidns, privileges, seccomp};
+use alloc::vec::Vec;
+use core::convert::Infallible;
 use core::ffi::{c_char, CStr};
 
 /// The child's plan, prepared before the fork.
 pub struct Plan<'a> {
     /// The command's argv, a null-terminated array (argv[0] is the command).
-    pub argv: *const *const c_char,
-    pub command: &'a CStr,
-    /// The command's environment, a null-terminated array.
-    pub envp: *const *const c_char,
+    argv: *const *const c_char,
+    command: &'a CStr,
+    /// The command's environment, and the same as a null-terminated array.
+    vars: Vec<&'a CStr>,
+    envp: Vec<*const c_char>,
     /// `PATH` to search when the command has no `/`.
-    pub search_path: &'a [u8],
+    search_path: &'a [u8],
     /// The signal mask proctor inherited.
-    pub mask: SigSet,
-    pub take_terminal: bool,
-    pub limits: &'a [Limit],
-    pub keep_fds: &'a [i32],
+    mask: SigSet,
+    take_terminal: bool,
+    limits: &'a [Limit],
+    keep_fds: &'a [i32],
     /// The last capability to drop from the bounding set; `None` with `--keep-caps`.
-    pub drop_caps: Option<u32>,
-    pub user: Option<User>,
-    pub groups: &'a [u32],
-    pub chdir: Option<&'a CStr>,
-    pub seccomp: &'a [Insn],
+    drop_caps: Option<u32>,
+    user: Option<User>,
+    groups: &'a [u32],
+    chdir: Option<&'a CStr>,
     /// The command's cgroup, joined before anything else.
-    pub cgroup: Option<&'a Cgroup>,
-    /// The Landlock ruleset to enforce, built before the fork.
-    pub landlock: Option<landlock::Enforce>,
+    cgroup: Option<&'a Cgroup>,
+    /// `--landlock`'s ruleset, held open until the fork, and its descriptor.
+    _sandbox: Option<landlock::Sandbox>,
+    landlock: Option<landlock::Enforce>,
+    seccomp: Vec<Insn>,
     /// `--pid-ns`: the command runs under an inner init, PID 1 of a new
     /// PID namespace, which is the child proctor supervises.
-    pub pid_ns: Option<pidns::Init<'a>>,
+    pid_ns: Option<pidns::Init>,
 }
 
-/// The steps of the child, in order; the number travels through the pipe.
+const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+impl<'a> Plan<'a> {
+    /// Everything the child will need, from the configuration: `args` and
+    /// `environ` are proctor's arguments and environment, `argv` the
+    /// command's argv array among them, `mask` the inherited signal mask and
+    /// `cwd` the directory found by [`starting_directory`]; `sandbox` is
+    /// `--landlock`'s, finished now that the mounts are in place; `cgroup`
+    /// the command's.
+    #[allow(clippy::too_many_arguments)] // each is one thing the child needs
+    pub fn new(
+        cfg: &'a Config,
+        args: &[&'a CStr],
+        environ: &[&'a CStr],
+        argv: *const *const c_char,
+        mask: SigSet,
+        cwd: Option<&'a CStr>,
+        sandbox: Option<landlock::Sandbox>,
+        cgroup: Option<&'a Cgroup>,
+    ) -> Result<Plan<'a>, Error> {
+        let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
+        let mut envp = Vec::new();
+        for p in vars.iter().map(|v| v.as_ptr()).chain([core::ptr::null()]) {
+            push(&mut envp, p)?;
+        }
+        if cfg.keep_caps && !cfg.docker_init {
+            log!(
+                Warning,
+                "warning: --keep-caps: the command keeps proctor's capabilities"
+            );
+        }
+        Ok(Plan {
+            argv,
+            command: args.get(cfg.command).copied().unwrap_or_default(),
+            envp,
+            search_path: env::get(&vars, b"PATH").unwrap_or(DEFAULT_PATH),
+            vars,
+            mask,
+            take_terminal: fs::is_terminal(0),
+            limits: &cfg.rlimits,
+            keep_fds: &cfg.keep_fds,
+            drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
+            user: cfg.user,
+            groups: &cfg.groups,
+            chdir: cfg.chdir.or(cwd),
+            cgroup,
+            landlock: sandbox.as_ref().map(|s| s.finish(cfg)).transpose()?,
+            _sandbox: sandbox,
+            seccomp: if cfg.seccomp {
+                seccomp::program()?
+            } else {
+                Vec::new()
+            },
+            pid_ns: pidns::Init::plan(cfg)?,
+        })
+    }
+}
+
+impl<'a> Plan<'a> {
+    /// The command's environment (strings of proctor's own environment and
+    /// command line).
+    pub fn environment(&self) -> &[&'a CStr] {
+        &self.vars
+    }
+
+    /// Done with, once the command runs: with `--pid-ns`, the end of the
+    /// pipe the inner init reports through.
+    pub fn into_inner_init(self) -> Option<pidns::Reader> {
+        self.pid_ns.map(pidns::Init::into_reader)
+    }
+}
+
+/// Where the command starts when `--chdir` does not say: proctor's own
+/// directory, taken before the mounts and looked up again by path after
+/// them, so that the command sees what the mounts put there. `None` when
+/// nothing is mounted (the child simply stays where it is).
+pub fn starting_directory(cfg: &Config) -> Result<Option<OwnedCStr>, Error> {
+    if cfg.mounts.is_empty() || cfg.chdir.is_some() {
+        return Ok(None);
+    }
+    let mut buf = [0u8; 4096];
+    let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
+    OwnedCStr::new(dir)
+        .map(Some)
+        .map_err(|e| Error::sys("getcwd", e.into()))
+}
+
+/// The steps of the child, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u32)]
-enum Step {
-    Setsid = 1,
+pub enum Step {
+    /// Joining the command's cgroup (before the SPEC's steps).
+    Cgroup,
+    Setsid,
     Signals,
-    Rlimit,
+    /// Setting the resource `RLIMIT_*`.
+    Rlimit(u32),
     Fds,
     Bounding,
     Groups,
@@ -63,71 +158,132 @@ enum Step {
     Chdir,
     Seccomp,
     Exec,
-    Cgroup,
-    /// The inner init's: mounting `PROC_MOUNTS[aux]`, or forking the command (aux 5).
-    PidNs,
+    /// The inner init's (`--pid-ns`): mounting `mounts::PROC_MOUNTS[n]`,
+    /// or with `n` one past its end, forking the command.
+    PidNs(u32),
 }
 
-const STEPS: [(Step, &str); 16] = [
-    (Step::Setsid, "setsid"),
-    (Step::Signals, "signal mask"),
-    (Step::Rlimit, "rlimit"),
-    (Step::Fds, "descriptors"),
-    (Step::Bounding, "bounding set"),
-    (Step::Groups, "setgroups"),
-    (Step::Gid, "setresgid"),
-    (Step::Uid, "setresuid"),
-    (Step::Capabilities, "capabilities"),
-    (Step::NoNewPrivs, "no_new_privs"),
-    (Step::Landlock, "landlock"),
-    (Step::Chdir, "chdir"),
-    (Step::Seccomp, "seccomp"),
-    (Step::Exec, "exec"),
-    (Step::Cgroup, "joining the cgroup"),
-    (Step::PidNs, "--pid-ns"),
-];
+impl Step {
+    /// The step as messages name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Cgroup => "joining the cgroup",
+            Step::Setsid => "setsid",
+            Step::Signals => "signal mask",
+            Step::Rlimit(_) => "--rlimit",
+            Step::Fds => "descriptors",
+            Step::Bounding => "bounding set",
+            Step::Groups => "setgroups",
+            Step::Gid => "setresgid",
+            Step::Uid => "setresuid",
+            Step::Capabilities => "capabilities",
+            Step::NoNewPrivs => "no_new_privs",
+            Step::Landlock => "landlock",
+            Step::Chdir => "chdir",
+            Step::Seccomp => "seccomp",
+            Step::Exec => "exec",
+            Step::PidNs(_) => "--pid-ns",
+        }
+    }
 
-/// Why the command did not start: the error and proctor's exit code
-/// (127 not found, 126 not executable, 125 any other step).
-pub struct Failed {
-    pub error: Error,
-    pub code: u8,
+    /// (wire number, detail) of the step.
+    fn to_wire(self) -> (u32, u32) {
+        match self {
+            Step::Setsid => (1, 0),
+            Step::Signals => (2, 0),
+            Step::Rlimit(resource) => (3, resource),
+            Step::Fds => (4, 0),
+            Step::Bounding => (5, 0),
+            Step::Groups => (6, 0),
+            Step::Gid => (7, 0),
+            Step::Uid => (8, 0),
+            Step::Capabilities => (9, 0),
+            Step::NoNewPrivs => (10, 0),
+            Step::Landlock => (11, 0),
+            Step::Chdir => (12, 0),
+            Step::Seccomp => (13, 0),
+            Step::Exec => (14, 0),
+            Step::Cgroup => (15, 0),
+            Step::PidNs(what) => (16, what),
+        }
+    }
+
+    fn from_wire(number: u32, detail: u32) -> Option<Step> {
+        Some(match number {
+            1 => Step::Setsid,
+            2 => Step::Signals,
+            3 => Step::Rlimit(detail),
+            4 => Step::Fds,
+            5 => Step::Bounding,
+            6 => Step::Groups,
+            7 => Step::Gid,
+            8 => Step::Uid,
+            9 => Step::Capabilities,
+            10 => Step::NoNewPrivs,
+            11 => Step::Landlock,
+            12 => Step::Chdir,
+            13 => Step::Seccomp,
+            14 => Step::Exec,
+            15 => Step::Cgroup,
+            16 => Step::PidNs(detail),
+            _ => return None,
+        })
+    }
+}
+
+/// A step of the child that failed, as it travels through the pipe: three
+/// native-endian words (step, errno, the step's detail).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChildFailure {
+    pub step: Step,
+    pub errno: Errno,
+}
+
+impl ChildFailure {
+    pub const LEN: usize = 12;
+
+    pub fn to_bytes(self) -> [u8; Self::LEN] {
+        let (number, detail) = self.step.to_wire();
+        let [a0, a1, a2, a3] = number.to_ne_bytes();
+        let [b0, b1, b2, b3] = self.errno.into_raw().to_ne_bytes();
+        let [c0, c1, c2, c3] = detail.to_ne_bytes();
+        [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3]
+    }
+
+    /// `None` for a message no child of this proctor writes.
+    pub fn from_bytes(bytes: &[u8; Self::LEN]) -> Option<ChildFailure> {
+        let word = |i: usize| {
+            let word = bytes.get(i..i + 4).and_then(|w| w.try_into().ok());
+            u32::from_ne_bytes(word.unwrap_or_default())
+        };
+        Some(ChildFailure {
+            step: Step::from_wire(word(0), word(8))?,
+            errno: Errno::new(word(4) as i32),
+        })
+    }
 }
 
 /// Fork and start the command; returns its pid once `execve` succeeded
-/// (with `--pid-ns`, the inner init's pid).
+/// (with `--pid-ns`, the inner init's).
 pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
-    let setup = |e: Error| Failed {
-        error: e,
-        code: 125,
-    };
     if plan.take_terminal {
         release_terminal();
     }
-    let (rd, wr) = fs::pipe().map_err(|e| setup(Error::sys("pipe", e)))?;
-    let (pid, placed) = fork(plan).map_err(|e| {
-        let e = match plan.pid_ns {
-            Some(_) => mounts::mount_error("--pid-ns", b"clone(CLONE_NEWPID)", e),
-            None => Error::sys("fork", e),
-        };
-        setup(e)
+    let setup = |call, e| Failed::from(Error::sys(call, e));
+    let (rd, wr) = fs::pipe().map_err(|e| setup("pipe", e))?;
+    let (pid, placed) = fork(plan).map_err(|e| match plan.pid_ns {
+        Some(_) => mounts::mount_error("--pid-ns", b"clone(CLONE_NEWPID)", e).into(),
+        None => setup("fork", e),
     })?;
     if pid == 0 {
         drop(rd);
         match &plan.pid_ns {
             None => child(plan, wr.raw(), placed),
-            Some(init) => {
-                // The inner init joins the cgroup first; the command inherits it.
-                if let Err(e) = join_cgroup(plan, placed) {
-                    fail(wr.raw(), Step::Cgroup, e, 0);
-                }
-                let (what, e) = pidns::init(init, || child(plan, wr.raw(), true));
-                fail(wr.raw(), Step::PidNs, e, what as u32)
-            }
+            Some(init) => inner_init(plan, init, wr.raw(), placed),
         }
     }
     drop(wr);
-    let mut msg = [0u8; 12];
+    let mut msg = [0u8; ChildFailure::LEN];
     let mut got = 0;
     while got < msg.len() {
         match fs::read(rd.raw(), msg.get_mut(got..).unwrap_or_default()) {
@@ -140,16 +296,60 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     }
     // The child failed before execve and exits; collect it before reporting.
     let _ = process::wait_pid(pid);
-    let word = |i: usize| {
-        let bytes = msg.get(i..i + 4).and_then(|w| w.try_into().ok());
-        u32::from_ne_bytes(bytes.unwrap_or_default())
-    };
-    let (step, errno, aux) = (word(0), Errno::new(word(4) as i32), word(8));
-    Err(describe(plan, step, errno, aux))
+    let failure = ChildFailure::from_bytes(&msg).unwrap_or(ChildFailure {
+        step: Step::Exec,
+        errno: Errno::EIO,
+    });
+    Err(describe(plan, failure))
 }
 
-/// Fork; with a cgroup v2, straight into the command's cgroup
-/// (`CLONE_INTO_CGROUP`), which `placed` says.
+/// Turn the child's failure into a message and its kind.
+fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
+    let name = step.name();
+    let error = match (step, errno) {
+        (Step::Exec, _) => err!(name, Some(errno), "{}", Show(plan.command.to_bytes())),
+        (Step::Rlimit(resource), _) => {
+            let hint = if errno == Errno::EPERM {
+                " (raising a hard limit needs CAP_SYS_RESOURCE)"
+            } else {
+                ""
+            };
+            err!(name, Some(errno), "{}{}", rlimit::name(resource), hint)
+        }
+        (Step::Chdir, _) => {
+            let dir = plan.chdir.map_or(&b"?"[..], |d| d.to_bytes());
+            err!(name, Some(errno), "{}", Show(dir))
+        }
+        (Step::Groups | Step::Gid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETGID"),
+        (Step::Uid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETUID"),
+        (Step::PidNs(what), _) => {
+            let what = mounts::PROC_MOUNTS
+                .get(what as usize)
+                .map_or(c"fork", |p| p);
+            mounts::mount_error(name, what.to_bytes(), errno)
+        }
+        _ => Error::sys(name, errno),
+    };
+    let why = match (step, errno) {
+        (Step::Exec, Errno::ENOENT | Errno::ENOTDIR) => Failure::NotFound,
+        (Step::Exec, _) => Failure::NotExecutable,
+        _ => Failure::Setup,
+    };
+    Failed { why, error }
+}
+
+/// Let go of the controlling terminal so the child's new session can take
+/// it, swallowing the SIGHUP and SIGCONT a session leader gets for it.
+fn release_terminal() {
+    if fs::release_terminal(0).is_ok() && process::getsid() == process::getpid() {
+        let hangup = SigSet::of(&[signal::SIGHUP, signal::SIGCONT]);
+        while let Ok(Some(_)) = signal::wait(hangup, Some(0)) {}
+    }
+}
+
+/// Fork (with `--pid-ns`, into a new PID namespace); with a cgroup v2,
+/// straight into the command's cgroup (`CLONE_INTO_CGROUP`), which
+/// `placed` says.
 fn fork(plan: &Plan) -> Result<(Pid, bool), Errno> {
     let new_pid_ns = plan.pid_ns.is_some();
     if let Some(dir) = plan.cgroup.and_then(Cgroup::clone_into) {
@@ -169,68 +369,35 @@ fn fork(plan: &Plan) -> Result<(Pid, bool), Errno> {
     pid.map(|pid| (pid, false))
 }
 
-/// Turn the child's (step, errno, detail) into a message and exit code.
-fn describe(plan: &Plan, step: u32, errno: Errno, aux: u32) -> Failed {
-    let name = STEPS
-        .iter()
-        .find(|s| s.0 as u32 == step)
-        .map_or("child", |s| s.1);
-    let error = if step == Step::Exec as u32 {
-        err!(name, Some(errno), "{}", Show(plan.command.to_bytes()))
-    } else if step == Step::Rlimit as u32 {
-        let hint = if errno == Errno::EPERM {
-            " (raising a hard limit needs CAP_SYS_RESOURCE)"
-        } else {
-            ""
-        };
-        err!(name, Some(errno), "{}{}", limits::name(aux), hint)
-    } else if step == Step::PidNs as u32 {
-        let what = mounts::PROC_MOUNTS.get(aux as usize).map_or(c"fork", |p| p);
-        mounts::mount_error(name, what.to_bytes(), errno)
-    } else if step == Step::Chdir as u32 {
-        err!(
-            name,
-            Some(errno),
-            "{}",
-            Show(plan.chdir.map_or(&b"?"[..], |d| d.to_bytes()))
-        )
-    } else if errno == Errno::EPERM && (step == Step::Groups as u32 || step == Step::Gid as u32) {
-        err!(name, Some(errno), "needs CAP_SETGID")
-    } else if errno == Errno::EPERM && step == Step::Uid as u32 {
-        err!(name, Some(errno), "needs CAP_SETUID")
-    } else {
-        Error::sys(name, errno)
-    };
-    let code = match (step == Step::Exec as u32, errno) {
-        (true, Errno::ENOENT | Errno::ENOTDIR) => 127,
-        (true, _) => 126,
-        _ => 125,
-    };
-    Failed { error, code }
+/// The child: each step in the SPEC's order, then `execve`; a failure
+/// goes through the pipe. Never returns.
+fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
+    let Err(failure) = steps(plan, placed);
+    fail(pipe, failure)
 }
 
-/// Let go of the controlling terminal so the child's new session can take
-/// it, swallowing the SIGHUP and SIGCONT a session leader gets for it.
-fn release_terminal() {
-    if fs::release_terminal(0).is_ok() && process::getsid() == process::getpid() {
-        let hangup = SigSet::of(&[signal::SIGHUP, signal::SIGCONT]);
-        while let Ok(Some(_)) = signal::wait(hangup, Some(0)) {}
-    }
+/// With `--pid-ns`, the child is the inner init: in the command's cgroup
+/// first (no code of the namespace runs outside it), it starts the command,
+/// which inherits the cgroup. Never returns.
+fn inner_init(plan: &Plan, init: &pidns::Init, pipe: i32, placed: bool) -> ! {
+    let failure = match join_cgroup(plan, placed) {
+        Err(e) => (Step::Cgroup, e),
+        Ok(()) => {
+            let (what, e) = pidns::init(init, || child(plan, pipe, true));
+            (Step::PidNs(what as u32), e)
+        }
+    };
+    fail(pipe, failure)
 }
 
-/// Tell the parent through `pipe` that `step` failed, and exit.
-fn fail(pipe: i32, step: Step, e: Errno, aux: u32) -> ! {
-    let mut msg = [0u8; 12];
-    let words = [step as u32, e.into_raw() as u32, aux].map(u32::to_ne_bytes);
-    for (slot, &b) in msg.iter_mut().zip(words.iter().flatten()) {
-        *slot = b;
-    }
-    let _ = fs::write_all(pipe, &msg);
+/// Tell the parent through `pipe` which step failed, and exit.
+fn fail(pipe: i32, (step, errno): (Step, Errno)) -> ! {
+    let _ = fs::write_all(pipe, &ChildFailure { step, errno }.to_bytes());
     process::exit(125)
 }
 
-/// Write this process into the command's cgroup, unless `placed` there by
-/// the fork already.
+/// Write this process into the command's cgroup, unless the fork `placed`
+/// it there.
 fn join_cgroup(plan: &Plan, placed: bool) -> Result<(), Errno> {
     let procs = plan.cgroup.filter(|_| !placed).into_iter();
     procs
@@ -238,70 +405,44 @@ fn join_cgroup(plan: &Plan, placed: bool) -> Result<(), Errno> {
         .try_for_each(|fd| crate::sys::cgroup::write_fd(fd, b"0"))
 }
 
-/// The child: each step in the SPEC's order, then `execve`. Never returns.
-fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
-    let fail = |step: Step, e: Errno, aux: u32| -> ! { fail(pipe, step, e, aux) };
+/// Steps 5.1 to 5.12 of the SPEC's order of work, after joining the
+/// command's cgroup unless the fork `placed` the child there.
+fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
+    let at = |step: Step| move |e: Errno| (step, e);
     // No code of the command may run outside its cgroup.
-    if let Err(e) = join_cgroup(plan, placed) {
-        fail(Step::Cgroup, e, 0);
-    }
-    if let Err(e) = process::setsid() {
-        fail(Step::Setsid, e, 0);
-    }
+    join_cgroup(plan, placed).map_err(at(Step::Cgroup))?;
+    process::setsid().map_err(at(Step::Setsid))?;
     if plan.take_terminal && fs::take_terminal(0).is_err() {
         log!(
-            log::NORMAL,
+            Warning,
             "warning: the command could not take the terminal as its controlling terminal"
         );
     }
-    if let Err(e) = signal::set_mask(plan.mask) {
-        fail(Step::Signals, e, 0);
-    }
-    if let Err((resource, e)) = limits::apply(plan.limits) {
-        fail(Step::Rlimit, e, resource);
-    }
-    if let Err(e) = privileges::close_inherited_fds(plan.keep_fds) {
-        fail(Step::Fds, e, 0);
-    }
+    signal::set_mask(plan.mask).map_err(at(Step::Signals))?;
+    limits::apply(plan.limits)?;
+    privileges::close_inherited_fds(plan.keep_fds).map_err(at(Step::Fds))?;
     if let Some(last) = plan.drop_caps {
         match privileges::drop_bounding_set(last) {
             Ok(()) => {}
-            Err(Errno::EPERM) => log!(log::VERBOSE, "no CAP_SETPCAP: bounding set left as it is"),
-            Err(e) => fail(Step::Bounding, e, 0),
+            Err(Errno::EPERM) => log!(Verbose, "no CAP_SETPCAP: bounding set left as it is"),
+            Err(e) => return Err((Step::Bounding, e)),
         }
     }
-    if let Err((step, e)) = privileges::set_ids(plan.user, plan.groups) {
-        let step = match step {
-            IdStep::Groups => Step::Groups,
-            IdStep::Gid => Step::Gid,
-            IdStep::Uid => Step::Uid,
-        };
-        fail(step, e, 0);
-    }
+    privileges::set_ids(plan.user, plan.groups)?;
     if plan.drop_caps.is_some() {
-        if let Err(e) = privileges::clear_capabilities() {
-            fail(Step::Capabilities, e, 0);
-        }
+        privileges::clear_capabilities().map_err(at(Step::Capabilities))?;
     }
-    if let Err(e) = privileges::no_new_privs() {
-        fail(Step::NoNewPrivs, e, 0);
-    }
+    privileges::no_new_privs().map_err(at(Step::NoNewPrivs))?;
     if let Some(sandbox) = plan.landlock {
-        if let Err(e) = landlock::enforce(sandbox) {
-            fail(Step::Landlock, e, 0);
-        }
+        landlock::enforce(sandbox).map_err(at(Step::Landlock))?;
     }
     if let Some(dir) = plan.chdir {
-        if let Err(e) = fs::chdir(dir) {
-            fail(Step::Chdir, e, 0);
-        }
+        fs::chdir(dir).map_err(at(Step::Chdir))?;
     }
     if !plan.seccomp.is_empty() {
-        if let Err(e) = seccomp::install(plan.seccomp) {
-            fail(Step::Seccomp, e, 0);
-        }
+        seccomp::install(&plan.seccomp).map_err(at(Step::Seccomp))?;
     }
-    fail(Step::Exec, exec(plan), 0)
+    Err((Step::Exec, exec(plan)))
 }
 
 /// `execve` the command, searching `PATH` when its name has no `/`, as
@@ -311,7 +452,7 @@ fn exec(plan: &Plan) -> Errno {
     if name.contains(&b'/') {
         // SAFETY: argv and envp are null-terminated arrays of C strings that live
         // until the process image is replaced.
-        return unsafe { process::execve(plan.command, plan.argv, plan.envp) };
+        return unsafe { process::execve(plan.command, plan.argv, plan.envp.as_ptr()) };
     }
     let mut denied = false;
     let mut buf = [0u8; 4096];
@@ -321,7 +462,7 @@ fn exec(plan: &Plan) -> Errno {
             continue;
         };
         // SAFETY: as above; path is NUL-terminated.
-        match unsafe { process::execve(path, plan.argv, plan.envp) } {
+        match unsafe { process::execve(path, plan.argv, plan.envp.as_ptr()) } {
             Errno::EACCES => denied = true,
             Errno::ENOENT | Errno::ENOTDIR | Errno::ENAMETOOLONG => {}
             e => return e,

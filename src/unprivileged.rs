@@ -2,10 +2,10 @@
 //! before anything starts (SPEC: Running without privileges). Steps nobody
 //! asked for are skipped where they run, with a `-v` line.
 
+use crate::args::rlimit;
 use crate::args::Config;
-use crate::error::{extend, Error};
-use crate::limits;
-use crate::log;
+use crate::error::Error;
+use crate::rt::vec::extend;
 use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN};
 
 /// Refuse `--pid-ns` without CAP_SYS_ADMIN and `--user` to another uid
@@ -19,7 +19,7 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
             "a PID namespace needs CAP_SYS_ADMIN (docker run --cap-add SYS_ADMIN)"
         ));
     }
-    let nproc = cfg.rlimits.iter().any(|l| l.resource == limits::NPROC);
+    let nproc = cfg.rlimits.iter().any(|l| l.resource == rlimit::NPROC);
     if cfg.user.is_none() && !nproc {
         return Ok(()); // nothing to check: spare the plain init two syscalls
     }
@@ -27,7 +27,7 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
     let runs_as = cfg.user.map_or(me, |u| u.uid);
     if runs_as == 0 && nproc {
         log!(
-            log::NORMAL,
+            Warning,
             "warning: --rlimit nproc: the kernel does not apply RLIMIT_NPROC to uid 0 (add --user)"
         );
     }

@@ -55,7 +55,7 @@ pub fn mount_basics() {
         let _ = mount::mkdir_at(fs::AT_FDCWD, dir, 0o755);
         if let Err(e) = mount::mount(fstype, dir, fstype, flags as u64, Some(data)) {
             log!(
-                log::NORMAL,
+                Warning,
                 "warning: mount {}: {}",
                 Show(dir.to_bytes()),
                 ErrnoName(e)
@@ -77,7 +77,7 @@ pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
     }
     cfg.modules.iter().try_for_each(load)?;
     if let Err(e) = net::bring_up_loopback() {
-        log!(log::NORMAL, "warning: bringing up lo: {}", ErrnoName(e));
+        log!(Warning, "warning: bringing up lo: {}", ErrnoName(e));
     }
     Ok(())
 }
@@ -90,7 +90,7 @@ fn load(m: &Module) -> Result<(), Error> {
         Err(e) => {
             // "--module: /virtio.ko: ENOENT"; out of memory, the file goes unnamed.
             let mut err = Error::sys("--module", e);
-            let _ = crate::error::extend(&mut err.detail, m.file.to_bytes());
+            let _ = crate::rt::vec::extend(&mut err.detail, m.file.to_bytes());
             Err(err)
         }
     }
@@ -109,7 +109,7 @@ pub fn protect_knobs() {
             continue;
         }
         if let Err(e) = mounts::make_read_only(knob) {
-            log!(log::NORMAL, "warning: {}", e);
+            log!(Warning, "warning: {}", e);
         }
     }
 }

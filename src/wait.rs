@@ -6,12 +6,16 @@
 //! A ≈100 ms timeout bounds the sleep, because inotify never hears of files
 //! written from another host (NFS, EFS, virtiofs, 9p).
 
-use crate::args::Nanos;
-use crate::error::{extend, push, Error};
+use crate::args::{Config, Mount};
+use crate::error::Error;
+use crate::report::{Failed, Failure};
+use crate::rt::vec::{extend, push};
 use crate::sys::fs;
-use crate::sys::signal::{self, SigSet};
-use crate::sys::time::monotonic;
-use crate::sys::watch::{self, IN_CREATE, IN_DELETE_SELF, IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR};
+use crate::sys::signal;
+use crate::sys::time::{monotonic, Nanos};
+use crate::sys::watch::{
+    self, SigInfo, IN_CREATE, IN_DELETE_SELF, IN_MOVED_TO, IN_MOVE_SELF, IN_ONLYDIR,
+};
 use crate::sys::{Errno, Fd};
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -25,6 +29,48 @@ pub enum Interrupted {
     Failed(Error),
 }
 
+/// Step 3: wait for the `--wait-for` paths, then for the devices of
+/// `--mount` (drivers probe asynchronously, after the modules are loaded).
+/// Returns what [`wait_for`] does; `signals` is the signalfd of every
+/// blocked signal.
+pub fn wait(cfg: &Config, signals: &Fd) -> Result<Option<Fd>, Failed> {
+    let mut paths = Vec::new();
+    extend(&mut paths, &cfg.wait_for)?;
+    for m in &cfg.mounts {
+        if let Mount::Device { dev, .. } = m {
+            push(&mut paths, &**dev)?;
+        }
+    }
+    wait_for(&paths, cfg.wait_timeout, signals).map_err(|why| match why {
+        Interrupted::Timeout => Failed {
+            why: Failure::WaitTimeout,
+            error: timed_out(cfg),
+        },
+        Interrupted::Cancelled(sig) => Failed {
+            why: Failure::Cancelled(sig as u8),
+            error: crate::err!("--wait-for", None, "cancelled by signal {}", sig),
+        },
+        Interrupted::Failed(e) => e.into(),
+    })
+}
+
+/// The wait timed out: name a `--mount` device still missing, if one is.
+fn timed_out(cfg: &Config) -> Error {
+    let missing = cfg.mounts.iter().find_map(|m| match m {
+        Mount::Device { dev, .. } => fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev),
+        _ => None,
+    });
+    match missing {
+        Some(dev) => {
+            // "--mount: /dev/vdb: ENOENT"; out of memory, the device goes unnamed.
+            let mut e = Error::sys("--mount", Errno::ENOENT);
+            let _ = extend(&mut e.detail, dev.to_bytes());
+            e
+        }
+        None => crate::err!("--wait-for", None, "gave up after --wait-timeout"),
+    }
+}
+
 /// Slow poll period, which also catches files written from another host.
 const POLL: Nanos = 100_000_000;
 
@@ -32,15 +78,24 @@ const POLL: Nanos = 100_000_000;
 /// if one was used, for the caller to close once the command has started:
 /// closing an inotify instance that had watches waits for an SRCU grace
 /// period (8–400 ms measured here), which must not delay the command.
-pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<Option<Fd>, Interrupted> {
+///
+/// `signals` is the signalfd of every blocked signal (see `signals.rs`).
+pub fn wait_for(
+    paths: &[&CStr],
+    timeout: Option<Nanos>,
+    signals: &Fd,
+) -> Result<Option<Fd>, Interrupted> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    log!(Verbose, "waiting for {} path(s)", paths.len());
     let exists = |p: &&CStr| fs::stat_at(fs::AT_FDCWD, p, 0).is_ok();
     // Often the submission is already there: no descriptors needed.
     if paths.iter().all(exists) {
         return Ok(None);
     }
     let deadline = timeout.map(|t| monotonic().saturating_add(t));
-    let failed = |what, e| Interrupted::Failed(Error::sys(what, e));
-    let signals = watch::signalfd(SigSet::FULL).map_err(|e| failed("wait-for: signalfd", e))?;
+    let failed = |call, e| Interrupted::Failed(crate::err!("--wait-for", Some(e), "{}", call));
     // Without inotify (no kernel support, descriptor limit) the poll still works.
     let inotify = watch::inotify().ok();
     let inotify_fd = inotify.as_ref().map_or(-1, |fd| fd.raw());
@@ -61,14 +116,16 @@ pub fn wait_for(paths: &[&CStr], timeout: Option<Nanos>) -> Result<Option<Fd>, I
             Some(d) => (d - now).min(POLL),
             None => POLL,
         };
-        watch::wait_readable([signals.raw(), inotify_fd], left)
-            .map_err(|e| failed("wait-for: ppoll", e))?;
-        while let Some(sig) =
-            watch::read_signal(signals.raw()).map_err(|e| failed("wait-for: signalfd", e))?
-        {
-            if terminates(sig) {
-                return Err(Interrupted::Cancelled(sig));
-            }
+        let mut polls = [
+            watch::PollFd::readable(signals.raw()),
+            watch::PollFd::readable(inotify_fd),
+        ];
+        watch::poll(&mut polls, Some(left)).map_err(|e| failed("ppoll", e))?;
+        // One batch per wake-up: a flood of signals cannot starve the timeout.
+        let mut buf = [SigInfo::EMPTY; 16];
+        let sigs = watch::read_signals(signals.raw(), &mut buf).map_err(|e| failed("read", e))?;
+        if let Some(sig) = sigs.iter().map(SigInfo::signal).find(|&s| terminates(s)) {
+            return Err(Interrupted::Cancelled(sig));
         }
         if inotify_fd >= 0 {
             watch::drain(inotify_fd);

@@ -314,6 +314,48 @@ fn matrix_timeouts() {
     }
 }
 
+/// The timeout's SIGKILL keeps the report's usage: a command that spins
+/// before it ignores SIGTERM still has its CPU time and RSS counted, as
+/// without `--pid-ns` (the kernel would reap a dying namespace without
+/// accounting).
+#[test]
+fn a_timeout_keeps_the_usage() {
+    if !ready() {
+        return;
+    }
+    let script = "trap '' TERM; i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; sleep 60";
+    for mode in MODES {
+        for extra in [&[][..], &["--pid-ns"][..]] {
+            let dir = tempfile::tempdir().unwrap();
+            let rep = dir.path().join("r.json");
+            let mut args = extra.to_vec();
+            let rep_s = rep.to_str().unwrap();
+            args.extend([
+                "-q",
+                "--timeout",
+                "0.5",
+                "--kill-after",
+                "0.2",
+                "--report",
+                rep_s,
+            ]);
+            args.extend(["sh", "-c", script]);
+            let out = run(mode, &args);
+            assert_eq!(code(&out), 124, "{mode:?} {extra:?}: {}", stderr(&out));
+            let r = report(&rep);
+            assert_eq!(r["signal"], 9, "{r}");
+            assert!(
+                r["cpu_user_ms"].as_u64().unwrap() >= 50,
+                "{mode:?} {extra:?}: {r}"
+            );
+            assert!(
+                r["max_rss_kib"].as_u64().unwrap() > 0,
+                "{mode:?} {extra:?}: {r}"
+            );
+        }
+    }
+}
+
 /// The matrix's report contents: usage of the whole tree (an orphan's CPU
 /// and RSS count), leftovers killed and counted by the inner init (and, as
 /// a subreaper, nothing alive afterwards), exec errors 126/127 and a setup

@@ -30,13 +30,13 @@ fn message(args: &[&str]) -> std::string::String {
 #[test]
 fn command_starts_at_first_non_option_or_after_dashes() {
     config(&["-v", "true", "-x"], |c| {
-        assert_eq!((c.command, c.verbosity), (1, log::VERBOSE))
+        assert_eq!((c.command, c.verbosity), (1, Level::Verbose))
     });
     config(&["--", "-x"], |c| assert_eq!(c.command, 1));
     config(&["--timeout=1.5", "--timeout", "2", "x"], |c| {
         assert_eq!((c.timeout, c.command), (Some(2_000_000_000), 3))
     });
-    config(&["-vv", "x"], |c| assert_eq!(c.verbosity, log::DEBUG));
+    config(&["-vv", "x"], |c| assert_eq!(c.verbosity, Level::Debug));
 }
 
 #[test]
@@ -129,20 +129,14 @@ fn mounts_keep_order_and_defaults() {
         )
     });
     config(&["--rlimit", "nofile=1k:unlimited", "x"], |c| {
-        assert_eq!(
-            c.rlimits[0].value,
-            Rlimit {
-                soft: 1024,
-                hard: u64::MAX
-            }
-        )
+        assert_eq!((c.rlimits[0].soft, c.rlimits[0].hard), (1024, u64::MAX))
     });
 }
 
 #[test]
 fn defaults() {
     config(&["x"], |c| {
-        assert_eq!(c.verbosity, log::NORMAL);
+        assert_eq!(c.verbosity, Level::Warning);
         assert_eq!(c.kill_after, KILL_AFTER);
         assert_eq!(c.kill_after, 2_000_000_000);
         assert!(c.seccomp && !c.single_child && !c.clear_env && !c.keep_caps && !c.poweroff);
@@ -184,8 +178,8 @@ fn every_value_option_in_both_forms() {
             assert_eq!(
                 c.mounts[0],
                 Mount::Bind {
-                    src: crate::sys::vec::OwnedCStr::new(b"/s").unwrap(),
-                    dst: crate::sys::vec::OwnedCStr::new(b"/d").unwrap(),
+                    src: OwnedCStr::new(b"/s").unwrap(),
+                    dst: OwnedCStr::new(b"/d").unwrap(),
                     writable: false,
                     noexec: false
                 }
@@ -195,7 +189,7 @@ fn every_value_option_in_both_forms() {
             assert_eq!(
                 c.mounts[0],
                 Mount::Tmpfs {
-                    dst: crate::sys::vec::OwnedCStr::new(b"/t").unwrap(),
+                    dst: OwnedCStr::new(b"/t").unwrap(),
                     size: 1024,
                     mode: 0o700,
                     noexec: true
@@ -218,7 +212,8 @@ fn every_value_option_in_both_forms() {
                 c.rlimits[0],
                 Limit {
                     resource: 7,
-                    value: Rlimit { soft: 10, hard: 20 }
+                    soft: 10,
+                    hard: 20
                 }
             )
         });
@@ -260,13 +255,17 @@ fn flags_short_long_and_clustered() {
         &["--clear-env", "--keep-caps", "--poweroff", "--quiet", "x"],
         |c| {
             assert!(c.clear_env && c.keep_caps && c.poweroff);
-            assert_eq!(c.verbosity, log::QUIET);
+            assert_eq!(c.verbosity, Level::Fatal);
         },
     );
-    config(&["-vvvvv", "x"], |c| assert_eq!(c.verbosity, log::DEBUG));
+    config(&["-vvvvv", "x"], |c| assert_eq!(c.verbosity, Level::Debug));
     // Levels count: -q then -v is back to the default.
-    config(&["-q", "-v", "x"], |c| assert_eq!(c.verbosity, log::NORMAL));
-    config(&["-v", "-q", "x"], |c| assert_eq!(c.verbosity, log::QUIET));
+    config(&["-q", "-v", "x"], |c| {
+        assert_eq!(c.verbosity, Level::Warning)
+    });
+    config(&["-v", "-q", "x"], |c| {
+        assert_eq!(c.verbosity, Level::Fatal)
+    });
 }
 
 #[test]
@@ -293,7 +292,7 @@ fn command_boundaries() {
     });
     // A value that looks like an option is still the value.
     config(&["--chdir", "-v", "x"], |c| {
-        assert_eq!((c.chdir, c.verbosity), (Some(c"-v"), log::NORMAL))
+        assert_eq!((c.chdir, c.verbosity), (Some(c"-v"), Level::Warning))
     });
     for none in [&[][..], &["--"], &["-v", "-q"], &["--timeout", "1"]] {
         with(none, |r| assert_eq!(r.err(), Some(UsageError::NoCommand)));
@@ -458,7 +457,7 @@ fn tini_flags() {
     config(&["-vwp", "HUP", "x"], |c| {
         assert_eq!(
             (c.pdeathsig, c.log_reaped, c.verbosity),
-            (Some(1), true, log::VERBOSE)
+            (Some(1), true, Level::Verbose)
         )
     });
     with(&["-l", "x"], |r| assert!(matches!(r, Ok(Action::License))));
@@ -535,7 +534,7 @@ fn docker_init_personality_and_compat_environment() {
         |r| match r {
             Ok(Action::Run(c)) => {
                 assert!(!c.keep_caps && c.seccomp && !c.docker_init);
-                assert_eq!((c.verbosity, c.single_child), (log::DEBUG, true));
+                assert_eq!((c.verbosity, c.single_child), (Level::Debug, true));
             }
             _ => panic!(),
         },
@@ -545,7 +544,7 @@ fn docker_init_personality_and_compat_environment() {
         &["TINI_VERBOSITY=0"],
         &["-v", "sh"],
         |r| match r {
-            Ok(Action::Run(c)) => assert_eq!(c.verbosity, log::NORMAL),
+            Ok(Action::Run(c)) => assert_eq!(c.verbosity, Level::Warning),
             _ => panic!(),
         },
     );

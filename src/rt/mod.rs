@@ -1,4 +1,11 @@
-//! What a C runtime would provide: memory primitives and the heap.
+//! What a C runtime would provide, above the raw syscalls and below
+//! everything else.
+//!
+//! The library's half (this module): fallible `Vec` growth, owned C strings
+//! and decimal numbers — plain data and allocation, no system call. The
+//! binary's half, in the same directory but compiled only into `main.rs`:
+//! the memory primitives (`mem.rs`) and the heap (`heap.rs`).
 
-pub mod heap;
-pub mod mem;
+pub mod cstr;
+pub mod num;
+pub mod vec;

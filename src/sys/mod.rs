@@ -18,7 +18,6 @@ pub mod random;
 pub mod seccomp;
 pub mod signal;
 pub mod time;
-pub mod vec;
 pub mod watch;
 
 pub use syscalls::Errno;
@@ -40,19 +39,12 @@ impl Fd {
     pub fn raw(&self) -> i32 {
         self.0
     }
-
-    /// Give up ownership without closing.
-    pub fn into_raw(self) -> i32 {
-        let fd = self.0;
-        core::mem::forget(self);
-        fd
-    }
 }
 
 impl Drop for Fd {
     fn drop(&mut self) {
-        // SAFETY: we own the descriptor; closing it twice is impossible because
-        // `into_raw` forgets `self`. Errors of close are not actionable here.
+        // SAFETY: we own the descriptor, and only this drop closes it.
+        // Errors of close are not actionable here.
         let _ = unsafe { syscalls::syscall!(syscalls::Sysno::close, self.0) };
     }
 }

@@ -93,8 +93,33 @@ pub fn reap_any() -> Result<Option<(Pid, Exit)>> {
     })
 }
 
-/// Send signal `sig` to `pid` (negative: a process group; -1: everyone we may signal).
+/// Send signal `sig` to the one process `pid`. A pid of 0 or below, which
+/// `kill(2)` would widen to a group or to everyone, is refused (`ESRCH`):
+/// those have names of their own below.
 pub fn kill(pid: Pid, sig: i32) -> Result<()> {
+    if pid <= 0 {
+        return Err(Errno::ESRCH);
+    }
+    raw_kill(pid, sig)
+}
+
+/// Send `sig` to every process of the group `pgid` (`kill(-pgid)`).
+pub fn kill_process_group(pgid: Pid, sig: i32) -> Result<()> {
+    if pgid <= 0 {
+        return Err(Errno::ESRCH);
+    }
+    raw_kill(-pgid, sig)
+}
+
+/// DANGEROUS: send `sig` to every process this one may signal (`kill(-1)`).
+/// Only PID 1 of a PID namespace may call it: there, that is everything in
+/// the namespace; anywhere else it hits every process of the caller's uid
+/// (or, as root, of the machine).
+pub fn kill_all_in_namespace(sig: i32) -> Result<()> {
+    raw_kill(-1, sig)
+}
+
+fn raw_kill(pid: Pid, sig: i32) -> Result<()> {
     // SAFETY: kill takes two integers.
     unsafe { syscall!(Sysno::kill, pid as isize, sig) }.map(drop)
 }
@@ -131,26 +156,12 @@ pub fn children_usage() -> Usage {
     }
 }
 
-/// A resource limit as `prlimit64` takes it.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Rlimit {
-    pub soft: u64,
-    pub hard: u64,
-}
-
-/// Set resource `resource` of this process.
-pub fn set_rlimit(resource: u32, limit: Rlimit) -> Result<()> {
+/// Set resource `resource` (`RLIMIT_*`) of this process to `soft` and `hard`.
+pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> Result<()> {
+    // struct rlimit64
+    let limit = [soft, hard];
     // SAFETY: limit is a valid struct rlimit64; a null old-value pointer is allowed.
-    unsafe { syscall!(Sysno::prlimit64, 0, resource, &limit as *const Rlimit, 0) }.map(drop)
-}
-
-/// Read resource `resource` of this process.
-pub fn get_rlimit(resource: u32) -> Result<Rlimit> {
-    let mut old = Rlimit::default();
-    // SAFETY: old is a writable struct rlimit64; a null new-value pointer only reads.
-    unsafe { syscall!(Sysno::prlimit64, 0, resource, 0, &mut old as *mut Rlimit) }?;
-    Ok(old)
+    unsafe { syscall!(Sysno::prlimit64, 0, resource, limit.as_ptr(), 0) }.map(drop)
 }
 
 /// Wait (blocking) for the child `pid` to end.

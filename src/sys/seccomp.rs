@@ -1,8 +1,17 @@
 //! Installing a seccomp filter.
 
 use super::{Errno, Result};
-use crate::seccomp::Insn;
 use syscalls::{syscall, Sysno};
+
+/// One classic BPF instruction (`struct sock_filter`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Insn {
+    pub code: u16,
+    pub jt: u8,
+    pub jf: u8,
+    pub k: u32,
+}
 
 /// `struct sock_fprog`.
 #[repr(C)]

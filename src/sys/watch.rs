@@ -36,15 +36,38 @@ pub fn signalfd(set: SigSet) -> Result<Fd> {
     Ok(Fd::from_raw(fd as i32))
 }
 
-/// Take one pending signal from a signalfd; `None` when none is pending.
-pub fn read_signal(fd: i32) -> Result<Option<i32>> {
-    let mut info = [0u32; 32]; // struct signalfd_siginfo: 128 bytes, ssi_signo first
-                               // SAFETY: info is writable for its 128 bytes.
-    match unsafe { syscall!(Sysno::read, fd, info.as_mut_ptr(), 128) } {
-        Ok(_) => Ok(Some(info[0] as i32)),
-        Err(Errno::EAGAIN) => Ok(None),
-        Err(e) => Err(e),
+/// One signal read from a signalfd (`struct signalfd_siginfo`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct SigInfo {
+    signo: u32,
+    rest: [u32; 31],
+}
+
+impl SigInfo {
+    pub const EMPTY: SigInfo = SigInfo {
+        signo: 0,
+        rest: [0; 31],
+    };
+
+    /// The signal's number.
+    pub fn signal(&self) -> i32 {
+        self.signo as i32
     }
+}
+
+/// Take as many pending signals from a signalfd as `buf` holds, with one
+/// `read`, in the kernel's order; none when none is pending.
+pub fn read_signals(fd: i32, buf: &mut [SigInfo]) -> Result<&[SigInfo]> {
+    let size = core::mem::size_of_val(buf);
+    // SAFETY: buf is writable for `size` bytes.
+    let len = match unsafe { syscall!(Sysno::read, fd, buf.as_mut_ptr(), size) } {
+        Ok(len) => len,
+        Err(Errno::EAGAIN) => 0,
+        Err(e) => return Err(e),
+    };
+    let n = len / core::mem::size_of::<SigInfo>();
+    Ok(buf.get(..n).unwrap_or_default())
 }
 
 /// Read and discard everything readable on a non-blocking descriptor.
@@ -54,35 +77,42 @@ pub fn drain(fd: i32) {
     while unsafe { syscall!(Sysno::read, fd, buf.as_mut_ptr(), 4096) }.is_ok_and(|n| n > 0) {}
 }
 
-/// Block until one of `fds` is readable or `timeout` passes, without
-/// changing the signal mask; `EINTR` counts as a wake-up. A negative
-/// descriptor is ignored.
-pub fn wait_readable(fds: [i32; 2], timeout: Nanos) -> Result<()> {
-    #[repr(C)]
-    struct PollFd {
-        fd: i32,
-        events: i16,
-        revents: i16,
+/// One entry of `ppoll`'s array (`struct pollfd`), waiting for input.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct PollFd {
+    fd: i32,
+    events: i16,
+    revents: i16,
+}
+
+impl PollFd {
+    /// Wait for `fd` to be readable (or hung up); a negative `fd` is skipped.
+    pub fn readable(fd: i32) -> PollFd {
+        const POLLIN: i16 = 1;
+        PollFd {
+            fd,
+            events: POLLIN,
+            revents: 0,
+        }
     }
-    const POLLIN: i16 = 1;
-    let mut polls = fds.map(|fd| PollFd {
-        fd,
-        events: POLLIN,
-        revents: 0,
-    });
-    let ts = Timespec::from_nanos(timeout);
-    // SAFETY: polls is a valid array of struct pollfd; ts is a valid
+
+    /// Whether the last [`poll`] found it readable, hung up or in error.
+    pub fn ready(&self) -> bool {
+        self.fd >= 0 && self.revents != 0
+    }
+}
+
+/// Block until one of `fds` is ready or `timeout` passes (`None`: no
+/// timeout), without changing the signal mask; `EINTR` counts as a wake-up.
+pub fn poll(fds: &mut [PollFd], timeout: Option<Nanos>) -> Result<()> {
+    let ts = timeout.map(Timespec::from_nanos);
+    let tsp = ts
+        .as_ref()
+        .map_or(core::ptr::null(), |t| t as *const Timespec);
+    // SAFETY: fds is a valid array of struct pollfd; tsp is null or a valid
     // timespec; a null sigmask keeps the current mask.
-    match unsafe {
-        syscall!(
-            Sysno::ppoll,
-            polls.as_mut_ptr(),
-            polls.len(),
-            &ts as *const Timespec,
-            0,
-            8
-        )
-    } {
+    match unsafe { syscall!(Sysno::ppoll, fds.as_mut_ptr(), fds.len(), tsp, 0, 8) } {
         Ok(_) | Err(Errno::EINTR) => Ok(()),
         Err(e) => Err(e),
     }

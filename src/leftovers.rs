@@ -1,0 +1,179 @@
+//! Step 7 of the order of work: when the command has ended, SIGKILL
+//! everything it left behind and reap it, within `--kill-after`, so that a
+//! process stuck in uninterruptible sleep cannot hold proctor forever.
+//!
+//! As PID 1 of a namespace, `kill(-1)` reaches exactly the namespace. Never
+//! elsewhere: there, every descendant found in `/proc` is stopped, then
+//! killed, pass after pass until one finds none.
+
+use crate::cgroup::Cgroup;
+use crate::rt::num::parse_u64;
+use crate::rt::vec::push;
+use crate::supervise::reap;
+use crate::sys::fs;
+use crate::sys::process::{self, Pid};
+use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SIGSTOP};
+use crate::sys::time::{monotonic, Nanos};
+use crate::sys::Errno;
+use alloc::vec::Vec;
+
+/// However short `--kill-after`, leftovers get this long to be killed, die
+/// and be reaped (and counted): with no time at all, a subreaper would kill
+/// nothing and PID 1 would count nothing.
+const MIN_GRACE: Nanos = 1_000_000_000;
+
+/// Kill and reap everything the command left behind, within `grace` for
+/// processes that will not die (uninterruptible sleep): with a cgroup, all
+/// of its members at once first. Returns how many processes were killed.
+pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
+    let deadline = deadline(grace);
+    let _ = reap(0); // no child is the command any more
+    let mut killed = cgroup.map_or(0, |cg| kill_cgroup(cg, deadline));
+    // Without any child left, as PID 1 or subreaper, nothing is left.
+    if process::reap_any() != Err(Errno::ECHILD) {
+        killed += if is_pid1 {
+            let _ = process::kill_all_in_namespace(SIGKILL);
+            reap_until(deadline)
+        } else {
+            kill_descendants(deadline)
+        };
+    }
+    if killed > 0 {
+        log!(Verbose, "killed {} leftover process(es)", killed);
+    }
+    killed
+}
+
+/// When the leftovers of a run with `--kill-after` `grace` must be gone.
+pub fn deadline(grace: Nanos) -> Nanos {
+    monotonic().saturating_add(grace.max(MIN_GRACE))
+}
+
+/// Kill every member of the command's cgroup at once, until it is empty
+/// or the deadline passes; returns how many were killed.
+pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
+    let mut pids = Vec::new();
+    while !cg.is_empty() && monotonic() < deadline {
+        cg.kill(&mut pids);
+        let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+        let _ = reap(0);
+    }
+    let _ = reap(0);
+    pids.len() as u32
+}
+
+/// Reap until no child is left or the deadline passes; returns the count.
+pub fn reap_until(deadline: Nanos) -> u32 {
+    let mut n = 0;
+    loop {
+        match process::reap_any() {
+            Ok(Some((p, _))) => {
+                log!(Debug, "reaped leftover pid {}", p);
+                n += 1;
+            }
+            Ok(None) => {
+                let now = monotonic();
+                if now >= deadline {
+                    log!(Warning, "warning: leftover processes did not die in time");
+                    return n;
+                }
+                let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(deadline - now));
+            }
+            Err(_) => return n,
+        }
+    }
+}
+
+/// As a subreaper: stop, then kill, every descendant found in `/proc`,
+/// until none is left (orphans of killed processes come back to us).
+fn kill_descendants(deadline: Nanos) -> u32 {
+    let me = process::getpid();
+    let mut killed: Vec<Pid> = Vec::new();
+    while monotonic() < deadline {
+        let victims = descendants(me);
+        if victims.is_empty() {
+            break;
+        }
+        // Stopped processes cannot fork: a fork bomb cannot outrun the scan.
+        for &p in &victims {
+            let _ = process::kill(p, SIGSTOP);
+        }
+        for &p in &victims {
+            // Out of memory, the count may fall short; the kill itself never does.
+            if process::kill(p, SIGKILL).is_ok() && !killed.contains(&p) {
+                let _ = push(&mut killed, p);
+            }
+        }
+        // Give the killed a moment to become zombies before the next scan.
+        let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+        let _ = reap(0); // no child is the command any more
+    }
+    reap_until(deadline);
+    killed.len() as u32
+}
+
+/// Live (non-zombie) descendants of `root`, from `/proc/*/stat`; out of
+/// memory, those found so far (the caller scans again until none is left).
+fn descendants(root: Pid) -> Vec<Pid> {
+    let all = processes();
+    let mut found: Vec<Pid> = Vec::new();
+    let mut frontier: Vec<Pid> = Vec::new();
+    let _ = push(&mut frontier, root);
+    'scan: while let Some(parent) = frontier.pop() {
+        for &(pid, _, _) in all.iter().filter(|p| p.1 == parent) {
+            if !found.contains(&pid)
+                && (push(&mut found, pid).is_err() || push(&mut frontier, pid).is_err())
+            {
+                break 'scan;
+            }
+        }
+    }
+    found.retain(|p| all.iter().any(|&(q, _, state)| q == *p && state != b'Z'));
+    found
+}
+
+/// (pid, ppid, state) of every process in `/proc`.
+fn processes() -> Vec<(Pid, Pid, u8)> {
+    let mut out = Vec::new();
+    let Ok(proc) = fs::open(c"/proc", fs::O_RDONLY | fs::O_DIRECTORY) else {
+        log!(
+            Warning,
+            "warning: /proc is not mounted: leftover processes cannot be found"
+        );
+        return out;
+    };
+    let mut buf = [0u8; 2048];
+    while let Ok(n) = fs::getdents(proc.raw(), &mut buf) {
+        if n == 0 {
+            break;
+        }
+        for name in fs::dirents(buf.get(..n).unwrap_or_default()) {
+            if let Some(entry) = stat_of(proc.raw(), name) {
+                if push(&mut out, entry).is_err() {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Parse `/proc/<name>/stat`: "pid (comm) S ppid …".
+fn stat_of(proc: i32, name: &[u8]) -> Option<(Pid, Pid, u8)> {
+    let pid = parse_u64(name)? as Pid;
+    let mut path = [0u8; 32];
+    let tail = b"/stat\0";
+    let len = name.len() + tail.len();
+    path.get_mut(..name.len())?.copy_from_slice(name);
+    path.get_mut(name.len()..len)?.copy_from_slice(tail);
+    let path = core::ffi::CStr::from_bytes_with_nul(path.get(..len)?).ok()?;
+    let fd = fs::openat(proc, path, fs::O_RDONLY, 0).ok()?;
+    let mut buf = [0u8; 512];
+    let n = fs::read(fd.raw(), &mut buf).ok()?;
+    let text = buf.get(..n)?;
+    let close = text.iter().rposition(|&b| b == b')')?;
+    let mut fields = text.get(close + 2..)?.split(|&b| b == b' ');
+    let state = *fields.next()?.first()?;
+    let ppid = parse_u64(fields.next()?)? as Pid;
+    Some((pid, ppid, state))
+}
