@@ -68,7 +68,7 @@ pub fn reap_until(deadline: Nanos) -> u32 {
     loop {
         match process::reap_any() {
             Ok(Some((p, _))) => {
-                log!(Debug, "reaped leftover pid {}", p);
+                crate::log::reaped(p);
                 n += 1;
             }
             Ok(None) => {

@@ -40,11 +40,7 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
             ));
         }
     }
-    process::unshare(Namespace::Mount)
-        .map_err(|e| mount_error("mounts", b"unshare(CLONE_NEWNS)", e))?;
-    // Nothing propagates to or from the container's (or the host's) namespace.
-    sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
-        .map_err(|e| mount_error("mounts", b"making / private", e))?;
+    private_namespace()?;
     let mut classic = false;
     // Mountpoints are created before anything is mounted where an earlier
     // `--ro` would forbid it later; elsewhere, when their mount comes, which
@@ -121,6 +117,15 @@ pub fn mount_proc() -> Result<(), (usize, Errno)> {
     Ok(())
 }
 
+/// Unshare the mount namespace and make `/` recursively private in it.
+pub fn private_namespace() -> Result<(), Error> {
+    process::unshare(Namespace::Mount)
+        .map_err(|e| mount_error("mounts", b"unshare(CLONE_NEWNS)", e))?;
+    // Nothing propagates to or from the container's (or the host's) namespace.
+    sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
+        .map_err(|e| mount_error("mounts", b"making / private", e))
+}
+
 /// `--ro PATH` on its own, in proctor's current mount namespace.
 pub fn make_read_only(path: &CStr) -> Result<(), Error> {
     apply_each(&[Mount::ReadOnly { path }], &mut false)
@@ -155,10 +160,16 @@ fn with_fallback(
     f(true)
 }
 
-/// An `O_PATH` descriptor of the existing `path`, opened one component
-/// at a time, refusing a symbolic link in any of them.
+/// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
+/// in any of its components: `openat2`, or the walk where it is refused
+/// (which also names the link).
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
-    walk(step, path, Create::No).map(|r| r.fd)
+    match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
+        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => {
+            walk(step, path, Create::No).map(|r| r.fd)
+        }
+        other => other.map_err(|e| error(step, path.to_bytes(), e)),
+    }
 }
 
 /// The step name and the path a mount acts on.

@@ -28,15 +28,25 @@ pub struct Ended {
 
 /// The command under supervision.
 #[derive(Clone, Copy, Debug)]
-pub struct Command {
+pub struct Command<'a> {
     pub pid: Pid,
     /// When its `execve` succeeded (monotonic).
     pub started: Nanos,
     /// `-c`: signals go to the command only, not to its process group.
     pub single_child: bool,
+    /// `-r S:R`: a received S is forwarded as R, or dropped when R is 0.
+    pub rewrite: &'a [(u8, u8)],
     /// `--pid-ns`: `pid` is the inner init, which reports the command's end
     /// on this pipe; signals go to the command through it.
     pub inner_init: Option<i32>,
+}
+
+/// Where forwarded signals go: the command, or (`--pid-ns`) the command
+/// through the inner init `pid`.
+#[derive(Clone, Copy, Debug)]
+struct Target {
+    pid: Pid,
+    inner_init: bool,
 }
 
 /// How to end a command that tripped a limit.
@@ -89,7 +99,10 @@ pub fn supervise(
     watches: &mut [&mut dyn Watch],
 ) -> Ended {
     let mut limits = Limits {
-        cmd,
+        to: Target {
+            pid: cmd.pid,
+            inner_init: cmd.inner_init.is_some(),
+        },
         kill_after,
         verdict: None,
         term_at: timeout.map(|t| cmd.started.saturating_add(t)),
@@ -135,7 +148,9 @@ pub fn supervise(
         let mut ended = None;
         for sig in sigs.iter().map(SigInfo::signal) {
             if sig != SIGCHLD {
-                forward(cmd, sig, cmd.single_child);
+                if let Some(sig) = rewritten(sig, cmd.rewrite) {
+                    forward(limits.to, sig, cmd.single_child);
+                }
             } else if let Some(exit) = reap(cmd.pid) {
                 ended = Some(exit);
                 break;
@@ -169,7 +184,7 @@ pub fn supervise(
 
 /// The deadlines of the command's ending.
 struct Limits {
-    cmd: Command,
+    to: Target,
     kill_after: Nanos,
     /// The first limit that tripped.
     verdict: Option<Verdict>,
@@ -200,7 +215,7 @@ impl Limits {
                 "{}: sending SIGKILL to the command's process group",
                 why
             );
-            forward(self.cmd, SIGKILL, false);
+            forward(self.to, SIGKILL, false);
         }
     }
 
@@ -218,9 +233,9 @@ impl Limits {
                         "{}: sending SIGTERM to the command's process group",
                         reason(verdict)
                     );
-                    forward(self.cmd, SIGTERM, false);
+                    forward(self.to, SIGTERM, false);
                     // A stopped command could not act on SIGTERM (coreutils timeout does the same).
-                    forward(self.cmd, SIGCONT, false);
+                    forward(self.to, SIGCONT, false);
                     self.kill_at = Some(now.saturating_add(self.kill_after));
                 }
             }
@@ -256,19 +271,29 @@ fn fall_back(pid: Pid, e: Errno) -> Exit {
     process::wait_pid(pid).unwrap_or(Exit::Code(125))
 }
 
+/// dumb-init's `-r`: the signal to forward for a received `sig`, `None` to drop it.
+fn rewritten(sig: i32, rewrite: &[(u8, u8)]) -> Option<i32> {
+    let to = match rewrite.iter().find(|&&(from, _)| i32::from(from) == sig) {
+        Some(&(_, to)) => i32::from(to),
+        None => sig,
+    };
+    (to != 0).then_some(to)
+}
+
 /// Forward `sig` to the command's process group (or to the command
 /// alone); with `--pid-ns` through the inner init.
-fn forward(cmd: Command, sig: i32, single_child: bool) {
-    match cmd.inner_init {
-        None => send(cmd.pid, sig, single_child),
-        Some(_) => pidns::signal_command(cmd.pid, sig, single_child),
+fn forward(to: Target, sig: i32, single_child: bool) {
+    if to.inner_init {
+        pidns::signal_command(to.pid, sig, single_child);
+    } else {
+        send(to.pid, sig, single_child);
     }
     log!(
         Debug,
         "forwarded signal {} to {}{}",
         sig,
         if single_child { "" } else { "group " },
-        cmd.pid
+        to.pid
     );
 }
 
@@ -291,10 +316,26 @@ pub fn send(pid: Pid, sig: i32, alone: bool) {
 pub fn reap(command: Pid) -> Option<Exit> {
     let mut main = None;
     while let Ok(Some((p, exit))) = process::reap_any() {
-        log!(Debug, "reaped pid {}", p);
         if p == command {
+            log!(Debug, "reaped pid {}", p);
             main = Some(exit);
+        } else {
+            crate::log::reaped(p);
         }
     }
     main
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewritten;
+
+    #[test]
+    fn rewrite_maps_drops_and_passes_through() {
+        let table = [(15, 3), (1, 0)];
+        assert_eq!(rewritten(15, &table), Some(3));
+        assert_eq!(rewritten(1, &table), None);
+        assert_eq!(rewritten(10, &table), Some(10));
+        assert_eq!(rewritten(10, &[]), Some(10));
+    }
 }

@@ -13,6 +13,11 @@ pub fn getpid() -> Pid {
     unsafe { syscall!(Sysno::getpid) }.unwrap_or(0) as Pid
 }
 
+pub fn getppid() -> Pid {
+    // SAFETY: getppid has no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getppid) }.unwrap_or(0) as Pid
+}
+
 /// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
 pub fn fork() -> Result<Pid> {
     clone_fork(0)
