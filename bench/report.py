@@ -14,6 +14,7 @@ GOALS = {
     "syscalls": 30,
     "rss_kib": 256,
     "wait_ms": 5.0,
+    "pidns_us": 150.0,
 }
 
 
@@ -111,6 +112,17 @@ def goals_table(res):
         )
     )
     rows += sandbox_goals(res)
+    cost = res.get("pidns_cost_us")
+    rows.append(
+        (
+            "cost of `--pid-ns` (an inner init, a fresh `/proc`)",
+            "≤ 150 µs over the same configuration",
+            f"{cost:.0f} µs over the full grading configuration (paired per round)"
+            if cost is not None
+            else f"not measured ({res.get('pidns_error') or res.get('grading_error')})",
+            verdict(None if cost is None else cost <= GOALS["pidns_us"]),
+        )
+    )
     out = ["| figure | goal | proctor | verdict |", "|---|---|---|---|"]
     out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
     return out
@@ -454,6 +466,18 @@ def write(res, docs):
     elif "cgroup_error" in res and res["cgroup_error"]:
         lines += [f"Full grading configuration + cgroup: does not run — {res['cgroup_error']}.", ""]
     lines += sandbox_tables(res)
+    ls = res.get("landlock_spawn")
+    if ls:
+        over = ls["over_proctor (default)"]
+        args = " ".join(a if not a.startswith("/tmp/") else "…" + a[a.rfind("/") :] for a in res["landlock_args"])
+        lines += [
+            f"Landlock (`{args}`, issue 19): {over['median_us']:.0f} µs "
+            f"({over['p25_us']:.0f}–{over['p75_us']:.0f}) over the same run without it "
+            "(the default mode), paired round by round; goal ≤ 50 µs.",
+            "",
+        ]
+    elif "landlock_error" in res:
+        lines += [f"Landlock: does not run here — {res['landlock_error']}.", ""]
     lines += [
         "## How each figure is measured",
         "",

@@ -469,4 +469,65 @@ fn a_kernel_without_landlock_is_a_125_naming_it() {
             }
         }
     }
+    // Without openat2 (ENOSYS, or EPERM from a seccomp profile), --writable
+    // is resolved by the component walk: still writable, symlinks still refused.
+    let w = dir.path().join("w");
+    std::fs::create_dir(&w).unwrap();
+    std::fs::set_permissions(&w, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    std::os::unix::fs::symlink(&w, dir.path().join("link")).unwrap();
+    let (w, link) = (w.to_str().unwrap(), dir.path().join("link/x"));
+    let write = format!("echo ok > {w}/f && cat {w}/f");
+    for errno in [libc::ENOSYS, libc::EPERM] {
+        let filter = hex(&program(&[fail(libc::SYS_openat2, errno)]));
+        let mut wrapper: Vec<&std::ffi::OsStr> = AS_UID_1000.iter().map(|s| s.as_ref()).collect();
+        wrapper.extend([me.as_os_str(), "--fault-filter".as_ref(), filter.as_ref()]);
+        for mode in MODES {
+            let args = ["--landlock", "--writable", w, "sh", "-c", &write];
+            let out = run_cmd(wrapped(mode, &wrapper, &args), Duration::from_secs(60));
+            assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+            assert_eq!(stdout(&out), "ok\n");
+            let args = ["--landlock", "--writable", link.to_str().unwrap(), "true"];
+            let out = run_cmd(wrapped(mode, &wrapper, &args), Duration::from_secs(60));
+            assert_eq!(code(&out), 125, "{mode:?}");
+            assert!(
+                stderr(&out).contains("link: is a symbolic link"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// `--pid-ns` where the runtime refuses what it needs: the PID namespace
+/// (`clone(CLONE_NEWPID)`), or the inner init's fresh /proc (a seccomp or
+/// AppArmor profile refusing the mount). 125 naming the step, before the
+/// command runs.
+#[test]
+fn pid_ns_refused_is_a_setup_error() {
+    if !ready() {
+        return;
+    }
+    const CLONE_NEWPID: u32 = libc::CLONE_NEWPID as u32;
+    const MS_NOEXEC: u32 = libc::MS_NOEXEC as u32;
+    let new_pid_ns = Fault {
+        nr: libc::SYS_clone,
+        when: When::ArgHas(0, CLONE_NEWPID),
+        errno: libc::EPERM,
+    };
+    assert_setup_error(
+        &[new_pid_ns],
+        &["--pid-ns", "true"],
+        "--pid-ns: clone(CLONE_NEWPID): needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined): EPERM",
+    );
+    // Only the fresh /proc is mounted noexec (before its knobs' remounts).
+    let proc = Fault {
+        nr: libc::SYS_mount,
+        when: When::ArgHas(3, MS_NOEXEC),
+        errno: libc::EACCES,
+    };
+    assert_setup_error(
+        &[proc],
+        &["--pid-ns", "true"],
+        "--pid-ns: /proc: needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined): EACCES",
+    );
 }
