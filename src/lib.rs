@@ -21,6 +21,7 @@ pub mod limits;
 pub mod mounts;
 pub mod net;
 pub mod output;
+pub mod pidns;
 pub mod privileges;
 pub mod report;
 pub mod rt;

@@ -237,19 +237,27 @@ fn check_flood_verdict(label: &str, out: &Output, dst: &Path, rep: &Path, starte
 
 /// A command writing forever under `--output-limit 1m`: output_limit, 137,
 /// exactly 1 MiB at the destination; also when a child that left the
-/// command's session holds the pipe open after the command is killed.
+/// command's session holds the pipe open after the command is killed, and
+/// under `--pid-ns`.
 #[test]
 fn a_flood_stops_at_the_limit() {
     let Some((dir, rep)) = scratch() else { return };
     let dst = dir.path().join("out");
     let cases = [
-        ("yes", "exec yes"),
-        ("setsid child", "setsid yes & exec yes"),
+        ("yes", "exec yes", None),
+        ("setsid child", "setsid yes & exec yes", None),
+        (
+            "setsid child, --pid-ns",
+            "setsid yes & exec yes",
+            Some("--pid-ns"),
+        ),
     ];
     for mode in MODES {
-        for (label, script) in cases {
+        for (label, script, extra) in cases {
             let started = Instant::now();
-            let out = limited_sh(mode, "1m", &rep, &["--stdout", s(&dst)], script);
+            let mut args = vec!["--stdout", s(&dst)];
+            args.extend(extra);
+            let out = limited_sh(mode, "1m", &rep, &args, script);
             let label = format!("{label} ({mode:?})");
             check_flood_verdict(&label, &out, &dst, &rep, started);
         }
