@@ -145,6 +145,16 @@ def spawn_overhead(h, inits, rounds, cwd, prefix=None, versus=None):
     rows = {r["name"]: r for r in harness(h, "spawn", *args, cwd=cwd, prefix=prefix)}
     base = rows["/bin/true"]["samples"]
     result = {"baseline_us": statistics.median(base) / 1e3}
+    # Any two inits of the same rounds, paired per round: (a, b) -> median of a - b.
+    result["paired"] = {
+        (a.name, b.name): statistics.median(
+            x - y for x, y in zip(rows[a.name]["samples"], rows[b.name]["samples"])
+        )
+        / 1e3
+        for a in inits
+        for b in inits
+        if a is not b
+    }
     for i in inits:
         s = rows[i.name]["samples"]
         # Paired per round: the same moment's baseline is subtracted, which
@@ -391,11 +401,18 @@ def main():
         )
         res["cgroup_args"] = cgroup.args[len(grading.args) :]
         res["cgroup_error"] = check_runs(h, cgroup, ["/bin/true"], cwd)
+        # The same configuration with --pid-ns: its cost is the difference.
+        pidns = Init("proctor (grading, --pid-ns)", p, [*grading.args, "--pid-ns"], proctor=True)
         timed = list(inits)
         if res["grading_error"]:
             log(f"grading configuration fails: {res['grading_error']}")
         else:
             timed.append(grading)
+            res["pidns_error"] = check_runs(h, pidns, ["/bin/true"], cwd)
+            if res["pidns_error"]:
+                log(f"grading configuration with --pid-ns fails: {res['pidns_error']}")
+            else:
+                timed.append(pidns)
         if res["cgroup_error"]:
             log(f"grading configuration + cgroup fails: {res['cgroup_error']}")
         else:
@@ -432,6 +449,9 @@ def main():
             res["cgroup_spawn"] = spawn[cgroup.name]
         if not res["landlock_error"]:
             res["landlock_spawn"] = spawn[landlock.name]
+        if pidns.name in spawn:
+            res["pidns_spawn"] = spawn[pidns.name]
+            res["pidns_cost_us"] = spawn["paired"][(pidns.name, grading.name)]
         for i in inits:
             res["inits"][i.name]["spawn"] = spawn[i.name]
         if PREFIX:

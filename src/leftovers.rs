@@ -26,24 +26,14 @@ const MIN_GRACE: Nanos = 1_000_000_000;
 /// processes that will not die (uninterruptible sleep): with a cgroup, all
 /// of its members at once first. Returns how many processes were killed.
 pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
-    let deadline = monotonic().saturating_add(grace.max(MIN_GRACE));
+    let deadline = deadline(grace);
     let _ = reap(0); // no child is the command any more
-    let mut killed = 0;
-    if let Some(cg) = cgroup {
-        let mut pids = Vec::new();
-        while !cg.is_empty() && monotonic() < deadline {
-            cg.kill(&mut pids);
-            let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
-            let _ = reap(0);
-        }
-        let _ = reap(0);
-        killed = pids.len() as u32;
-    }
+    let mut killed = cgroup.map_or(0, |cg| kill_cgroup(cg, deadline));
     // Without any child left, as PID 1 or subreaper, nothing is left.
     if process::reap_any() != Err(Errno::ECHILD) {
         killed += if is_pid1 {
             let _ = process::kill_all_in_namespace(SIGKILL);
-            count_reaped_until(deadline)
+            reap_until(deadline)
         } else {
             kill_descendants(deadline)
         };
@@ -54,8 +44,26 @@ pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
     killed
 }
 
+/// When the leftovers of a run with `--kill-after` `grace` must be gone.
+pub fn deadline(grace: Nanos) -> Nanos {
+    monotonic().saturating_add(grace.max(MIN_GRACE))
+}
+
+/// Kill every member of the command's cgroup at once, until it is empty
+/// or the deadline passes; returns how many were killed.
+pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
+    let mut pids = Vec::new();
+    while !cg.is_empty() && monotonic() < deadline {
+        cg.kill(&mut pids);
+        let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+        let _ = reap(0);
+    }
+    let _ = reap(0);
+    pids.len() as u32
+}
+
 /// Reap until no child is left or the deadline passes; returns the count.
-fn count_reaped_until(deadline: Nanos) -> u32 {
+pub fn reap_until(deadline: Nanos) -> u32 {
     let mut n = 0;
     loop {
         match process::reap_any() {
@@ -119,7 +127,7 @@ fn kill_descendants(deadline: Nanos) -> u32 {
         let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
         let _ = reap(0); // no child is the command any more
     }
-    count_reaped_until(deadline);
+    reap_until(deadline);
     killed.len() as u32
 }
 

@@ -20,10 +20,22 @@ pub fn getppid() -> Pid {
 
 /// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
 pub fn fork() -> Result<Pid> {
+    clone_fork(0)
+}
+
+/// `fork()` into a new PID namespace (`clone(CLONE_NEWPID)`): the child is
+/// its first process, PID 1 there. Needs CAP_SYS_ADMIN.
+pub fn fork_into_new_pid_namespace() -> Result<Pid> {
+    const CLONE_NEWPID: usize = 0x2000_0000;
+    clone_fork(CLONE_NEWPID)
+}
+
+fn clone_fork(flags: usize) -> Result<Pid> {
     const SIGCHLD: usize = 17;
-    // SAFETY: clone with only an exit signal and no new stack behaves as fork;
-    // proctor is single-threaded, so the child's copy of memory is consistent.
-    unsafe { syscall!(Sysno::clone, SIGCHLD, 0, 0, 0, 0) }.map(|p| p as Pid)
+    // SAFETY: clone with an exit signal, no new stack and no flag that shares
+    // memory behaves as fork; proctor is single-threaded, so the child's copy
+    // of memory is consistent.
+    unsafe { syscall!(Sysno::clone, flags | SIGCHLD, 0, 0, 0, 0) }.map(|p| p as Pid)
 }
 
 /// Replace this process image. Only returns on failure.
@@ -172,7 +184,7 @@ pub const PR_SET_DUMPABLE: u32 = 4;
 pub const PR_SET_CHILD_SUBREAPER: u32 = 36;
 
 /// Resource usage of all reaped descendants (`RUSAGE_CHILDREN`).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
     pub user_us: u64,
     pub sys_us: u64,
