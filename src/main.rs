@@ -328,7 +328,7 @@ fn start<'a>(
     };
     let started = time::monotonic();
     // Once the command runs (a command that never ran was exposed to nothing).
-    if let Some(r) = report {
+    if let Some(r) = report.filter(|r| landlock::reaches(cfg, r.dir_path())) {
         r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
     }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
