@@ -128,7 +128,7 @@ pub struct Sandbox {
 /// changes (what is checked is what is used). `outputs` are the
 /// `--stdout`/`--stderr` files, which the command may reopen for writing.
 /// `None`, without a system call, when no option asks for Landlock.
-pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> {
+pub fn prepare(cfg: &Config, outputs: [Option<&Fd>; 2]) -> Result<Option<Sandbox>, Error> {
     if !cfg.landlock && !cfg.no_tcp {
         return Ok(None);
     }
@@ -141,7 +141,7 @@ pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> 
     };
     if cfg.landlock {
         sandbox.allow_writable(cfg, false)?;
-        for out in outputs {
+        for out in outputs.into_iter().flatten() {
             sandbox.allow(out, WRITE_FILE | TRUNCATE)?;
         }
     }

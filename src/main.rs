@@ -276,7 +276,7 @@ fn start<'a>(
 ) -> Result<Started<'a>, Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
     // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
-    let sandbox = landlock::prepare(cfg, &[])?;
+    let sandbox = landlock::prepare(cfg, [None, None])?;
     let signals = signals::prepare(is_pid1, parent_death)?;
     unprivileged::check(cfg)?;
     if cfg.vm() {
