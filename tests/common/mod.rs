@@ -310,6 +310,46 @@ pub fn assert_refused(out: &Output, code: i32, needles: &[&str]) -> String {
     err
 }
 
+/// Run `cmd` in a session of its own whose stdin is a fresh pseudo-terminal
+/// (no controlling terminal yet: `setsid -c` in [`pid1_session`] takes it).
+pub fn run_on_terminal(mut cmd: Command) -> Output {
+    use std::os::unix::process::CommandExt;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors; no name, termios or size given.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty");
+    for fd in [master, slave] {
+        // SAFETY: plain fcntl: no other test's child inherits the pair.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    // SAFETY: setsid and dup2 are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            // A session of our own, without a terminal, and the pty as stdin.
+            libc::setsid();
+            if libc::dup2(slave, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = run_cmd(cmd, Duration::from_secs(60));
+    // SAFETY: closing our own descriptors after the run.
+    unsafe {
+        libc::close(slave);
+        libc::close(master);
+    }
+    out
+}
+
 /// `setpriv` arguments that run what follows as uid and gid 1000, with no
 /// groups and no capability at all (as `docker run --cap-drop ALL --user 1000`).
 pub const AS_UID_1000: [&str; 7] = [
