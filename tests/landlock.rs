@@ -408,7 +408,7 @@ fn bad_writable_paths_are_refused_at_start() {
 /// With privileges, Landlock is one more layer: a `--bind …:rw` that is
 /// not `--writable` stays unwritable, a `--tmpfs` made `--writable` (it
 /// does not exist before the mounts) is writable, and `--no-tcp` goes
-/// with `--net none`.
+/// with `--net none` and `--pid-ns`.
 #[test]
 fn with_privileges_next_to_mounts_and_net_none() {
     if !ready() {
@@ -441,6 +441,7 @@ fn with_privileges_next_to_mounts_and_net_none() {
                 &w,
                 "--user",
                 "1000",
+                "--pid-ns",
                 "sh",
                 "-c",
                 &script,
