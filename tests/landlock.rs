@@ -559,3 +559,43 @@ fn report_directory_warning_knows_landlock() {
         }
     }
 }
+
+/// The `--stdout`/`--stderr` files stay writable by path, as
+/// `>> /dev/stdout` reopens them (through `/proc/self/fd/1`); nothing
+/// beside them is.
+#[test]
+fn output_files_stay_writable_by_path() {
+    if !ready() {
+        return;
+    }
+    for mode in MODES {
+        let d = tree();
+        let root = d.path().to_str().unwrap();
+        let (out, err) = (format!("{root}/o/out.txt"), format!("{root}/o/err.txt"));
+        // Reopened with O_APPEND, last: what fd 1 writes later would go
+        // at its own offset, over the appended line.
+        let script = format!(
+            "echo a; (echo e > {root}/o/other) 2>/dev/null || echo denied; \
+             echo b >> /dev/stdout; echo c >&2; echo d >> /dev/stderr"
+        );
+        let args = [
+            "--landlock",
+            "--stdout",
+            &out,
+            "--stderr",
+            &err,
+            "sh",
+            "-c",
+            &script,
+        ];
+        let run = run_1000(mode, &args);
+        assert_eq!(code(&run), 0, "{mode:?}: {}", stderr(&run));
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "a\ndenied\nb\n",
+            "{mode:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&err).unwrap(), "c\nd\n", "{mode:?}");
+        assert!(!d.path().join("o/other").exists());
+    }
+}
