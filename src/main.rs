@@ -17,6 +17,7 @@ use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
 use proctor::cgroup::{self, Cgroup};
+use proctor::output::{self, Carrier};
 use proctor::report::{Destination, Failed, Outcome, RunUsage, Status, Verdict};
 use proctor::rt::vec::push;
 use proctor::signals::{self, ParentDeath, Signals};
@@ -163,6 +164,7 @@ fn run(
     };
     let mut outcome = phases(&cfg, is_pid1, parent_death, &invocation, report.as_ref());
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    outcome.limits.output = cfg.output_limit;
     if let Some(r) = cfg.cgroup {
         outcome.limits.memory = r.memory;
         outcome.limits.pids = r.pids;
@@ -202,9 +204,14 @@ struct Started<'a> {
     cmd: Command<'a>,
     signals: Signals,
     cgroup: Option<Cgroup>,
+    carrier: Option<Carrier>,
     /// `--pid-ns`: the inner init's report pipe.
     inner_init: Option<pidns::Reader>,
 }
+
+/// A slot of supervision's watches that watches nothing.
+struct NoWatch;
+impl Watch for NoWatch {}
 
 /// Steps 2 to 7 of the SPEC's order of work.
 fn phases(
@@ -214,17 +221,32 @@ fn phases(
     inv: &Invocation,
     report: Option<&Destination>,
 ) -> Outcome {
+    // Opened next to the report's directory, before any mount can hide them.
+    let files = match output::Files::open(cfg) {
+        Ok(files) => files,
+        Err(e) => return Failed::from(e).into(),
+    };
     let Started {
         cmd,
         signals,
         mut cgroup,
+        mut carrier,
         inner_init,
-    } = match start(cfg, is_pid1, parent_death, inv, report) {
+    } = match start(cfg, &files, is_pid1, parent_death, inv, report) {
         Ok(started) => started,
         Err(failed) => return failed.into(),
     };
-    let mut cpu_time = cgroup.as_mut().map(|cg| cg as &mut dyn Watch);
-    let watches = cpu_time.as_mut_slice();
+    let (mut idle, mut idle_out, mut idle_err) = (NoWatch, NoWatch, NoWatch);
+    let cpu_time: &mut dyn Watch = match &mut cgroup {
+        Some(cg) => cg,
+        None => &mut idle,
+    };
+    let mut pumps = carrier.as_mut().map(Carrier::pumps);
+    let (out, err): (&mut dyn Watch, &mut dyn Watch) = match &mut pumps {
+        Some([out, err]) => (out, err),
+        None => (&mut idle_out, &mut idle_err),
+    };
+    let watches = &mut [cpu_time, out, err];
     let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, watches);
     log!(Verbose, "the command ended");
     // Read before the leftovers are killed: the OOM kills that ended the command.
@@ -252,10 +274,16 @@ fn phases(
     };
     let usage = RunUsage::new(ended.wall, usage);
     let killed_by_oom = oom_killed && exit == process::Exit::Signal(9);
+    // Leftovers are dead: nothing but the pipes' contents is left to carry.
+    let deadline = time::monotonic().saturating_add(cfg.kill_after);
+    let output = carrier.map(|mut c| c.finish(deadline));
+    let truncated = output.is_some_and(|o| o.truncated);
     let verdict = ended
         .verdict
-        .or(killed_by_oom.then_some(Verdict::MemoryLimit));
+        .or(killed_by_oom.then_some(Verdict::MemoryLimit))
+        .or(truncated.then_some(Verdict::OutputLimit));
     let mut outcome = Outcome::ran(exit, verdict, usage, leftovers);
+    outcome.output = output;
     if let Some(cg) = cgroup {
         outcome.tree = Some(cg.usage());
         cg.remove();
@@ -269,14 +297,14 @@ fn phases(
 #[inline(never)]
 fn start<'a>(
     cfg: &'a Config,
+    files: &output::Files,
     is_pid1: bool,
     parent_death: Option<ParentDeath>,
     inv: &Invocation,
     report: Option<&Destination>,
 ) -> Result<Started<'a>, Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
-    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
-    let sandbox = landlock::prepare(cfg, &[])?;
+    let sandbox = landlock::prepare(cfg, files.outputs())?;
     let signals = signals::prepare(is_pid1, parent_death)?;
     unprivileged::check(cfg)?;
     if cfg.vm() {
@@ -293,6 +321,13 @@ fn start<'a>(
         .as_ref()
         .map(|r| cgroup::setup(r, is_pid1))
         .transpose()?;
+    let (mut carrier, stdio) = match cfg.output_limit {
+        Some(limit) => {
+            let (carrier, stdio) = Carrier::new(files, limit)?;
+            (Some(carrier), stdio)
+        }
+        None => (None, files.stdio()),
+    };
     let plan = Plan::new(
         cfg,
         inv.args,
@@ -302,7 +337,8 @@ fn start<'a>(
         cwd.as_deref(),
         sandbox,
         cgroup.as_ref(),
-    )?;
+    )?
+    .with_stdio(stdio);
     for i in env::withheld(inv.environ, plan.environment()) {
         // SAFETY: envp holds environ.len() pointers (i is an index of environ)
         // to the NUL-terminated strings of the initial stack, which is
@@ -327,8 +363,11 @@ fn start<'a>(
         }
     };
     let started = time::monotonic();
+    if let Some(c) = carrier.as_mut() {
+        c.started();
+    }
     // Once the command runs (a command that never ran was exposed to nothing).
-    if let Some(r) = report {
+    if let Some(r) = report.filter(|r| landlock::reaches(cfg, r.dir_path())) {
         r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
     }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
@@ -346,6 +385,7 @@ fn start<'a>(
         cmd,
         signals,
         cgroup,
+        carrier,
         inner_init,
     })
 }
@@ -426,6 +466,11 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --keep-caps            do not drop capabilities
       --seccomp default|none the syscall deny-list (default: on)
       --report PATH          write a JSON report to PATH at the end
+      --stdin PATH           the command's stdin (opened at start, before any mount)
+      --stdout PATH, --stderr PATH  where its stdout/stderr go (created 0644 or truncated)
+      --stderr-to-stdout     stderr goes where stdout goes
+      --output-limit BYTES   at most BYTES (k/m/g/t) of stdout+stderr together; proctor
+                             carries them (pipes, not a terminal) and kills at the limit (137)
       --memory BYTES         memory limit of the whole tree (cgroup; exit 137)
       --pids N               process limit of the whole tree (cgroup)
       --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
