@@ -510,7 +510,7 @@ exit 5
 /// directory (or a parent of it) `--writable`, and without Landlock.
 #[test]
 fn report_directory_warning_knows_landlock() {
-    skip_unless!(ready());
+    skip_unless!(ready(), setpriv());
     const WARNING: &str = "the command can write to the report's directory";
     for mode in MODES {
         let d = tree();
@@ -541,9 +541,7 @@ fn report_directory_warning_knows_landlock() {
 /// beside them is.
 #[test]
 fn output_files_stay_writable_by_path() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready(), setpriv());
     for mode in MODES {
         let d = tree();
         let root = d.path().to_str().unwrap();

@@ -636,9 +636,7 @@ fn docker_grading_flow_with_pid_ns() {
 /// together, and the leftovers are still counted.
 #[test]
 fn a_slow_proctor_still_counts_the_leftovers() {
-    if !ready() {
-        return;
-    }
+    skip_unless!(ready());
     let dir = tempfile::tempdir().unwrap();
     let (flag, fifo, rep) = (
         dir.path().join("flag"),
