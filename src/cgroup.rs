@@ -633,6 +633,10 @@ impl Watch for Cgroup {
         self.check_cpu_time()
             .then_some((Verdict::CpuTimeout, Ending::Done))
     }
+
+    fn kill_tree(&mut self) {
+        self.kill(&mut Vec::new());
+    }
 }
 
 #[cfg(test)]
