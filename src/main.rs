@@ -19,6 +19,7 @@ use proctor::args::{self, Action, Config};
 use proctor::cgroup::{self, Cgroup};
 use proctor::output::{self, Carrier};
 use proctor::report::{Destination, Failed, Outcome, RunUsage, Status, Verdict};
+use proctor::rt::pack;
 use proctor::rt::vec::push;
 use proctor::signals::{self, ParentDeath, Signals};
 use proctor::spawn::{self, Plan};
@@ -118,7 +119,7 @@ fn run(
 ) -> u8 {
     let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
         Ok(Action::Run(cfg)) => cfg,
-        Ok(Action::Help) => return print(USAGE),
+        Ok(Action::Help) => return print_usage(),
         Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
@@ -413,8 +414,19 @@ unsafe fn wipe_value(var: *mut u8) {
     }
 }
 
+/// The help text is stored packed (rt::pack): expand it on the stack.
+#[inline(never)]
+fn print_usage() -> u8 {
+    let mut buf = [0; pack::LEN];
+    print_bytes(pack::usage(&mut buf))
+}
+
 fn print(text: &str) -> u8 {
-    match fs::write_all(1, text.as_bytes()) {
+    print_bytes(text.as_bytes())
+}
+
+fn print_bytes(text: &[u8]) -> u8 {
+    match fs::write_all(1, text) {
         Ok(()) => 0,
         Err(_) => 125,
     }
@@ -428,70 +440,3 @@ const LICENSE: &str = concat!(
     "https://www.apache.org/licenses/LICENSE-2.0\n"
 );
 
-const USAGE: &str = "\
-usage: proctor [OPTIONS] [--] COMMAND [ARG...]
-
-Run COMMAND as the child of a minimal init: wait for the submission, mount
-it read-only in a private mount namespace, apply limits, drop privileges,
-forward signals, reap zombies, kill leftovers, report, and exit with the
-command's status (124 timeout, 125 proctor failed, 126 not executable,
-127 not found, 128+N killed by signal N).
-
-  -h, --help                 this text
-  -V, --version              print the version
-  -v, --verbose              one line per phase; twice: every reaped pid and signal
-  -q, --quiet                only the fatal-error line
-  -s, --subreaper            accepted for tini compatibility (always on)
-  -g, --pgroup               accepted for tini compatibility (the default)
-  -c, --single-child         forward signals to the command only, not its group
-      --wait-for PATH        wait until PATH exists (repeatable)
-      --wait-timeout SECS    give up waiting after SECS (exit 125)
-      --bind SRC:DST[:OPTS]  bind SRC at DST; OPTS: ro (default), rw, noexec
-      --tmpfs DST[:OPTS]     tmpfs at DST; OPTS: size=N (64m), mode=OCTAL (1777), noexec
-      --ro PATH              make the subtree at PATH read-only
-      --net none             only a loopback network for the command
-      --chdir DIR            working directory of the command
-      --timeout SECS         wall-clock limit (exit 124)
-      --kill-after SECS      SIGKILL this long after the timeout's SIGTERM (2)
-      --rlimit NAME=SOFT[:HARD]  as core cpu data fsize locks memlock msgqueue nice
-                             nofile nproc rss rtprio rttime sigpending stack;
-                             values with k/m/g/t or unlimited; default core=0
-      --user UID[:GID]       numeric ids of the command (GID defaults to UID)
-      --groups GID[,GID...]  supplementary groups (default: none)
-      --env NAME=VALUE       set a variable
-      --unset-env NAME       remove a variable
-      --clear-env            start from an empty environment
-      --keep-env NAME        keep NAME from proctor's environment
-      --keep-fd N            keep inherited descriptor N open
-      --keep-caps            do not drop capabilities
-      --seccomp default|none the syscall deny-list (default: on)
-      --report PATH          write a JSON report to PATH at the end
-      --stdin PATH           the command's stdin (opened at start, before any mount)
-      --stdout PATH, --stderr PATH  where its stdout/stderr go (created 0644 or truncated)
-      --stderr-to-stdout     stderr goes where stdout goes
-      --output-limit BYTES   at most BYTES (k/m/g/t) of stdout+stderr together; proctor
-                             carries them (pipes, not a terminal) and kills at the limit (137)
-      --memory BYTES         memory limit of the whole tree (cgroup; exit 137)
-      --pids N               process limit of the whole tree (cgroup)
-      --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
-      --cpu-time SECS        CPU-time limit of the whole tree (cgroup; exit 124)
-      --cgroup               a cgroup without limits: accounting, atomic kill
-      --pid-ns               a PID namespace of its own, under an init of proctor's,
-                             with a fresh /proc (needs CAP_SYS_ADMIN)
-      --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
-      --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
-      --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
-                             iso9660 vfat erofs; OPTS ro (default), rw, noexec
-      --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
-      --landlock             write only to --writable, /dev/{null,zero,full,tty}
-      --writable PATH        a tree or file the command may write (repeatable)
-      --no-tcp               no TCP bind or connect (Landlock); UDP is NOT covered
-
-tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
-  -p SIGNAL                  parent-death signal, handled as if sent to proctor
-  -e CODE                    report and return exit code CODE as 0 (repeatable)
-  -w                         log every reaped process that was not the command
-  -l                         print the licence
-  -r, --rewrite S:R          forward signal S as R; R = 0 drops S (repeatable)
-  TINI_VERBOSITY=0..3, DUMB_INIT_SETSID=0 (as -c) are read from the environment
-";
