@@ -304,7 +304,7 @@ fn output_limit_kills_the_whole_cgroup() {
         return;
     }
     for mode in MODES {
-        let script = "setsid sh -c 'sleep 0.5; exec yes' & exec yes";
+        let script = "setsid sh -c 'sleep 9 & sleep 9 & sleep 0.5; exec yes' & exec yes";
         let args = ["--cgroup", "--output-limit", "1m", "--stdout", "/dev/null"];
         let (out, r) = run(mode, &[&args[..], &["sh", "-c", script]].concat());
         let why = show(&out, &r);
