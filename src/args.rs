@@ -45,6 +45,13 @@ pub struct Config<'a> {
     pub seccomp: bool,
     pub report: Option<&'a CStr>,
     pub poweroff: bool,
+    /// `--stdin`, `--stdout`, `--stderr`: files proctor opens at start.
+    pub stdin: Option<&'a CStr>,
+    pub stdout: Option<&'a CStr>,
+    pub stderr: Option<&'a CStr>,
+    pub stderr_to_stdout: bool,
+    /// `--output-limit`: bytes of stdout + stderr together, never 0.
+    pub output_limit: Option<u64>,
     /// tini's `-p`: the parent-death signal.
     pub pdeathsig: Option<u8>,
     /// tini's `-e`: command exit codes reported and returned as 0.
@@ -225,6 +232,11 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    Stdin,
+    Stdout,
+    Stderr,
+    StderrToStdout,
+    OutputLimit,
     Memory,
     Pids,
     Cpus,
@@ -246,7 +258,7 @@ enum Opt {
 
 /// (long name, short letter, option, takes a value); tini's short-only
 /// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 45] = [
+const OPTIONS: [(&str, u8, Opt, bool); 50] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -275,6 +287,11 @@ const OPTIONS: [(&str, u8, Opt, bool); 45] = [
     ("--seccomp", 0, Opt::Seccomp, true),
     ("--report", 0, Opt::Report, true),
     ("--poweroff", 0, Opt::Poweroff, false),
+    ("--stdin", 0, Opt::Stdin, true),
+    ("--stdout", 0, Opt::Stdout, true),
+    ("--stderr", 0, Opt::Stderr, true),
+    ("--stderr-to-stdout", 0, Opt::StderrToStdout, false),
+    ("--output-limit", 0, Opt::OutputLimit, true),
     ("-p", b'p', Opt::Pdeathsig, true),
     ("-e", b'e', Opt::ExitZero, true),
     ("-w", b'w', Opt::WarnReaped, false),
@@ -334,6 +351,11 @@ pub fn parse_as<'a>(
         seccomp: !docker_init,
         report: None,
         poweroff: false,
+        stdin: None,
+        stdout: None,
+        stderr: None,
+        stderr_to_stdout: false,
+        output_limit: None,
         pdeathsig: None,
         exit_zero: Vec::new(),
         log_reaped: false,
@@ -421,6 +443,12 @@ pub fn parse_as<'a>(
     }
     check_landlock(&cfg)?;
     check_vm(&cfg)?;
+    if cfg.stderr_to_stdout && cfg.stderr.is_some() {
+        return Err(UsageError::Refused(
+            "--stderr-to-stdout",
+            "cannot be combined with --stderr",
+        ));
+    }
     Ok(Action::Run(cfg))
 }
 
@@ -445,6 +473,7 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::StderrToStdout => cfg.stderr_to_stdout = true,
         Opt::Landlock => cfg.landlock = true,
         Opt::NoTcp => cfg.no_tcp = true,
         Opt::Cgroup => {
@@ -524,6 +553,14 @@ fn apply_value<'a>(
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp => return Err(bad("is not a seccomp mode (\"default\" or \"none\")")),
         Opt::Report => cfg.report = Some(v),
+        Opt::Stdin => cfg.stdin = Some(v),
+        Opt::Stdout => cfg.stdout = Some(v),
+        Opt::Stderr => cfg.stderr = Some(v),
+        Opt::OutputLimit => {
+            let limit = parse_size(value).filter(|&n| n > 0);
+            cfg.output_limit =
+                Some(limit.ok_or(bad("is not a positive number of bytes (k/m/g/t allowed)"))?);
+        }
         Opt::Pdeathsig => {
             let sig = parse_signal(value).filter(|&s| s != 0);
             cfg.pdeathsig = Some(sig.ok_or(bad(NOT_A_SIGNAL))?);

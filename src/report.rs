@@ -81,7 +81,7 @@ impl Verdict {
             Verdict::Timeout => b"the command exceeded --timeout",
             Verdict::CpuTimeout => b"the command's process tree exceeded --cpu-time",
             Verdict::MemoryLimit => {
-                b"the command was killed for exceeding --memory (out of memory)"
+                b"the command was killed by the out-of-memory killer: memory limit exceeded"
             }
             Verdict::OutputLimit => b"the command's output exceeded --output-limit",
         }
@@ -516,6 +516,11 @@ impl<'a> Destination<'a> {
             in_place,
             _namespace,
         })
+    }
+
+    /// The report's directory as named (relative to proctor's directory at start).
+    pub fn dir_path(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.dir_path).unwrap_or(c".")
     }
 
     /// Warn when the command could create or replace names in the report's

@@ -408,7 +408,7 @@ fn bad_writable_paths_are_refused_at_start() {
 /// With privileges, Landlock is one more layer: a `--bind …:rw` that is
 /// not `--writable` stays unwritable, a `--tmpfs` made `--writable` (it
 /// does not exist before the mounts) is writable, and `--no-tcp` goes
-/// with `--net none`.
+/// with `--net none` and `--pid-ns`.
 #[test]
 fn with_privileges_next_to_mounts_and_net_none() {
     if !ready() {
@@ -441,6 +441,7 @@ fn with_privileges_next_to_mounts_and_net_none() {
                 &w,
                 "--user",
                 "1000",
+                "--pid-ns",
                 "sh",
                 "-c",
                 &script,
@@ -524,4 +525,77 @@ exit 5
         b.value("NOTCP"),
         Some("125 proctor: --no-tcp: TCP rules need Landlock ABI 4 (Linux 6.7)")
     );
+}
+
+/// The warning that the command can write to the report's directory holds
+/// only where Landlock lets it: not with `--landlock` alone, yes with the
+/// directory (or a parent of it) `--writable`, and without Landlock.
+#[test]
+fn report_directory_warning_knows_landlock() {
+    if !ready() {
+        return;
+    }
+    const WARNING: &str = "the command can write to the report's directory";
+    for mode in MODES {
+        let d = tree();
+        let root = d.path().to_str().unwrap();
+        let report = format!("{root}/w/a/report.json");
+        let w = format!("{root}/w");
+        for (args, warns) in [
+            (vec!["--landlock"], false),
+            (vec!["--landlock", "--writable", &w], true),
+            (vec![], true),
+        ] {
+            let mut all = args.clone();
+            all.extend(["--report", &report, "true"]);
+            let out = run_1000(mode, &all);
+            assert_eq!(code(&out), 0, "{mode:?} {args:?}: {}", stderr(&out));
+            assert_eq!(
+                stderr(&out).contains(WARNING),
+                warns,
+                "{mode:?} {args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// The `--stdout`/`--stderr` files stay writable by path, as
+/// `>> /dev/stdout` reopens them (through `/proc/self/fd/1`); nothing
+/// beside them is.
+#[test]
+fn output_files_stay_writable_by_path() {
+    if !ready() {
+        return;
+    }
+    for mode in MODES {
+        let d = tree();
+        let root = d.path().to_str().unwrap();
+        let (out, err) = (format!("{root}/o/out.txt"), format!("{root}/o/err.txt"));
+        // Reopened with O_APPEND, last: what fd 1 writes later would go
+        // at its own offset, over the appended line.
+        let script = format!(
+            "echo a; (echo e > {root}/o/other) 2>/dev/null || echo denied; \
+             echo b >> /dev/stdout; echo c >&2; echo d >> /dev/stderr"
+        );
+        let args = [
+            "--landlock",
+            "--stdout",
+            &out,
+            "--stderr",
+            &err,
+            "sh",
+            "-c",
+            &script,
+        ];
+        let run = run_1000(mode, &args);
+        assert_eq!(code(&run), 0, "{mode:?}: {}", stderr(&run));
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "a\ndenied\nb\n",
+            "{mode:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&err).unwrap(), "c\nd\n", "{mode:?}");
+        assert!(!d.path().join("o/other").exists());
+    }
 }
