@@ -311,6 +311,62 @@ const OPTIONS: [(&str, u8, Opt, bool); 50] = [
     ("--pid-ns", 0, Opt::PidNs, false),
 ];
 
+/// OPTIONS as the binary stores it: a table of `&str` is relocated data of
+/// 24 bytes a row, so the long names are concatenated into NAMES at compile
+/// time and ROWS keeps each name's end offset instead.
+const NAMES_LEN: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < OPTIONS.len() {
+        n += OPTIONS[i].0.len();
+        i += 1;
+    }
+    n
+};
+const NAME_BYTES: [u8; NAMES_LEN] = {
+    let mut bytes = [0; NAMES_LEN];
+    let (mut n, mut i) = (0, 0);
+    while i < OPTIONS.len() {
+        let name = OPTIONS[i].0.as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            bytes[n] = name[j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    bytes
+};
+const NAMES: &str = match core::str::from_utf8(&NAME_BYTES) {
+    Ok(names) => names,
+    Err(_) => panic!("option names are UTF-8"),
+};
+static ROWS: [(u16, u8, Opt, bool); OPTIONS.len()] = {
+    let mut rows = [(0, 0, Opt::Help, false); OPTIONS.len()];
+    let (mut end, mut i) = (0, 0);
+    while i < OPTIONS.len() {
+        end += OPTIONS[i].0.len();
+        assert!(end <= u16::MAX as usize);
+        rows[i] = (end as u16, OPTIONS[i].1, OPTIONS[i].2, OPTIONS[i].3);
+        i += 1;
+    }
+    rows
+};
+
+/// The option called `long`, or with the short letter `short` (not 0):
+/// its long name, the option, whether it takes a value.
+fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt, bool)> {
+    let mut start = 0;
+    for &(end, letter, opt, takes) in ROWS.iter() {
+        let name = NAMES.get(start..end as usize).unwrap_or_default();
+        start = end as usize;
+        if name.as_bytes() == long || (letter == short && short != 0) {
+            return Some((name, opt, takes));
+        }
+    }
+    None
+}
+
 /// The default tmpfs size (64 MiB) and mode (1777).
 pub const TMPFS_SIZE: u64 = 64 << 20;
 pub const TMPFS_MODE: u32 = 0o1777;
@@ -387,8 +443,7 @@ pub fn parse_as<'a>(
         if bytes[1] == b'-' {
             let eq = bytes.iter().position(|&b| b == b'=');
             let name = bytes.get(..eq.unwrap_or(bytes.len())).unwrap_or_default();
-            let Some(&(long, _, opt, takes)) = OPTIONS.iter().find(|o| o.0.as_bytes() == name)
-            else {
+            let Some((long, opt, takes)) = find(name, 0) else {
                 return Err(UsageError::Unknown(bytes));
             };
             let value = match (eq, takes) {
@@ -416,8 +471,7 @@ pub fn parse_as<'a>(
             }
         } else {
             for (at, &c) in bytes.iter().enumerate().skip(1) {
-                let Some(&(name, _, opt, takes)) = OPTIONS.iter().find(|o| o.1 == c && c != 0)
-                else {
+                let Some((name, opt, takes)) = find(b"", c) else {
                     return Err(UsageError::Unknown(bytes));
                 };
                 if takes {

@@ -650,3 +650,40 @@ fn docker_grading_flow_with_pid_ns() {
         "the daemon: {r}"
     );
 }
+
+/// proctor slow to wake (stopped here) while the inner init reports the
+/// command's end and then its leftovers: both messages wait in the pipe
+/// together, and the leftovers are still counted.
+#[test]
+fn a_slow_proctor_still_counts_the_leftovers() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (flag, fifo, rep) = (
+        dir.path().join("flag"),
+        dir.path().join("fifo"),
+        dir.path().join("r.json"),
+    );
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let script = format!(
+        "exec 3<>{fifo}; touch {flag}; read x <&3; setsid sleep 100 & exit 0",
+        fifo = fifo.display(),
+        flag = flag.display()
+    );
+    let args = pid_ns(&["--report", rep.to_str().unwrap(), "sh", "-c", &script]);
+    let (child, pid) = start(command(Mode::Subreaper, &args), &flag);
+    // SAFETY: kill has no memory preconditions.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGSTOP) }, 0);
+    std::fs::write(&fifo, "go\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGCONT) }, 0);
+    let out = wait_limited(child, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = report(&rep);
+    assert_eq!(r["leftovers_killed"], 1, "{r}");
+    assert_eq!(r["status"], "exited", "{r}");
+}
