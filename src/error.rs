@@ -88,31 +88,42 @@ pub struct Show<'a>(pub &'a [u8]);
 
 impl uDisplay for Show<'_> {
     fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
-        for chunk in self.0.utf8_chunks() {
-            for piece in chunk.valid().split_inclusive(char::is_control) {
-                let last = piece.chars().next_back().filter(|c| c.is_control());
-                match last.and_then(|c| Some((c, piece.strip_suffix(c)?))) {
-                    Some((c, text)) => {
-                        f.write_str(text)?;
-                        for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
-                            escape(f, b)?;
-                        }
-                    }
-                    None => f.write_str(piece)?,
-                }
+        let mut result = Ok(());
+        show(self.0, &mut |text| {
+            if result.is_ok() {
+                result = f.write_str(text);
             }
-            for &b in chunk.invalid() {
-                escape(f, b)?;
-            }
-        }
-        Ok(())
+        });
+        result
     }
 }
 
-fn escape<W: uWrite + ?Sized>(f: &mut Formatter<'_, W>, b: u8) -> Result<(), W::Error> {
+/// Show's body, compiled once rather than once per writer: hands `out` the
+/// text piece by piece.
+fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        let mut start = 0;
+        for (at, c) in valid.char_indices() {
+            if c.is_control() {
+                out(valid.get(start..at).unwrap_or_default());
+                for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
+                    escape(out, b);
+                }
+                start = at + c.len_utf8();
+            }
+        }
+        out(valid.get(start..).unwrap_or_default());
+        for &b in chunk.invalid() {
+            escape(out, b);
+        }
+    }
+}
+
+fn escape(out: &mut dyn FnMut(&str), b: u8) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
-    f.write_str(core::str::from_utf8(&esc).unwrap_or("?"))
+    out(core::str::from_utf8(&esc).unwrap_or("?"))
 }
 
 /// An errno shown by its symbolic name (`ENOENT`), or as `errno N`.
