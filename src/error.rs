@@ -138,54 +138,97 @@ impl uDisplay for ErrnoName {
     }
 }
 
-/// Names of the errnos proctor can meet (the full table would double its size).
+/// Names of the errnos 1..=40, the ones proctor can meet (the full table
+/// would double its size).
+const NAMES: [&str; 40] = [
+    "EPERM",
+    "ENOENT",
+    "ESRCH",
+    "EINTR",
+    "EIO",
+    "ENXIO",
+    "E2BIG",
+    "ENOEXEC",
+    "EBADF",
+    "ECHILD",
+    "EAGAIN",
+    "ENOMEM",
+    "EACCES",
+    "EFAULT",
+    "ENOTBLK",
+    "EBUSY",
+    "EEXIST",
+    "EXDEV",
+    "ENODEV",
+    "ENOTDIR",
+    "EISDIR",
+    "EINVAL",
+    "ENFILE",
+    "EMFILE",
+    "ENOTTY",
+    "ETXTBSY",
+    "EFBIG",
+    "ENOSPC",
+    "ESPIPE",
+    "EROFS",
+    "EMLINK",
+    "EPIPE",
+    "EDOM",
+    "ERANGE",
+    "EDEADLK",
+    "ENAMETOOLONG",
+    "ENOLCK",
+    "ENOSYS",
+    "ENOTEMPTY",
+    "ELOOP",
+];
+/// NAMES as the binary stores it (a `&str` per row is 16 bytes of relocated
+/// data): concatenated at compile time, with each name's end offset.
+const JOINED_LEN: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < NAMES.len() {
+        n += NAMES[i].len();
+        i += 1;
+    }
+    n
+};
+const JOINED_BYTES: [u8; JOINED_LEN] = {
+    let mut bytes = [0; JOINED_LEN];
+    let (mut n, mut i) = (0, 0);
+    while i < NAMES.len() {
+        let name = NAMES[i].as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            bytes[n] = name[j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    bytes
+};
+const JOINED: &str = match core::str::from_utf8(&JOINED_BYTES) {
+    Ok(names) => names,
+    Err(_) => panic!("errno names are UTF-8"),
+};
+static ENDS: [u8; 41] = {
+    let mut ends = [0; 41];
+    let mut i = 0;
+    while i < NAMES.len() {
+        assert!(ends[i] as usize + NAMES[i].len() <= u8::MAX as usize);
+        ends[i + 1] = ends[i] + NAMES[i].len() as u8;
+        i += 1;
+    }
+    ends
+};
+
 fn errno_name(e: Errno) -> Option<&'static str> {
-    const NAMES: [&str; 41] = [
-        "",
-        "EPERM",
-        "ENOENT",
-        "ESRCH",
-        "EINTR",
-        "EIO",
-        "ENXIO",
-        "E2BIG",
-        "ENOEXEC",
-        "EBADF",
-        "ECHILD",
-        "EAGAIN",
-        "ENOMEM",
-        "EACCES",
-        "EFAULT",
-        "ENOTBLK",
-        "EBUSY",
-        "EEXIST",
-        "EXDEV",
-        "ENODEV",
-        "ENOTDIR",
-        "EISDIR",
-        "EINVAL",
-        "ENFILE",
-        "EMFILE",
-        "ENOTTY",
-        "ETXTBSY",
-        "EFBIG",
-        "ENOSPC",
-        "ESPIPE",
-        "EROFS",
-        "EMLINK",
-        "EPIPE",
-        "EDOM",
-        "ERANGE",
-        "EDEADLK",
-        "ENAMETOOLONG",
-        "ENOLCK",
-        "ENOSYS",
-        "ENOTEMPTY",
-        "ELOOP",
-    ];
     let n = e.into_raw();
     match n {
-        1..=40 => NAMES.get(n as usize).copied(),
+        1..=40 => {
+            let n = n as usize;
+            JOINED.get(*ENDS.get(n - 1)? as usize..*ENDS.get(n)? as usize)
+        }
         95 => Some("EOPNOTSUPP"),
         101 => Some("ENETUNREACH"),
         110 => Some("ETIMEDOUT"),
@@ -197,6 +240,20 @@ fn errno_name(e: Errno) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errno_names_by_number() {
+        let name = |n| errno_name(Errno::new(n));
+        assert_eq!(name(1), Some("EPERM"));
+        assert_eq!(name(21), Some("EISDIR"));
+        assert_eq!(name(40), Some("ELOOP"));
+        assert_eq!(name(110), Some("ETIMEDOUT"));
+        assert_eq!(name(0), None);
+        assert_eq!(name(41), None);
+        for n in 1..=40 {
+            assert!(name(n).is_some_and(|s| s.len() > 2 && s.starts_with('E')), "{n}");
+        }
+    }
 
     #[test]
     fn formats_step_detail_errno() {
