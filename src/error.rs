@@ -187,9 +187,7 @@ static PACKED: crate::rt::pack::Names<40> = crate::names!(NAMES);
 fn errno_name(e: Errno) -> Option<&'static str> {
     let n = e.into_raw();
     match n {
-        1..=40 => {
-PACKED.get(n as usize - 1)
-        }
+        1..=40 => PACKED.get(n as usize - 1),
         95 => Some("EOPNOTSUPP"),
         101 => Some("ENETUNREACH"),
         110 => Some("ETIMEDOUT"),
@@ -212,7 +210,10 @@ mod tests {
         assert_eq!(name(0), None);
         assert_eq!(name(41), None);
         for n in 1..=40 {
-            assert!(name(n).is_some_and(|s| s.len() > 2 && s.starts_with('E')), "{n}");
+            assert!(
+                name(n).is_some_and(|s| s.len() > 2 && s.starts_with('E')),
+                "{n}"
+            );
         }
     }
 
