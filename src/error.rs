@@ -182,53 +182,12 @@ const NAMES: [&str; 40] = [
     "ENOTEMPTY",
     "ELOOP",
 ];
-/// NAMES as the binary stores it (a `&str` per row is 16 bytes of relocated
-/// data): concatenated at compile time, with each name's end offset.
-const JOINED_LEN: usize = {
-    let (mut n, mut i) = (0, 0);
-    while i < NAMES.len() {
-        n += NAMES[i].len();
-        i += 1;
-    }
-    n
-};
-const JOINED_BYTES: [u8; JOINED_LEN] = {
-    let mut bytes = [0; JOINED_LEN];
-    let (mut n, mut i) = (0, 0);
-    while i < NAMES.len() {
-        let name = NAMES[i].as_bytes();
-        let mut j = 0;
-        while j < name.len() {
-            bytes[n] = name[j];
-            n += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    bytes
-};
-const JOINED: &str = match core::str::from_utf8(&JOINED_BYTES) {
-    Ok(names) => names,
-    Err(_) => panic!("errno names are UTF-8"),
-};
-static ENDS: [u8; 41] = {
-    let mut ends = [0; 41];
-    let mut i = 0;
-    while i < NAMES.len() {
-        assert!(ends[i] as usize + NAMES[i].len() <= u8::MAX as usize);
-        ends[i + 1] = ends[i] + NAMES[i].len() as u8;
-        i += 1;
-    }
-    ends
-};
+static PACKED: crate::rt::pack::Names<40> = crate::names!(NAMES);
 
 fn errno_name(e: Errno) -> Option<&'static str> {
     let n = e.into_raw();
     match n {
-        1..=40 => {
-            let n = n as usize;
-            JOINED.get(*ENDS.get(n - 1)? as usize..*ENDS.get(n)? as usize)
-        }
+        1..=40 => PACKED.get(n as usize - 1),
         95 => Some("EOPNOTSUPP"),
         101 => Some("ENETUNREACH"),
         110 => Some("ETIMEDOUT"),
@@ -251,7 +210,10 @@ mod tests {
         assert_eq!(name(0), None);
         assert_eq!(name(41), None);
         for n in 1..=40 {
-            assert!(name(n).is_some_and(|s| s.len() > 2 && s.starts_with('E')), "{n}");
+            assert!(
+                name(n).is_some_and(|s| s.len() > 2 && s.starts_with('E')),
+                "{n}"
+            );
         }
     }
 

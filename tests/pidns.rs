@@ -665,3 +665,23 @@ fn a_slow_proctor_still_counts_the_leftovers() {
     assert_eq!(r["leftovers_killed"], 1, "{r}");
     assert_eq!(r["status"], "exited", "{r}");
 }
+
+/// As PID 1 of a container proctor may have children that are not the
+/// command's (a process started before it, `docker exec` orphans): they
+/// neither hold it until `--kill-after` runs out nor get killed.
+#[test]
+fn other_children_of_pid1_do_not_hold_it() {
+    skip_unless!(ready());
+    let mut c = throwaway_pid_namespace();
+    c.args(["sh", "-c", "sleep 60 & exec \"$0\" \"$@\""]);
+    c.arg(proctor());
+    c.args(["--pid-ns", "--kill-after", "60", "sh", "-c", "exit 5"]);
+    let started = std::time::Instant::now();
+    let out = run_cmd(c, Duration::from_secs(120));
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "held until --kill-after"
+    );
+    assert_eq!(stderr(&out), "");
+}
