@@ -14,11 +14,9 @@ pub const RENAME_EXCHANGE: u32 = 2;
 
 pub const O_RDONLY: u32 = 0;
 pub const O_WRONLY: u32 = 1;
-pub const O_RDWR: u32 = 2;
 pub const O_CREAT: u32 = 0o100;
 pub const O_EXCL: u32 = 0o200;
 pub const O_NOCTTY: u32 = 0o400;
-pub const O_TRUNC: u32 = 0o1000;
 pub const O_NONBLOCK: u32 = 0o4000;
 #[cfg(target_arch = "x86_64")]
 pub const O_DIRECTORY: u32 = 0o200000;

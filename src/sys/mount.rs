@@ -159,11 +159,6 @@ pub fn mount_flags(fd: i32) -> Result<u64> {
     Ok(statfs(fd)?[10])
 }
 
-/// The filesystem type (`f_type`, a `*_SUPER_MAGIC`) holding `fd`.
-pub fn filesystem_type(fd: i32) -> Result<u64> {
-    Ok(statfs(fd)?[0])
-}
-
 /// Set the file mode creation mask; returns the previous one.
 pub fn umask(mask: u32) -> u32 {
     // SAFETY: umask takes only a mask and cannot fail.
