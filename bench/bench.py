@@ -136,8 +136,9 @@ def check_runs(h, init, command, cwd):
     return f"exit {res.returncode}: {err[-1] if err else '(no message)'}"
 
 
-def spawn_overhead(h, inits, rounds, cwd, prefix=None):
-    """Interleaved rounds: baseline, then each init, with the start rotating."""
+def spawn_overhead(h, inits, rounds, cwd, prefix=None, versus=None):
+    """Interleaved rounds: baseline, then each init, with the start rotating.
+    versus {name: other}: also the paired cost of `name` over `other`."""
     args = [str(rounds), "/bin/true", "/bin/true"]
     for i in inits:
         args += ["::", i.name, *i.argv(["/bin/true"])]
@@ -155,6 +156,13 @@ def spawn_overhead(h, inits, rounds, cwd, prefix=None):
             "overhead_p25_us": pct(diffs, 0.25) / 1e3,
             "overhead_p75_us": pct(diffs, 0.75) / 1e3,
             "failures": rows[i.name]["failures"],
+        }
+    for name, other in (versus or {}).items():
+        diffs = [a - b for a, b in zip(rows[name]["samples"], rows[other]["samples"])]
+        result[name]["over_" + other] = {
+            "median_us": statistics.median(diffs) / 1e3,
+            "p25_us": pct(diffs, 0.25) / 1e3,
+            "p75_us": pct(diffs, 0.75) / 1e3,
         }
     return result
 
@@ -392,6 +400,20 @@ def main():
             log(f"grading configuration + cgroup fails: {res['cgroup_error']}")
         else:
             timed.append(cgroup)
+        # The default mode with Landlock (issue 19): its cost is paired, round
+        # by round, with the same run without it.
+        landlock = Init(
+            "proctor (landlock)",
+            p,
+            ["--landlock", "--writable", f"{scratch}/scratch", "--no-tcp"],
+            proctor=True,
+        )
+        res["landlock_args"] = landlock.args
+        res["landlock_error"] = check_runs(h, landlock, ["/bin/true"], cwd)
+        if res["landlock_error"]:
+            log(f"landlock configuration fails: {res['landlock_error']}")
+        else:
+            timed.append(landlock)
 
         for i in inits:
             res["inits"][i.name] = {"size": size_of(i, scratch)}
@@ -401,12 +423,15 @@ def main():
                 sys.exit(f"bench: {i.name} cannot run /bin/true: {err}")
 
         log(f"spawn overhead: {PARAMS['BENCH_RUNS']} interleaved rounds of {len(timed) + 1}")
-        spawn = spawn_overhead(h, timed, PARAMS["BENCH_RUNS"], cwd)
+        versus = {} if res["landlock_error"] else {landlock.name: default.name}
+        spawn = spawn_overhead(h, timed, PARAMS["BENCH_RUNS"], cwd, versus=versus)
         res["spawn_baseline_us"] = spawn["baseline_us"]
         if not res["grading_error"]:
             res["grading_spawn"] = spawn[grading.name]
         if not res["cgroup_error"]:
             res["cgroup_spawn"] = spawn[cgroup.name]
+        if not res["landlock_error"]:
+            res["landlock_spawn"] = spawn[landlock.name]
         for i in inits:
             res["inits"][i.name]["spawn"] = spawn[i.name]
         if PREFIX:

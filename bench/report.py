@@ -323,7 +323,12 @@ def write(res, docs):
         lines += [
             f"Full grading configuration (`{grading}`, seccomp on): spawn overhead "
             f"{gs['overhead_us']:.0f} µs ({gs['overhead_p25_us']:.0f}–{gs['overhead_p75_us']:.0f}), "
-            f"{res['grading_syscalls'].get('median', 'n/a')} syscalls to the command's execve.",
+            f"{res['grading_syscalls'].get('median', 'n/a')} syscalls to the command's execve"
+            + (
+                ", none of them a cgroup's (no cgroup option: no cgroup system call)."
+                if not any("cgroup" in c for c in res["grading_syscalls"].get("calls", ["cgroup"]))
+                else ", SOME OF THEM A CGROUP'S although no cgroup option was given."
+            ),
             "",
         ]
     else:
@@ -343,6 +348,18 @@ def write(res, docs):
         ]
     elif "cgroup_error" in res and res["cgroup_error"]:
         lines += [f"Full grading configuration + cgroup: does not run — {res['cgroup_error']}.", ""]
+    ls = res.get("landlock_spawn")
+    if ls:
+        over = ls["over_proctor (default)"]
+        args = " ".join(a if not a.startswith("/tmp/") else "…" + a[a.rfind("/") :] for a in res["landlock_args"])
+        lines += [
+            f"Landlock (`{args}`, issue 19): {over['median_us']:.0f} µs "
+            f"({over['p25_us']:.0f}–{over['p75_us']:.0f}) over the same run without it "
+            "(the default mode), paired round by round; goal ≤ 50 µs.",
+            "",
+        ]
+    elif "landlock_error" in res:
+        lines += [f"Landlock: does not run here — {res['landlock_error']}.", ""]
     lines += [
         "## How each figure is measured",
         "",

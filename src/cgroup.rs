@@ -112,9 +112,9 @@ struct Node {
 pub struct Cgroup {
     v2: bool,
     nodes: [Option<Node>; 5],
-    /// v2, not PID 1: the controllers proctor enabled in its own cgroup
-    /// after moving into its leaf, to undo at the end.
-    leaf: Option<Controllers>,
+    /// v2, not PID 1: proctor's own cgroup, where it goes back at the end
+    /// from its leaf, and the controllers it enabled there, to disable.
+    leaf: Option<(Fd, Controllers)>,
     /// `command`, or `command-PID` beside other proctors (not PID 1).
     name: Name,
     /// The CPU-usage file (`cpu.stat`, v1 `cpuacct.usage`), kept open for the polls.
@@ -268,7 +268,7 @@ impl Cgroup {
                 let mut controllers = h.0;
                 if self.v2 {
                     *doing = "cgroup: moving proctor into its leaf";
-                    controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf)?;
+                    controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf, doing)?;
                 }
                 *doing = "cgroup: creating the command's cgroup";
                 let dir = make(&own, self.name)?;
@@ -493,10 +493,10 @@ impl Cgroup {
                 log!(Warning, "warning: cgroup: the command's cgroup stays");
             }
         }
-        let (Some(enabled), Some(own)) = (self.leaf, self.nodes().next()) else {
+        let Some((own, enabled)) = &self.leaf else {
             return;
         };
-        let own = own.parent.raw();
+        let (own, enabled) = (own.raw(), *enabled);
         let leaf = Name::new(b"proctor", Some(process::getpid()));
         let left = match enabled {
             0 => Ok(()),
@@ -560,7 +560,8 @@ fn enter_leaf(
     need: Controllers,
     is_pid1: bool,
     absent: &mut Controllers,
-    leaf: &mut Option<Controllers>,
+    leaf: &mut Option<(Fd, Controllers)>,
+    doing: &mut &'static str,
 ) -> Result<Controllers, Errno> {
     let mut buf = [0u8; 256];
     let offered = controllers_of(sys::read(own.raw(), c"cgroup.controllers", &mut buf)?);
@@ -570,17 +571,27 @@ fn enter_leaf(
     }
     let dir = make(own, Name::new(b"proctor", (!is_pid1).then(process::getpid)))?;
     sys::write(dir.raw(), c"cgroup.procs", b"0")?;
-    let enable = (need | MEMORY | PIDS) & offered;
-    if enable != 0 {
-        sys::write(
-            own.raw(),
-            c"cgroup.subtree_control",
-            &control_list(b'+', enable),
-        )?;
+    // From here on, a subreaper that fails goes back and removes its leaf.
+    if !is_pid1 {
+        *leaf = Some((open_dir(own.raw(), c".")?, 0));
     }
-    *leaf = (!is_pid1).then_some(enable);
+    // Only what is not on yet: in the root cgroup (a VM) others use them too.
+    let on = controllers_of(sys::read(own.raw(), c"cgroup.subtree_control", &mut buf)?);
+    let enable = (need | MEMORY | PIDS) & offered & !on;
+    if enable != 0 {
+        let change = control_list(b'+', enable);
+        if let Err(e) = sys::write(own.raw(), c"cgroup.subtree_control", &change) {
+            if e == Errno::EBUSY {
+                *doing = "cgroup: other processes share proctor's cgroup; give it one of its own";
+            }
+            return Err(e);
+        }
+    }
+    if let Some((_, enabled)) = leaf {
+        *enabled = enable;
+    }
     // cpu.stat, cgroup.kill and cgroup.freeze are in every v2 cgroup.
-    Ok(enable | CPUACCT | FREEZER)
+    Ok(((need | MEMORY | PIDS) & offered) | CPUACCT | FREEZER)
 }
 
 /// `+memory +pids +cpu` (or `-…`) for `cgroup.subtree_control`.

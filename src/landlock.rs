@@ -11,12 +11,14 @@
 
 use crate::args::{Config, Mount};
 use crate::error::Error;
+use crate::rt::vec::extend;
 use crate::seccomp::{self, JEQ, JGE, JSET, LD_ABS, RET};
 use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
 use crate::sys::seccomp::Insn;
 use crate::sys::{Errno, Fd};
 use crate::{err, mounts};
+use alloc::vec::Vec;
 use core::ffi::CStr;
 
 // Filesystem rights: ABI 1 has bits 0-12, then REFER (2), TRUNCATE (3), IOCTL_DEV (5).
@@ -119,19 +121,11 @@ pub fn after_mounts(path: &CStr, mounts: &[Mount]) -> bool {
 pub struct Sandbox {
     ruleset: Fd,
     fs: u64,
-    no_tcp: bool,
-}
-
-/// What the child enforces: the ruleset, and with `--no-tcp` the filter
-/// against TCP Fast Open.
-#[derive(Clone, Copy, Debug)]
-pub struct Enforce {
-    ruleset: i32,
-    no_tcp: bool,
 }
 
 /// At start: check that the kernel offers what the options ask for, create
-/// the ruleset and add the rules that need no mount. `outputs` are the
+/// the ruleset and add the `--writable` paths no mount of proctor's
+/// changes (what is checked is what is used). `outputs` are the
 /// `--stdout`/`--stderr` files, which the command may reopen for writing.
 /// `None`, without a system call, when no option asks for Landlock.
 pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> {
@@ -144,14 +138,8 @@ pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> 
     let sandbox = Sandbox {
         ruleset,
         fs: handled.fs,
-        no_tcp: cfg.no_tcp,
     };
     if cfg.landlock {
-        for (path, access) in ALWAYS {
-            if let Ok(fd) = fs::open(path, O_PATH | O_NOFOLLOW) {
-                sandbox.allow(&fd, access & handled.fs)?;
-            }
-        }
         sandbox.allow_writable(cfg, false)?;
         for out in outputs {
             sandbox.allow(out, WRITE_FILE | TRUNCATE)?;
@@ -161,14 +149,19 @@ pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> 
 }
 
 impl Sandbox {
-    /// After the mounts: the `--writable` paths a mount of proctor's made.
-    /// Then the ruleset is complete; returns its descriptor for the child.
-    pub fn finish(&self, cfg: &Config) -> Result<Enforce, Error> {
-        self.allow_writable(cfg, true)?;
-        Ok(Enforce {
-            ruleset: self.ruleset.raw(),
-            no_tcp: self.no_tcp,
-        })
+    /// After the mounts (a VM's init mounts `/dev` itself): `/`, the
+    /// devices, and the `--writable` paths a mount of proctor's made. Then
+    /// the ruleset is complete; returns its descriptor for the child.
+    pub fn finish(&self, cfg: &Config) -> Result<i32, Error> {
+        if cfg.landlock {
+            for (path, access) in ALWAYS {
+                if let Ok(fd) = fs::open(path, O_PATH | O_NOFOLLOW) {
+                    self.allow(&fd, access & self.fs)?;
+                }
+            }
+            self.allow_writable(cfg, true)?;
+        }
+        Ok(self.ruleset.raw())
     }
 
     /// The `--writable` paths opened at start (`later` false) or after the
@@ -194,51 +187,74 @@ impl Sandbox {
     }
 }
 
-/// In the child, after no_new_privs: enforce the ruleset, then with
-/// `--no-tcp` the filter against TCP Fast Open. Allocates nothing.
-pub fn enforce(e: Enforce) -> Result<(), Errno> {
-    sys::restrict_self(e.ruleset)?;
-    if e.no_tcp {
-        seccomp::install(&NO_FAST_OPEN)?;
-    }
+/// In the child, after no_new_privs: enforce the ruleset. Allocates nothing.
+pub fn enforce(ruleset: i32) -> Result<(), Errno> {
+    sys::restrict_self(ruleset)
+}
+
+/// With `--no-tcp`, put [`NO_FAST_OPEN`] in front of the seccomp program
+/// (`filter`, empty with `--seccomp none`: then a tail that allows what is
+/// native): one filter, compiled once, installed last as the SPEC orders.
+pub fn guard_fast_open(filter: &mut Vec<Insn>) -> Result<(), Error> {
+    let mut all = Vec::new();
+    let tail: &[Insn] = if filter.is_empty() {
+        &NATIVE_ONLY
+    } else {
+        filter
+    };
+    extend(&mut all, &NO_FAST_OPEN)?;
+    extend(&mut all, tail)?;
+    *filter = all;
     Ok(())
 }
 
 /// `sendto`, `sendmsg` and `sendmmsg` with `MSG_FASTOPEN` connect a TCP
-/// socket without `connect(2)`, which Landlock does not see: a seccomp
-/// filter of its own (so it holds with `--seccomp none` too) answers them
-/// `EACCES`, as Landlock answers `connect`. Foreign ABIs, whose calls it
-/// cannot inspect the same way, get `EPERM`, as from the deny-list. Its
-/// verdict depends on the arguments of those three calls only: the kernel
-/// caches "allow" for every other one and runs no filter for them.
-pub const NO_FAST_OPEN: [Insn; 14] = {
+/// socket without `connect(2)`, which Landlock does not see: answered
+/// `EACCES` (as Landlock answers `connect`), native calls only; everything
+/// else goes on to the instruction after it. Its verdict depends on the
+/// arguments of those three calls only, so the kernel still caches "allow"
+/// for every other one.
+pub const NO_FAST_OPEN: [Insn; 11] = {
     const MSG_FASTOPEN: u32 = 0x2000_0000;
-    const RET_EACCES: u32 = 0x0005_0000 | 13;
     #[cfg(target_arch = "x86_64")]
-    const ARCH: (u32, u32, u32, u32) = (seccomp::X86_64.audit, 44, 46, 307);
+    const CALLS: (u32, u32, u32) = (44, 46, 307);
     #[cfg(target_arch = "aarch64")]
-    const ARCH: (u32, u32, u32, u32) = (seccomp::AARCH64.audit, 206, 211, 269);
-    let (audit, sendto, sendmsg, sendmmsg) = ARCH;
-    const fn op(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
-        Insn { code, jt, jf, k }
-    }
+    const CALLS: (u32, u32, u32) = (206, 211, 269);
+    let (sendto, sendmsg, sendmmsg) = CALLS;
     [
         op(LD_ABS, 0, 0, seccomp::ARCH),
-        op(JEQ, 0, 10, audit), // foreign ABI: EPERM
+        op(JEQ, 0, 9, AUDIT), // a foreign ABI: next
         op(LD_ABS, 0, 0, seccomp::NR),
-        op(JGE, 8, 0, seccomp::X32_BIT), // x32: EPERM
-        op(JEQ, 4, 0, sendto),           // flags in args[3]
-        op(JEQ, 3, 0, sendmmsg),         // flags in args[3]
-        op(JEQ, 0, 4, sendmsg),          // flags in args[2], else ALLOW
+        op(JEQ, 4, 0, sendto),   // flags in args[3]
+        op(JEQ, 3, 0, sendmmsg), // flags in args[3]
+        op(JEQ, 0, 5, sendmsg),  // flags in args[2]; else next
         op(LD_ABS, 0, 0, seccomp::ARG0 + 16),
-        op(JSET, 4, 2, MSG_FASTOPEN), // EACCES, else ALLOW
+        op(JSET, 2, 3, MSG_FASTOPEN),
         op(LD_ABS, 0, 0, seccomp::ARG0 + 24),
-        op(JSET, 2, 0, MSG_FASTOPEN), // EACCES, else ALLOW
-        op(RET, 0, 0, seccomp::RET_ALLOW),
-        op(RET, 0, 0, seccomp::RET_EPERM),
-        op(RET, 0, 0, RET_EACCES),
+        op(JSET, 0, 1, MSG_FASTOPEN),
+        op(RET, 0, 0, 0x0005_0000 | 13), // SECCOMP_RET_ERRNO | EACCES
     ]
 };
+
+/// The end of a program without the deny-list: native calls allowed, the
+/// foreign ABIs (whose socket calls [`NO_FAST_OPEN`] cannot see) `EPERM`.
+const NATIVE_ONLY: [Insn; 6] = [
+    op(LD_ABS, 0, 0, seccomp::ARCH),
+    op(JEQ, 0, 3, AUDIT),
+    op(LD_ABS, 0, 0, seccomp::NR),
+    op(JGE, 1, 0, seccomp::X32_BIT),
+    op(RET, 0, 0, seccomp::RET_ALLOW),
+    op(RET, 0, 0, seccomp::RET_EPERM),
+];
+
+#[cfg(target_arch = "x86_64")]
+const AUDIT: u32 = seccomp::X86_64.audit;
+#[cfg(target_arch = "aarch64")]
+const AUDIT: u32 = seccomp::AARCH64.audit;
+
+const fn op(code: u16, jt: u8, jf: u8, k: u32) -> Insn {
+    Insn { code, jt, jf, k }
+}
 
 #[cfg(test)]
 mod tests {
@@ -291,15 +307,35 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_open_filter_jumps_within_itself() {
-        let len = NO_FAST_OPEN.len();
-        for (pc, i) in NO_FAST_OPEN.iter().enumerate() {
-            if i.code & 0x07 == 0x05 {
-                assert!(pc + 1 + (i.jt.max(i.jf) as usize) < len, "{pc}: {i:?}");
+    fn the_fast_open_guard_jumps_to_what_follows_it() {
+        let deny = crate::seccomp::program().unwrap();
+        for base in [deny, Vec::new()] {
+            let mut p = base.clone();
+            guard_fast_open(&mut p).unwrap();
+            let next = NO_FAST_OPEN.len();
+            assert_eq!(p[..next], NO_FAST_OPEN);
+            assert_eq!(
+                &p[next..],
+                if base.is_empty() {
+                    &NATIVE_ONLY[..]
+                } else {
+                    &base[..]
+                }
+            );
+            // Every jump of the guard lands inside it or on what follows it.
+            for (pc, i) in NO_FAST_OPEN.iter().enumerate() {
+                if i.code & 0x07 == 0x05 {
+                    assert!(pc + 1 + (i.jt.max(i.jf) as usize) <= next, "{pc}: {i:?}");
+                }
             }
+            assert_eq!(
+                NO_FAST_OPEN[1].jf as usize + 2,
+                next,
+                "a foreign ABI goes on"
+            );
+            assert_eq!(NO_FAST_OPEN[5].jf as usize + 6, next, "other calls go on");
+            assert_eq!(NO_FAST_OPEN[9].jf as usize + 10, next);
         }
-        let rets: std::vec::Vec<u32> = NO_FAST_OPEN[len - 3..].iter().map(|i| i.k).collect();
-        assert_eq!(rets, [seccomp::RET_ALLOW, seccomp::RET_EPERM, 0x0005_000d]);
     }
 
     #[test]

@@ -60,7 +60,7 @@ fn count_reaped_until(deadline: Nanos) -> u32 {
     loop {
         match process::reap_any() {
             Ok(Some((p, _))) => {
-                log!(Debug, "reaped leftover pid {}", p);
+                crate::log::reaped(p);
                 n += 1;
             }
             Ok(None) => {

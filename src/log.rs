@@ -5,7 +5,7 @@
 use crate::sys::fs;
 use crate::sys::signal::{self, SigSet, SIGPIPE};
 use crate::sys::Errno;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use ufmt::uWrite;
 
 /// What a line is, and so from which verbosity on it is written: `-q`
@@ -42,6 +42,27 @@ pub fn set_verbosity(verbosity: Level) {
 
 pub fn enabled(level: Level) -> bool {
     level as u8 <= VERBOSITY.load(Ordering::Relaxed)
+}
+
+/// tini's `-w`: reaped processes that were not the command are logged as
+/// warnings, not only at `-vv`.
+static REAPED_AS_WARNING: AtomicBool = AtomicBool::new(false);
+
+pub fn log_reaped_processes() {
+    REAPED_AS_WARNING.store(true, Ordering::Relaxed);
+}
+
+/// A process that was not the command was reaped.
+pub fn reaped(pid: i32) {
+    let level = match REAPED_AS_WARNING.load(Ordering::Relaxed) {
+        true => Level::Warning,
+        false => Level::Debug,
+    };
+    if enabled(level) {
+        let mut line = Line::new();
+        let _ = ufmt::uwrite!(line, "reaped pid {}", pid);
+        line.finish();
+    }
 }
 
 /// One log line being built.

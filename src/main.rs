@@ -19,7 +19,7 @@ use proctor::args::{self, Action, Config};
 use proctor::cgroup::{self, Cgroup};
 use proctor::report::{Destination, Failed, Outcome, RunUsage, Status, Verdict};
 use proctor::rt::vec::push;
-use proctor::signals::{self, Signals};
+use proctor::signals::{self, ParentDeath, Signals};
 use proctor::spawn::{self, Plan};
 use proctor::supervise::{self, Command, Watch};
 use proctor::sys::process;
@@ -126,6 +126,14 @@ fn run(
         }
     };
     log::set_verbosity(cfg.verbosity);
+    if cfg.log_reaped {
+        log::log_reaped_processes();
+    }
+    // tini's -p: the parent proctor has now, to tell later whether it died already.
+    let parent_death = cfg.pdeathsig.map(|signal| ParentDeath {
+        signal,
+        parent: process::getppid(),
+    });
     // A command with proctor's uid can then neither trace proctor nor read
     // its /proc entries (environ, mem, fd). Needs no privilege.
     if let Err(e) = process::prctl(process::PR_SET_DUMPABLE, 0, 0) {
@@ -138,7 +146,7 @@ fn run(
     }
     let report = match cfg
         .report
-        .map(|r| Destination::open(r, !cfg.mounts.is_empty()))
+        .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.vm()))
         .transpose()
     {
         Ok(r) => r,
@@ -153,7 +161,7 @@ fn run(
         envp,
         argv: argv_at(cfg.command),
     };
-    let mut outcome = phases(&cfg, is_pid1, &invocation, report.as_ref());
+    let mut outcome = phases(&cfg, is_pid1, parent_death, &invocation, report.as_ref());
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     if let Some(r) = cfg.cgroup {
         outcome.limits.memory = r.memory;
@@ -190,19 +198,25 @@ struct Invocation<'a> {
 }
 
 /// The command, running, and what its supervision needs.
-struct Started {
-    cmd: Command,
+struct Started<'a> {
+    cmd: Command<'a>,
     signals: Signals,
     cgroup: Option<Cgroup>,
 }
 
 /// Steps 2 to 7 of the SPEC's order of work.
-fn phases(cfg: &Config, is_pid1: bool, inv: &Invocation, report: Option<&Destination>) -> Outcome {
+fn phases(
+    cfg: &Config,
+    is_pid1: bool,
+    parent_death: Option<ParentDeath>,
+    inv: &Invocation,
+    report: Option<&Destination>,
+) -> Outcome {
     let Started {
         cmd,
         signals,
         mut cgroup,
-    } = match start(cfg, is_pid1, inv, report) {
+    } = match start(cfg, is_pid1, parent_death, inv, report) {
         Ok(started) => started,
         Err(failed) => return failed.into(),
     };
@@ -230,16 +244,17 @@ fn phases(cfg: &Config, is_pid1: bool, inv: &Invocation, report: Option<&Destina
 /// command exists, any failure ends the run with its outcome.
 // Not inlined into `run`: called once either way, and 0.8 KiB smaller so.
 #[inline(never)]
-fn start(
-    cfg: &Config,
+fn start<'a>(
+    cfg: &'a Config,
     is_pid1: bool,
+    parent_death: Option<ParentDeath>,
     inv: &Invocation,
     report: Option<&Destination>,
-) -> Result<Started, Failed> {
+) -> Result<Started<'a>, Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
     // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
     let sandbox = landlock::prepare(cfg, &[])?;
-    let signals = signals::prepare(is_pid1)?;
+    let signals = signals::prepare(is_pid1, parent_death)?;
     unprivileged::check(cfg)?;
     if cfg.vm() {
         vm::init(cfg, is_pid1)?;
@@ -272,7 +287,7 @@ fn start(
         unsafe { wipe_value(*inv.envp.add(i) as *mut u8) };
     }
     if cfg.vm() && is_pid1 {
-        vm::protect_knobs();
+        vm::protect(cfg);
     }
     let spawned = spawn::spawn(&plan);
     drop(plan);
@@ -301,6 +316,7 @@ fn start(
         pid,
         started,
         single_child: cfg.single_child,
+        rewrite: &cfg.rewrite,
     };
     Ok(Started {
         cmd,

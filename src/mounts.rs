@@ -39,12 +39,7 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
         }
     }
     // The namespace is the first mount option's step.
-    let first = mounts.first().map_or("--ro", |m| target(m).0);
-    process::unshare(Namespace::Mount)
-        .map_err(|e| mount_error(first, b"unshare(CLONE_NEWNS)", e))?;
-    // Nothing propagates to or from the container's (or the host's) namespace.
-    sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
-        .map_err(|e| mount_error(first, b"making / private", e))?;
+    private_namespace(mounts.first().map_or("--ro", |m| target(m).0))?;
     let mut mounter = Mounter { api: Api::Fd };
     // Mountpoints are created before anything is mounted where an earlier
     // `--ro` would forbid it later; elsewhere, when their mount comes, which
@@ -68,6 +63,16 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
         }
     }
     mounter.apply_each(mounts)
+}
+
+/// Unshare the mount namespace and make `/` recursively private in it,
+/// for the option `step`.
+pub fn private_namespace(step: &'static str) -> Result<(), Error> {
+    process::unshare(Namespace::Mount)
+        .map_err(|e| mount_error(step, b"unshare(CLONE_NEWNS)", e))?;
+    // Nothing propagates to or from the container's (or the host's) namespace.
+    sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
+        .map_err(|e| mount_error(step, b"making / private", e))
 }
 
 /// `--ro PATH` on its own, in proctor's current mount namespace.
@@ -129,10 +134,16 @@ impl Mounter {
     }
 }
 
-/// An `O_PATH` descriptor of the existing `path`, opened one component
-/// at a time, refusing a symbolic link in any of them.
+/// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
+/// in any of its components: `openat2`, or the walk where it is refused
+/// (which also names the link).
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
-    walk(step, path, Create::No).map(|r| r.fd)
+    match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
+        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => {
+            walk(step, path, Create::No).map(|r| r.fd)
+        }
+        other => other.map_err(|e| error(step, path.to_bytes(), e)),
+    }
 }
 
 /// The step name and the path a mount acts on.

@@ -16,11 +16,19 @@ pub struct Signals {
     pub fd: Fd,
 }
 
+/// tini's `-p`: the signal proctor gets when its parent dies, and the
+/// parent it had at start.
+#[derive(Clone, Copy)]
+pub struct ParentDeath {
+    pub signal: u8,
+    pub parent: process::Pid,
+}
+
 /// Block the signals, reset an ignored SIGCHLD (the kernel would reap for
-/// us and lose the status) and become a subreaper when not PID 1. A real
-/// fault inside proctor still kills it: the kernel forces synchronous
-/// faults through a blocked mask.
-pub fn prepare(is_pid1: bool) -> Result<Signals, Error> {
+/// us and lose the status), become a subreaper when not PID 1, and arm the
+/// parent-death signal. A real fault inside proctor still kills it: the
+/// kernel forces synchronous faults through a blocked mask.
+pub fn prepare(is_pid1: bool, parent_death: Option<ParentDeath>) -> Result<Signals, Error> {
     let inherited = signal::block(SigSet::FULL).map_err(|e| Error::sys("sigprocmask", e))?;
     if signal::disposition(SIGCHLD) == Ok(Disposition::Ignore) {
         signal::set_disposition(SIGCHLD, Disposition::Default)
@@ -35,6 +43,23 @@ pub fn prepare(is_pid1: bool) -> Result<Signals, Error> {
             );
         }
     }
+    if let Some(pd) = parent_death {
+        arm_parent_death(pd)?;
+    }
     let fd = watch::signalfd(SigSet::FULL).map_err(|e| Error::sys("signalfd", e))?;
     Ok(Signals { inherited, fd })
+}
+
+/// Armed after the subreaper setup, as tini does. A parent that died before
+/// that sent nothing: proctor then has a new parent, and sends the signal
+/// itself; blocked, it waits for the wait or the supervision loop, which
+/// handle it as if the kernel had sent it.
+fn arm_parent_death(pd: ParentDeath) -> Result<(), Error> {
+    let sig = i32::from(pd.signal);
+    process::prctl(process::PR_SET_PDEATHSIG, sig as usize, 0)
+        .map_err(|e| Error::sys("prctl(PR_SET_PDEATHSIG)", e))?;
+    if process::getppid() != pd.parent {
+        let _ = process::kill(process::getpid(), sig);
+    }
+    Ok(())
 }

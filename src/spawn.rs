@@ -44,7 +44,7 @@ pub struct Plan<'a> {
     cgroup: Option<&'a Cgroup>,
     /// `--landlock`'s ruleset, held open until the fork, and its descriptor.
     _sandbox: Option<landlock::Sandbox>,
-    landlock: Option<landlock::Enforce>,
+    landlock: Option<i32>,
     seccomp: Vec<Insn>,
 }
 
@@ -96,13 +96,23 @@ impl<'a> Plan<'a> {
             cgroup,
             landlock: sandbox.as_ref().map(|s| s.finish(cfg)).transpose()?,
             _sandbox: sandbox,
-            seccomp: if cfg.seccomp {
-                seccomp::program()?
-            } else {
-                Vec::new()
-            },
+            seccomp: filter(cfg)?,
         })
     }
+}
+
+/// The seccomp program: the deny-list (unless `--seccomp none`), behind
+/// `--no-tcp`'s guard against TCP Fast Open.
+fn filter(cfg: &Config) -> Result<Vec<Insn>, Error> {
+    let mut p = if cfg.seccomp {
+        seccomp::program()?
+    } else {
+        Vec::new()
+    };
+    if cfg.no_tcp {
+        landlock::guard_fast_open(&mut p)?;
+    }
+    Ok(p)
 }
 
 impl<'a> Plan<'a> {
@@ -376,8 +386,8 @@ fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
         privileges::clear_capabilities().map_err(at(Step::Capabilities))?;
     }
     privileges::no_new_privs().map_err(at(Step::NoNewPrivs))?;
-    if let Some(sandbox) = plan.landlock {
-        landlock::enforce(sandbox).map_err(at(Step::Landlock))?;
+    if let Some(ruleset) = plan.landlock {
+        landlock::enforce(ruleset).map_err(at(Step::Landlock))?;
     }
     if let Some(dir) = plan.chdir {
         fs::chdir(dir).map_err(at(Step::Chdir))?;

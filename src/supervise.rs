@@ -27,12 +27,14 @@ pub struct Ended {
 
 /// The command under supervision.
 #[derive(Clone, Copy, Debug)]
-pub struct Command {
+pub struct Command<'a> {
     pub pid: Pid,
     /// When its `execve` succeeded (monotonic).
     pub started: Nanos,
     /// `-c`: signals go to the command only, not to its process group.
     pub single_child: bool,
+    /// `-r S:R`: a received S is forwarded as R, or dropped when R is 0.
+    pub rewrite: &'a [(u8, u8)],
 }
 
 /// How to end a command that tripped a limit.
@@ -86,7 +88,7 @@ pub fn supervise(
     watches: &mut [&mut dyn Watch],
 ) -> Ended {
     let mut limits = Limits {
-        cmd,
+        pid: cmd.pid,
         kill_after,
         verdict: None,
         term_at: timeout.map(|t| cmd.started.saturating_add(t)),
@@ -129,7 +131,9 @@ pub fn supervise(
         let mut ended = None;
         for sig in sigs.iter().map(SigInfo::signal) {
             if sig != SIGCHLD {
-                forward(cmd.pid, sig, cmd.single_child);
+                if let Some(sig) = rewritten(sig, cmd.rewrite) {
+                    forward(cmd.pid, sig, cmd.single_child);
+                }
             } else if let Some(exit) = reap(cmd.pid) {
                 ended = Some(exit);
                 break;
@@ -155,7 +159,7 @@ pub fn supervise(
 
 /// The deadlines of the command's ending.
 struct Limits {
-    cmd: Command,
+    pid: Pid,
     kill_after: Nanos,
     /// The first limit that tripped.
     verdict: Option<Verdict>,
@@ -186,7 +190,7 @@ impl Limits {
                 "{}: sending SIGKILL to the command's process group",
                 why
             );
-            forward(self.cmd.pid, SIGKILL, false);
+            forward(self.pid, SIGKILL, false);
         }
     }
 
@@ -204,9 +208,9 @@ impl Limits {
                         "{}: sending SIGTERM to the command's process group",
                         reason(verdict)
                     );
-                    forward(self.cmd.pid, SIGTERM, false);
+                    forward(self.pid, SIGTERM, false);
                     // A stopped command could not act on SIGTERM (coreutils timeout does the same).
-                    forward(self.cmd.pid, SIGCONT, false);
+                    forward(self.pid, SIGCONT, false);
                     self.kill_at = Some(now.saturating_add(self.kill_after));
                 }
             }
@@ -242,6 +246,15 @@ fn fall_back(pid: Pid, e: Errno) -> Exit {
     process::wait_pid(pid).unwrap_or(Exit::Code(125))
 }
 
+/// dumb-init's `-r`: the signal to forward for a received `sig`, `None` to drop it.
+fn rewritten(sig: i32, rewrite: &[(u8, u8)]) -> Option<i32> {
+    let to = match rewrite.iter().find(|&&(from, _)| i32::from(from) == sig) {
+        Some(&(_, to)) => i32::from(to),
+        None => sig,
+    };
+    (to != 0).then_some(to)
+}
+
 /// Forward `sig` to the command's process group (or to the command alone).
 /// Before the child's `setsid` its group does not exist yet: fall back to it.
 fn forward(pid: Pid, sig: i32, single_child: bool) {
@@ -268,10 +281,26 @@ fn forward(pid: Pid, sig: i32, single_child: bool) {
 pub fn reap(command: Pid) -> Option<Exit> {
     let mut main = None;
     while let Ok(Some((p, exit))) = process::reap_any() {
-        log!(Debug, "reaped pid {}", p);
         if p == command {
+            log!(Debug, "reaped pid {}", p);
             main = Some(exit);
+        } else {
+            crate::log::reaped(p);
         }
     }
     main
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rewritten;
+
+    #[test]
+    fn rewrite_maps_drops_and_passes_through() {
+        let table = [(15, 3), (1, 0)];
+        assert_eq!(rewritten(15, &table), Some(3));
+        assert_eq!(rewritten(1, &table), None);
+        assert_eq!(rewritten(10, &table), Some(10));
+        assert_eq!(rewritten(10, &[]), Some(10));
+    }
 }

@@ -96,11 +96,22 @@ fn load(m: &Module) -> Result<(), Error> {
     }
 }
 
-/// After the mounts: `/proc/sys`, `/proc/sysrq-trigger` and `/sys` become
-/// read-only, so a command running as uid 0 cannot turn the kernel's knobs
-/// (core_pattern, sysrq, a cgroup's limits). One already read-only is left
-/// as it is; a failure is a warning.
-pub fn protect_knobs() {
+/// After the mounts, in the command's own mount namespace: `/proc/sys`,
+/// `/proc/sysrq-trigger` and `/sys` become read-only, so a command running
+/// as uid 0 cannot turn the kernel's knobs (core_pattern, sysrq, its
+/// cgroup's limits), and a report device (a second serial port) is covered
+/// with `/dev/null`, so that the command cannot forge the report there;
+/// proctor writes it through the directory it opened before, in its first
+/// namespace. One knob already read-only is left as it is; a failure is a
+/// warning.
+pub fn protect(cfg: &Config) {
+    if cfg.mounts.is_empty() {
+        let step = if cfg.reboot { "--reboot" } else { "--poweroff" };
+        if let Err(e) = mounts::private_namespace(step) {
+            log!(Warning, "warning: {}", e);
+            return;
+        }
+    }
     for knob in KNOBS {
         let read_only = fs::open(knob, O_PATH)
             .and_then(|fd| mount::mount_flags(fd.raw()))
@@ -110,6 +121,20 @@ pub fn protect_knobs() {
         }
         if let Err(e) = mounts::make_read_only(knob) {
             log!(Warning, "warning: {}", e);
+        }
+    }
+    let device = cfg.report.filter(|r| {
+        let kind = fs::stat_at(fs::AT_FDCWD, r, 0).map(|s| s.kind());
+        r.to_bytes() != b"/dev/console" && kind == Ok(fs::S_IFCHR)
+    });
+    if let Some(report) = device {
+        if let Err(e) = mount::mount(c"/dev/null", report, c"", mount::MS_BIND, None) {
+            log!(
+                Warning,
+                "warning: covering {}: {}",
+                Show(report.to_bytes()),
+                ErrnoName(e)
+            );
         }
     }
 }

@@ -424,7 +424,8 @@ fn no_cgroup_option_touches_no_cgroup() {
 
 /// proctor as the `/init` of a Docker container (the engine here runs
 /// cgroup v1, mounts the cgroup filesystems read-only, and shows the
-/// container's cgroup as their root): the same memory verdict.
+/// container's cgroup as their root): the same memory verdict, under
+/// `--memory` and under the container's own limit with `--cgroup`.
 #[test]
 fn docker_init_memory_verdict() {
     let ready = Command::new("docker").arg("info").output();
@@ -453,30 +454,85 @@ fn docker_init_memory_verdict() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let out_dir = tempfile::tempdir().unwrap();
-    let name = format!("proctor-cgroup-test-{}", std::process::id());
-    let mut cmd = Command::new("docker");
-    cmd.args(["run", "--rm", "--name", &name, "--network", "none"])
-        .args([
-            "--cap-add",
-            "SYS_ADMIN",
-            "--security-opt",
-            "apparmor=unconfined",
-        ])
-        .arg("-v")
-        .arg(format!("{}:/init:ro", common::proctor().display()))
-        .arg("-v")
-        .arg(format!("{}:/out", out_dir.path().display()))
-        .args(["--entrypoint", "/init", image])
-        .args(["--report", "/out/report.json", "--memory", "64m", "--"])
-        .args(HOG.split(' '));
-    let out = common::run_cmd(cmd, Duration::from_secs(120));
-    let _ = Command::new("docker").args(["rm", "-f", &name]).output();
-    let r = helper::report(&out_dir.path().join("report.json"));
-    let why = show(&out, &r);
-    assert_eq!(code(&out), 137, "{why}");
-    assert_eq!(r["status"], "memory_limit", "{why}");
-    assert!(r["oom_kills"].as_u64().unwrap() >= 1, "{why}");
-    let peak = r["memory_peak_kib"].as_u64().unwrap();
-    assert!((60 << 10..=(64 << 10) + 512).contains(&peak), "{why}");
+    // --memory 64m; then the container's own limit (docker run --memory)
+    // with --cgroup alone: the OOM kill is counted in the command's cgroup.
+    for (docker_args, proctor_args) in [
+        (&[][..], &["--memory", "64m"][..]),
+        (
+            &["--memory", "64m", "--memory-swap", "64m"][..],
+            &["--cgroup"][..],
+        ),
+    ] {
+        let out_dir = tempfile::tempdir().unwrap();
+        let name = format!("proctor-cgroup-test-{}", std::process::id());
+        let mut cmd = Command::new("docker");
+        cmd.args(["run", "--rm", "--name", &name, "--network", "none"])
+            .args(docker_args)
+            .args([
+                "--cap-add",
+                "SYS_ADMIN",
+                "--security-opt",
+                "apparmor=unconfined",
+            ])
+            .arg("-v")
+            .arg(format!("{}:/init:ro", common::proctor().display()))
+            .arg("-v")
+            .arg(format!("{}:/out", out_dir.path().display()))
+            .args([
+                "--entrypoint",
+                "/init",
+                image,
+                "--report",
+                "/out/report.json",
+            ])
+            .args(proctor_args)
+            .arg("--")
+            .args(HOG.split(' '));
+        let out = common::run_cmd(cmd, Duration::from_secs(120));
+        let _ = Command::new("docker").args(["rm", "-f", &name]).output();
+        let r = helper::report(&out_dir.path().join("report.json"));
+        let why = show(&out, &r);
+        assert_eq!(code(&out), 137, "{proctor_args:?}: {why}");
+        assert_eq!(r["status"], "memory_limit", "{why}");
+        assert!(r["oom_kills"].as_u64().unwrap() >= 1, "{why}");
+        let peak = r["memory_peak_kib"].as_u64().unwrap();
+        assert!((56 << 10..=(64 << 10) + 512).contains(&peak), "{why}");
+    }
+}
+
+/// What the limits write, read back by the command from its own cgroups:
+/// `--memory` with no swap, `--pids`, `--cpus` as a quota per 100 ms.
+#[test]
+fn limits_are_written_to_the_command_cgroups() {
+    if !ready() {
+        return;
+    }
+    let script = r#"for c in memory pids cpu; do
+        p=$(grep -E "^[0-9]+:$c:" /proc/self/cgroup | cut -d: -f3)
+        case $c in
+            memory) f="memory.limit_in_bytes memory.memsw.limit_in_bytes";;
+            pids) f=pids.max;;
+            cpu) f="cpu.cfs_quota_us cpu.cfs_period_us";;
+        esac
+        for x in $f; do echo "$x=$(cat /sys/fs/cgroup/$c$p/$x)"; done
+    done"#;
+    for mode in MODES {
+        let args = [
+            "--memory", "64m", "--pids", "20", "--cpus", "0.5", "--", "sh", "-c", script,
+        ];
+        let (out, r) = run(mode, &args);
+        let why = show(&out, &r);
+        assert_eq!(code(&out), 0, "{mode:?}: {why}");
+        assert_eq!(
+            stdout(&out),
+            "memory.limit_in_bytes=67108864\nmemory.memsw.limit_in_bytes=67108864\n\
+             pids.max=20\ncpu.cfs_quota_us=50000\ncpu.cfs_period_us=100000\n",
+            "{why}"
+        );
+        assert_eq!(
+            r["limits"],
+            serde_json::json!({"memory": 64 << 20, "pids": 20, "cpus": 0.5}),
+            "{why}"
+        );
+    }
 }

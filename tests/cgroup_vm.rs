@@ -1,7 +1,7 @@
-//! cgroup v2 under a real kernel: one QEMU boot (TCG, Debian's kernel that
+//! cgroup v2 under a real kernel: one QEMU boot (TCG, Debian's cloud kernel that
 //! tests/setup.sh caches) with proctor as `/init`, where it mounts cgroup2
 //! itself (`--poweroff`). The grader then runs proctor again, from the
-//! initramfs, three times in the root cgroup:
+//! initramfs:
 //!
 //! - as PID 1 of a new PID namespace, `--memory 64m` over a static memory
 //!   hog (`busybox dd`): `memory_limit`, 137, `oom_kills` ≥ 1, a peak of
@@ -11,7 +11,10 @@
 //!   `cpu_ms` ≥ 1000 (`cpu.stat`);
 //! - as a subreaper, `--cgroup` over a command that leaves a daemon in a
 //!   session of its own: the daemon is killed by `cgroup.kill`, and no
-//!   cgroup of proctor's is left behind.
+//!   cgroup of proctor's is left behind;
+//! - alone in a cgroup below the root (as systemd's `Delegate=yes` gives
+//!   one): the memory verdict, and its leaf and controllers undone; in a
+//!   cgroup that another process shares: 125, and nothing left.
 //!
 //! Needs qemu-system-x86_64, the cached kernel and /bin/busybox (all from
 //! tests/setup.sh); without them the test fails when CI=true and is skipped,
@@ -46,13 +49,31 @@ echo "CPU_REPORT=$(cat /tmp/cpu.json)"
 echo "KILL_RC=$?"
 echo "KILL_REPORT=$(cat /tmp/kill.json)"
 if kill -0 "$(cat /tmp/daemon)" 2>/dev/null; then echo "DAEMON=alive"; else echo "DAEMON=gone"; fi
+/init --memory 64m --pids 20 --cpus 0.5 -- sh -c 'd=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)
+    for f in memory.max memory.swap.max pids.max cpu.max; do echo "LIMIT_$f=$(cat $d/$f)"; done'
 echo "CGROUPS_LEFT=$(cd /sys/fs/cgroup && ls -d command* proctor-* 2>/dev/null | tr '\n' ' ')"
+# Below the root, in a cgroup delegated to proctor alone (as a systemd unit
+# with Delegate=yes gives one), and in one that other processes share.
+unshare -m sh -c '
+    mount -o remount,bind,rw /sys/fs/cgroup && mkdir /sys/fs/cgroup/box /sys/fs/cgroup/busy
+    sh -c "echo \$\$ >/sys/fs/cgroup/box/cgroup.procs && exec /init --report /tmp/box.json --memory 64m -- dd if=/dev/zero of=/dev/null bs=200M count=1"
+    echo "BOX_RC=$?"
+    echo "BOX_REPORT=$(cat /tmp/box.json)"
+    echo "BOX_LEFT=$(cd /sys/fs/cgroup/box && ls -d */ 2>/dev/null | tr "\n" " ")"
+    echo "BOX_SUBTREE=$(cat /sys/fs/cgroup/box/cgroup.subtree_control)"
+    sh -c "echo \$\$ >/sys/fs/cgroup/busy/cgroup.procs && { sleep 3 & exec /init --memory 64m -- true; }" 2>/tmp/busy.err
+    echo "BUSY_RC=$?"
+    echo "BUSY_ERR=$(cat /tmp/busy.err)"
+    echo "BUSY_LEFT=$(cd /sys/fs/cgroup/busy && ls -d */ 2>/dev/null | tr "\n" " ")"
+'
 echo "GRADER_END=1"
+# Time for the console to show the last lines before the VM powers off.
+sleep 1
 "#;
 
 #[test]
 fn v2_verdicts_and_cgroup_kill_in_a_vm() {
-    let kernel = cached("vmlinuz");
+    let kernel = cached("cloud/vmlinuz");
     let Some(qemu) = which("qemu-system-x86_64") else {
         return missing("qemu-system-x86_64 is not installed");
     };
@@ -119,6 +140,23 @@ fn v2_verdicts_and_cgroup_kill_in_a_vm() {
     // Under TCG a poll can come late; the kill still comes at the first.
     assert!(cpu["cpu_ms"].as_u64().unwrap() < 1500, "{cpu}");
 
+    // With the controllers already on in the root (the PID 1 run left them),
+    // the accounting is still there.
+    assert!(
+        cpu["memory_peak_kib"].is_u64() && cpu["pids_peak"].is_u64(),
+        "{cpu}"
+    );
+
+    // What the limits wrote, read by the command in its own cgroup.
+    for (file, value) in [
+        ("memory.max", "67108864"),
+        ("memory.swap.max", "0"),
+        ("pids.max", "20"),
+        ("cpu.max", "50000 100000"),
+    ] {
+        assert_eq!(b.value(&format!("LIMIT_{file}")), Some(value), "{file}");
+    }
+
     let kill = report("KILL_REPORT");
     assert_eq!(b.value("KILL_RC"), Some("0"), "{kill}");
     assert!(kill["leftovers_killed"].as_u64().unwrap() >= 1, "{kill}");
@@ -126,4 +164,20 @@ fn v2_verdicts_and_cgroup_kill_in_a_vm() {
     // The subreapers left nothing; PID 1 of the PID namespace leaves its
     // leaf `proctor` (a container's cgroup goes with the container).
     assert_eq!(b.value("CGROUPS_LEFT"), Some(""), "cgroups left behind");
+
+    // A delegated cgroup below the root: the leaf, the controllers and the
+    // command's cgroup, all undone at the end.
+    let boxed = report("BOX_REPORT");
+    assert_eq!(b.value("BOX_RC"), Some("137"), "{boxed}");
+    assert_eq!(boxed["status"], "memory_limit", "{boxed}");
+    assert_eq!(b.value("BOX_LEFT"), Some(""));
+    assert_eq!(b.value("BOX_SUBTREE"), Some(""));
+    // Sharing its cgroup, proctor cannot delegate controllers: 125, and it
+    // leaves its leaf again.
+    assert_eq!(b.value("BUSY_RC"), Some("125"));
+    assert_eq!(
+        b.value("BUSY_ERR"),
+        Some("proctor: cgroup: other processes share proctor's cgroup; give it one of its own: EBUSY")
+    );
+    assert_eq!(b.value("BUSY_LEFT"), Some(""));
 }

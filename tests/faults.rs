@@ -469,4 +469,31 @@ fn a_kernel_without_landlock_is_a_125_naming_it() {
             }
         }
     }
+    // Without openat2 (ENOSYS, or EPERM from a seccomp profile), --writable
+    // is resolved by the component walk: still writable, symlinks still refused.
+    let w = dir.path().join("w");
+    std::fs::create_dir(&w).unwrap();
+    std::fs::set_permissions(&w, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    std::os::unix::fs::symlink(&w, dir.path().join("link")).unwrap();
+    let (w, link) = (w.to_str().unwrap(), dir.path().join("link/x"));
+    let write = format!("echo ok > {w}/f && cat {w}/f");
+    for errno in [libc::ENOSYS, libc::EPERM] {
+        let filter = hex(&program(&[fail(libc::SYS_openat2, errno)]));
+        let mut wrapper: Vec<&std::ffi::OsStr> = AS_UID_1000.iter().map(|s| s.as_ref()).collect();
+        wrapper.extend([me.as_os_str(), "--fault-filter".as_ref(), filter.as_ref()]);
+        for mode in MODES {
+            let args = ["--landlock", "--writable", w, "sh", "-c", &write];
+            let out = run_cmd(wrapped(mode, &wrapper, &args), Duration::from_secs(60));
+            assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+            assert_eq!(stdout(&out), "ok\n");
+            let args = ["--landlock", "--writable", link.to_str().unwrap(), "true"];
+            let out = run_cmd(wrapped(mode, &wrapper, &args), Duration::from_secs(60));
+            assert_eq!(code(&out), 125, "{mode:?}");
+            assert!(
+                stderr(&out).contains("link: is a symbolic link"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
 }

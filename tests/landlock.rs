@@ -5,6 +5,7 @@
 //! A run without the options beside each check shows that the refusal
 //! comes from Landlock, not from the files' modes.
 mod common;
+mod vmkit;
 use common::*;
 
 use std::ffi::OsStr;
@@ -449,4 +450,78 @@ fn with_privileges_next_to_mounts_and_net_none() {
         assert_eq!(stdout(&out), "BIND=denied\nTMPFS=ok\nW=ok\n", "{mode:?}");
         assert!(!d.path().join("o/new").exists());
     }
+}
+
+/// In a micro-VM on Debian's 6.1 kernel (Landlock ABI 2), proctor as
+/// `/init` with `--poweroff --landlock --writable /tmp`: the devices are
+/// allowed after proctor mounted `/dev` itself, writes elsewhere are
+/// refused, and a nested proctor asking for `--no-tcp` (ABI 4) on this
+/// kernel is a 125 naming what is missing — a real kernel too old for an
+/// asked feature, not a simulated one.
+#[test]
+fn in_a_vm_on_an_older_kernel() {
+    let kernel = vmkit::cached("cloud/vmlinuz");
+    let (Some(qemu), true, true) = (
+        vmkit::which("qemu-system-x86_64"),
+        kernel.is_file(),
+        Path::new("/bin/busybox").is_file(),
+    ) else {
+        return missing("qemu-system-x86_64, target/qemu/cloud/vmlinuz or /bin/busybox");
+    };
+    const GRADER: &str = r#"#!/bin/sh
+export PATH=/bin
+try() { name=$1; shift; if err=$( ("$@") 2>&1 ); then echo "$name=ok"; else echo "$name=${err##*: }"; fi; }
+try TMP sh -c 'echo x > /tmp/f'
+try ROOT sh -c 'echo x > /root/f'
+try NULL sh -c 'echo x > /dev/null'
+try RENAME_IN_TMP sh -c 'mkdir /tmp/a /tmp/b && echo y > /tmp/a/f && mv /tmp/a/f /tmp/b/f'
+err=$(/init --no-tcp /bin/true 2>&1); echo "NOTCP=$? $err"
+echo "GRADER_END=1"
+exit 5
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let initrd = dir.path().join("initramfs.cpio");
+    let mut c = vmkit::Cpio::new();
+    c.bare_root(&proctor());
+    c.busybox(Path::new("/bin/busybox"));
+    c.file("grader.sh", 0o755, GRADER.as_bytes());
+    std::fs::write(&initrd, c.finish()).unwrap();
+    let mut cmd = std::process::Command::new(qemu);
+    cmd.args(["-M", "pc", "-accel", "tcg", "-m", "256", "-smp", "1"])
+        .args([
+            "-display",
+            "none",
+            "-monitor",
+            "none",
+            "-no-reboot",
+            "-serial",
+            "stdio",
+        ])
+        .arg("-kernel")
+        .arg(&kernel)
+        .arg("-initrd")
+        .arg(&initrd)
+        .arg("-append")
+        .arg("console=ttyS0 panic=-1 quiet -- --poweroff --landlock --writable /tmp /grader.sh");
+    let b = vmkit::boot(cmd, Duration::from_secs(180));
+    b.show("landlock in a VM");
+    assert!(!b.timed_out, "the VM did not end");
+    assert_eq!(
+        b.value("GRADER_END"),
+        Some("1"),
+        "the grader did not finish"
+    );
+    assert_eq!(b.last_exit_line(), Some("proctor: exit status 5"));
+    for (key, want) in [
+        ("TMP", "ok"),
+        ("ROOT", "Permission denied"),
+        ("NULL", "ok"),
+        ("RENAME_IN_TMP", "ok"),
+    ] {
+        assert_eq!(b.value(key), Some(want), "{key}");
+    }
+    assert_eq!(
+        b.value("NOTCP"),
+        Some("125 proctor: --no-tcp: TCP rules need Landlock ABI 4 (Linux 6.7)")
+    );
 }

@@ -11,7 +11,7 @@
 //!   it read-only, runs with lo up, POSIX shared memory and a pty (a static
 //!   C probe), a read-only /proc/sys even as uid 0, a tmpfs, a bind,
 //!   dropped privileges and reaped orphans; the report goes to the second
-//!   serial port.
+//!   serial port, which proctor hides from the command.
 //!
 //! proctor's options go on the kernel command line after `--`. Needs
 //! qemu-system-x86_64, the kernel and modules tests/setup.sh caches in
@@ -214,6 +214,8 @@ echo "TMPFS_MOUNT=$(grep ' /scratch ' /proc/self/mounts)"
 echo "BIND_READ=$(cat /mnt/data/hello.txt)"
 if echo x >/mnt/data/new 2>/dev/null; then echo "BIND_WRITE=allowed"; else echo "BIND_WRITE=refused"; fi
 echo "BIND_MOUNT=$(grep ' /mnt/data ' /proc/self/mounts)"
+# The report's serial port: uid 0 owns it, but proctor covered it.
+echo '{"schema":2,"status":"exited","exit_code":0,"forged":1}' >/dev/ttyS1 && echo "TTYS1_WRITE=done"
 # orphans: 20 children whose parent exits at once; proctor must reap them
 i=0
 while [ $i -lt 10 ]; do
@@ -453,8 +455,13 @@ fn pc_vm_loads_modules_and_mounts_the_submission_drive() {
     );
     assert_eq!(b.value("ZOMBIES"), Some("0"), "zombies seen by the grader");
 
-    // --report /dev/ttyS1: a terminal, so written in place; the daemon the
-    // grader left was killed
+    // --report /dev/ttyS1: a terminal, so written in place, where the
+    // command's forgery did not land; the daemon the grader left was killed
+    assert_eq!(
+        b.value("TTYS1_WRITE"),
+        Some("done"),
+        "the forgery was not even tried"
+    );
     let ttys1 =
         String::from_utf8_lossy(&std::fs::read(&report).expect("the ttyS1 file")).into_owned();
     let report_line = ttys1
@@ -468,5 +475,9 @@ fn pc_vm_loads_modules_and_mounts_the_submission_drive() {
     assert!(
         rep["leftovers_killed"].as_u64().unwrap_or(0) >= 1,
         "the setsid daemon was not killed: {rep}"
+    );
+    assert!(
+        !ttys1.contains("forged"),
+        "the command wrote to ttyS1: {ttys1}"
     );
 }

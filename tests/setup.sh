@@ -16,6 +16,8 @@
 #   - a Docker daemon (dockerd --bridge=none ...) when none answers
 #   - Debian kernels for the VM tests in target/qemu/ (cloud-amd64 with its
 #     virtio modules, arm64)
+#   - a minimal Debian root (debootstrap) in target/debian-root, into which
+#     tests/dist.rs installs the .deb
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -35,7 +37,7 @@ fi
 # ---------------------------------------------------------------- apt
 APT_PACKAGES="qemu-system-x86 qemu-system-arm docker.io busybox-static strace iproute2 util-linux \
 tini dumb-init catatonit qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross \
-gcc libc6-dev e2fsprogs python3"
+gcc libc6-dev e2fsprogs python3 debootstrap file"
 
 apt_updated=no
 apt_update_once() {
@@ -189,5 +191,20 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64 && [ ! -s "$QEMU_DIR/ar
     apt_update_once
 fi
 fetch_kernel linux-image-arm64:arm64 "$QEMU_DIR/arm64"
+
+# ---------------------------------------------------------------- debian root
+# A minbase Debian 12 root for tests/dist.rs (the .deb installs into an
+# overlay over it, so the cached root stays pristine). About 2 minutes once.
+DEBROOT="$TARGET_DIR/debian-root"
+if [ -x "$DEBROOT/usr/bin/dpkg" ] && [ -f "$DEBROOT/.complete" ]; then
+    log "debian root cached: $DEBROOT"
+else
+    log "debootstrap bookworm into $DEBROOT"
+    rm -rf "$DEBROOT"
+    $SUDO debootstrap --variant=minbase bookworm "$DEBROOT" \
+        >"$TARGET_DIR/debootstrap.log" 2>&1 || {
+        tail -n 20 "$TARGET_DIR/debootstrap.log" >&2; exit 1; }
+    touch "$DEBROOT/.complete"
+fi
 
 log "done"

@@ -13,6 +13,11 @@ pub fn getpid() -> Pid {
     unsafe { syscall!(Sysno::getpid) }.unwrap_or(0) as Pid
 }
 
+pub fn getppid() -> Pid {
+    // SAFETY: getppid has no arguments and cannot fail.
+    unsafe { syscall!(Sysno::getppid) }.unwrap_or(0) as Pid
+}
+
 /// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
 pub fn fork() -> Result<Pid> {
     const SIGCHLD: usize = 17;
@@ -119,6 +124,7 @@ pub fn prctl(option: u32, arg2: usize, arg3: usize) -> Result<usize> {
 }
 
 pub const PR_SET_DUMPABLE: u32 = 4;
+pub const PR_SET_PDEATHSIG: u32 = 1;
 pub const PR_SET_CHILD_SUBREAPER: u32 = 36;
 
 /// Resource usage of all reaped descendants (`RUSAGE_CHILDREN`).
