@@ -38,6 +38,7 @@ PARAMS = {
     "BENCH_WAITS": env_int("BENCH_WAITS", 30),
     "BENCH_STRACE_RUNS": env_int("BENCH_STRACE_RUNS", 3),
     "BENCH_RSS_RUNS": env_int("BENCH_RSS_RUNS", 3),
+    "BENCH_SANDBOX_RUNS": env_int("BENCH_SANDBOX_RUNS", 400),  # rounds of the sandbox table
     # 1: time on one CPU under SCHED_FIFO, out of reach of the other users'
     # load (which otherwise widens the spread tenfold); 0: as scheduled.
     "BENCH_RT": env_int("BENCH_RT", 1),
@@ -145,6 +146,16 @@ def spawn_overhead(h, inits, rounds, cwd, prefix=None, versus=None):
     rows = {r["name"]: r for r in harness(h, "spawn", *args, cwd=cwd, prefix=prefix)}
     base = rows["/bin/true"]["samples"]
     result = {"baseline_us": statistics.median(base) / 1e3}
+    # Any two inits of the same rounds, paired per round: (a, b) -> median of a - b.
+    result["paired"] = {
+        (a.name, b.name): statistics.median(
+            x - y for x, y in zip(rows[a.name]["samples"], rows[b.name]["samples"])
+        )
+        / 1e3
+        for a in inits
+        for b in inits
+        if a is not b
+    }
     for i in inits:
         s = rows[i.name]["samples"]
         # Paired per round: the same moment's baseline is subtracted, which
@@ -252,6 +263,115 @@ def slowest_calls(h, init, cwd, scratch, top=5):
     return sorted(calls, reverse=True)[:top]
 
 
+# --- the sandbox half ------------------------------------------------------------
+
+SANDBOX_FLOOR = "sandbox floor (reference)"
+
+# Seen from inside each sandbox: what it really isolated.
+PROBE = (
+    "grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' /proc/self/status; "
+    "grep -E ' @S@/(mnt|scratch) ' /proc/self/mountinfo | cut -d' ' -f5,6; "
+    "echo net $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' ')"
+)
+
+
+def isolation(init, scratch, cwd):
+    """What the command sees inside `init`: uid, capabilities, no_new_privs,
+    seccomp, the submission's and the scratch's mount flags, the network."""
+    probe = PROBE.replace("@S@", scratch)
+    res = subprocess.run(init.argv(["/bin/sh", "-c", probe]), capture_output=True, text=True, cwd=cwd, timeout=60)
+    facts = {"exit": res.returncode}
+    for line in res.stdout.splitlines():
+        if ":" in line and line.split(":", 1)[0] in ("Uid", "CapEff", "NoNewPrivs", "Seccomp"):
+            k, v = line.split(":", 1)
+            facts[k] = v.split()[0]
+        elif line.startswith("net "):
+            facts["net"] = line[4:].strip()
+        elif line.startswith(scratch):
+            path, flags = line.split(" ", 1)
+            key = "submission" if path.endswith("/mnt") else "scratch"
+            # The last mount at a path is the one the command sees.
+            facts[key] = ",".join(f for f in flags.split(",") if f in ("ro", "rw", "nosuid", "nodev", "noexec"))
+    return facts
+
+
+def sandbox_section(h, p, scratch, cwd, floor, shim, bwrap_filter, seccomp_len):
+    """The full grading configuration against the sandbox floor, bubblewrap
+    and firejail, and proctor's cost option by option, in one interleaved loop."""
+    sub, mnt, tmp = (os.path.join(scratch, d) for d in ("submission", "mnt", "scratch"))
+    base = ["--keep-caps", "--seccomp", "none"]
+    full = [
+        "--bind", f"{sub}:{mnt}", "--tmpfs", tmp, "--net", "none", "--user", "65534:65534",
+        "--rlimit", "nofile=256", "--rlimit", "cpu=30", "--timeout", "30",
+    ]
+    sandboxes = [Init("proctor (full grading)", p, full, proctor=True)]
+    if floor:
+        sandboxes.append(Init(SANDBOX_FLOOR, floor, [sub, mnt, tmp, str(seccomp_len)]))
+    if shutil.which("bwrap") and shim and bwrap_filter:
+        sandboxes.append(Init("bubblewrap", shim, [
+            bwrap_filter, "/usr/bin/timeout", "30", shutil.which("bwrap"), "--seccomp", "9",
+            "--bind", "/", "/", "--ro-bind", sub, mnt, "--tmpfs", tmp, "--proc", "/proc",
+            "--unshare-net", "--unshare-user", "--uid", "65534", "--gid", "65534",
+            "--cap-drop", "ALL", "--new-session", "--die-with-parent",
+        ]))
+    if shutil.which("firejail") and shim:
+        sandboxes.append(Init("firejail", shim, [
+            "-", "/usr/bin/timeout", "30", shutil.which("firejail"), "--quiet", "--noprofile",
+            "--net=none", f"--bind={sub},{mnt}", f"--read-only={mnt}", f"--tmpfs={tmp}",
+            "--caps.drop=all", "--nonewprivs", "--seccomp", "--rlimit-nofile=256", "--rlimit-cpu=30",
+        ]))
+    options = [
+        ("pure init", []),
+        ("+ --net none", ["--net", "none"]),
+        ("+ --bind + --tmpfs", ["--bind", f"{sub}:{mnt}", "--tmpfs", tmp]),
+        ("+ --user", ["--user", "65534:65534"]),
+        ("+ 2 rlimits + --timeout", ["--rlimit", "nofile=256", "--rlimit", "cpu=30", "--timeout", "30"]),
+        ("+ capability drop", ["--seccomp", "none"]),
+        ("+ seccomp", ["--keep-caps"]),
+        ("+ --memory --pids", ["--memory", "256m", "--pids", "64"]),
+        ("+ --pid-ns", ["--pid-ns"]),
+        ("+ --landlock", ["--landlock", "--writable", tmp]),
+    ]
+    rows = []
+    for name, extra in options:
+        # The capability drop and seccomp rows replace the pure-init pair.
+        args = extra if name in ("+ capability drop", "+ seccomp") else [*base, *extra]
+        rows.append(Init(f"option: {name}", p, args, proctor=True))
+    out = {"runs": PARAMS["BENCH_SANDBOX_RUNS"], "sandboxes": {}, "options": {}, "errors": {}}
+    timed = []
+    for i in [*sandboxes, *rows]:
+        err = check_runs(h, i, ["/bin/true"], cwd)
+        if err:
+            out["errors"][i.name] = err
+            log(f"{i.name} does not run: {err}")
+        else:
+            timed.append(i)
+    log(f"sandbox table: {out['runs']} interleaved rounds of {len(timed) + 1}")
+    spawn = spawn_overhead(h, timed, out["runs"], cwd)
+    for i in timed:
+        entry = {"spawn": spawn[i.name], "args": i.args}
+        if i.proctor or i.name == SANDBOX_FLOOR:
+            entry["syscalls"] = count_syscalls(h, i, PARAMS["BENCH_STRACE_RUNS"], cwd, scratch)
+        if i in sandboxes:
+            entry["isolation"] = isolation(i, scratch, cwd)
+            out["sandboxes"][i.name] = entry
+        else:
+            out["options"][i.name.split(": ", 1)[1]] = entry
+    return out
+
+
+def seccomp_program_length(h, p, cwd, scratch):
+    """Instructions in proctor's default seccomp program, from strace."""
+    trace = os.path.join(scratch, "strace-seccomp.txt")
+    subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=seccomp", "-o", trace, h, "exec1", p, "--", "/bin/true"],
+        capture_output=True, timeout=60, cwd=cwd,
+    )
+    with open(trace) as f:
+        lens = [int(m) for m in re.findall(r"len=(\d+)", f.read())]
+    return max(lens) if lens else 0
+
+
 # --- main ----------------------------------------------------------------------
 
 
@@ -313,6 +433,9 @@ def main():
     ap.add_argument("--proctor", required=True)
     ap.add_argument("--harness", required=True)
     ap.add_argument("--floor", help="bench/floor.c built: fork/exec/wait and nothing else")
+    ap.add_argument("--sandbox-floor", help="bench/sandbox_floor.c built: the grading run's kernel work only")
+    ap.add_argument("--peer-shim", help="bench/peer_shim.c built: rlimits and a filter fd for the peers")
+    ap.add_argument("--bwrap-filter", help="bench/bwrap_filter.py's BPF program: proctor's deny-list")
     ap.add_argument("--docs", required=True, help="directory for benchmarks.md/.png")
     ap.add_argument("--json", required=True, help="where to keep the raw results")
     ap.add_argument("--sizeprof", help="bench/sizeprof.py's JSON, if it ran")
@@ -391,11 +514,18 @@ def main():
         )
         res["cgroup_args"] = cgroup.args[len(grading.args) :]
         res["cgroup_error"] = check_runs(h, cgroup, ["/bin/true"], cwd)
+        # The same configuration with --pid-ns: its cost is the difference.
+        pidns = Init("proctor (grading, --pid-ns)", p, [*grading.args, "--pid-ns"], proctor=True)
         timed = list(inits)
         if res["grading_error"]:
             log(f"grading configuration fails: {res['grading_error']}")
         else:
             timed.append(grading)
+            res["pidns_error"] = check_runs(h, pidns, ["/bin/true"], cwd)
+            if res["pidns_error"]:
+                log(f"grading configuration with --pid-ns fails: {res['pidns_error']}")
+            else:
+                timed.append(pidns)
         if res["cgroup_error"]:
             log(f"grading configuration + cgroup fails: {res['cgroup_error']}")
         else:
@@ -432,6 +562,9 @@ def main():
             res["cgroup_spawn"] = spawn[cgroup.name]
         if not res["landlock_error"]:
             res["landlock_spawn"] = spawn[landlock.name]
+        if pidns.name in spawn:
+            res["pidns_spawn"] = spawn[pidns.name]
+            res["pidns_cost_us"] = spawn["paired"][(pidns.name, grading.name)]
         for i in inits:
             res["inits"][i.name]["spawn"] = spawn[i.name]
         if PREFIX:
@@ -503,6 +636,20 @@ def main():
                 "p90_us": pct(s, 0.9) / 1e3 if s else None,
                 "lost": lost,
             }
+
+        log("the sandbox half: the full grading configuration against its floor and the peers")
+        seccomp_len = seccomp_program_length(h, p, cwd, scratch)
+        res["sandbox"] = sandbox_section(
+            h,
+            p,
+            scratch,
+            cwd,
+            opts.sandbox_floor and os.path.abspath(opts.sandbox_floor),
+            opts.peer_shim and os.path.abspath(opts.peer_shim),
+            opts.bwrap_filter and os.path.abspath(opts.bwrap_filter),
+            seccomp_len,
+        )
+        res["sandbox"]["seccomp_len"] = seccomp_len
 
         waits = PARAMS["BENCH_WAITS"]
         log(f"--wait-for latency, {waits} runs")

@@ -65,6 +65,8 @@ pub struct Config<'a> {
     pub cgroup: Option<Resources>,
     pub reboot: bool,
     pub modules: Vec<Module<'a>>,
+    /// `--pid-ns`: the command in a PID namespace of its own.
+    pub pid_ns: bool,
     /// Index of the command in the argument slice given to [`parse`].
     pub command: usize,
 }
@@ -239,11 +241,12 @@ enum Opt {
     Reboot,
     DeviceMount,
     Module,
+    PidNs,
 }
 
 /// (long name, short letter, option, takes a value); tini's short-only
 /// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 44] = [
+const OPTIONS: [(&str, u8, Opt, bool); 45] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -288,6 +291,7 @@ const OPTIONS: [(&str, u8, Opt, bool); 44] = [
     ("--reboot", 0, Opt::Reboot, false),
     ("--mount", 0, Opt::DeviceMount, true),
     ("--module", 0, Opt::Module, true),
+    ("--pid-ns", 0, Opt::PidNs, false),
 ];
 
 /// The default tmpfs size (64 MiB) and mode (1777).
@@ -335,6 +339,7 @@ pub fn parse_as<'a>(
         cgroup: None,
         reboot: false,
         modules: Vec::new(),
+        pid_ns: false,
         command: args.len(),
     };
     compat_environment(&mut cfg, environ);
@@ -440,6 +445,7 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
             cfg.cgroup.get_or_insert_default();
         }
         Opt::Reboot => cfg.reboot = true,
+        Opt::PidNs => cfg.pid_ns = true,
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }

@@ -13,7 +13,7 @@ use crate::args::{Config, Mount};
 use crate::error::Error;
 use crate::rt::vec::extend;
 use crate::seccomp::{self, JEQ, JGE, JSET, LD_ABS, RET};
-use crate::sys::fs::{self, O_NOFOLLOW, O_PATH};
+use crate::sys::fs::{self, O_DIRECTORY, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
 use crate::sys::seccomp::Insn;
 use crate::sys::{Errno, Fd};
@@ -128,7 +128,7 @@ pub struct Sandbox {
 /// changes (what is checked is what is used). `outputs` are the
 /// `--stdout`/`--stderr` files, which the command may reopen for writing.
 /// `None`, without a system call, when no option asks for Landlock.
-pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> {
+pub fn prepare(cfg: &Config, outputs: [Option<&Fd>; 2]) -> Result<Option<Sandbox>, Error> {
     if !cfg.landlock && !cfg.no_tcp {
         return Ok(None);
     }
@@ -141,7 +141,7 @@ pub fn prepare(cfg: &Config, outputs: &[&Fd]) -> Result<Option<Sandbox>, Error> 
     };
     if cfg.landlock {
         sandbox.allow_writable(cfg, false)?;
-        for out in outputs {
+        for out in outputs.into_iter().flatten() {
             sandbox.allow(out, WRITE_FILE | TRUNCATE)?;
         }
     }
@@ -185,6 +185,36 @@ impl Sandbox {
     fn allow(&self, fd: &Fd, access: u64) -> Result<(), Error> {
         sys::allow_beneath(&self.ruleset, fd, access).map_err(|e| Error::sys("landlock", e))
     }
+}
+
+/// Whether Landlock leaves the command free to write in the directory
+/// `dir`: always without `--landlock`; with it, only when `dir` is at or
+/// below a `--writable` path, found by walking `..` up to the root. In
+/// doubt (an error), yes.
+pub fn reaches(cfg: &Config, dir: &CStr) -> bool {
+    if !cfg.landlock {
+        return true;
+    }
+    let Ok(mut at) = fs::open(dir, O_PATH | O_DIRECTORY) else {
+        return true;
+    };
+    for _ in 0..4096 {
+        let Ok(here) = fs::stat_fd(at.raw()) else {
+            return true;
+        };
+        let is_here = |w: &&CStr| fs::stat_at(fs::AT_FDCWD, w, 0).is_ok_and(|s| s.same_file(&here));
+        if cfg.writable.iter().any(is_here) {
+            return true;
+        }
+        let Ok(up) = fs::openat(at.raw(), c"..", O_PATH | O_DIRECTORY, 0) else {
+            return true;
+        };
+        if fs::stat_fd(up.raw()).is_ok_and(|s| s.same_file(&here)) {
+            return false; // the root, which is no --writable path
+        }
+        at = up;
+    }
+    true
 }
 
 /// In the child, after no_new_privs: enforce the ruleset. Allocates nothing.

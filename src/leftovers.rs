@@ -26,24 +26,14 @@ const MIN_GRACE: Nanos = 1_000_000_000;
 /// processes that will not die (uninterruptible sleep): with a cgroup, all
 /// of its members at once first. Returns how many processes were killed.
 pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
-    let deadline = monotonic().saturating_add(grace.max(MIN_GRACE));
+    let deadline = deadline(grace);
     let _ = reap(0); // no child is the command any more
-    let mut killed = 0;
-    if let Some(cg) = cgroup {
-        let mut pids = Vec::new();
-        while !cg.is_empty() && monotonic() < deadline {
-            cg.kill(&mut pids);
-            let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
-            let _ = reap(0);
-        }
-        let _ = reap(0);
-        killed = pids.len() as u32;
-    }
+    let mut killed = cgroup.map_or(0, |cg| kill_cgroup(cg, deadline));
     // Without any child left, as PID 1 or subreaper, nothing is left.
     if process::reap_any() != Err(Errno::ECHILD) {
         killed += if is_pid1 {
             let _ = process::kill_all_in_namespace(SIGKILL);
-            count_reaped_until(deadline)
+            reap_until(deadline)
         } else {
             kill_descendants(deadline)
         };
@@ -54,8 +44,26 @@ pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
     killed
 }
 
+/// When the leftovers of a run with `--kill-after` `grace` must be gone.
+pub fn deadline(grace: Nanos) -> Nanos {
+    monotonic().saturating_add(grace.max(MIN_GRACE))
+}
+
+/// Kill every member of the command's cgroup at once, until it is empty
+/// or the deadline passes; returns how many were killed.
+pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
+    let mut pids = Vec::new();
+    while !cg.is_empty() && monotonic() < deadline {
+        cg.kill(&mut pids);
+        let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+        let _ = reap(0);
+    }
+    let _ = reap(0);
+    pids.len() as u32
+}
+
 /// Reap until no child is left or the deadline passes; returns the count.
-fn count_reaped_until(deadline: Nanos) -> u32 {
+pub fn reap_until(deadline: Nanos) -> u32 {
     let mut n = 0;
     loop {
         match process::reap_any() {
@@ -76,32 +84,72 @@ fn count_reaped_until(deadline: Nanos) -> u32 {
     }
 }
 
-/// As a subreaper: stop, then kill, every descendant found in `/proc`,
-/// until none is left (orphans of killed processes come back to us).
+/// As a subreaper: kill every descendant, pass after pass, until a whole
+/// pass finds none. Each pass first reads proctor's own children — where
+/// every orphan lands — and kills them at once: a chain that forks and lets
+/// its parent exit to get a new pid is caught between two forks (a kill
+/// that arrives during a fork aborts it). Then the deeper descendants,
+/// found in `/proc`, are stopped first, so that a fork bomb cannot outrun
+/// the scan, and killed.
 fn kill_descendants(deadline: Nanos) -> u32 {
     let me = process::getpid();
     let mut killed: Vec<Pid> = Vec::new();
-    while monotonic() < deadline {
-        let victims = descendants(me);
-        if victims.is_empty() {
-            break;
+    let mut note = |p: Pid| {
+        // Out of memory, the count may fall short; the kill itself never does.
+        if !killed.contains(&p) {
+            let _ = push(&mut killed, p);
         }
-        // Stopped processes cannot fork: a fork bomb cannot outrun the scan.
+    };
+    loop {
+        let mut found = false;
+        for_each_child(|p| {
+            found = true;
+            if process::kill(p, SIGKILL).is_ok() {
+                note(p);
+            }
+        });
+        let victims = descendants(me);
         for &p in &victims {
             let _ = process::kill(p, SIGSTOP);
         }
         for &p in &victims {
-            // Out of memory, the count may fall short; the kill itself never does.
-            if process::kill(p, SIGKILL).is_ok() && !killed.contains(&p) {
-                let _ = push(&mut killed, p);
+            if process::kill(p, SIGKILL).is_ok() {
+                note(p);
             }
         }
-        // Give the killed a moment to become zombies before the next scan.
+        if !found && victims.is_empty() {
+            break;
+        }
+        if monotonic() >= deadline {
+            break; // count_reaped_until says so
+        }
+        // Give the killed a moment to become zombies, and reap them.
         let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
         let _ = reap(0); // no child is the command any more
     }
-    count_reaped_until(deadline);
+    reap_until(deadline);
     killed.len() as u32
+}
+
+/// Call `f` with each pid in proctor's own children list (its only thread's:
+/// `/proc/thread-self/children`, Linux 3.17+ with CONFIG_PROC_CHILDREN;
+/// without it, the `/proc` scan alone finds them). Children that have
+/// ended but are not reaped yet are among them.
+fn for_each_child(mut f: impl FnMut(Pid)) {
+    let Ok(fd) = fs::open(c"/proc/thread-self/children", fs::O_RDONLY) else {
+        return;
+    };
+    // "pid pid … ": a number cut at the end of the buffer is left for the next pass.
+    let mut buf = [0u8; 4096];
+    let n = fs::read(fd.raw(), &mut buf).unwrap_or(0);
+    let text = buf.get(..n).unwrap_or_default();
+    let complete = text
+        .iter()
+        .rposition(|&b| b == b' ')
+        .map_or(&[][..], |end| text.get(..end).unwrap_or_default());
+    for pid in complete.split(|&b| b == b' ').filter_map(parse_u64) {
+        f(pid as Pid);
+    }
 }
 
 /// Live (non-zombie) descendants of `root`, from `/proc/*/stat`; out of

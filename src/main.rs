@@ -24,7 +24,7 @@ use proctor::spawn::{self, Plan};
 use proctor::supervise::{self, Command, Watch};
 use proctor::sys::process;
 use proctor::sys::{fs, time};
-use proctor::{env, error, landlock, leftovers, log, mounts, net, unprivileged, vm, wait};
+use proctor::{env, error, landlock, leftovers, log, mounts, net, pidns, unprivileged, vm, wait};
 
 #[global_allocator]
 static HEAP: rt::heap::Arena = rt::heap::Arena::new();
@@ -146,7 +146,7 @@ fn run(
     }
     let report = match cfg
         .report
-        .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.vm()))
+        .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.vm() || cfg.pid_ns))
         .transpose()
     {
         Ok(r) => r,
@@ -202,6 +202,8 @@ struct Started<'a> {
     cmd: Command<'a>,
     signals: Signals,
     cgroup: Option<Cgroup>,
+    /// `--pid-ns`: the inner init's report pipe.
+    inner_init: Option<pidns::Reader>,
 }
 
 /// Steps 2 to 7 of the SPEC's order of work.
@@ -216,6 +218,7 @@ fn phases(
         cmd,
         signals,
         mut cgroup,
+        inner_init,
     } = match start(cfg, is_pid1, parent_death, inv, report) {
         Ok(started) => started,
         Err(failed) => return failed.into(),
@@ -226,13 +229,33 @@ fn phases(
     log!(Verbose, "the command ended");
     // Read before the leftovers are killed: the OOM kills that ended the command.
     let oom_killed = cgroup.as_ref().and_then(Cgroup::oom_kills).unwrap_or(0) > 0;
-    let leftovers = leftovers::kill(is_pid1, cfg.kill_after, cgroup.as_ref());
-    let usage = RunUsage::new(ended.wall, process::children_usage());
-    let killed_by_oom = oom_killed && ended.exit == process::Exit::Signal(9);
+    let (exit, leftovers, usage) = match inner_init {
+        None => {
+            let leftovers = leftovers::kill(is_pid1, cfg.kill_after, cgroup.as_ref());
+            (ended.exit, leftovers, process::children_usage())
+        }
+        // The inner init killed and counted the leftovers in the namespace,
+        // whose end took everything with it; a cgroup goes at once too.
+        Some(reader) => {
+            let r = pidns::finish(reader, cmd.pid, cfg.kill_after);
+            let deadline = leftovers::deadline(cfg.kill_after);
+            let stragglers = cgroup
+                .as_ref()
+                .map_or(0, |cg| leftovers::kill_cgroup(cg, deadline));
+            let usage = r.usage.unwrap_or_else(process::children_usage);
+            (
+                r.exit.unwrap_or(ended.exit),
+                r.leftovers + stragglers,
+                usage,
+            )
+        }
+    };
+    let usage = RunUsage::new(ended.wall, usage);
+    let killed_by_oom = oom_killed && exit == process::Exit::Signal(9);
     let verdict = ended
         .verdict
         .or(killed_by_oom.then_some(Verdict::MemoryLimit));
-    let mut outcome = Outcome::ran(ended.exit, verdict, usage, leftovers);
+    let mut outcome = Outcome::ran(exit, verdict, usage, leftovers);
     if let Some(cg) = cgroup {
         outcome.tree = Some(cg.usage());
         cg.remove();
@@ -253,7 +276,7 @@ fn start<'a>(
 ) -> Result<Started<'a>, Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
     // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
-    let sandbox = landlock::prepare(cfg, &[])?;
+    let sandbox = landlock::prepare(cfg, [None, None])?;
     let signals = signals::prepare(is_pid1, parent_death)?;
     unprivileged::check(cfg)?;
     if cfg.vm() {
@@ -264,7 +287,7 @@ fn start<'a>(
         net::isolate()?;
     }
     let cwd = spawn::starting_directory(cfg)?;
-    mounts::apply(&cfg.mounts)?;
+    mounts::apply(&cfg.mounts, cfg.pid_ns)?;
     let mut cgroup = cfg
         .cgroup
         .as_ref()
@@ -290,7 +313,7 @@ fn start<'a>(
         vm::protect(cfg);
     }
     let spawned = spawn::spawn(&plan);
-    drop(plan);
+    let inner_init = plan.into_inner_init();
     if let Some(cg) = &mut cgroup {
         cg.placed();
     }
@@ -305,7 +328,7 @@ fn start<'a>(
     };
     let started = time::monotonic();
     // Once the command runs (a command that never ran was exposed to nothing).
-    if let Some(r) = report {
+    if let Some(r) = report.filter(|r| landlock::reaches(cfg, r.dir_path())) {
         r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
     }
     drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
@@ -317,11 +340,13 @@ fn start<'a>(
         started,
         single_child: cfg.single_child,
         rewrite: &cfg.rewrite,
+        inner_init: inner_init.as_ref().map(pidns::Reader::fd),
     };
     Ok(Started {
         cmd,
         signals,
         cgroup,
+        inner_init,
     })
 }
 
@@ -406,6 +431,8 @@ command's status (124 timeout, 125 proctor failed, 126 not executable,
       --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
       --cpu-time SECS        CPU-time limit of the whole tree (cgroup; exit 124)
       --cgroup               a cgroup without limits: accounting, atomic kill
+      --pid-ns               a PID namespace of its own, under an init of proctor's,
+                             with a fresh /proc (needs CAP_SYS_ADMIN)
       --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
       --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
       --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs

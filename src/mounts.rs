@@ -22,9 +22,11 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 
 /// Unshare the mount namespace, make `/` private, create every missing
-/// mountpoint, then apply `mounts` in order.
-pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
-    if mounts.is_empty() {
+/// mountpoint, then apply `mounts` in order. With `private` (`--pid-ns`,
+/// whose inner init mounts `/proc` afresh), the namespace is made even
+/// without a mount to apply.
+pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
+    if mounts.is_empty() && !private {
         return Ok(());
     }
     for m in mounts.iter().filter(|m| creates(m)) {
@@ -63,6 +65,47 @@ pub fn apply(mounts: &[Mount]) -> Result<(), Error> {
         }
     }
     mounter.apply_each(mounts)
+}
+
+/// What `--pid-ns` mounts: `/proc` afresh, then the kernel's knobs in it,
+/// bound read-only over themselves (as Docker does).
+pub const PROC_MOUNTS: [&CStr; 5] = [
+    c"/proc",
+    c"/proc/sys",
+    c"/proc/sysrq-trigger",
+    c"/proc/irq",
+    c"/proc/bus",
+];
+
+/// `--pid-ns`: mount `/proc` for the caller's PID namespace (the caller is
+/// the inner init, PID 1 there), `nosuid,nodev,noexec`, and make the knobs
+/// of [`PROC_MOUNTS`] read-only; one the kernel does not have is skipped.
+/// `hidepid=4` ("ptraceable", Linux 5.8; older kernels mount without it):
+/// a process sees only the processes it could trace, so the command (with
+/// fewer capabilities than proctor, or another uid) sees nothing of the
+/// inner init: not `/proc/1/fd`, nor its `cmdline`, which names proctor's
+/// options. (`hidepid=2` would not do: it lets the group `gid=`, root's by
+/// default, see everything.)
+/// The paths are fixed and the filesystem fresh, so classic mounts by path
+/// are safe here. Allocates nothing (it runs after the inner init's fork);
+/// a failure gives the index in [`PROC_MOUNTS`] and the errno.
+pub fn mount_proc() -> Result<(), (usize, Errno)> {
+    const FLAGS: u64 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    let proc = |data| sys::mount(c"proc", c"/proc", c"proc", FLAGS, data);
+    match proc(Some(c"hidepid=4")) {
+        Err(Errno::EINVAL) => proc(None),
+        other => other,
+    }
+    .map_err(|e| (0, e))?;
+    for (i, &path) in PROC_MOUNTS.iter().enumerate().skip(1) {
+        match sys::mount(path, path, c"", MS_BIND, None) {
+            Err(Errno::ENOENT) => continue,
+            other => other.map_err(|e| (i, e))?,
+        }
+        let read_only = sys::MS_REMOUNT | MS_BIND | MS_RDONLY | FLAGS;
+        sys::mount(c"none", path, c"", read_only, None).map_err(|e| (i, e))?;
+    }
+    Ok(())
 }
 
 /// Unshare the mount namespace and make `/` recursively private in it,
@@ -484,7 +527,7 @@ pub fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
 }
 
 /// An error of a mount call, saying what privilege is missing where that is the cause.
-fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
+pub fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
     if matches!(e, Errno::EPERM | Errno::EACCES) {
         crate::err!(
             step,

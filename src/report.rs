@@ -514,6 +514,11 @@ impl<'a> Destination<'a> {
         })
     }
 
+    /// The report's directory as named (relative to proctor's directory at start).
+    pub fn dir_path(&self) -> &CStr {
+        CStr::from_bytes_with_nul(&self.dir_path).unwrap_or(c".")
+    }
+
     /// Warn when the command could create or replace names in the report's
     /// directory as it sees it (after the mounts): the report itself is
     /// safe, but the command could still fill or litter the directory.

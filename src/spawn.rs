@@ -15,7 +15,7 @@ use crate::sys::process::{self, Pid};
 use crate::sys::seccomp::Insn;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{env, err, landlock, limits, privileges, seccomp};
+use crate::{env, err, landlock, limits, mounts, pidns, privileges, seccomp};
 use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::ffi::{c_char, CStr};
@@ -46,6 +46,9 @@ pub struct Plan<'a> {
     _sandbox: Option<landlock::Sandbox>,
     landlock: Option<i32>,
     seccomp: Vec<Insn>,
+    /// `--pid-ns`: the command runs under an inner init, PID 1 of a new
+    /// PID namespace, which is the child proctor supervises.
+    pid_ns: Option<pidns::Init>,
 }
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -97,6 +100,7 @@ impl<'a> Plan<'a> {
             landlock: sandbox.as_ref().map(|s| s.finish(cfg)).transpose()?,
             _sandbox: sandbox,
             seccomp: filter(cfg)?,
+            pid_ns: pidns::Init::plan(cfg)?,
         })
     }
 }
@@ -120,6 +124,12 @@ impl<'a> Plan<'a> {
     /// command line).
     pub fn environment(&self) -> &[&'a CStr] {
         &self.vars
+    }
+
+    /// Done with, once the command runs: with `--pid-ns`, the end of the
+    /// pipe the inner init reports through.
+    pub fn into_inner_init(self) -> Option<pidns::Reader> {
+        self.pid_ns.map(pidns::Init::into_reader)
     }
 }
 
@@ -158,6 +168,9 @@ pub enum Step {
     Chdir,
     Seccomp,
     Exec,
+    /// The inner init's (`--pid-ns`): mounting `mounts::PROC_MOUNTS[n]`,
+    /// or with `n` one past its end, forking the command.
+    PidNs(u32),
 }
 
 impl Step {
@@ -179,6 +192,7 @@ impl Step {
             Step::Chdir => "chdir",
             Step::Seccomp => "seccomp",
             Step::Exec => "exec",
+            Step::PidNs(_) => "--pid-ns",
         }
     }
 
@@ -200,6 +214,7 @@ impl Step {
             Step::Seccomp => (13, 0),
             Step::Exec => (14, 0),
             Step::Cgroup => (15, 0),
+            Step::PidNs(what) => (16, what),
         }
     }
 
@@ -220,6 +235,7 @@ impl Step {
             13 => Step::Seccomp,
             14 => Step::Exec,
             15 => Step::Cgroup,
+            16 => Step::PidNs(detail),
             _ => return None,
         })
     }
@@ -257,17 +273,24 @@ impl ChildFailure {
     }
 }
 
-/// Fork and start the command; returns its pid once `execve` succeeded.
+/// Fork and start the command; returns its pid once `execve` succeeded
+/// (with `--pid-ns`, the inner init's).
 pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     if plan.take_terminal {
         release_terminal();
     }
     let setup = |call, e| Failed::from(Error::sys(call, e));
     let (rd, wr) = fs::pipe().map_err(|e| setup("pipe", e))?;
-    let (pid, placed) = fork(plan).map_err(|e| setup("fork", e))?;
+    let (pid, placed) = fork(plan).map_err(|e| match plan.pid_ns {
+        Some(_) => mounts::mount_error("--pid-ns", b"clone(CLONE_NEWPID)", e).into(),
+        None => setup("fork", e),
+    })?;
     if pid == 0 {
         drop(rd);
-        child(plan, wr.raw(), placed);
+        match &plan.pid_ns {
+            None => child(plan, wr.raw(), placed),
+            Some(init) => inner_init(plan, init, wr.raw(), placed),
+        }
     }
     drop(wr);
     let mut msg = [0u8; ChildFailure::LEN];
@@ -309,6 +332,12 @@ fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
         }
         (Step::Groups | Step::Gid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETGID"),
         (Step::Uid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETUID"),
+        (Step::PidNs(what), _) => {
+            let what = mounts::PROC_MOUNTS
+                .get(what as usize)
+                .map_or(c"fork", |p| p);
+            mounts::mount_error(name, what.to_bytes(), errno)
+        }
         _ => Error::sys(name, errno),
     };
     let why = match (step, errno) {
@@ -328,11 +357,13 @@ fn release_terminal() {
     }
 }
 
-/// Fork; with a cgroup v2, straight into the command's cgroup
-/// (`CLONE_INTO_CGROUP`), which `placed` says.
+/// Fork (with `--pid-ns`, into a new PID namespace); with a cgroup v2,
+/// straight into the command's cgroup (`CLONE_INTO_CGROUP`), which
+/// `placed` says.
 fn fork(plan: &Plan) -> Result<(Pid, bool), Errno> {
+    let new_pid_ns = plan.pid_ns.is_some();
     if let Some(dir) = plan.cgroup.and_then(Cgroup::clone_into) {
-        match crate::sys::cgroup::fork_into(dir) {
+        match crate::sys::cgroup::fork_into(dir, new_pid_ns) {
             Ok(pid) => return Ok((pid, true)),
             // A kernel before 5.7, or a seccomp profile that hides clone3:
             // the child writes itself into cgroup.procs instead.
@@ -340,15 +371,48 @@ fn fork(plan: &Plan) -> Result<(Pid, bool), Errno> {
             Err(e) => return Err(e),
         }
     }
-    process::fork().map(|pid| (pid, false))
+    let pid = if new_pid_ns {
+        pidns::fork_init()
+    } else {
+        process::fork()
+    };
+    pid.map(|pid| (pid, false))
 }
 
 /// The child: each step in the SPEC's order, then `execve`; a failure
 /// goes through the pipe. Never returns.
 fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
-    let Err((step, errno)) = steps(plan, placed);
+    let Err(failure) = steps(plan, placed);
+    fail(pipe, failure)
+}
+
+/// With `--pid-ns`, the child is the inner init: in the command's cgroup
+/// first (no code of the namespace runs outside it), it starts the command,
+/// which inherits the cgroup. Never returns.
+fn inner_init(plan: &Plan, init: &pidns::Init, pipe: i32, placed: bool) -> ! {
+    let failure = match join_cgroup(plan, placed) {
+        Err(e) => (Step::Cgroup, e),
+        Ok(()) => {
+            let (what, e) = pidns::init(init, || child(plan, pipe, true));
+            (Step::PidNs(what as u32), e)
+        }
+    };
+    fail(pipe, failure)
+}
+
+/// Tell the parent through `pipe` which step failed, and exit.
+fn fail(pipe: i32, (step, errno): (Step, Errno)) -> ! {
     let _ = fs::write_all(pipe, &ChildFailure { step, errno }.to_bytes());
     process::exit(125)
+}
+
+/// Write this process into the command's cgroup, unless the fork `placed`
+/// it there.
+fn join_cgroup(plan: &Plan, placed: bool) -> Result<(), Errno> {
+    let procs = plan.cgroup.filter(|_| !placed).into_iter();
+    procs
+        .flat_map(Cgroup::procs)
+        .try_for_each(|fd| crate::sys::cgroup::write_fd(fd, b"0"))
 }
 
 /// Steps 5.1 to 5.12 of the SPEC's order of work, after joining the
@@ -356,14 +420,7 @@ fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
 fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
     let at = |step: Step| move |e: Errno| (step, e);
     // No code of the command may run outside its cgroup.
-    let procs = plan
-        .cgroup
-        .filter(|_| !placed)
-        .into_iter()
-        .flat_map(Cgroup::procs);
-    for procs in procs {
-        crate::sys::cgroup::write_fd(procs, b"0").map_err(at(Step::Cgroup))?;
-    }
+    join_cgroup(plan, placed).map_err(at(Step::Cgroup))?;
     process::setsid().map_err(at(Step::Setsid))?;
     if plan.take_terminal && fs::take_terminal(0).is_err() {
         log!(

@@ -8,6 +8,7 @@
 //! of output can starve a deadline. Signals are forwarded to the command's
 //! process group; on SIGCHLD every ended child is reaped.
 
+use crate::pidns;
 use crate::report::Verdict;
 use crate::sys::process::{self, Exit, Pid};
 use crate::sys::signal::{SIGCHLD, SIGCONT, SIGKILL, SIGTERM};
@@ -35,6 +36,17 @@ pub struct Command<'a> {
     pub single_child: bool,
     /// `-r S:R`: a received S is forwarded as R, or dropped when R is 0.
     pub rewrite: &'a [(u8, u8)],
+    /// `--pid-ns`: `pid` is the inner init, which reports the command's end
+    /// on this pipe; signals go to the command through it.
+    pub inner_init: Option<i32>,
+}
+
+/// Where forwarded signals go: the command, or (`--pid-ns`) the command
+/// through the inner init `pid`.
+#[derive(Clone, Copy, Debug)]
+struct Target {
+    pid: Pid,
+    inner_init: bool,
 }
 
 /// How to end a command that tripped a limit.
@@ -88,7 +100,10 @@ pub fn supervise(
     watches: &mut [&mut dyn Watch],
 ) -> Ended {
     let mut limits = Limits {
-        pid: cmd.pid,
+        to: Target {
+            pid: cmd.pid,
+            inner_init: cmd.inner_init.is_some(),
+        },
         kill_after,
         verdict: None,
         term_at: timeout.map(|t| cmd.started.saturating_add(t)),
@@ -96,7 +111,8 @@ pub fn supervise(
         kill_at: None,
     };
     // Unused entries keep descriptor -1, which ppoll skips.
-    let mut polls = [PollFd::readable(-1); 1 + MAX_WATCH_FDS];
+    let mut polls = [PollFd::readable(-1); 2 + MAX_WATCH_FDS];
+    let mut inner_init = cmd.inner_init.unwrap_or(-1);
     // Without a deadline or a watch, no clock is needed at each wake-up.
     let timed = timeout.is_some() || !watches.is_empty();
     let exit = loop {
@@ -112,7 +128,9 @@ pub fn supervise(
             .filter_map(|w| w.period())
             .chain(limits.next().map(|at| at.saturating_sub(now)))
             .min();
-        let fds = core::iter::once(signals.raw()).chain(watches.iter().map(|w| w.fd()));
+        let fds = [signals.raw(), inner_init]
+            .into_iter()
+            .chain(watches.iter().map(|w| w.fd()));
         for (p, fd) in polls.iter_mut().zip(fds) {
             *p = PollFd::readable(fd);
         }
@@ -132,7 +150,7 @@ pub fn supervise(
         for sig in sigs.iter().map(SigInfo::signal) {
             if sig != SIGCHLD {
                 if let Some(sig) = rewritten(sig, cmd.rewrite) {
-                    forward(cmd.pid, sig, cmd.single_child);
+                    forward(limits.to, sig, cmd.single_child);
                 }
             } else if let Some(exit) = reap(cmd.pid) {
                 ended = Some(exit);
@@ -142,7 +160,15 @@ pub fn supervise(
         if let Some(exit) = ended {
             break exit;
         }
-        for (p, w) in polls.iter().skip(1).zip(watches.iter_mut()) {
+        // --pid-ns: the inner init says when the command has ended.
+        if polls.get(1).is_some_and(PollFd::ready) {
+            match pidns::ended(inner_init) {
+                Some(exit) => break exit,
+                // Gone without a word (killed): its SIGCHLD tells.
+                None => inner_init = -1,
+            }
+        }
+        for (p, w) in polls.iter().skip(2).zip(watches.iter_mut()) {
             if p.ready() {
                 if let Some((verdict, ending)) = w.ready() {
                     limits.end(verdict, ending, monotonic());
@@ -159,7 +185,7 @@ pub fn supervise(
 
 /// The deadlines of the command's ending.
 struct Limits {
-    pid: Pid,
+    to: Target,
     kill_after: Nanos,
     /// The first limit that tripped.
     verdict: Option<Verdict>,
@@ -190,7 +216,7 @@ impl Limits {
                 "{}: sending SIGKILL to the command's process group",
                 why
             );
-            forward(self.pid, SIGKILL, false);
+            forward(self.to, SIGKILL, false);
         }
     }
 
@@ -208,9 +234,9 @@ impl Limits {
                         "{}: sending SIGTERM to the command's process group",
                         reason(verdict)
                     );
-                    forward(self.pid, SIGTERM, false);
+                    forward(self.to, SIGTERM, false);
                     // A stopped command could not act on SIGTERM (coreutils timeout does the same).
-                    forward(self.pid, SIGCONT, false);
+                    forward(self.to, SIGCONT, false);
                     self.kill_at = Some(now.saturating_add(self.kill_after));
                 }
             }
@@ -255,24 +281,34 @@ fn rewritten(sig: i32, rewrite: &[(u8, u8)]) -> Option<i32> {
     (to != 0).then_some(to)
 }
 
-/// Forward `sig` to the command's process group (or to the command alone).
-/// Before the child's `setsid` its group does not exist yet: fall back to it.
-fn forward(pid: Pid, sig: i32, single_child: bool) {
-    let sent = if single_child {
-        process::kill(pid, sig)
+/// Forward `sig` to the command's process group (or to the command
+/// alone); with `--pid-ns` through the inner init.
+fn forward(to: Target, sig: i32, single_child: bool) {
+    if to.inner_init {
+        pidns::signal_command(to.pid, sig, single_child);
     } else {
-        process::kill_process_group(pid, sig)
-    };
-    if sent == Err(Errno::ESRCH) && !single_child {
-        let _ = process::kill(pid, sig);
+        send(to.pid, sig, single_child);
     }
     log!(
         Debug,
         "forwarded signal {} to {}{}",
         sig,
         if single_child { "" } else { "group " },
-        pid
+        to.pid
     );
+}
+
+/// Send `sig` to the process group of `pid` (or to `pid` alone). Before
+/// the child's `setsid` its group does not exist yet: fall back to it.
+pub fn send(pid: Pid, sig: i32, alone: bool) {
+    let sent = if alone {
+        process::kill(pid, sig)
+    } else {
+        process::kill_process_group(pid, sig)
+    };
+    if sent == Err(Errno::ESRCH) && !alone {
+        let _ = process::kill(pid, sig);
+    }
 }
 
 /// Reap every ended child; the exit of `command` when it was among them.

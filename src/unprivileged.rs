@@ -6,11 +6,19 @@ use crate::args::rlimit;
 use crate::args::Config;
 use crate::error::Error;
 use crate::rt::vec::extend;
-use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID};
+use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN};
 
-/// Refuse `--user` to another uid without the capabilities it takes, and
-/// warn about an `--rlimit nproc` the kernel will not apply.
+/// Refuse `--pid-ns` without CAP_SYS_ADMIN and `--user` to another uid
+/// without the capabilities it takes, and warn about an `--rlimit nproc`
+/// the kernel will not apply.
 pub fn check(cfg: &Config) -> Result<(), Error> {
+    if cfg.pid_ns && creds::effective() & (1 << CAP_SYS_ADMIN) == 0 {
+        return Err(crate::err!(
+            "--pid-ns",
+            None,
+            "a PID namespace needs CAP_SYS_ADMIN (docker run --cap-add SYS_ADMIN)"
+        ));
+    }
     let nproc = cfg.rlimits.iter().any(|l| l.resource == rlimit::NPROC);
     if cfg.user.is_none() && !nproc {
         return Ok(()); // nothing to check: spare the plain init two syscalls

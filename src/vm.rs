@@ -105,7 +105,8 @@ fn load(m: &Module) -> Result<(), Error> {
 /// namespace. One knob already read-only is left as it is; a failure is a
 /// warning.
 pub fn protect(cfg: &Config) {
-    if cfg.mounts.is_empty() {
+    // (--pid-ns made one already.)
+    if cfg.mounts.is_empty() && !cfg.pid_ns {
         let step = if cfg.reboot { "--reboot" } else { "--poweroff" };
         if let Err(e) = mounts::private_namespace(step) {
             log!(Warning, "warning: {}", e);

@@ -157,7 +157,8 @@ fn aarch64_binary_is_static_and_runs_as_pid1() {
 /// The command of the aarch64 VM: its seccomp state, calls the filter
 /// must refuse (with every capability kept, so that only the filter can
 /// refuse them), then every syscall of the aarch64 deny-list (DENIED, put
-/// in from proctor's own table) with invalid arguments, and an orphan for
+/// in from proctor's own table) with invalid arguments, the filters on
+/// arguments (clone flags, personality, TIOCSTI), and an orphan for
 /// proctor to reap; exits 5.
 const PROBE: &str = r#"
 #define _GNU_SOURCE
@@ -166,8 +167,10 @@ const PROBE: &str = r#"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <termios.h>
 #include <sys/wait.h>
 #include <unistd.h>
 static const char *res(long r) { return r == 0 ? "ok" : errno == EPERM ? "EPERM" : strerror(errno); }
@@ -188,6 +191,13 @@ int main(void) {
     printf("\n");
     printf("CLONE3=%s\n", syscall(435, -1L, -1L) == -1 && errno == ENOSYS ? "ENOSYS" : strerror(errno));
     printf("CLONE_NEWNS=%s\n", res(syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0)));
+    /* The filters on arguments: personality, ioctl. */
+    printf("PERSONALITY_QUERY=%s\n", syscall(SYS_personality, 0xffffffffUL) == -1 ? strerror(errno) : "ok");
+    printf("PERSONALITY_NORANDOM=%s\n", res(syscall(SYS_personality, 0x0040000UL)));
+    char c = 'x';
+    printf("TIOCSTI=%s\n", res(ioctl(0, TIOCSTI, &c)));
+    struct termios t;
+    printf("TCGETS=%s\n", res(ioctl(0, TCGETS, &t)));
     int p[2];
     pipe(p);
     if (fork() == 0) {
@@ -265,5 +275,9 @@ fn aarch64_boots_a_debian_kernel_as_init() {
     );
     assert_eq!(b.value("CLONE3"), Some("ENOSYS"));
     assert_eq!(b.value("CLONE_NEWNS"), Some("EPERM"));
+    assert_eq!(b.value("PERSONALITY_QUERY"), Some("ok"));
+    assert_eq!(b.value("PERSONALITY_NORANDOM"), Some("EPERM"));
+    assert_eq!(b.value("TIOCSTI"), Some("EPERM"));
+    assert_eq!(b.value("TCGETS"), Some("ok"));
     assert_eq!(b.value("ORPHAN_REAPED"), Some("yes"));
 }

@@ -497,3 +497,37 @@ fn a_kernel_without_landlock_is_a_125_naming_it() {
         }
     }
 }
+
+/// `--pid-ns` where the runtime refuses what it needs: the PID namespace
+/// (`clone(CLONE_NEWPID)`), or the inner init's fresh /proc (a seccomp or
+/// AppArmor profile refusing the mount). 125 naming the step, before the
+/// command runs.
+#[test]
+fn pid_ns_refused_is_a_setup_error() {
+    if !ready() {
+        return;
+    }
+    const CLONE_NEWPID: u32 = libc::CLONE_NEWPID as u32;
+    const MS_NOEXEC: u32 = libc::MS_NOEXEC as u32;
+    let new_pid_ns = Fault {
+        nr: libc::SYS_clone,
+        when: When::ArgHas(0, CLONE_NEWPID),
+        errno: libc::EPERM,
+    };
+    assert_setup_error(
+        &[new_pid_ns],
+        &["--pid-ns", "true"],
+        "--pid-ns: clone(CLONE_NEWPID): needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined): EPERM",
+    );
+    // Only the fresh /proc is mounted noexec (before its knobs' remounts).
+    let proc = Fault {
+        nr: libc::SYS_mount,
+        when: When::ArgHas(3, MS_NOEXEC),
+        errno: libc::EACCES,
+    };
+    assert_setup_error(
+        &[proc],
+        &["--pid-ns", "true"],
+        "--pid-ns: /proc: needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined): EACCES",
+    );
+}

@@ -4,6 +4,7 @@
 mod common;
 use common::*;
 
+use std::ffi::OsStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
@@ -65,10 +66,13 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(what, "flood")) {
-        /* Keep proctor busy with signals it forwards back to us. */
-        signal(SIGUSR1, SIG_IGN); signal(SIGTERM, SIG_IGN); signal(SIGRTMIN + 1, SIG_IGN);
+        /* Keep proctor busy with signals it forwards back to us: a
+           real-time one queues, so a backlog builds up however fast
+           proctor reads them. */
+        signal(SIGUSR1, SIG_IGN); signal(SIGRTMIN + 1, SIG_IGN); signal(SIGTERM, SIG_IGN);
         pid_t p = getppid();
-        for (;;) { kill(p, SIGUSR1); kill(p, SIGRTMIN + 1); }
+        if (fork() < 0) return 3;
+        for (;;) { kill(p, SIGRTMIN + 1); kill(p, SIGUSR1); }
     }
     if (!strcmp(what, "chain")) {
         /* Fork, let the parent exit, again and again: always a new pid. */
@@ -505,8 +509,9 @@ fn snoop(mode: Mode, unprivileged: bool, opts: &[&str]) -> String {
         "--reuid=65534",
         "--regid=65534",
         "--clear-groups",
+        "--pdeathsig=KILL",
     ]
-    .map(std::ffi::OsStr::new);
+    .map(OsStr::new);
     let mut c = if unprivileged {
         wrapped(mode, &setpriv, &args)
     } else {
@@ -645,5 +650,119 @@ fn debuggers_inside_the_grader_keep_working() {
         let out = run(mode, &["--", hostile().unwrap(), "debugger"]);
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
         assert_eq!(stdout(&out).trim(), "debugger=ok");
+    }
+}
+
+// ---- 2. Leftovers that outrun the cleanup -------------------------------
+
+#[test]
+fn a_fork_and_exit_chain_does_not_outlive_a_subreaper() {
+    if !ready() || !require("timeout", "bounds each run") {
+        return;
+    }
+    // The chain inherits the pipe to `cat`: `cat` sees its end only when
+    // proctor and every process of the chain are gone.
+    let script = r#"
+        for i in $(seq 100); do
+            "$0" "$@" | timeout 10 cat > /dev/null
+            if [ $? -ne 0 ]; then echo "the chain outlived run $i"; exit 1; fi
+        done
+        echo "100 runs clean""#;
+    let mut c = throwaway_pid_namespace();
+    c.args(["sh", "-c", script]).arg(proctor());
+    c.args(["--", hostile().unwrap(), "chain"]);
+    let out = run_cmd(c, Duration::from_secs(600));
+    assert_eq!(stdout(&out).trim(), "100 runs clean", "{}", stderr(&out));
+    assert_eq!(code(&out), 0);
+}
+
+// ---- 3. A stop read as a death ------------------------------------------
+
+#[test]
+fn a_command_that_makes_proctor_its_tracer_is_not_read_as_dead() {
+    if !ready() {
+        return;
+    }
+    for mode in MODES {
+        let dir = tempfile::tempdir().unwrap();
+        let rep = dir.path().join("report.json");
+        let rep = rep.to_str().unwrap();
+        // Two signals while traced by proctor: each must reach its handler.
+        let out = run(
+            mode,
+            &["--report", rep, "--", hostile().unwrap(), "traceme"],
+        );
+        assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
+        let r = report(Path::new(rep));
+        assert_eq!(
+            (&r["status"], &r["signal"]),
+            (&"exited".into(), &serde_json::Value::Null),
+            "{r}"
+        );
+        // execve while traced: the legacy SIGTRAP of exec is not passed on.
+        let args = [
+            "--report",
+            rep,
+            "--",
+            hostile().unwrap(),
+            "traceme",
+            "/bin/sh",
+            "-c",
+            "exit 5",
+        ];
+        let out = run(mode, &args);
+        assert_eq!(code(&out), 5, "{mode:?}: {}", stderr(&out));
+        assert_eq!(report(Path::new(rep))["exit_code"], 5);
+    }
+}
+
+// ---- 5. A signal flood against the timeout ------------------------------
+
+#[test]
+fn a_signal_flood_does_not_starve_the_timeout() {
+    if !ready() || !require("setpriv", "runs proctor and the command as one uid") {
+        return;
+    }
+    // proctor and the command share a uid of their own: the queued signals
+    // count against its RLIMIT_SIGPENDING, not root's (whose timers the
+    // rest of the machine needs). The uid change clears the parent-death
+    // signal: --pdeathsig sets it again, so that a hang ends with the test.
+    let uid = [
+        "setpriv",
+        "--reuid=61212",
+        "--regid=61212",
+        "--clear-groups",
+        "--pdeathsig=KILL",
+    ]
+    .map(OsStr::new);
+    for mode in MODES {
+        let dir = open_dir();
+        let rep = dir.path().join("report.json");
+        let rep = rep.to_str().unwrap();
+        // A command with proctor's uid sends it signals without pause and
+        // ignores SIGTERM: the timeout's SIGTERM, then SIGKILL, must still come.
+        let args = [
+            "--timeout",
+            "2",
+            "--kill-after",
+            "1",
+            "--report",
+            rep,
+            "--",
+            hostile().unwrap(),
+            "flood",
+        ];
+        let start = Instant::now();
+        let out = run_cmd(wrapped(mode, &uid, &args), Duration::from_secs(30));
+        let took = start.elapsed();
+        assert_eq!(code(&out), 124, "{mode:?}: {}", stderr(&out));
+        let r = report(Path::new(rep));
+        assert_eq!(
+            (&r["status"], &r["signal"]),
+            (&"timeout".into(), &9.into()),
+            "{r}"
+        );
+        // About 3 s (2 s, then 1 s more for SIGKILL); the bound only catches a hang.
+        assert!(took < Duration::from_secs(15), "{mode:?}: took {took:?}");
     }
 }

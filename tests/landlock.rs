@@ -525,3 +525,36 @@ exit 5
         Some("125 proctor: --no-tcp: TCP rules need Landlock ABI 4 (Linux 6.7)")
     );
 }
+
+/// The warning that the command can write to the report's directory holds
+/// only where Landlock lets it: not with `--landlock` alone, yes with the
+/// directory (or a parent of it) `--writable`, and without Landlock.
+#[test]
+fn report_directory_warning_knows_landlock() {
+    if !ready() {
+        return;
+    }
+    const WARNING: &str = "the command can write to the report's directory";
+    for mode in MODES {
+        let d = tree();
+        let root = d.path().to_str().unwrap();
+        let report = format!("{root}/w/a/report.json");
+        let w = format!("{root}/w");
+        for (args, warns) in [
+            (vec!["--landlock"], false),
+            (vec!["--landlock", "--writable", &w], true),
+            (vec![], true),
+        ] {
+            let mut all = args.clone();
+            all.extend(["--report", &report, "true"]);
+            let out = run_1000(mode, &all);
+            assert_eq!(code(&out), 0, "{mode:?} {args:?}: {}", stderr(&out));
+            assert_eq!(
+                stderr(&out).contains(WARNING),
+                warns,
+                "{mode:?} {args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+}

@@ -10,8 +10,10 @@
 //!   and the submission on a virtio-blk drive (`--mount`): the grader reads
 //!   it read-only, runs with lo up, POSIX shared memory and a pty (a static
 //!   C probe), a read-only /proc/sys even as uid 0, a tmpfs, a bind,
-//!   dropped privileges and reaped orphans; the report goes to the second
-//!   serial port, which proctor hides from the command.
+//!   dropped privileges and reaped orphans; then it becomes a memory hog
+//!   that `--memory` (cgroup v2, mounted by proctor) ends: `memory_limit`,
+//!   137. The report goes to the second serial port, which proctor hides
+//!   from the command.
 //!
 //! proctor's options go on the kernel command line after `--`. Needs
 //! qemu-system-x86_64, the kernel and modules tests/setup.sh caches in
@@ -185,7 +187,7 @@ fn microvm_ends_by_reboot_and_its_exit_line_cannot_be_forged() {
 // ------------------------------------------------------------ pc + drive
 
 /// The grader: runs as uid 0 (with no capability) under proctor, prints
-/// facts as KEY=VALUE lines, exits 7.
+/// facts as KEY=VALUE lines, then turns into a memory hog.
 const PC_GRADER: &str = r#"#!/bin/sh
 export PATH=/bin
 echo "GRADER_START=1"
@@ -237,7 +239,9 @@ setsid sh -c 'echo $$ >/scratch/daemon.pid; exec sleep 1000' </dev/null >/dev/nu
 while [ ! -s /scratch/daemon.pid ]; do sleep 0.1; done
 echo "DAEMON_SID=$(cut -d' ' -f6 /proc/$(cat /scratch/daemon.pid)/stat)"
 echo "GRADER_END=1"
-exit 7
+# --memory 64m: the grader becomes a 200 MiB allocation, which the
+# command's cgroup (cgroup2, mounted by proctor) OOM-kills.
+exec dd if=/dev/zero of=/dev/null bs=200M count=1
 "#;
 
 /// POSIX shared memory and a named semaphore across a fork, as Python's
@@ -342,7 +346,7 @@ fn pc_vm_loads_modules_and_mounts_the_submission_drive() {
         "console=ttyS0 panic=-1 quiet -- --poweroff -v {module_args}\
          --wait-timeout 30 --mount /dev/vda:/submission:ext4 \
          --tmpfs /scratch --bind /data:/mnt/data --rlimit nofile=64 --timeout 60 \
-         --report /dev/ttyS1 /grader.sh"
+         --memory 64m --report /dev/ttyS1 /grader.sh"
     );
     let mut cmd = qemu(&qemu_bin, "pc", &kernel, &initrd, &append);
     cmd.arg("-serial")
@@ -354,7 +358,7 @@ fn pc_vm_loads_modules_and_mounts_the_submission_drive() {
         ));
     let b = boot(cmd, BOOT_LIMIT);
     b.show("pc --poweroff --module --mount");
-    assert_clean_end(&b, 7);
+    assert_clean_end(&b, 137);
     let c = &b.console;
     assert_eq!(b.status, Some(0), "qemu's exit status");
     assert!(
@@ -470,8 +474,12 @@ fn pc_vm_loads_modules_and_mounts_the_submission_drive() {
         .unwrap_or_else(|| panic!("no JSON report on ttyS1: {ttys1:?}"));
     let rep: serde_json::Value = serde_json::from_str(report_line.trim())
         .unwrap_or_else(|e| panic!("report is not JSON ({e}): {report_line}"));
-    assert_eq!(rep["status"], "exited", "{rep}");
-    assert_eq!(rep["exit_code"], 7, "{rep}");
+    // --memory 64m: the verdict, from the cgroup
+    assert_eq!(rep["status"], "memory_limit", "{rep}");
+    assert_eq!(rep["exit_code"], 137, "{rep}");
+    assert!(rep["oom_kills"].as_u64().unwrap_or(0) >= 1, "{rep}");
+    let peak = rep["memory_peak_kib"].as_u64().unwrap_or(0);
+    assert!((48 << 10..=(64 << 10) + 512).contains(&peak), "{rep}");
     assert!(
         rep["leftovers_killed"].as_u64().unwrap_or(0) >= 1,
         "the setsid daemon was not killed: {rep}"

@@ -164,7 +164,11 @@ fetch_kernel() {
     }
     deb=$(ls "$work"/*.deb | head -n 1)
     mkdir -p "$work/x"
-    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/x" --wildcards './boot/vmlinuz-*' './lib/modules/*'
+    # Only the files asked for: a kernel package unpacks to hundreds of MB.
+    members='./boot/vmlinuz-*'
+    for f in "$@"; do members="$members ./lib/modules/*/$f"; done
+    # shellcheck disable=SC2086
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/x" --wildcards $members
     if [ $# -gt 0 ]; then
         mkdir -p "$dir/modules"
         for f in "$@"; do

@@ -53,11 +53,12 @@ OPTIONS = {
     "--poweroff": False, "--reboot": False, "--mount": True, "--module": True,
     "--memory": True, "--pids": True, "--cpus": True, "--cpu-time": True, "--cgroup": False,
     "--landlock": False, "--writable": True, "--no-tcp": False,
+    "--pid-ns": False,
 }
 # cgroup options: containers get the cgroup filesystem read-only, and proctor
 # remounts it writable in a mount namespace of its own (docs/resources.md).
 CGROUP_OPTIONS = {"--memory", "--pids", "--cpus", "--cpu-time", "--cgroup"}
-NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net"} | CGROUP_OPTIONS
+NEEDS_SYS_ADMIN = {"--bind", "--tmpfs", "--ro", "--net", "--pid-ns"} | CGROUP_OPTIONS
 RLIMITS = set("as core cpu data fsize locks memlock msgqueue nice nofile nproc rss "
               "rtprio rttime sigpending stack".split())
 
@@ -220,6 +221,12 @@ def check_wiring(label, grader_argv, grader_mounts, init_mounts, sidecar_mounts,
                          f"{'' if '--net' in names else ' added'}")
     if has_net_admin:
         ok(f"{label}: CAP_NET_ADMIN added, for --net none (loopback)")
+    # where CAP_SYS_ADMIN is granted, the command gets a PID namespace of its
+    # own: it can then neither see nor signal proctor (README, privileges.md)
+    if has and "--pid-ns" not in names:
+        raise ValueError("CAP_SYS_ADMIN granted but no --pid-ns")
+    if has:
+        ok(f"{label}: --pid-ns, since CAP_SYS_ADMIN is granted")
     ok(f"{label}: CAP_SYS_ADMIN {'added, for ' + ', '.join(sorted(set(names) & NEEDS_SYS_ADMIN)) if has else 'not needed (plain init mode)'}")
     return opts
 

@@ -797,3 +797,16 @@ fn vm_refusals() {
     assert!(message(&["--mount", "/dev/vda:/s:ext4:ro,rw", "x"]).contains("both ro and rw"));
     assert!(message(&["--reboot=1", "x"]).contains("takes no value"));
 }
+
+#[test]
+fn pid_ns_flag() {
+    config(&["x"], |c| assert!(!c.pid_ns));
+    config(&["--pid-ns", "x"], |c| {
+        assert!(c.pid_ns && c.mounts.is_empty())
+    });
+    config(&["-c", "--pid-ns", "--", "x"], |c| {
+        assert!(c.pid_ns && c.single_child)
+    });
+    let m = message(&["--pid-ns=1", "x"]);
+    assert_eq!(m, "--pid-ns: takes no value, got \"1\"");
+}

@@ -65,16 +65,18 @@ pub fn remove(dir: i32, name: &CStr) -> Result<()> {
 }
 
 /// `fork()` whose child starts in the cgroup v2 directory `cgroup` (an open
-/// descriptor): `clone3` with `CLONE_INTO_CGROUP` (Linux 5.7). `Ok(0)` in
-/// the child, its pid in the parent.
-pub fn fork_into(cgroup: i32) -> Result<Pid> {
+/// descriptor): `clone3` with `CLONE_INTO_CGROUP` (Linux 5.7), and with
+/// `new_pid_ns` into a new PID namespace too. `Ok(0)` in the child, its pid
+/// in the parent.
+pub fn fork_into(cgroup: i32, new_pid_ns: bool) -> Result<Pid> {
     const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    const CLONE_NEWPID: u64 = 0x2000_0000;
     const SIGCHLD: u64 = 17;
     // struct clone_args, version 2 (88 bytes): flags, pidfd, child_tid,
     // parent_tid, exit_signal, stack, stack_size, tls, set_tid,
     // set_tid_size, cgroup.
     let mut args = [0u64; 11];
-    args[0] = CLONE_INTO_CGROUP;
+    args[0] = CLONE_INTO_CGROUP | if new_pid_ns { CLONE_NEWPID } else { 0 };
     args[4] = SIGCHLD;
     args[10] = cgroup as u64;
     // SAFETY: no new stack and no shared memory: the child is a copy of this

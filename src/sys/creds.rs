@@ -62,6 +62,7 @@ const CAP_VERSION_3: u32 = 0x2008_0522;
 pub const CAP_KILL: u32 = 5;
 pub const CAP_SETGID: u32 = 6;
 pub const CAP_SETUID: u32 = 7;
+pub const CAP_SYS_ADMIN: u32 = 21;
 
 /// This thread's effective capability set, one bit per capability.
 pub fn effective() -> u64 {

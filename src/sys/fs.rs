@@ -71,6 +71,26 @@ pub fn write_all(fd: i32, mut buf: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Write `words` (native byte order) with one `write`: to a pipe, up to
+/// `PIPE_BUF` bytes arrive whole.
+pub fn write_words(fd: i32, words: &[u64]) -> Result<()> {
+    let len = core::mem::size_of_val(words);
+    // SAFETY: words is valid for reads of `len` bytes.
+    let n = retry(|| unsafe { syscall!(Sysno::write, fd, words.as_ptr(), len) })?;
+    if n == len {
+        Ok(())
+    } else {
+        Err(super::Errno::EIO)
+    }
+}
+
+/// Read into `words`; how many whole words came (0 at end of file).
+pub fn read_words(fd: i32, words: &mut [u64]) -> Result<usize> {
+    let len = core::mem::size_of_val(words);
+    // SAFETY: words is valid for writes of `len` bytes, any of which make a u64.
+    retry(|| unsafe { syscall!(Sysno::read, fd, words.as_mut_ptr(), len) }).map(|n| n / 8)
+}
+
 /// A pipe whose both ends close on `execve`: (read end, write end).
 pub fn pipe() -> Result<(Fd, Fd)> {
     let mut fds = [0i32; 2];

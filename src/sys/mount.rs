@@ -144,19 +144,14 @@ pub fn move_mount(tree: i32, target: i32) -> Result<()> {
     .map(drop)
 }
 
-/// `fstatfs` of `fd`, as the 15 words of `struct statfs` on x86_64 and on
-/// the 64-bit generic ABI: `f_type` is word 0, `f_flags` word 10 (`f_fsid`
-/// takes one word).
-fn statfs(fd: i32) -> Result<[u64; 15]> {
+/// The `MS_*` flags of the mount holding `fd` (`fstatfs`'s `f_flags`).
+pub fn mount_flags(fd: i32) -> Result<u64> {
+    // struct statfs is 15 words on x86_64 and on the 64-bit generic ABI;
+    // f_flags is word 10 (f_fsid takes one word).
     let mut buf = [0u64; 15];
     // SAFETY: buf is a writable, aligned struct statfs.
     retry(|| unsafe { syscall!(Sysno::fstatfs, fd, buf.as_mut_ptr()) })?;
-    Ok(buf)
-}
-
-/// The `MS_*` flags of the mount holding `fd` (`fstatfs`'s `f_flags`).
-pub fn mount_flags(fd: i32) -> Result<u64> {
-    Ok(statfs(fd)?[10])
+    Ok(buf[10])
 }
 
 /// Set the file mode creation mask; returns the previous one.

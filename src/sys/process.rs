@@ -20,10 +20,22 @@ pub fn getppid() -> Pid {
 
 /// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
 pub fn fork() -> Result<Pid> {
+    clone_fork(0)
+}
+
+/// `fork()` into a new PID namespace (`clone(CLONE_NEWPID)`): the child is
+/// its first process, PID 1 there. Needs CAP_SYS_ADMIN.
+pub fn fork_into_new_pid_namespace() -> Result<Pid> {
+    const CLONE_NEWPID: usize = 0x2000_0000;
+    clone_fork(CLONE_NEWPID)
+}
+
+fn clone_fork(flags: usize) -> Result<Pid> {
     const SIGCHLD: usize = 17;
-    // SAFETY: clone with only an exit signal and no new stack behaves as fork;
-    // proctor is single-threaded, so the child's copy of memory is consistent.
-    unsafe { syscall!(Sysno::clone, SIGCHLD, 0, 0, 0, 0) }.map(|p| p as Pid)
+    // SAFETY: clone with an exit signal, no new stack and no flag that shares
+    // memory behaves as fork; proctor is single-threaded, so the child's copy
+    // of memory is consistent.
+    unsafe { syscall!(Sysno::clone, flags | SIGCHLD, 0, 0, 0, 0) }.map(|p| p as Pid)
 }
 
 /// Replace this process image. Only returns on failure.
@@ -60,30 +72,73 @@ pub enum Exit {
     Signal(u8),
 }
 
-impl Exit {
-    fn from_status(status: i32) -> Exit {
-        let sig = status & 0x7f;
-        if sig == 0 {
-            Exit::Code(((status >> 8) & 0xff) as u8)
-        } else {
-            Exit::Signal(sig as u8)
+/// What `wait4` reports about a child.
+enum Change {
+    Ended(Exit),
+    /// Stopped with this signal: without `WUNTRACED`, only a tracee stops
+    /// for its tracer.
+    Stopped(u8),
+}
+
+impl Change {
+    fn from_status(status: i32) -> Change {
+        let low = status & 0x7f;
+        let high = ((status >> 8) & 0xff) as u8;
+        match low {
+            0 => Change::Ended(Exit::Code(high)),
+            0x7f => Change::Stopped(high),
+            sig => Change::Ended(Exit::Signal(sig as u8)),
         }
     }
+}
+
+/// `wait4` for `pid` (-1: any child) until one has ended: an exit or a
+/// death by signal; `None` with `WNOHANG` when none has yet. A child that
+/// made proctor its tracer (`PTRACE_TRACEME`) and stopped for it is let
+/// go on the way ([`release_tracee`]): a stop is no ending.
+fn wait_ended(pid: isize, flags: usize) -> Result<Option<(Pid, Exit)>> {
+    loop {
+        let mut status = 0i32;
+        // SAFETY: status is writable; a null rusage is allowed.
+        let got =
+            retry(|| unsafe { syscall!(Sysno::wait4, pid, &mut status as *mut i32, flags, 0) })?;
+        if got == 0 {
+            return Ok(None);
+        }
+        match Change::from_status(status) {
+            Change::Ended(exit) => return Ok(Some((got as Pid, exit))),
+            Change::Stopped(sig) => release_tracee(got as Pid, sig),
+        }
+    }
+}
+
+/// Detach a tracee stopped for proctor (`PTRACE_DETACH`), passing on the
+/// signal that stopped it — but for the `SIGTRAP` the kernel sends a
+/// tracee at `execve` (to itself, `SI_USER`), which nobody would have sent
+/// it untraced. proctor never traces anything itself.
+fn release_tracee(pid: Pid, sig: u8) {
+    const PTRACE_DETACH: usize = 17;
+    const PTRACE_GETSIGINFO: usize = 0x4202;
+    const SIGTRAP: u8 = 5;
+    let mut pass = sig as usize;
+    if sig == SIGTRAP {
+        // siginfo_t: si_signo, si_errno, si_code, padding, then si_pid (offset 16).
+        let mut info = [0i32; 32];
+        // SAFETY: info is a writable 128-byte siginfo_t.
+        let got = unsafe { syscall!(Sysno::ptrace, PTRACE_GETSIGINFO, pid, 0, info.as_mut_ptr()) };
+        if got.is_ok() && info[2] == super::signal::SI_USER && info[4] == pid {
+            pass = 0;
+        }
+    }
+    // SAFETY: PTRACE_DETACH takes the signal to deliver as its data argument.
+    let _ = unsafe { syscall!(Sysno::ptrace, PTRACE_DETACH, pid, 0, pass) };
 }
 
 /// Reap one ended child without blocking: `None` when children exist but
 /// none has ended yet; `ECHILD` when there are no children at all.
 pub fn reap_any() -> Result<Option<(Pid, Exit)>> {
     const WNOHANG: usize = 1;
-    let mut status = 0i32;
-    // SAFETY: status is writable; a null rusage is allowed.
-    let pid =
-        retry(|| unsafe { syscall!(Sysno::wait4, -1isize, &mut status as *mut i32, WNOHANG, 0) })?;
-    Ok(if pid == 0 {
-        None
-    } else {
-        Some((pid as Pid, Exit::from_status(status)))
-    })
+    wait_ended(-1, WNOHANG)
 }
 
 /// Send signal `sig` to the one process `pid`. A pid of 0 or below, which
@@ -128,7 +183,7 @@ pub const PR_SET_PDEATHSIG: u32 = 1;
 pub const PR_SET_CHILD_SUBREAPER: u32 = 36;
 
 /// Resource usage of all reaped descendants (`RUSAGE_CHILDREN`).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
     pub user_us: u64,
     pub sys_us: u64,
@@ -159,10 +214,8 @@ pub fn set_rlimit(resource: u32, soft: u64, hard: u64) -> Result<()> {
 
 /// Wait (blocking) for the child `pid` to end.
 pub fn wait_pid(pid: Pid) -> Result<Exit> {
-    let mut status = 0i32;
-    // SAFETY: status is writable; a null rusage is allowed.
-    retry(|| unsafe { syscall!(Sysno::wait4, pid as isize, &mut status as *mut i32, 0, 0) })?;
-    Ok(Exit::from_status(status))
+    let ended = wait_ended(pid as isize, 0)?;
+    ended.map(|(_, exit)| exit).ok_or(Errno::ECHILD)
 }
 
 /// The session id of this process.
@@ -205,5 +258,25 @@ pub fn end_machine(how: MachineEnd) -> Errno {
     match unsafe { syscall!(Sysno::reboot, MAGIC1, MAGIC2, how as usize, 0) } {
         Err(e) => e,
         Ok(_) => Errno::EINVAL,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_exits_and_deaths_by_signal_are_endings() {
+        let ended = |s| match Change::from_status(s) {
+            Change::Ended(e) => Some(e),
+            Change::Stopped(_) => None,
+        };
+        assert_eq!(ended(0x0300), Some(Exit::Code(3)));
+        assert_eq!(ended(0x0009), Some(Exit::Signal(9)));
+        assert_eq!(ended(0x0086), Some(Exit::Signal(6))); // with a core dump
+                                                          // A tracee's stops (SIGTRAP, SIGSTOP, SIGUSR1): 0x7f in the low byte.
+        for (status, sig) in [(0x057f, 5), (0x137f, 19), (0x0a7f, 10)] {
+            assert!(matches!(Change::from_status(status), Change::Stopped(s) if s == sig));
+        }
     }
 }

@@ -119,11 +119,35 @@ pub fn set_disposition(sig: i32, d: Disposition) -> Result<()> {
     unsafe { syscall!(Sysno::rt_sigaction, sig, &act as *const KSigaction, 0, 8) }.map(drop)
 }
 
+/// `si_code` of a signal sent by `kill` and of one sent by `sigqueue`.
+pub const SI_USER: i32 = 0;
+pub const SI_QUEUE: i32 = -1;
+
+/// What proctor reads of a `siginfo_t`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigInfo {
+    pub signo: i32,
+    /// `SI_USER`, `SI_QUEUE`, `SI_KERNEL`, a `CLD_*` code…
+    pub code: i32,
+    /// The sender; 0 when it is outside the receiver's PID namespace.
+    pub pid: i32,
+    /// `si_int`: the value a queued signal carries.
+    pub value: i32,
+}
+
 /// Wait for one signal of `set` (which must be blocked). `None` when
 /// `timeout` passed first; `Some(0)` when interrupted (`EINTR`), which the
 /// caller treats like a spurious wake-up.
 pub fn wait(set: SigSet, timeout: Option<Nanos>) -> Result<Option<i32>> {
-    let mut info = [0u64; 16]; // siginfo_t is 128 bytes; si_signo comes first
+    wait_info(set, timeout).map(|got| got.map(|info| info.signo))
+}
+
+/// [`wait`], with what the kernel says about the signal (signal number 0
+/// when interrupted).
+pub fn wait_info(set: SigSet, timeout: Option<Nanos>) -> Result<Option<SigInfo>> {
+    // siginfo_t is 128 bytes: signo, errno, code, padding, then (for kill,
+    // sigqueue and SIGCHLD alike) the sender's pid, its uid, and the value.
+    let mut info = [0i32; 32];
     let ts = timeout.map(Timespec::from_nanos);
     let tsp = ts
         .as_ref()
@@ -138,9 +162,25 @@ pub fn wait(set: SigSet, timeout: Option<Nanos>) -> Result<Option<i32>> {
             8
         )
     } {
-        Ok(sig) => Ok(Some(sig as i32)),
+        Ok(_) => Ok(Some(SigInfo {
+            signo: info[0],
+            code: info[2],
+            pid: info[4],
+            value: info[6],
+        })),
         Err(Errno::EAGAIN) => Ok(None),
-        Err(Errno::EINTR) => Ok(Some(0)),
+        Err(Errno::EINTR) => Ok(Some(SigInfo::default())),
         Err(e) => Err(e),
     }
+}
+
+/// Queue `sig` with `value` to process `pid` (`rt_sigqueueinfo`, `SI_QUEUE`).
+/// The receiver sees sender pid 0 when it is in a PID namespace below ours.
+pub fn queue(pid: i32, sig: i32, value: i32) -> Result<()> {
+    let mut info = [0i32; 32];
+    info[0] = sig;
+    info[2] = SI_QUEUE;
+    info[6] = value;
+    // SAFETY: info is a valid 128-byte siginfo_t.
+    unsafe { syscall!(Sysno::rt_sigqueueinfo, pid, sig, info.as_ptr()) }.map(drop)
 }

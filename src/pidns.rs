@@ -1,0 +1,316 @@
+//! `--pid-ns`: the command in a PID namespace of its own (SPEC: PID namespace).
+//!
+//! proctor forks an inner init with `clone(CLONE_NEWPID)`: PID 1 of the new
+//! namespace, proctor's own code (no exec), allocating nothing. It mounts
+//! `/proc` afresh for the namespace, with the kernel's knobs read-only
+//! ([`mounts::mount_proc`]), forks the command as PID 2 (which runs spawn's
+//! child plan and reports a failed step through spawn's pipe, as without
+//! `--pid-ns`), and then keeps PID 1's duties: it reaps every orphan and
+//! forwards the signals it gets to the command's process group (or, with
+//! `-c`, to the command alone). When the command has ended, it sends its
+//! status up the report pipe ([`Link`]), kills and reaps what is left, sends
+//! their count and the rusage of the whole tree, and exits. Its end ends the
+//! namespace: the kernel kills whatever is still in it, so proctor's SIGKILL
+//! to the inner init (the timeout's last step, or proctor's own death by
+//! `PR_SET_PDEATHSIG`) is an atomic cleanup.
+//!
+//! The command cannot see, signal or trace proctor: proctor has no pid in
+//! the namespace. The inner init, the one process of proctor's it can see,
+//! is protected by the kernel as any namespace init is (SIGKILL and SIGSTOP
+//! from inside are ignored) and is not dumpable (`/proc/1/fd`, `environ`).
+//!
+//! The inner init mounts `/proc` in proctor's own private mount namespace:
+//! from then on, proctor's `/proc` is the namespace's, where proctor itself
+//! has no entry (`/proc/self` does not resolve). Nothing in proctor reads
+//! `/proc` once the command runs: with `--pid-ns` there is no leftover scan.
+
+use crate::args::Config;
+use crate::error::Error;
+use crate::sys::fs;
+use crate::sys::process::{self, Exit, Pid, Usage};
+use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SI_QUEUE};
+use crate::sys::time::{monotonic, Nanos};
+use crate::sys::watch::{self, PollFd};
+use crate::sys::{Errno, Fd};
+use crate::{leftovers, mounts, supervise};
+
+/// proctor's requests to the inner init are signals it queues with a
+/// value: this mark, the bit `ALONE` (to the command alone, not its group),
+/// and the bit `KILL`: SIGKILL, which cannot be queued for someone else to
+/// pass on, is asked for with [`KILL_CARRIER`] (real-time, so it is never
+/// merged with a pending signal of the same number).
+const MARK: i32 = 0x7072_0000;
+const ALONE: i32 = 1;
+const KILL: i32 = 2;
+const KILL_CARRIER: i32 = signal::SIGMAX;
+
+/// The inner init's settings and the pipe through which it reports to
+/// proctor, prepared before the fork.
+pub struct Init {
+    read: Fd,
+    write: Fd,
+    /// `-c`: plain signals go to the command alone, not to its group.
+    single_child: bool,
+    /// How long leftovers get to die (`--kill-after`).
+    grace: Nanos,
+}
+
+impl Init {
+    /// With `--pid-ns`, everything the inner init will need.
+    pub fn plan(cfg: &Config) -> Result<Option<Init>, Error> {
+        if !cfg.pid_ns {
+            return Ok(None);
+        }
+        let (read, write) = fs::pipe().map_err(|e| Error::sys("pipe", e))?;
+        Ok(Some(Init {
+            read,
+            write,
+            single_child: cfg.single_child,
+            grace: cfg.kill_after,
+        }))
+    }
+
+    /// proctor's side, once the inner init runs: the reading end alone, so
+    /// that it reads end-of-file when the inner init has ended.
+    pub fn into_reader(self) -> Reader {
+        Reader(self.read)
+    }
+}
+
+/// Fork the inner init into a new PID namespace: `Ok(0)` in the inner init,
+/// which then calls [`init`]; its pid in proctor.
+pub fn fork_init() -> Result<Pid, Errno> {
+    process::fork_into_new_pid_namespace()
+}
+
+/// The inner init (in the child of [`fork_init`]): mount `/proc`, fork
+/// `command` as PID 2, supervise it, report, exit. Returns only when the
+/// command could not be started (spawn's pipe, still open, then tells
+/// proctor): what failed, an index in `mounts::PROC_MOUNTS` (one past its
+/// end: the fork), and the errno.
+pub fn init(cfg: &Init, command: impl FnOnce()) -> (usize, Errno) {
+    // Should proctor die (killed from outside), the namespace dies with it.
+    let _ = process::prctl(process::PR_SET_PDEATHSIG, SIGKILL as usize, 0);
+    if let Err(failed) = mounts::mount_proc() {
+        return failed;
+    }
+    let pid = match process::fork() {
+        Ok(0) => {
+            command(); // runs the child plan, which never returns
+            process::exit(125)
+        }
+        Ok(pid) => pid,
+        Err(e) => return (mounts::PROC_MOUNTS.len(), e),
+    };
+    // Keep only the report pipe (and 0, 1, 2): proctor then reads
+    // end-of-file on spawn's pipe when the command's execve closes the last
+    // copy, and nothing of proctor's stays open in the namespace.
+    let report = cfg.write.raw();
+    if report > 3 {
+        let _ = fs::close_range(3, report as u32 - 1, false);
+    }
+    let _ = fs::close_range(report as u32 + 1, u32::MAX, false);
+    let exit = supervise_command(pid, cfg.single_child);
+    send(report, Message::Ended(exit));
+    let leftovers = leftovers::kill(true, cfg.grace, None);
+    let usage = process::children_usage();
+    send(report, Message::Finished { leftovers, usage });
+    process::exit(0)
+}
+
+/// PID 1's loop until the command ends: reap every child, forward every
+/// signal. A signal proctor queued says where it goes; any other (a
+/// `kill` from outside, or from inside: the command's own tree, which could
+/// signal itself anyway) goes where proctor's own signals go.
+fn supervise_command(pid: Pid, single_child: bool) -> Exit {
+    loop {
+        match signal::wait_info(SigSet::FULL, None) {
+            Ok(Some(info)) if info.signo == SIGCHLD => {
+                if let Some(exit) = supervise::reap(pid) {
+                    return exit;
+                }
+            }
+            Ok(Some(info)) if info.signo != 0 => {
+                let asked = info.code == SI_QUEUE && info.pid == 0 && info.value & !3 == MARK;
+                let (sig, alone) = match (asked, info.value) {
+                    (false, _) => (info.signo, single_child),
+                    (true, v) if v & KILL != 0 => (SIGKILL, v & ALONE != 0),
+                    (true, v) => (info.signo, v & ALONE != 0),
+                };
+                supervise::send(pid, sig, alone);
+            }
+            Ok(_) => {}
+            // Cannot wait for signals any more: wait for the command alone.
+            Err(_) => return process::wait_pid(pid).unwrap_or(Exit::Code(125)),
+        }
+    }
+}
+
+/// What the inner init tells proctor, one message per write (well under
+/// `PIPE_BUF`, so each arrives whole), as [`WORDS`] words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Message {
+    /// The command ended.
+    Ended(Exit),
+    /// The leftovers were killed and reaped: their count, and the rusage of
+    /// everything the inner init reaped.
+    Finished { leftovers: u32, usage: Usage },
+}
+
+/// Words of a message: a tag, then the fields.
+const WORDS: usize = 5;
+
+impl Message {
+    fn to_words(self) -> [u64; WORDS] {
+        match self {
+            Message::Ended(Exit::Code(c)) => [1, 0, c as u64, 0, 0],
+            Message::Ended(Exit::Signal(s)) => [1, 1, s as u64, 0, 0],
+            Message::Finished { leftovers, usage } => [
+                2,
+                leftovers as u64,
+                usage.user_us,
+                usage.sys_us,
+                usage.max_rss_kib,
+            ],
+        }
+    }
+
+    fn from_words(words: &[u64]) -> Option<Message> {
+        Some(match *words {
+            [1, 0, c, _, _] => Message::Ended(Exit::Code(c as u8)),
+            [1, _, s, _, _] => Message::Ended(Exit::Signal(s as u8)),
+            [2, leftovers, user_us, sys_us, max_rss_kib] => Message::Finished {
+                leftovers: leftovers as u32,
+                usage: Usage {
+                    user_us,
+                    sys_us,
+                    max_rss_kib,
+                },
+            },
+            _ => return None,
+        })
+    }
+}
+
+fn send(fd: i32, msg: Message) {
+    // proctor gone: nobody to tell.
+    let _ = fs::write_words(fd, &msg.to_words());
+}
+
+/// Send `sig` to the command through the inner init `init`: to the
+/// command's process group, or with `alone` to the command only.
+pub fn signal_command(init: Pid, sig: i32, alone: bool) {
+    let value = MARK | if alone { ALONE } else { 0 };
+    let _ = match sig {
+        SIGKILL => signal::queue(init, KILL_CARRIER, value | KILL),
+        _ => signal::queue(init, sig, value),
+    };
+}
+
+/// End the namespace: SIGKILL to the inner init, and the kernel kills
+/// every process left in it. Only once the command has ended (the
+/// timeout's SIGKILL goes through the inner init, as SIGTERM does): the
+/// kernel reaps the processes of a dying namespace without accounting,
+/// so the command's CPU time and RSS would be lost with it.
+fn kill_namespace(init: Pid) {
+    let _ = process::kill(init, SIGKILL);
+}
+
+/// proctor's end of the report pipe.
+pub struct Reader(Fd);
+
+/// What the inner init reported: how the command ended (`None` when the
+/// inner init was killed first, e.g. by the timeout's SIGKILL, or when
+/// supervision already read it), how many leftovers it killed, and the
+/// rusage of the command's whole tree.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Report {
+    pub exit: Option<Exit>,
+    pub leftovers: u32,
+    pub usage: Option<Usage>,
+}
+
+impl Reader {
+    /// The descriptor to poll: readable when the command has ended (or the
+    /// inner init is gone).
+    pub fn fd(&self) -> i32 {
+        self.0.raw()
+    }
+}
+
+/// Read what is ready on the report pipe `fd` into `report`; false at its end.
+fn receive(fd: i32, report: &mut Report) -> bool {
+    let mut words = [0u64; 2 * WORDS];
+    let n = match fs::read_words(fd, &mut words) {
+        Ok(0) | Err(_) => return false,
+        Ok(n) => n,
+    };
+    for msg in words.get(..n).unwrap_or_default().chunks_exact(WORDS) {
+        match Message::from_words(msg) {
+            Some(Message::Ended(exit)) => report.exit = Some(exit),
+            Some(Message::Finished { leftovers, usage }) => {
+                report.leftovers = leftovers;
+                report.usage = Some(usage);
+            }
+            None => {}
+        }
+    }
+    true
+}
+
+/// Supervision: the report pipe `fd` is readable. `Some` with the command's
+/// exit when that is what the inner init said; `None` when the pipe has
+/// ended without it (the inner init is gone: its SIGCHLD will tell).
+pub fn ended(fd: i32) -> Option<Exit> {
+    let mut report = Report::default();
+    receive(fd, &mut report);
+    report.exit
+}
+
+/// After supervision: wait, within `grace`, for the inner init `init` to
+/// report the leftovers it killed; then end the namespace (SIGKILL to the
+/// inner init, which has exited or is stuck) and reap it. Until then
+/// proctor must not look for leftovers itself: its `/proc` is the
+/// namespace's, whose pids mean other processes in proctor's namespace.
+pub fn finish(reader: Reader, init: Pid, grace: Nanos) -> Report {
+    let deadline = leftovers::deadline(grace);
+    let mut report = Report::default();
+    loop {
+        let mut poll = [PollFd::readable(reader.fd())];
+        let left = deadline.saturating_sub(monotonic());
+        let ready = watch::poll(&mut poll, Some(left)).is_ok() && poll.iter().all(PollFd::ready);
+        if left == 0 || !ready || !receive(reader.fd(), &mut report) {
+            break;
+        }
+    }
+    kill_namespace(init);
+    leftovers::reap_until(deadline);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip() {
+        let usage = Usage {
+            user_us: 1_234_567,
+            sys_us: 89,
+            max_rss_kib: 32_768,
+        };
+        for msg in [
+            Message::Ended(Exit::Code(0)),
+            Message::Ended(Exit::Code(255)),
+            Message::Ended(Exit::Signal(9)),
+            Message::Finished {
+                leftovers: 300,
+                usage,
+            },
+        ] {
+            assert_eq!(Message::from_words(&msg.to_words()), Some(msg));
+        }
+        assert_eq!(Message::from_words(&[0; WORDS]), None);
+        assert_eq!(Message::from_words(&[1, 0, 3]), None, "cut short");
+    }
+}
