@@ -45,6 +45,13 @@ pub struct Config<'a> {
     pub seccomp: bool,
     pub report: Option<&'a CStr>,
     pub poweroff: bool,
+    /// `--stdin`, `--stdout`, `--stderr`: files proctor opens at start.
+    pub stdin: Option<&'a CStr>,
+    pub stdout: Option<&'a CStr>,
+    pub stderr: Option<&'a CStr>,
+    pub stderr_to_stdout: bool,
+    /// `--output-limit`: bytes of stdout + stderr together, never 0.
+    pub output_limit: Option<u64>,
     /// tini's `-p`: the parent-death signal.
     pub pdeathsig: Option<u8>,
     /// tini's `-e`: command exit codes reported and returned as 0.
@@ -225,6 +232,11 @@ enum Opt {
     Seccomp,
     Report,
     Poweroff,
+    Stdin,
+    Stdout,
+    Stderr,
+    StderrToStdout,
+    OutputLimit,
     Memory,
     Pids,
     Cpus,
@@ -246,7 +258,7 @@ enum Opt {
 
 /// (long name, short letter, option, takes a value); tini's short-only
 /// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 45] = [
+const OPTIONS: [(&str, u8, Opt, bool); 50] = [
     ("--help", b'h', Opt::Help, false),
     ("--version", b'V', Opt::Version, false),
     ("--verbose", b'v', Opt::Verbose, false),
@@ -275,6 +287,11 @@ const OPTIONS: [(&str, u8, Opt, bool); 45] = [
     ("--seccomp", 0, Opt::Seccomp, true),
     ("--report", 0, Opt::Report, true),
     ("--poweroff", 0, Opt::Poweroff, false),
+    ("--stdin", 0, Opt::Stdin, true),
+    ("--stdout", 0, Opt::Stdout, true),
+    ("--stderr", 0, Opt::Stderr, true),
+    ("--stderr-to-stdout", 0, Opt::StderrToStdout, false),
+    ("--output-limit", 0, Opt::OutputLimit, true),
     ("-p", b'p', Opt::Pdeathsig, true),
     ("-e", b'e', Opt::ExitZero, true),
     ("-w", b'w', Opt::WarnReaped, false),
@@ -293,6 +310,62 @@ const OPTIONS: [(&str, u8, Opt, bool); 45] = [
     ("--module", 0, Opt::Module, true),
     ("--pid-ns", 0, Opt::PidNs, false),
 ];
+
+/// OPTIONS as the binary stores it: a table of `&str` is relocated data of
+/// 24 bytes a row, so the long names are concatenated into NAMES at compile
+/// time and ROWS keeps each name's end offset instead.
+const NAMES_LEN: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < OPTIONS.len() {
+        n += OPTIONS[i].0.len();
+        i += 1;
+    }
+    n
+};
+const NAME_BYTES: [u8; NAMES_LEN] = {
+    let mut bytes = [0; NAMES_LEN];
+    let (mut n, mut i) = (0, 0);
+    while i < OPTIONS.len() {
+        let name = OPTIONS[i].0.as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            bytes[n] = name[j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    bytes
+};
+const NAMES: &str = match core::str::from_utf8(&NAME_BYTES) {
+    Ok(names) => names,
+    Err(_) => panic!("option names are UTF-8"),
+};
+static ROWS: [(u16, u8, Opt, bool); OPTIONS.len()] = {
+    let mut rows = [(0, 0, Opt::Help, false); OPTIONS.len()];
+    let (mut end, mut i) = (0, 0);
+    while i < OPTIONS.len() {
+        end += OPTIONS[i].0.len();
+        assert!(end <= u16::MAX as usize);
+        rows[i] = (end as u16, OPTIONS[i].1, OPTIONS[i].2, OPTIONS[i].3);
+        i += 1;
+    }
+    rows
+};
+
+/// The option called `long`, or with the short letter `short` (not 0):
+/// its long name, the option, whether it takes a value.
+fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt, bool)> {
+    let mut start = 0;
+    for &(end, letter, opt, takes) in ROWS.iter() {
+        let name = NAMES.get(start..end as usize).unwrap_or_default();
+        start = end as usize;
+        if name.as_bytes() == long || (letter == short && short != 0) {
+            return Some((name, opt, takes));
+        }
+    }
+    None
+}
 
 /// The default tmpfs size (64 MiB) and mode (1777).
 pub const TMPFS_SIZE: u64 = 64 << 20;
@@ -328,6 +401,11 @@ pub fn parse_as<'a>(
         seccomp: !docker_init,
         report: None,
         poweroff: false,
+        stdin: None,
+        stdout: None,
+        stderr: None,
+        stderr_to_stdout: false,
+        output_limit: None,
         pdeathsig: None,
         exit_zero: Vec::new(),
         log_reaped: false,
@@ -359,8 +437,7 @@ pub fn parse_as<'a>(
         if bytes[1] == b'-' {
             let eq = bytes.iter().position(|&b| b == b'=');
             let name = bytes.get(..eq.unwrap_or(bytes.len())).unwrap_or_default();
-            let Some(&(long, _, opt, takes)) = OPTIONS.iter().find(|o| o.0.as_bytes() == name)
-            else {
+            let Some((long, opt, takes)) = find(name, 0) else {
                 return Err(UsageError::Unknown(bytes));
             };
             let value = match (eq, takes) {
@@ -388,8 +465,7 @@ pub fn parse_as<'a>(
             }
         } else {
             for (at, &c) in bytes.iter().enumerate().skip(1) {
-                let Some(&(name, _, opt, takes)) = OPTIONS.iter().find(|o| o.1 == c && c != 0)
-                else {
+                let Some((name, opt, takes)) = find(b"", c) else {
                     return Err(UsageError::Unknown(bytes));
                 };
                 if takes {
@@ -415,6 +491,12 @@ pub fn parse_as<'a>(
     }
     check_landlock(&cfg)?;
     check_vm(&cfg)?;
+    if cfg.stderr_to_stdout && cfg.stderr.is_some() {
+        return Err(UsageError::Refused(
+            "--stderr-to-stdout",
+            "cannot be combined with --stderr",
+        ));
+    }
     Ok(Action::Run(cfg))
 }
 
@@ -439,6 +521,7 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         Opt::ClearEnv => cfg.clear_env = true,
         Opt::KeepCaps => cfg.keep_caps = true,
         Opt::Poweroff => cfg.poweroff = true,
+        Opt::StderrToStdout => cfg.stderr_to_stdout = true,
         Opt::Landlock => cfg.landlock = true,
         Opt::NoTcp => cfg.no_tcp = true,
         Opt::Cgroup => {
@@ -518,6 +601,14 @@ fn apply_value<'a>(
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp => return Err(bad("is not a seccomp mode (\"default\" or \"none\")")),
         Opt::Report => cfg.report = Some(v),
+        Opt::Stdin => cfg.stdin = Some(v),
+        Opt::Stdout => cfg.stdout = Some(v),
+        Opt::Stderr => cfg.stderr = Some(v),
+        Opt::OutputLimit => {
+            let limit = parse_size(value).filter(|&n| n > 0);
+            cfg.output_limit =
+                Some(limit.ok_or(bad("is not a positive number of bytes (k/m/g/t allowed)"))?);
+        }
         Opt::Pdeathsig => {
             let sig = parse_signal(value).filter(|&s| s != 0);
             cfg.pdeathsig = Some(sig.ok_or(bad(NOT_A_SIGNAL))?);

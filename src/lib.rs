@@ -20,6 +20,7 @@ pub mod leftovers;
 pub mod limits;
 pub mod mounts;
 pub mod net;
+pub mod output;
 pub mod pidns;
 pub mod privileges;
 pub mod report;

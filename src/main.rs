@@ -17,7 +17,9 @@ use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
 use proctor::args::{self, Action, Config};
 use proctor::cgroup::{self, Cgroup};
+use proctor::output::{self, Carrier};
 use proctor::report::{Destination, Failed, Outcome, RunUsage, Status, Verdict};
+use proctor::rt::pack;
 use proctor::rt::vec::push;
 use proctor::signals::{self, ParentDeath, Signals};
 use proctor::spawn::{self, Plan};
@@ -117,7 +119,7 @@ fn run(
 ) -> u8 {
     let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
         Ok(Action::Run(cfg)) => cfg,
-        Ok(Action::Help) => return print(USAGE),
+        Ok(Action::Help) => return print_usage(),
         Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
         Err(e) => {
@@ -163,6 +165,7 @@ fn run(
     };
     let mut outcome = phases(&cfg, is_pid1, parent_death, &invocation, report.as_ref());
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
+    outcome.limits.output = cfg.output_limit;
     if let Some(r) = cfg.cgroup {
         outcome.limits.memory = r.memory;
         outcome.limits.pids = r.pids;
@@ -202,9 +205,14 @@ struct Started<'a> {
     cmd: Command<'a>,
     signals: Signals,
     cgroup: Option<Cgroup>,
+    carrier: Option<Carrier>,
     /// `--pid-ns`: the inner init's report pipe.
     inner_init: Option<pidns::Reader>,
 }
+
+/// A slot of supervision's watches that watches nothing.
+struct NoWatch;
+impl Watch for NoWatch {}
 
 /// Steps 2 to 7 of the SPEC's order of work.
 fn phases(
@@ -214,17 +222,32 @@ fn phases(
     inv: &Invocation,
     report: Option<&Destination>,
 ) -> Outcome {
+    // Opened next to the report's directory, before any mount can hide them.
+    let files = match output::Files::open(cfg) {
+        Ok(files) => files,
+        Err(e) => return Failed::from(e).into(),
+    };
     let Started {
         cmd,
         signals,
         mut cgroup,
+        mut carrier,
         inner_init,
-    } = match start(cfg, is_pid1, parent_death, inv, report) {
+    } = match start(cfg, &files, is_pid1, parent_death, inv, report) {
         Ok(started) => started,
         Err(failed) => return failed.into(),
     };
-    let mut cpu_time = cgroup.as_mut().map(|cg| cg as &mut dyn Watch);
-    let watches = cpu_time.as_mut_slice();
+    let (mut idle, mut idle_out, mut idle_err) = (NoWatch, NoWatch, NoWatch);
+    let cpu_time: &mut dyn Watch = match &mut cgroup {
+        Some(cg) => cg,
+        None => &mut idle,
+    };
+    let mut pumps = carrier.as_mut().map(Carrier::pumps);
+    let (out, err): (&mut dyn Watch, &mut dyn Watch) = match &mut pumps {
+        Some([out, err]) => (out, err),
+        None => (&mut idle_out, &mut idle_err),
+    };
+    let watches = &mut [cpu_time, out, err];
     let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, watches);
     log!(Verbose, "the command ended");
     // Read before the leftovers are killed: the OOM kills that ended the command.
@@ -252,10 +275,16 @@ fn phases(
     };
     let usage = RunUsage::new(ended.wall, usage);
     let killed_by_oom = oom_killed && exit == process::Exit::Signal(9);
+    // Leftovers are dead: nothing but the pipes' contents is left to carry.
+    let deadline = time::monotonic().saturating_add(cfg.kill_after);
+    let output = carrier.map(|mut c| c.finish(deadline));
+    let truncated = output.is_some_and(|o| o.truncated);
     let verdict = ended
         .verdict
-        .or(killed_by_oom.then_some(Verdict::MemoryLimit));
+        .or(killed_by_oom.then_some(Verdict::MemoryLimit))
+        .or(truncated.then_some(Verdict::OutputLimit));
     let mut outcome = Outcome::ran(exit, verdict, usage, leftovers);
+    outcome.output = output;
     if let Some(cg) = cgroup {
         outcome.tree = Some(cg.usage());
         cg.remove();
@@ -269,14 +298,14 @@ fn phases(
 #[inline(never)]
 fn start<'a>(
     cfg: &'a Config,
+    files: &output::Files,
     is_pid1: bool,
     parent_death: Option<ParentDeath>,
     inv: &Invocation,
     report: Option<&Destination>,
 ) -> Result<Started<'a>, Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
-    // TODO(i15): pass the --stdout/--stderr files, once opened, as `outputs`.
-    let sandbox = landlock::prepare(cfg, [None, None])?;
+    let sandbox = landlock::prepare(cfg, files.outputs())?;
     let signals = signals::prepare(is_pid1, parent_death)?;
     unprivileged::check(cfg)?;
     if cfg.vm() {
@@ -293,6 +322,13 @@ fn start<'a>(
         .as_ref()
         .map(|r| cgroup::setup(r, is_pid1))
         .transpose()?;
+    let (mut carrier, stdio) = match cfg.output_limit {
+        Some(limit) => {
+            let (carrier, stdio) = Carrier::new(files, limit)?;
+            (Some(carrier), stdio)
+        }
+        None => (None, files.stdio()),
+    };
     let plan = Plan::new(
         cfg,
         inv.args,
@@ -302,7 +338,8 @@ fn start<'a>(
         cwd.as_deref(),
         sandbox,
         cgroup.as_ref(),
-    )?;
+    )?
+    .with_stdio(stdio);
     for i in env::withheld(inv.environ, plan.environment()) {
         // SAFETY: envp holds environ.len() pointers (i is an index of environ)
         // to the NUL-terminated strings of the initial stack, which is
@@ -327,6 +364,9 @@ fn start<'a>(
         }
     };
     let started = time::monotonic();
+    if let Some(c) = carrier.as_mut() {
+        c.started();
+    }
     // Once the command runs (a command that never ran was exposed to nothing).
     if let Some(r) = report.filter(|r| landlock::reaches(cfg, r.dir_path())) {
         r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
@@ -346,6 +386,7 @@ fn start<'a>(
         cmd,
         signals,
         cgroup,
+        carrier,
         inner_init,
     })
 }
@@ -373,8 +414,19 @@ unsafe fn wipe_value(var: *mut u8) {
     }
 }
 
+/// The help text is stored packed (rt::pack): expand it on the stack.
+#[inline(never)]
+fn print_usage() -> u8 {
+    let mut buf = [0; pack::LEN];
+    print_bytes(pack::usage(&mut buf))
+}
+
 fn print(text: &str) -> u8 {
-    match fs::write_all(1, text.as_bytes()) {
+    print_bytes(text.as_bytes())
+}
+
+fn print_bytes(text: &[u8]) -> u8 {
+    match fs::write_all(1, text) {
         Ok(()) => 0,
         Err(_) => 125,
     }
@@ -388,65 +440,3 @@ const LICENSE: &str = concat!(
     "https://www.apache.org/licenses/LICENSE-2.0\n"
 );
 
-const USAGE: &str = "\
-usage: proctor [OPTIONS] [--] COMMAND [ARG...]
-
-Run COMMAND as the child of a minimal init: wait for the submission, mount
-it read-only in a private mount namespace, apply limits, drop privileges,
-forward signals, reap zombies, kill leftovers, report, and exit with the
-command's status (124 timeout, 125 proctor failed, 126 not executable,
-127 not found, 128+N killed by signal N).
-
-  -h, --help                 this text
-  -V, --version              print the version
-  -v, --verbose              one line per phase; twice: every reaped pid and signal
-  -q, --quiet                only the fatal-error line
-  -s, --subreaper            accepted for tini compatibility (always on)
-  -g, --pgroup               accepted for tini compatibility (the default)
-  -c, --single-child         forward signals to the command only, not its group
-      --wait-for PATH        wait until PATH exists (repeatable)
-      --wait-timeout SECS    give up waiting after SECS (exit 125)
-      --bind SRC:DST[:OPTS]  bind SRC at DST; OPTS: ro (default), rw, noexec
-      --tmpfs DST[:OPTS]     tmpfs at DST; OPTS: size=N (64m), mode=OCTAL (1777), noexec
-      --ro PATH              make the subtree at PATH read-only
-      --net none             only a loopback network for the command
-      --chdir DIR            working directory of the command
-      --timeout SECS         wall-clock limit (exit 124)
-      --kill-after SECS      SIGKILL this long after the timeout's SIGTERM (2)
-      --rlimit NAME=SOFT[:HARD]  as core cpu data fsize locks memlock msgqueue nice
-                             nofile nproc rss rtprio rttime sigpending stack;
-                             values with k/m/g/t or unlimited; default core=0
-      --user UID[:GID]       numeric ids of the command (GID defaults to UID)
-      --groups GID[,GID...]  supplementary groups (default: none)
-      --env NAME=VALUE       set a variable
-      --unset-env NAME       remove a variable
-      --clear-env            start from an empty environment
-      --keep-env NAME        keep NAME from proctor's environment
-      --keep-fd N            keep inherited descriptor N open
-      --keep-caps            do not drop capabilities
-      --seccomp default|none the syscall deny-list (default: on)
-      --report PATH          write a JSON report to PATH at the end
-      --memory BYTES         memory limit of the whole tree (cgroup; exit 137)
-      --pids N               process limit of the whole tree (cgroup)
-      --cpus N               CPU bandwidth of the whole tree, in CPUs (cgroup)
-      --cpu-time SECS        CPU-time limit of the whole tree (cgroup; exit 124)
-      --cgroup               a cgroup without limits: accounting, atomic kill
-      --pid-ns               a PID namespace of its own, under an init of proctor's,
-                             with a fresh /proc (needs CAP_SYS_ADMIN)
-      --poweroff             as a VM's init: mount /proc /sys /dev, power off at the end
-      --reboot               as --poweroff, but reboot at the end (Firecracker, microvm)
-      --mount DEV:DST:FSTYPE[:OPTS]  mount a block device; FSTYPE ext4 ext2 squashfs
-                             iso9660 vfat erofs; OPTS ro (default), rw, noexec
-      --module FILE[:PARAMS] as a VM's init: load a kernel module (repeatable)
-      --landlock             write only to --writable, /dev/{null,zero,full,tty}
-      --writable PATH        a tree or file the command may write (repeatable)
-      --no-tcp               no TCP bind or connect (Landlock); UDP is NOT covered
-
-tini and dumb-init compatibility (invoked as docker-init: --keep-caps --seccomp none):
-  -p SIGNAL                  parent-death signal, handled as if sent to proctor
-  -e CODE                    report and return exit code CODE as 0 (repeatable)
-  -w                         log every reaped process that was not the command
-  -l                         print the licence
-  -r, --rewrite S:R          forward signal S as R; R = 0 drops S (repeatable)
-  TINI_VERBOSITY=0..3, DUMB_INIT_SETSID=0 (as -c) are read from the environment
-";

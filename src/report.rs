@@ -82,7 +82,7 @@ impl Verdict {
             Verdict::Timeout => b"the command exceeded --timeout",
             Verdict::CpuTimeout => b"the command's process tree exceeded --cpu-time",
             Verdict::MemoryLimit => {
-                b"the command was killed for exceeding --memory (out of memory)"
+                b"the command was killed by the out-of-memory killer: memory limit exceeded"
             }
             Verdict::OutputLimit => b"the command's output exceeded --output-limit",
         }

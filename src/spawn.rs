@@ -8,6 +8,7 @@ use crate::args::rlimit::{self, Limit};
 use crate::args::{Config, User};
 use crate::cgroup::Cgroup;
 use crate::error::{Error, Show};
+use crate::output::Stdio;
 use crate::report::{Failed, Failure};
 use crate::rt::cstr::OwnedCStr;
 use crate::rt::vec::push;
@@ -33,6 +34,8 @@ pub struct Plan<'a> {
     /// The signal mask proctor inherited.
     mask: SigSet,
     take_terminal: bool,
+    /// What to copy onto the command's descriptors 0, 1, 2 (-1: keep proctor's).
+    stdio: Stdio,
     limits: &'a [Limit],
     keep_fds: &'a [i32],
     /// The last capability to drop from the bounding set; `None` with `--keep-caps`.
@@ -89,7 +92,9 @@ impl<'a> Plan<'a> {
             search_path: env::get(&vars, b"PATH").unwrap_or(DEFAULT_PATH),
             vars,
             mask,
-            take_terminal: fs::is_terminal(0),
+            // `--stdin` wins over a terminal: the command gets no controlling terminal.
+            take_terminal: cfg.stdin.is_none() && fs::is_terminal(0),
+            stdio: [-1; 3],
             limits: &cfg.rlimits,
             keep_fds: &cfg.keep_fds,
             drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
@@ -120,6 +125,11 @@ fn filter(cfg: &Config) -> Result<Vec<Insn>, Error> {
 }
 
 impl<'a> Plan<'a> {
+    /// Make the command's 0, 1 and 2 what `stdio` says (see [`Stdio`]).
+    pub fn with_stdio(self, stdio: Stdio) -> Self {
+        Plan { stdio, ..self }
+    }
+
     /// The command's environment (strings of proctor's own environment and
     /// command line).
     pub fn environment(&self) -> &[&'a CStr] {
@@ -154,6 +164,8 @@ pub enum Step {
     /// Joining the command's cgroup (before the SPEC's steps).
     Cgroup,
     Setsid,
+    /// Copying a descriptor onto the command's 0, 1 or 2.
+    Stdio(u32),
     Signals,
     /// Setting the resource `RLIMIT_*`.
     Rlimit(u32),
@@ -179,6 +191,7 @@ impl Step {
         match self {
             Step::Cgroup => "joining the cgroup",
             Step::Setsid => "setsid",
+            Step::Stdio(_) => "stdin/stdout/stderr",
             Step::Signals => "signal mask",
             Step::Rlimit(_) => "--rlimit",
             Step::Fds => "descriptors",
@@ -215,6 +228,7 @@ impl Step {
             Step::Exec => (14, 0),
             Step::Cgroup => (15, 0),
             Step::PidNs(what) => (16, what),
+            Step::Stdio(fd) => (17, fd),
         }
     }
 
@@ -236,6 +250,7 @@ impl Step {
             14 => Step::Exec,
             15 => Step::Cgroup,
             16 => Step::PidNs(detail),
+            17 => Step::Stdio(detail),
             _ => return None,
         })
     }
@@ -427,6 +442,11 @@ fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
             Warning,
             "warning: the command could not take the terminal as its controlling terminal"
         );
+    }
+    for (target, &from) in (0..).zip(&plan.stdio) {
+        if from >= 0 {
+            fs::dup_onto(from, target).map_err(at(Step::Stdio(target as u32)))?;
+        }
     }
     signal::set_mask(plan.mask).map_err(at(Step::Signals))?;
     limits::apply(plan.limits)?;

@@ -70,6 +70,12 @@ pub trait Watch {
         -1
     }
 
+    /// What to wait for: by default [`Watch::fd`] readable (the output
+    /// carrier waits for a destination to take bytes again instead).
+    fn poll(&self) -> PollFd {
+        PollFd::readable(self.fd())
+    }
+
     /// The longest sleep before [`Watch::check`] must run again; `None`: no period.
     fn period(&self) -> Option<Nanos> {
         None
@@ -128,11 +134,10 @@ pub fn supervise(
             .filter_map(|w| w.period())
             .chain(limits.next().map(|at| at.saturating_sub(now)))
             .min();
-        let fds = [signals.raw(), inner_init]
-            .into_iter()
-            .chain(watches.iter().map(|w| w.fd()));
-        for (p, fd) in polls.iter_mut().zip(fds) {
-            *p = PollFd::readable(fd);
+        let fds = [signals.raw(), inner_init].map(PollFd::readable);
+        let watched = watches.iter().map(|w| w.poll());
+        for (p, poll) in polls.iter_mut().zip(fds.into_iter().chain(watched)) {
+            *p = poll;
         }
         if let Err(e) = watch::poll(&mut polls, sleep) {
             break fall_back(cmd.pid, e);

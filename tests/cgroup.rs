@@ -173,7 +173,7 @@ fn static_memory_hog_is_memory_limit() {
             "{why}"
         );
         assert!(
-            stderr(&out).contains("proctor: the command was killed for exceeding --memory"),
+            stderr(&out).contains("proctor: the command was killed by the out-of-memory killer: memory limit exceeded"),
             "{why}"
         );
     }

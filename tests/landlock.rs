@@ -408,7 +408,7 @@ fn bad_writable_paths_are_refused_at_start() {
 /// With privileges, Landlock is one more layer: a `--bind …:rw` that is
 /// not `--writable` stays unwritable, a `--tmpfs` made `--writable` (it
 /// does not exist before the mounts) is writable, and `--no-tcp` goes
-/// with `--net none`.
+/// with `--net none` and `--pid-ns`.
 #[test]
 fn with_privileges_next_to_mounts_and_net_none() {
     if !ready() {
@@ -441,6 +441,7 @@ fn with_privileges_next_to_mounts_and_net_none() {
                 &w,
                 "--user",
                 "1000",
+                "--pid-ns",
                 "sh",
                 "-c",
                 &script,
@@ -556,5 +557,45 @@ fn report_directory_warning_knows_landlock() {
                 stderr(&out)
             );
         }
+    }
+}
+
+/// The `--stdout`/`--stderr` files stay writable by path, as
+/// `>> /dev/stdout` reopens them (through `/proc/self/fd/1`); nothing
+/// beside them is.
+#[test]
+fn output_files_stay_writable_by_path() {
+    if !ready() {
+        return;
+    }
+    for mode in MODES {
+        let d = tree();
+        let root = d.path().to_str().unwrap();
+        let (out, err) = (format!("{root}/o/out.txt"), format!("{root}/o/err.txt"));
+        // Reopened with O_APPEND, last: what fd 1 writes later would go
+        // at its own offset, over the appended line.
+        let script = format!(
+            "echo a; (echo e > {root}/o/other) 2>/dev/null || echo denied; \
+             echo b >> /dev/stdout; echo c >&2; echo d >> /dev/stderr"
+        );
+        let args = [
+            "--landlock",
+            "--stdout",
+            &out,
+            "--stderr",
+            &err,
+            "sh",
+            "-c",
+            &script,
+        ];
+        let run = run_1000(mode, &args);
+        assert_eq!(code(&run), 0, "{mode:?}: {}", stderr(&run));
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "a\ndenied\nb\n",
+            "{mode:?}"
+        );
+        assert_eq!(std::fs::read_to_string(&err).unwrap(), "c\nd\n", "{mode:?}");
+        assert!(!d.path().join("o/other").exists());
     }
 }

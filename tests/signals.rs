@@ -240,41 +240,8 @@ fn the_command_takes_the_terminal() {
     if !ready() || !require("setsid", "makes proctor own the terminal") {
         return;
     }
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: openpty writes two descriptors; no name, termios or size given.
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0, "openpty");
-    for fd in [master, slave] {
-        // SAFETY: plain fcntl: no other test's child inherits the pair.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    }
     let script = "read -r s < /proc/self/stat; set -- $s; echo \"$1 $5 $7 $8\"";
-    let mut cmd = pid1_session(&["-vv", "sh", "-c", script]);
-    // SAFETY: setsid and dup2 are async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            // A session of our own, without a terminal, and the pty as stdin.
-            libc::setsid();
-            if libc::dup2(slave, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = run_cmd(cmd, Duration::from_secs(60));
-    // SAFETY: closing our own descriptors after the run.
-    unsafe {
-        libc::close(slave);
-        libc::close(master);
-    }
+    let out = run_on_terminal(pid1_session(&["-vv", "sh", "-c", script]));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let f: Vec<i64> = stdout(&out)
         .split_whitespace()

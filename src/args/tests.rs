@@ -436,6 +436,70 @@ fn every_refusal_names_option_and_value() {
     );
 }
 
+#[test]
+fn input_and_output_options() {
+    config(
+        &[
+            "--stdin",
+            "in",
+            "--stdout=/o",
+            "--stderr",
+            "e",
+            "--output-limit",
+            "1m",
+            "x",
+        ],
+        |c| {
+            assert_eq!(c.stdin, Some(c"in"));
+            assert_eq!(c.stdout, Some(c"/o"));
+            assert_eq!(c.stderr, Some(c"e"));
+            assert_eq!(c.output_limit, Some(1 << 20));
+            assert!(!c.stderr_to_stdout);
+        },
+    );
+    config(&["--stderr-to-stdout", "--output-limit=1", "x"], |c| {
+        assert!(c.stderr_to_stdout);
+        assert_eq!(c.output_limit, Some(1));
+    });
+    config(&["x"], |c| {
+        assert_eq!(
+            (c.stdin, c.stdout, c.stderr, c.output_limit),
+            (None, None, None, None)
+        );
+        assert!(!c.stderr_to_stdout);
+    });
+    for bad in [
+        "0",
+        "-1",
+        "abc",
+        "1x",
+        "18446744073709551616",
+        "17179869184g",
+        "1.5m",
+    ] {
+        assert_eq!(
+            message(&["--output-limit", bad, "x"]),
+            std::format!(
+                "--output-limit: \"{bad}\" is not a positive number of bytes (k/m/g/t allowed)"
+            )
+        );
+    }
+    assert_eq!(
+        message(&["--output-limit", "", "x"]),
+        "--output-limit: \"\" is empty"
+    );
+    assert_eq!(message(&["--stdin", "", "x"]), "--stdin: \"\" is empty");
+    assert_eq!(message(&["--stdout"]), "--stdout: missing value");
+    assert_eq!(
+        message(&["--stderr", "e", "--stderr-to-stdout", "x"]),
+        "--stderr-to-stdout: cannot be combined with --stderr"
+    );
+    assert_eq!(
+        message(&["--stderr-to-stdout=1", "x"]),
+        "--stderr-to-stdout: takes no value, got \"1\""
+    );
+}
+
 fn with_as<R>(
     argv0: &str,
     env: &[&str],

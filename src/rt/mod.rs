@@ -8,4 +8,5 @@
 
 pub mod cstr;
 pub mod num;
+pub mod pack;
 pub mod vec;

@@ -295,3 +295,56 @@ pub fn sync() {
     // SAFETY: sync takes no arguments and cannot fail.
     let _ = unsafe { syscall!(Sysno::sync) };
 }
+
+const F_DUPFD_CLOEXEC: usize = 1030;
+const F_SETFL: usize = 4;
+const F_SETPIPE_SZ: usize = 1031;
+
+/// A close-on-exec copy of `fd` numbered `min` or above.
+pub fn dup_at_least(fd: i32, min: i32) -> Result<Fd> {
+    // SAFETY: F_DUPFD_CLOEXEC only creates a descriptor.
+    let new = unsafe { syscall!(Sysno::fcntl, fd, F_DUPFD_CLOEXEC, min) }?;
+    Ok(Fd::from_raw(new as i32))
+}
+
+/// Make `new` a copy of `old` that stays open across `execve` (`dup3`).
+pub fn dup_onto(old: i32, new: i32) -> Result<()> {
+    // SAFETY: dup3 only changes this process's descriptor table.
+    retry(|| unsafe { syscall!(Sysno::dup3, old, new, 0) }).map(drop)
+}
+
+/// Set the mode bits of an open file.
+pub fn fchmod(fd: i32, mode: u32) -> Result<()> {
+    // SAFETY: fchmod takes a descriptor and a mode.
+    unsafe { syscall!(Sysno::fchmod, fd, mode) }.map(drop)
+}
+
+/// Make reads of `fd` answer `EAGAIN` instead of blocking. Only for
+/// descriptions proctor alone holds: the flag belongs to the description.
+pub fn set_nonblocking(fd: i32) -> Result<()> {
+    // SAFETY: F_SETFL takes an integer flag set.
+    unsafe { syscall!(Sysno::fcntl, fd, F_SETFL, O_NONBLOCK) }.map(drop)
+}
+
+/// Ask for a pipe buffer of `bytes`; the kernel may refuse (a user's limit).
+pub fn set_pipe_size(fd: i32, bytes: usize) -> Result<()> {
+    // SAFETY: F_SETPIPE_SZ takes an integer.
+    unsafe { syscall!(Sysno::fcntl, fd, F_SETPIPE_SZ, bytes) }.map(drop)
+}
+
+pub const SPLICE_F_MOVE: u32 = 1;
+pub const SPLICE_F_NONBLOCK: u32 = 2;
+
+/// Move up to `len` bytes from `from` to `to` at their file positions,
+/// one of them a pipe, without copying through user space; 0 at end of file.
+pub fn splice(from: i32, to: i32, len: usize, flags: u32) -> Result<usize> {
+    let none = core::ptr::null_mut::<i64>();
+    // SAFETY: null offsets use and advance the descriptors' own positions.
+    retry(|| unsafe { syscall!(Sysno::splice, from, none, to, none, len, flags) })
+}
+
+/// One `write`, which may be partial (the caller keeps the rest).
+pub fn write(fd: i32, buf: &[u8]) -> Result<usize> {
+    // SAFETY: buf is valid for reads of its length.
+    retry(|| unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) })
+}

@@ -97,9 +97,29 @@ impl PollFd {
         }
     }
 
+    /// Wait for `fd` to take output again.
+    pub fn writable(fd: i32) -> PollFd {
+        const POLLOUT: i16 = 4;
+        PollFd {
+            fd,
+            events: POLLOUT,
+            revents: 0,
+        }
+    }
+
     /// Whether the last [`poll`] found it readable, hung up or in error.
     pub fn ready(&self) -> bool {
         self.fd >= 0 && self.revents != 0
+    }
+
+    /// An entry `poll` skips (a negative descriptor).
+    pub fn is_unused(&self) -> bool {
+        self.fd < 0
+    }
+
+    /// Whether the last [`poll`] found bytes to read (not only a hang-up).
+    pub fn has_input(&self) -> bool {
+        self.revents & 1 != 0
     }
 }
 

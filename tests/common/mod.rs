@@ -224,6 +224,46 @@ pub fn pid1_session(args: &[&str]) -> Command {
     c
 }
 
+/// Run `cmd` in a session of its own whose stdin is a fresh pseudo-terminal
+/// (no controlling terminal yet: `setsid -c` in [`pid1_session`] takes it).
+pub fn run_on_terminal(mut cmd: Command) -> Output {
+    use std::os::unix::process::CommandExt;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors; no name, termios or size given.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty");
+    for fd in [master, slave] {
+        // SAFETY: plain fcntl: no other test's child inherits the pair.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    // SAFETY: setsid and dup2 are async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            // A session of our own, without a terminal, and the pty as stdin.
+            libc::setsid();
+            if libc::dup2(slave, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = run_cmd(cmd, Duration::from_secs(60));
+    // SAFETY: closing our own descriptors after the run.
+    unsafe {
+        libc::close(slave);
+        libc::close(master);
+    }
+    out
+}
+
 /// `setpriv` arguments that run what follows as uid and gid 1000, with no
 /// groups and no capability at all (as `docker run --cap-drop ALL --user 1000`).
 pub const AS_UID_1000: [&str; 7] = [
@@ -273,4 +313,44 @@ pub fn name_numbers(out: &Output) -> std::collections::BTreeMap<String, i32> {
             (k.to_string(), v.parse().expect("a number"))
         })
         .collect()
+}
+
+/// `docker` with the classic builder (no BuildKit: nothing to pull).
+pub fn docker() -> Command {
+    let mut c = Command::new("docker");
+    c.env("DOCKER_BUILDKIT", "0");
+    c
+}
+
+/// Build `tag`, a FROM-scratch image with Debian's static busybox as
+/// `/bin/sh` and its applets, for proctor to be the `/init` of. `None`,
+/// after [`missing`], without a Docker daemon or busybox-static.
+pub fn busybox_image(tag: &'static str) -> Option<&'static str> {
+    if !docker()
+        .arg("info")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        missing("no Docker daemon answers (docker info)");
+        return None;
+    }
+    if !std::path::Path::new("/bin/busybox").is_file() {
+        missing("/bin/busybox (busybox-static) is not installed");
+        return None;
+    }
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::copy("/bin/busybox", ctx.path().join("busybox")).unwrap();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY busybox /bin/busybox\nRUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n",
+    )
+    .unwrap();
+    let built = docker()
+        .args(["build", "-q", "-t", tag])
+        .arg(ctx.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&built.stderr);
+    assert!(built.status.success(), "docker build of {tag}: {err}");
+    Some(tag)
 }

@@ -18,6 +18,10 @@
 //!   `CORETEST_BIG_*` variables.
 //! - `term-logger FILE`: appends `TERM` to FILE on each SIGTERM, never exits.
 //! - `die SIG`: kills itself with SIG (default action restored first).
+//! - `flood-ping N FILE`: a child in its process group floods stdout with
+//!   64 KiB blocks while the helper sends SIGUSR1 to its parent N times,
+//!   each time waiting for the forwarded copy; writes the N latencies in
+//!   microseconds, one a line, to FILE.
 //! - `burn MS KIB`: an orphaned grandchild touches KIB KiB of memory and
 //!   spins until it has used MS ms of CPU; the helper waits for its end.
 #![allow(dead_code)]
@@ -182,6 +186,7 @@ extern "C" fn entry(argc: i32, argv: *const *const c_char, _envp: *const *const 
         Some("term-logger") => term_logger(&text[1]),
         Some("die") => die(num(1)),
         Some("burn") => burn(num(1), num(2)),
+        Some("flood-ping") => flood_ping(num(1), &text[2]),
         other => {
             eprintln!("helper: unknown role {other:?}");
             2
@@ -624,4 +629,46 @@ fn burn(ms: i32, kib: i32) -> i32 {
         std::thread::sleep(Duration::from_millis(1));
     }
     0
+}
+
+fn flood_ping(n: i32, file: &str) -> i32 {
+    block_all();
+    let flooder = fork();
+    if flooder == 0 {
+        let block = vec![b'x'; 64 << 10];
+        // SAFETY: writes from a valid buffer until the pipe breaks or a kill.
+        while unsafe { libc::write(1, block.as_ptr().cast(), block.len()) } > 0 {}
+        // SAFETY: plain exit.
+        unsafe { libc::_exit(0) };
+    }
+    let set = sigset(&[libc::SIGUSR1]);
+    let ts = libc::timespec {
+        tv_sec: 20,
+        tv_nsec: 0,
+    };
+    let mut lines = String::new();
+    // SAFETY: getppid, kill and sigtimedwait with valid arguments.
+    let parent = unsafe { libc::getppid() };
+    // Let the flood fill the pipes first.
+    std::thread::sleep(Duration::from_millis(200));
+    for i in 0..n {
+        let t = Instant::now();
+        // SAFETY: as above.
+        let got = unsafe {
+            check(libc::kill(parent, libc::SIGUSR1), "kill");
+            libc::sigtimedwait(&set, std::ptr::null_mut(), &ts)
+        };
+        if got != libc::SIGUSR1 {
+            eprintln!("helper: ping {i}: got {got}");
+            return 1;
+        }
+        lines.push_str(&format!("{}\n", t.elapsed().as_micros()));
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // SAFETY: end and reap the flooder.
+    unsafe {
+        libc::kill(flooder, libc::SIGKILL);
+        libc::waitpid(flooder, std::ptr::null_mut(), 0);
+    }
+    std::fs::write(file, lines).map_or(1, |()| 0)
 }
