@@ -27,7 +27,10 @@ fn main() {
 fn pack_usage(dir: &str) {
     println!("cargo:rerun-if-changed=src/usage.txt");
     let text = std::fs::read(format!("{dir}/src/usage.txt")).expect("src/usage.txt");
-    assert!(text.is_ascii(), "src/usage.txt: codes 128..=255 stand for pairs");
+    assert!(
+        text.is_ascii(),
+        "src/usage.txt: codes 128..=255 stand for pairs"
+    );
     let (packed, pairs) = byte_pairs(&text);
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let code = format!(
@@ -56,7 +59,10 @@ fn byte_pairs(text: &[u8]) -> (Vec<u8>, Vec<[u8; 2]>) {
             }
         }
         // The most frequent pair; the smallest one among equals.
-        let Some((pair, n)) = counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0))) else {
+        let Some((pair, n)) = counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        else {
             break;
         };
         if n < 3 {

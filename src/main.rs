@@ -439,4 +439,3 @@ const LICENSE: &str = concat!(
     "https://opensource.org/licenses/MIT\n",
     "https://www.apache.org/licenses/LICENSE-2.0\n"
 );
-

@@ -48,6 +48,9 @@ mod tests {
         let mut buf = [0; super::LEN];
         let text = super::usage(&mut buf);
         assert_eq!(std::str::from_utf8(text), Ok(include_str!("../usage.txt")));
-        assert!(super::PACKED.len() < super::LEN * 6 / 10, "packing saves too little");
+        assert!(
+            super::PACKED.len() < super::LEN * 6 / 10,
+            "packing saves too little"
+        );
     }
 }
