@@ -7,6 +7,7 @@ use crate::error::Show;
 use crate::log::Level;
 use crate::rt::cstr::{NotCStr, OwnedCStr};
 use crate::rt::num::parse_u64;
+use crate::rt::pack::Names;
 use crate::rt::vec::{push, OutOfMemory};
 use crate::sys::time::Nanos;
 use alloc::vec::Vec;
@@ -312,42 +313,23 @@ const OPTIONS: [(&str, u8, Opt, bool); 50] = [
 ];
 
 /// OPTIONS as the binary stores it: a table of `&str` is relocated data of
-/// 24 bytes a row, so the long names are concatenated into NAMES at compile
-/// time and ROWS keeps each name's end offset instead.
-const NAMES_LEN: usize = {
-    let (mut n, mut i) = (0, 0);
+/// 24 bytes a row, so the long names are packed (rt::pack::Names) and ROWS
+/// keeps the rest, both derived from OPTIONS at compile time.
+const LONG: [&str; OPTIONS.len()] = {
+    let mut long = [""; OPTIONS.len()];
+    let mut i = 0;
     while i < OPTIONS.len() {
-        n += OPTIONS[i].0.len();
+        long[i] = OPTIONS[i].0;
         i += 1;
     }
-    n
+    long
 };
-const NAME_BYTES: [u8; NAMES_LEN] = {
-    let mut bytes = [0; NAMES_LEN];
-    let (mut n, mut i) = (0, 0);
+static LONG_NAMES: Names<{ OPTIONS.len() }> = crate::names!(LONG);
+static ROWS: [(u8, Opt, bool); OPTIONS.len()] = {
+    let mut rows = [(0, Opt::Help, false); OPTIONS.len()];
+    let mut i = 0;
     while i < OPTIONS.len() {
-        let name = OPTIONS[i].0.as_bytes();
-        let mut j = 0;
-        while j < name.len() {
-            bytes[n] = name[j];
-            n += 1;
-            j += 1;
-        }
-        i += 1;
-    }
-    bytes
-};
-const NAMES: &str = match core::str::from_utf8(&NAME_BYTES) {
-    Ok(names) => names,
-    Err(_) => panic!("option names are UTF-8"),
-};
-static ROWS: [(u16, u8, Opt, bool); OPTIONS.len()] = {
-    let mut rows = [(0, 0, Opt::Help, false); OPTIONS.len()];
-    let (mut end, mut i) = (0, 0);
-    while i < OPTIONS.len() {
-        end += OPTIONS[i].0.len();
-        assert!(end <= u16::MAX as usize);
-        rows[i] = (end as u16, OPTIONS[i].1, OPTIONS[i].2, OPTIONS[i].3);
+        rows[i] = (OPTIONS[i].1, OPTIONS[i].2, OPTIONS[i].3);
         i += 1;
     }
     rows
@@ -356,10 +338,8 @@ static ROWS: [(u16, u8, Opt, bool); OPTIONS.len()] = {
 /// The option called `long`, or with the short letter `short` (not 0):
 /// its long name, the option, whether it takes a value.
 fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt, bool)> {
-    let mut start = 0;
-    for &(end, letter, opt, takes) in ROWS.iter() {
-        let name = NAMES.get(start..end as usize).unwrap_or_default();
-        start = end as usize;
+    for (i, &(letter, opt, takes)) in ROWS.iter().enumerate() {
+        let name = LONG_NAMES.get(i).unwrap_or_default();
         if name.as_bytes() == long || (letter == short && short != 0) {
             return Some((name, opt, takes));
         }

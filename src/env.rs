@@ -5,6 +5,7 @@
 
 use crate::args::EnvOp;
 use crate::error::Error;
+use crate::rt::pack::Names;
 use crate::rt::vec::push;
 use alloc::vec::Vec;
 use core::ffi::CStr;
@@ -31,6 +32,9 @@ pub const INIT_VARS: [&str; 3] = [
     "TINI_VERBOSITY",
 ];
 
+static PACKED_DENY: Names<10> = crate::names!(DENY);
+static PACKED_INIT_VARS: Names<3> = crate::names!(INIT_VARS);
+
 /// The name part of `NAME=VALUE` (the whole string if there is no `=`).
 pub fn name(var: &CStr) -> &[u8] {
     let b = var.to_bytes();
@@ -41,7 +45,8 @@ pub fn name(var: &CStr) -> &[u8] {
 /// Whether the deny-list removes `name`.
 pub fn denied(name: &[u8]) -> bool {
     name.starts_with(DENY_PREFIX.as_bytes())
-        || DENY.iter().chain(&INIT_VARS).any(|d| d.as_bytes() == name)
+        || PACKED_DENY.position(name).is_some()
+        || PACKED_INIT_VARS.position(name).is_some()
 }
 
 /// Build the command's environment from proctor's own.

@@ -88,31 +88,42 @@ pub struct Show<'a>(pub &'a [u8]);
 
 impl uDisplay for Show<'_> {
     fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
-        for chunk in self.0.utf8_chunks() {
-            for piece in chunk.valid().split_inclusive(char::is_control) {
-                let last = piece.chars().next_back().filter(|c| c.is_control());
-                match last.and_then(|c| Some((c, piece.strip_suffix(c)?))) {
-                    Some((c, text)) => {
-                        f.write_str(text)?;
-                        for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
-                            escape(f, b)?;
-                        }
-                    }
-                    None => f.write_str(piece)?,
-                }
+        let mut result = Ok(());
+        show(self.0, &mut |text| {
+            if result.is_ok() {
+                result = f.write_str(text);
             }
-            for &b in chunk.invalid() {
-                escape(f, b)?;
-            }
-        }
-        Ok(())
+        });
+        result
     }
 }
 
-fn escape<W: uWrite + ?Sized>(f: &mut Formatter<'_, W>, b: u8) -> Result<(), W::Error> {
+/// Show's body, compiled once rather than once per writer: hands `out` the
+/// text piece by piece.
+fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        let mut start = 0;
+        for (at, c) in valid.char_indices() {
+            if c.is_control() {
+                out(valid.get(start..at).unwrap_or_default());
+                for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
+                    escape(out, b);
+                }
+                start = at + c.len_utf8();
+            }
+        }
+        out(valid.get(start..).unwrap_or_default());
+        for &b in chunk.invalid() {
+            escape(out, b);
+        }
+    }
+}
+
+fn escape(out: &mut dyn FnMut(&str), b: u8) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
-    f.write_str(core::str::from_utf8(&esc).unwrap_or("?"))
+    out(core::str::from_utf8(&esc).unwrap_or("?"))
 }
 
 /// An errno shown by its symbolic name (`ENOENT`), or as `errno N`.
@@ -127,54 +138,56 @@ impl uDisplay for ErrnoName {
     }
 }
 
-/// Names of the errnos proctor can meet (the full table would double its size).
+/// Names of the errnos 1..=40, the ones proctor can meet (the full table
+/// would double its size).
+const NAMES: [&str; 40] = [
+    "EPERM",
+    "ENOENT",
+    "ESRCH",
+    "EINTR",
+    "EIO",
+    "ENXIO",
+    "E2BIG",
+    "ENOEXEC",
+    "EBADF",
+    "ECHILD",
+    "EAGAIN",
+    "ENOMEM",
+    "EACCES",
+    "EFAULT",
+    "ENOTBLK",
+    "EBUSY",
+    "EEXIST",
+    "EXDEV",
+    "ENODEV",
+    "ENOTDIR",
+    "EISDIR",
+    "EINVAL",
+    "ENFILE",
+    "EMFILE",
+    "ENOTTY",
+    "ETXTBSY",
+    "EFBIG",
+    "ENOSPC",
+    "ESPIPE",
+    "EROFS",
+    "EMLINK",
+    "EPIPE",
+    "EDOM",
+    "ERANGE",
+    "EDEADLK",
+    "ENAMETOOLONG",
+    "ENOLCK",
+    "ENOSYS",
+    "ENOTEMPTY",
+    "ELOOP",
+];
+static PACKED: crate::rt::pack::Names<40> = crate::names!(NAMES);
+
 fn errno_name(e: Errno) -> Option<&'static str> {
-    const NAMES: [&str; 41] = [
-        "",
-        "EPERM",
-        "ENOENT",
-        "ESRCH",
-        "EINTR",
-        "EIO",
-        "ENXIO",
-        "E2BIG",
-        "ENOEXEC",
-        "EBADF",
-        "ECHILD",
-        "EAGAIN",
-        "ENOMEM",
-        "EACCES",
-        "EFAULT",
-        "ENOTBLK",
-        "EBUSY",
-        "EEXIST",
-        "EXDEV",
-        "ENODEV",
-        "ENOTDIR",
-        "EISDIR",
-        "EINVAL",
-        "ENFILE",
-        "EMFILE",
-        "ENOTTY",
-        "ETXTBSY",
-        "EFBIG",
-        "ENOSPC",
-        "ESPIPE",
-        "EROFS",
-        "EMLINK",
-        "EPIPE",
-        "EDOM",
-        "ERANGE",
-        "EDEADLK",
-        "ENAMETOOLONG",
-        "ENOLCK",
-        "ENOSYS",
-        "ENOTEMPTY",
-        "ELOOP",
-    ];
     let n = e.into_raw();
     match n {
-        1..=40 => NAMES.get(n as usize).copied(),
+        1..=40 => PACKED.get(n as usize - 1),
         95 => Some("EOPNOTSUPP"),
         101 => Some("ENETUNREACH"),
         110 => Some("ETIMEDOUT"),
@@ -186,6 +199,23 @@ fn errno_name(e: Errno) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errno_names_by_number() {
+        let name = |n| errno_name(Errno::new(n));
+        assert_eq!(name(1), Some("EPERM"));
+        assert_eq!(name(21), Some("EISDIR"));
+        assert_eq!(name(40), Some("ELOOP"));
+        assert_eq!(name(110), Some("ETIMEDOUT"));
+        assert_eq!(name(0), None);
+        assert_eq!(name(41), None);
+        for n in 1..=40 {
+            assert!(
+                name(n).is_some_and(|s| s.len() > 2 && s.starts_with('E')),
+                "{n}"
+            );
+        }
+    }
 
     #[test]
     fn formats_step_detail_errno() {

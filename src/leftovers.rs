@@ -63,7 +63,7 @@ pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
 }
 
 /// Reap until no child is left or the deadline passes; returns the count.
-pub fn reap_until(deadline: Nanos) -> u32 {
+fn reap_until(deadline: Nanos) -> u32 {
     let mut n = 0;
     loop {
         match process::reap_any() {

@@ -238,10 +238,10 @@ impl Reader {
     }
 }
 
-/// Read what is ready on the report pipe `fd` into `report`; false at its end.
-fn receive(fd: i32, report: &mut Report) -> bool {
-    let mut words = [0u64; 2 * WORDS];
-    let n = match fs::read_words(fd, &mut words) {
+/// Read what is ready on the report pipe `fd` into `report`, at most
+/// `words.len() / WORDS` messages (each arrives whole); false at its end.
+fn receive(fd: i32, words: &mut [u64], report: &mut Report) -> bool {
+    let n = match fs::read_words(fd, words) {
         Ok(0) | Err(_) => return false,
         Ok(n) => n,
     };
@@ -263,7 +263,8 @@ fn receive(fd: i32, report: &mut Report) -> bool {
 /// ended without it (the inner init is gone: its SIGCHLD will tell).
 pub fn ended(fd: i32) -> Option<Exit> {
     let mut report = Report::default();
-    receive(fd, &mut report);
+    // One message: what follows it is for `finish`.
+    receive(fd, &mut [0; WORDS], &mut report);
     report.exit
 }
 
@@ -279,12 +280,21 @@ pub fn finish(reader: Reader, init: Pid, grace: Nanos) -> Report {
         let mut poll = [PollFd::readable(reader.fd())];
         let left = deadline.saturating_sub(monotonic());
         let ready = watch::poll(&mut poll, Some(left)).is_ok() && poll.iter().all(PollFd::ready);
-        if left == 0 || !ready || !receive(reader.fd(), &mut report) {
+        if left == 0 || !ready || !receive(reader.fd(), &mut [0; 2 * WORDS], &mut report) {
             break;
         }
     }
     kill_namespace(init);
-    leftovers::reap_until(deadline);
+    // The inner init alone: other children (PID 1 of a container adopts
+    // strangers) must not hold proctor until the deadline.
+    while process::reap(init) == Ok(None) {
+        let left = deadline.saturating_sub(monotonic());
+        if left == 0 {
+            log!(Warning, "warning: leftover processes did not die in time");
+            break;
+        }
+        let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(left));
+    }
     report
 }
 

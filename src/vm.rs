@@ -76,10 +76,26 @@ pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
         ));
     }
     cfg.modules.iter().try_for_each(load)?;
+    if is_pid1 {
+        disable_module_autoload();
+    }
     if let Err(e) = net::bring_up_loopback() {
         log!(Warning, "warning: bringing up lo: {}", ErrnoName(e));
     }
     Ok(())
+}
+
+/// For a protocol or device it lacks, the kernel runs `/sbin/modprobe` as
+/// root with every capability — in a VM, a path in the image that a uid-0
+/// command can write: code of its own, outside every restriction. proctor
+/// empties `kernel.modprobe`, which turns autoloading off; the modules a VM
+/// needs come from `--module`. A kernel without modules has no such knob.
+fn disable_module_autoload() {
+    let off = fs::open(c"/proc/sys/kernel/modprobe", fs::O_WRONLY)
+        .and_then(|fd| fs::write_all(fd.raw(), b"\n"));
+    if let Err(e) = off.or_else(|e| if e == Errno::ENOENT { Ok(()) } else { Err(e) }) {
+        log!(Warning, "warning: kernel.modprobe: {}", ErrnoName(e));
+    }
 }
 
 /// `--module FILE[:PARAMS]`: one already loaded is fine.

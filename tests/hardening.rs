@@ -2,6 +2,7 @@
 //! attack that got through 0.1 (a small static C program built here, or a
 //! shell script) against the real binary, as PID 1 and as a subreaper.
 mod common;
+mod vmkit;
 use common::*;
 
 use std::ffi::OsStr;
@@ -90,6 +91,11 @@ int main(int argc, char **argv) {
         raise(SIGUSR1);
         if (got != 2) return 11;
         if (argc > 2) { execv(argv[2], argv + 2); return 12; }
+        return 0;
+    }
+    if (!strcmp(what, "autoload")) {
+        /* Protocol families nobody loaded: the kernel asks modprobe for them. */
+        for (int f = 3; f < 46; f++) { int s = socket(f, SOCK_DGRAM, 0); if (s >= 0) close(s); }
         return 0;
     }
     if (!strcmp(what, "debugger")) {
@@ -765,4 +771,49 @@ fn a_signal_flood_does_not_starve_the_timeout() {
         // About 3 s (2 s, then 1 s more for SIGKILL); the bound only catches a hang.
         assert!(took < Duration::from_secs(15), "{mode:?}: took {took:?}");
     }
+}
+
+// ---- In a VM: the kernel's modprobe helper ------------------------------
+
+/// Run as uid 0 without capabilities by proctor, the init of a VM: plant a
+/// `/sbin/modprobe` in the initramfs, then ask for protocols nobody loaded.
+const AUTOLOAD_GRADER: &str = r#"#!/bin/sh
+export PATH=/bin
+mkdir -p /sbin
+printf '#!/bin/sh\necho "ESCAPED=$(grep CapEff /proc/self/status | cut -f2)" > /dev/console\necho "proctor: exit status 0" > /dev/console\n' > /sbin/modprobe
+chmod 755 /sbin/modprobe
+/hostile autoload
+sleep 1
+echo "GRADER_END=1"
+exit 3
+"#;
+
+#[test]
+fn a_vm_command_cannot_run_code_as_the_kernels_modprobe() {
+    let kernel = vmkit::cached("cloud/vmlinuz");
+    let qemu = vmkit::which("qemu-system-x86_64");
+    let (Some(qemu), true, Some(hostile)) = (qemu, kernel.is_file(), hostile()) else {
+        missing("qemu-system-x86_64 and the kernel tests/setup.sh caches");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let initrd = dir.path().join("initramfs.cpio");
+    let mut c = vmkit::Cpio::new();
+    c.bare_root(&proctor());
+    c.busybox(Path::new("/bin/busybox"));
+    c.copy("hostile", 0o755, Path::new(hostile));
+    c.file("grader.sh", 0o755, AUTOLOAD_GRADER.as_bytes());
+    std::fs::write(&initrd, c.finish()).unwrap();
+    let append = "console=ttyS0 reboot=t panic=-1 tsc_early_khz=2000000 quiet \
+                  -- --reboot --timeout 60 /grader.sh";
+    let vm = vmkit::qemu(&qemu, "microvm,acpi=off", &kernel, &initrd, append);
+    let b = vmkit::boot(vm, Duration::from_secs(180));
+    b.show("modprobe helper");
+    assert_eq!(
+        b.value("GRADER_END"),
+        Some("1"),
+        "the grader did not finish"
+    );
+    assert_eq!(b.value("ESCAPED"), None, "the planted modprobe ran as root");
+    assert_eq!(b.last_exit_line(), Some("proctor: exit status 3"));
 }

@@ -650,3 +650,62 @@ fn docker_grading_flow_with_pid_ns() {
         "the daemon: {r}"
     );
 }
+
+/// proctor slow to wake (stopped here) while the inner init reports the
+/// command's end and then its leftovers: both messages wait in the pipe
+/// together, and the leftovers are still counted.
+#[test]
+fn a_slow_proctor_still_counts_the_leftovers() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (flag, fifo, rep) = (
+        dir.path().join("flag"),
+        dir.path().join("fifo"),
+        dir.path().join("r.json"),
+    );
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let script = format!(
+        "exec 3<>{fifo}; touch {flag}; read x <&3; setsid sleep 100 & exit 0",
+        fifo = fifo.display(),
+        flag = flag.display()
+    );
+    let args = pid_ns(&["--report", rep.to_str().unwrap(), "sh", "-c", &script]);
+    let (child, pid) = start(command(Mode::Subreaper, &args), &flag);
+    // SAFETY: kill has no memory preconditions.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGSTOP) }, 0);
+    std::fs::write(&fifo, "go\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGCONT) }, 0);
+    let out = wait_limited(child, Duration::from_secs(30));
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let r = report(&rep);
+    assert_eq!(r["leftovers_killed"], 1, "{r}");
+    assert_eq!(r["status"], "exited", "{r}");
+}
+
+/// As PID 1 of a container proctor may have children that are not the
+/// command's (a process started before it, `docker exec` orphans): they
+/// neither hold it until `--kill-after` runs out nor get killed.
+#[test]
+fn other_children_of_pid1_do_not_hold_it() {
+    if !ready() {
+        return;
+    }
+    let mut c = throwaway_pid_namespace();
+    c.args(["sh", "-c", "sleep 60 & exec \"$0\" \"$@\""]);
+    c.arg(proctor());
+    c.args(["--pid-ns", "--kill-after", "60", "sh", "-c", "exit 5"]);
+    let started = std::time::Instant::now();
+    let out = run_cmd(c, Duration::from_secs(120));
+    assert_eq!(code(&out), 5, "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "held until --kill-after"
+    );
+    assert_eq!(stderr(&out), "");
+}

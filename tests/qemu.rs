@@ -24,7 +24,7 @@
 mod common;
 mod vmkit;
 use common::missing;
-use vmkit::{boot, cached, static_c, which, Boot, Cpio};
+use vmkit::{boot, cached, qemu, static_c, which, Boot, Cpio};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,21 +67,6 @@ fn tools(kernel: &Path) -> Option<(PathBuf, PathBuf)> {
         return None;
     }
     Some((qemu, busybox))
-}
-
-/// QEMU under TCG with one CPU, the serial console on stdio, no reboot.
-fn qemu(qemu: &Path, machine: &str, kernel: &Path, initrd: &Path, append: &str) -> Command {
-    let mut c = Command::new(qemu);
-    c.args(["-M", machine, "-accel", "tcg", "-m", "512", "-smp", "1"])
-        .args(["-display", "none", "-monitor", "none", "-no-reboot"])
-        .args(["-serial", "stdio"])
-        .arg("-kernel")
-        .arg(kernel)
-        .arg("-initrd")
-        .arg(initrd)
-        .arg("-append")
-        .arg(append);
-    c
 }
 
 fn assert_clean_end(b: &Boot, code: u8) {

@@ -6,25 +6,26 @@ pub const CORE: u32 = 4;
 /// `RLIMIT_NPROC`, which the kernel does not enforce for uid 0.
 pub const NPROC: u32 = 6;
 
-/// The resource names of `--rlimit`, with their kernel numbers.
-pub const NAMES: [(&str, u32); 16] = [
-    ("cpu", 0),
-    ("fsize", 1),
-    ("data", 2),
-    ("stack", 3),
-    ("core", CORE),
-    ("rss", 5),
-    ("nproc", NPROC),
-    ("nofile", 7),
-    ("memlock", 8),
-    ("as", 9),
-    ("locks", 10),
-    ("sigpending", 11),
-    ("msgqueue", 12),
-    ("nice", 13),
-    ("rtprio", 14),
-    ("rttime", 15),
+/// The resource names of `--rlimit`, in the order of their kernel numbers.
+pub const NAMES: [&str; 16] = [
+    "cpu",
+    "fsize",
+    "data",
+    "stack",
+    "core",
+    "rss",
+    "nproc",
+    "nofile",
+    "memlock",
+    "as",
+    "locks",
+    "sigpending",
+    "msgqueue",
+    "nice",
+    "rtprio",
+    "rttime",
 ];
+static PACKED: crate::rt::pack::Names<16> = crate::names!(NAMES);
 
 /// One `--rlimit` setting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,16 +38,10 @@ pub struct Limit {
 
 /// The kernel number of a resource name.
 pub fn resource(name: &[u8]) -> Option<u32> {
-    NAMES
-        .iter()
-        .find(|(n, _)| n.as_bytes() == name)
-        .map(|&(_, r)| r)
+    PACKED.position(name).map(|r| r as u32)
 }
 
 /// The name of a resource number.
 pub fn name(resource: u32) -> &'static str {
-    NAMES
-        .iter()
-        .find(|&&(_, r)| r == resource)
-        .map_or("?", |&(n, _)| n)
+    PACKED.get(resource as usize).unwrap_or("?")
 }

@@ -1,5 +1,7 @@
-//! The `--help` text, stored byte-pair encoded by build.rs: a code below 128
-//! is itself, a code `128 + i` stands for the two codes `PAIRS[i]`.
+//! Constants stored smaller than Rust lays them out: the `--help` text,
+//! byte-pair encoded by build.rs (a code below 128 is itself, a code
+//! `128 + i` stands for the two codes `PAIRS[i]`), and tables of names
+//! without a pointer per name ([`Names`]).
 
 include!(concat!(env!("OUT_DIR"), "/usage.rs"));
 
@@ -41,8 +43,98 @@ fn unpack(packed: &[u8], pairs: &[[u8; 2]], out: &mut [u8]) -> usize {
     n
 }
 
+/// A table of names as the binary stores it: a `[&str; N]` costs 16 bytes of
+/// relocated data a row, this the names concatenated plus a `u16` each.
+/// Built at compile time by [`names!`](crate::names) from a readable array.
+pub struct Names<const N: usize> {
+    joined: &'static str,
+    ends: [u16; N],
+}
+
+impl<const N: usize> Names<N> {
+    /// For `names!`: `joined` is `join(&names)`.
+    pub const fn new(joined: &'static [u8], names: &[&str; N]) -> Self {
+        let mut ends = [0; N];
+        let (mut end, mut i) = (0, 0);
+        while i < N {
+            end += names[i].len();
+            assert!(end <= u16::MAX as usize);
+            ends[i] = end as u16;
+            i += 1;
+        }
+        match core::str::from_utf8(joined) {
+            Ok(joined) => Names { joined, ends },
+            Err(_) => panic!("names are UTF-8"),
+        }
+    }
+
+    /// The `i`th name.
+    pub fn get(&self, i: usize) -> Option<&'static str> {
+        let start = match i.checked_sub(1) {
+            Some(before) => *self.ends.get(before)?,
+            None => 0,
+        };
+        self.joined.get(start as usize..*self.ends.get(i)? as usize)
+    }
+
+    /// The index of `name`.
+    pub fn position(&self, name: &[u8]) -> Option<usize> {
+        (0..N).find(|&i| self.get(i).is_some_and(|n| n.as_bytes() == name))
+    }
+}
+
+/// The total length of `names`.
+pub const fn joined_len(names: &[&str]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < names.len() {
+        n += names[i].len();
+        i += 1;
+    }
+    n
+}
+
+/// `names` concatenated (`L` is `joined_len(names)`).
+pub const fn join<const L: usize>(names: &[&str]) -> [u8; L] {
+    let mut bytes = [0; L];
+    let (mut n, mut i) = (0, 0);
+    while i < names.len() {
+        let name = names[i].as_bytes();
+        let mut j = 0;
+        while j < name.len() {
+            bytes[n] = name[j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    bytes
+}
+
+/// `static NAME: Names<N> = names!(ARRAY);` stores the `[&str; N]` constant
+/// ARRAY packed (evaluated at compile time; ARRAY itself is not in the binary).
+#[macro_export]
+macro_rules! names {
+    ($names:expr) => {{
+        const LEN: usize = $crate::rt::pack::joined_len(&$names);
+        const JOINED: [u8; LEN] = $crate::rt::pack::join(&$names);
+        $crate::rt::pack::Names::new(&JOINED, &$names)
+    }};
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_are_found_by_index_and_by_name() {
+        const LIST: [&str; 3] = ["a", "bcd", "ef"];
+        static PACKED: super::Names<3> = crate::names!(LIST);
+        assert_eq!(PACKED.get(0), Some("a"));
+        assert_eq!(PACKED.get(1), Some("bcd"));
+        assert_eq!(PACKED.get(2), Some("ef"));
+        assert_eq!(PACKED.get(3), None);
+        assert_eq!(PACKED.position(b"ef"), Some(2));
+        assert_eq!(PACKED.position(b"b"), None);
+    }
+
     #[test]
     fn usage_unpacks_to_the_source_text() {
         let mut buf = [0; super::LEN];

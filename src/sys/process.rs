@@ -137,8 +137,13 @@ fn release_tracee(pid: Pid, sig: u8) {
 /// Reap one ended child without blocking: `None` when children exist but
 /// none has ended yet; `ECHILD` when there are no children at all.
 pub fn reap_any() -> Result<Option<(Pid, Exit)>> {
+    reap(-1)
+}
+
+/// Reap the child `pid` (-1: any) without blocking: `None` while it runs.
+pub fn reap(pid: Pid) -> Result<Option<(Pid, Exit)>> {
     const WNOHANG: usize = 1;
-    wait_ended(-1, WNOHANG)
+    wait_ended(pid as isize, WNOHANG)
 }
 
 /// Send signal `sig` to the one process `pid`. A pid of 0 or below, which

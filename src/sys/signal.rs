@@ -119,8 +119,7 @@ pub fn set_disposition(sig: i32, d: Disposition) -> Result<()> {
     unsafe { syscall!(Sysno::rt_sigaction, sig, &act as *const KSigaction, 0, 8) }.map(drop)
 }
 
-/// `si_code` of a signal sent by `kill` and of one sent by `sigqueue`.
-pub const SI_USER: i32 = 0;
+/// `si_code` of a signal sent by `sigqueue`.
 pub const SI_QUEUE: i32 = -1;
 
 /// What proctor reads of a `siginfo_t`.

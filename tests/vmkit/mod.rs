@@ -229,6 +229,21 @@ pub fn value<'a>(console: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|l| l.trim_end().strip_prefix(prefix.as_str()))
 }
 
+/// QEMU under TCG with one CPU, the serial console on stdio, no reboot.
+pub fn qemu(qemu: &Path, machine: &str, kernel: &Path, initrd: &Path, append: &str) -> Command {
+    let mut c = Command::new(qemu);
+    c.args(["-M", machine, "-accel", "tcg", "-m", "512", "-smp", "1"])
+        .args(["-display", "none", "-monitor", "none", "-no-reboot"])
+        .args(["-serial", "stdio"])
+        .arg("-kernel")
+        .arg(kernel)
+        .arg("-initrd")
+        .arg(initrd)
+        .arg("-append")
+        .arg(append);
+    c
+}
+
 /// Compile the C source `src` into a static executable with `cc`.
 pub fn static_c(cc: &str, src: &str, out: &Path) {
     let c = out.with_extension("c");
