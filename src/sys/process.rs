@@ -120,13 +120,14 @@ fn release_tracee(pid: Pid, sig: u8) {
     const PTRACE_DETACH: usize = 17;
     const PTRACE_GETSIGINFO: usize = 0x4202;
     const SIGTRAP: u8 = 5;
+    const SI_USER: i32 = 0;
     let mut pass = sig as usize;
     if sig == SIGTRAP {
         // siginfo_t: si_signo, si_errno, si_code, padding, then si_pid (offset 16).
         let mut info = [0i32; 32];
         // SAFETY: info is a writable 128-byte siginfo_t.
         let got = unsafe { syscall!(Sysno::ptrace, PTRACE_GETSIGINFO, pid, 0, info.as_mut_ptr()) };
-        if got.is_ok() && info[2] == super::signal::SI_USER && info[4] == pid {
+        if got.is_ok() && info[2] == SI_USER && info[4] == pid {
             pass = 0;
         }
     }
