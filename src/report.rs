@@ -55,7 +55,6 @@ pub enum Verdict {
     /// Killed by SIGKILL while the cgroup's OOM-kill count rose: 137.
     MemoryLimit,
     /// `--output-limit` reached: 137.
-    #[allow(dead_code)] // for --output-limit, in progress (i15)
     OutputLimit,
 }
 
