@@ -633,6 +633,18 @@ impl Watch for Cgroup {
         self.check_cpu_time()
             .then_some((Verdict::CpuTimeout, Ending::Done))
     }
+
+    fn kill_tree(&mut self) {
+        self.kill(&mut Vec::new());
+        // A moment for the killed to exit (without taking a signal from
+        // supervision), so that none of the tree counts as left over.
+        for _ in 0..100 {
+            if self.is_empty() {
+                break;
+            }
+            let _ = crate::sys::watch::poll(&mut [], Some(1_000_000));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -80,6 +80,10 @@ pub trait Watch {
         None
     }
 
+    /// A limit ends the command with [`Ending::Kill`]: kill its whole tree
+    /// at once, if this watch can (a cgroup), beside the group's SIGKILL.
+    fn kill_tree(&mut self) {}
+
     /// The descriptor is ready (readable, hung up or in error).
     fn ready(&mut self) -> Option<(Verdict, Ending)> {
         None
@@ -172,12 +176,18 @@ pub fn supervise(
                 None => inner_init = -1,
             }
         }
+        let mut tripped = None;
         for (p, w) in polls.iter().skip(2).zip(watches.iter_mut()) {
             if p.ready() {
-                if let Some((verdict, ending)) = w.ready() {
-                    limits.end(verdict, ending, monotonic());
-                }
+                tripped = w.ready().or(tripped);
             }
+        }
+        if let Some((verdict, ending)) = tripped {
+            if ending == Ending::Kill {
+                // The whole tree at once, those that left the group included.
+                watches.iter_mut().for_each(|w| w.kill_tree());
+            }
+            limits.end(verdict, ending, monotonic());
         }
     };
     Ended {

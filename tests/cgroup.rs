@@ -295,6 +295,26 @@ fn leftovers_that_left_the_session_are_killed_at_once() {
     }
 }
 
+/// `--output-limit` with a cgroup: at the limit the whole tree goes at
+/// once (the cgroup's kill), a flooder that left the session included; none
+/// is left for the leftovers' pass.
+#[test]
+fn output_limit_kills_the_whole_cgroup() {
+    if !ready() {
+        return;
+    }
+    for mode in MODES {
+        let script = "setsid sh -c 'sleep 9 & sleep 9 & sleep 0.5; exec yes' & exec yes";
+        let args = ["--cgroup", "--output-limit", "1m", "--stdout", "/dev/null"];
+        let (out, r) = run(mode, &[&args[..], &["sh", "-c", script]].concat());
+        let why = show(&out, &r);
+        assert_eq!(code(&out), 137, "{mode:?}: {why}");
+        assert_eq!(r["status"], "output_limit", "{why}");
+        assert_eq!(r["output_bytes"], 1 << 20, "{why}");
+        assert_eq!(r["leftovers_killed"], 0, "{mode:?}: {why}");
+    }
+}
+
 /// A cgroup filesystem mounted read-only (as Docker does) is used through a
 /// writable remount the command never sees; without CAP_SYS_ADMIN, 125.
 #[test]
