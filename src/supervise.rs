@@ -56,6 +56,7 @@ pub enum Ending {
     /// SIGKILL `--kill-after` later: as `--timeout`.
     Graceful,
     /// SIGKILL to its process group at once.
+    #[allow(dead_code)] // for --output-limit, in progress (i15)
     Kill,
     /// The watch has ended it itself (a cgroup's kill): only the verdict.
     Done,
