@@ -9,7 +9,7 @@
 use proctor::args::rlimit;
 use proctor::args::{self, Action, Config, EnvOp, Mount, UsageError};
 use proctor::error::{Show, Text};
-use proctor::report::{json_string, Limits, Outcome, RunUsage, Verdict};
+use proctor::report::{json_string, Failure, Limits, Outcome, RunUsage, Verdict};
 use proctor::rt::num::parse_u64;
 use proctor::sys::process::Exit;
 use proctor::{env, err};
@@ -49,7 +49,7 @@ fn message(e: &UsageError) -> String {
 pub fn args(data: &[u8]) {
     let owned = split(data);
     let argv = refs(&owned);
-    match args::parse(&argv) {
+    match args::parse_as(b"proctor", &[], &argv) {
         Ok(Action::Run(cfg)) => {
             assert!(
                 cfg.command < argv.len(),
@@ -122,7 +122,10 @@ fn parse_option(option: &str, value: &[u8], f: impl Fn(Result<&Config, &UsageErr
     joined.extend_from_slice(value);
     let joined = [CString::new(joined).unwrap(), c"cmd".to_owned()];
     let (a, b) = (refs(&separate), refs(&joined));
-    match (args::parse(&a), args::parse(&b)) {
+    match (
+        args::parse_as(b"proctor", &[], &a),
+        args::parse_as(b"proctor", &[], &b),
+    ) {
         (Ok(Action::Run(x)), Ok(Action::Run(y))) => {
             assert_eq!(x.mounts, y.mounts);
             assert_eq!(x.rlimits, y.rlimits);
@@ -312,7 +315,7 @@ pub fn env(data: &[u8]) {
         assert_eq!(env::get(&inherited, k.to_bytes()), value);
     }
     let argv = refs(&argv);
-    let cfg = match args::parse(&argv) {
+    let cfg = match args::parse_as(b"proctor", &[], &argv) {
         Ok(Action::Run(cfg)) => cfg,
         Ok(_) => panic!("no --help here"),
         Err(e) => return assert!(!message(&e).is_empty()),
@@ -365,7 +368,7 @@ pub fn json(data: &[u8]) {
     assert!(!out.contains(&b'\n'), "stays on one line");
 
     let e = err!("fuzz", None, "{}", Show(data));
-    let failed = Outcome::setup_error(&e);
+    let failed = Outcome::failed(Failure::Setup, &e);
     let v: serde_json::Value =
         serde_json::from_slice(&failed.to_json().unwrap()).expect("report is JSON");
     assert_eq!(v["message"].as_str().unwrap().as_bytes(), e.text());

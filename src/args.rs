@@ -353,12 +353,6 @@ pub const TMPFS_MODE: u32 = 0o1777;
 /// The default grace between SIGTERM and SIGKILL after `--timeout`.
 pub const KILL_AFTER: Nanos = 2_000_000_000;
 
-/// Parse the arguments after the program name, as `proctor` with no
-/// compatibility variables set.
-pub fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
-    parse_as(b"proctor", &[], args)
-}
-
 /// Parse the arguments after the program name `argv0`, in the environment
 /// `environ` (tini's and dumb-init's variables apply first; options win).
 pub fn parse_as<'a>(

@@ -40,8 +40,9 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
             ));
         }
     }
-    private_namespace()?;
-    let mut classic = false;
+    // The namespace is the first mount option's step.
+    private_namespace(mounts.first().map_or("--ro", |m| target(m).0))?;
+    let mut mounter = Mounter { api: Api::Fd };
     // Mountpoints are created before anything is mounted where an earlier
     // `--ro` would forbid it later; elsewhere, when their mount comes, which
     // looks the same from outside and spares the common case a lookup. One
@@ -49,31 +50,21 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
     for (i, m) in mounts.iter().enumerate().filter(|(_, m)| creates(m)) {
         let (step, dst) = target(m);
         let earlier = mounts.get(..i).unwrap_or_default();
-        let below = |ro: bool| {
-            earlier
-                .iter()
-                .any(|e| matches!(e, Mount::ReadOnly { .. }) == ro && under(dst, target(e).1))
-        };
-        if below(true) && !below(false) {
-            with_fallback(&mut classic, |c| {
+        let below_earlier =
+            |kind: fn(&Mount) -> bool| earlier.iter().any(|e| kind(e) && under(dst, target(e).1));
+        let made_read_only = below_earlier(is_read_only);
+        let inside_a_new_mount = below_earlier(creates);
+        if made_read_only && !inside_a_new_mount {
+            mounter.run(|api| {
                 let src = match m {
-                    Mount::Bind { src, .. } => Some(resolve(step, src, Create::No, c)?),
+                    Mount::Bind { src, .. } => Some(resolve(step, src, Create::No, api)?),
                     _ => None,
                 };
-                mountpoint(step, dst, src.as_ref(), c).map(drop)
+                mountpoint(step, dst, src.as_ref(), api).map(drop)
             })?;
         }
     }
-    apply_each(mounts, &mut classic)
-}
-
-fn apply_each(mounts: &[Mount], classic: &mut bool) -> Result<(), Error> {
-    for m in mounts {
-        let (step, path) = target(m);
-        log!(Verbose, "{} {}", step, Show(path.to_bytes()));
-        with_fallback(classic, |c| apply_one(m, c))?;
-    }
-    Ok(())
+    mounter.apply_each(mounts)
 }
 
 /// What `--pid-ns` mounts: `/proc` afresh, then the kernel's knobs in it,
@@ -117,47 +108,73 @@ pub fn mount_proc() -> Result<(), (usize, Errno)> {
     Ok(())
 }
 
-/// Unshare the mount namespace and make `/` recursively private in it.
-pub fn private_namespace() -> Result<(), Error> {
+/// Unshare the mount namespace and make `/` recursively private in it,
+/// for the option `step`.
+pub fn private_namespace(step: &'static str) -> Result<(), Error> {
     process::unshare(Namespace::Mount)
-        .map_err(|e| mount_error("mounts", b"unshare(CLONE_NEWNS)", e))?;
+        .map_err(|e| mount_error(step, b"unshare(CLONE_NEWNS)", e))?;
     // Nothing propagates to or from the container's (or the host's) namespace.
     sys::mount(c"none", c"/", c"", sys::MS_REC | sys::MS_PRIVATE, None)
-        .map_err(|e| mount_error("mounts", b"making / private", e))
+        .map_err(|e| mount_error(step, b"making / private", e))
 }
 
 /// `--ro PATH` on its own, in proctor's current mount namespace.
 pub fn make_read_only(path: &CStr) -> Result<(), Error> {
-    apply_each(&[Mount::ReadOnly { path }], &mut false)
+    Mounter { api: Api::Fd }.apply_each(&[Mount::ReadOnly { path }])
 }
 
-/// Run `f` with the new mount API, then classically for good once a new
-/// call is refused (`ENOSYS`, or `EPERM` from a seccomp profile). `f` has
-/// mounted nothing when it fails that way, so it can simply run again.
-fn with_fallback(
-    classic: &mut bool,
-    mut f: impl FnMut(bool) -> Result<(), Error>,
-) -> Result<(), Error> {
-    if !*classic {
-        match f(false) {
-            Err(Error {
-                step,
-                errno: Some(e @ (Errno::ENOSYS | Errno::EPERM)),
-                ..
-            }) => {
-                let e = ErrnoName(e);
-                log!(
-                    Verbose,
-                    "{}: {} from the new mount calls, falling back to classic mount(2)",
-                    step,
-                    e
-                );
-                *classic = true;
-            }
-            other => return other,
+/// Which kernel interface mounts go through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    /// Through descriptors: `openat2(RESOLVE_NO_SYMLINKS)`, `open_tree`,
+    /// `mount_setattr`, `move_mount` (Linux 5.12+).
+    Fd,
+    /// An `O_PATH|O_NOFOLLOW` walk and `mount(2)` on `/proc/self/fd/N`.
+    Classic,
+}
+
+/// The mounts of one run, and the API they go through: the new one until
+/// it is refused, then the classic one for good.
+struct Mounter {
+    api: Api,
+}
+
+impl Mounter {
+    fn apply_each(&mut self, mounts: &[Mount]) -> Result<(), Error> {
+        for m in mounts {
+            let (step, path) = target(m);
+            log!(Verbose, "{} {}", step, Show(path.to_bytes()));
+            self.run(|api| apply_one(m, api))?;
         }
+        Ok(())
     }
-    f(true)
+
+    /// Run `f` with the API in use; when the new calls are refused
+    /// (`ENOSYS`, or `EPERM` from a seccomp profile), fall back to the
+    /// classic one. `f` has mounted nothing when it fails that way, so it
+    /// can simply run again.
+    fn run(&mut self, mut f: impl FnMut(Api) -> Result<(), Error>) -> Result<(), Error> {
+        if self.api == Api::Fd {
+            match f(Api::Fd) {
+                Err(Error {
+                    step,
+                    errno: Some(e @ (Errno::ENOSYS | Errno::EPERM)),
+                    ..
+                }) => {
+                    let e = ErrnoName(e);
+                    log!(
+                        Verbose,
+                        "{}: {} from the new mount calls, falling back to classic mount(2)",
+                        step,
+                        e
+                    );
+                    self.api = Api::Classic;
+                }
+                other => return other,
+            }
+        }
+        f(Api::Classic)
+    }
 }
 
 /// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
@@ -175,19 +192,24 @@ pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
 /// The step name and the path a mount acts on.
 pub fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
     match m {
-        Mount::Bind { dst, .. } => ("bind", dst),
-        Mount::Tmpfs { dst, .. } => ("tmpfs", dst),
-        Mount::ReadOnly { path } => ("ro", path),
-        Mount::Device { dst, .. } => ("mount", dst),
+        Mount::Bind { dst, .. } => ("--bind", dst),
+        Mount::Tmpfs { dst, .. } => ("--tmpfs", dst),
+        Mount::ReadOnly { path } => ("--ro", path),
+        Mount::Device { dst, .. } => ("--mount", dst),
     }
 }
 
 /// Whether a mount puts something new at its path (which may need creating).
 fn creates(m: &Mount) -> bool {
-    !matches!(m, Mount::ReadOnly { .. })
+    !is_read_only(m)
 }
 
-fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
+/// Whether a mount makes what is at its path read-only (`--ro`).
+fn is_read_only(m: &Mount) -> bool {
+    matches!(m, Mount::ReadOnly { .. })
+}
+
+fn apply_one(m: &Mount, api: Api) -> Result<(), Error> {
     match m {
         Mount::Bind {
             src,
@@ -195,21 +217,24 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             writable,
             noexec,
         } => {
-            let from = resolve("bind", src, Create::No, classic)?;
-            let to = mountpoint("bind", dst, Some(&from), classic)?;
+            let from = resolve("--bind", src, Create::No, api)?;
+            let to = mountpoint("--bind", dst, Some(&from), api)?;
             let ro = if *writable { 0 } else { MS_RDONLY };
             let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
-            if classic {
-                sys::mount(&proc_path(&from.fd), &proc_path(&to.fd), c"", MS_BIND, None)
-                    .map_err(|e| mount_error("bind", dst.to_bytes(), e))?;
-                remount(&reopen("bind", dst, &to)?, flags)
-                    .map_err(|e| mount_error("bind", dst.to_bytes(), e))
-            } else {
-                // MS_* and MOUNT_ATTR_* agree on these four bits.
-                let tree = sys::clone_tree(from.fd.raw(), false);
-                tree.and_then(|t| sys::set_attrs(t.raw(), flags, false).map(|()| t))
-                    .and_then(|t| sys::move_mount(t.raw(), to.fd.raw()))
-                    .map_err(|e| mount_error("bind", dst.to_bytes(), e))
+            match api {
+                Api::Fd => {
+                    // MS_* and MOUNT_ATTR_* agree on these four bits.
+                    let tree = sys::clone_tree(from.fd.raw(), false);
+                    tree.and_then(|t| sys::set_attrs(t.raw(), flags, false).map(|()| t))
+                        .and_then(|t| sys::move_mount(t.raw(), to.fd.raw()))
+                        .map_err(|e| mount_error("--bind", dst.to_bytes(), e))
+                }
+                Api::Classic => {
+                    sys::mount(&proc_path(&from.fd), &proc_path(&to.fd), c"", MS_BIND, None)
+                        .map_err(|e| mount_error("--bind", dst.to_bytes(), e))?;
+                    remount(&reopen("--bind", dst, &to)?, flags)
+                        .map_err(|e| mount_error("--bind", dst.to_bytes(), e))
+                }
             }
         }
         Mount::Tmpfs {
@@ -218,7 +243,7 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             mode,
             noexec,
         } => {
-            let to = mountpoint("tmpfs", dst, None, classic)?;
+            let to = mountpoint("--tmpfs", dst, None, api)?;
             let mut data = Text::default();
             let _ = ufmt::uwrite!(
                 data,
@@ -230,10 +255,10 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 mode & 7
             );
             let data = OwnedCStr::new(&data.0)
-                .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e.into()))?;
+                .map_err(|e| mount_error("--tmpfs", dst.to_bytes(), e.into()))?;
             let flags = MS_NOSUID | MS_NODEV | if *noexec { MS_NOEXEC } else { 0 };
             sys::mount(c"tmpfs", &proc_path(&to.fd), c"tmpfs", flags, Some(&data))
-                .map_err(|e| mount_error("tmpfs", dst.to_bytes(), e))
+                .map_err(|e| mount_error("--tmpfs", dst.to_bytes(), e))
         }
         Mount::Device {
             dev,
@@ -242,8 +267,8 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
             writable,
             noexec,
         } => {
-            let device = block_device(dev, classic)?;
-            let to = mountpoint("mount", dst, None, classic)?;
+            let device = block_device(dev, api)?;
+            let to = mountpoint("--mount", dst, None, api)?;
             let ro = if *writable { 0 } else { MS_RDONLY };
             let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
             // The kernel looks the source up by name: /proc/self/fd/N names
@@ -255,26 +280,25 @@ fn apply_one(m: &Mount, classic: bool) -> Result<(), Error> {
                 flags,
                 None,
             )
-            .map_err(|e| mount_error("mount", dev.to_bytes(), e))
+            .map_err(|e| mount_error("--mount", dev.to_bytes(), e))
         }
         Mount::ReadOnly { path } => {
-            let at = resolve("ro", path, Create::No, classic)?;
-            if classic {
-                read_only_classic(path, &at)
-            } else {
-                read_only(&at).map_err(|e| mount_error("ro", path.to_bytes(), e))
+            let at = resolve("--ro", path, Create::No, api)?;
+            match api {
+                Api::Fd => read_only(&at).map_err(|e| mount_error("--ro", path.to_bytes(), e)),
+                Api::Classic => read_only_classic(path, &at),
             }
         }
     }
 }
 
 /// The block device at `dev`, resolved without following a symbolic link.
-fn block_device(dev: &CStr, classic: bool) -> Result<Resolved, Error> {
-    let device = resolve("mount", dev, Create::No, classic)?;
+fn block_device(dev: &CStr, api: Api) -> Result<Resolved, Error> {
+    let device = resolve("--mount", dev, Create::No, api)?;
     match fs::stat_fd(device.fd.raw()).map(|s| s.kind()) {
         Ok(fs::S_IFBLK) => Ok(device),
-        Ok(_) => Err(error("mount", dev.to_bytes(), Errno::ENOTBLK)),
-        Err(e) => Err(error("mount", dev.to_bytes(), e)),
+        Ok(_) => Err(error("--mount", dev.to_bytes(), Errno::ENOTBLK)),
+        Err(e) => Err(error("--mount", dev.to_bytes(), e)),
     }
 }
 
@@ -294,19 +318,19 @@ fn read_only(at: &Resolved) -> Result<(), Errno> {
 /// [`read_only`] with classic remounts: the mount at `path`, then every
 /// mount below it that `/proc/self/mountinfo` lists.
 fn read_only_classic(path: &CStr, at: &Resolved) -> Result<(), Error> {
-    let fail = |e| mount_error("ro", path.to_bytes(), e);
+    let fail = |e| mount_error("--ro", path.to_bytes(), e);
     match remount(&at.fd, MS_RDONLY) {
         Err(Errno::EINVAL) => {
             let here = proc_path(&at.fd);
             sys::mount(&here, &here, c"", MS_BIND | sys::MS_REC, None).map_err(fail)?;
-            remount(&reopen("ro", path, at)?, MS_RDONLY).map_err(fail)?;
+            remount(&reopen("--ro", path, at)?, MS_RDONLY).map_err(fail)?;
         }
         other => other.map_err(fail)?,
     }
     let info = read_file(c"/proc/self/mountinfo")
-        .map_err(|e| mount_error("ro", b"/proc/self/mountinfo", e))?;
+        .map_err(|e| mount_error("--ro", b"/proc/self/mountinfo", e))?;
     for point in mount_points(&info) {
-        let point = point.map_err(|e| mount_error("ro", b"/proc/self/mountinfo", e))?;
+        let point = point.map_err(|e| mount_error("--ro", b"/proc/self/mountinfo", e))?;
         // Only mounts strictly below `path`: its own was remounted above.
         if !under_bytes(&point, path.to_bytes()) || under_bytes(path.to_bytes(), &point) {
             continue;
@@ -314,11 +338,11 @@ fn read_only_classic(path: &CStr, at: &Resolved) -> Result<(), Error> {
         let point = match OwnedCStr::new(&point) {
             Ok(point) => point,
             Err(NotCStr::OutOfMemory) => {
-                return Err(mount_error("ro", path.to_bytes(), Errno::ENOMEM))
+                return Err(mount_error("--ro", path.to_bytes(), Errno::ENOMEM))
             }
             Err(NotCStr::Nul) => continue,
         };
-        let sub = match walk("ro", &point, Create::No) {
+        let sub = match walk("--ro", &point, Create::No) {
             Ok(sub) => sub,
             // Hidden under a later mount: out of the command's reach too.
             Err(e) if e.errno == Some(Errno::ENOENT) => continue,
@@ -327,7 +351,7 @@ fn read_only_classic(path: &CStr, at: &Resolved) -> Result<(), Error> {
         match remount(&sub.fd, MS_RDONLY) {
             // Not a mount root any more: the mount covering it was remounted.
             Ok(()) | Err(Errno::EINVAL) => {}
-            Err(e) => return Err(mount_error("ro", point.to_bytes(), e)),
+            Err(e) => return Err(mount_error("--ro", point.to_bytes(), e)),
         }
     }
     Ok(())
@@ -390,16 +414,16 @@ fn mountpoint(
     step: &'static str,
     dst: &CStr,
     src: Option<&Resolved>,
-    classic: bool,
+    api: Api,
 ) -> Result<Resolved, Error> {
-    match resolve(step, dst, Create::No, classic) {
+    match resolve(step, dst, Create::No, api) {
         Err(e) if e.errno == Some(Errno::ENOENT) => {
             let dir = src.map_or(Ok::<bool, Error>(true), |s| {
                 let st = fs::stat_fd(s.fd.raw()).map_err(|e| error(step, dst.to_bytes(), e))?;
                 Ok(st.kind() == fs::S_IFDIR)
             })?;
             let kind = if dir { Create::Dir } else { Create::File };
-            resolve(step, dst, kind, classic)
+            resolve(step, dst, kind, api)
         }
         other => other,
     }
@@ -407,13 +431,8 @@ fn mountpoint(
 
 /// Resolve `path` with `openat2(RESOLVE_NO_SYMLINKS)`, or by a walk where
 /// that is refused, a symbolic link must be named, or something is created.
-fn resolve(
-    step: &'static str,
-    path: &CStr,
-    create: Create,
-    classic: bool,
-) -> Result<Resolved, Error> {
-    if !classic && create == Create::No {
+fn resolve(step: &'static str, path: &CStr, create: Create, api: Api) -> Result<Resolved, Error> {
+    if api == Api::Fd && create == Create::No {
         match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
             Ok(fd) => return Ok(Resolved { fd, parent: None }),
             Err(Errno::ELOOP) => {}

@@ -283,6 +283,9 @@ pub fn finish(reader: Reader, init: Pid, grace: Nanos) -> Report {
         if left == 0 || !ready || !receive(reader.fd(), &mut [0; 2 * WORDS], &mut report) {
             break;
         }
+        if report.usage.is_some() {
+            break; // the last message: the inner init is exiting
+        }
     }
     kill_namespace(init);
     // The inner init alone: other children (PID 1 of a container adopts

@@ -283,11 +283,6 @@ impl Outcome {
         }
     }
 
-    /// A setup error (125), the most common way for the command never to run.
-    pub fn setup_error(error: &Error) -> Outcome {
-        Outcome::failed(Failure::Setup, error)
-    }
-
     /// The report as one line of JSON (with its newline). The room for it is
     /// taken first, so that it is either whole or an out-of-memory error.
     pub fn to_json(&self) -> Result<Vec<u8>, Error> {
@@ -558,7 +553,7 @@ impl<'a> Destination<'a> {
     /// proctor did not write is never left: if this fails, whatever stands
     /// at the name is removed.
     pub fn write(&self, text: &[u8]) -> Result<(), Error> {
-        let fail = |e: Errno| crate::err!("report", Some(e), "{}", Show(self.name.to_bytes()));
+        let fail = |e: Errno| crate::err!("--report", Some(e), "{}", Show(self.name.to_bytes()));
         let now = fs::stat_at(self.dir.raw(), self.name, fs::AT_SYMLINK_NOFOLLOW).ok();
         let unchanged = match (self.at_start, now) {
             (Some(a), Some(b)) => a.same_file(&b) && a.kind() == b.kind(),
@@ -790,7 +785,7 @@ mod tests {
             (t.status, t.exit_code, t.signal),
             (Status::Timeout, 124, Some(15))
         );
-        let f = Outcome::setup_error(&Error::sys("fork", Errno::EAGAIN));
+        let f = Outcome::failed(Failure::Setup, &Error::sys("fork", Errno::EAGAIN));
         assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));

@@ -518,3 +518,38 @@ fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
     }
     CStr::from_bytes_with_nul(path).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn child_failures_cross_the_pipe_whole() {
+        let steps = [
+            Step::Cgroup,
+            Step::Setsid,
+            Step::Signals,
+            Step::Rlimit(7),
+            Step::Fds,
+            Step::Bounding,
+            Step::Groups,
+            Step::Gid,
+            Step::Uid,
+            Step::Capabilities,
+            Step::NoNewPrivs,
+            Step::Landlock,
+            Step::Chdir,
+            Step::Seccomp,
+            Step::Exec,
+        ];
+        for step in steps {
+            let sent = ChildFailure {
+                step,
+                errno: Errno::EACCES,
+            };
+            assert_eq!(ChildFailure::from_bytes(&sent.to_bytes()), Some(sent));
+            assert!(!step.name().is_empty());
+        }
+        assert_eq!(ChildFailure::from_bytes(&[0; ChildFailure::LEN]), None);
+    }
+}

@@ -123,7 +123,8 @@ fn load(m: &Module) -> Result<(), Error> {
 pub fn protect(cfg: &Config) {
     // (--pid-ns made one already.)
     if cfg.mounts.is_empty() && !cfg.pid_ns {
-        if let Err(e) = mounts::private_namespace() {
+        let step = if cfg.reboot { "--reboot" } else { "--poweroff" };
+        if let Err(e) = mounts::private_namespace(step) {
             log!(Warning, "warning: {}", e);
             return;
         }

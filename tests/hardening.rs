@@ -233,7 +233,7 @@ fn a_report_that_cannot_be_written_leaves_no_forgery_behind() {
         let out = run_cmd(c, Duration::from_secs(60));
         let err = stderr(&out);
         assert_eq!(code(&out), 3, "{mode:?}: {err}");
-        assert!(err.contains("proctor: report:"), "{mode:?}: {err}");
+        assert!(err.contains("proctor: --report:"), "{mode:?}: {err}");
         let left = std::fs::read_to_string(&seen).unwrap();
         assert_eq!(
             left.trim(),

@@ -402,7 +402,7 @@ fn missing_source_and_failures_name_step_path_errno() {
     assert_eq!(code(&out), 125);
     assert_eq!(
         stderr(&out),
-        format!("proctor: bind: {}: ENOENT\n", s(&missing))
+        format!("proctor: --bind: {}: ENOENT\n", s(&missing))
     );
     assert!(!marker.exists());
     // With --report: status setup_error and the same message.
@@ -418,13 +418,13 @@ fn missing_source_and_failures_name_step_path_errno() {
     assert_eq!(r["status"], "setup_error", "{r}");
     assert_eq!(
         r["message"],
-        format!("bind: {}: ENOENT", s(&missing)),
+        format!("--bind: {}: ENOENT", s(&missing)),
         "{r}"
     );
     let out = sandboxed(Mode::Pid1, Kernel::Full, &["--ro", s(&missing)], &touch);
     assert_eq!(
         stderr(&out),
-        format!("proctor: ro: {}: ENOENT\n", s(&missing))
+        format!("proctor: --ro: {}: ENOENT\n", s(&missing))
     );
     // A file where a directory is needed.
     let below = format!("{}/file/x", s(&t.path("src")));

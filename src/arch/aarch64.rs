@@ -13,7 +13,7 @@ core::arch::global_asm!(
     "mov x30, xzr",      // and a null link register
     "mov x0, sp",        // first argument: the initial stack (argc, argv, envp)
     "and sp, x0, #-16",  // keep the stack 16-byte aligned, as the ABI requires
-    "bl {entry}",        // crate::entry never returns
+    "bl {entry}",        // main.rs's entry never returns
     "udf #0",            // trap should it ever return
-    entry = sym crate::entry,
+    entry = sym super::super::entry,
 );

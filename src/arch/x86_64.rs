@@ -12,7 +12,7 @@ core::arch::global_asm!(
     "xor ebp, ebp",   // outermost frame: a null frame pointer ends backtraces
     "mov rdi, rsp",   // first argument: the initial stack (argc, argv, envp)
     "and rsp, -16",   // the ABI wants a 16-byte aligned stack at each call
-    "call {entry}",   // crate::entry never returns
+    "call {entry}",   // main.rs's entry never returns
     "ud2",            // trap should it ever return
-    entry = sym crate::entry,
+    entry = sym super::super::entry,
 );

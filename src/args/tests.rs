@@ -3,6 +3,12 @@ extern crate std;
 use std::ffi::CString;
 use std::vec::Vec;
 
+/// The arguments after the program name, as `proctor` with no
+/// compatibility variables set.
+fn parse<'a>(args: &[&'a CStr]) -> Result<Action<'a>, UsageError<'a>> {
+    parse_as(b"proctor", &[], args)
+}
+
 fn with<R>(args: &[&str], f: impl FnOnce(Result<Action<'_>, UsageError<'_>>) -> R) -> R {
     let owned: Vec<CString> = args.iter().map(|a| CString::new(*a).unwrap()).collect();
     let refs: Vec<&CStr> = owned.iter().map(|c| c.as_c_str()).collect();

@@ -14,7 +14,6 @@ pub const RENAME_EXCHANGE: u32 = 2;
 
 pub const O_RDONLY: u32 = 0;
 pub const O_WRONLY: u32 = 1;
-pub const O_RDWR: u32 = 2;
 pub const O_CREAT: u32 = 0o100;
 pub const O_EXCL: u32 = 0o200;
 pub const O_NOCTTY: u32 = 0o400;
@@ -315,12 +314,6 @@ pub fn dup_onto(old: i32, new: i32) -> Result<()> {
     retry(|| unsafe { syscall!(Sysno::dup3, old, new, 0) }).map(drop)
 }
 
-/// Set the mode bits of an open file.
-pub fn fchmod(fd: i32, mode: u32) -> Result<()> {
-    // SAFETY: fchmod takes a descriptor and a mode.
-    unsafe { syscall!(Sysno::fchmod, fd, mode) }.map(drop)
-}
-
 /// Make reads of `fd` answer `EAGAIN` instead of blocking. Only for
 /// descriptions proctor alone holds: the flag belongs to the description.
 pub fn set_nonblocking(fd: i32) -> Result<()> {
@@ -343,10 +336,4 @@ pub fn splice(from: i32, to: i32, len: usize, flags: u32) -> Result<usize> {
     let none = core::ptr::null_mut::<i64>();
     // SAFETY: null offsets use and advance the descriptors' own positions.
     retry(|| unsafe { syscall!(Sysno::splice, from, none, to, none, len, flags) })
-}
-
-/// One `write`, which may be partial (the caller keeps the rest).
-pub fn write(fd: i32, buf: &[u8]) -> Result<usize> {
-    // SAFETY: buf is valid for reads of its length.
-    retry(|| unsafe { syscall!(Sysno::write, fd, buf.as_ptr(), buf.len()) })
 }

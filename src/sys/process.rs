@@ -184,8 +184,8 @@ pub fn prctl(option: u32, arg2: usize, arg3: usize) -> Result<usize> {
     unsafe { syscall!(Sysno::prctl, option, arg2, arg3, 0, 0) }
 }
 
-pub const PR_SET_PDEATHSIG: u32 = 1;
 pub const PR_SET_DUMPABLE: u32 = 4;
+pub const PR_SET_PDEATHSIG: u32 = 1;
 pub const PR_SET_CHILD_SUBREAPER: u32 = 36;
 
 /// Resource usage of all reaped descendants (`RUSAGE_CHILDREN`).

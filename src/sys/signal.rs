@@ -5,8 +5,6 @@ use super::{Errno, Result};
 use syscalls::{syscall, Sysno};
 
 pub const SIGHUP: i32 = 1;
-pub const SIGINT: i32 = 2;
-pub const SIGQUIT: i32 = 3;
 pub const SIGKILL: i32 = 9;
 pub const SIGPIPE: i32 = 13;
 pub const SIGTERM: i32 = 15;
