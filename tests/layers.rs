@@ -61,7 +61,10 @@ fn crate_paths(file: &Path) -> Vec<(usize, String)> {
         let mut rest = line;
         while let Some(at) = rest.find("crate::") {
             let tail = &rest[at + 7..];
-            let name: String = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let name: String = tail
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
             found.push((n + 1, name));
             rest = tail;
         }
@@ -78,7 +81,10 @@ fn check(files: &[PathBuf], allowed: &[&str], layer: &str) -> Vec<String> {
         }
         for (line, name) in crate_paths(f) {
             if !allowed.contains(&name.as_str()) {
-                bad.push(format!("{}:{line}: {layer} imports crate::{name}", f.display()));
+                bad.push(format!(
+                    "{}:{line}: {layer} imports crate::{name}",
+                    f.display()
+                ));
             }
         }
     }
@@ -102,7 +108,11 @@ fn sys_imports_nothing_above_it() {
 fn rt_error_and_log_stay_below_the_phases() {
     let mut bad = check(&files(&src().join("rt")), &["rt", "sys", "names"], "rt");
     for f in ["error.rs", "log.rs"] {
-        bad.extend(check(&[src().join(f)], &["error", "log", "rt", "sys", "names"], f));
+        bad.extend(check(
+            &[src().join(f)],
+            &["error", "log", "rt", "sys", "names"],
+            f,
+        ));
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
@@ -111,14 +121,22 @@ fn rt_error_and_log_stay_below_the_phases() {
 fn args_is_pure_and_imports_no_phase() {
     let mut args = vec![src().join("args.rs")];
     args.extend(files(&src().join("args")));
-    let bad = check(&args, &["args", "error", "log", "rt", "sys", "names"], "args");
+    let bad = check(
+        &args,
+        &["args", "error", "log", "rt", "sys", "names"],
+        "args",
+    );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
     // Pure: the only things args takes from sys are plain types, never a call.
     for f in &args {
         let text = code(&std::fs::read_to_string(f).unwrap());
         for (n, line) in text.lines().enumerate() {
             if line.contains("crate::sys::") && !line.contains("crate::sys::time::Nanos") {
-                panic!("{}:{}: args uses sys beyond its types: {line}", f.display(), n + 1);
+                panic!(
+                    "{}:{}: args uses sys beyond its types: {line}",
+                    f.display(),
+                    n + 1
+                );
             }
         }
     }
@@ -128,6 +146,10 @@ fn args_is_pure_and_imports_no_phase() {
 fn the_check_sees_a_violation() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("x.rs");
-    std::fs::write(&f, "// crate::mounts in a comment is fine\nuse crate::mounts::apply; /* crate::vm */\n").unwrap();
+    std::fs::write(
+        &f,
+        "// crate::mounts in a comment is fine\nuse crate::mounts::apply; /* crate::vm */\n",
+    )
+    .unwrap();
     assert_eq!(check(&[f], &["sys"], "sys").len(), 1);
 }
