@@ -19,7 +19,11 @@ pub fn isolate() -> Result<(), Error> {
     })?;
     bring_up_loopback().map_err(|e| match e {
         // Docker's default set has CAP_SYS_ADMIN (when added) but not CAP_NET_ADMIN.
-        Errno::EPERM => err!(STEP, Some(e), "bringing up loopback needs CAP_NET_ADMIN"),
+        Errno::EPERM => err!(
+            STEP,
+            Some(e),
+            "bringing up loopback needs CAP_NET_ADMIN (docker run --cap-add NET_ADMIN)"
+        ),
         _ => err!(STEP, Some(e), "bringing up loopback"),
     })?;
     log!(

@@ -278,7 +278,7 @@ fn net_none_without_cap_net_admin_names_it() {
     assert_eq!(code(&out), 125, "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        "proctor: --net none: bringing up loopback needs CAP_NET_ADMIN: EPERM\n"
+        "proctor: --net none: bringing up loopback needs CAP_NET_ADMIN (docker run --cap-add NET_ADMIN): EPERM\n"
     );
 }
 
