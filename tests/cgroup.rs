@@ -407,13 +407,15 @@ fn no_cgroup_option_touches_no_cgroup() {
     cmd.args(["--", "true"]);
     let out = common::run_cmd(cmd, Duration::from_secs(60));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    // Syscall names and cgroup paths only: the checkout's own path may
+    // hold anything (a CI clone named `…clone3` did).
     let trace = stderr(&out);
     assert!(
-        !trace.contains("cgroup") && !trace.contains("clone3"),
+        !trace.contains("/cgroup") && !trace.contains("cgroup.") && !trace.contains("clone3("),
         "{trace}"
     );
     assert!(
-        !trace.contains("mkdirat") && !trace.contains("setns"),
+        !trace.contains("mkdirat(") && !trace.contains("setns("),
         "{trace}"
     );
 }
