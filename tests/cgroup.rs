@@ -301,7 +301,11 @@ fn output_limit_kills_the_whole_cgroup() {
 /// writable remount the command never sees; without CAP_SYS_ADMIN, 125.
 #[test]
 fn read_only_cgroupfs_stays_read_only_for_the_command() {
-    skip_unless!(ready(), cgroups(), tool("setpriv", "starts proctor without CAP_SYS_ADMIN"));
+    skip_unless!(
+        ready(),
+        cgroups(),
+        tool("setpriv", "starts proctor without CAP_SYS_ADMIN")
+    );
     let check = "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo | cut -d' ' -f6; \
                  mkdir /sys/fs/cgroup/memory/x 2>/dev/null && echo WRITABLE; exit 0";
     for drop_admin in [false, true] {
@@ -394,7 +398,11 @@ fn no_usable_cgroup_or_bad_values_are_125() {
 /// Without a cgroup option, proctor makes no cgroup system call at all.
 #[test]
 fn no_cgroup_option_touches_no_cgroup() {
-    skip_unless!(ready(), cgroups(), tool("strace", "counts proctor's system calls"));
+    skip_unless!(
+        ready(),
+        cgroups(),
+        tool("strace", "counts proctor's system calls")
+    );
     let mut cmd = common::throwaway_pid_namespace();
     cmd.args([
         "strace",

@@ -689,24 +689,26 @@ fn restricted_recipe(scenario: &str, probe: Option<&str>) -> (Run, tempfile::Tem
     let pod_network = format!("container:{}", net.container.0);
     let answered = (0..50).any(|_| {
         std::thread::sleep(Duration::from_millis(100));
-        let probe = outcome(docker()
-            .args([
-                "run",
-                "--rm",
-                "--network",
-                &pod_network,
-                "--user",
-                "1000:1000",
-            ])
-            .args([
-                "--entrypoint",
-                "/bin/nc",
-                image,
-                "-w",
-                "2",
-                "127.0.0.1",
-                "8080",
-            ]));
+        let probe = outcome(
+            docker()
+                .args([
+                    "run",
+                    "--rm",
+                    "--network",
+                    &pod_network,
+                    "--user",
+                    "1000:1000",
+                ])
+                .args([
+                    "--entrypoint",
+                    "/bin/nc",
+                    image,
+                    "-w",
+                    "2",
+                    "127.0.0.1",
+                    "8080",
+                ]),
+        );
         probe.code == Some(0)
     });
     assert!(

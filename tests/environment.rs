@@ -49,7 +49,6 @@ const DENIED: [&str; 12] = [
     "PROCTOR_",
 ];
 
-
 /// Run `cmd` under proctor with `opts` and exactly `OWN` as environment.
 fn run_with(mode: Mode, opts: &[&str], cmd: &[&str]) -> std::process::Output {
     let mut args = opts.to_vec();

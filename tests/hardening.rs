@@ -7,8 +7,8 @@ use common::*;
 
 use std::ffi::OsStr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::Path;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -451,7 +451,11 @@ fn inject(mode: Mode, opts: &[&str]) -> (bool, String) {
 
 #[test]
 fn the_command_cannot_type_into_the_callers_terminal() {
-    skip_unless!(ready(), hostile(), tool("setsid", "makes proctor a session leader"));
+    skip_unless!(
+        ready(),
+        hostile(),
+        tool("setsid", "makes proctor a session leader")
+    );
     for mode in MODES {
         // Without the filter (and with CAP_SYS_ADMIN, which kernels with
         // dev.tty.legacy_tiocsti=0 require) the attack works: the caller's
@@ -512,7 +516,11 @@ fn snoop(mode: Mode, unprivileged: bool, opts: &[&str]) -> String {
 
 #[test]
 fn a_same_uid_command_cannot_read_proctors_memory() {
-    skip_unless!(ready(), hostile(), tool("setpriv", "runs proctor without privileges"));
+    skip_unless!(
+        ready(),
+        hostile(),
+        tool("setpriv", "runs proctor without privileges")
+    );
     for mode in MODES {
         // proctor and the command share uid 65534 and have no capabilities.
         let seen = snoop(mode, true, &[]);
@@ -621,7 +629,10 @@ fn vsock_is_reachable_without_the_filter_where_the_kernel_has_it() {
 fn debuggers_inside_the_grader_keep_working() {
     skip_unless!(ready(), hostile());
     for mode in MODES {
-        let out = run(mode, &["--", hostile().expect("the hostile program"), "debugger"]);
+        let out = run(
+            mode,
+            &["--", hostile().expect("the hostile program"), "debugger"],
+        );
         assert_eq!(code(&out), 0, "{mode:?}: {}", stderr(&out));
         assert_eq!(stdout(&out).trim(), "debugger=ok");
     }
@@ -690,7 +701,10 @@ fn a_command_that_makes_proctor_its_tracer_is_not_read_as_dead() {
 
 #[test]
 fn a_signal_flood_does_not_starve_the_timeout() {
-    skip_unless!(ready(), tool("setpriv", "runs proctor and the command as one uid"));
+    skip_unless!(
+        ready(),
+        tool("setpriv", "runs proctor and the command as one uid")
+    );
     // proctor and the command share a uid of their own: the queued signals
     // count against its RLIMIT_SIGPENDING, not root's (whose timers the
     // rest of the machine needs). The uid change clears the parent-death

@@ -13,7 +13,6 @@ use std::time::Duration;
 
 const NOBODY: &str = "65534";
 
-
 fn c(path: &Path) -> CString {
     CString::new(path.as_os_str().as_encoded_bytes()).unwrap()
 }
@@ -145,7 +144,10 @@ fn huge_submission(sub: &Path, count: usize) {
 
 #[test]
 fn proctor_never_walks_the_submission() {
-    skip_unless!(ready(), tool("strace", "shows which directories proctor reads"));
+    skip_unless!(
+        ready(),
+        tool("strace", "shows which directories proctor reads")
+    );
     let root = scratch();
     let sub = root.path().join("sub");
     std::fs::create_dir(&sub).unwrap();

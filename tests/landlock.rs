@@ -21,7 +21,10 @@ fn run_1000(mode: Mode, args: &[&str]) -> Output {
 
 /// setpriv(1), which runs proctor as uid 1000 without capabilities.
 fn setpriv() -> Result<(), String> {
-    tool("setpriv", "drops uid and capabilities before proctor starts")
+    tool(
+        "setpriv",
+        "drops uid and capabilities before proctor starts",
+    )
 }
 
 /// Debian's Python, for errno-exact checks of single system calls.

@@ -5,7 +5,6 @@ use common::*;
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 
-
 /// `/proc/self/limits` of the command: the row name → (soft, hard).
 fn limits(text: &str) -> BTreeMap<String, (String, String)> {
     text.lines()
@@ -171,7 +170,10 @@ fn nproc_caps_the_processes_of_the_command_user() {
 
 #[test]
 fn a_fork_bomb_under_nproc_leaves_proctor_in_control() {
-    skip_unless!(ready(), tool("setsid", "lets the bomb leave the command's group"));
+    skip_unless!(
+        ready(),
+        tool("setsid", "lets the bomb leave the command's group")
+    );
     let dir = tempfile::tempdir().unwrap();
     for (mode, uid) in [(Mode::Pid1, "61003"), (Mode::Subreaper, "61004")] {
         let report = dir.path().join(format!("{mode:?}.json"));

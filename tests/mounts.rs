@@ -4,8 +4,8 @@
 //! (a seccomp filter installed around proctor, not by it) that makes the new
 //! mount calls fail.
 mod common;
-use common::*;
 use common::fault;
+use common::*;
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::os::unix::process::CommandExt;
@@ -45,7 +45,6 @@ fn proctor_cmd(mode: Mode, kernel: Kernel, args: &[&str]) -> Command {
 fn run_in(mode: Mode, kernel: Kernel, args: &[&str]) -> Output {
     run_cmd(proctor_cmd(mode, kernel, args), Duration::from_secs(60))
 }
-
 
 /// The test's own mount table, without the mounts of the shared Docker
 /// daemon's containers, which come and go while the tests run.
@@ -591,7 +590,10 @@ fn race(kernel: Kernel, swapped: &str, dst: &str, rounds: usize) {
 
 #[test]
 fn without_cap_sys_admin_the_message_says_so() {
-    skip_unless!(ready(), tool("setpriv", "runs proctor without capabilities"));
+    skip_unless!(
+        ready(),
+        tool("setpriv", "runs proctor without capabilities")
+    );
     let t = Tree::new();
     let marker = t.path("ran");
     let bind = format!("{}:{}", s(&t.path("src")), s(&t.path("dst")));

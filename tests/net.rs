@@ -12,7 +12,6 @@ fn python() -> &'static str {
     }
 }
 
-
 /// The interface names of `/proc/net/dev` in `text`.
 fn interfaces(text: &str) -> Vec<String> {
     text.lines()

@@ -466,7 +466,10 @@ fn the_command_takes_the_terminal() {
 /// Without CAP_SYS_ADMIN: 125 naming the privilege, before the command runs.
 #[test]
 fn without_cap_sys_admin_it_is_refused() {
-    skip_unless!(ready(), tool("setpriv", "runs proctor without CAP_SYS_ADMIN"));
+    skip_unless!(
+        ready(),
+        tool("setpriv", "runs proctor without CAP_SYS_ADMIN")
+    );
     for mode in MODES {
         let dir = tempfile::tempdir().unwrap();
         let rep = dir.path().join("r.json");

@@ -160,7 +160,11 @@ fn a_command_that_forks_to_its_pid_limit() {
 
 #[test]
 fn a_fork_bomb_that_escapes_its_group_ends_at_the_timeout() {
-    skip_unless!(ready(), prlimit(), tool("setsid", "the bomb leaves the command's process group"));
+    skip_unless!(
+        ready(),
+        prlimit(),
+        tool("setsid", "the bomb leaves the command's process group")
+    );
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path().join("r.json");
     // A bomb in a session of its own forks sleepers up to the limit (60

@@ -2,8 +2,8 @@
 //! descriptors; what proctor does without the privileges it needs; and the
 //! refusal of every malformed value of these options.
 mod common;
-use common::*;
 use common::fault;
+use common::*;
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -14,7 +14,6 @@ const CAP_SETUID: u32 = 7;
 const CAP_SETPCAP: u32 = 8;
 const CAP_NET_BIND_SERVICE: u32 = 10;
 const ZERO: &str = "0000000000000000";
-
 
 /// Run `cat /proc/self/status` under proctor prepared by `cmd`.
 fn status_of(cmd: Command) -> String {

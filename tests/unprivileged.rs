@@ -49,7 +49,10 @@ fn run_as(who: Who, mode: Mode, args: &[&str]) -> std::process::Output {
 
 /// setpriv(1), which every test here runs proctor under.
 fn setpriv() -> Result<(), String> {
-    tool("setpriv", "drops uid and capabilities before proctor starts")
+    tool(
+        "setpriv",
+        "drops uid and capabilities before proctor starts",
+    )
 }
 
 /// A scratch directory every uid may write into.

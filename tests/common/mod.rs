@@ -114,7 +114,10 @@ pub fn require_root() -> bool {
 /// What every test that runs proctor through [`command`] needs: root and
 /// `unshare` (for the throwaway PID namespace).
 pub fn ready() -> Result<(), String> {
-    tool("unshare", "runs proctor as PID 1 of a throwaway PID namespace")?;
+    tool(
+        "unshare",
+        "runs proctor as PID 1 of a throwaway PID namespace",
+    )?;
     root()
 }
 
@@ -398,4 +401,19 @@ pub fn name_numbers(out: &Output) -> std::collections::BTreeMap<String, i32> {
             (k.to_string(), v.parse().expect("a number"))
         })
         .collect()
+}
+
+/// `text` holds a command's `CapEff` and `Seccomp` lines from
+/// `/proc/self/status`: it kept capabilities, under seccomp mode `seccomp`.
+pub fn assert_caps_kept(text: &str, seccomp: &str) {
+    assert_ne!(
+        status_line(text, "CapEff").as_deref(),
+        Some("0000000000000000"),
+        "{text}"
+    );
+    assert_eq!(
+        status_line(text, "Seccomp").as_deref(),
+        Some(seccomp),
+        "{text}"
+    );
 }
