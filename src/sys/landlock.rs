@@ -1,6 +1,6 @@
 //! Landlock (Linux 5.13+): an unprivileged process restricts itself and
-//! every process it starts afterwards. The rights and what each ABI version
-//! handles are in `crate::landlock`; these are the three system calls.
+//! every process it starts afterwards. These are its three system calls;
+//! which rights each ABI version handles is the caller's business.
 
 use super::{Fd, Result};
 use syscalls::{syscall, Sysno};
