@@ -6,7 +6,6 @@ mod common;
 mod helper;
 use common::*;
 use helper::*;
-use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::time::Duration;
 
@@ -285,13 +284,7 @@ fn matrix_timeouts() {
         ];
         args.extend(strs(&argv));
         let mut cmd = command(mode, &pid_ns(&args));
-        // SAFETY: signal is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::signal(libc::SIGTERM, libc::SIG_IGN);
-                Ok(())
-            });
-        }
+        ignoring_term(&mut cmd);
         let out = run_cmd(cmd, Duration::from_secs(60));
         assert_eq!(code(&out), 124, "{mode:?}: {}", stderr(&out));
         assert_eq!(stderr(&out), "", "{mode:?}");
@@ -414,40 +407,8 @@ fn matrix_report_and_exec_errors() {
 #[test]
 fn the_command_takes_the_terminal() {
     skip_unless!(ready(), tool("setsid", "makes proctor own the terminal"));
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: openpty writes two descriptors; no name, termios or size given.
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0, "openpty");
-    for fd in [master, slave] {
-        // SAFETY: plain fcntl: no other test's child inherits the pair.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    }
     let script = "read -r s < /proc/self/stat; set -- $s; echo \"$1 $5 $7 $8\"";
-    let mut cmd = pid1_session(&pid_ns(&["-vv", "sh", "-c", script]));
-    // SAFETY: setsid and dup2 are async-signal-safe.
-    unsafe {
-        cmd.pre_exec(move || {
-            libc::setsid();
-            if libc::dup2(slave, 0) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let out = run_cmd(cmd, Duration::from_secs(60));
-    // SAFETY: closing our own descriptors after the run.
-    unsafe {
-        libc::close(slave);
-        libc::close(master);
-    }
+    let out = run_on_terminal(pid1_session(&pid_ns(&["-vv", "sh", "-c", script])));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let f: Vec<i64> = stdout(&out)
         .split_whitespace()

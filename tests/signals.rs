@@ -196,15 +196,7 @@ fn timeout_kills_a_command_that_ignores_sigterm() {
         ];
         args.extend(argv.iter().map(String::as_str));
         let mut cmd = command(mode, &args);
-        // TERM ignored from the start: the helper can never die of a TERM
-        // that arrives before its handler is installed.
-        // SAFETY: signal is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::signal(libc::SIGTERM, libc::SIG_IGN);
-                Ok(())
-            });
-        }
+        ignoring_term(&mut cmd);
         let out = run_cmd(cmd, Duration::from_secs(60));
         assert_eq!(code(&out), 124, "{mode:?}: {}", stderr(&out));
         assert_eq!(stderr(&out), "", "{mode:?}: -q silences the timeout lines");

@@ -417,3 +417,17 @@ pub fn assert_caps_kept(text: &str, seccomp: &str) {
         "{text}"
     );
 }
+
+/// Start `cmd` with SIGTERM ignored (inherited through proctor by the
+/// command): a helper can never die of a TERM that arrives before its own
+/// handler is installed.
+pub fn ignoring_term(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: signal is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGTERM, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+}
