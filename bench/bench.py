@@ -9,6 +9,7 @@ can reach the machine. The timing loops are in bench/harness.c.
 """
 
 import argparse
+import ctypes
 import datetime
 import json
 import os
@@ -19,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 
 import report
@@ -39,6 +41,7 @@ PARAMS = {
     "BENCH_STRACE_RUNS": env_int("BENCH_STRACE_RUNS", 3),
     "BENCH_RSS_RUNS": env_int("BENCH_RSS_RUNS", 3),
     "BENCH_SANDBOX_RUNS": env_int("BENCH_SANDBOX_RUNS", 400),  # rounds of the sandbox table
+    "BENCH_FLOOR_RUNS": env_int("BENCH_FLOOR_RUNS", 500),  # rounds of bench/default_floor.c
     # 1: time on one CPU under SCHED_FIFO, out of reach of the other users'
     # load (which otherwise widens the spread tenfold); 0: as scheduled.
     "BENCH_RT": env_int("BENCH_RT", 1),
@@ -384,6 +387,54 @@ def seccomp_program_length(h, p, cwd, scratch):
     return max(lens) if lens else 0
 
 
+def seccomp_program(p, h, cwd, out):
+    """proctor's default seccomp program as the kernel holds it, written raw to
+    `out` (PTRACE_SECCOMP_GET_FILTER on the command while it sleeps); its length."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+    run = subprocess.Popen([p, "--", h, "sleepms", "3000"], cwd=cwd)
+    try:
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            kids = open(f"/proc/{run.pid}/task/{run.pid}/children").read().split()
+            if kids and "Seccomp:\t2" in open(f"/proc/{kids[0]}/status").read():
+                break
+            time.sleep(0.01)
+        else:
+            raise RuntimeError("proctor's command never ran under its filter")
+        pid = int(kids[0])
+        if libc.ptrace(16, pid, None, None) != 0:  # PTRACE_ATTACH
+            raise OSError(ctypes.get_errno(), "PTRACE_ATTACH")
+        os.waitpid(pid, 0x40000000)  # __WALL
+        buf = ctypes.create_string_buffer(8 * 4096)
+        n = libc.ptrace(0x420C, pid, ctypes.c_void_p(0), buf)  # PTRACE_SECCOMP_GET_FILTER
+        libc.ptrace(17, pid, None, None)  # PTRACE_DETACH
+        if n <= 0:
+            raise OSError(ctypes.get_errno(), "PTRACE_SECCOMP_GET_FILTER")
+        with open(out, "wb") as f:
+            f.write(buf.raw[: 8 * n])
+        return n
+    finally:
+        run.kill()
+        run.wait()
+
+
+def default_floor(floor, p, h, cwd, scratch):
+    """The kernel work the default mode adds over pure init, each part timed
+    alone in a fresh child by bench/default_floor.c: {name: {median_us, calls, instructions}}."""
+    program = os.path.join(scratch, "seccomp-program.bpf")
+    seccomp_program(p, h, cwd, program)
+    rows = harness(floor, str(PARAMS["BENCH_FLOOR_RUNS"]), program, cwd=cwd)
+    return {
+        r["name"]: {
+            "median_us": statistics.median(r["samples"]) / 1e3,
+            "calls": r["calls"],
+            "instructions": r["instructions"],
+        }
+        for r in rows
+    }
+
+
 # --- main ----------------------------------------------------------------------
 
 
@@ -445,6 +496,7 @@ def main():
     ap.add_argument("--proctor", required=True)
     ap.add_argument("--harness", required=True)
     ap.add_argument("--floor", help="bench/floor.c built: fork/exec/wait and nothing else")
+    ap.add_argument("--default-floor", help="bench/default_floor.c built: the default mode's kernel work only")
     ap.add_argument("--sandbox-floor", help="bench/sandbox_floor.c built: the grading run's kernel work only")
     ap.add_argument("--peer-shim", help="bench/peer_shim.c built: rlimits and a filter fd for the peers")
     ap.add_argument("--bwrap-filter", help="bench/bwrap_filter.py's BPF program: proctor's deny-list")
@@ -662,6 +714,9 @@ def main():
             seccomp_len,
         )
         res["sandbox"]["seccomp_len"] = seccomp_len
+        if opts.default_floor:
+            log("the default mode's kernel floor: the bounding-set drop and seccomp() alone")
+            res["default_floor"] = default_floor(os.path.abspath(opts.default_floor), p, h, cwd, scratch)
 
         waits = PARAMS["BENCH_WAITS"]
         log(f"--wait-for latency, {waits} runs")

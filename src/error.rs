@@ -5,28 +5,70 @@
 use crate::rt::vec::{extend, OutOfMemory};
 use crate::sys::Errno;
 use alloc::vec::Vec;
+use core::alloc::Layout;
 use ufmt::{uDisplay, uWrite, Formatter};
 
-/// A failure of one step of proctor's work.
+/// A failure of one step of proctor's work. Its parts are written once into
+/// the heap and never freed (the heap is a bump arena that proctor outlives
+/// briefly), so an `Error` is one pointer: `?` moves a word, and nothing
+/// holding one needs dropping.
+#[derive(Clone, Copy, Debug)]
+pub struct Error(&'static Parts);
+
 #[derive(Debug)]
-pub struct Error {
-    pub step: &'static str,
-    pub detail: Vec<u8>,
-    pub errno: Option<Errno>,
+struct Parts {
+    step: &'static str,
+    detail: &'static [u8],
+    errno: Option<Errno>,
 }
+
+/// The out-of-memory error, which needs no memory.
+static OUT_OF_MEMORY_ERROR: Parts = Parts {
+    step: OUT_OF_MEMORY,
+    detail: &[],
+    errno: Some(Errno::ENOMEM),
+};
 
 impl Error {
     /// A failed system call without further detail.
+    #[inline(never)]
     pub fn sys(step: &'static str, errno: Errno) -> Error {
-        Error {
+        Error::new(step, Some(errno), Text::default())
+    }
+
+    /// `step` failed, on what `detail` says (see [`err!`](crate::err)).
+    /// Out of memory, the out-of-memory error.
+    #[inline(never)]
+    pub fn new(step: &'static str, errno: Option<Errno>, detail: Text) -> Error {
+        let parts = Parts {
             step,
-            detail: Vec::new(),
-            errno: Some(errno),
+            detail: detail.0.leak(),
+            errno,
+        };
+        // SAFETY: `Parts` is not zero-sized.
+        let slot = unsafe { alloc::alloc::alloc(Layout::new::<Parts>()) }.cast::<Parts>();
+        if slot.is_null() {
+            return OutOfMemory.into();
+        }
+        // SAFETY: `slot` is a fresh, aligned block for a `Parts`, never freed.
+        unsafe {
+            slot.write(parts);
+            Error(&*slot)
         }
     }
 
+    /// The step that failed (`--bind`, `fork`, …).
+    pub fn step(self) -> &'static str {
+        self.0.step
+    }
+
+    /// The errno the kernel gave, if a system call failed.
+    pub fn errno(self) -> Option<Errno> {
+        self.0.errno
+    }
+
     /// The whole message as bytes (for the report).
-    pub fn text(&self) -> Vec<u8> {
+    pub fn text(self) -> Vec<u8> {
         let mut t = Text::default();
         let _ = ufmt::uwrite!(t, "{}", self);
         t.0
@@ -40,18 +82,23 @@ macro_rules! err {
     ($step:expr, $errno:expr, $($arg:tt)*) => {{
         let mut t = $crate::error::Text::default();
         let _ = ufmt::uwrite!(t, $($arg)*);
-        $crate::error::Error { step: $step, detail: t.0, errno: $errno }
+        $crate::error::Error::new($step, $errno, t)
     }};
 }
 
 impl uDisplay for Error {
     fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
-        f.write_str(self.step)?;
-        if !self.detail.is_empty() {
+        let Parts {
+            step,
+            detail,
+            errno,
+        } = self.0;
+        f.write_str(step)?;
+        if !detail.is_empty() {
             f.write_str(": ")?;
-            Show(&self.detail).fmt(f)?;
+            Show(detail).fmt(f)?;
         }
-        if let Some(e) = self.errno {
+        if let Some(e) = *errno {
             f.write_str(": ")?;
             ErrnoName(e).fmt(f)?;
         }
@@ -78,7 +125,7 @@ pub const OUT_OF_MEMORY: &str = "out of memory";
 /// Running out of memory: a clear error (exit 125), never a panic.
 impl From<OutOfMemory> for Error {
     fn from(_: OutOfMemory) -> Error {
-        Error::sys(OUT_OF_MEMORY, Errno::ENOMEM)
+        Error(&OUT_OF_MEMORY_ERROR)
     }
 }
 

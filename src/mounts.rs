@@ -155,23 +155,20 @@ impl Mounter {
     /// can simply run again.
     fn run(&mut self, mut f: impl FnMut(Api) -> Result<(), Error>) -> Result<(), Error> {
         if self.api == Api::Fd {
-            match f(Api::Fd) {
-                Err(Error {
-                    step,
-                    errno: Some(e @ (Errno::ENOSYS | Errno::EPERM)),
-                    ..
-                }) => {
-                    let e = ErrnoName(e);
-                    log!(
-                        Verbose,
-                        "{}: {} from the new mount calls, falling back to classic mount(2)",
-                        step,
-                        e
-                    );
-                    self.api = Api::Classic;
-                }
-                other => return other,
-            }
+            let error = match f(Api::Fd) {
+                Err(e) => e,
+                ok => return ok,
+            };
+            let Some(e @ (Errno::ENOSYS | Errno::EPERM)) = error.errno() else {
+                return Err(error);
+            };
+            log!(
+                Verbose,
+                "{}: {} from the new mount calls, falling back to classic mount(2)",
+                error.step(),
+                ErrnoName(e)
+            );
+            self.api = Api::Classic;
         }
         f(Api::Classic)
     }
@@ -345,7 +342,7 @@ fn read_only_classic(path: &CStr, at: &Resolved) -> Result<(), Error> {
         let sub = match walk("--ro", &point, Create::No) {
             Ok(sub) => sub,
             // Hidden under a later mount: out of the command's reach too.
-            Err(e) if e.errno == Some(Errno::ENOENT) => continue,
+            Err(e) if e.errno() == Some(Errno::ENOENT) => continue,
             Err(e) => return Err(e),
         };
         match remount(&sub.fd, MS_RDONLY) {
@@ -417,7 +414,7 @@ fn mountpoint(
     api: Api,
 ) -> Result<Resolved, Error> {
     match resolve(step, dst, Create::No, api) {
-        Err(e) if e.errno == Some(Errno::ENOENT) => {
+        Err(e) if e.errno() == Some(Errno::ENOENT) => {
             let dir = src.map_or(Ok::<bool, Error>(true), |s| {
                 let st = fs::stat_fd(s.fd.raw()).map_err(|e| error(step, dst.to_bytes(), e))?;
                 Ok(st.kind() == fs::S_IFDIR)

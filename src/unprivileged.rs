@@ -4,9 +4,9 @@
 
 use crate::args::rlimit;
 use crate::args::Config;
-use crate::error::Error;
-use crate::rt::vec::extend;
+use crate::error::{Error, Text};
 use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN};
+use ufmt::uWrite;
 
 /// Refuse `--pid-ns` without CAP_SYS_ADMIN and `--user` to another uid
 /// without the capabilities it takes, and warn about an `--rlimit nproc`
@@ -50,9 +50,11 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
     if missing.peek().is_none() {
         return Ok(());
     }
-    let mut e = crate::err!("--user", None, "running the command as another uid needs");
+    let mut detail = Text::default();
+    let _ = detail.write_str("running the command as another uid needs");
     for name in missing {
-        let _ = extend(&mut e.detail, b" ").and_then(|()| extend(&mut e.detail, name.as_bytes()));
+        let _ = detail.write_str(" ");
+        let _ = detail.write_str(name);
     }
-    Err(e)
+    Err(Error::new("--user", None, detail))
 }

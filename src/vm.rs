@@ -105,9 +105,12 @@ fn load(m: &Module) -> Result<(), Error> {
         Ok(()) | Err(Errno::EEXIST) => Ok(()),
         Err(e) => {
             // "--module: /virtio.ko: ENOENT"; out of memory, the file goes unnamed.
-            let mut err = Error::sys("--module", e);
-            let _ = crate::rt::vec::extend(&mut err.detail, m.file.to_bytes());
-            Err(err)
+            Err(crate::err!(
+                "--module",
+                Some(e),
+                "{}",
+                Show(m.file.to_bytes())
+            ))
         }
     }
 }

@@ -7,7 +7,7 @@
 //! written from another host (NFS, EFS, virtiofs, 9p).
 
 use crate::args::{Config, Mount};
-use crate::error::Error;
+use crate::error::{Error, Show};
 use crate::report::{Failed, Failure};
 use crate::rt::vec::{extend, push};
 use crate::sys::fs;
@@ -63,9 +63,7 @@ fn timed_out(cfg: &Config) -> Error {
     match missing {
         Some(dev) => {
             // "--mount: /dev/vdb: ENOENT"; out of memory, the device goes unnamed.
-            let mut e = Error::sys("--mount", Errno::ENOENT);
-            let _ = extend(&mut e.detail, dev.to_bytes());
-            e
+            crate::err!("--mount", Some(Errno::ENOENT), "{}", Show(dev.to_bytes()))
         }
         None => crate::err!("--wait-for", None, "gave up after --wait-timeout"),
     }
