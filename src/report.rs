@@ -12,8 +12,6 @@ use alloc::vec::Vec;
 use core::ffi::CStr;
 use ufmt::uWrite;
 
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
 /// How the run ended, as the report's `status` says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
