@@ -81,8 +81,9 @@ impl Line {
         line
     }
 
-    /// End the line and write it out.
-    pub fn finish(mut self) {
+    /// End the line and write it out. By reference: taking the 264-byte
+    /// line by value would copy it at every `log!`.
+    pub fn finish(&mut self) {
         let _ = self.write_str("\n");
         self.flush();
     }
