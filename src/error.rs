@@ -149,28 +149,46 @@ impl uDisplay for Show<'_> {
 /// text piece by piece.
 fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
     for chunk in bytes.utf8_chunks() {
-        let valid = chunk.valid();
-        let mut start = 0;
-        for (at, c) in valid.char_indices() {
-            if c.is_control() {
-                out(valid.get(start..at).unwrap_or_default());
-                for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
-                    escape(out, b);
-                }
-                start = at + c.len_utf8();
-            }
-        }
-        out(valid.get(start..).unwrap_or_default());
+        show_valid(chunk.valid(), out);
         for &b in chunk.invalid() {
             escape(out, b);
         }
     }
 }
 
+/// Text with its control characters escaped: C0 and DEL are one byte,
+/// C1 (U+0080..=U+009F) the two bytes `C2 80`..=`C2 9F`.
+fn show_valid(text: &str, out: &mut dyn FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let (mut start, mut at) = (0, 0);
+    while let Some(&b) = bytes.get(at) {
+        let len = match (b, bytes.get(at + 1)) {
+            (..0x20 | 0x7f, _) => 1,
+            (0xc2, Some(0x80..=0x9f)) => 2,
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        out(text.get(start..at).unwrap_or_default());
+        for &b in bytes.get(at..at + len).unwrap_or_default() {
+            escape(out, b);
+        }
+        at += len;
+        start = at;
+    }
+    out(text.get(start..).unwrap_or_default());
+}
+
 fn escape(out: &mut dyn FnMut(&str), b: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
-    out(core::str::from_utf8(&esc).unwrap_or("?"))
+    const HEX: &str = "0123456789abcdef";
+    let digit = |n: u8| {
+        HEX.get(usize::from(n)..usize::from(n) + 1)
+            .unwrap_or_default()
+    };
+    out("\\x");
+    out(digit(b >> 4));
+    out(digit(b & 15));
 }
 
 /// An errno shown by its symbolic name (`ENOENT`), or as `errno N`.
