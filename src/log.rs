@@ -122,9 +122,22 @@ impl uWrite for Line {
     }
 }
 
+/// A constant line at `level` (a `log!` without arguments).
+#[inline(never)]
+pub fn say(level: Level, text: &str) {
+    if enabled(level) {
+        let mut line = Line::new();
+        let _ = line.write_str(text);
+        line.finish();
+    }
+}
+
 /// Write a line at a [`Level`]: `log!(Verbose, "…", args)`.
 #[macro_export]
 macro_rules! log {
+    ($level:ident, $text:literal) => {
+        $crate::log::say($crate::log::Level::$level, const { $crate::error::plain($text) })
+    };
     ($level:ident, $($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::$level) {
             let mut line = $crate::log::Line::new();
