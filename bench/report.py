@@ -410,7 +410,7 @@ def syscall_details(title, sc):
         f"<summary>{title}: {sc['median']} syscalls (runs: {', '.join(map(str, sc['counts']))})"
         f" — {names}</summary>",
         "",
-        "```",
+        "```text",
         *sc["calls"],
         "```",
         "</details>",

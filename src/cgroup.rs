@@ -629,7 +629,7 @@ impl Watch for Cgroup {
         self.poll_interval()
     }
 
-    fn check(&mut self, _now: Nanos) -> Option<(Verdict, Ending)> {
+    fn check(&mut self) -> Option<(Verdict, Ending)> {
         self.check_cpu_time()
             .then_some((Verdict::CpuTimeout, Ending::Done))
     }

@@ -15,6 +15,7 @@ mod rt {
 
 use alloc::vec::Vec;
 use core::ffi::{c_char, CStr};
+use core::mem::ManuallyDrop;
 use proctor::args::{self, Action, Config};
 use proctor::cgroup::{self, Cgroup};
 use proctor::output::{self, Carrier};
@@ -118,7 +119,9 @@ fn run(
     argv_at: impl Fn(usize) -> *const *const c_char,
 ) -> u8 {
     let cfg = match args::parse_as(argv0.to_bytes(), environ, args) {
-        Ok(Action::Run(cfg)) => cfg,
+        // Lives until exit, and the arena would reuse none of its memory:
+        // no drop glue.
+        Ok(Action::Run(cfg)) => ManuallyDrop::new(cfg),
         Ok(Action::Help) => return print_usage(),
         Ok(Action::License) => return print(LICENSE),
         Ok(Action::Version) => return print(concat!("proctor ", env!("CARGO_PKG_VERSION"), "\n")),
@@ -146,16 +149,15 @@ fn run(
         // Before anything is opened: a bare initramfs has an empty /dev.
         vm::mount_basics();
     }
-    let report = match cfg
-        .report
-        .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.vm() || cfg.pid_ns))
-        .transpose()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            log!(Fatal, "{}", e);
-            return 125;
-        }
+    let report = match cfg.report {
+        None => None,
+        Some(r) => match Destination::open(r, !cfg.mounts.is_empty() || cfg.vm() || cfg.pid_ns) {
+            Ok(r) => Some(ManuallyDrop::new(r)),
+            Err(e) => {
+                log!(Fatal, "{}", e);
+                return 125;
+            }
+        },
     };
     let invocation = Invocation {
         args,
@@ -163,7 +165,13 @@ fn run(
         envp,
         argv: argv_at(cfg.command),
     };
-    let mut outcome = phases(&cfg, is_pid1, parent_death, &invocation, report.as_ref());
+    let mut outcome = ManuallyDrop::new(phases(
+        &cfg,
+        is_pid1,
+        parent_death,
+        &invocation,
+        report.as_deref(),
+    ));
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     outcome.limits.output = cfg.output_limit;
     if let Some(r) = cfg.cgroup {
@@ -180,7 +188,7 @@ fn run(
             log!(Fatal, "{}", error::Show(msg));
         }
     }
-    if let Some(dest) = report {
+    if let Some(dest) = &report {
         if let Err(e) = outcome.to_json().and_then(|json| dest.write(&json)) {
             log!(Fatal, "{}", e);
         }
@@ -237,6 +245,8 @@ fn phases(
         Ok(started) => started,
         Err(failed) => return failed.into(),
     };
+    // Open until exit, which closes it: a close now would buy nothing.
+    let signals = ManuallyDrop::new(signals);
     let (mut idle, mut idle_out, mut idle_err) = (NoWatch, NoWatch, NoWatch);
     let cpu_time: &mut dyn Watch = match &mut cgroup {
         Some(cg) => cg,
@@ -276,8 +286,7 @@ fn phases(
     let usage = RunUsage::new(ended.wall, usage);
     let killed_by_oom = oom_killed && exit == process::Exit::Signal(9);
     // Leftovers are dead: nothing but the pipes' contents is left to carry.
-    let deadline = time::monotonic().saturating_add(cfg.kill_after);
-    let output = carrier.map(|mut c| c.finish(deadline));
+    let output = carrier.map(|mut c| c.finish(time::monotonic().saturating_add(cfg.kill_after)));
     let truncated = output.is_some_and(|o| o.truncated);
     let verdict = ended
         .verdict

@@ -89,8 +89,8 @@ pub trait Watch {
         None
     }
 
-    /// Called at every wake-up, whatever woke proctor, with the time.
-    fn check(&mut self, _now: Nanos) -> Option<(Verdict, Ending)> {
+    /// Called at every wake-up, whatever woke proctor.
+    fn check(&mut self) -> Option<(Verdict, Ending)> {
         None
     }
 }
@@ -115,27 +115,31 @@ pub fn supervise(
         },
         kill_after,
         verdict: None,
-        term_at: timeout.map(|t| cmd.started.saturating_add(t)),
+        deadline: timeout.map(|t| cmd.started.saturating_add(t)),
         terminating: false,
-        kill_at: None,
     };
     // Unused entries keep descriptor -1, which ppoll skips.
     let mut polls = [PollFd::readable(-1); 2 + MAX_WATCH_FDS];
     let mut inner_init = cmd.inner_init.unwrap_or(-1);
-    // Without a deadline or a watch, no clock is needed at each wake-up.
-    let timed = timeout.is_some() || !watches.is_empty();
     let exit = loop {
-        let now = if timed { monotonic() } else { 0 };
+        // The clock is read only when a deadline needs it: while there is
+        // one, and when a limit trips (which may set one).
+        let mut now = if limits.deadline.is_some() {
+            monotonic()
+        } else {
+            0
+        };
         limits.check(now);
         for w in watches.iter_mut() {
-            if let Some((verdict, ending)) = w.check(now) {
+            if let Some((verdict, ending)) = w.check() {
+                now = monotonic();
                 limits.end(verdict, ending, now);
             }
         }
         let sleep = watches
             .iter()
             .filter_map(|w| w.period())
-            .chain(limits.next().map(|at| at.saturating_sub(now)))
+            .chain(limits.deadline.map(|at| at.saturating_sub(now)))
             .min();
         let fds = [signals.raw(), inner_init].map(PollFd::readable);
         let watched = watches.iter().map(|w| w.poll());
@@ -203,27 +207,23 @@ struct Limits {
     kill_after: Nanos,
     /// The first limit that tripped.
     verdict: Option<Verdict>,
-    /// `--timeout`: SIGTERM then.
-    term_at: Option<Nanos>,
-    /// SIGTERM was sent.
+    /// Until the command is ending, `--timeout` (SIGTERM then); after
+    /// the SIGTERM, `--kill-after` past it (SIGKILL then).
+    deadline: Option<Nanos>,
+    /// SIGTERM (or SIGKILL) was sent.
     terminating: bool,
-    /// `--kill-after` past the SIGTERM: SIGKILL then.
-    kill_at: Option<Nanos>,
 }
 
 impl Limits {
-    /// The next deadline.
-    fn next(&self) -> Option<Nanos> {
-        self.term_at.into_iter().chain(self.kill_at).min()
-    }
-
-    /// Act on every deadline that has passed.
+    /// Act on the deadline if it has passed.
     fn check(&mut self, now: Nanos) {
-        if self.term_at.is_some_and(|t| now >= t) {
+        let passed = |l: &Limits| l.deadline.is_some_and(|t| now >= t);
+        if !self.terminating && passed(self) {
             self.end(Verdict::Timeout, Ending::Graceful, now);
         }
-        if self.kill_at.is_some_and(|t| now >= t) {
-            self.kill_at = None;
+        // Also right after that SIGTERM, with `--kill-after 0`.
+        if self.terminating && passed(self) {
+            self.deadline = None;
             let why = self.verdict.map_or("limit", reason);
             log!(
                 Warning,
@@ -240,7 +240,6 @@ impl Limits {
         self.verdict.get_or_insert(verdict);
         match ending {
             Ending::Graceful => {
-                self.term_at = None;
                 if !self.terminating {
                     self.terminating = true;
                     log!(
@@ -251,13 +250,12 @@ impl Limits {
                     forward(self.to, SIGTERM, false);
                     // A stopped command could not act on SIGTERM (coreutils timeout does the same).
                     forward(self.to, SIGCONT, false);
-                    self.kill_at = Some(now.saturating_add(self.kill_after));
+                    self.deadline = Some(now.saturating_add(self.kill_after));
                 }
             }
             Ending::Kill => {
-                self.term_at = None;
                 self.terminating = true;
-                self.kill_at = Some(now);
+                self.deadline = Some(now);
                 self.check(now);
             }
             Ending::Done => {}

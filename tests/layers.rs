@@ -101,7 +101,11 @@ fn sys_imports_nothing_above_it() {
         let text = std::fs::read_to_string(f).unwrap();
         for (n, line) in text.lines().enumerate() {
             if line.contains("crate::") && !line.contains("crate::sys") {
-                bad.push(format!("{}:{}: sys names the crate above it: {line}", f.display(), n + 1));
+                bad.push(format!(
+                    "{}:{}: sys names the crate above it: {line}",
+                    f.display(),
+                    n + 1
+                ));
             }
         }
     }

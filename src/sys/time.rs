@@ -25,6 +25,8 @@ impl Timespec {
 }
 
 /// Nanoseconds on the monotonic clock (which never jumps with the wall clock).
+// Not inlined: a dozen callers.
+#[inline(never)]
 pub fn monotonic() -> Nanos {
     let mut ts = Timespec::default();
     // SAFETY: ts is a valid, writable timespec; CLOCK_MONOTONIC always exists,
