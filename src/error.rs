@@ -72,16 +72,6 @@ impl Error {
         }
     }
 
-    /// The step that failed (`--bind`, `fork`, …).
-    pub fn step(self) -> &'static str {
-        self.0.step
-    }
-
-    /// The errno the kernel gave, if a system call failed.
-    pub fn errno(self) -> Option<Errno> {
-        self.0.errno
-    }
-
     /// The whole message as bytes (for the report).
     pub fn text(self) -> Vec<u8> {
         let mut t = Text::default();

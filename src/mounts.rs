@@ -12,7 +12,7 @@
 
 use crate::args::Mount;
 use crate::error::{ErrnoName, Error, Show, Text};
-use crate::rt::cstr::{NotCStr, OwnedCStr};
+use crate::rt::cstr::OwnedCStr;
 use crate::rt::vec;
 use crate::sys::fs::{self, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
@@ -32,12 +32,7 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
     for m in mounts.iter().filter(|m| creates(m)) {
         let (step, dst) = target(m);
         if components(dst.to_bytes()).next().is_none() {
-            return Err(crate::err!(
-                step,
-                None,
-                "{}: refusing to mount over /",
-                Show(dst.to_bytes())
-            ));
+            return Err(Fail::new(dst.to_bytes(), None, Note::Root).error(step));
         }
     }
     // The namespace is the first mount option's step.
@@ -47,21 +42,17 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
     // `--ro` would forbid it later; elsewhere, when their mount comes, which
     // looks the same from outside and spares the common case a lookup. One
     // below an earlier bind or tmpfs is made inside that, when it is mounted.
-    for (i, m) in mounts.iter().enumerate().filter(|(_, m)| creates(m)) {
-        let (step, dst) = target(m);
-        let earlier = mounts.get(..i).unwrap_or_default();
-        let below_earlier =
-            |kind: fn(&Mount) -> bool| earlier.iter().any(|e| kind(e) && under(dst, target(e).1));
-        let made_read_only = below_earlier(is_read_only);
-        let inside_a_new_mount = below_earlier(creates);
-        if made_read_only && !inside_a_new_mount {
-            mounter.run(|api| {
-                let src = match m {
-                    Mount::Bind { src, .. } => Some(resolve(step, src, Create::No, api)?),
-                    _ => None,
-                };
-                mountpoint(step, dst, src.as_ref(), api).map(drop)
-            })?;
+    for (i, m) in mounts.iter().enumerate() {
+        let dst = target(m).1;
+        let (mut made_read_only, mut inside_a_new_mount) = (false, false);
+        for e in mounts.get(..i).unwrap_or_default() {
+            if under(dst, target(e).1) {
+                made_read_only |= is_read_only(e);
+                inside_a_new_mount |= creates(e);
+            }
+        }
+        if creates(m) && made_read_only && !inside_a_new_mount {
+            mounter.run(m, true)?;
         }
     }
     mounter.apply_each(mounts)
@@ -144,33 +135,35 @@ impl Mounter {
         for m in mounts {
             let (step, path) = target(m);
             log!(Verbose, "{} {}", step, Show(path.to_bytes()));
-            self.run(|api| apply_one(m, api))?;
+            self.run(m, false)?;
         }
         Ok(())
     }
 
-    /// Run `f` with the API in use; when the new calls are refused
-    /// (`ENOSYS`, or `EPERM` from a seccomp profile), fall back to the
-    /// classic one. `f` has mounted nothing when it fails that way, so it
-    /// can simply run again.
-    fn run(&mut self, mut f: impl FnMut(Api) -> Result<(), Error>) -> Result<(), Error> {
-        if self.api == Api::Fd {
-            let error = match f(Api::Fd) {
-                Err(e) => e,
-                ok => return ok,
-            };
-            let Some(e @ (Errno::ENOSYS | Errno::EPERM)) = error.errno() else {
-                return Err(error);
-            };
-            log!(
-                Verbose,
-                "{}: {} from the new mount calls, falling back to classic mount(2)",
-                error.step(),
-                ErrnoName(e)
-            );
-            self.api = Api::Classic;
+    /// Apply `m` (with `prepare`, only create its mountpoint) with the API
+    /// in use; when the new calls are refused (`ENOSYS`, or `EPERM` from a
+    /// seccomp profile), fall back to the classic one. Nothing is mounted
+    /// when it fails that way, so it can simply run again.
+    fn run(&mut self, m: &Mount, prepare: bool) -> Result<(), Error> {
+        let step = target(m).0;
+        loop {
+            match apply_one(m, self.api, prepare) {
+                Err(Fail {
+                    errno: Some(e @ (Errno::ENOSYS | Errno::EPERM)),
+                    ..
+                }) if self.api == Api::Fd => {
+                    let e = ErrnoName(e);
+                    log!(
+                        Verbose,
+                        "{}: {} from the new mount calls, falling back to classic mount(2)",
+                        step,
+                        e
+                    );
+                    self.api = Api::Classic;
+                }
+                other => return other.map_err(|f| f.error(step)),
+            }
         }
-        f(Api::Classic)
     }
 }
 
@@ -179,9 +172,9 @@ impl Mounter {
 /// (which also names the link).
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
     match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
-        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => {
-            walk(step, path, Create::No).map(|r| r.fd)
-        }
+        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => walk(path.to_bytes(), Create::No)
+            .map(|r| r.fd)
+            .map_err(|f| f.error(step)),
         other => other.map_err(|e| error(step, path.to_bytes(), e)),
     }
 }
@@ -206,7 +199,64 @@ fn is_read_only(m: &Mount) -> bool {
     matches!(m, Mount::ReadOnly { .. })
 }
 
-fn apply_one(m: &Mount, api: Api) -> Result<(), Error> {
+/// What a message says after the path.
+#[derive(Clone, Copy)]
+enum Note {
+    None,
+    /// A mount call failed: `EPERM` and `EACCES` name the missing privilege.
+    Mount,
+    Symlink,
+    Resolving,
+    Mounting,
+    Root,
+}
+
+/// A failure of this module's work before it is an [`Error`] (which only
+/// the step adds): the path it names, the errno and what follows the path.
+struct Fail<'p> {
+    path: &'p [u8],
+    errno: Option<Errno>,
+    note: Note,
+}
+
+impl<'p> Fail<'p> {
+    fn new(path: &'p [u8], errno: Option<Errno>, note: Note) -> Fail<'p> {
+        Fail { path, errno, note }
+    }
+
+    /// `step: path[: note]: ERRNO`, the one place this module's messages are made.
+    #[inline(never)]
+    fn error(&self, step: &'static str) -> Error {
+        let refused = matches!(self.errno, Some(Errno::EPERM | Errno::EACCES));
+        let note = match self.note {
+            Note::Mount if refused => {
+                ": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)"
+            }
+            Note::None | Note::Mount => "",
+            Note::Symlink => ": is a symbolic link",
+            Note::Resolving => ": replaced while being resolved",
+            Note::Mounting => ": replaced while being mounted",
+            Note::Root => ": refusing to mount over /",
+        };
+        crate::err!(step, self.errno, "{}{}", Show(self.path), note)
+    }
+}
+
+fn fail(path: &[u8], e: Errno) -> Fail<'_> {
+    Fail::new(path, Some(e), Note::None)
+}
+
+fn mount_fail(path: &[u8], e: Errno) -> Fail<'_> {
+    Fail::new(path, Some(e), Note::Mount)
+}
+
+/// Apply `m` through `api`; with `prepare`, only resolve what it needs
+/// and create its mountpoint.
+fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool) -> Result<(), Fail<'m>> {
+    let flags = |writable: bool, noexec: bool| {
+        let ro = if writable { 0 } else { MS_RDONLY };
+        MS_NOSUID | MS_NODEV | ro | if noexec { MS_NOEXEC } else { 0 }
+    };
     match m {
         Mount::Bind {
             src,
@@ -214,25 +264,12 @@ fn apply_one(m: &Mount, api: Api) -> Result<(), Error> {
             writable,
             noexec,
         } => {
-            let from = resolve("--bind", src, Create::No, api)?;
-            let to = mountpoint("--bind", dst, Some(&from), api)?;
-            let ro = if *writable { 0 } else { MS_RDONLY };
-            let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
-            match api {
-                Api::Fd => {
-                    // MS_* and MOUNT_ATTR_* agree on these four bits.
-                    let tree = sys::clone_tree(from.fd.raw(), false);
-                    tree.and_then(|t| sys::set_attrs(t.raw(), flags, false).map(|()| t))
-                        .and_then(|t| sys::move_mount(t.raw(), to.fd.raw()))
-                        .map_err(|e| mount_error("--bind", dst.to_bytes(), e))
-                }
-                Api::Classic => {
-                    sys::mount(&proc_path(&from.fd), &proc_path(&to.fd), c"", MS_BIND, None)
-                        .map_err(|e| mount_error("--bind", dst.to_bytes(), e))?;
-                    remount(&reopen("--bind", dst, &to)?, flags)
-                        .map_err(|e| mount_error("--bind", dst.to_bytes(), e))
-                }
+            let from = resolve(src, Create::No, api)?;
+            let to = mountpoint(dst, Some(&from), api)?;
+            if prepare {
+                return Ok(());
             }
+            bind(dst, &from, &to, flags(*writable, *noexec), false, api)
         }
         Mount::Tmpfs {
             dst,
@@ -240,7 +277,10 @@ fn apply_one(m: &Mount, api: Api) -> Result<(), Error> {
             mode,
             noexec,
         } => {
-            let to = mountpoint("--tmpfs", dst, None, api)?;
+            let to = mountpoint(dst, None, api)?;
+            if prepare {
+                return Ok(());
+            }
             let mut data = Text::default();
             let _ = ufmt::uwrite!(
                 data,
@@ -251,11 +291,9 @@ fn apply_one(m: &Mount, api: Api) -> Result<(), Error> {
                 (mode >> 3) & 7,
                 mode & 7
             );
-            let data = OwnedCStr::new(&data.0)
-                .map_err(|e| mount_error("--tmpfs", dst.to_bytes(), e.into()))?;
-            let flags = MS_NOSUID | MS_NODEV | if *noexec { MS_NOEXEC } else { 0 };
-            sys::mount(c"tmpfs", &proc_path(&to.fd), c"tmpfs", flags, Some(&data))
-                .map_err(|e| mount_error("--tmpfs", dst.to_bytes(), e))
+            let data = OwnedCStr::new(&data.0).map_err(|e| mount_fail(dst.to_bytes(), e.into()))?;
+            let flags = flags(true, *noexec);
+            mount_at(dst, c"tmpfs", &to, c"tmpfs", flags, Some(&data))
         }
         Mount::Device {
             dev,
@@ -264,91 +302,120 @@ fn apply_one(m: &Mount, api: Api) -> Result<(), Error> {
             writable,
             noexec,
         } => {
+            if prepare {
+                return mountpoint(dst, None, api).map(drop);
+            }
             let device = block_device(dev, api)?;
-            let to = mountpoint("--mount", dst, None, api)?;
-            let ro = if *writable { 0 } else { MS_RDONLY };
-            let flags = MS_NOSUID | MS_NODEV | ro | if *noexec { MS_NOEXEC } else { 0 };
+            let to = mountpoint(dst, None, api)?;
             // The kernel looks the source up by name: /proc/self/fd/N names
             // exactly the device node resolved above.
-            sys::mount(
-                &proc_path(&device.fd),
-                &proc_path(&to.fd),
-                fstype,
-                flags,
-                None,
-            )
-            .map_err(|e| mount_error("--mount", dev.to_bytes(), e))
+            let flags = flags(*writable, *noexec);
+            mount_at(dev, &proc_path(&device.fd), &to, fstype, flags, None)
         }
-        Mount::ReadOnly { path } => {
-            let at = resolve("--ro", path, Create::No, api)?;
-            match api {
-                Api::Fd => read_only(&at).map_err(|e| mount_error("--ro", path.to_bytes(), e)),
-                Api::Classic => read_only_classic(path, &at),
-            }
+        Mount::ReadOnly { path } => read_only(path, api),
+    }
+}
+
+/// Classic `mount(2)` of `src` (of type `fstype`) onto `to`; failures name `path`.
+fn mount_at<'p>(
+    path: &'p CStr,
+    src: &CStr,
+    to: &Resolved,
+    fstype: &CStr,
+    flags: u64,
+    data: Option<&CStr>,
+) -> Result<(), Fail<'p>> {
+    sys::mount(src, &proc_path(&to.fd), fstype, flags, data)
+        .map_err(|e| mount_fail(path.to_bytes(), e))
+}
+
+/// Bind the mount at `from` (with every mount below it when `recursive`)
+/// onto `to`, with `flags`; failures name `path`.
+fn bind<'p>(
+    path: &'p CStr,
+    from: &Resolved,
+    to: &Resolved,
+    flags: u64,
+    recursive: bool,
+    api: Api,
+) -> Result<(), Fail<'p>> {
+    let path = path.to_bytes();
+    let failed = |e| mount_fail(path, e);
+    match api {
+        Api::Fd => {
+            // MS_* and MOUNT_ATTR_* agree on these four bits.
+            let tree = sys::clone_tree(from.fd.raw(), recursive).map_err(failed)?;
+            sys::set_attrs(tree.raw(), flags, recursive)
+                .and_then(|()| sys::move_mount(tree.raw(), to.fd.raw()))
+                .map_err(failed)
+        }
+        Api::Classic => {
+            let rec = if recursive { sys::MS_REC } else { 0 };
+            let (from, onto) = (proc_path(&from.fd), proc_path(&to.fd));
+            sys::mount(&from, &onto, c"", MS_BIND | rec, None).map_err(failed)?;
+            remount(&reopen(path, to)?, flags).map_err(failed)
         }
     }
 }
 
 /// The block device at `dev`, resolved without following a symbolic link.
-fn block_device(dev: &CStr, api: Api) -> Result<Resolved, Error> {
-    let device = resolve("--mount", dev, Create::No, api)?;
-    match fs::stat_fd(device.fd.raw()).map(|s| s.kind()) {
-        Ok(fs::S_IFBLK) => Ok(device),
-        Ok(_) => Err(error("--mount", dev.to_bytes(), Errno::ENOTBLK)),
-        Err(e) => Err(error("--mount", dev.to_bytes(), e)),
+fn block_device(dev: &CStr, api: Api) -> Result<Resolved, Fail<'_>> {
+    let device = resolve(dev, Create::No, api)?;
+    let stat = fs::stat_fd(device.fd.raw()).map_err(|e| fail(dev.to_bytes(), e))?;
+    if stat.kind() != fs::S_IFBLK {
+        return Err(fail(dev.to_bytes(), Errno::ENOTBLK));
+    }
+    Ok(device)
+}
+
+/// Make the mount at `path` and every mount below it read-only, in place;
+/// when `path` is no mount root, bind it onto itself first. Classic
+/// remounts act on one mount: those below come from `/proc/self/mountinfo`.
+fn read_only(path: &CStr, api: Api) -> Result<(), Fail<'_>> {
+    let at = resolve(path, Create::No, api)?;
+    let in_place = match api {
+        Api::Fd => sys::set_attrs(at.fd.raw(), sys::MOUNT_ATTR_RDONLY, true),
+        Api::Classic => remount(&at.fd, MS_RDONLY),
+    };
+    match in_place {
+        Err(Errno::EINVAL) => bind(path, &at, &at, MS_RDONLY, true, api)?,
+        other => other.map_err(|e| mount_fail(path.to_bytes(), e))?,
+    }
+    match api {
+        Api::Fd => Ok(()),
+        Api::Classic => read_only_below(path.to_bytes()),
     }
 }
 
-/// Make the mount at `at` and every mount below it read-only, in place;
-/// when `at` is no mount root, bind it onto itself first.
-fn read_only(at: &Resolved) -> Result<(), Errno> {
-    match sys::set_attrs(at.fd.raw(), sys::MOUNT_ATTR_RDONLY, true) {
-        Err(Errno::EINVAL) => {
-            let tree = sys::clone_tree(at.fd.raw(), true)?;
-            sys::set_attrs(tree.raw(), sys::MOUNT_ATTR_RDONLY, true)?;
-            sys::move_mount(tree.raw(), at.fd.raw())
-        }
-        other => other,
-    }
-}
-
-/// [`read_only`] with classic remounts: the mount at `path`, then every
-/// mount below it that `/proc/self/mountinfo` lists.
-fn read_only_classic(path: &CStr, at: &Resolved) -> Result<(), Error> {
-    let fail = |e| mount_error("--ro", path.to_bytes(), e);
-    match remount(&at.fd, MS_RDONLY) {
-        Err(Errno::EINVAL) => {
-            let here = proc_path(&at.fd);
-            sys::mount(&here, &here, c"", MS_BIND | sys::MS_REC, None).map_err(fail)?;
-            remount(&reopen("--ro", path, at)?, MS_RDONLY).map_err(fail)?;
-        }
-        other => other.map_err(fail)?,
-    }
+/// Classic remounts of every mount strictly below `path` that
+/// `/proc/self/mountinfo` lists.
+fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
+    const INFO: &[u8] = b"/proc/self/mountinfo";
+    // Leaked: messages name the points in it (the arena would not reuse it).
     let info = read_file(c"/proc/self/mountinfo")
-        .map_err(|e| mount_error("--ro", b"/proc/self/mountinfo", e))?;
-    for point in mount_points(&info) {
-        let point = point.map_err(|e| mount_error("--ro", b"/proc/self/mountinfo", e))?;
+        .map_err(|e| mount_fail(INFO, e))?
+        .leak();
+    for line in info.split_mut(|&b| b == b'\n') {
+        let Some(point) = line.split_mut(|&b| b == b' ').nth(4).map(unescape) else {
+            continue;
+        };
         // Only mounts strictly below `path`: its own was remounted above.
-        if !under_bytes(&point, path.to_bytes()) || under_bytes(path.to_bytes(), &point) {
+        if point.contains(&0) || !under_bytes(point, path) || under_bytes(path, point) {
             continue;
         }
-        let point = match OwnedCStr::new(&point) {
-            Ok(point) => point,
-            Err(NotCStr::OutOfMemory) => {
-                return Err(mount_error("--ro", path.to_bytes(), Errno::ENOMEM))
-            }
-            Err(NotCStr::Nul) => continue,
-        };
-        let sub = match walk("--ro", &point, Create::No) {
+        let sub = match walk(point, Create::No) {
             Ok(sub) => sub,
             // Hidden under a later mount: out of the command's reach too.
-            Err(e) if e.errno() == Some(Errno::ENOENT) => continue,
-            Err(e) => return Err(e),
+            Err(Fail {
+                errno: Some(Errno::ENOENT),
+                ..
+            }) => continue,
+            Err(f) => return Err(f),
         };
         match remount(&sub.fd, MS_RDONLY) {
             // Not a mount root any more: the mount covering it was remounted.
             Ok(()) | Err(Errno::EINVAL) => {}
-            Err(e) => return Err(mount_error("--ro", point.to_bytes(), e)),
+            Err(e) => return Err(mount_fail(point, e)),
         }
     }
     Ok(())
@@ -371,21 +438,16 @@ fn remount(fd: &Fd, flags: u64) -> Result<(), Errno> {
 
 /// After a classic mount onto `at`, a descriptor of the new mount (looked
 /// up again by name in the parent, since `at` still refers to what is below).
-fn reopen(step: &'static str, path: &CStr, at: &Resolved) -> Result<Fd, Error> {
-    let fail = |e| mount_error(step, path.to_bytes(), e);
-    let (parent, name) = at.parent.as_ref().ok_or(Errno::EINVAL).map_err(fail)?;
-    let top = fs::openat(parent.raw(), name, O_PATH | O_NOFOLLOW, 0).map_err(fail)?;
-    let (was, now) = (fs::stat_fd(at.fd.raw()), fs::stat_fd(top.raw()));
-    let (was, now) = was.and_then(|w| now.map(|n| (w, n))).map_err(fail)?;
+fn reopen<'p>(path: &'p [u8], at: &Resolved) -> Result<Fd, Fail<'p>> {
+    let failed = |e| mount_fail(path, e);
+    let (parent, name) = at.parent.as_ref().ok_or(Errno::EINVAL).map_err(failed)?;
+    let top = fs::openat(parent.raw(), name, O_PATH | O_NOFOLLOW, 0).map_err(failed)?;
+    let was = fs::stat_fd(at.fd.raw()).map_err(failed)?;
+    let now = fs::stat_fd(top.raw()).map_err(failed)?;
     // Kernels before 5.8 report no mount id: the remount then fails unless
     // this is a mount root.
     if now.kind() == fs::S_IFLNK || (now.mnt_id != 0 && now.mnt_id == was.mnt_id) {
-        return Err(crate::err!(
-            step,
-            None,
-            "{}: replaced while being mounted",
-            Show(path.to_bytes())
-        ));
+        return Err(Fail::new(path, None, Note::Mounting));
     }
     Ok(top)
 }
@@ -407,89 +469,100 @@ struct Resolved {
 
 /// The mountpoint `dst`, created when missing: a directory, or an empty file
 /// when the bind source `src` is not a directory.
-fn mountpoint(
-    step: &'static str,
-    dst: &CStr,
-    src: Option<&Resolved>,
-    api: Api,
-) -> Result<Resolved, Error> {
-    match resolve(step, dst, Create::No, api) {
-        Err(e) if e.errno() == Some(Errno::ENOENT) => {
-            let dir = src.map_or(Ok::<bool, Error>(true), |s| {
-                let st = fs::stat_fd(s.fd.raw()).map_err(|e| error(step, dst.to_bytes(), e))?;
-                Ok(st.kind() == fs::S_IFDIR)
-            })?;
-            let kind = if dir { Create::Dir } else { Create::File };
-            resolve(step, dst, kind, api)
-        }
-        other => other,
+fn mountpoint<'p>(dst: &'p CStr, src: Option<&Resolved>, api: Api) -> Result<Resolved, Fail<'p>> {
+    match resolve(dst, Create::No, api) {
+        Err(Fail {
+            errno: Some(Errno::ENOENT),
+            ..
+        }) => {}
+        other => return other,
     }
+    let dir = match src {
+        None => true,
+        Some(s) => {
+            let st = fs::stat_fd(s.fd.raw()).map_err(|e| fail(dst.to_bytes(), e))?;
+            st.kind() == fs::S_IFDIR
+        }
+    };
+    resolve(dst, if dir { Create::Dir } else { Create::File }, api)
 }
 
 /// Resolve `path` with `openat2(RESOLVE_NO_SYMLINKS)`, or by a walk where
 /// that is refused, a symbolic link must be named, or something is created.
-fn resolve(step: &'static str, path: &CStr, create: Create, api: Api) -> Result<Resolved, Error> {
+fn resolve(path: &CStr, create: Create, api: Api) -> Result<Resolved, Fail<'_>> {
     if api == Api::Fd && create == Create::No {
         match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
             Ok(fd) => return Ok(Resolved { fd, parent: None }),
             Err(Errno::ELOOP) => {}
-            Err(e) => return Err(error(step, path.to_bytes(), e)),
+            Err(e) => return Err(fail(path.to_bytes(), e)),
         }
     }
-    walk(step, path, create)
+    walk(path.to_bytes(), create)
 }
 
 /// Open `path` one component at a time with `O_PATH|O_NOFOLLOW`, refusing
 /// symbolic links and creating what is missing as `create` says (parents as
 /// 0755 directories).
-fn walk(step: &'static str, path: &CStr, create: Create) -> Result<Resolved, Error> {
-    let bytes = path.to_bytes();
-    let root = fs::openat(fs::AT_FDCWD, c"/", O_PATH | O_DIRECTORY, 0)
-        .map_err(|e| error(step, b"/", e))?;
+fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
+    let root =
+        fs::openat(fs::AT_FDCWD, c"/", O_PATH | O_DIRECTORY, 0).map_err(|e| fail(b"/", e))?;
     let mut at = Resolved {
         fd: root,
         parent: None,
     };
-    let mut names = components(bytes).peekable();
+    let mut names = components(path).peekable();
     while let Some(name) = names.next() {
         let last = names.peek().is_none();
-        // Where this component ends in `path`, for messages.
-        let shown = bytes
-            .get(..name.as_ptr() as usize - bytes.as_ptr() as usize + name.len())
-            .unwrap_or(bytes);
-        let name = OwnedCStr::new(name).map_err(|e| error(step, shown, e.into()))?;
-        let dir = at.fd.raw();
-        let flags = O_PATH | O_NOFOLLOW | if last { 0 } else { O_DIRECTORY };
-        let open = || fs::openat(dir, &name, flags, 0);
-        let fd = match open() {
-            Err(Errno::ENOENT) if create != Create::No => {
-                make(dir, &name, if last { create } else { Create::Dir })
-                    .and_then(|()| open())
-                    .map_err(|e| error(step, shown, e))?
-            }
-            // O_DIRECTORY met a symbolic link, a file, or something since replaced.
-            Err(e @ (Errno::ENOTDIR | Errno::ELOOP)) => {
-                let now = fs::stat_at(dir, &name, fs::AT_SYMLINK_NOFOLLOW).map(|s| s.kind());
-                return Err(match now {
-                    Ok(fs::S_IFLNK) => symlink(step, shown),
-                    Ok(fs::S_IFDIR) => crate::err!(
-                        step,
-                        Some(e),
-                        "{}: replaced while being resolved",
-                        Show(shown)
-                    ),
-                    _ => error(step, shown, e),
-                });
-            }
-            other => other.map_err(|e| error(step, shown, e))?,
+        let create = match create {
+            Create::No => Create::No,
+            _ if !last => Create::Dir,
+            _ => create,
         };
-        if last && fs::stat_fd(fd.raw()).is_ok_and(|s| s.kind() == fs::S_IFLNK) {
-            return Err(symlink(step, shown));
+        if let Err((e, note)) = step_into(&mut at, name, last, create) {
+            // Where this component ends in `path`, for messages.
+            let end = name.as_ptr() as usize - path.as_ptr() as usize + name.len();
+            return Err(Fail::new(path.get(..end).unwrap_or(path), Some(e), note));
         }
-        let parent = core::mem::replace(&mut at.fd, fd);
-        at.parent = Some((parent, name));
     }
     Ok(at)
+}
+
+/// One step of [`walk`]: open `name` in `at` (the `last` component, or a
+/// directory), creating it as `create` says, and make it `at`.
+fn step_into(
+    at: &mut Resolved,
+    name: &[u8],
+    last: bool,
+    create: Create,
+) -> Result<(), (Errno, Note)> {
+    let plain = |e| (e, Note::None);
+    let name = OwnedCStr::new(name).map_err(|e| plain(e.into()))?;
+    let dir = at.fd.raw();
+    let flags = O_PATH | O_NOFOLLOW | if last { 0 } else { O_DIRECTORY };
+    let open = || fs::openat(dir, &name, flags, 0);
+    let fd = match open() {
+        Err(Errno::ENOENT) if create != Create::No => {
+            make(dir, &name, create).and_then(|()| open())
+        }
+        // O_DIRECTORY met a symbolic link, a file, or something since replaced.
+        Err(e @ (Errno::ENOTDIR | Errno::ELOOP)) => {
+            return Err(
+                match fs::stat_at(dir, &name, fs::AT_SYMLINK_NOFOLLOW).map(|s| s.kind()) {
+                    Ok(fs::S_IFLNK) => (Errno::ELOOP, Note::Symlink),
+                    Ok(fs::S_IFDIR) => (e, Note::Resolving),
+                    _ => plain(e),
+                },
+            );
+        }
+        other => other,
+    }
+    .map_err(plain)?;
+    if last && fs::stat_fd(fd.raw()).is_ok_and(|s| s.kind() == fs::S_IFLNK) {
+        return Err((Errno::ELOOP, Note::Symlink));
+    }
+    let parent = core::mem::replace(&mut at.fd, fd);
+    at.parent = Some((parent, name));
+    Ok(())
 }
 
 /// Create `name` in `dir` with an exact mode (the umask left aside), never
@@ -509,32 +582,14 @@ fn make(dir: i32, name: &CStr, kind: Create) -> Result<(), Errno> {
     }
 }
 
-fn symlink(step: &'static str, path: &[u8]) -> Error {
-    crate::err!(
-        step,
-        Some(Errno::ELOOP),
-        "{}: is a symbolic link",
-        Show(path)
-    )
-}
-
 /// `step: path: ERRNO`.
 pub fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
-    crate::err!(step, Some(e), "{}", Show(path))
+    fail(path, e).error(step)
 }
 
 /// An error of a mount call, saying what privilege is missing where that is the cause.
 pub fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
-    if matches!(e, Errno::EPERM | Errno::EACCES) {
-        crate::err!(
-            step,
-            Some(e),
-            "{}: needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)",
-            Show(path)
-        )
-    } else {
-        error(step, path, e)
-    }
+    mount_fail(path, e).error(step)
 }
 
 /// `/proc/self/fd/N` of a descriptor: mounting there acts on exactly the
@@ -575,37 +630,28 @@ fn under_bytes(path: &[u8], dir: &[u8]) -> bool {
     components(dir).all(|d| names.next() == Some(d))
 }
 
-/// The mount points (fifth field, octal escapes decoded) of a mountinfo text;
-/// `ENOMEM` when one does not fit in memory.
-fn mount_points(info: &[u8]) -> impl Iterator<Item = Result<Vec<u8>, Errno>> + '_ {
-    info.split(|&b| b == b'\n').filter_map(|line| {
-        let field = line.split(|&b| b == b' ').nth(4)?;
-        let mut out = Vec::new();
-        let mut i = 0;
-        while let Some(&b) = field.get(i) {
-            let octal = field
-                .get(i + 1..i + 4)
-                .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
-            match (b, octal) {
-                (b'\\', Some(d)) => {
-                    let byte = d
-                        .iter()
-                        .fold(0u8, |v, c| v.wrapping_mul(8).wrapping_add(c - b'0'));
-                    if let Err(e) = vec::push(&mut out, byte) {
-                        return Some(Err(e.into()));
-                    }
-                    i += 4;
-                }
-                _ => {
-                    if let Err(e) = vec::push(&mut out, b) {
-                        return Some(Err(e.into()));
-                    }
-                    i += 1;
-                }
-            }
+/// A mountinfo field with its octal escapes (`\040`) decoded, in place.
+fn unescape(field: &mut [u8]) -> &[u8] {
+    let (mut from, mut to) = (0, 0);
+    while let Some(&b) = field.get(from) {
+        let octal = field
+            .get(from + 1..from + 4)
+            .filter(|d| d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        let (byte, len) = match (b, octal) {
+            (b'\\', Some(d)) => (
+                d.iter()
+                    .fold(0u8, |v, c| v.wrapping_mul(8).wrapping_add(c - b'0')),
+                4,
+            ),
+            _ => (b, 1),
+        };
+        if let Some(slot) = field.get_mut(to) {
+            *slot = byte;
         }
-        Some(Ok(out))
-    })
+        from += len;
+        to += 1;
+    }
+    field.get(..to).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -627,7 +673,11 @@ mod tests {
         let info = b"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n\
                      30 22 0:5 / /with\\040space rw - tmpfs tmpfs rw\n\
                      31 22 0:6 / /back\\134slash\\ rw - tmpfs tmpfs rw\n";
-        let points: Vec<Vec<u8>> = mount_points(info).collect::<Result<_, _>>().unwrap();
+        let mut info = info.to_vec();
+        let points: Vec<&[u8]> = info
+            .split_mut(|&b| b == b'\n')
+            .filter_map(|l| l.split_mut(|&b| b == b' ').nth(4).map(unescape))
+            .collect();
         assert_eq!(points, [&b"/"[..], b"/with space", b"/back\\slash\\"]);
     }
 
