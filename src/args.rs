@@ -401,83 +401,91 @@ pub fn parse_as<'a>(
         command: args.len(),
     };
     compat_environment(&mut cfg, environ);
+    // One exit for every refusal, so that `cfg` is dropped in one place.
+    match read_options(&mut cfg, args)? {
+        Some(Opt::Help) => Ok(Action::Help),
+        Some(Opt::Version) => Ok(Action::Version),
+        Some(_) => Ok(Action::License),
+        None => {
+            check(&cfg, args.len())?;
+            Ok(Action::Run(cfg))
+        }
+    }
+}
+
+/// Read the options into `cfg` up to the command; `Some` of an option that
+/// stops there (`--help`, `--version`, `-l`).
+fn read_options<'a>(
+    cfg: &mut Config<'a>,
+    args: &[&'a CStr],
+) -> Result<Option<Opt>, UsageError<'a>> {
     let mut i = 0;
-    while i < args.len() {
-        let arg = args[i];
+    while let Some(&arg) = args.get(i) {
         let bytes = arg.to_bytes();
         i += 1;
         if bytes == b"--" {
             cfg.command = i;
             break;
         }
-        if bytes.len() < 2 || bytes[0] != b'-' {
+        let (Some(b'-'), Some(&second)) = (bytes.first(), bytes.get(1)) else {
             cfg.command = i - 1;
             break;
-        }
-        if bytes[1] == b'-' {
-            let eq = bytes.iter().position(|&b| b == b'=');
-            let name = bytes.get(..eq.unwrap_or(bytes.len())).unwrap_or_default();
-            let Some((long, opt, takes)) = find(name, 0) else {
+        };
+        let long = second == b'-';
+        // A long option once; a cluster of short ones letter by letter.
+        let mut at = 1;
+        while let Some(&letter) = bytes.get(at) {
+            at += 1;
+            // Where the option's value starts within this argument, if it does.
+            let (found, inline) = if long {
+                let eq = bytes.iter().position(|&b| b == b'=');
+                let name = bytes.get(..eq.unwrap_or(bytes.len())).unwrap_or_default();
+                at = bytes.len();
+                (find(name, 0), eq.map(|e| e + 1))
+            } else {
+                // getopt's rule: a value is the rest of the cluster, else the next argument.
+                (find(b"", letter), (at < bytes.len()).then_some(at))
+            };
+            let Some((name, opt, takes)) = found else {
                 return Err(UsageError::Unknown(bytes));
             };
-            let value = match (eq, takes) {
-                (Some(at), true) => Some(tail(arg, at + 1)),
-                (None, true) => {
-                    let v = args.get(i).copied().ok_or(UsageError::MissingValue(long))?;
-                    i += 1;
-                    Some(v)
-                }
-                (Some(at), false) => {
-                    return Err(UsageError::NoValueAllowed(
-                        long,
-                        tail(arg, at + 1).to_bytes(),
-                    ))
-                }
-                (None, false) => None,
-            };
-            match value {
-                Some(v) => apply_value(&mut cfg, opt, long, v)?,
-                None => {
-                    if let Some(action) = apply_flag(&mut cfg, opt) {
-                        return Ok(action);
-                    }
-                }
-            }
-        } else {
-            for (at, &c) in bytes.iter().enumerate().skip(1) {
-                let Some((name, opt, takes)) = find(b"", c) else {
-                    return Err(UsageError::Unknown(bytes));
-                };
-                if takes {
-                    // getopt's rule: the rest of the cluster, else the next argument.
-                    let v = if at + 1 < bytes.len() {
-                        tail(arg, at + 1)
-                    } else {
+            if takes {
+                let v = match inline {
+                    Some(at) => tail(arg, at),
+                    None => {
                         let v = args.get(i).copied().ok_or(UsageError::MissingValue(name))?;
                         i += 1;
                         v
-                    };
-                    apply_value(&mut cfg, opt, name, v)?;
-                    break;
-                }
-                if let Some(action) = apply_flag(&mut cfg, opt) {
-                    return Ok(action);
-                }
+                    }
+                };
+                apply_value(cfg, opt, name, v)?;
+                break;
+            }
+            if let (true, Some(at)) = (long, inline) {
+                return Err(UsageError::NoValueAllowed(name, tail(arg, at).to_bytes()));
+            }
+            if apply_flag(cfg, opt) {
+                return Ok(Some(opt));
             }
         }
     }
-    if cfg.command >= args.len() {
+    Ok(None)
+}
+
+/// What only the whole command line can tell.
+fn check<'a>(cfg: &Config<'a>, args: usize) -> Result<(), UsageError<'a>> {
+    if cfg.command >= args {
         return Err(UsageError::NoCommand);
     }
-    check_landlock(&cfg)?;
-    check_vm(&cfg)?;
+    check_landlock(cfg)?;
+    check_vm(cfg)?;
     if cfg.stderr_to_stdout && cfg.stderr.is_some() {
         return Err(UsageError::Refused(
             "--stderr-to-stdout",
             "cannot be combined with --stderr",
         ));
     }
-    Ok(Action::Run(cfg))
+    Ok(())
 }
 
 /// The NUL-terminated tail of an argument from byte `at` on.
@@ -489,11 +497,10 @@ fn tail(arg: &CStr, at: usize) -> &CStr {
     tail.unwrap_or(c"")
 }
 
-fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
+/// Set a flag; true for one that stops the parsing (`--help`, `--version`, `-l`).
+fn apply_flag(cfg: &mut Config, opt: Opt) -> bool {
     match opt {
-        Opt::Help => return Some(Action::Help),
-        Opt::Version => return Some(Action::Version),
-        Opt::License => return Some(Action::License),
+        Opt::Help | Opt::Version | Opt::License => return true,
         Opt::WarnReaped => cfg.log_reaped = true,
         Opt::Verbose => cfg.verbosity = cfg.verbosity.more(),
         Opt::Quiet => cfg.verbosity = Level::Fatal,
@@ -512,7 +519,7 @@ fn apply_flag<'a>(cfg: &mut Config<'a>, opt: Opt) -> Option<Action<'a>> {
         // Accepted for tini compatibility: proctor always does both.
         _ => {}
     }
-    None
+    false
 }
 
 fn apply_value<'a>(
@@ -521,49 +528,77 @@ fn apply_value<'a>(
     option: &'static str,
     v: &'a CStr,
 ) -> Result<(), UsageError<'a>> {
-    let value = v.to_bytes();
-    let bad = |why| UsageError::Bad { option, value, why };
-    if value.is_empty() {
-        return Err(bad("is empty"));
+    // Every refusal of a value is built here, once, not at each check.
+    match set_value(cfg, opt, v) {
+        Ok(()) => Ok(()),
+        Err(Refusal::Bad(why)) => Err(UsageError::Bad {
+            option,
+            value: v.to_bytes(),
+            why,
+        }),
+        Err(Refusal::OutOfMemory) => Err(UsageError::OutOfMemory),
     }
-    const SECONDS: &str = "is not a number of seconds";
+}
+
+/// Why [`set_value`] refused a value: what [`UsageError::Bad`] says after
+/// the value, or running out of memory.
+enum Refusal {
+    Bad(&'static str),
+    OutOfMemory,
+}
+
+impl From<&'static str> for Refusal {
+    fn from(why: &'static str) -> Refusal {
+        Refusal::Bad(why)
+    }
+}
+
+impl From<OutOfMemory> for Refusal {
+    fn from(_: OutOfMemory) -> Refusal {
+        Refusal::OutOfMemory
+    }
+}
+
+fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refusal> {
+    let value = v.to_bytes();
+    if value.is_empty() {
+        return Err("is empty".into());
+    }
     match opt {
         Opt::WaitFor => push(&mut cfg.wait_for, v)?,
-        Opt::WaitTimeout => cfg.wait_timeout = Some(parse_seconds(value).ok_or(bad(SECONDS))?),
-        Opt::Timeout => cfg.timeout = Some(parse_seconds(value).ok_or(bad(SECONDS))?),
-        Opt::KillAfter => cfg.kill_after = parse_seconds(value).ok_or(bad(SECONDS))?,
-        Opt::Bind => push(&mut cfg.mounts, parse_bind(value).map_err(bad)?)?,
-        Opt::Tmpfs => push(&mut cfg.mounts, parse_tmpfs(value).map_err(bad)?)?,
-        Opt::Ro => {
-            check_mount_path(value).map_err(bad)?;
-            push(&mut cfg.mounts, Mount::ReadOnly { path: v })?;
+        Opt::WaitTimeout | Opt::Timeout | Opt::KillAfter => {
+            let t = parse_seconds(value).ok_or("is not a number of seconds")?;
+            match opt {
+                Opt::WaitTimeout => cfg.wait_timeout = Some(t),
+                Opt::Timeout => cfg.timeout = Some(t),
+                _ => cfg.kill_after = t,
+            }
+        }
+        Opt::Bind | Opt::Tmpfs | Opt::Ro | Opt::DeviceMount => {
+            push(&mut cfg.mounts, parse_mount(opt, v)?)?
         }
         Opt::Net if value == b"none" => cfg.net_none = true,
-        Opt::Net => return Err(bad("is not a network mode (only \"none\")")),
+        Opt::Net => return Err("is not a network mode (only \"none\")".into()),
         Opt::Chdir => cfg.chdir = Some(v),
-        Opt::Rlimit => push(&mut cfg.rlimits, parse_rlimit(value).map_err(bad)?)?,
-        Opt::User => cfg.user = Some(parse_user(value).map_err(bad)?),
+        Opt::Rlimit => push(&mut cfg.rlimits, parse_rlimit(value)?)?,
+        Opt::User => cfg.user = Some(parse_user(value)?),
         Opt::Groups => {
             cfg.groups.clear();
             for g in value.split(|&b| b == b',') {
-                let gid =
-                    parse_id(g).ok_or(bad("is not a comma-separated list of numeric gids"))?;
+                let gid = parse_id(g).ok_or("is not a comma-separated list of numeric gids")?;
                 push(&mut cfg.groups, gid)?;
             }
             if cfg.groups.len() > 65536 {
-                return Err(bad("has more groups than the kernel allows (65536)"));
+                return Err("has more groups than the kernel allows (65536)".into());
             }
         }
         Opt::Env => {
-            let eq = value
-                .iter()
-                .position(|&b| b == b'=')
-                .ok_or(bad("is not NAME=VALUE"))?;
-            check_env_name(value.get(..eq).unwrap_or_default()).map_err(bad)?;
+            let (name, _) = split(value, b'=').ok_or("is not NAME=VALUE")?;
+            check_env_name(name)?;
             push(&mut cfg.env, EnvOp::Set(v))?;
         }
         Opt::UnsetEnv | Opt::KeepEnv => {
-            check_env_name(value).map_err(bad)?;
+            check_env_name(value)?;
             let op = if opt == Opt::KeepEnv {
                 EnvOp::Keep(value)
             } else {
@@ -572,64 +607,96 @@ fn apply_value<'a>(
             push(&mut cfg.env, op)?;
         }
         Opt::KeepFd => {
-            let fd = parse_id(value)
-                .filter(|&n| n <= i32::MAX as u32)
-                .ok_or(bad("is not a descriptor number"))?;
+            let fd = within(
+                parse_u64(value),
+                0,
+                i32::MAX as u64,
+                "is not a descriptor number",
+            )?;
             push(&mut cfg.keep_fds, fd as i32)?;
         }
-        Opt::Seccomp if value == b"default" => cfg.seccomp = true,
-        Opt::Seccomp if value == b"none" => cfg.seccomp = false,
-        Opt::Seccomp => return Err(bad("is not a seccomp mode (\"default\" or \"none\")")),
+        Opt::Seccomp => {
+            cfg.seccomp = match value {
+                b"default" => true,
+                b"none" => false,
+                _ => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
+            }
+        }
         Opt::Report => cfg.report = Some(v),
         Opt::Stdin => cfg.stdin = Some(v),
         Opt::Stdout => cfg.stdout = Some(v),
         Opt::Stderr => cfg.stderr = Some(v),
         Opt::OutputLimit => {
-            let limit = parse_size(value).filter(|&n| n > 0);
-            cfg.output_limit =
-                Some(limit.ok_or(bad("is not a positive number of bytes (k/m/g/t allowed)"))?);
+            cfg.output_limit = Some(within(
+                parse_size(value),
+                1,
+                u64::MAX,
+                "is not a positive number of bytes (k/m/g/t allowed)",
+            )?)
         }
-        Opt::Pdeathsig => {
-            let sig = parse_signal(value).filter(|&s| s != 0);
-            cfg.pdeathsig = Some(sig.ok_or(bad(NOT_A_SIGNAL))?);
-        }
+        Opt::Pdeathsig => cfg.pdeathsig = Some(signal(value, 1)?),
         Opt::ExitZero => {
-            let code = parse_u64(value).filter(|&c| c <= 255);
-            push(
-                &mut cfg.exit_zero,
-                code.ok_or(bad("is not an exit code (0 to 255)"))? as u8,
-            )?;
+            let code = within(parse_u64(value), 0, 255, "is not an exit code (0 to 255)")?;
+            push(&mut cfg.exit_zero, code as u8)?;
         }
         Opt::Rewrite => {
-            let colon = value.iter().position(|&b| b == b':');
-            let (from, to) = colon
-                .map(|c| (value.get(..c), value.get(c + 1..)))
-                .map(|(f, t)| (f.and_then(parse_signal), t.and_then(parse_signal)))
-                .ok_or(bad("is not SIGNAL:SIGNAL"))?;
-            let from = from.filter(|&s| s != 0).ok_or(bad(NOT_A_SIGNAL))?;
-            push(&mut cfg.rewrite, (from, to.ok_or(bad(NOT_A_SIGNAL))?))?;
+            let (from, to) = split(value, b':').ok_or("is not SIGNAL:SIGNAL")?;
+            let from = signal(from, 1)?;
+            push(&mut cfg.rewrite, (from, signal(to, 0)?))?;
         }
         Opt::Writable => {
-            check_mount_path(value).map_err(bad)?;
+            check_mount_path(value)?;
             push(&mut cfg.writable, v)?;
         }
         Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
             let r = cfg.cgroup.get_or_insert_default();
             match opt {
-                Opt::Memory => r.memory = Some(parse_memory(value).map_err(bad)?),
-                Opt::Pids => r.pids = Some(parse_pids(value).map_err(bad)?),
-                Opt::Cpus => r.cpus_micro = Some(parse_cpus(value).map_err(bad)?),
+                Opt::Memory => r.memory = Some(parse_memory(value)?),
+                Opt::Pids => {
+                    let why = "is not a number of processes from 1 to 4194304";
+                    r.pids = Some(within(parse_u64(value), 1, MAX_PIDS, why)?)
+                }
+                Opt::Cpus => {
+                    // In millionths: from 0.01 (the kernel's smallest quota,
+                    // 1 ms per 100 ms period) to a million CPUs.
+                    let micro = parse_seconds(value).map(|ns| ns / 1000);
+                    let why = "is not a number of CPUs from 0.01 on (decimal allowed)";
+                    r.cpus_micro = Some(within(micro, 10_000, 1_000_000_000_000, why)?)
+                }
                 _ => {
-                    let t = parse_seconds(value).filter(|&t| t >= 1_000_000);
-                    r.cpu_time = Some(t.ok_or(bad("is not a number of seconds from 0.001 on"))?);
+                    let why = "is not a number of seconds from 0.001 on";
+                    r.cpu_time = Some(within(parse_seconds(value), 1_000_000, u64::MAX, why)?)
                 }
             }
         }
-        Opt::DeviceMount => push(&mut cfg.mounts, parse_device_mount(value).map_err(bad)?)?,
-        Opt::Module => push(&mut cfg.modules, parse_module(v).map_err(bad)?)?,
+        Opt::Module => push(&mut cfg.modules, parse_module(v)?)?,
         _ => {}
     }
     Ok(())
+}
+
+/// `n` if it is a number from `min` to `max`, else `why`.
+#[inline(never)]
+fn within(n: Option<u64>, min: u64, max: u64, why: &'static str) -> Result<u64, &'static str> {
+    match n {
+        Some(n) if n >= min && n <= max => Ok(n),
+        _ => Err(why),
+    }
+}
+
+/// A signal from `min` on (0 is "no signal", where that means something).
+fn signal(s: &[u8], min: u8) -> Result<u8, &'static str> {
+    match parse_signal(s) {
+        Some(sig) if sig >= min => Ok(sig),
+        _ => Err(NOT_A_SIGNAL),
+    }
+}
+
+/// `s` split at its first `sep`, without it.
+#[inline(never)]
+fn split(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let at = s.iter().position(|&b| b == sep)?;
+    Some((s.get(..at)?, s.get(at + 1..)?))
 }
 
 const NOT_A_SIGNAL: &str = "is not a signal (a name such as TERM or SIGTERM, or 1 to 64)";
@@ -672,32 +739,33 @@ fn compat_environment(cfg: &mut Config, environ: &[&CStr]) {
 
 /// Seconds with an optional decimal fraction (`30`, `0.25`), as nanoseconds.
 pub fn parse_seconds(s: &[u8]) -> Option<Nanos> {
-    let (int, frac) = match s.iter().position(|&b| b == b'.') {
-        Some(dot) => (s.get(..dot)?, Some(s.get(dot + 1..)?)),
-        None => (s, None),
+    let (int, frac) = match split(s, b'.') {
+        Some((int, frac)) if !frac.is_empty() => (int, frac),
+        Some(_) => return None,
+        None => (s, &b""[..]),
     };
     let mut ns = parse_u64(int)?.checked_mul(1_000_000_000)?;
-    if let Some(frac) = frac {
-        if frac.is_empty() || !frac.iter().all(u8::is_ascii_digit) {
+    // Digits past the ninth count for nothing, but must be digits.
+    let mut scale = 100_000_000;
+    for &d in frac {
+        if !d.is_ascii_digit() {
             return None;
         }
-        let mut scale = 100_000_000;
-        for &d in frac.iter().take(9) {
-            ns = ns.checked_add((d - b'0') as u64 * scale)?;
-            scale /= 10;
-        }
+        ns = ns.checked_add((d - b'0') as u64 * scale)?;
+        scale /= 10;
     }
     Some(ns)
 }
 
 /// A size or count with an optional `k m g t` suffix (powers of 1024).
 pub fn parse_size(s: &[u8]) -> Option<u64> {
-    let (digits, shift) = match s.last()?.to_ascii_lowercase() {
-        b'k' => (s.get(..s.len() - 1)?, 10),
-        b'm' => (s.get(..s.len() - 1)?, 20),
-        b'g' => (s.get(..s.len() - 1)?, 30),
-        b't' => (s.get(..s.len() - 1)?, 40),
-        _ => (s, 0),
+    let (last, digits) = s.split_last()?;
+    let shift = match last.to_ascii_lowercase() {
+        b'k' => 10,
+        b'm' => 20,
+        b'g' => 30,
+        b't' => 40,
+        _ => return parse_u64(s),
     };
     parse_u64(digits)?.checked_mul(1 << shift)
 }
@@ -712,44 +780,21 @@ pub fn parse_id(s: &[u8]) -> Option<u32> {
 fn parse_user(s: &[u8]) -> Result<User, &'static str> {
     const NOT_NUMERIC: &str =
         "is not a numeric UID[:GID] (names are refused: proctor never reads /etc/passwd)";
-    let (u, g) = match s.iter().position(|&b| b == b':') {
-        Some(c) => (s.get(..c).unwrap_or_default(), s.get(c + 1..)),
-        None => (s, None),
-    };
-    let uid = parse_id(u).ok_or(NOT_NUMERIC)?;
-    let gid = match g {
-        Some(g) => parse_id(g).ok_or(NOT_NUMERIC)?,
-        None => uid,
+    let (u, g) = split(s, b':').unwrap_or((s, s));
+    let (Some(uid), Some(gid)) = (parse_id(u), parse_id(g)) else {
+        return Err(NOT_NUMERIC);
     };
     Ok(User { uid, gid })
 }
 
 fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
-    let eq = s
-        .iter()
-        .position(|&b| b == b'=')
-        .ok_or("is not NAME=SOFT[:HARD]")?;
-    let resource = rlimit::resource(s.get(..eq).unwrap_or_default()).ok_or(
+    let (name, rest) = split(s, b'=').ok_or("is not NAME=SOFT[:HARD]")?;
+    let resource = rlimit::resource(name).ok_or(
         "names no resource (as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack)",
     )?;
-    let value = |v: &[u8]| {
-        if v == b"unlimited" {
-            Some(u64::MAX)
-        } else {
-            parse_size(v).filter(|&n| n != u64::MAX)
-        }
-    };
-    const BAD: &str = "has a limit that is not a number with k/m/g/t or \"unlimited\"";
-    let rest = s.get(eq + 1..).unwrap_or_default();
-    let (soft, hard) = match rest.iter().position(|&b| b == b':') {
-        Some(c) => (
-            value(rest.get(..c).unwrap_or_default()).ok_or(BAD)?,
-            value(rest.get(c + 1..).unwrap_or_default()).ok_or(BAD)?,
-        ),
-        None => {
-            let v = value(rest).ok_or(BAD)?;
-            (v, v)
-        }
+    let (soft, hard) = split(rest, b':').unwrap_or((rest, rest));
+    let (Some(soft), Some(hard)) = (limit(soft), limit(hard)) else {
+        return Err("has a limit that is not a number with k/m/g/t or \"unlimited\"");
     };
     if soft > hard {
         return Err("has a soft limit above its hard limit");
@@ -759,6 +804,15 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
         soft,
         hard,
     })
+}
+
+/// One limit of `--rlimit`: a size, or `unlimited` (`RLIM_INFINITY`, which
+/// no number may spell).
+fn limit(v: &[u8]) -> Option<u64> {
+    if v == b"unlimited" {
+        return Some(u64::MAX);
+    }
+    parse_size(v).filter(|&n| n != u64::MAX)
 }
 
 /// The smallest `--memory`: below it not even a static binary starts.
@@ -775,21 +829,6 @@ fn parse_memory(s: &[u8]) -> Result<u64, &'static str> {
         return Err("is larger than the kernel takes");
     }
     Ok(n)
-}
-
-fn parse_pids(s: &[u8]) -> Result<u64, &'static str> {
-    parse_u64(s)
-        .filter(|n| (1..=MAX_PIDS).contains(n))
-        .ok_or("is not a number of processes from 1 to 4194304")
-}
-
-/// CPUs as a decimal (`1.5`), in millionths; from 0.01 (the kernel's
-/// smallest quota, 1 ms per 100 ms period) to a million.
-fn parse_cpus(s: &[u8]) -> Result<u64, &'static str> {
-    parse_seconds(s)
-        .map(|ns| ns / 1000)
-        .filter(|micro| (10_000..=1_000_000_000_000).contains(micro))
-        .ok_or("is not a number of CPUs from 0.01 on (decimal allowed)")
 }
 
 fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
@@ -809,12 +848,28 @@ fn owned(p: &[u8]) -> Result<OwnedCStr, &'static str> {
     })
 }
 
+/// `--bind SRC:DST[:OPTS]`, `--mount DEV:DST:FSTYPE[:OPTS]`, `--tmpfs DST[:OPTS]`, `--ro PATH`.
+fn parse_mount<'a>(opt: Opt, v: &'a CStr) -> Result<Mount<'a>, &'static str> {
+    let s = v.to_bytes();
+    match opt {
+        Opt::Ro => {
+            check_mount_path(s)?;
+            Ok(Mount::ReadOnly { path: v })
+        }
+        Opt::Tmpfs => parse_tmpfs(s),
+        Opt::Bind => parse_bind(s),
+        _ => parse_device_mount(s),
+    }
+}
+
+const NOT_DST: &str = "has a DST that is not an absolute path without \"..\"";
+
 fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     let mut parts = s.splitn(3, |&b| b == b':');
     let src = parts.next().unwrap_or_default();
     let dst = parts.next().ok_or("is not SRC:DST[:OPTS]")?;
-    check_mount_path(src).map_err(|_| "has a SRC that is not an absolute path without \"..\"")?;
-    check_mount_path(dst).map_err(|_| "has a DST that is not an absolute path without \"..\"")?;
+    check_mount_path(src).or(Err("has a SRC that is not an absolute path without \"..\""))?;
+    check_mount_path(dst).or(Err(NOT_DST))?;
     let (writable, noexec) = parse_access(parts.next())?;
     Ok(Mount::Bind {
         src: owned(src)?,
@@ -828,12 +883,14 @@ fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {
 /// comma-separated; gives (writable, noexec).
 fn parse_access(opts: Option<&[u8]>) -> Result<(bool, bool), &'static str> {
     let (mut writable, mut noexec, mut ro) = (false, false, false);
-    for opt in opts.map(|o| o.split(|&b| b == b',')).into_iter().flatten() {
-        match opt {
-            b"ro" => ro = true,
-            b"rw" => writable = true,
-            b"noexec" => noexec = true,
-            _ => return Err("has an option that is not ro, rw or noexec"),
+    if let Some(opts) = opts {
+        for opt in opts.split(|&b| b == b',') {
+            match opt {
+                b"ro" => ro = true,
+                b"rw" => writable = true,
+                b"noexec" => noexec = true,
+                _ => return Err("has an option that is not ro, rw or noexec"),
+            }
         }
     }
     if ro && writable {
@@ -848,8 +905,8 @@ fn parse_device_mount(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     let (Some(dst), Some(fstype)) = (parts.next(), parts.next()) else {
         return Err("is not DEV:DST:FSTYPE[:OPTS]");
     };
-    check_mount_path(dev).map_err(|_| "has a DEV that is not an absolute path without \"..\"")?;
-    check_mount_path(dst).map_err(|_| "has a DST that is not an absolute path without \"..\"")?;
+    check_mount_path(dev).or(Err("has a DEV that is not an absolute path without \"..\""))?;
+    check_mount_path(dst).or(Err(NOT_DST))?;
     let fstype = DEVICE_FSTYPES
         .into_iter()
         .find(|t| t.to_bytes() == fstype)
@@ -867,14 +924,16 @@ fn parse_device_mount(s: &[u8]) -> Result<Mount<'static>, &'static str> {
 /// `FILE[:PARAMS]`: PARAMS is everything after the first `:`.
 fn parse_module(v: &CStr) -> Result<Module<'_>, &'static str> {
     let value = v.to_bytes();
-    let colon = value.iter().position(|&b| b == b':');
-    let file = value
-        .get(..colon.unwrap_or(value.len()))
-        .unwrap_or_default();
-    check_mount_path(file).map_err(|_| "has a FILE that is not an absolute path without \"..\"")?;
+    let (file, params) = match split(value, b':') {
+        Some((file, _)) => (file, tail(v, file.len() + 1)),
+        None => (value, c""),
+    };
+    check_mount_path(file).or(Err(
+        "has a FILE that is not an absolute path without \"..\"",
+    ))?;
     Ok(Module {
         file: owned(file)?,
-        params: colon.map_or(c"", |at| tail(v, at + 1)),
+        params,
     })
 }
 
@@ -896,24 +955,19 @@ fn check_vm<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
 }
 
 fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, &'static str> {
-    let mut parts = s.splitn(2, |&b| b == b':');
-    let dst = parts.next().unwrap_or_default();
+    let (dst, opts) = match split(s, b':') {
+        Some((dst, opts)) => (dst, Some(opts)),
+        None => (s, None),
+    };
     check_mount_path(dst)?;
     let (mut size, mut mode, mut noexec) = (TMPFS_SIZE, TMPFS_MODE, false);
-    for opt in parts
-        .next()
-        .map(|o| o.split(|&b| b == b','))
-        .into_iter()
-        .flatten()
-    {
+    for opt in opts.map(|o| o.split(|&b| b == b',')).into_iter().flatten() {
         if let Some(v) = opt.strip_prefix(b"size=") {
-            size = parse_size(v)
-                .filter(|&n| n > 0)
-                .ok_or("has a size that is not a number with k/m/g/t")?;
+            let why = "has a size that is not a number with k/m/g/t";
+            size = within(parse_size(v), 1, u64::MAX, why)?;
         } else if let Some(v) = opt.strip_prefix(b"mode=") {
-            mode = parse_octal(v)
-                .filter(|&m| m <= 0o7777)
-                .ok_or("has a mode that is not octal up to 7777")?;
+            let why = "has a mode that is not octal up to 7777";
+            mode = within(parse_octal(v), 0, 0o7777, why)? as u32;
         } else if opt == b"noexec" {
             noexec = true;
         } else {
@@ -928,13 +982,18 @@ fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     })
 }
 
-fn parse_octal(s: &[u8]) -> Option<u32> {
-    if s.is_empty() || s.len() > 6 {
+fn parse_octal(s: &[u8]) -> Option<u64> {
+    if s.len() > 6 {
         return None;
     }
-    s.iter().try_fold(0u32, |m, &b| {
-        matches!(b, b'0'..=b'7').then(|| m * 8 + (b - b'0') as u32)
-    })
+    let mut n = 0;
+    for &b in s {
+        if !matches!(b, b'0'..=b'7') {
+            return None;
+        }
+        n = n * 8 + (b - b'0') as u64;
+    }
+    s.first().map(|_| n)
 }
 
 /// `--writable` only means something under `--landlock`.

@@ -3,6 +3,7 @@
 
 use crate::args::User;
 use crate::error::{Error, Show, Text};
+use crate::rt::cstr::OwnedCStr;
 use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
 use crate::sys::process::{self, Exit, Usage};
@@ -10,8 +11,6 @@ use crate::sys::{creds, random, time, Errno, Fd};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 use ufmt::uWrite;
-
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// How the run ended, as the report's `status` says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,96 +285,112 @@ impl Outcome {
     /// The report as one line of JSON (with its newline). The room for it is
     /// taken first, so that it is either whole or an out-of-memory error.
     pub fn to_json(&self) -> Result<Vec<u8>, Error> {
-        let message = self.message.as_deref().unwrap_or_default();
+        let message = self.message.as_deref();
         // Fixed text and numbers fit in 1 KiB; a message byte takes at most 6.
-        let room = message.len().saturating_mul(6).saturating_add(1024);
+        let room = message.unwrap_or_default().len();
         let mut t = Text::default();
-        t.0.try_reserve(room).map_err(|_| OutOfMemory)?;
-        let _ = ufmt::uwrite!(
-            t,
-            "{{\"schema\":2,\"proctor\":\"{}\",\"status\":\"{}\",\"exit_code\":{},\"signal\":",
-            VERSION,
-            self.status.name(),
-            self.exit_code
-        );
-        opt(&mut t, self.signal.map(u64::from));
+        t.0.try_reserve(room.saturating_mul(6).saturating_add(1024))
+            .map_err(|_| OutOfMemory)?;
         let u = self.usage;
-        for (key, v) in [
-            ("wall_ms", u.map(|u| u.wall_ms)),
-            ("cpu_user_ms", u.map(|u| u.cpu_user_ms)),
-            ("cpu_sys_ms", u.map(|u| u.cpu_sys_ms)),
-            ("max_rss_kib", u.map(|u| u.max_rss_kib)),
-        ] {
-            let _ = ufmt::uwrite!(t, ",\"{}\":", key);
-            opt(&mut t, v);
+        let tree = self.tree.unwrap_or_default();
+        // The numbers of LAYOUT, in its order.
+        let numbers = [
+            Some(self.exit_code.into()),
+            self.signal.map(u64::from),
+            u.map(|u| u.wall_ms),
+            u.map(|u| u.cpu_user_ms),
+            u.map(|u| u.cpu_sys_ms),
+            u.map(|u| u.max_rss_kib),
+            Some(self.leftovers_killed.into()),
+            tree.cpu_ms,
+            tree.memory_peak_kib,
+            tree.oom_kills,
+            tree.pids_peak,
+            self.output.map(|o| o.bytes),
+            self.command_exit_code.map(u64::from),
+        ];
+        let mut numbers = numbers.into_iter();
+        for &b in LAYOUT.as_bytes() {
+            match b {
+                NUMBER => match numbers.next().flatten() {
+                    Some(n) => decimal(&mut t, n),
+                    None => extend(&mut t.0, b"null")?,
+                },
+                STATUS => extend(&mut t.0, self.status.name().as_bytes())?,
+                MESSAGE => match message {
+                    Some(m) => json_string(&mut t.0, m)?,
+                    None => extend(&mut t.0, b"null")?,
+                },
+                TRUNCATED => match self.output {
+                    Some(o) if o.truncated => extend(&mut t.0, b"true")?,
+                    Some(_) => extend(&mut t.0, b"false")?,
+                    None => extend(&mut t.0, b"null")?,
+                },
+                LIMITS => self.limits.write(&mut t),
+                _ => push(&mut t.0, b)?,
+            }
         }
-        let _ = ufmt::uwrite!(
-            t,
-            ",\"leftovers_killed\":{},\"message\":",
-            self.leftovers_killed
-        );
-        match &self.message {
-            Some(m) => json_string(&mut t.0, m)?,
-            None => extend(&mut t.0, b"null")?,
-        }
-        let tree = self.tree;
-        let output = self.output;
-        for (key, v) in [
-            ("cpu_ms", tree.and_then(|t| t.cpu_ms)),
-            ("memory_peak_kib", tree.and_then(|t| t.memory_peak_kib)),
-            ("oom_kills", tree.and_then(|t| t.oom_kills)),
-            ("pids_peak", tree.and_then(|t| t.pids_peak)),
-            ("output_bytes", output.map(|o| o.bytes)),
-        ] {
-            let _ = ufmt::uwrite!(t, ",\"{}\":", key);
-            opt(&mut t, v);
-        }
-        let _ = t.write_str(",\"output_truncated\":");
-        let _ = t.write_str(match output {
-            Some(OutputCount {
-                truncated: true, ..
-            }) => "true",
-            Some(_) => "false",
-            None => "null",
-        });
-        let _ = t.write_str(",\"command_exit_code\":");
-        opt(&mut t, self.command_exit_code.map(u64::from));
-        self.limits.write(&mut t);
-        extend(&mut t.0, b"}\n")?;
         Ok(t.0)
     }
 }
 
+/// The report's line: each control character stands for a value that
+/// [`Outcome::to_json`] writes there.
+const LAYOUT: &str = concat!(
+    "{\"schema\":2,\"proctor\":\"",
+    env!("CARGO_PKG_VERSION"),
+    "\",\"status\":\"\x02\",\"exit_code\":\x01,\"signal\":\x01,\"wall_ms\":\x01,",
+    "\"cpu_user_ms\":\x01,\"cpu_sys_ms\":\x01,\"max_rss_kib\":\x01,\"leftovers_killed\":\x01,",
+    "\"message\":\x03,\"cpu_ms\":\x01,\"memory_peak_kib\":\x01,\"oom_kills\":\x01,",
+    "\"pids_peak\":\x01,\"output_bytes\":\x01,\"output_truncated\":\x04,",
+    "\"command_exit_code\":\x01,\"limits\":{\x05}}\n",
+);
+/// The next number, or `null`.
+const NUMBER: u8 = 1;
+const STATUS: u8 = 2;
+/// The message as a JSON string, or `null`.
+const MESSAGE: u8 = 3;
+/// `output_truncated`: `true`, `false`, or `null` without `--output-limit`.
+const TRUNCATED: u8 = 4;
+/// The limits that are present (see [`Limits::write`]).
+const LIMITS: u8 = 5;
+
 impl Limits {
-    /// `,"limits":{...}` with the limits that are present, in a fixed order.
+    /// `"key":value` for each limit present, in a fixed order.
     fn write(&self, t: &mut Text) {
-        let _ = t.write_str(",\"limits\":{");
-        let mut sep = "";
-        for (key, v) in [
-            ("memory", self.memory),
-            ("pids", self.pids),
-            ("cpus", self.cpus_micro),
-            ("cpu_time_ms", self.cpu_time_ms),
-            ("output", self.output),
-            ("timeout_ms", self.timeout_ms),
-        ] {
+        let values = [
+            self.memory,
+            self.pids,
+            self.cpus_micro,
+            self.cpu_time_ms,
+            self.output,
+            self.timeout_ms,
+        ];
+        let keys = b"memory pids cpus cpu_time_ms output timeout_ms".split(|&b| b == b' ');
+        let mut sep = "\"";
+        for (key, v) in keys.zip(values) {
             let Some(v) = v else { continue };
-            let _ = ufmt::uwrite!(t, "{}\"{}\":", sep, key);
-            if key == "cpus" {
+            let _ = t.write_str(sep);
+            let _ = extend(&mut t.0, key);
+            let _ = t.write_str("\":");
+            if key == b"cpus" {
                 decimal_micro(t, v);
             } else {
-                let _ = ufmt::uwrite!(t, "{}", v);
+                decimal(t, v);
             }
-            sep = ",";
+            sep = ",\"";
         }
-        let _ = t.write_str("}");
     }
+}
+
+fn decimal(t: &mut Text, v: u64) {
+    let _ = ufmt::uwrite!(t, "{}", v);
 }
 
 /// `v` millionths as a decimal without trailing zeros: 1500000 → `1.5`.
 fn decimal_micro(t: &mut Text, v: u64) {
     let (whole, mut frac) = (v / 1_000_000, v % 1_000_000);
-    let _ = ufmt::uwrite!(t, "{}", whole);
+    decimal(t, whole);
     if frac == 0 {
         return;
     }
@@ -395,14 +410,7 @@ fn decimal_micro(t: &mut Text, v: u64) {
     for _ in width..digits {
         let _ = t.write_str("0");
     }
-    let _ = ufmt::uwrite!(t, "{}", frac);
-}
-
-fn opt(t: &mut Text, v: Option<u64>) {
-    let _ = match v {
-        Some(n) => ufmt::uwrite!(t, "{}", n),
-        None => t.write_str("null"),
-    };
+    decimal(t, frac);
 }
 
 /// Append `s` as a JSON string: quotes, backslashes and control characters
@@ -438,7 +446,7 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
 pub struct Destination<'a> {
     dir: Fd,
     /// The directory as named, to look it up again as the command sees it.
-    dir_path: Vec<u8>,
+    dir_path: OwnedCStr,
     name: &'a CStr,
     /// What stood at the name at start, if anything.
     at_start: Option<Stat>,
@@ -466,34 +474,21 @@ impl<'a> Destination<'a> {
             .and_then(|n| CStr::from_bytes_with_nul(n).ok())
             .unwrap_or(c"");
         if name.is_empty() || name.to_bytes() == b"." || name.to_bytes() == b".." {
-            return Err(crate::err!(
-                "--report",
-                None,
-                "\"{}\" does not name a file",
-                Show(bytes)
-            ));
+            return Err(refused(bytes, None, " does not name a file"));
         }
-        let mut dir_path: Vec<u8> = Vec::new();
-        match slash {
-            Some(0) => extend(&mut dir_path, b"/\0")?,
-            Some(s) => {
-                extend(&mut dir_path, bytes.get(..s).unwrap_or_default())?;
-                push(&mut dir_path, 0)?;
-            }
-            None => extend(&mut dir_path, b".\0")?,
-        }
-        let dir_c = CStr::from_bytes_with_nul(&dir_path).unwrap_or(c".");
-        let dir = fs::open(dir_c, fs::O_PATH | fs::O_DIRECTORY)
-            .map_err(|e| crate::err!("--report", Some(e), "{}", Show(bytes)))?;
+        let dir: &[u8] = match slash {
+            Some(0) => b"/",
+            Some(s) => bytes.get(..s).unwrap_or_default(),
+            None => b".",
+        };
+        // The bytes of a CStr hold no NUL: only memory can run out here.
+        let dir_path = OwnedCStr::new(dir).map_err(|_| OutOfMemory)?;
+        let dir = fs::open(&dir_path, fs::O_PATH | fs::O_DIRECTORY)
+            .map_err(|e| refused(bytes, Some(e), ""))?;
         let at_start = fs::stat_at(dir.raw(), name, fs::AT_SYMLINK_NOFOLLOW).ok();
         // Found now, not after the grading: a directory can never take the report.
         if at_start.is_some_and(|s| s.kind() == fs::S_IFDIR) {
-            return Err(crate::err!(
-                "--report",
-                None,
-                "\"{}\" is a directory",
-                Show(bytes)
-            ));
+            return Err(refused(bytes, None, " is a directory"));
         }
         let in_place = match (at_start, fs::stat_fd(dir.raw())) {
             (Some(s), Ok(d)) => written_in_place(&s, &d),
@@ -515,7 +510,7 @@ impl<'a> Destination<'a> {
 
     /// The report's directory as named (relative to proctor's directory at start).
     pub fn dir_path(&self) -> &CStr {
-        CStr::from_bytes_with_nul(&self.dir_path).unwrap_or(c".")
+        &self.dir_path
     }
 
     /// Warn when the command could create or replace names in the report's
@@ -531,7 +526,7 @@ impl<'a> Destination<'a> {
     }
 
     fn exposed(&self, user: Option<User>, groups: &[u32], keep_caps: bool) -> bool {
-        let dir_c = CStr::from_bytes_with_nul(&self.dir_path).unwrap_or(c".");
+        let dir_c: &CStr = &self.dir_path;
         // Hidden (a tmpfs over it), replaced or read-only in the command's view: out of its reach.
         let (Ok(dir), Ok(seen)) = (
             fs::stat_fd(self.dir.raw()),
@@ -553,7 +548,7 @@ impl<'a> Destination<'a> {
     /// proctor did not write is never left: if this fails, whatever stands
     /// at the name is removed.
     pub fn write(&self, text: &[u8]) -> Result<(), Error> {
-        let fail = |e: Errno| crate::err!("--report", Some(e), "{}", Show(self.name.to_bytes()));
+        let fail = |e: Errno| refused(self.name.to_bytes(), Some(e), "");
         let now = fs::stat_at(self.dir.raw(), self.name, fs::AT_SYMLINK_NOFOLLOW).ok();
         let unchanged = match (self.at_start, now) {
             (Some(a), Some(b)) => a.same_file(&b) && a.kind() == b.kind(),
@@ -628,6 +623,12 @@ impl<'a> Destination<'a> {
         remove(dir, self.name)?;
         fs::rename_at(dir, tmp, self.name, 0)
     }
+}
+
+/// `--report: "PATH" WHY`, or `--report: PATH: ERRNO` when a call failed.
+fn refused(path: &[u8], errno: Option<Errno>, why: &str) -> Error {
+    let quote = if errno.is_some() { "" } else { "\"" };
+    crate::err!("--report", errno, "{}{}{}{}", quote, Show(path), quote, why)
 }
 
 /// Whether what stood at the name at start is written in place: a mount
