@@ -33,16 +33,31 @@ impl Error {
     /// A failed system call without further detail.
     #[inline(never)]
     pub fn sys(step: &'static str, errno: Errno) -> Error {
-        Error::new(step, Some(errno), Text::default())
+        Error::fixed(step, Some(errno), &[])
     }
 
-    /// `step` failed, on what `detail` says (see [`err!`](crate::err)).
-    /// Out of memory, the out-of-memory error.
+    /// `step` failed, on what the formatted `detail` says (see [`err!`](crate::err)).
     #[inline(never)]
     pub fn new(step: &'static str, errno: Option<Errno>, detail: Text) -> Error {
+        Error::fixed(step, errno, detail.0.leak())
+    }
+
+    /// `err!(step, errno, "{}", Show(bytes))`, without formatting: the
+    /// detail is shown when the error is.
+    #[inline(never)]
+    pub fn showing(step: &'static str, errno: Option<Errno>, bytes: Show<'_>) -> Error {
+        let mut detail = Text::default();
+        let _ = extend(&mut detail.0, bytes.0);
+        Error::new(step, errno, detail)
+    }
+
+    /// `step` failed, on what `detail` says, which lives as long as
+    /// proctor (a constant, or leaked). Out of memory, the out-of-memory error.
+    #[inline(never)]
+    pub fn fixed(step: &'static str, errno: Option<Errno>, detail: &'static [u8]) -> Error {
         let parts = Parts {
             step,
-            detail: detail.0.leak(),
+            detail,
             errno,
         };
         // SAFETY: `Parts` is not zero-sized.
@@ -66,14 +81,36 @@ impl Error {
 }
 
 /// Build an [`Error`] with a formatted detail:
-/// `err!("bind", Some(errno), "{}", Show(path))`.
+/// `err!("bind", Some(errno), "{}", Show(path))`. The two commonest forms,
+/// a bare path and a constant text, skip formatting at the call site.
 #[macro_export]
 macro_rules! err {
+    ($step:expr, $errno:expr, "{}", Show($bytes:expr)) => {
+        $crate::error::Error::showing($step, $errno, Show($bytes))
+    };
+    ($step:expr, $errno:expr, $detail:literal) => {
+        $crate::error::Error::fixed($step, $errno, const { $crate::error::plain($detail).as_bytes() })
+    };
     ($step:expr, $errno:expr, $($arg:tt)*) => {{
         let mut t = $crate::error::Text::default();
         let _ = ufmt::uwrite!(t, $($arg)*);
         $crate::error::Error::new($step, $errno, t)
     }};
+}
+
+/// A format string without arguments, as it prints: one that holds a brace
+/// (which ufmt would unescape) fails the build.
+pub const fn plain(text: &'static str) -> &'static str {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        assert!(
+            bytes[i] != b'{' && bytes[i] != b'}',
+            "format this text with ufmt"
+        );
+        i += 1;
+    }
+    text
 }
 
 impl uDisplay for Error {
@@ -97,8 +134,17 @@ impl uDisplay for Error {
 }
 
 /// A growable text buffer that ufmt can write into.
-#[derive(Default, Debug)]
+#[derive(Debug)]
 pub struct Text(pub Vec<u8>);
+
+/// Not inlined: an empty `Vec` takes three stores at each of the many
+/// places that format (every `err!`), a call takes one.
+impl Default for Text {
+    #[inline(never)]
+    fn default() -> Text {
+        Text(Vec::new())
+    }
+}
 
 impl uWrite for Text {
     type Error = core::convert::Infallible;
@@ -139,28 +185,46 @@ impl uDisplay for Show<'_> {
 /// text piece by piece.
 fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
     for chunk in bytes.utf8_chunks() {
-        let valid = chunk.valid();
-        let mut start = 0;
-        for (at, c) in valid.char_indices() {
-            if c.is_control() {
-                out(valid.get(start..at).unwrap_or_default());
-                for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
-                    escape(out, b);
-                }
-                start = at + c.len_utf8();
-            }
-        }
-        out(valid.get(start..).unwrap_or_default());
+        show_valid(chunk.valid(), out);
         for &b in chunk.invalid() {
             escape(out, b);
         }
     }
 }
 
+/// Text with its control characters escaped: C0 and DEL are one byte,
+/// C1 (U+0080..=U+009F) the two bytes `C2 80`..=`C2 9F`.
+fn show_valid(text: &str, out: &mut dyn FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let (mut start, mut at) = (0, 0);
+    while let Some(&b) = bytes.get(at) {
+        let len = match (b, bytes.get(at + 1)) {
+            (..0x20 | 0x7f, _) => 1,
+            (0xc2, Some(0x80..=0x9f)) => 2,
+            _ => {
+                at += 1;
+                continue;
+            }
+        };
+        out(text.get(start..at).unwrap_or_default());
+        for &b in bytes.get(at..at + len).unwrap_or_default() {
+            escape(out, b);
+        }
+        at += len;
+        start = at;
+    }
+    out(text.get(start..).unwrap_or_default());
+}
+
 fn escape(out: &mut dyn FnMut(&str), b: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let esc = [b'\\', b'x', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
-    out(core::str::from_utf8(&esc).unwrap_or("?"))
+    const HEX: &str = "0123456789abcdef";
+    let digit = |n: u8| {
+        HEX.get(usize::from(n)..usize::from(n) + 1)
+            .unwrap_or_default()
+    };
+    out("\\x");
+    out(digit(b >> 4));
+    out(digit(b & 15));
 }
 
 /// An errno shown by its symbolic name (`ENOENT`), or as `errno N`.
@@ -260,6 +324,21 @@ mod tests {
         assert_eq!(e.text(), b"bind: /shared/x: ENOENT");
         assert_eq!(Error::sys("fork", Errno::EAGAIN).text(), b"fork: EAGAIN");
         assert_eq!(Error::sys("x", Errno::new(200)).text(), b"x: errno 200");
+        let e = err!("net", Some(Errno::EPERM), "needs CAP_NET_ADMIN");
+        assert_eq!(e.text(), b"net: needs CAP_NET_ADMIN: EPERM");
+        let e = err!("--ro", None, "{}: is a {}", Show(b"/a\tb"), "link");
+        assert_eq!(e.text(), b"--ro: /a\\x09b: is a link");
+    }
+
+    #[test]
+    fn shown_text_shows_as_itself() {
+        // So a detail formatted with Show (escaped once) and one kept raw
+        // (`Error::showing`, escaped when shown) print alike.
+        let raw = b"a\n\x1b\xff\xc2\x85\xc3\xa9\\x41";
+        let once = err!("s", None, "{}", Show(raw)).text();
+        let mut t = Text::default();
+        let _ = ufmt::uwrite!(t, "s: {}", Show(&once[3..]));
+        assert_eq!(t.0, once);
     }
 
     #[test]

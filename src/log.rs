@@ -81,8 +81,9 @@ impl Line {
         line
     }
 
-    /// End the line and write it out.
-    pub fn finish(mut self) {
+    /// End the line and write it out. By reference: taking the 264-byte
+    /// line by value would copy it at every `log!`.
+    pub fn finish(&mut self) {
         let _ = self.write_str("\n");
         self.flush();
     }
@@ -121,9 +122,22 @@ impl uWrite for Line {
     }
 }
 
+/// A constant line at `level` (a `log!` without arguments).
+#[inline(never)]
+pub fn say(level: Level, text: &str) {
+    if enabled(level) {
+        let mut line = Line::new();
+        let _ = line.write_str(text);
+        line.finish();
+    }
+}
+
 /// Write a line at a [`Level`]: `log!(Verbose, "…", args)`.
 #[macro_export]
 macro_rules! log {
+    ($level:ident, $text:literal) => {
+        $crate::log::say($crate::log::Level::$level, const { $crate::error::plain($text) })
+    };
     ($level:ident, $($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::$level) {
             let mut line = $crate::log::Line::new();
