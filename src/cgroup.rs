@@ -21,7 +21,7 @@ use crate::report::{TreeUsage, Verdict};
 use crate::rt::num::parse_u64;
 use crate::supervise::{Ending, Watch};
 use crate::sys::cgroup as sys;
-use crate::sys::fs::{self, O_DIRECTORY, O_RDONLY, O_WRONLY};
+use crate::sys::fs::{self, StackCStr, O_DIRECTORY, O_RDONLY, O_WRONLY};
 use crate::sys::mount::{self, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT};
 use crate::sys::process::{self, Namespace, Pid};
 use crate::sys::signal::{self, SigSet, SIGKILL};
@@ -156,65 +156,24 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
 /// A cgroup's name: `command`/`proctor`, and `-PID` beside other proctors.
 #[derive(Clone, Copy)]
 struct Name {
-    buf: [u8; 24],
+    base: &'static [u8],
+    pid: Option<Pid>,
 }
 
 impl Name {
-    fn new(base: &[u8; 7], pid: Option<Pid>) -> Name {
-        let mut buf = [0u8; 24];
-        let mut digits = [0u8; 24];
-        let suffix = pid.map_or(&[][..], |p| decimal(p as u64, &mut digits));
-        let dash = if pid.is_some() { &b"-"[..] } else { b"" };
-        for (slot, &b) in buf.iter_mut().zip(base.iter().chain(dash).chain(suffix)) {
-            *slot = b;
-        }
-        Name { buf }
+    fn new(base: &'static [u8], pid: Option<Pid>) -> Name {
+        Name { base, pid }
     }
 
-    fn c(&self) -> &CStr {
-        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
-    }
-}
-
-/// `n` in decimal, at the start of `buf`.
-fn decimal(n: u64, buf: &mut [u8; 24]) -> &[u8] {
-    let mut at = buf.len();
-    let mut n = n;
-    while let Some(slot) = at.checked_sub(1).and_then(|i| buf.get_mut(i)) {
-        *slot = b'0' + (n % 10) as u8;
-        at -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
+    fn text(&self) -> StackCStr {
+        let mut name = StackCStr::new();
+        // At most 19 bytes: it fits.
+        let _ = name.push(self.base);
+        if let Some(pid) = self.pid {
+            let _ = name.push(b"-");
+            let _ = name.push_decimal(pid as u64);
         }
-    }
-    buf.get(at..).unwrap_or_default()
-}
-
-/// A path built in place, NUL-terminated on demand.
-struct Path {
-    buf: [u8; 512],
-    len: usize,
-}
-
-impl Path {
-    fn push(&mut self, part: &[u8]) -> Result<(), Errno> {
-        let end = self.len + part.len();
-        let room = self.buf.get_mut(self.len..end).filter(|_| end < 512);
-        for (slot, &b) in room.ok_or(Errno::ENAMETOOLONG)?.iter_mut().zip(part) {
-            *slot = b;
-        }
-        self.len = end;
-        Ok(())
-    }
-
-    /// The first `len` bytes as a C string (and the path's length from now on).
-    fn c(&mut self, len: usize) -> &CStr {
-        self.len = len.min(511);
-        if let Some(end) = self.buf.get_mut(self.len) {
-            *end = 0;
-        }
-        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+        name
     }
 }
 
@@ -224,9 +183,9 @@ fn open_dir(dir: i32, path: &CStr) -> Result<Fd, Errno> {
 
 /// Create the cgroup `name` in `own` and open it.
 fn make(own: &Fd, name: Name) -> Result<Fd, Errno> {
-    let (own, name) = (own.raw(), name.c());
-    mount::mkdir_at(own, name, 0o755)?;
-    open_dir(own, name)
+    let (own, name) = (own.raw(), name.text());
+    mount::mkdir_at(own, name.c(), 0o755)?;
+    open_dir(own, name.c())
 }
 
 impl Cgroup {
@@ -254,17 +213,13 @@ impl Cgroup {
         }
         // proctor's mount namespace while it works in a throwaway one.
         let mut home = None;
-        let mut path = Path {
-            buf: [0; 512],
-            len: 0,
-        };
         let built = self
             .nodes
             .iter_mut()
             .zip(found.iter().flatten())
             .try_for_each(|(slot, h)| {
                 *doing = "cgroup: opening proctor's cgroup";
-                let own = path.own(h, &mut home, doing)?;
+                let own = own(h, &mut home, doing)?;
                 let mut controllers = h.0;
                 if self.v2 {
                     *doing = "cgroup: moving proctor into its leaf";
@@ -342,18 +297,11 @@ impl Cgroup {
 
     /// Write `value` and then `tail` to `file` of the cgroup of controller `c`.
     fn set(&self, c: Controllers, file: &CStr, value: u64, tail: &[u8]) -> Result<(), Errno> {
-        let mut digits = [0u8; 24];
-        let mut text = [0u8; 40];
-        let mut len = 0;
-        for (slot, &b) in text
-            .iter_mut()
-            .zip(decimal(value, &mut digits).iter().chain(tail))
-        {
-            *slot = b;
-            len += 1;
-        }
+        let mut text = StackCStr::new();
+        text.push_decimal(value)?;
+        text.push(tail)?;
         let dir = self.node(c).map_or(-1, |n| n.dir.raw());
-        sys::write(dir, file, text.get(..len).unwrap_or_default())
+        sys::write(dir, file, text.bytes())
     }
 
     /// v2: the command's cgroup, for `clone3(CLONE_INTO_CGROUP)`.
@@ -487,9 +435,9 @@ impl Cgroup {
     /// subreaper on v2 also leaves its leaf for its own cgroup again and
     /// removes it (as PID 1, the container's cgroup goes with proctor).
     pub fn remove(self) {
-        let command = self.name.c();
+        let command = self.name.text();
         for n in self.nodes() {
-            if sys::remove(n.parent.raw(), command).is_err() {
+            if sys::remove(n.parent.raw(), command.c()).is_err() {
                 log!(Warning, "warning: cgroup: the command's cgroup stays");
             }
         }
@@ -500,55 +448,62 @@ impl Cgroup {
         let leaf = Name::new(b"proctor", Some(process::getpid()));
         let left = match enabled {
             0 => Ok(()),
-            _ => sys::write(own, c"cgroup.subtree_control", &control_list(b'-', enabled)),
+            _ => sys::write(
+                own,
+                c"cgroup.subtree_control",
+                control_list(b'-', enabled).bytes(),
+            ),
         }
         .and_then(|()| sys::write(own, c"cgroup.procs", b"0"))
-        .and_then(|()| sys::remove(own, leaf.c()));
+        .and_then(|()| sys::remove(own, leaf.text().c()));
         if left.is_err() {
             log!(Verbose, "cgroup: proctor's own leaf stays");
         }
     }
 }
 
-impl Path {
-    /// Open proctor's own cgroup in hierarchy `h`: `/sys/fs/cgroup[/LIST]PATH`,
-    /// or the mount's root where PATH is not there (a container's view of
-    /// its own cgroup). A read-only cgroup filesystem is remounted writable
-    /// in a throwaway mount namespace (entered once; `home` is proctor's),
-    /// where the directory is opened again: the descriptor keeps the
-    /// writable mount after proctor went home, and no process ever sees it.
-    fn own(
-        &mut self,
-        h: &Hierarchy,
-        home: &mut Option<Fd>,
-        doing: &mut &'static str,
-    ) -> Result<Fd, Errno> {
-        self.len = 0;
-        self.push(b"/sys/fs/cgroup")?;
-        if !h.1.is_empty() {
-            self.push(b"/")?;
-            self.push(h.1)?;
-        }
-        let mount_len = self.len;
-        self.push(h.2)?;
-        let dir_len = self.len;
-        let mut own = match open_dir(fs::AT_FDCWD, self.c(dir_len)) {
-            Err(Errno::ENOENT) => open_dir(fs::AT_FDCWD, self.c(mount_len)),
-            other => other,
-        }?;
-        if mount::mount_flags(own.raw())? & MS_RDONLY != 0 {
-            *doing = "cgroup: read-only; a writable remount needs CAP_SYS_ADMIN";
-            let dir_len = self.len;
-            if home.is_none() {
-                *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);
-                process::unshare(Namespace::Mount)?;
-            }
-            let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-            mount::mount(c"none", self.c(mount_len), c"", flags, None)?;
-            own = open_dir(fs::AT_FDCWD, self.c(dir_len))?;
-        }
-        Ok(own)
+/// `/sys/fs/cgroup[/LIST]`, the mount of hierarchy `h`, and with `own`
+/// proctor's cgroup in it (`PATH` added).
+fn path(h: &Hierarchy, own: bool) -> Result<StackCStr, Errno> {
+    let mut path = StackCStr::new();
+    path.push(b"/sys/fs/cgroup")?;
+    if !h.1.is_empty() {
+        path.push(b"/")?;
+        path.push(h.1)?;
     }
+    if own {
+        path.push(h.2)?;
+    }
+    Ok(path)
+}
+
+/// Open proctor's own cgroup in hierarchy `h`: `/sys/fs/cgroup[/LIST]PATH`,
+/// or the mount's root where PATH is not there (a container's view of
+/// its own cgroup). A read-only cgroup filesystem is remounted writable
+/// in a throwaway mount namespace (entered once; `home` is proctor's),
+/// where the directory is opened again: the descriptor keeps the
+/// writable mount after proctor went home, and no process ever sees it.
+fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result<Fd, Errno> {
+    let open = |own| open_dir(fs::AT_FDCWD, path(h, own)?.c());
+    let mut in_path = true;
+    let mut dir = match open(true) {
+        Err(Errno::ENOENT) => {
+            in_path = false;
+            open(false)
+        }
+        other => other,
+    }?;
+    if mount::mount_flags(dir.raw())? & MS_RDONLY != 0 {
+        *doing = "cgroup: read-only; a writable remount needs CAP_SYS_ADMIN";
+        if home.is_none() {
+            *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);
+            process::unshare(Namespace::Mount)?;
+        }
+        let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        mount::mount(c"none", path(h, false)?.c(), c"", flags, None)?;
+        dir = open(in_path)?;
+    }
+    Ok(dir)
 }
 
 /// v2: move proctor into a leaf of its own cgroup `own` (a cgroup that
@@ -580,7 +535,7 @@ fn enter_leaf(
     let enable = (need | MEMORY | PIDS) & offered & !on;
     if enable != 0 {
         let change = control_list(b'+', enable);
-        if let Err(e) = sys::write(own.raw(), c"cgroup.subtree_control", &change) {
+        if let Err(e) = sys::write(own.raw(), c"cgroup.subtree_control", change.bytes()) {
             if e == Errno::EBUSY {
                 *doing = "cgroup: other processes share proctor's cgroup; give it one of its own";
             }
@@ -594,17 +549,15 @@ fn enter_leaf(
     Ok(((need | MEMORY | PIDS) & offered) | CPUACCT | FREEZER)
 }
 
-/// `+memory +pids +cpu` (or `-…`) for `cgroup.subtree_control`.
-fn control_list(sign: u8, c: Controllers) -> [u8; 24] {
-    let mut out = [b' '; 24];
-    let mut at = 0;
+/// `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control`.
+fn control_list(sign: u8, c: Controllers) -> StackCStr {
+    let mut out = StackCStr::new();
     for (i, name) in NAMES.iter().enumerate().take(3) {
         if c & (1 << i) != 0 {
-            let word = [sign].into_iter().chain(name.bytes());
-            for (slot, b) in out.iter_mut().skip(at).zip(word) {
-                *slot = b;
-            }
-            at += name.len() + 2;
+            // At most 20 bytes: it fits.
+            let _ = out.push(&[sign]);
+            let _ = out.push(name.as_bytes());
+            let _ = out.push(b" ");
         }
     }
     out
@@ -700,14 +653,19 @@ mod tests {
         };
         assert_eq!(required(&r), MEMORY | CPUACCT);
         assert_eq!(
-            &control_list(b'+', MEMORY | PIDS | CPU | FREEZER),
-            b"+memory +pids +cpu      "
+            control_list(b'+', MEMORY | PIDS | CPU | FREEZER).bytes(),
+            b"+memory +pids +cpu "
         );
-        assert_eq!(&control_list(b'-', PIDS), b"-pids                   ");
-        assert_eq!(Name::new(b"command", None).c(), c"command");
-        assert_eq!(Name::new(b"proctor", Some(4194304)).c(), c"proctor-4194304");
-        assert_eq!(decimal(0, &mut [0; 24]), b"0");
-        assert_eq!(decimal(u64::MAX, &mut [0; 24]), b"18446744073709551615");
+        assert_eq!(control_list(b'-', PIDS).bytes(), b"-pids ");
+        assert_eq!(Name::new(b"command", None).text().c(), c"command");
+        assert_eq!(
+            Name::new(b"proctor", Some(4194304)).text().c(),
+            c"proctor-4194304"
+        );
+        let mut n = StackCStr::new();
+        n.push_decimal(0).unwrap();
+        n.push_decimal(u64::MAX).unwrap();
+        assert_eq!(n.bytes(), b"018446744073709551615");
         assert_eq!(
             field(b"usage_usec 1500\nuser_usec 3\n", b"usage_usec"),
             Some(1500)

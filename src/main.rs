@@ -152,7 +152,7 @@ fn run(
     let report = match cfg.report {
         None => None,
         Some(r) => match Destination::open(r, !cfg.mounts.is_empty() || cfg.vm() || cfg.pid_ns) {
-            Ok(r) => Some(ManuallyDrop::new(r)),
+            Ok(r) => Some(r),
             Err(e) => {
                 log!(Fatal, "{}", e);
                 return 125;
@@ -165,13 +165,7 @@ fn run(
         envp,
         argv: argv_at(cfg.command),
     };
-    let mut outcome = ManuallyDrop::new(phases(
-        &cfg,
-        is_pid1,
-        parent_death,
-        &invocation,
-        report.as_deref(),
-    ));
+    let mut outcome = phases(&cfg, is_pid1, parent_death, &invocation, report.as_ref());
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     outcome.limits.output = cfg.output_limit;
     if let Some(r) = cfg.cgroup {
@@ -196,7 +190,11 @@ fn run(
     if cfg.vm() && is_pid1 {
         vm::end(&cfg, outcome.exit_code);
     }
-    outcome.exit_code
+    let code = outcome.exit_code;
+    // Freed by exit: no drop glue (a ManuallyDrop around the outcome would
+    // copy it, 0.4 KiB of code).
+    core::mem::forget((outcome, report));
+    code
 }
 
 /// proctor's arguments, its environment (as strings, and the raw `envp`
@@ -211,9 +209,11 @@ struct Invocation<'a> {
 /// The command, running, and what its supervision needs.
 struct Started<'a> {
     cmd: Command<'a>,
-    signals: Signals,
+    /// Open until exit, which closes it: a close before would buy nothing.
+    signals: ManuallyDrop<Signals>,
     cgroup: Option<Cgroup>,
-    carrier: Option<Carrier>,
+    /// Not dropped: exit closes its descriptors.
+    carrier: ManuallyDrop<Option<Carrier>>,
     /// `--pid-ns`: the inner init's report pipe.
     inner_init: Option<pidns::Reader>,
 }
@@ -232,7 +232,8 @@ fn phases(
 ) -> Outcome {
     // Opened next to the report's directory, before any mount can hide them.
     let files = match output::Files::open(cfg) {
-        Ok(files) => files,
+        // Open until exit (see `start`).
+        Ok(files) => ManuallyDrop::new(files),
         Err(e) => return Failed::from(e).into(),
     };
     let Started {
@@ -245,8 +246,6 @@ fn phases(
         Ok(started) => started,
         Err(failed) => return failed.into(),
     };
-    // Open until exit, which closes it: a close now would buy nothing.
-    let signals = ManuallyDrop::new(signals);
     let (mut idle, mut idle_out, mut idle_err) = (NoWatch, NoWatch, NoWatch);
     let cpu_time: &mut dyn Watch = match &mut cgroup {
         Some(cg) => cg,
@@ -286,7 +285,9 @@ fn phases(
     let usage = RunUsage::new(ended.wall, usage);
     let killed_by_oom = oom_killed && exit == process::Exit::Signal(9);
     // Leftovers are dead: nothing but the pipes' contents is left to carry.
-    let output = carrier.map(|mut c| c.finish(time::monotonic().saturating_add(cfg.kill_after)));
+    let output = carrier
+        .as_mut()
+        .map(|c| c.finish(time::monotonic().saturating_add(cfg.kill_after)));
     let truncated = output.is_some_and(|o| o.truncated);
     let verdict = ended
         .verdict
@@ -303,6 +304,9 @@ fn phases(
 
 /// Steps 2 to 5: everything up to the command's `execve`. Until the
 /// command exists, any failure ends the run with its outcome.
+///
+/// What it opens and builds is `ManuallyDrop`: a failure ends proctor, whose
+/// exit closes and frees it all, so drops on each `?` would only be code.
 // Not inlined into `run`: called once either way, and 0.8 KiB smaller so.
 #[inline(never)]
 fn start<'a>(
@@ -314,41 +318,40 @@ fn start<'a>(
     report: Option<&Destination>,
 ) -> Result<Started<'a>, Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
-    let sandbox = landlock::prepare(cfg, files.outputs())?;
-    let signals = signals::prepare(is_pid1, parent_death)?;
+    let sandbox = ManuallyDrop::new(landlock::prepare(cfg, files.outputs())?);
+    let signals = ManuallyDrop::new(signals::prepare(is_pid1, parent_death)?);
     unprivileged::check(cfg)?;
     if cfg.vm() {
         vm::init(cfg, is_pid1)?;
     }
-    let watcher = wait::wait(cfg, &signals.fd)?;
+    let watcher = ManuallyDrop::new(wait::wait(cfg, &signals.fd)?);
     if cfg.net_none {
         net::isolate()?;
     }
-    let cwd = spawn::starting_directory(cfg)?;
+    let cwd = ManuallyDrop::new(spawn::starting_directory(cfg)?);
     mounts::apply(&cfg.mounts, cfg.pid_ns)?;
-    let mut cgroup = cfg
-        .cgroup
-        .as_ref()
-        .map(|r| cgroup::setup(r, is_pid1))
-        .transpose()?;
+    let mut cgroup = ManuallyDrop::new(match &cfg.cgroup {
+        Some(r) => Some(cgroup::setup(r, is_pid1)?),
+        None => None,
+    });
     let (mut carrier, stdio) = match cfg.output_limit {
         Some(limit) => {
             let (carrier, stdio) = Carrier::new(files, limit)?;
-            (Some(carrier), stdio)
+            (ManuallyDrop::new(Some(carrier)), stdio)
         }
-        None => (None, files.stdio()),
+        None => (ManuallyDrop::new(None), files.stdio()),
     };
-    let plan = Plan::new(
+    let mut plan = ManuallyDrop::new(Plan::new(
         cfg,
         inv.args,
         inv.environ,
         inv.argv,
         signals.inherited,
         cwd.as_deref(),
-        sandbox,
+        ManuallyDrop::into_inner(sandbox),
         cgroup.as_ref(),
-    )?
-    .with_stdio(stdio);
+    )?);
+    plan.set_stdio(stdio);
     for i in env::withheld(inv.environ, plan.environment()) {
         // SAFETY: envp holds environ.len() pointers (i is an index of environ)
         // to the NUL-terminated strings of the initial stack, which is
@@ -359,14 +362,14 @@ fn start<'a>(
         vm::protect(cfg);
     }
     let spawned = spawn::spawn(&plan);
-    let inner_init = plan.into_inner_init();
-    if let Some(cg) = &mut cgroup {
+    let inner_init = plan.take_inner_init();
+    if let Some(cg) = cgroup.as_mut() {
         cg.placed();
     }
     let pid = match spawned {
         Ok(pid) => pid,
         Err(failed) => {
-            if let Some(cg) = cgroup {
+            if let Some(cg) = ManuallyDrop::into_inner(cgroup) {
                 cg.remove();
             }
             return Err(failed);
@@ -380,7 +383,8 @@ fn start<'a>(
     if let Some(r) = report.filter(|r| landlock::reaches(cfg, r.dir_path())) {
         r.warn_if_exposed(cfg.user, &cfg.groups, cfg.keep_caps);
     }
-    drop(watcher); // slow to close (see wait::wait_for): only now that the command runs
+    // Slow to close (see wait::wait_for): only now that the command runs.
+    drop(ManuallyDrop::into_inner(watcher));
     log!(Verbose, "started the command as pid {}", pid);
     // proctor's own working directory must not pin any mount.
     let _ = fs::chdir(c"/");
@@ -394,7 +398,7 @@ fn start<'a>(
     Ok(Started {
         cmd,
         signals,
-        cgroup,
+        cgroup: ManuallyDrop::into_inner(cgroup),
         carrier,
         inner_init,
     })

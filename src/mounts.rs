@@ -11,10 +11,10 @@
 //! `/proc/self/fd/N` (one call instead of five).
 
 use crate::args::Mount;
-use crate::error::{ErrnoName, Error, Show, Text};
+use crate::error::{ErrnoName, Error, Show};
 use crate::rt::cstr::OwnedCStr;
 use crate::rt::vec;
-use crate::sys::fs::{self, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
+use crate::sys::fs::{self, StackCStr, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
 use crate::sys::process::{self, Namespace};
 use crate::sys::{Errno, Fd};
@@ -281,19 +281,9 @@ fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool) -> Result<(), Fail<'m>> 
             if prepare {
                 return Ok(());
             }
-            let mut data = Text::default();
-            let _ = ufmt::uwrite!(
-                data,
-                "size={},mode={}{}{}{}",
-                size,
-                (mode >> 9) & 7,
-                (mode >> 6) & 7,
-                (mode >> 3) & 7,
-                mode & 7
-            );
-            let data = OwnedCStr::new(&data.0).map_err(|e| mount_fail(dst.to_bytes(), e.into()))?;
+            let data = tmpfs_options(*size, *mode);
             let flags = flags(true, *noexec);
-            mount_at(dst, c"tmpfs", &to, c"tmpfs", flags, Some(&data))
+            mount_at(dst, c"tmpfs", &to, c"tmpfs", flags, Some(data.c()))
         }
         Mount::Device {
             dev,
@@ -310,7 +300,7 @@ fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool) -> Result<(), Fail<'m>> 
             // The kernel looks the source up by name: /proc/self/fd/N names
             // exactly the device node resolved above.
             let flags = flags(*writable, *noexec);
-            mount_at(dev, &proc_path(&device.fd), &to, fstype, flags, None)
+            mount_at(dev, proc_path(&device.fd).c(), &to, fstype, flags, None)
         }
         Mount::ReadOnly { path } => read_only(path, api),
     }
@@ -325,7 +315,7 @@ fn mount_at<'p>(
     flags: u64,
     data: Option<&CStr>,
 ) -> Result<(), Fail<'p>> {
-    sys::mount(src, &proc_path(&to.fd), fstype, flags, data)
+    sys::mount(src, proc_path(&to.fd).c(), fstype, flags, data)
         .map_err(|e| mount_fail(path.to_bytes(), e))
 }
 
@@ -352,7 +342,7 @@ fn bind<'p>(
         Api::Classic => {
             let rec = if recursive { sys::MS_REC } else { 0 };
             let (from, onto) = (proc_path(&from.fd), proc_path(&to.fd));
-            sys::mount(&from, &onto, c"", MS_BIND | rec, None).map_err(failed)?;
+            sys::mount(from.c(), onto.c(), c"", MS_BIND | rec, None).map_err(failed)?;
             remount(&reopen(path, to)?, flags).map_err(failed)
         }
     }
@@ -433,7 +423,7 @@ fn remount(fd: &Fd, flags: u64) -> Result<(), Errno> {
         | sys::MS_RELATIME;
     let keep = sys::mount_flags(fd.raw())? & KEEP;
     let flags = sys::MS_REMOUNT | MS_BIND | keep | flags;
-    sys::mount(c"none", &proc_path(fd), c"", flags, None)
+    sys::mount(c"none", proc_path(fd).c(), c"", flags, None)
 }
 
 /// After a classic mount onto `at`, a descriptor of the new mount (looked
@@ -594,10 +584,24 @@ pub fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
 
 /// `/proc/self/fd/N` of a descriptor: mounting there acts on exactly the
 /// object the descriptor refers to.
-fn proc_path(fd: &Fd) -> OwnedCStr {
-    let mut t = Text::default();
-    let _ = ufmt::uwrite!(t, "/proc/self/fd/{}", fd.raw());
-    OwnedCStr::new(&t.0).unwrap_or_default()
+fn proc_path(fd: &Fd) -> StackCStr {
+    let mut path = StackCStr::new();
+    // At most 24 bytes: it fits.
+    let _ = path.push(b"/proc/self/fd/");
+    let _ = path.push_decimal(fd.raw() as u64);
+    path
+}
+
+/// A tmpfs's options: `size=BYTES,mode=OOOO`.
+fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
+    let octal = [9, 6, 3, 0].map(|shift| b'0' + (mode >> shift & 7) as u8);
+    let mut data = StackCStr::new();
+    // At most 35 bytes: it fits.
+    let _ = data.push(b"size=");
+    let _ = data.push_decimal(size);
+    let _ = data.push(b",mode=");
+    let _ = data.push(&octal);
+    data
 }
 
 fn read_file(path: &CStr) -> Result<Vec<u8>, Errno> {

@@ -126,8 +126,8 @@ fn filter(cfg: &Config) -> Result<Vec<Insn>, Error> {
 
 impl<'a> Plan<'a> {
     /// Make the command's 0, 1 and 2 what `stdio` says (see [`Stdio`]).
-    pub fn with_stdio(self, stdio: Stdio) -> Self {
-        Plan { stdio, ..self }
+    pub fn set_stdio(&mut self, stdio: Stdio) {
+        self.stdio = stdio;
     }
 
     /// The command's environment (strings of proctor's own environment and
@@ -136,10 +136,10 @@ impl<'a> Plan<'a> {
         &self.vars
     }
 
-    /// Done with, once the command runs: with `--pid-ns`, the end of the
-    /// pipe the inner init reports through.
-    pub fn into_inner_init(self) -> Option<pidns::Reader> {
-        self.pid_ns.map(pidns::Init::into_reader)
+    /// Once the command runs: with `--pid-ns`, the end of the pipe the
+    /// inner init reports through (the other end is closed).
+    pub fn take_inner_init(&mut self) -> Option<pidns::Reader> {
+        self.pid_ns.take().map(pidns::Init::into_reader)
     }
 }
 

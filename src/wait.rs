@@ -20,15 +20,6 @@ use crate::sys::{Errno, Fd};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
-/// Why the wait ended without the paths.
-pub enum Interrupted {
-    /// `--wait-timeout` passed.
-    Timeout,
-    /// A signal whose default action terminates arrived.
-    Cancelled(i32),
-    Failed(Error),
-}
-
 /// Step 3: wait for the `--wait-for` paths, then for the devices of
 /// `--mount` (drivers probe asynchronously, after the modules are loaded).
 /// Returns what [`wait_for`] does; `signals` is the signalfd of every
@@ -41,17 +32,7 @@ pub fn wait(cfg: &Config, signals: &Fd) -> Result<Option<Fd>, Failed> {
             push(&mut paths, &**dev)?;
         }
     }
-    wait_for(&paths, cfg.wait_timeout, signals).map_err(|why| match why {
-        Interrupted::Timeout => Failed {
-            why: Failure::WaitTimeout,
-            error: timed_out(cfg),
-        },
-        Interrupted::Cancelled(sig) => Failed {
-            why: Failure::Cancelled(sig as u8),
-            error: crate::err!("--wait-for", None, "cancelled by signal {}", sig),
-        },
-        Interrupted::Failed(e) => e.into(),
-    })
+    wait_for(&paths, cfg, signals)
 }
 
 /// The wait timed out: name a `--mount` device still missing, if one is.
@@ -72,17 +53,15 @@ fn timed_out(cfg: &Config) -> Error {
 /// Slow poll period, which also catches files written from another host.
 const POLL: Nanos = 100_000_000;
 
-/// Wait until every path of `paths` exists. Returns the inotify descriptor,
-/// if one was used, for the caller to close once the command has started:
-/// closing an inotify instance that had watches waits for an SRCU grace
-/// period (8–400 ms measured here), which must not delay the command.
+/// Wait until every path of `paths` exists, at most `--wait-timeout`, and
+/// only until a signal whose default action terminates arrives. Returns the
+/// inotify descriptor, if one was used, for the caller to close once the
+/// command has started: closing an inotify instance that had watches waits
+/// for an SRCU grace period (8–400 ms measured here), which must not delay
+/// the command.
 ///
 /// `signals` is the signalfd of every blocked signal (see `signals.rs`).
-pub fn wait_for(
-    paths: &[&CStr],
-    timeout: Option<Nanos>,
-    signals: &Fd,
-) -> Result<Option<Fd>, Interrupted> {
+fn wait_for(paths: &[&CStr], cfg: &Config, signals: &Fd) -> Result<Option<Fd>, Failed> {
     if paths.is_empty() {
         return Ok(None);
     }
@@ -92,8 +71,7 @@ pub fn wait_for(
     if paths.iter().all(exists) {
         return Ok(None);
     }
-    let deadline = timeout.map(|t| monotonic().saturating_add(t));
-    let failed = |call, e| Interrupted::Failed(crate::err!("--wait-for", Some(e), "{}", call));
+    let deadline = cfg.wait_timeout.map(|t| monotonic().saturating_add(t));
     // Without inotify (no kernel support, descriptor limit) the poll still works.
     let inotify = watch::inotify().ok();
     let inotify_fd = inotify.as_ref().map_or(-1, |fd| fd.raw());
@@ -110,7 +88,12 @@ pub fn wait_for(
         }
         let now = monotonic();
         let left = match deadline {
-            Some(d) if now >= d => return Err(Interrupted::Timeout),
+            Some(d) if now >= d => {
+                return Err(Failed {
+                    why: Failure::WaitTimeout,
+                    error: timed_out(cfg),
+                })
+            }
             Some(d) => (d - now).min(POLL),
             None => POLL,
         };
@@ -118,12 +101,21 @@ pub fn wait_for(
             watch::PollFd::readable(signals.raw()),
             watch::PollFd::readable(inotify_fd),
         ];
-        watch::poll(&mut polls, Some(left)).map_err(|e| failed("ppoll", e))?;
         // One batch per wake-up: a flood of signals cannot starve the timeout.
         let mut buf = [SigInfo::EMPTY; 16];
-        let sigs = watch::read_signals(signals.raw(), &mut buf).map_err(|e| failed("read", e))?;
+        let sigs = match watch::poll(&mut polls, Some(left)) {
+            Err(e) => Err(("ppoll", e)),
+            Ok(()) => watch::read_signals(signals.raw(), &mut buf).map_err(|e| ("read", e)),
+        };
+        let sigs = match sigs {
+            Ok(sigs) => sigs,
+            Err((call, e)) => return Err(crate::err!("--wait-for", Some(e), "{}", call).into()),
+        };
         if let Some(sig) = sigs.iter().map(SigInfo::signal).find(|&s| terminates(s)) {
-            return Err(Interrupted::Cancelled(sig));
+            return Err(Failed {
+                why: Failure::Cancelled(sig as u8),
+                error: crate::err!("--wait-for", None, "cancelled by signal {}", sig),
+            });
         }
         if inotify_fd >= 0 {
             watch::drain(inotify_fd);

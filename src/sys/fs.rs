@@ -39,6 +39,61 @@ pub const S_IFIFO: u32 = 0o010000;
 pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFBLK: u32 = 0o060000;
 
+/// A C string built on the stack for a system call (a path, mount
+/// options): building one never allocates.
+pub struct StackCStr {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl StackCStr {
+    pub const fn new() -> StackCStr {
+        StackCStr {
+            buf: [0; 512],
+            len: 0,
+        }
+    }
+
+    /// Append `part`; `ENAMETOOLONG`, with nothing appended, when it and
+    /// the NUL do not fit.
+    #[inline(never)]
+    pub fn push(&mut self, part: &[u8]) -> Result<()> {
+        let end = self.len + part.len();
+        let room = self.buf.get_mut(self.len..end).filter(|_| end < 512);
+        for (slot, &b) in room.ok_or(super::Errno::ENAMETOOLONG)?.iter_mut().zip(part) {
+            *slot = b;
+        }
+        self.len = end;
+        Ok(())
+    }
+
+    /// Append `n` in decimal.
+    pub fn push_decimal(&mut self, n: u64) -> Result<()> {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = n;
+        while let Some(slot) = at.checked_sub(1).and_then(|i| digits.get_mut(i)) {
+            *slot = b'0' + (n % 10) as u8;
+            at -= 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(digits.get(at..).unwrap_or_default())
+    }
+
+    /// The bytes, without the NUL.
+    pub fn bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// The string up to its first NUL (the buffer is zeroed past the end).
+    pub fn c(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"")
+    }
+}
+
 /// Open `path` relative to `dir` (or `AT_FDCWD`). `O_CLOEXEC` is always added:
 /// nothing proctor opens may leak into the command.
 pub fn openat(dir: i32, path: &CStr, flags: u32, mode: u32) -> Result<Fd> {
