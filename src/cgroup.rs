@@ -214,7 +214,7 @@ impl Cgroup {
         }
         // proctor's mount namespace while it works in a throwaway one.
         let mut home = None;
-        let built = self
+        let built: Result<(), Errno> = self
             .nodes
             .iter_mut()
             .zip(found.iter().map_while(Option::as_ref))
@@ -229,14 +229,15 @@ impl Cgroup {
                 *doing = "cgroup: creating the command's cgroup";
                 let dir = make(&own, self.name)?;
                 let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
-                *slot = Some(Node {
+                // Kept even without its `cgroup.procs`, to be removed.
+                let node = slot.insert(Node {
                     controllers,
                     parent: own,
                     dir,
                     procs: None,
                 });
-                slot.as_mut()
-                    .map_or(Ok(()), |n| procs.map(|p| n.procs = Some(p)))
+                node.procs = Some(procs?);
+                Ok(())
             });
         if let Some(ns) = home {
             sys::enter_mount_namespace(ns.raw())?;
