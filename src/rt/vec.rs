@@ -19,10 +19,12 @@ impl From<OutOfMemory> for crate::sys::Errno {
 pub fn push<T>(v: &mut Vec<T>, x: T) -> Result<(), OutOfMemory> {
     v.try_reserve(1).map_err(|_| OutOfMemory)?;
     let len = v.len();
-    let slot = v.spare_capacity_mut().first_mut().ok_or(OutOfMemory)?;
-    slot.write(x);
-    // SAFETY: the element at `len` was just initialised, within the capacity.
-    unsafe { v.set_len(len + 1) };
+    // SAFETY: the reservation made room for one more element at `len`,
+    // which is then initialised.
+    unsafe {
+        v.as_mut_ptr().add(len).write(x);
+        v.set_len(len + 1);
+    }
     Ok(())
 }
 
