@@ -37,6 +37,7 @@ use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::seccomp::{self as sys, Insn};
 use crate::sys::Errno;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 /// What the filter needs to know about an architecture.
 #[derive(Debug)]
@@ -299,15 +300,9 @@ pub fn program() -> Result<Vec<Insn>, Error> {
 
 /// The deny-list program for `arch` (see the module's documentation).
 ///
-/// Both vectors get their whole length first, so no push after that can
-/// fail (they go through `rt::vec` all the same, which cannot panic).
+/// The vector gets its whole length first, so no push after that can fail
+/// (they go through `rt::vec` all the same, which cannot panic).
 pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
-    let mut denied: Vec<u16> = Vec::new();
-    let count = arch.denied.len() + DENIED_COMMON.len();
-    denied.try_reserve_exact(count).map_err(|_| OutOfMemory)?;
-    for &nr in arch.denied.iter().chain(&DENIED_COMMON) {
-        push(&mut denied, nr)?;
-    }
     let at = Layout::of(arch);
     let mut p = Vec::new();
     p.try_reserve_exact(program_len(arch))
@@ -323,43 +318,43 @@ pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     jump_if(&mut p, JEQ, arch.socket as u32, at.socket);
     jump_if(&mut p, JEQ, arch.personality as u32, at.personality);
     jump(&mut p, JEQ, CLONE3 as u32, at.enosys, at.search);
-    search(&mut p, &denied, at.allow, at.eperm);
+    let count = arch.denied.len() + DENIED_COMMON.len();
+    search(&mut p, arch, 0..count, at.allow, at.eperm);
     extend(&mut p, &TAIL)?;
     Ok(p)
+}
+
+/// The `i`th denied number of `arch`: its own (below 424), then the shared ones.
+fn denied(arch: &Arch, i: usize) -> u32 {
+    let shared = i
+        .checked_sub(arch.denied.len())
+        .and_then(|j| DENIED_COMMON.get(j));
+    arch.denied.get(i).or(shared).map_or(0, |&nr| nr as u32)
 }
 
 /// Deny-list numbers compared one by one at the leaves of the search.
 const LEAF: usize = 4;
 
-/// A binary search over the sorted numbers `nrs` (the tables are sorted):
-/// EPERM for a member, ALLOW otherwise. The kernel evaluates a new filter
-/// for every syscall number to cache the always-allowed ones, so the path
-/// length, not just the program length, sets the cost of installing it:
-/// a linear list of 44 took 2× longer than this search.
-fn search(p: &mut Vec<Insn>, nrs: &[u16], allow: usize, eperm: usize) {
+/// A binary search over the denied numbers `nrs` of `arch` (the tables are
+/// sorted, the shared ones above the others): EPERM for a member, ALLOW
+/// otherwise. The kernel evaluates a new filter for every syscall number
+/// to cache the always-allowed ones, so the path length, not just the
+/// program length, sets the cost of installing it: a linear list of 44
+/// took 2× longer than this search.
+fn search(p: &mut Vec<Insn>, arch: &Arch, nrs: Range<usize>, allow: usize, eperm: usize) {
     if nrs.len() <= LEAF {
-        for (i, &nr) in nrs.iter().enumerate() {
-            let miss = if i + 1 == nrs.len() {
-                allow
-            } else {
-                p.len() + 1
-            };
-            jump(p, JEQ, nr as u32, eperm, miss);
+        for i in nrs.clone() {
+            let miss = if i + 1 == nrs.end { allow } else { p.len() + 1 };
+            jump(p, JEQ, denied(arch, i), eperm, miss);
         }
         return;
     }
-    let (low, high) = nrs.split_at(nrs.len() / 2);
+    let mid = nrs.start + nrs.len() / 2;
     let below = p.len() + 1;
-    let above = below + search_len(low.len());
-    jump(
-        p,
-        JGE,
-        high.first().copied().unwrap_or(0) as u32,
-        above,
-        below,
-    );
-    search(p, low, allow, eperm);
-    search(p, high, allow, eperm);
+    let above = below + search_len(mid - nrs.start);
+    jump(p, JGE, denied(arch, mid), above, below);
+    search(p, arch, nrs.start..mid, allow, eperm);
+    search(p, arch, mid..nrs.end, allow, eperm);
 }
 
 /// The length of `search` over `n` numbers.
