@@ -606,15 +606,6 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             };
             push(&mut cfg.env, op)?;
         }
-        Opt::KeepFd => {
-            let fd = within(
-                parse_u64(value),
-                0,
-                i32::MAX as u64,
-                "is not a descriptor number",
-            )?;
-            push(&mut cfg.keep_fds, fd as i32)?;
-        }
         Opt::Seccomp => {
             cfg.seccomp = match value {
                 b"default" => true,
@@ -626,19 +617,7 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         Opt::Stdin => cfg.stdin = Some(v),
         Opt::Stdout => cfg.stdout = Some(v),
         Opt::Stderr => cfg.stderr = Some(v),
-        Opt::OutputLimit => {
-            cfg.output_limit = Some(within(
-                parse_size(value),
-                1,
-                u64::MAX,
-                "is not a positive number of bytes (k/m/g/t allowed)",
-            )?)
-        }
         Opt::Pdeathsig => cfg.pdeathsig = Some(signal(value, 1)?),
-        Opt::ExitZero => {
-            let code = within(parse_u64(value), 0, 255, "is not an exit code (0 to 255)")?;
-            push(&mut cfg.exit_zero, code as u8)?;
-        }
         Opt::Rewrite => {
             let (from, to) = split(value, b':').ok_or("is not SIGNAL:SIGNAL")?;
             let from = signal(from, 1)?;
@@ -648,25 +627,52 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             check_mount_path(value)?;
             push(&mut cfg.writable, v)?;
         }
-        Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
-            let r = cfg.cgroup.get_or_insert_default();
+        Opt::Memory => cfg.cgroup.get_or_insert_default().memory = Some(parse_memory(value)?),
+        Opt::KeepFd | Opt::OutputLimit | Opt::ExitZero | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
+            // One number each: how it is read, its bounds, what a refusal says.
+            let (n, min, max, why) = match opt {
+                Opt::KeepFd => (
+                    parse_u64(value),
+                    0,
+                    i32::MAX as u64,
+                    "is not a descriptor number",
+                ),
+                Opt::OutputLimit => (
+                    parse_size(value),
+                    1,
+                    u64::MAX,
+                    "is not a positive number of bytes (k/m/g/t allowed)",
+                ),
+                Opt::ExitZero => (parse_u64(value), 0, 255, "is not an exit code (0 to 255)"),
+                Opt::Pids => (
+                    parse_u64(value),
+                    1,
+                    MAX_PIDS,
+                    "is not a number of processes from 1 to 4194304",
+                ),
+                // In millionths: from 0.01 (the kernel's smallest quota,
+                // 1 ms per 100 ms period) to a million CPUs.
+                Opt::Cpus => (
+                    parse_seconds(value).map(|ns| ns / 1000),
+                    10_000,
+                    1_000_000_000_000,
+                    "is not a number of CPUs from 0.01 on (decimal allowed)",
+                ),
+                _ => (
+                    parse_seconds(value),
+                    1_000_000,
+                    u64::MAX,
+                    "is not a number of seconds from 0.001 on",
+                ),
+            };
+            let n = within(n, min, max).ok_or(why)?;
             match opt {
-                Opt::Memory => r.memory = Some(parse_memory(value)?),
-                Opt::Pids => {
-                    let why = "is not a number of processes from 1 to 4194304";
-                    r.pids = Some(within(parse_u64(value), 1, MAX_PIDS, why)?)
-                }
-                Opt::Cpus => {
-                    // In millionths: from 0.01 (the kernel's smallest quota,
-                    // 1 ms per 100 ms period) to a million CPUs.
-                    let micro = parse_seconds(value).map(|ns| ns / 1000);
-                    let why = "is not a number of CPUs from 0.01 on (decimal allowed)";
-                    r.cpus_micro = Some(within(micro, 10_000, 1_000_000_000_000, why)?)
-                }
-                _ => {
-                    let why = "is not a number of seconds from 0.001 on";
-                    r.cpu_time = Some(within(parse_seconds(value), 1_000_000, u64::MAX, why)?)
-                }
+                Opt::KeepFd => push(&mut cfg.keep_fds, n as i32)?,
+                Opt::OutputLimit => cfg.output_limit = Some(n),
+                Opt::ExitZero => push(&mut cfg.exit_zero, n as u8)?,
+                Opt::Pids => cfg.cgroup.get_or_insert_default().pids = Some(n),
+                Opt::Cpus => cfg.cgroup.get_or_insert_default().cpus_micro = Some(n),
+                _ => cfg.cgroup.get_or_insert_default().cpu_time = Some(n),
             }
         }
         Opt::Module => push(&mut cfg.modules, parse_module(v)?)?,
@@ -675,13 +681,10 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
     Ok(())
 }
 
-/// `n` if it is a number from `min` to `max`, else `why`.
+/// `n` if it is a number from `min` to `max`.
 #[inline(never)]
-fn within(n: Option<u64>, min: u64, max: u64, why: &'static str) -> Result<u64, &'static str> {
-    match n {
-        Some(n) if n >= min && n <= max => Ok(n),
-        _ => Err(why),
-    }
+fn within(n: Option<u64>, min: u64, max: u64) -> Option<u64> {
+    n.filter(|n| (min..=max).contains(n))
 }
 
 /// A signal from `min` on (0 is "no signal", where that means something).
@@ -857,25 +860,58 @@ fn parse_mount<'a>(opt: Opt, v: &'a CStr) -> Result<Mount<'a>, &'static str> {
             Ok(Mount::ReadOnly { path: v })
         }
         Opt::Tmpfs => parse_tmpfs(s),
-        Opt::Bind => parse_bind(s),
-        _ => parse_device_mount(s),
+        _ => parse_source_mount(s, opt == Opt::DeviceMount),
     }
 }
 
-const NOT_DST: &str = "has a DST that is not an absolute path without \"..\"";
-
-fn parse_bind(s: &[u8]) -> Result<Mount<'static>, &'static str> {
-    let mut parts = s.splitn(3, |&b| b == b':');
+/// `--bind SRC:DST[:OPTS]`, or with `device` `--mount DEV:DST:FSTYPE[:OPTS]`.
+fn parse_source_mount(s: &[u8], device: bool) -> Result<Mount<'static>, &'static str> {
+    let (form, not_src) = if device {
+        (
+            "is not DEV:DST:FSTYPE[:OPTS]",
+            "has a DEV that is not an absolute path without \"..\"",
+        )
+    } else {
+        (
+            "is not SRC:DST[:OPTS]",
+            "has a SRC that is not an absolute path without \"..\"",
+        )
+    };
+    let mut parts = s.splitn(3 + device as usize, |&b| b == b':');
     let src = parts.next().unwrap_or_default();
-    let dst = parts.next().ok_or("is not SRC:DST[:OPTS]")?;
-    check_mount_path(src).or(Err("has a SRC that is not an absolute path without \"..\""))?;
-    check_mount_path(dst).or(Err(NOT_DST))?;
+    let dst = parts.next().ok_or(form)?;
+    let fstype = if device {
+        Some(parts.next().ok_or(form)?)
+    } else {
+        None
+    };
+    check_mount_path(src).or(Err(not_src))?;
+    check_mount_path(dst).or(Err("has a DST that is not an absolute path without \"..\""))?;
+    let fstype = match fstype {
+        Some(name) => Some(
+            DEVICE_FSTYPES
+                .into_iter()
+                .find(|t| t.to_bytes() == name)
+                .ok_or("has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs")?,
+        ),
+        None => None,
+    };
     let (writable, noexec) = parse_access(parts.next())?;
-    Ok(Mount::Bind {
-        src: owned(src)?,
-        dst: owned(dst)?,
-        writable,
-        noexec,
+    let (src, dst) = (owned(src)?, owned(dst)?);
+    Ok(match fstype {
+        Some(fstype) => Mount::Device {
+            dev: src,
+            dst,
+            fstype,
+            writable,
+            noexec,
+        },
+        None => Mount::Bind {
+            src,
+            dst,
+            writable,
+            noexec,
+        },
     })
 }
 
@@ -897,28 +933,6 @@ fn parse_access(opts: Option<&[u8]>) -> Result<(bool, bool), &'static str> {
         return Err("asks for both ro and rw");
     }
     Ok((writable, noexec))
-}
-
-fn parse_device_mount(s: &[u8]) -> Result<Mount<'static>, &'static str> {
-    let mut parts = s.splitn(4, |&b| b == b':');
-    let dev = parts.next().unwrap_or_default();
-    let (Some(dst), Some(fstype)) = (parts.next(), parts.next()) else {
-        return Err("is not DEV:DST:FSTYPE[:OPTS]");
-    };
-    check_mount_path(dev).or(Err("has a DEV that is not an absolute path without \"..\""))?;
-    check_mount_path(dst).or(Err(NOT_DST))?;
-    let fstype = DEVICE_FSTYPES
-        .into_iter()
-        .find(|t| t.to_bytes() == fstype)
-        .ok_or("has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs")?;
-    let (writable, noexec) = parse_access(parts.next())?;
-    Ok(Mount::Device {
-        dev: owned(dev)?,
-        dst: owned(dst)?,
-        fstype,
-        writable,
-        noexec,
-    })
 }
 
 /// `FILE[:PARAMS]`: PARAMS is everything after the first `:`.
@@ -961,17 +975,19 @@ fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     };
     check_mount_path(dst)?;
     let (mut size, mut mode, mut noexec) = (TMPFS_SIZE, TMPFS_MODE, false);
-    for opt in opts.map(|o| o.split(|&b| b == b',')).into_iter().flatten() {
-        if let Some(v) = opt.strip_prefix(b"size=") {
-            let why = "has a size that is not a number with k/m/g/t";
-            size = within(parse_size(v), 1, u64::MAX, why)?;
-        } else if let Some(v) = opt.strip_prefix(b"mode=") {
-            let why = "has a mode that is not octal up to 7777";
-            mode = within(parse_octal(v), 0, 0o7777, why)? as u32;
-        } else if opt == b"noexec" {
-            noexec = true;
-        } else {
-            return Err("has an option that is not size=N, mode=OCTAL or noexec");
+    if let Some(opts) = opts {
+        for opt in opts.split(|&b| b == b',') {
+            if let Some(v) = opt.strip_prefix(b"size=") {
+                let why = "has a size that is not a number with k/m/g/t";
+                size = within(parse_size(v), 1, u64::MAX).ok_or(why)?;
+            } else if let Some(v) = opt.strip_prefix(b"mode=") {
+                let why = "has a mode that is not octal up to 7777";
+                mode = within(parse_octal(v), 0, 0o7777).ok_or(why)? as u32;
+            } else if opt == b"noexec" {
+                noexec = true;
+            } else {
+                return Err("has an option that is not size=N, mode=OCTAL or noexec");
+            }
         }
     }
     Ok(Mount::Tmpfs {

@@ -64,12 +64,12 @@ pub fn build<'a>(
     }
     for op in ops {
         if let EnvOp::Unset(n) = op {
-            out.retain(|v| name(v) != *n);
+            remove(&mut out, n);
         }
     }
     for op in ops {
         if let EnvOp::Set(var) = op {
-            out.retain(|v| name(v) != name(var));
+            remove(&mut out, name(var));
             push(&mut out, *var)?;
         }
     }
@@ -79,7 +79,7 @@ pub fn build<'a>(
                 .iter()
                 .any(|o| matches!(o, EnvOp::Set(v) if name(v) == *n));
             if !set_by_env {
-                out.retain(|v| name(v) != *n);
+                remove(&mut out, n);
                 for &v in inherited.iter().filter(|v| name(v) == *n) {
                     push(&mut out, v)?;
                 }
@@ -87,6 +87,12 @@ pub fn build<'a>(
         }
     }
     Ok(out)
+}
+
+/// Remove every `key=...` from `env`.
+#[inline(never)]
+fn remove(env: &mut Vec<&CStr>, key: &[u8]) {
+    env.retain(|v| name(v) != key);
 }
 
 /// The indices, in proctor's own environment, of the deny-listed variables

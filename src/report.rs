@@ -420,18 +420,20 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
     push(out, b'"')?;
     for chunk in s.utf8_chunks() {
         for &b in chunk.valid().as_bytes() {
-            match b {
-                b'"' => extend(out, b"\\\"")?,
-                b'\\' => extend(out, b"\\\\")?,
-                b'\n' => extend(out, b"\\n")?,
-                b'\r' => extend(out, b"\\r")?,
-                b'\t' => extend(out, b"\\t")?,
-                0..=0x1f | 0x7f => {
-                    extend(out, b"\\u00")?;
-                    push(out, HEX[(b >> 4) as usize])?;
-                    push(out, HEX[(b & 15) as usize])?;
-                }
-                _ => push(out, b)?,
+            let letter = match b {
+                b'"' | b'\\' => b,
+                b'\n' => b'n',
+                b'\r' => b'r',
+                b'\t' => b't',
+                _ => 0,
+            };
+            if letter != 0 {
+                extend(out, &[b'\\', letter])?;
+            } else if b < 0x20 || b == 0x7f {
+                let hex = [HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
+                extend(out, &[b'\\', b'u', b'0', b'0', hex[0], hex[1]])?;
+            } else {
+                push(out, b)?;
             }
         }
         if !chunk.invalid().is_empty() {
@@ -548,29 +550,34 @@ impl<'a> Destination<'a> {
     /// proctor did not write is never left: if this fails, whatever stands
     /// at the name is removed.
     pub fn write(&self, text: &[u8]) -> Result<(), Error> {
-        let fail = |e: Errno| refused(self.name.to_bytes(), Some(e), "");
+        self.place(text)
+            .map_err(|e| refused(self.name.to_bytes(), Some(e), ""))
+    }
+
+    /// [`Destination::write`]'s work, failing with the errno it met.
+    fn place(&self, text: &[u8]) -> Result<(), Errno> {
         let now = fs::stat_at(self.dir.raw(), self.name, fs::AT_SYMLINK_NOFOLLOW).ok();
         let unchanged = match (self.at_start, now) {
             (Some(a), Some(b)) => a.same_file(&b) && a.kind() == b.kind(),
             _ => false,
         };
         if self.in_place && unchanged {
-            return self.write_in_place(text).map_err(fail);
+            return self.write_in_place(text);
         }
         match self.replace(text) {
-            Ok(()) => Ok(()),
             // The regular file that stood there at start, which cannot be
             // replaced: a mount point on a kernel before 5.8 (EBUSY), or a
             // directory proctor may not write to. Rewritten whole, in place.
             Err(Errno::EBUSY | Errno::EACCES | Errno::EPERM | Errno::EROFS)
                 if unchanged && now.is_some_and(|s| s.kind() == fs::S_IFREG) =>
             {
-                self.write_in_place(text).map_err(fail)
+                self.write_in_place(text)
             }
             Err(e) => {
                 let _ = remove(self.dir.raw(), self.name);
-                Err(fail(e))
+                Err(e)
             }
+            Ok(()) => Ok(()),
         }
     }
 
