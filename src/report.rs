@@ -358,28 +358,27 @@ const LIMITS: u8 = 5;
 impl Limits {
     /// `"key":value` for each limit present, in a fixed order.
     fn write(&self, t: &mut Text) {
-        let values = [
-            self.memory,
-            self.pids,
-            self.cpus_micro,
-            self.cpu_time_ms,
-            self.output,
-            self.timeout_ms,
-        ];
-        let keys = b"memory pids cpus cpu_time_ms output timeout_ms".split(|&b| b == b' ');
-        let mut sep = "\"";
-        for (key, v) in keys.zip(values) {
-            let Some(v) = v else { continue };
-            let _ = t.write_str(sep);
-            let _ = extend(&mut t.0, key);
-            let _ = t.write_str("\":");
-            if key == b"cpus" {
-                decimal_micro(t, v);
-            } else {
-                decimal(t, v);
-            }
-            sep = ",\"";
-        }
+        limit(t, "memory", self.memory);
+        limit(t, "pids", self.pids);
+        limit(t, "cpus", self.cpus_micro);
+        limit(t, "cpu_time_ms", self.cpu_time_ms);
+        limit(t, "output", self.output);
+        limit(t, "timeout_ms", self.timeout_ms);
+    }
+}
+
+/// `"key":value` if `v` is present, after a comma unless it comes first.
+/// `cpus` is in millionths, printed as a decimal (`1.5`).
+fn limit(t: &mut Text, key: &str, v: Option<u64>) {
+    let Some(v) = v else { return };
+    if t.0.last() != Some(&b'{') {
+        let _ = t.write_str(",");
+    }
+    let _ = ufmt::uwrite!(t, "\"{}\":", key);
+    if key == "cpus" {
+        decimal_micro(t, v);
+    } else {
+        decimal(t, v);
     }
 }
 
