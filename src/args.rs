@@ -653,7 +653,12 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
 /// what a refusal says.
 fn number(opt: Opt, value: &[u8]) -> Result<u64, &'static str> {
     let (n, min, max, why) = match opt {
-        Opt::KeepFd => (parse_u64(value), 0, i32::MAX as u64, "is not a descriptor number"),
+        Opt::KeepFd => (
+            parse_u64(value),
+            0,
+            i32::MAX as u64,
+            "is not a descriptor number",
+        ),
         Opt::OutputLimit => (
             parse_size(value),
             1,

@@ -4,6 +4,7 @@
 use crate::args::User;
 use crate::error::{Error, Show, Text};
 use crate::rt::cstr::OwnedCStr;
+use crate::rt::pack::Names;
 use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
 use crate::sys::process::{self, Exit, Usage};
@@ -27,20 +28,24 @@ pub enum Status {
     OutputLimit,
 }
 
+/// The report's names of the statuses, in the order of [`Status`].
+const STATUS_NAMES: [&str; 10] = [
+    "exited",
+    "signaled",
+    "timeout",
+    "exec_error",
+    "setup_error",
+    "wait_timeout",
+    "cancelled",
+    "memory_limit",
+    "cpu_timeout",
+    "output_limit",
+];
+static PACKED_STATUS: Names<10> = crate::names!(STATUS_NAMES);
+
 impl Status {
     fn name(self) -> &'static str {
-        match self {
-            Status::Exited => "exited",
-            Status::Signaled => "signaled",
-            Status::Timeout => "timeout",
-            Status::ExecError => "exec_error",
-            Status::SetupError => "setup_error",
-            Status::WaitTimeout => "wait_timeout",
-            Status::Cancelled => "cancelled",
-            Status::MemoryLimit => "memory_limit",
-            Status::CpuTimeout => "cpu_timeout",
-            Status::OutputLimit => "output_limit",
-        }
+        PACKED_STATUS.get(self as usize).unwrap_or_default()
     }
 }
 
@@ -796,6 +801,24 @@ mod tests {
         assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));
+    }
+
+    #[test]
+    fn status_names_follow_the_enum() {
+        for (status, name) in [
+            (Status::Exited, "exited"),
+            (Status::Signaled, "signaled"),
+            (Status::Timeout, "timeout"),
+            (Status::ExecError, "exec_error"),
+            (Status::SetupError, "setup_error"),
+            (Status::WaitTimeout, "wait_timeout"),
+            (Status::Cancelled, "cancelled"),
+            (Status::MemoryLimit, "memory_limit"),
+            (Status::CpuTimeout, "cpu_timeout"),
+            (Status::OutputLimit, "output_limit"),
+        ] {
+            assert_eq!(status.name(), name);
+        }
     }
 
     #[test]
