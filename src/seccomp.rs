@@ -305,7 +305,7 @@ pub fn program() -> Result<Vec<Insn>, Error> {
 pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
     let at = Layout::of(arch);
     let mut p = Vec::new();
-    p.try_reserve_exact(program_len(arch))
+    p.try_reserve_exact(at.ioctl + TAIL.len())
         .map_err(|_| OutOfMemory)?;
     let _ = push(&mut p, stmt(LD_ABS, ARCH));
     jump(&mut p, JEQ, arch.audit, 2, at.eperm);
