@@ -71,7 +71,7 @@ fn controllers_of(list: &[u8]) -> Controllers {
 pub type Hierarchy<'a> = (Controllers, &'a [u8], &'a [u8]);
 
 /// From the text of `/proc/self/cgroup`: the v1 hierarchies that hold any
-/// of the `wanted` controllers, else the v2 one.
+/// of the `wanted` controllers, else the v2 one; the `None`s come last.
 pub fn hierarchies(text: &[u8], wanted: Controllers) -> [Option<Hierarchy<'_>>; 5] {
     let mut found = [None; 5];
     let mut v2 = None;
@@ -111,6 +111,7 @@ struct Node {
 /// The command's cgroup, ready for the command.
 pub struct Cgroup {
     v2: bool,
+    /// Filled from the first slot on: the first `None` ends them.
     nodes: [Option<Node>; 5],
     /// v2, not PID 1: proctor's own cgroup, where it goes back at the end
     /// from its leaf, and the controllers it enabled there, to disable.
@@ -205,7 +206,7 @@ impl Cgroup {
         self.v2 = found
             .first()
             .is_some_and(|h| h.is_some_and(|h| h.1.is_empty()));
-        let have = found.iter().flatten().fold(0, |c, h| c | h.0);
+        let have = found.iter().map_while(Option::as_ref).fold(0, |c, h| c | h.0);
         *absent = need & !have;
         if *absent != 0 || have == 0 {
             *doing = "cgroup: no hierarchy in /proc/self/cgroup";
@@ -213,10 +214,10 @@ impl Cgroup {
         }
         // proctor's mount namespace while it works in a throwaway one.
         let mut home = None;
-        let built = self
+        let built: Result<(), Errno> = self
             .nodes
             .iter_mut()
-            .zip(found.iter().flatten())
+            .zip(found.iter().map_while(Option::as_ref))
             .try_for_each(|(slot, h)| {
                 *doing = "cgroup: opening proctor's cgroup";
                 let own = own(h, &mut home, doing)?;
@@ -228,14 +229,15 @@ impl Cgroup {
                 *doing = "cgroup: creating the command's cgroup";
                 let dir = make(&own, self.name)?;
                 let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
-                *slot = Some(Node {
+                // Kept even without its `cgroup.procs`, to be removed.
+                let node = slot.insert(Node {
                     controllers,
                     parent: own,
                     dir,
                     procs: None,
                 });
-                slot.as_mut()
-                    .map_or(Ok(()), |n| procs.map(|p| n.procs = Some(p)))
+                node.procs = Some(procs?);
+                Ok(())
             });
         if let Some(ns) = home {
             sys::enter_mount_namespace(ns.raw())?;
@@ -288,7 +290,7 @@ impl Cgroup {
     }
 
     fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.nodes.iter().flatten()
+        self.nodes.iter().map_while(Option::as_ref)
     }
 
     fn node(&self, c: Controllers) -> Option<&Node> {
@@ -316,7 +318,7 @@ impl Cgroup {
 
     /// The command is in its cgroup: the `cgroup.procs` files are no longer needed.
     pub fn placed(&mut self) {
-        for n in self.nodes.iter_mut().flatten() {
+        for n in self.nodes.iter_mut().map_while(Option::as_mut) {
             n.procs = None;
         }
     }

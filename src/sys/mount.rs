@@ -31,6 +31,7 @@ const RESOLVE_NO_SYMLINKS: u64 = 0x04;
 
 /// Classic `mount(2)`. `src` and `fstype` are ignored by the kernel for
 /// binds and remounts.
+#[inline(never)]
 pub fn mount(
     src: &CStr,
     target: &CStr,
