@@ -5,6 +5,7 @@ use crate::args::User;
 use crate::error::{Error, Show, Text};
 use crate::rt::cstr::OwnedCStr;
 use crate::rt::pack::Names;
+use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
 use crate::sys::process::{self, Exit, Usage};
@@ -422,27 +423,27 @@ fn decimal_micro(t: &mut Text, v: u64) {
 pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     push(out, b'"')?;
-    for chunk in s.utf8_chunks() {
-        for &b in chunk.valid().as_bytes() {
-            let letter = match b {
-                b'"' | b'\\' => b,
-                b'\n' => b'n',
-                b'\r' => b'r',
-                b'\t' => b't',
-                _ => 0,
-            };
-            if letter != 0 {
-                extend(out, &[b'\\', letter])?;
-            } else if b < 0x20 || b == 0x7f {
-                let hex = [HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
-                extend(out, &[b'\\', b'u', b'0', b'0', hex[0], hex[1]])?;
-            } else {
-                push(out, b)?;
+    let mut rest = s;
+    while let [first, tail @ ..] = rest {
+        let (len, valid) = match char_len(*first, tail) {
+            Ok(len) => (len, true),
+            Err(len) => (len, false),
+        };
+        match *first {
+            _ if !valid => extend(out, "\u{fffd}".as_bytes())?,
+            b'"' => extend(out, b"\\\"")?,
+            b'\\' => extend(out, b"\\\\")?,
+            b'\n' => extend(out, b"\\n")?,
+            b'\r' => extend(out, b"\\r")?,
+            b'\t' => extend(out, b"\\t")?,
+            b @ (0..=0x1f | 0x7f) => {
+                extend(out, b"\\u00")?;
+                push(out, HEX[(b >> 4) as usize])?;
+                push(out, HEX[(b & 15) as usize])?;
             }
+            _ => extend(out, rest.get(..len).unwrap_or_default())?,
         }
-        if !chunk.invalid().is_empty() {
-            extend(out, "\u{fffd}".as_bytes())?;
-        }
+        rest = rest.get(len..).unwrap_or_default();
     }
     Ok(push(out, b'"')?)
 }
