@@ -349,6 +349,7 @@ fn bind<'p>(
 }
 
 /// The block device at `dev`, resolved without following a symbolic link.
+#[inline(never)]
 fn block_device(dev: &CStr, api: Api) -> Result<Resolved, Fail<'_>> {
     let device = resolve(dev, Create::No, api)?;
     let stat = fs::stat_fd(device.fd.raw()).map_err(|e| fail(dev.to_bytes(), e))?;
