@@ -525,6 +525,8 @@ fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
 
 /// One step of [`walk`]: open `name` in `at` (the `last` component, or a
 /// directory), creating it as `create` says, and make it `at`.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 fn step_into(
     at: &mut Resolved,
     name: &[u8],
