@@ -493,7 +493,7 @@ fn tail(arg: &CStr, at: usize) -> &CStr {
     let all = arg.to_bytes_with_nul();
     let tail = all
         .get(at..)
-        .and_then(|t| CStr::from_bytes_with_nul(t).ok());
+        .and_then(|t| CStr::from_bytes_until_nul(t).ok());
     tail.unwrap_or(c"")
 }
 

@@ -2,6 +2,7 @@
 //! working on, and the errno the kernel gave. Printed once, at the top, as
 //! `proctor: <step>: <detail>: <ERRNO>`; the same text goes into the report.
 
+use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, OutOfMemory};
 use crate::sys::Errno;
 use alloc::vec::Vec;
@@ -184,38 +185,33 @@ impl uDisplay for Show<'_> {
 /// Show's body, compiled once rather than once per writer: hands `out` the
 /// text piece by piece.
 fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
-    for chunk in bytes.utf8_chunks() {
-        show_valid(chunk.valid(), out);
-        for &b in chunk.invalid() {
-            escape(out, b);
-        }
-    }
-}
-
-/// Text with its control characters escaped: C0 and DEL are one byte,
-/// C1 (U+0080..=U+009F) the two bytes `C2 80`..=`C2 9F`.
-fn show_valid(text: &str, out: &mut dyn FnMut(&str)) {
-    let bytes = text.as_bytes();
+    // `bytes[start..at]`: whole characters, shown as they are, not yet out.
     let (mut start, mut at) = (0, 0);
-    while let Some(&b) = bytes.get(at) {
-        let len = match (b, bytes.get(at + 1)) {
-            (..0x20 | 0x7f, _) => 1,
-            (0xc2, Some(0x80..=0x9f)) => 2,
-            _ => {
-                at += 1;
-                continue;
-            }
+    while let Some((&first, rest)) = bytes.get(at..).and_then(<[u8]>::split_first) {
+        let (len, escaped) = match char_len(first, rest) {
+            Ok(1) => (1, first < 0x20 || first == 0x7f),
+            // C1: U+0080..=U+009F.
+            Ok(2) => (2, first == 0xc2 && rest.first().is_some_and(|&b| b < 0xa0)),
+            Ok(len) => (len, false),
+            Err(len) => (len, true),
         };
-        out(text.get(start..at).unwrap_or_default());
-        for &b in bytes.get(at..at + len).unwrap_or_default() {
-            escape(out, b);
+        if escaped {
+            let text = bytes.get(start..at).unwrap_or_default();
+            // SAFETY: `char_len` found `text` to be whole characters.
+            out(unsafe { core::str::from_utf8_unchecked(text) });
+            for &b in bytes.get(at..at + len).unwrap_or_default() {
+                escape(out, b);
+            }
+            start = at + len;
         }
         at += len;
-        start = at;
     }
-    out(text.get(start..).unwrap_or_default());
+    let text = bytes.get(start..).unwrap_or_default();
+    // SAFETY: as above.
+    out(unsafe { core::str::from_utf8_unchecked(text) });
 }
 
+#[inline(never)]
 fn escape(out: &mut dyn FnMut(&str), b: u8) {
     const HEX: &str = "0123456789abcdef";
     let digit = |n: u8| {
@@ -328,6 +324,58 @@ mod tests {
         assert_eq!(e.text(), b"net: needs CAP_NET_ADMIN: EPERM");
         let e = err!("--ro", None, "{}: is a {}", Show(b"/a\tb"), "link");
         assert_eq!(e.text(), b"--ro: /a\\x09b: is a link");
+    }
+
+    /// `show` against the standard library's decoding: escaped are the
+    /// bytes of broken sequences and of control characters.
+    #[test]
+    fn shows_what_the_standard_library_decodes() {
+        extern crate std;
+        use std::string::String;
+        fn reference(bytes: &[u8]) -> String {
+            let escape = |b: u8| std::format!("\\x{b:02x}");
+            let mut t = String::new();
+            for chunk in bytes.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    match c.is_control() {
+                        true => c
+                            .encode_utf8(&mut [0; 4])
+                            .bytes()
+                            .for_each(|b| t += &escape(b)),
+                        false => t.push(c),
+                    }
+                }
+                chunk.invalid().iter().for_each(|&b| t += &escape(b));
+            }
+            t
+        }
+        let pieces: [&[u8]; 12] = [
+            b"a",
+            b"\n",
+            b"\x7f",
+            "\u{85}".as_bytes(),
+            "\u{9f}".as_bytes(),
+            "\u{a0}".as_bytes(),
+            "\u{e9}".as_bytes(),
+            "\u{20ac}".as_bytes(),
+            "\u{1f600}".as_bytes(),
+            b"\xff",
+            b"\xe2\x82",
+            b"\xf0\x9f",
+        ];
+        let mut seed = 1u64;
+        for _ in 0..50_000 {
+            let mut bytes = std::vec::Vec::new();
+            for _ in 0..6 {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                bytes.extend_from_slice(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            let mut shown = String::new();
+            show(&bytes, &mut |s| shown.push_str(s));
+            assert_eq!(shown, reference(&bytes), "{bytes:x?}");
+        }
     }
 
     #[test]

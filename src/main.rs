@@ -344,14 +344,13 @@ fn start<'a>(
     let mut plan = ManuallyDrop::new(Plan::new(
         cfg,
         inv.args,
-        inv.environ,
         inv.argv,
         signals.inherited,
         cwd.as_deref(),
-        ManuallyDrop::into_inner(sandbox),
         cgroup.as_ref(),
-    )?);
-    plan.set_stdio(stdio);
+        stdio,
+    ));
+    plan.prepare(cfg, inv.environ, ManuallyDrop::into_inner(sandbox))?;
     for i in env::withheld(inv.environ, plan.environment()) {
         // SAFETY: envp holds environ.len() pointers (i is an index of environ)
         // to the NUL-terminated strings of the initial stack, which is

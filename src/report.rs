@@ -4,6 +4,7 @@
 use crate::args::User;
 use crate::error::{Error, Show, Text};
 use crate::rt::cstr::OwnedCStr;
+use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
 use crate::sys::process::{self, Exit, Usage};
@@ -418,27 +419,27 @@ fn decimal_micro(t: &mut Text, v: u64) {
 pub fn json_string(out: &mut Vec<u8>, s: &[u8]) -> Result<(), Error> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     push(out, b'"')?;
-    for chunk in s.utf8_chunks() {
-        for &b in chunk.valid().as_bytes() {
-            let letter = match b {
-                b'"' | b'\\' => b,
-                b'\n' => b'n',
-                b'\r' => b'r',
-                b'\t' => b't',
-                _ => 0,
-            };
-            if letter != 0 {
-                extend(out, &[b'\\', letter])?;
-            } else if b < 0x20 || b == 0x7f {
-                let hex = [HEX[(b >> 4) as usize], HEX[(b & 15) as usize]];
-                extend(out, &[b'\\', b'u', b'0', b'0', hex[0], hex[1]])?;
-            } else {
-                push(out, b)?;
+    let mut rest = s;
+    while let [first, tail @ ..] = rest {
+        let (len, valid) = match char_len(*first, tail) {
+            Ok(len) => (len, true),
+            Err(len) => (len, false),
+        };
+        match *first {
+            _ if !valid => extend(out, "\u{fffd}".as_bytes())?,
+            b'"' => extend(out, b"\\\"")?,
+            b'\\' => extend(out, b"\\\\")?,
+            b'\n' => extend(out, b"\\n")?,
+            b'\r' => extend(out, b"\\r")?,
+            b'\t' => extend(out, b"\\t")?,
+            b @ (0..=0x1f | 0x7f) => {
+                extend(out, b"\\u00")?;
+                push(out, HEX[(b >> 4) as usize])?;
+                push(out, HEX[(b & 15) as usize])?;
             }
+            _ => extend(out, rest.get(..len).unwrap_or_default())?,
         }
-        if !chunk.invalid().is_empty() {
-            extend(out, "\u{fffd}".as_bytes())?;
-        }
+        rest = rest.get(len..).unwrap_or_default();
     }
     Ok(push(out, b'"')?)
 }
@@ -473,7 +474,7 @@ impl<'a> Destination<'a> {
         let name_at = slash.map_or(0, |s| s + 1);
         let name = path.to_bytes_with_nul().get(name_at..);
         let name = name
-            .and_then(|n| CStr::from_bytes_with_nul(n).ok())
+            .and_then(|n| CStr::from_bytes_until_nul(n).ok())
             .unwrap_or(c"");
         if name.is_empty() || name.to_bytes() == b"." || name.to_bytes() == b".." {
             return Err(refused(bytes, None, " does not name a file"));
@@ -603,7 +604,7 @@ impl<'a> Destination<'a> {
     /// A temporary file renamed over the name.
     fn replace(&self, text: &[u8]) -> Result<(), Errno> {
         let (tmp, fd) = create_temporary(self.dir.raw())?;
-        let tmp = CStr::from_bytes_with_nul(&tmp).map_err(|_| Errno::EINVAL)?;
+        let tmp = CStr::from_bytes_until_nul(&tmp).map_err(|_| Errno::EINVAL)?;
         let written = fs::write_all(fd.raw(), text).and_then(|()| fs::fsync(fd.raw()));
         drop(fd);
         let placed = written.and_then(|()| self.rename_over(tmp));
@@ -675,7 +676,7 @@ fn create_temporary(dir: i32) -> Result<(TempName, Fd), Errno> {
             *b = HEX[(r & 15) as usize];
             r >>= 4;
         }
-        let c = CStr::from_bytes_with_nul(&name).map_err(|_| Errno::EINVAL)?;
+        let c = CStr::from_bytes_until_nul(&name).map_err(|_| Errno::EINVAL)?;
         match fs::openat(dir, c, flags, 0o644) {
             Ok(fd) => return Ok((name, fd)),
             Err(Errno::EEXIST) => {}

@@ -33,11 +33,10 @@
 //! at all for them.
 
 use crate::error::Error;
-use crate::rt::vec::{extend, push, OutOfMemory};
+use crate::rt::vec::extend;
 use crate::sys::seccomp::{self as sys, Insn};
 use crate::sys::Errno;
 use alloc::vec::Vec;
-use core::ops::Range;
 
 /// What the filter needs to know about an architecture.
 #[derive(Debug)]
@@ -293,68 +292,89 @@ const fn rel(code: u16, k: u32, at: usize, jt: usize, jf: usize) -> Insn {
     }
 }
 
-/// The deny-list program for this architecture (or out of memory).
-pub fn program() -> Result<Vec<Insn>, Error> {
-    program_for(NATIVE)
-}
+/// The deny-list program of the architecture proctor was built for, laid
+/// out by the compiler: no code builds it at run time.
+static PROGRAM: [Insn; program_len(NATIVE)] = build(NATIVE);
 
-/// The deny-list program for `arch` (see the module's documentation).
-///
-/// The vector gets its whole length first, so no push after that can fail
-/// (they go through `rt::vec` all the same, which cannot panic).
-pub fn program_for(arch: &Arch) -> Result<Vec<Insn>, Error> {
-    let at = Layout::of(arch);
+/// The deny-list program for this architecture, in a vector of its own
+/// (`--no-tcp` adds to it), or out of memory.
+pub fn program() -> Result<Vec<Insn>, Error> {
     let mut p = Vec::new();
-    p.try_reserve_exact(program_len(arch))
-        .map_err(|_| OutOfMemory)?;
-    let _ = push(&mut p, stmt(LD_ABS, ARCH));
-    jump(&mut p, JEQ, arch.audit, 2, at.eperm);
-    let _ = push(&mut p, stmt(LD_ABS, NR));
-    if arch.x32 {
-        jump(&mut p, JGE, X32_BIT, at.eperm, at.head);
-    }
-    jump_if(&mut p, JEQ, arch.ioctl as u32, at.ioctl);
-    jump_if(&mut p, JEQ, arch.clone as u32, at.clone);
-    jump_if(&mut p, JEQ, arch.socket as u32, at.socket);
-    jump_if(&mut p, JEQ, arch.personality as u32, at.personality);
-    jump(&mut p, JEQ, CLONE3 as u32, at.enosys, at.search);
-    let count = arch.denied.len() + DENIED_COMMON.len();
-    search(&mut p, arch, 0..count, at.allow, at.eperm);
-    extend(&mut p, &TAIL)?;
+    extend(&mut p, &PROGRAM)?;
     Ok(p)
 }
 
-/// The `i`th denied number of `arch`: its own (below 424), then the shared ones.
-fn denied(arch: &Arch, i: usize) -> u32 {
-    let shared = i
-        .checked_sub(arch.denied.len())
-        .and_then(|j| DENIED_COMMON.get(j));
-    arch.denied.get(i).or(shared).map_or(0, |&nr| nr as u32)
+/// The deny-list program for `arch` (see the module's documentation);
+/// `N` is its [`program_len`].
+pub const fn build<const N: usize>(arch: &Arch) -> [Insn; N] {
+    assert!(N == program_len(arch));
+    let at = Layout::of(arch);
+    let mut p = Builder {
+        insns: [stmt(0, 0); N],
+        len: 0,
+    };
+    p.push(stmt(LD_ABS, ARCH));
+    p.jump(JEQ, arch.audit, 2, at.eperm);
+    p.push(stmt(LD_ABS, NR));
+    if arch.x32 {
+        p.jump(JGE, X32_BIT, at.eperm, at.head);
+    }
+    p.jump_if(JEQ, arch.ioctl as u32, at.ioctl);
+    p.jump_if(JEQ, arch.clone as u32, at.clone);
+    p.jump_if(JEQ, arch.socket as u32, at.socket);
+    p.jump_if(JEQ, arch.personality as u32, at.personality);
+    p.jump(JEQ, CLONE3 as u32, at.enosys, at.search);
+    let count = arch.denied.len() + DENIED_COMMON.len();
+    search(&mut p, arch, 0, count, at.allow, at.eperm);
+    let mut i = 0;
+    while i < TAIL.len() {
+        p.push(TAIL[i]);
+        i += 1;
+    }
+    assert!(p.len == N);
+    p.insns
+}
+
+/// The `i`th denied number of `arch`: its own list, then [`DENIED_COMMON`]
+/// (together sorted, as the search needs).
+const fn denied(arch: &Arch, i: usize) -> u16 {
+    match i.checked_sub(arch.denied.len()) {
+        None => arch.denied[i],
+        Some(common) => DENIED_COMMON[common],
+    }
 }
 
 /// Deny-list numbers compared one by one at the leaves of the search.
 const LEAF: usize = 4;
 
-/// A binary search over the denied numbers `nrs` of `arch` (the tables are
-/// sorted, the shared ones above the others): EPERM for a member, ALLOW
-/// otherwise. The kernel evaluates a new filter for every syscall number
-/// to cache the always-allowed ones, so the path length, not just the
-/// program length, sets the cost of installing it: a linear list of 44
-/// took 2× longer than this search.
-fn search(p: &mut Vec<Insn>, arch: &Arch, nrs: Range<usize>, allow: usize, eperm: usize) {
-    if nrs.len() <= LEAF {
-        for i in nrs.clone() {
-            let miss = if i + 1 == nrs.end { allow } else { p.len() + 1 };
-            jump(p, JEQ, denied(arch, i), eperm, miss);
+/// A binary search over the denied numbers `from..to` of `arch`: EPERM for
+/// a member, ALLOW otherwise. The kernel evaluates a new filter for every
+/// syscall number to cache the always-allowed ones, so the path length,
+/// not just the program length, sets the cost of installing it: a linear
+/// list of 44 took 2× longer than this search.
+const fn search<const N: usize>(
+    p: &mut Builder<N>,
+    arch: &Arch,
+    from: usize,
+    to: usize,
+    allow: usize,
+    eperm: usize,
+) {
+    if to - from <= LEAF {
+        let mut i = from;
+        while i < to {
+            let miss = if i + 1 == to { allow } else { p.len + 1 };
+            p.jump(JEQ, denied(arch, i) as u32, eperm, miss);
+            i += 1;
         }
         return;
     }
-    let mid = nrs.start + nrs.len() / 2;
-    let below = p.len() + 1;
-    let above = below + search_len(mid - nrs.start);
-    jump(p, JGE, denied(arch, mid), above, below);
-    search(p, arch, nrs.start..mid, allow, eperm);
-    search(p, arch, mid..nrs.end, allow, eperm);
+    let mid = from + (to - from) / 2;
+    let below = p.len + 1;
+    let above = below + search_len(mid - from);
+    p.jump(JGE, denied(arch, mid) as u32, above, below);
+    search(p, arch, from, mid, allow, eperm);
+    search(p, arch, mid, to, allow, eperm);
 }
 
 /// The length of `search` over `n` numbers.
@@ -366,23 +386,33 @@ const fn search_len(n: usize) -> usize {
     }
 }
 
-/// Append a jump to the absolute targets `jt`/`jf` (BPF counts from the next instruction).
-fn jump(p: &mut Vec<Insn>, code: u16, k: u32, jt: usize, jf: usize) {
-    let next = p.len() + 1;
-    let off = |t: usize| t.saturating_sub(next) as u8;
-    let insn = Insn {
-        code,
-        jt: off(jt),
-        jf: off(jf),
-        k,
-    };
-    let _ = push(p, insn); // within the length reserved by program_for
+/// A program being written, at compile time.
+struct Builder<const N: usize> {
+    insns: [Insn; N],
+    len: usize,
 }
 
-/// Append a jump to `jt` that falls through to the next instruction otherwise.
-fn jump_if(p: &mut Vec<Insn>, code: u16, k: u32, jt: usize) {
-    let next = p.len() + 1;
-    jump(p, code, k, jt, next);
+impl<const N: usize> Builder<N> {
+    const fn push(&mut self, insn: Insn) {
+        self.insns[self.len] = insn;
+        self.len += 1;
+    }
+
+    /// Append a jump to the absolute targets `jt`/`jf` (BPF counts from the next instruction).
+    const fn jump(&mut self, code: u16, k: u32, jt: usize, jf: usize) {
+        let next = self.len + 1;
+        self.push(Insn {
+            code,
+            jt: jt.saturating_sub(next) as u8,
+            jf: jf.saturating_sub(next) as u8,
+            k,
+        });
+    }
+
+    /// Append a jump to `jt` that falls through to the next instruction otherwise.
+    const fn jump_if(&mut self, code: u16, k: u32, jt: usize) {
+        self.jump(code, k, jt, self.len + 1);
+    }
 }
 
 const fn stmt(code: u16, k: u32) -> Insn {

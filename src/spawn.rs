@@ -57,44 +57,30 @@ pub struct Plan<'a> {
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 impl<'a> Plan<'a> {
-    /// Everything the child will need, from the configuration: `args` and
-    /// `environ` are proctor's arguments and environment, `argv` the
-    /// command's argv array among them, `mask` the inherited signal mask and
-    /// `cwd` the directory found by [`starting_directory`]; `sandbox` is
-    /// `--landlock`'s, finished now that the mounts are in place; `cgroup`
-    /// the command's.
-    #[allow(clippy::too_many_arguments)] // each is one thing the child needs
+    /// What the child will need that cannot fail to be known: `args` are
+    /// proctor's arguments, `argv` the command's argv array among them,
+    /// `mask` the inherited signal mask, `cwd` the directory found by
+    /// [`starting_directory`], `cgroup` the command's and `stdio` what
+    /// becomes its 0, 1 and 2. [`Plan::prepare`] does the rest.
     pub fn new(
         cfg: &'a Config,
         args: &[&'a CStr],
-        environ: &[&'a CStr],
         argv: *const *const c_char,
         mask: SigSet,
         cwd: Option<&'a CStr>,
-        sandbox: Option<landlock::Sandbox>,
         cgroup: Option<&'a Cgroup>,
-    ) -> Result<Plan<'a>, Error> {
-        let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
-        let mut envp = Vec::new();
-        for p in vars.iter().map(|v| v.as_ptr()).chain([core::ptr::null()]) {
-            push(&mut envp, p)?;
-        }
-        if cfg.keep_caps && !cfg.docker_init {
-            log!(
-                Warning,
-                "warning: --keep-caps: the command keeps proctor's capabilities"
-            );
-        }
-        Ok(Plan {
+        stdio: Stdio,
+    ) -> Plan<'a> {
+        Plan {
             argv,
             command: args.get(cfg.command).copied().unwrap_or_default(),
-            envp,
-            search_path: env::get(&vars, b"PATH").unwrap_or(DEFAULT_PATH),
-            vars,
+            vars: Vec::new(),
+            envp: Vec::new(),
+            search_path: DEFAULT_PATH,
             mask,
             // `--stdin` wins over a terminal: the command gets no controlling terminal.
             take_terminal: cfg.stdin.is_none() && fs::is_terminal(0),
-            stdio: [-1; 3],
+            stdio,
             limits: &cfg.rlimits,
             keep_fds: &cfg.keep_fds,
             drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
@@ -102,11 +88,44 @@ impl<'a> Plan<'a> {
             groups: &cfg.groups,
             chdir: cfg.chdir.or(cwd),
             cgroup,
-            landlock: sandbox.as_ref().map(|s| s.finish(cfg)).transpose()?,
-            _sandbox: sandbox,
-            seccomp: filter(cfg)?,
-            pid_ns: pidns::Init::plan(cfg)?,
-        })
+            _sandbox: None,
+            landlock: None,
+            seccomp: Vec::new(),
+            pid_ns: None,
+        }
+    }
+
+    /// The parts that can fail: the command's environment from proctor's
+    /// `environ`, `--landlock`'s ruleset from `sandbox` (finished now that
+    /// the mounts are in place), the seccomp program, `--pid-ns`'s pipe.
+    /// Filled in place: a `Plan` is large, and a `Result` of one is copied.
+    pub fn prepare(
+        &mut self,
+        cfg: &'a Config,
+        environ: &[&'a CStr],
+        sandbox: Option<landlock::Sandbox>,
+    ) -> Result<(), Error> {
+        let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
+        for p in vars.iter().map(|v| v.as_ptr()).chain([core::ptr::null()]) {
+            push(&mut self.envp, p)?;
+        }
+        if let Some(path) = env::get(&vars, b"PATH") {
+            self.search_path = path;
+        }
+        self.vars = vars;
+        if cfg.keep_caps && !cfg.docker_init {
+            log!(
+                Warning,
+                "warning: --keep-caps: the command keeps proctor's capabilities"
+            );
+        }
+        if let Some(s) = &sandbox {
+            self.landlock = Some(s.finish(cfg)?);
+        }
+        self._sandbox = sandbox;
+        self.seccomp = filter(cfg)?;
+        self.pid_ns = pidns::Init::plan(cfg)?;
+        Ok(())
     }
 }
 
@@ -125,11 +144,6 @@ fn filter(cfg: &Config) -> Result<Vec<Insn>, Error> {
 }
 
 impl<'a> Plan<'a> {
-    /// Make the command's 0, 1 and 2 what `stdio` says (see [`Stdio`]).
-    pub fn set_stdio(&mut self, stdio: Stdio) {
-        self.stdio = stdio;
-    }
-
     /// The command's environment (strings of proctor's own environment and
     /// command line).
     pub fn environment(&self) -> &[&'a CStr] {
@@ -516,7 +530,7 @@ fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
     for (slot, &b) in path.iter_mut().zip(bytes) {
         *slot = b;
     }
-    CStr::from_bytes_with_nul(path).ok()
+    CStr::from_bytes_until_nul(path).ok()
 }
 
 #[cfg(test)]

@@ -130,33 +130,34 @@ pub fn supervise(
             0
         };
         limits.check(now);
+        let mut sleep = None;
         for w in watches.iter_mut() {
             if let Some((verdict, ending)) = w.check() {
                 now = monotonic();
                 limits.end(verdict, ending, now);
             }
+            sleep = earliest(sleep, w.period());
         }
-        let sleep = watches
-            .iter()
-            .filter_map(|w| w.period())
-            .chain(limits.deadline.map(|at| at.saturating_sub(now)))
-            .min();
-        let fds = [signals.raw(), inner_init].map(PollFd::readable);
-        let watched = watches.iter().map(|w| w.poll());
-        for (p, poll) in polls.iter_mut().zip(fds.into_iter().chain(watched)) {
-            *p = poll;
+        sleep = earliest(sleep, limits.deadline.map(|at| at.saturating_sub(now)));
+        let [signal_poll, init_poll, watched @ ..] = &mut polls;
+        *signal_poll = PollFd::readable(signals.raw());
+        *init_poll = PollFd::readable(inner_init);
+        for (p, w) in watched.iter_mut().zip(watches.iter()) {
+            *p = w.poll();
         }
         if let Err(e) = watch::poll(&mut polls, sleep) {
             break fall_back(cmd.pid, e);
         }
+        let [signal_poll, init_poll, watched @ ..] = &polls;
         // One read per wake-up: the deadlines come again before the next batch.
         let mut buf = [SigInfo::EMPTY; 16];
-        let sigs = match polls.first().map(PollFd::ready) {
-            Some(true) => match watch::read_signals(signals.raw(), &mut buf) {
+        let sigs = if signal_poll.ready() {
+            match watch::read_signals(signals.raw(), &mut buf) {
                 Ok(sigs) => sigs,
                 Err(e) => break fall_back(cmd.pid, e),
-            },
-            _ => &[],
+            }
+        } else {
+            &[]
         };
         let mut ended = None;
         for sig in sigs.iter().map(SigInfo::signal) {
@@ -173,7 +174,7 @@ pub fn supervise(
             break exit;
         }
         // --pid-ns: the inner init says when the command has ended.
-        if polls.get(1).is_some_and(PollFd::ready) {
+        if init_poll.ready() {
             match pidns::ended(inner_init) {
                 Some(exit) => break exit,
                 // Gone without a word (killed): its SIGCHLD tells.
@@ -181,7 +182,7 @@ pub fn supervise(
             }
         }
         let mut tripped = None;
-        for (p, w) in polls.iter().skip(2).zip(watches.iter_mut()) {
+        for (p, w) in watched.iter().zip(watches.iter_mut()) {
             if p.ready() {
                 tripped = w.ready().or(tripped);
             }
@@ -198,6 +199,14 @@ pub fn supervise(
         exit,
         verdict: limits.verdict,
         wall: monotonic().saturating_sub(cmd.started),
+    }
+}
+
+/// The earlier of two optional times.
+fn earliest(a: Option<Nanos>, b: Option<Nanos>) -> Option<Nanos> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => a.or(b),
     }
 }
 

@@ -37,23 +37,18 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
     // CAP_KILL too: without it neither forwarded signals nor the timeout's
     // SIGKILL would reach a command of another uid.
     let needed = [
-        (CAP_SETGID, "CAP_SETGID"),
-        (CAP_SETUID, "CAP_SETUID"),
-        (CAP_KILL, "CAP_KILL"),
+        (CAP_SETGID, " CAP_SETGID"),
+        (CAP_SETUID, " CAP_SETUID"),
+        (CAP_KILL, " CAP_KILL"),
     ];
     let effective = creds::effective();
-    let mut missing = needed
-        .iter()
-        .filter(|&&(cap, _)| effective & (1 << cap) == 0)
-        .map(|&(_, name)| name)
-        .peekable();
-    if missing.peek().is_none() {
+    let lacks = |&(cap, _): &(u32, &str)| effective & (1 << cap) == 0;
+    if !needed.iter().any(lacks) {
         return Ok(());
     }
     let mut detail = Text::default();
     let _ = detail.write_str("running the command as another uid needs");
-    for name in missing {
-        let _ = detail.write_str(" ");
+    for (_, name) in needed.iter().filter(|c| lacks(c)) {
         let _ = detail.write_str(name);
     }
     Err(Error::new("--user", None, detail))

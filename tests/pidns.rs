@@ -271,29 +271,7 @@ fn matrix_timeouts() {
         );
         assert!(r["wall_ms"].as_u64().unwrap() >= 300, "{r}");
 
-        let log = dir.path().join("log");
-        let argv = helper("term-logger", &[log.to_str().unwrap()]);
-        let mut args = vec![
-            "-q",
-            "--timeout",
-            "0.3",
-            "--kill-after",
-            "0.5",
-            "--report",
-            rep_s,
-        ];
-        args.extend(strs(&argv));
-        let mut cmd = command(mode, &pid_ns(&args));
-        ignoring_term(&mut cmd);
-        let out = run_cmd(cmd, Duration::from_secs(60));
-        assert_eq!(code(&out), 124, "{mode:?}: {}", stderr(&out));
-        assert_eq!(stderr(&out), "", "{mode:?}");
-        assert_eq!(std::fs::read_to_string(&log).unwrap(), "TERM\n", "{mode:?}");
-        let r = report(&rep);
-        assert_eq!(r["status"], "timeout", "{r}");
-        assert_eq!(r["exit_code"], 124, "{r}");
-        assert_eq!(r["signal"], 9, "{r}");
-        assert!(r["wall_ms"].as_u64().unwrap() >= 800, "{r}");
+        assert_timeout_kills_a_term_ignorer(mode, &["--pid-ns"]);
     }
 }
 

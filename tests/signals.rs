@@ -181,31 +181,7 @@ fn timeout_terminates_with_sigterm() {
 fn timeout_kills_a_command_that_ignores_sigterm() {
     skip_unless!(ready());
     for mode in MODES {
-        let dir = tempfile::tempdir().unwrap();
-        let rep = dir.path().join("report.json");
-        let log = dir.path().join("log");
-        let argv = helper("term-logger", &[log.to_str().unwrap()]);
-        let mut args = vec![
-            "-q",
-            "--timeout",
-            "0.3",
-            "--kill-after",
-            "0.5",
-            "--report",
-            rep.to_str().unwrap(),
-        ];
-        args.extend(argv.iter().map(String::as_str));
-        let mut cmd = command(mode, &args);
-        ignoring_term(&mut cmd);
-        let out = run_cmd(cmd, Duration::from_secs(60));
-        assert_eq!(code(&out), 124, "{mode:?}: {}", stderr(&out));
-        assert_eq!(stderr(&out), "", "{mode:?}: -q silences the timeout lines");
-        assert_eq!(std::fs::read_to_string(&log).unwrap(), "TERM\n", "{mode:?}");
-        let r = report(&rep);
-        assert_eq!(r["status"], "timeout", "{r}");
-        assert_eq!(r["exit_code"], 124, "{r}");
-        assert_eq!(r["signal"], 9, "{r}");
-        assert!(r["wall_ms"].as_u64().unwrap() >= 800, "{r}");
+        assert_timeout_kills_a_term_ignorer(mode, &[]);
     }
 }
 

@@ -33,6 +33,33 @@ use std::time::{Duration, Instant};
 
 const MARK: &[u8] = b"@helper";
 
+/// A command that survives SIGTERM (`term-logger`) under `--timeout 0.3
+/// --kill-after 0.5`, with `extra` options before those: exit 124, nothing on
+/// stderr (`-q`), TERM seen first, and the report's SIGKILL comes no earlier
+/// than the grace.
+pub fn assert_timeout_kills_a_term_ignorer(mode: crate::common::Mode, extra: &[&str]) {
+    use crate::common::{code, command, ignoring_term, report, run_cmd, stderr};
+    let dir = tempfile::tempdir().unwrap();
+    let rep = dir.path().join("report.json");
+    let log = dir.path().join("log");
+    let argv = helper("term-logger", &[log.to_str().unwrap()]);
+    let mut args = extra.to_vec();
+    args.extend(["-q", "--timeout", "0.3", "--kill-after", "0.5"]);
+    args.extend(["--report", rep.to_str().unwrap()]);
+    args.extend(argv.iter().map(String::as_str));
+    let mut cmd = command(mode, &args);
+    ignoring_term(&mut cmd);
+    let out = run_cmd(cmd, Duration::from_secs(60));
+    assert_eq!(code(&out), 124, "{mode:?} {extra:?}: {}", stderr(&out));
+    assert_eq!(stderr(&out), "", "{mode:?} {extra:?}: -q silences the timeout lines");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), "TERM\n", "{mode:?} {extra:?}");
+    let r = report(&rep);
+    assert_eq!(r["status"], "timeout", "{r}");
+    assert_eq!(r["exit_code"], 124, "{r}");
+    assert_eq!(r["signal"], 9, "{r}");
+    assert!(r["wall_ms"].as_u64().unwrap() >= 800, "{r}");
+}
+
 /// The argv that runs helper `role` with `args`.
 pub fn helper(role: &str, args: &[&str]) -> Vec<String> {
     let exe = std::env::current_exe().expect("current_exe");
