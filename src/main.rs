@@ -238,7 +238,7 @@ fn phases(
     };
     let Started {
         cmd,
-        signals,
+        mut signals,
         mut cgroup,
         mut carrier,
         inner_init,
@@ -257,7 +257,7 @@ fn phases(
         None => (&mut idle_out, &mut idle_err),
     };
     let watches = &mut [cpu_time, out, err];
-    let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, watches);
+    let ended = supervise::supervise(cmd, &mut signals, cfg.timeout, cfg.kill_after, watches);
     log!(Verbose, "the command ended");
     // Read before the leftovers are killed: the OOM kills that ended the command.
     let oom_killed = cgroup.as_ref().and_then(Cgroup::oom_kills).unwrap_or(0) > 0;
@@ -319,12 +319,12 @@ fn start<'a>(
 ) -> Result<Started<'a>, Failed> {
     // What is checked now is what the command gets: no later mount can hide it.
     let sandbox = ManuallyDrop::new(landlock::prepare(cfg, files.outputs())?);
-    let signals = ManuallyDrop::new(signals::prepare(is_pid1, parent_death)?);
+    let mut signals = ManuallyDrop::new(signals::prepare(is_pid1, parent_death)?);
     unprivileged::check(cfg)?;
     if cfg.vm() {
         vm::init(cfg, is_pid1)?;
     }
-    let watcher = ManuallyDrop::new(wait::wait(cfg, &signals.fd)?);
+    let watcher = ManuallyDrop::new(wait::wait(cfg, &mut signals)?);
     if cfg.net_none {
         net::isolate()?;
     }
