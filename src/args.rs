@@ -493,7 +493,7 @@ fn tail(arg: &CStr, at: usize) -> &CStr {
     let all = arg.to_bytes_with_nul();
     let tail = all
         .get(at..)
-        .and_then(|t| CStr::from_bytes_with_nul(t).ok());
+        .and_then(|t| CStr::from_bytes_until_nul(t).ok());
     tail.unwrap_or(c"")
 }
 
@@ -627,58 +627,67 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             check_mount_path(value)?;
             push(&mut cfg.writable, v)?;
         }
-        Opt::Memory => cfg.cgroup.get_or_insert_default().memory = Some(parse_memory(value)?),
-        Opt::KeepFd | Opt::OutputLimit | Opt::ExitZero | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
-            // One number each: how it is read, its bounds, what a refusal says.
-            let (n, min, max, why) = match opt {
-                Opt::KeepFd => (
-                    parse_u64(value),
-                    0,
-                    i32::MAX as u64,
-                    "is not a descriptor number",
-                ),
-                Opt::OutputLimit => (
-                    parse_size(value),
-                    1,
-                    u64::MAX,
-                    "is not a positive number of bytes (k/m/g/t allowed)",
-                ),
-                Opt::ExitZero => (parse_u64(value), 0, 255, "is not an exit code (0 to 255)"),
-                Opt::Pids => (
-                    parse_u64(value),
-                    1,
-                    MAX_PIDS,
-                    "is not a number of processes from 1 to 4194304",
-                ),
-                // In millionths: from 0.01 (the kernel's smallest quota,
-                // 1 ms per 100 ms period) to a million CPUs.
-                Opt::Cpus => (
-                    parse_seconds(value).map(|ns| ns / 1000),
-                    10_000,
-                    1_000_000_000_000,
-                    "is not a number of CPUs from 0.01 on (decimal allowed)",
-                ),
-                _ => (
-                    parse_seconds(value),
-                    1_000_000,
-                    u64::MAX,
-                    "is not a number of seconds from 0.001 on",
-                ),
+        Opt::KeepFd => push(&mut cfg.keep_fds, number(opt, value)? as i32)?,
+        Opt::OutputLimit => cfg.output_limit = Some(number(opt, value)?),
+        Opt::ExitZero => push(&mut cfg.exit_zero, number(opt, value)? as u8)?,
+        Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
+            let n = match opt {
+                Opt::Memory => parse_memory(value)?,
+                _ => number(opt, value)?,
             };
-            let n = within(n, min, max).ok_or(why)?;
+            let r = cfg.cgroup.get_or_insert_default();
             match opt {
-                Opt::KeepFd => push(&mut cfg.keep_fds, n as i32)?,
-                Opt::OutputLimit => cfg.output_limit = Some(n),
-                Opt::ExitZero => push(&mut cfg.exit_zero, n as u8)?,
-                Opt::Pids => cfg.cgroup.get_or_insert_default().pids = Some(n),
-                Opt::Cpus => cfg.cgroup.get_or_insert_default().cpus_micro = Some(n),
-                _ => cfg.cgroup.get_or_insert_default().cpu_time = Some(n),
+                Opt::Memory => r.memory = Some(n),
+                Opt::Pids => r.pids = Some(n),
+                Opt::Cpus => r.cpus_micro = Some(n),
+                _ => r.cpu_time = Some(n),
             }
         }
         Opt::Module => push(&mut cfg.modules, parse_module(v)?)?,
         _ => {}
     }
     Ok(())
+}
+
+/// The value of an option that is one number: how it is read, its bounds,
+/// what a refusal says.
+fn number(opt: Opt, value: &[u8]) -> Result<u64, &'static str> {
+    let (n, min, max, why) = match opt {
+        Opt::KeepFd => (
+            parse_u64(value),
+            0,
+            i32::MAX as u64,
+            "is not a descriptor number",
+        ),
+        Opt::OutputLimit => (
+            parse_size(value),
+            1,
+            u64::MAX,
+            "is not a positive number of bytes (k/m/g/t allowed)",
+        ),
+        Opt::ExitZero => (parse_u64(value), 0, 255, "is not an exit code (0 to 255)"),
+        Opt::Pids => (
+            parse_u64(value),
+            1,
+            MAX_PIDS,
+            "is not a number of processes from 1 to 4194304",
+        ),
+        // In millionths: from 0.01 (the kernel's smallest quota, 1 ms per
+        // 100 ms period) to a million CPUs.
+        Opt::Cpus => (
+            parse_seconds(value).map(|ns| ns / 1000),
+            10_000,
+            1_000_000_000_000,
+            "is not a number of CPUs from 0.01 on (decimal allowed)",
+        ),
+        _ => (
+            parse_seconds(value),
+            1_000_000,
+            u64::MAX,
+            "is not a number of seconds from 0.001 on",
+        ),
+    };
+    within(n, min, max).ok_or(why)
 }
 
 /// `n` if it is a number from `min` to `max`.

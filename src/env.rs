@@ -92,7 +92,18 @@ pub fn build<'a>(
 /// Remove every `key=...` from `env`.
 #[inline(never)]
 fn remove(env: &mut Vec<&CStr>, key: &[u8]) {
-    env.retain(|v| name(v) != key);
+    // `retain`, without its machinery for elements that need dropping.
+    let mut kept = 0;
+    for i in 0..env.len() {
+        let Some(&v) = env.get(i) else { break };
+        if name(v) != key {
+            if let Some(slot) = env.get_mut(kept) {
+                *slot = v;
+            }
+            kept += 1;
+        }
+    }
+    env.truncate(kept);
 }
 
 /// The indices, in proctor's own environment, of the deny-listed variables

@@ -4,6 +4,7 @@
 use crate::args::User;
 use crate::error::{Error, Show, Text};
 use crate::rt::cstr::OwnedCStr;
+use crate::rt::pack::Names;
 use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
@@ -28,20 +29,24 @@ pub enum Status {
     OutputLimit,
 }
 
+/// The report's names of the statuses, in the order of [`Status`].
+const STATUS_NAMES: [&str; 10] = [
+    "exited",
+    "signaled",
+    "timeout",
+    "exec_error",
+    "setup_error",
+    "wait_timeout",
+    "cancelled",
+    "memory_limit",
+    "cpu_timeout",
+    "output_limit",
+];
+static PACKED_STATUS: Names<10> = crate::names!(STATUS_NAMES);
+
 impl Status {
     fn name(self) -> &'static str {
-        match self {
-            Status::Exited => "exited",
-            Status::Signaled => "signaled",
-            Status::Timeout => "timeout",
-            Status::ExecError => "exec_error",
-            Status::SetupError => "setup_error",
-            Status::WaitTimeout => "wait_timeout",
-            Status::Cancelled => "cancelled",
-            Status::MemoryLimit => "memory_limit",
-            Status::CpuTimeout => "cpu_timeout",
-            Status::OutputLimit => "output_limit",
-        }
+        PACKED_STATUS.get(self as usize).unwrap_or_default()
     }
 }
 
@@ -359,28 +364,27 @@ const LIMITS: u8 = 5;
 impl Limits {
     /// `"key":value` for each limit present, in a fixed order.
     fn write(&self, t: &mut Text) {
-        let values = [
-            self.memory,
-            self.pids,
-            self.cpus_micro,
-            self.cpu_time_ms,
-            self.output,
-            self.timeout_ms,
-        ];
-        let keys = b"memory pids cpus cpu_time_ms output timeout_ms".split(|&b| b == b' ');
-        let mut sep = "\"";
-        for (key, v) in keys.zip(values) {
-            let Some(v) = v else { continue };
-            let _ = t.write_str(sep);
-            let _ = extend(&mut t.0, key);
-            let _ = t.write_str("\":");
-            if key == b"cpus" {
-                decimal_micro(t, v);
-            } else {
-                decimal(t, v);
-            }
-            sep = ",\"";
-        }
+        limit(t, "memory", self.memory);
+        limit(t, "pids", self.pids);
+        limit(t, "cpus", self.cpus_micro);
+        limit(t, "cpu_time_ms", self.cpu_time_ms);
+        limit(t, "output", self.output);
+        limit(t, "timeout_ms", self.timeout_ms);
+    }
+}
+
+/// `"key":value` if `v` is present, after a comma unless it comes first.
+/// `cpus` is in millionths, printed as a decimal (`1.5`).
+fn limit(t: &mut Text, key: &str, v: Option<u64>) {
+    let Some(v) = v else { return };
+    if t.0.last() != Some(&b'{') {
+        let _ = t.write_str(",");
+    }
+    let _ = ufmt::uwrite!(t, "\"{}\":", key);
+    if key == "cpus" {
+        decimal_micro(t, v);
+    } else {
+        decimal(t, v);
     }
 }
 
@@ -474,7 +478,7 @@ impl<'a> Destination<'a> {
         let name_at = slash.map_or(0, |s| s + 1);
         let name = path.to_bytes_with_nul().get(name_at..);
         let name = name
-            .and_then(|n| CStr::from_bytes_with_nul(n).ok())
+            .and_then(|n| CStr::from_bytes_until_nul(n).ok())
             .unwrap_or(c"");
         if name.is_empty() || name.to_bytes() == b"." || name.to_bytes() == b".." {
             return Err(refused(bytes, None, " does not name a file"));
@@ -604,7 +608,7 @@ impl<'a> Destination<'a> {
     /// A temporary file renamed over the name.
     fn replace(&self, text: &[u8]) -> Result<(), Errno> {
         let (tmp, fd) = create_temporary(self.dir.raw())?;
-        let tmp = CStr::from_bytes_with_nul(&tmp).map_err(|_| Errno::EINVAL)?;
+        let tmp = CStr::from_bytes_until_nul(&tmp).map_err(|_| Errno::EINVAL)?;
         let written = fs::write_all(fd.raw(), text).and_then(|()| fs::fsync(fd.raw()));
         drop(fd);
         let placed = written.and_then(|()| self.rename_over(tmp));
@@ -676,7 +680,7 @@ fn create_temporary(dir: i32) -> Result<(TempName, Fd), Errno> {
             *b = HEX[(r & 15) as usize];
             r >>= 4;
         }
-        let c = CStr::from_bytes_with_nul(&name).map_err(|_| Errno::EINVAL)?;
+        let c = CStr::from_bytes_until_nul(&name).map_err(|_| Errno::EINVAL)?;
         match fs::openat(dir, c, flags, 0o644) {
             Ok(fd) => return Ok((name, fd)),
             Err(Errno::EEXIST) => {}
@@ -798,6 +802,24 @@ mod tests {
         assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));
+    }
+
+    #[test]
+    fn status_names_follow_the_enum() {
+        for (status, name) in [
+            (Status::Exited, "exited"),
+            (Status::Signaled, "signaled"),
+            (Status::Timeout, "timeout"),
+            (Status::ExecError, "exec_error"),
+            (Status::SetupError, "setup_error"),
+            (Status::WaitTimeout, "wait_timeout"),
+            (Status::Cancelled, "cancelled"),
+            (Status::MemoryLimit, "memory_limit"),
+            (Status::CpuTimeout, "cpu_timeout"),
+            (Status::OutputLimit, "output_limit"),
+        ] {
+            assert_eq!(status.name(), name);
+        }
     }
 
     #[test]

@@ -530,7 +530,7 @@ fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
     for (slot, &b) in path.iter_mut().zip(bytes) {
         *slot = b;
     }
-    CStr::from_bytes_with_nul(path).ok()
+    CStr::from_bytes_until_nul(path).ok()
 }
 
 #[cfg(test)]

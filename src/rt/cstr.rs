@@ -48,6 +48,6 @@ impl OwnedCStr {
 impl core::ops::Deref for OwnedCStr {
     type Target = CStr;
     fn deref(&self) -> &CStr {
-        CStr::from_bytes_with_nul(&self.0).unwrap_or_default()
+        CStr::from_bytes_until_nul(&self.0).unwrap_or_default()
     }
 }
