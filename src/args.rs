@@ -12,6 +12,7 @@ use crate::rt::vec::{push, OutOfMemory};
 use crate::sys::time::Nanos;
 use alloc::vec::Vec;
 use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 use rlimit::Limit;
 use ufmt::{uDisplay, uWrite, Formatter};
 
@@ -361,7 +362,9 @@ pub fn parse_as<'a>(
     args: &[&'a CStr],
 ) -> Result<Action<'a>, UsageError<'a>> {
     let docker_init = argv0.rsplit(|&b| b == b'/').next() == Some(b"docker-init");
-    let mut cfg = Config {
+    // Never dropped: after a refusal or --help proctor exits, and the
+    // arena would reuse none of it (no drop glue for a Config).
+    let mut cfg = ManuallyDrop::new(Config {
         verbosity: Level::Warning,
         single_child: false,
         wait_for: Vec::new(),
@@ -399,16 +402,15 @@ pub fn parse_as<'a>(
         modules: Vec::new(),
         pid_ns: false,
         command: args.len(),
-    };
+    });
     compat_environment(&mut cfg, environ);
-    // One exit for every refusal, so that `cfg` is dropped in one place.
     match read_options(&mut cfg, args)? {
         Some(Opt::Help) => Ok(Action::Help),
         Some(Opt::Version) => Ok(Action::Version),
         Some(_) => Ok(Action::License),
         None => {
             check(&cfg, args.len())?;
-            Ok(Action::Run(cfg))
+            Ok(Action::Run(ManuallyDrop::into_inner(cfg)))
         }
     }
 }

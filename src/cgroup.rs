@@ -206,7 +206,10 @@ impl Cgroup {
         self.v2 = found
             .first()
             .is_some_and(|h| h.is_some_and(|h| h.1.is_empty()));
-        let have = found.iter().map_while(Option::as_ref).fold(0, |c, h| c | h.0);
+        let have = found
+            .iter()
+            .map_while(Option::as_ref)
+            .fold(0, |c, h| c | h.0);
         *absent = need & !have;
         if *absent != 0 || have == 0 {
             *doing = "cgroup: no hierarchy in /proc/self/cgroup";
