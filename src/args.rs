@@ -5,7 +5,7 @@ pub mod rlimit;
 
 use crate::error::Show;
 use crate::log::Level;
-use crate::rt::cstr::{NotCStr, OwnedCStr};
+use crate::rt::cstr::OwnedCStr;
 use crate::rt::num::parse_u64;
 use crate::rt::pack::Names;
 use crate::rt::vec::{push, OutOfMemory};
@@ -608,13 +608,9 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             };
             push(&mut cfg.env, op)?;
         }
-        Opt::Seccomp => {
-            cfg.seccomp = match value {
-                b"default" => true,
-                b"none" => false,
-                _ => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
-            }
-        }
+        Opt::Seccomp if value == b"none" => cfg.seccomp = false,
+        Opt::Seccomp if value == b"default" => cfg.seccomp = true,
+        Opt::Seccomp => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
         Opt::Report => cfg.report = Some(v),
         Opt::Stdin => cfg.stdin = Some(v),
         Opt::Stdout => cfg.stdout = Some(v),
@@ -855,11 +851,10 @@ fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// A copy of part of an argument, NUL-terminated. An argument holds no NUL:
+/// only memory can run out.
 fn owned(p: &[u8]) -> Result<OwnedCStr, &'static str> {
-    OwnedCStr::new(p).map_err(|e| match e {
-        NotCStr::OutOfMemory => crate::error::OUT_OF_MEMORY,
-        NotCStr::Nul => "contains a NUL byte",
-    })
+    OwnedCStr::new(p).or(Err(crate::error::OUT_OF_MEMORY))
 }
 
 /// `--bind SRC:DST[:OPTS]`, `--mount DEV:DST:FSTYPE[:OPTS]`, `--tmpfs DST[:OPTS]`, `--ro PATH`.
