@@ -126,6 +126,8 @@ pub struct Cgroup {
 }
 
 /// Find, create and limit the command's cgroup (order of work, step 4).
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
     let mut cg = Cgroup {
         v2: false,
@@ -260,6 +262,8 @@ impl Cgroup {
     }
 
     /// Write the limits.
+    // Out of line: inlined into its one caller, it would cost more.
+    #[inline(never)]
     fn limit(&self, r: &Resources) -> Result<(), Errno> {
         let v2 = self.v2;
         if let Some(bytes) = r.memory {
@@ -515,6 +519,8 @@ fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result
 /// hands controllers to its children may hold no process), then enable the
 /// controllers for the command's sibling; returns those it will have.
 /// A subreaper notes in `leaf` what to undo at the end.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 fn enter_leaf(
     own: &Fd,
     need: Controllers,

@@ -83,7 +83,9 @@ impl Error {
 
 /// Build an [`Error`] with a formatted detail:
 /// `err!("bind", Some(errno), "{}", Show(path))`. The two commonest forms,
-/// a bare path and a constant text, skip formatting at the call site.
+/// a bare path and a constant text, skip formatting at the call site: the
+/// path is kept raw and shown with the error, which prints the same since
+/// `Show` leaves its own output as it is.
 #[macro_export]
 macro_rules! err {
     ($step:expr, $errno:expr, "{}", Show($bytes:expr)) => {
@@ -211,6 +213,7 @@ fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
     out(unsafe { core::str::from_utf8_unchecked(text) });
 }
 
+/// `\xNN`. Not inlined: `show` is smaller calling it.
 #[inline(never)]
 fn escape(out: &mut dyn FnMut(&str), b: u8) {
     const HEX: &str = "0123456789abcdef";

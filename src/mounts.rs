@@ -252,6 +252,8 @@ fn mount_fail(path: &[u8], e: Errno) -> Fail<'_> {
 
 /// Apply `m` through `api`; with `prepare`, only resolve what it needs
 /// and create its mountpoint.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool) -> Result<(), Fail<'m>> {
     let flags = |writable: bool, noexec: bool| {
         let ro = if writable { 0 } else { MS_RDONLY };
@@ -349,6 +351,8 @@ fn bind<'p>(
 }
 
 /// The block device at `dev`, resolved without following a symbolic link.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 fn block_device(dev: &CStr, api: Api) -> Result<Resolved, Fail<'_>> {
     let device = resolve(dev, Create::No, api)?;
     let stat = fs::stat_fd(device.fd.raw()).map_err(|e| fail(dev.to_bytes(), e))?;
@@ -379,6 +383,8 @@ fn read_only(path: &CStr, api: Api) -> Result<(), Fail<'_>> {
 
 /// Classic remounts of every mount strictly below `path` that
 /// `/proc/self/mountinfo` lists.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
     const INFO: &[u8] = b"/proc/self/mountinfo";
     // Leaked: messages name the points in it (the arena would not reuse it).
@@ -519,6 +525,8 @@ fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
 
 /// One step of [`walk`]: open `name` in `at` (the `last` component, or a
 /// directory), creating it as `create` says, and make it `at`.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 fn step_into(
     at: &mut Resolved,
     name: &[u8],

@@ -49,11 +49,13 @@ impl Arena {
         }
     }
 
-    /// The arena's state, with the first region set up on first use.
+    /// The arena's state, with the first region set up on first use (once
+    /// in the binary, not in each of alloc, dealloc and realloc).
     ///
     /// # Safety
     /// Single-threaded access, and no other reference to the state alive.
     #[allow(clippy::mut_from_ref)]
+    #[inline(never)]
     unsafe fn state(&self) -> &mut State {
         // SAFETY: single-threaded, see the type's Sync impl.
         let s = unsafe { &mut *self.state.get() };
