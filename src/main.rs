@@ -232,13 +232,13 @@ fn phases(
     // What is checked now is what the command gets: no later mount can hide it.
     let sandbox = ManuallyDrop::new(landlock::prepare(cfg, files.outputs())?);
     // 2. Signals; open until exit, which closes it: a close before buys nothing.
-    let signals = ManuallyDrop::new(signals::prepare(is_pid1, parent_death)?);
+    let mut signals = ManuallyDrop::new(signals::prepare(is_pid1, parent_death)?);
     unprivileged::check(cfg)?;
     if cfg.vm() {
         vm::init(cfg, is_pid1)?;
     }
     // 3. --wait-for.
-    let watcher = ManuallyDrop::new(wait::wait(cfg, &signals.fd)?);
+    let watcher = ManuallyDrop::new(wait::wait(cfg, &mut signals)?);
     // 4. Namespaces, mounts, the cgroup.
     if cfg.net_none {
         net::isolate()?;
@@ -323,7 +323,7 @@ fn phases(
         None => (&mut idle_out, &mut idle_err),
     };
     let watches = &mut [cpu_time, out, err];
-    let ended = supervise::supervise(cmd, &signals.fd, cfg.timeout, cfg.kill_after, watches);
+    let ended = supervise::supervise(cmd, &mut signals, cfg.timeout, cfg.kill_after, watches);
     log!(Verbose, "the command ended");
     // 7. Its leftovers, and what it used. Read before the leftovers are
     // killed: the OOM kills that ended the command.
