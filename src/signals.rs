@@ -1,19 +1,33 @@
 //! Step 2 of the order of work: block every catchable signal so none is
 //! lost, make sure SIGCHLD is not ignored, become a child subreaper when
-//! not PID 1, and open the signalfd that `--wait-for` and supervision read.
+//! not PID 1. The signalfd that `--wait-for` and supervision read is opened
+//! on first use: a run that polls no descriptor waits with `rt_sigtimedwait`
+//! and never pays for one.
 
 use crate::error::Error;
 use crate::sys::process;
 use crate::sys::signal::{self, Disposition, SigSet, SIGCHLD};
 use crate::sys::watch;
-use crate::sys::Fd;
+use crate::sys::{Errno, Fd};
 
 /// What step 2 leaves for the later phases.
 pub struct Signals {
     /// The mask proctor inherited, restored in the child.
     pub inherited: SigSet,
-    /// Every blocked signal, readable (non-blocking, close-on-exec).
-    pub fd: Fd,
+    /// Every blocked signal, readable (non-blocking, close-on-exec), once
+    /// [`Signals::fd`] has been asked for it.
+    fd: Option<Fd>,
+}
+
+impl Signals {
+    /// The signalfd of every blocked signal, opened the first time it is
+    /// asked for. Signals that arrived before stay pending: it reads them.
+    pub fn fd(&mut self) -> Result<i32, Errno> {
+        if let Some(fd) = &self.fd {
+            return Ok(fd.raw());
+        }
+        Ok(self.fd.insert(watch::signalfd(SigSet::FULL)?).raw())
+    }
 }
 
 /// tini's `-p`: the signal proctor gets when its parent dies, and the
@@ -46,8 +60,10 @@ pub fn prepare(is_pid1: bool, parent_death: Option<ParentDeath>) -> Result<Signa
     if let Some(pd) = parent_death {
         arm_parent_death(pd)?;
     }
-    let fd = watch::signalfd(SigSet::FULL).map_err(|e| Error::sys("signalfd", e))?;
-    Ok(Signals { inherited, fd })
+    Ok(Signals {
+        inherited,
+        fd: None,
+    })
 }
 
 /// Armed after the subreaper setup, as tini does. A parent that died before

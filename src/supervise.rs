@@ -1,7 +1,9 @@
 //! Step 6 of the order of work: the parent's loop while the command runs.
 //!
 //! Every signal stays blocked; one `ppoll` sleeps on the signalfd and on
-//! the descriptors of the [`Watch`]es (output pipes, for instance). At every
+//! the descriptors of the [`Watch`]es (output pipes, for instance), or,
+//! with no descriptor to watch, one `rt_sigtimedwait` (no signalfd: what an
+//! option adds costs nothing when it is absent). At every
 //! wake-up, whatever woke proctor, every deadline (`--timeout`,
 //! `--kill-after`, each watch's own) is checked first, and each wake-up
 //! handles a bounded number of signals: neither a flood of signals nor one
@@ -10,11 +12,12 @@
 
 use crate::pidns;
 use crate::report::Verdict;
+use crate::signals::Signals;
 use crate::sys::process::{self, Exit, Pid};
-use crate::sys::signal::{SIGCHLD, SIGCONT, SIGKILL, SIGTERM};
+use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGTERM};
 use crate::sys::time::{monotonic, Nanos};
 use crate::sys::watch::{self, PollFd, SigInfo};
-use crate::sys::{Errno, Fd};
+use crate::sys::Errno;
 
 /// How the command ended.
 #[derive(Clone, Copy, Debug)]
@@ -99,11 +102,12 @@ pub trait Watch {
 /// carries two pipes); the periods and checks of all of them run.
 pub const MAX_WATCH_FDS: usize = 4;
 
-/// Supervise `cmd` until it ends; `signals` is the signalfd of every
-/// blocked signal.
+/// Supervise `cmd` until it ends. With a descriptor to poll (a watch's, the
+/// inner init's) it sleeps in `ppoll` beside the signalfd; without one,
+/// in `rt_sigtimedwait`, and no signalfd is opened.
 pub fn supervise(
     cmd: Command,
-    signals: &Fd,
+    signals: &mut Signals,
     timeout: Option<Nanos>,
     kill_after: Nanos,
     watches: &mut [&mut dyn Watch],
@@ -121,7 +125,16 @@ pub fn supervise(
     // Unused entries keep descriptor -1, which ppoll skips.
     let mut polls = [PollFd::readable(-1); 2 + MAX_WATCH_FDS];
     let mut inner_init = cmd.inner_init.unwrap_or(-1);
+    let signalfd = if inner_init >= 0 || watches.iter().any(|w| !w.poll().is_unused()) {
+        signals.fd()
+    } else {
+        Ok(-1)
+    };
     let exit = loop {
+        let signalfd = match signalfd {
+            Ok(fd) => fd,
+            Err(e) => break fall_back(cmd.pid, e),
+        };
         // The clock is read only when a deadline needs it: while there is
         // one, and when a limit trips (which may set one).
         let mut now = if limits.deadline.is_some() {
@@ -140,25 +153,23 @@ pub fn supervise(
         }
         sleep = earliest(sleep, limits.deadline.map(|at| at.saturating_sub(now)));
         let [signal_poll, init_poll, watched @ ..] = &mut polls;
-        *signal_poll = PollFd::readable(signals.raw());
+        *signal_poll = PollFd::readable(signalfd);
         *init_poll = PollFd::readable(inner_init);
         for (p, w) in watched.iter_mut().zip(watches.iter()) {
             *p = w.poll();
         }
-        if let Err(e) = watch::poll(&mut polls, sleep) {
-            break fall_back(cmd.pid, e);
-        }
-        let [signal_poll, init_poll, watched @ ..] = &polls;
-        // One read per wake-up: the deadlines come again before the next batch.
+        // One batch per wake-up: the deadlines come again before the next one.
         let mut buf = [SigInfo::EMPTY; 16];
-        let sigs = if signal_poll.ready() {
-            match watch::read_signals(signals.raw(), &mut buf) {
-                Ok(sigs) => sigs,
-                Err(e) => break fall_back(cmd.pid, e),
-            }
+        let waited = if signalfd < 0 {
+            wait_signal(sleep, &mut buf)
         } else {
-            &[]
+            poll_signals(&mut polls, sleep, &mut buf)
         };
+        let sigs = match waited {
+            Ok(sigs) => sigs,
+            Err(e) => break fall_back(cmd.pid, e),
+        };
+        let [_, init_poll, watched @ ..] = &polls;
         let mut ended = None;
         for sig in sigs.iter().map(SigInfo::signal) {
             if sig != SIGCHLD {
@@ -200,6 +211,33 @@ pub fn supervise(
         verdict: limits.verdict,
         wall: monotonic().saturating_sub(cmd.started),
     }
+}
+
+/// Sleep in `ppoll` on `polls` (the signalfd first) until one is ready or
+/// `sleep` passes; the signals then pending, read at once.
+fn poll_signals<'b>(
+    polls: &mut [PollFd],
+    sleep: Option<Nanos>,
+    buf: &'b mut [SigInfo],
+) -> Result<&'b [SigInfo], Errno> {
+    watch::poll(polls, sleep)?;
+    match polls.first() {
+        Some(signals) if signals.ready() => watch::read_signals(signals.raw(), buf),
+        _ => Ok(&[]),
+    }
+}
+
+/// Nothing but signals to wait for: sleep in `rt_sigtimedwait` until one
+/// comes or `sleep` passes; one signal a wake-up.
+fn wait_signal(sleep: Option<Nanos>, buf: &mut [SigInfo]) -> Result<&[SigInfo], Errno> {
+    let n = match (signal::wait(SigSet::FULL, sleep)?, buf.first_mut()) {
+        (Some(sig), Some(slot)) if sig > 0 => {
+            slot.set_signal(sig);
+            1
+        }
+        _ => 0,
+    };
+    Ok(buf.get(..n).unwrap_or_default())
 }
 
 /// The earlier of two optional times.

@@ -10,6 +10,7 @@ use crate::args::{Config, Mount};
 use crate::error::{Error, Show};
 use crate::report::{Failed, Failure};
 use crate::rt::vec::{extend, push};
+use crate::signals::Signals;
 use crate::sys::fs;
 use crate::sys::signal;
 use crate::sys::time::{monotonic, Nanos};
@@ -24,7 +25,7 @@ use core::ffi::CStr;
 /// `--mount` (drivers probe asynchronously, after the modules are loaded).
 /// Returns what [`wait_for`] does; `signals` is the signalfd of every
 /// blocked signal.
-pub fn wait(cfg: &Config, signals: &Fd) -> Result<Option<Fd>, Failed> {
+pub fn wait(cfg: &Config, signals: &mut Signals) -> Result<Option<Fd>, Failed> {
     let mut paths = Vec::new();
     extend(&mut paths, &cfg.wait_for)?;
     for m in &cfg.mounts {
@@ -60,8 +61,8 @@ const POLL: Nanos = 100_000_000;
 /// for an SRCU grace period (8–400 ms measured here), which must not delay
 /// the command.
 ///
-/// `signals` is the signalfd of every blocked signal (see `signals.rs`).
-fn wait_for(paths: &[&CStr], cfg: &Config, signals: &Fd) -> Result<Option<Fd>, Failed> {
+/// `signals` gives the signalfd of every blocked signal (see `signals.rs`).
+fn wait_for(paths: &[&CStr], cfg: &Config, signals: &mut Signals) -> Result<Option<Fd>, Failed> {
     if paths.is_empty() {
         return Ok(None);
     }
@@ -71,6 +72,7 @@ fn wait_for(paths: &[&CStr], cfg: &Config, signals: &Fd) -> Result<Option<Fd>, F
     if paths.iter().all(exists) {
         return Ok(None);
     }
+    let signals = signals.fd().map_err(|e| Error::sys("signalfd", e))?;
     let deadline = cfg.wait_timeout.map(|t| monotonic().saturating_add(t));
     // Without inotify (no kernel support, descriptor limit) the poll still works.
     let inotify = watch::inotify().ok();
@@ -98,14 +100,14 @@ fn wait_for(paths: &[&CStr], cfg: &Config, signals: &Fd) -> Result<Option<Fd>, F
             None => POLL,
         };
         let mut polls = [
-            watch::PollFd::readable(signals.raw()),
+            watch::PollFd::readable(signals),
             watch::PollFd::readable(inotify_fd),
         ];
         // One batch per wake-up: a flood of signals cannot starve the timeout.
         let mut buf = [SigInfo::EMPTY; 16];
         let sigs = match watch::poll(&mut polls, Some(left)) {
             Err(e) => Err(("ppoll", e)),
-            Ok(()) => watch::read_signals(signals.raw(), &mut buf).map_err(|e| ("read", e)),
+            Ok(()) => watch::read_signals(signals, &mut buf).map_err(|e| ("read", e)),
         };
         let sigs = match sigs {
             Ok(sigs) => sigs,

@@ -50,6 +50,12 @@ impl SigInfo {
         rest: [0; 31],
     };
 
+    /// Record a signal taken some other way (`rt_sigtimedwait`), for the
+    /// same loop.
+    pub fn set_signal(&mut self, signal: i32) {
+        self.signo = signal as u32;
+    }
+
     /// The signal's number.
     pub fn signal(&self) -> i32 {
         self.signo as i32
@@ -110,6 +116,11 @@ impl PollFd {
     /// Whether the last [`poll`] found it readable, hung up or in error.
     pub fn ready(&self) -> bool {
         self.fd >= 0 && self.revents != 0
+    }
+
+    /// The descriptor.
+    pub fn raw(&self) -> i32 {
+        self.fd
     }
 
     /// An entry `poll` skips (a negative descriptor).

@@ -51,8 +51,16 @@ pub fn assert_timeout_kills_a_term_ignorer(mode: crate::common::Mode, extra: &[&
     ignoring_term(&mut cmd);
     let out = run_cmd(cmd, Duration::from_secs(60));
     assert_eq!(code(&out), 124, "{mode:?} {extra:?}: {}", stderr(&out));
-    assert_eq!(stderr(&out), "", "{mode:?} {extra:?}: -q silences the timeout lines");
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "TERM\n", "{mode:?} {extra:?}");
+    assert_eq!(
+        stderr(&out),
+        "",
+        "{mode:?} {extra:?}: -q silences the timeout lines"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "TERM\n",
+        "{mode:?} {extra:?}"
+    );
     let r = report(&rep);
     assert_eq!(r["status"], "timeout", "{r}");
     assert_eq!(r["exit_code"], 124, "{r}");
