@@ -5,13 +5,14 @@ pub mod rlimit;
 
 use crate::error::Show;
 use crate::log::Level;
-use crate::rt::cstr::{NotCStr, OwnedCStr};
+use crate::rt::cstr::OwnedCStr;
 use crate::rt::num::parse_u64;
 use crate::rt::pack::Names;
 use crate::rt::vec::{push, OutOfMemory};
 use crate::sys::time::Nanos;
 use alloc::vec::Vec;
 use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 use rlimit::Limit;
 use ufmt::{uDisplay, uWrite, Formatter};
 
@@ -361,7 +362,9 @@ pub fn parse_as<'a>(
     args: &[&'a CStr],
 ) -> Result<Action<'a>, UsageError<'a>> {
     let docker_init = argv0.rsplit(|&b| b == b'/').next() == Some(b"docker-init");
-    let mut cfg = Config {
+    // Never dropped: after a refusal or --help proctor exits, and the
+    // arena would reuse none of it (no drop glue for a Config).
+    let mut cfg = ManuallyDrop::new(Config {
         verbosity: Level::Warning,
         single_child: false,
         wait_for: Vec::new(),
@@ -399,16 +402,15 @@ pub fn parse_as<'a>(
         modules: Vec::new(),
         pid_ns: false,
         command: args.len(),
-    };
+    });
     compat_environment(&mut cfg, environ);
-    // One exit for every refusal, so that `cfg` is dropped in one place.
     match read_options(&mut cfg, args)? {
         Some(Opt::Help) => Ok(Action::Help),
         Some(Opt::Version) => Ok(Action::Version),
         Some(_) => Ok(Action::License),
         None => {
             check(&cfg, args.len())?;
-            Ok(Action::Run(cfg))
+            Ok(Action::Run(ManuallyDrop::into_inner(cfg)))
         }
     }
 }
@@ -606,13 +608,9 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             };
             push(&mut cfg.env, op)?;
         }
-        Opt::Seccomp => {
-            cfg.seccomp = match value {
-                b"default" => true,
-                b"none" => false,
-                _ => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
-            }
-        }
+        Opt::Seccomp if value == b"none" => cfg.seccomp = false,
+        Opt::Seccomp if value == b"default" => cfg.seccomp = true,
+        Opt::Seccomp => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
         Opt::Report => cfg.report = Some(v),
         Opt::Stdin => cfg.stdin = Some(v),
         Opt::Stdout => cfg.stdout = Some(v),
@@ -853,11 +851,10 @@ fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// A copy of part of an argument, NUL-terminated. An argument holds no NUL:
+/// only memory can run out.
 fn owned(p: &[u8]) -> Result<OwnedCStr, &'static str> {
-    OwnedCStr::new(p).map_err(|e| match e {
-        NotCStr::OutOfMemory => crate::error::OUT_OF_MEMORY,
-        NotCStr::Nul => "contains a NUL byte",
-    })
+    OwnedCStr::new(p).or(Err(crate::error::OUT_OF_MEMORY))
 }
 
 /// `--bind SRC:DST[:OPTS]`, `--mount DEV:DST:FSTYPE[:OPTS]`, `--tmpfs DST[:OPTS]`, `--ro PATH`.

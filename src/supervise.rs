@@ -232,7 +232,7 @@ fn poll_signals<'b>(
 fn wait_signal(sleep: Option<Nanos>, buf: &mut [SigInfo]) -> Result<&[SigInfo], Errno> {
     let n = match (signal::wait(SigSet::FULL, sleep)?, buf.first_mut()) {
         (Some(sig), Some(slot)) if sig > 0 => {
-            *slot = SigInfo::of(sig);
+            slot.set_signal(sig);
             1
         }
         _ => 0,

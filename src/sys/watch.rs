@@ -50,12 +50,10 @@ impl SigInfo {
         rest: [0; 31],
     };
 
-    /// A signal taken some other way (`rt_sigtimedwait`), for the same loop.
-    pub fn of(signal: i32) -> SigInfo {
-        SigInfo {
-            signo: signal as u32,
-            rest: [0; 31],
-        }
+    /// Record a signal taken some other way (`rt_sigtimedwait`), for the
+    /// same loop.
+    pub fn set_signal(&mut self, signal: i32) {
+        self.signo = signal as u32;
     }
 
     /// The signal's number.
