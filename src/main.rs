@@ -149,15 +149,17 @@ fn run(
         // Before anything is opened: a bare initramfs has an empty /dev.
         vm::mount_basics();
     }
-    let report = match cfg.report {
+    let opened = cfg
+        .report
+        .map(|r| Destination::open(r, !cfg.mounts.is_empty() || cfg.vm() || cfg.pid_ns));
+    // Looked at where it is: a Destination is large, and moving it is code.
+    let report = match &opened {
+        Some(Err(e)) => {
+            log!(Fatal, "{}", e);
+            return 125;
+        }
+        Some(Ok(dest)) => Some(dest),
         None => None,
-        Some(r) => match Destination::open(r, !cfg.mounts.is_empty() || cfg.vm() || cfg.pid_ns) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                log!(Fatal, "{}", e);
-                return 125;
-            }
-        },
     };
     let invocation = Invocation {
         args,
@@ -165,7 +167,7 @@ fn run(
         envp,
         argv: argv_at(cfg.command),
     };
-    let mut outcome = phases(&cfg, is_pid1, parent_death, &invocation, report.as_ref());
+    let mut outcome = phases(&cfg, is_pid1, parent_death, &invocation, report);
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     outcome.limits.output = cfg.output_limit;
     if let Some(r) = cfg.cgroup {
@@ -182,7 +184,7 @@ fn run(
             log!(Fatal, "{}", error::Show(msg));
         }
     }
-    if let Some(dest) = &report {
+    if let Some(dest) = report {
         if let Err(e) = outcome.to_json().and_then(|json| dest.write(&json)) {
             log!(Fatal, "{}", e);
         }
@@ -193,7 +195,7 @@ fn run(
     let code = outcome.exit_code;
     // Freed by exit: no drop glue (a ManuallyDrop around the outcome would
     // copy it, 0.4 KiB of code).
-    core::mem::forget((outcome, report));
+    core::mem::forget((outcome, opened));
     code
 }
 
