@@ -244,10 +244,12 @@ impl<'p> Fail<'p> {
     }
 }
 
+/// `path: ERRNO`.
 fn fail(path: &[u8], e: Errno) -> Fail<'_> {
     Fail::new(path, Some(e), Note::None)
 }
 
+/// A mount call's failure on `path`.
 fn mount_fail(path: &[u8], e: Errno) -> Fail<'_> {
     Fail::new(path, Some(e), Note::Mount)
 }
@@ -397,7 +399,8 @@ fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
         let Some(point) = line.split_mut(|&b| b == b' ').nth(4).map(unescape) else {
             continue;
         };
-        // Only mounts strictly below `path`: its own was remounted above.
+        // Only mounts strictly below `path`: its own was remounted above
+        // (and no path holds a NUL).
         if point.contains(&0) || !under_bytes(point, path) || under_bytes(path, point) {
             continue;
         }
