@@ -170,6 +170,7 @@ impl Name {
         Name { base, pid }
     }
 
+    /// The name as a C string.
     fn text(&self) -> StackCStr {
         let mut name = StackCStr::new();
         // At most 19 bytes: it fits.
