@@ -40,13 +40,15 @@ pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFBLK: u32 = 0o060000;
 
 /// A C string built on the stack for a system call (a path, mount
-/// options): building one never allocates.
+/// options): building one never allocates. (Its methods are out of line:
+/// many places build one.)
 pub struct StackCStr {
     buf: [u8; 512],
     len: usize,
 }
 
 impl StackCStr {
+    /// An empty one.
     #[inline(never)]
     pub const fn new() -> StackCStr {
         StackCStr {
