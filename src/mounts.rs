@@ -598,7 +598,7 @@ pub fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
 /// `/proc/self/fd/N` of a descriptor: mounting there acts on exactly the
 /// object the descriptor refers to.
 fn proc_path(fd: &Fd) -> StackCStr {
-    let mut path = StackCStr::new();
+    let mut path = StackCStr::default();
     // At most 24 bytes: it fits.
     let _ = path.push(b"/proc/self/fd/");
     let _ = path.push_decimal(fd.raw() as u64);
@@ -608,7 +608,7 @@ fn proc_path(fd: &Fd) -> StackCStr {
 /// A tmpfs's options: `size=BYTES,mode=OOOO`.
 fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
     let octal = [9, 6, 3, 0].map(|shift| b'0' + (mode >> shift & 7) as u8);
-    let mut data = StackCStr::new();
+    let mut data = StackCStr::default();
     // At most 35 bytes: it fits.
     let _ = data.push(b"size=");
     let _ = data.push_decimal(size);

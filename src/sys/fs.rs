@@ -47,16 +47,18 @@ pub struct StackCStr {
     len: usize,
 }
 
-impl StackCStr {
+impl Default for StackCStr {
     /// An empty one.
     #[inline(never)]
-    pub const fn new() -> StackCStr {
+    fn default() -> StackCStr {
         StackCStr {
             buf: [0; 512],
             len: 0,
         }
     }
+}
 
+impl StackCStr {
     /// Append `part`; `ENAMETOOLONG`, with nothing appended, when it and
     /// the NUL do not fit.
     #[inline(never)]
