@@ -72,6 +72,8 @@ pub type Hierarchy<'a> = (Controllers, &'a [u8], &'a [u8]);
 
 /// From the text of `/proc/self/cgroup`: the v1 hierarchies that hold any
 /// of the `wanted` controllers, else the v2 one; the `None`s come last.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 pub fn hierarchies(text: &[u8], wanted: Controllers) -> [Option<Hierarchy<'_>>; 5] {
     let mut found = [None; 5];
     let mut v2 = None;
@@ -426,6 +428,8 @@ impl Cgroup {
     }
 
     /// The whole tree's accounting, for the report.
+    // Out of line: inlined into its one caller, it would cost more.
+    #[inline(never)]
     pub fn usage(&self) -> TreeUsage {
         let peak = if self.v2 {
             c"memory.peak"

@@ -25,6 +25,8 @@ use core::ffi::CStr;
 /// mountpoint, then apply `mounts` in order. With `private` (`--pid-ns`,
 /// whose inner init mounts `/proc` afresh), the namespace is made even
 /// without a mount to apply.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
     if mounts.is_empty() && !private {
         return Ok(());

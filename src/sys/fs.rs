@@ -47,6 +47,7 @@ pub struct StackCStr {
 }
 
 impl StackCStr {
+    #[inline(never)]
     pub const fn new() -> StackCStr {
         StackCStr {
             buf: [0; 512],
@@ -84,6 +85,7 @@ impl StackCStr {
     }
 
     /// The bytes, without the NUL.
+    #[inline(never)]
     pub fn bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
     }
