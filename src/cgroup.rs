@@ -429,8 +429,6 @@ impl Cgroup {
     }
 
     /// The whole tree's accounting, for the report.
-    // Out of line: inlined into its one caller, it would cost more.
-    #[inline(never)]
     pub fn usage(&self) -> TreeUsage {
         let peak = if self.v2 {
             c"memory.peak"
