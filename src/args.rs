@@ -693,7 +693,6 @@ fn number(opt: Opt, value: &[u8]) -> Result<u64, &'static str> {
 }
 
 /// `n` if it is a number from `min` to `max`.
-#[inline(never)]
 fn within(n: Option<u64>, min: u64, max: u64) -> Option<u64> {
     n.filter(|n| (min..=max).contains(n))
 }
