@@ -261,6 +261,8 @@ fn receive(fd: i32, words: &mut [u64], report: &mut Report) -> bool {
 /// Supervision: the report pipe `fd` is readable. `Some` with the command's
 /// exit when that is what the inner init said; `None` when the pipe has
 /// ended without it (the inner init is gone: its SIGCHLD will tell).
+// Not inlined into supervision: 0.1 KiB smaller so (measured).
+#[inline(never)]
 pub fn ended(fd: i32) -> Option<Exit> {
     let mut report = Report::default();
     // One message: what follows it is for `finish`.
