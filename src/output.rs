@@ -59,6 +59,8 @@ impl Files {
     }
 
     /// Where the child's 0, 1 and 2 come from without `--output-limit`.
+    // Not inlined: 0.1 KiB smaller so (measured).
+    #[inline(never)]
     pub fn stdio(&self) -> Stdio {
         let raw = |f: &Option<Fd>| f.as_ref().map_or(-1, Fd::raw);
         let stderr = if self.stderr_to_stdout {

@@ -91,6 +91,8 @@ pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
 /// command can write: code of its own, outside every restriction. proctor
 /// empties `kernel.modprobe`, which turns autoloading off; the modules a VM
 /// needs come from `--module`. A kernel without modules has no such knob.
+// Not inlined: smaller so (measured).
+#[inline(never)]
 fn disable_module_autoload() {
     let off = fs::open(c"/proc/sys/kernel/modprobe", fs::O_WRONLY)
         .and_then(|fd| fs::write_all(fd.raw(), b"\n"));
@@ -100,6 +102,8 @@ fn disable_module_autoload() {
 }
 
 /// `--module FILE[:PARAMS]`: one already loaded is fine.
+// Not inlined: smaller so (measured).
+#[inline(never)]
 fn load(m: &Module) -> Result<(), Error> {
     let loaded = fs::open(&m.file, O_RDONLY).and_then(|fd| module::load_module(fd.raw(), m.params));
     match loaded {
