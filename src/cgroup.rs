@@ -72,6 +72,8 @@ pub type Hierarchy<'a> = (Controllers, &'a [u8], &'a [u8]);
 
 /// From the text of `/proc/self/cgroup`: the v1 hierarchies that hold any
 /// of the `wanted` controllers, else the v2 one; the `None`s come last.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 pub fn hierarchies(text: &[u8], wanted: Controllers) -> [Option<Hierarchy<'_>>; 5] {
     let mut found = [None; 5];
     let mut v2 = None;
@@ -168,8 +170,9 @@ impl Name {
         Name { base, pid }
     }
 
+    /// The name as a C string.
     fn text(&self) -> StackCStr {
-        let mut name = StackCStr::new();
+        let mut name = StackCStr::default();
         // At most 19 bytes: it fits.
         let _ = name.push(self.base);
         if let Some(pid) = self.pid {
@@ -306,7 +309,7 @@ impl Cgroup {
 
     /// Write `value` and then `tail` to `file` of the cgroup of controller `c`.
     fn set(&self, c: Controllers, file: &CStr, value: u64, tail: &[u8]) -> Result<(), Errno> {
-        let mut text = StackCStr::new();
+        let mut text = StackCStr::default();
         text.push_decimal(value)?;
         text.push(tail)?;
         let dir = self.node(c).map_or(-1, |n| n.dir.raw());
@@ -474,7 +477,7 @@ impl Cgroup {
 /// `/sys/fs/cgroup[/LIST]`, the mount of hierarchy `h`, and with `own`
 /// proctor's cgroup in it (`PATH` added).
 fn path(h: &Hierarchy, own: bool) -> Result<StackCStr, Errno> {
-    let mut path = StackCStr::new();
+    let mut path = StackCStr::default();
     path.push(b"/sys/fs/cgroup")?;
     if !h.1.is_empty() {
         path.push(b"/")?;
@@ -562,7 +565,7 @@ fn enter_leaf(
 
 /// `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control`.
 fn control_list(sign: u8, c: Controllers) -> StackCStr {
-    let mut out = StackCStr::new();
+    let mut out = StackCStr::default();
     for (i, name) in NAMES.iter().enumerate().take(3) {
         if c & (1 << i) != 0 {
             // At most 20 bytes: it fits.
@@ -673,7 +676,7 @@ mod tests {
             Name::new(b"proctor", Some(4194304)).text().c(),
             c"proctor-4194304"
         );
-        let mut n = StackCStr::new();
+        let mut n = StackCStr::default();
         n.push_decimal(0).unwrap();
         n.push_decimal(u64::MAX).unwrap();
         assert_eq!(n.bytes(), b"018446744073709551615");

@@ -58,6 +58,8 @@ const ALWAYS: [(&CStr, u64); 5] = [
 /// filesystem (`fs`) and TCP (`tcp`). Scopes come with any ruleset from ABI
 /// 6 on: the command can then neither signal proctor nor reach an abstract
 /// unix socket outside its sandbox.
+// Not inlined: 0.1 KiB smaller so (measured).
+#[inline(never)]
 pub fn handled(abi: u32, fs: bool, tcp: bool) -> Handled {
     let abi = abi.min(KNOWN_ABI);
     let fs_bits: u32 = match abi {

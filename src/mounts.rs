@@ -25,6 +25,8 @@ use core::ffi::CStr;
 /// mountpoint, then apply `mounts` in order. With `private` (`--pid-ns`,
 /// whose inner init mounts `/proc` afresh), the namespace is made even
 /// without a mount to apply.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
     if mounts.is_empty() && !private {
         return Ok(());
@@ -242,10 +244,12 @@ impl<'p> Fail<'p> {
     }
 }
 
+/// `path: ERRNO`.
 fn fail(path: &[u8], e: Errno) -> Fail<'_> {
     Fail::new(path, Some(e), Note::None)
 }
 
+/// A mount call's failure on `path`.
 fn mount_fail(path: &[u8], e: Errno) -> Fail<'_> {
     Fail::new(path, Some(e), Note::Mount)
 }
@@ -395,7 +399,8 @@ fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
         let Some(point) = line.split_mut(|&b| b == b' ').nth(4).map(unescape) else {
             continue;
         };
-        // Only mounts strictly below `path`: its own was remounted above.
+        // Only mounts strictly below `path`: its own was remounted above
+        // (and no path holds a NUL).
         if point.contains(&0) || !under_bytes(point, path) || under_bytes(path, point) {
             continue;
         }
@@ -593,7 +598,7 @@ pub fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
 /// `/proc/self/fd/N` of a descriptor: mounting there acts on exactly the
 /// object the descriptor refers to.
 fn proc_path(fd: &Fd) -> StackCStr {
-    let mut path = StackCStr::new();
+    let mut path = StackCStr::default();
     // At most 24 bytes: it fits.
     let _ = path.push(b"/proc/self/fd/");
     let _ = path.push_decimal(fd.raw() as u64);
@@ -603,7 +608,7 @@ fn proc_path(fd: &Fd) -> StackCStr {
 /// A tmpfs's options: `size=BYTES,mode=OOOO`.
 fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
     let octal = [9, 6, 3, 0].map(|shift| b'0' + (mode >> shift & 7) as u8);
-    let mut data = StackCStr::new();
+    let mut data = StackCStr::default();
     // At most 35 bytes: it fits.
     let _ = data.push(b"size=");
     let _ = data.push_decimal(size);

@@ -4,8 +4,8 @@
 //! allocates nothing. A failing step sends (step, errno, detail) through a
 //! close-on-exec pipe; the parent reads end-of-file when `execve` succeeded.
 
-use crate::args::rlimit::{self, Limit};
-use crate::args::{Config, User};
+use crate::args::rlimit;
+use crate::args::Config;
 use crate::cgroup::Cgroup;
 use crate::error::{Error, Show};
 use crate::output::Stdio;
@@ -36,12 +36,10 @@ pub struct Plan<'a> {
     take_terminal: bool,
     /// What to copy onto the command's descriptors 0, 1, 2 (-1: keep proctor's).
     stdio: Stdio,
-    limits: &'a [Limit],
-    keep_fds: &'a [i32],
+    /// What the options say (`--rlimit`, `--keep-fd`, `--user`, `--groups`).
+    cfg: &'a Config<'a>,
     /// The last capability to drop from the bounding set; `None` with `--keep-caps`.
     drop_caps: Option<u32>,
-    user: Option<User>,
-    groups: &'a [u32],
     chdir: Option<&'a CStr>,
     /// The command's cgroup, joined before anything else.
     cgroup: Option<&'a Cgroup>,
@@ -81,11 +79,8 @@ impl<'a> Plan<'a> {
             // `--stdin` wins over a terminal: the command gets no controlling terminal.
             take_terminal: cfg.stdin.is_none() && fs::is_terminal(0),
             stdio,
-            limits: &cfg.rlimits,
-            keep_fds: &cfg.keep_fds,
+            cfg,
             drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
-            user: cfg.user,
-            groups: &cfg.groups,
             chdir: cfg.chdir.or(cwd),
             cgroup,
             _sandbox: None,
@@ -463,8 +458,8 @@ fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
         }
     }
     signal::set_mask(plan.mask).map_err(at(Step::Signals))?;
-    limits::apply(plan.limits)?;
-    privileges::close_inherited_fds(plan.keep_fds).map_err(at(Step::Fds))?;
+    limits::apply(&plan.cfg.rlimits)?;
+    privileges::close_inherited_fds(&plan.cfg.keep_fds).map_err(at(Step::Fds))?;
     if let Some(last) = plan.drop_caps {
         match privileges::drop_bounding_set(last) {
             Ok(()) => {}
@@ -472,7 +467,7 @@ fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
             Err(e) => return Err((Step::Bounding, e)),
         }
     }
-    privileges::set_ids(plan.user, plan.groups)?;
+    privileges::set_ids(plan.cfg.user, &plan.cfg.groups)?;
     if plan.drop_caps.is_some() {
         privileges::clear_capabilities().map_err(at(Step::Capabilities))?;
     }

@@ -271,14 +271,19 @@ impl Limits {
         // Also right after that SIGTERM, with `--kill-after 0`.
         if self.terminating && passed(self) {
             self.deadline = None;
-            let why = self.verdict.map_or("limit", reason);
-            log!(
-                Warning,
-                "{}: sending SIGKILL to the command's process group",
-                why
-            );
-            forward(self.to, SIGKILL, false);
+            self.send(self.verdict.map_or("limit", reason), SIGKILL, "SIGKILL");
         }
+    }
+
+    /// Say why, and send `sig` (named `name`) to the command's process group.
+    fn send(&self, why: &str, sig: i32, name: &str) {
+        log!(
+            Warning,
+            "{}: sending {} to the command's process group",
+            why,
+            name
+        );
+        forward(self.to, sig, false);
     }
 
     /// End the command for `verdict`; the first limit to trip gives the
@@ -289,12 +294,7 @@ impl Limits {
             Ending::Graceful => {
                 if !self.terminating {
                     self.terminating = true;
-                    log!(
-                        Warning,
-                        "{}: sending SIGTERM to the command's process group",
-                        reason(verdict)
-                    );
-                    forward(self.to, SIGTERM, false);
+                    self.send(reason(verdict), SIGTERM, "SIGTERM");
                     // A stopped command could not act on SIGTERM (coreutils timeout does the same).
                     forward(self.to, SIGCONT, false);
                     self.deadline = Some(now.saturating_add(self.kill_after));

@@ -54,14 +54,15 @@ pub fn mount_basics() {
         // EEXIST is the common case; any other failure shows in the mount.
         let _ = mount::mkdir_at(fs::AT_FDCWD, dir, 0o755);
         if let Err(e) = mount::mount(fstype, dir, fstype, flags as u64, Some(data)) {
-            log!(
-                Warning,
-                "warning: mount {}: {}",
-                Show(dir.to_bytes()),
-                ErrnoName(e)
-            );
+            warn("mount ", dir.to_bytes(), e);
         }
     }
+}
+
+/// `warning: <what><path>: <ERRNO>`: the line of each of the machine's
+/// steps that may fail without ending the run, formatted in one place.
+fn warn(what: &str, path: &[u8], e: Errno) {
+    log!(Warning, "warning: {}{}: {}", what, Show(path), ErrnoName(e));
 }
 
 /// Before the wait: the modules (`--module`, in order), then loopback up.
@@ -80,7 +81,7 @@ pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
         disable_module_autoload();
     }
     if let Err(e) = net::bring_up_loopback() {
-        log!(Warning, "warning: bringing up lo: {}", ErrnoName(e));
+        warn("bringing up lo", b"", e);
     }
     Ok(())
 }
@@ -94,7 +95,7 @@ fn disable_module_autoload() {
     let off = fs::open(c"/proc/sys/kernel/modprobe", fs::O_WRONLY)
         .and_then(|fd| fs::write_all(fd.raw(), b"\n"));
     if let Err(e) = off.or_else(|e| if e == Errno::ENOENT { Ok(()) } else { Err(e) }) {
-        log!(Warning, "warning: kernel.modprobe: {}", ErrnoName(e));
+        warn("kernel.modprobe", b"", e);
     }
 }
 
@@ -123,6 +124,8 @@ fn load(m: &Module) -> Result<(), Error> {
 /// proctor writes it through the directory it opened before, in its first
 /// namespace. One knob already read-only is left as it is; a failure is a
 /// warning.
+// Not inlined into main: smaller so (measured).
+#[inline(never)]
 pub fn protect(cfg: &Config) {
     // (--pid-ns made one already.)
     if cfg.mounts.is_empty() && !cfg.pid_ns {
@@ -149,12 +152,7 @@ pub fn protect(cfg: &Config) {
     });
     if let Some(report) = device {
         if let Err(e) = mount::mount(c"/dev/null", report, c"", mount::MS_BIND, None) {
-            log!(
-                Warning,
-                "warning: covering {}: {}",
-                Show(report.to_bytes()),
-                ErrnoName(e)
-            );
+            warn("covering ", report.to_bytes(), e);
         }
     }
 }

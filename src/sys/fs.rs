@@ -40,20 +40,25 @@ pub const S_IFCHR: u32 = 0o020000;
 pub const S_IFBLK: u32 = 0o060000;
 
 /// A C string built on the stack for a system call (a path, mount
-/// options): building one never allocates.
+/// options): building one never allocates. (Its methods are out of line:
+/// many places build one.)
 pub struct StackCStr {
     buf: [u8; 512],
     len: usize,
 }
 
-impl StackCStr {
-    pub const fn new() -> StackCStr {
+impl Default for StackCStr {
+    /// An empty one.
+    #[inline(never)]
+    fn default() -> StackCStr {
         StackCStr {
             buf: [0; 512],
             len: 0,
         }
     }
+}
 
+impl StackCStr {
     /// Append `part`; `ENAMETOOLONG`, with nothing appended, when it and
     /// the NUL do not fit.
     #[inline(never)]
@@ -84,6 +89,7 @@ impl StackCStr {
     }
 
     /// The bytes, without the NUL.
+    #[inline(never)]
     pub fn bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
     }
