@@ -9,7 +9,6 @@
 use crate::cgroup::Cgroup;
 use crate::rt::num::parse_u64;
 use crate::rt::vec::push;
-use crate::supervise::reap;
 use crate::sys::fs;
 use crate::sys::process::{self, Pid};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SIGSTOP};
@@ -26,8 +25,12 @@ const MIN_GRACE: Nanos = 1_000_000_000;
 /// processes that will not die (uninterruptible sleep): with a cgroup, all
 /// of its members at once first. Returns how many processes were killed.
 pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
+    // Without any child left (and no cgroup), as PID 1 or subreaper,
+    // nothing is left: the common case, done without a clock.
+    if !reap_ended() && cgroup.is_none() {
+        return 0;
+    }
     let deadline = deadline(grace);
-    let _ = reap(0); // no child is the command any more
     let mut killed = cgroup.map_or(0, |cg| kill_cgroup(cg, deadline));
     // Without any child left, as PID 1 or subreaper, nothing is left.
     if process::reap_any() != Err(Errno::ECHILD) {
@@ -44,6 +47,18 @@ pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
     killed
 }
 
+/// Reap every child that has ended (none is the command any more);
+/// whether any child is left.
+fn reap_ended() -> bool {
+    loop {
+        match process::reap_any() {
+            Ok(Some((p, _))) => crate::log::reaped(p),
+            Ok(None) => return true,
+            Err(e) => return e != Errno::ECHILD,
+        }
+    }
+}
+
 /// When the leftovers of a run with `--kill-after` `grace` must be gone.
 pub fn deadline(grace: Nanos) -> Nanos {
     monotonic().saturating_add(grace.max(MIN_GRACE))
@@ -56,9 +71,9 @@ pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
     while !cg.is_empty() && monotonic() < deadline {
         cg.kill(&mut pids);
         let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
-        let _ = reap(0);
+        let _ = reap_ended();
     }
-    let _ = reap(0);
+    let _ = reap_ended();
     pids.len() as u32
 }
 
@@ -125,7 +140,7 @@ fn kill_descendants(deadline: Nanos) -> u32 {
         }
         // Give the killed a moment to become zombies, and reap them.
         let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
-        let _ = reap(0); // no child is the command any more
+        let _ = reap_ended();
     }
     reap_until(deadline);
     killed.len() as u32
