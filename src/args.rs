@@ -500,8 +500,6 @@ fn tail(arg: &CStr, at: usize) -> &CStr {
 }
 
 /// Set a flag; true for one that stops the parsing (`--help`, `--version`, `-l`).
-// Kept out of main's `run`, where LLVM inlines the whole parser: smaller.
-#[inline(never)]
 fn apply_flag(cfg: &mut Config, opt: Opt) -> bool {
     match opt {
         Opt::Help | Opt::Version | Opt::License => return true,
@@ -563,8 +561,6 @@ impl From<OutOfMemory> for Refusal {
     }
 }
 
-// Kept out of main's `run`, where LLVM inlines the whole parser: smaller.
-#[inline(never)]
 fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refusal> {
     let value = v.to_bytes();
     if value.is_empty() {
@@ -731,8 +727,6 @@ pub fn parse_signal(s: &[u8]) -> Option<u8> {
 
 /// tini's and dumb-init's variables; proctor's own defaults already do what
 /// `TINI_SUBREAPER` and `TINI_KILL_PROCESS_GROUP` ask for.
-// Kept out of main's `run`, where LLVM inlines the whole parser: smaller.
-#[inline(never)]
 fn compat_environment(cfg: &mut Config, environ: &[&CStr]) {
     for var in environ {
         let var = var.to_bytes();

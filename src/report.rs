@@ -606,8 +606,6 @@ impl<'a> Destination<'a> {
     }
 
     /// A temporary file renamed over the name.
-    // Kept out of `write`'s caller, main's `run`: smaller.
-    #[inline(never)]
     fn replace(&self, text: &[u8]) -> Result<(), Errno> {
         let (tmp, fd) = create_temporary(self.dir.raw())?;
         let tmp = CStr::from_bytes_until_nul(&tmp).map_err(|_| Errno::EINVAL)?;

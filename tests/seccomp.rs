@@ -38,7 +38,24 @@ static void clone_with(const char *name, unsigned long flags) {
     if (r > 0) waitpid(r, 0, 0);
 }
 
+/* personality(value), named by the value; the old persona comes back. */
+static void persona(unsigned long value) {
+    char name[32];
+    snprintf(name, sizeof name, "personality_%#lx", value);
+    errno = 0;
+    long old = syscall(SYS_personality, value);
+    show(name, old);
+    if (old >= 0 && value != 0xffffffffUL) syscall(SYS_personality, (unsigned long)old);
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "personalities") == 0) {
+        /* Docker's values (and the query), then values one bit away. */
+        unsigned long v[] = {0, 0x8, 0x20000, 0x20008, 0xffffffffUL,
+                             0x1, 0x9, 0x10008, 0x20001, 0x40000, 0x400000, 0xfffffffeUL};
+        for (unsigned i = 0; i < sizeof v / sizeof v[0]; i++) persona(v[i]);
+        return 0;
+    }
     if (argc > 1 && strcmp(argv[1], "denied") == 0) {
         CALL(keyctl); CALL(add_key); CALL(request_key); CALL(bpf);
         CALL(perf_event_open); CALL(userfaultfd); CALL(io_uring_setup);
@@ -141,6 +158,25 @@ fn filter_makes_the_difference_with_capabilities_kept() {
         // clone3 answers ENOSYS so that libc falls back to clone.
         assert_eq!(off["clone3"], libc::EINVAL, "{mode:?}");
         assert_eq!(on["clone3"], ENOSYS, "{mode:?}");
+    }
+}
+
+#[test]
+fn personality_takes_dockers_values_only() {
+    skip_unless!(ready(), probe());
+    let mode = Mode::Pid1;
+    let on = results(mode, &[], &["personalities"]);
+    let off = results(mode, &["--seccomp", "none"], &["personalities"]);
+    assert_eq!(on.len(), 12, "{on:?}");
+    for (value, errno) in &on {
+        let docker = ["0", "0x8", "0x20000", "0x20008", "0xffffffff"];
+        if docker.contains(&value.trim_start_matches("personality_")) {
+            assert_eq!(*errno, 0, "{value} under the filter: {on:?}");
+        } else {
+            assert_eq!(*errno, EPERM, "{value} under the filter: {on:?}");
+            // The kernel itself takes any of them (EINVAL at worst).
+            assert_ne!(off[value], EPERM, "{value} without the filter: {off:?}");
+        }
     }
 }
 
