@@ -25,6 +25,8 @@ use core::ffi::CStr;
 /// `--mount` (drivers probe asynchronously, after the modules are loaded).
 /// Returns what [`wait_for`] does; `signals` is the signalfd of every
 /// blocked signal.
+// Not inlined into main: 0.1 KiB smaller so (measured).
+#[inline(never)]
 pub fn wait(cfg: &Config, signals: &mut Signals) -> Result<Option<Fd>, Failed> {
     let mut paths = Vec::new();
     extend(&mut paths, &cfg.wait_for)?;
