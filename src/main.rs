@@ -167,7 +167,10 @@ fn run(
         envp,
         argv: argv_at(cfg.command),
     };
-    let mut outcome = phases(&cfg, is_pid1, parent_death, &invocation, report);
+    let mut outcome = match phases(&cfg, is_pid1, parent_death, &invocation, report) {
+        Ok(outcome) => outcome,
+        Err(failed) => failed.into(),
+    };
     outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
     outcome.limits.output = cfg.output_limit;
     if let Some(r) = cfg.cgroup {
@@ -208,18 +211,6 @@ struct Invocation<'a> {
     argv: *const *const c_char,
 }
 
-/// `?` for [`phases`], which returns an [`Outcome`]: a failure of a step
-/// before the command runs is the run's outcome. (A `Result<Outcome, _>`
-/// would copy the large outcome twice on its way out.)
-macro_rules! step {
-    ($step:expr) => {
-        match $step {
-            Ok(value) => value,
-            Err(e) => return Failed::from(e).into(),
-        }
-    };
-}
-
 /// A slot of supervision's watches that watches nothing.
 struct NoWatch;
 impl Watch for NoWatch {}
@@ -228,42 +219,41 @@ impl Watch for NoWatch {}
 /// failure ends the run with its outcome.
 ///
 /// What it opens and builds lives until exit: a failure ends proctor, whose
-/// exit closes and frees it all, so drops at each [`step!`] would only be
-/// code (hence the `ManuallyDrop`s). One function: handing what the
-/// command's start made over to its supervision in a struct cost 0.25 KiB
-/// of moves.
+/// exit closes and frees it all, so drops on each `?` would only be code
+/// (hence the `ManuallyDrop`s). One function: handing what the command's
+/// start made over to its supervision in a struct cost 0.25 KiB of moves.
 fn phases(
     cfg: &Config,
     is_pid1: bool,
     parent_death: Option<ParentDeath>,
     inv: &Invocation,
     report: Option<&Destination>,
-) -> Outcome {
+) -> Result<Outcome, Failed> {
     // Opened next to the report's directory, before any mount can hide them.
-    let files = ManuallyDrop::new(step!(output::Files::open(cfg)));
+    let files = ManuallyDrop::new(output::Files::open(cfg)?);
     // What is checked now is what the command gets: no later mount can hide it.
-    let sandbox = ManuallyDrop::new(step!(landlock::prepare(cfg, files.outputs())));
+    let sandbox = ManuallyDrop::new(landlock::prepare(cfg, files.outputs())?);
     // 2. Signals; open until exit, which closes it: a close before buys nothing.
-    let mut signals = ManuallyDrop::new(step!(signals::prepare(is_pid1, parent_death)));
-    step!(unprivileged::check(cfg));
+    let mut signals = ManuallyDrop::new(signals::prepare(is_pid1, parent_death)?);
+    unprivileged::check(cfg)?;
     if cfg.vm() {
-        step!(vm::init(cfg, is_pid1));
+        vm::init(cfg, is_pid1)?;
     }
     // 3. --wait-for.
-    let watcher = ManuallyDrop::new(step!(wait::wait(cfg, &mut signals)));
+    let watcher = ManuallyDrop::new(wait::wait(cfg, &mut signals)?);
     // 4. Namespaces, mounts, the cgroup.
     if cfg.net_none {
-        step!(net::isolate());
+        net::isolate()?;
     }
-    let cwd = ManuallyDrop::new(step!(spawn::starting_directory(cfg)));
-    step!(mounts::apply(&cfg.mounts, cfg.pid_ns));
+    let cwd = ManuallyDrop::new(spawn::starting_directory(cfg)?);
+    mounts::apply(&cfg.mounts, cfg.pid_ns)?;
     let mut cgroup = ManuallyDrop::new(match &cfg.cgroup {
-        Some(r) => Some(step!(cgroup::setup(r, is_pid1))),
+        Some(r) => Some(cgroup::setup(r, is_pid1)?),
         None => None,
     });
     let (mut carrier, stdio) = match cfg.output_limit {
         Some(limit) => {
-            let (carrier, stdio) = step!(Carrier::new(&files, limit));
+            let (carrier, stdio) = Carrier::new(&files, limit)?;
             (ManuallyDrop::new(Some(carrier)), stdio)
         }
         None => (ManuallyDrop::new(None), files.stdio()),
@@ -278,7 +268,7 @@ fn phases(
         cgroup.as_ref(),
         stdio,
     ));
-    step!(plan.prepare(cfg, inv.environ, ManuallyDrop::into_inner(sandbox)));
+    plan.prepare(cfg, inv.environ, ManuallyDrop::into_inner(sandbox))?;
     for i in env::withheld(inv.environ, plan.environment()) {
         // SAFETY: envp holds environ.len() pointers (i is an index of environ)
         // to the NUL-terminated strings of the initial stack, which is
@@ -299,7 +289,7 @@ fn phases(
             if let Some(cg) = ManuallyDrop::into_inner(cgroup) {
                 cg.remove();
             }
-            return failed.into();
+            return Err(failed);
         }
     };
     let started = time::monotonic();
@@ -378,7 +368,7 @@ fn phases(
         outcome.tree = Some(cg.usage());
         cg.remove();
     }
-    outcome
+    Ok(outcome)
 }
 
 /// Overwrite the value of the `NAME=VALUE` string at `var` with zeros, so
