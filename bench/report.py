@@ -299,12 +299,13 @@ def default_floor_table(res, base):
             f"anything; {GOALS['default_ratio']}× of pure init leaves {allowed:.0f} µs. The drop alone "
             f"({df['capbset-drop']['median_us']:.0f} µs) is over that. Of `seccomp()`, "
             f"{df.get('seccomp-1', {}).get('median_us', 0):.0f} µs is what any program costs (one "
-            "instruction); most of the rest is the kernel's action cache (Linux 5.11+): at install it "
-            "runs the program once for every syscall number of both ABIs (about 900 runs) to find the "
-            "syscalls it always allows, which then never run the filter again. That work grows with "
-            "the path a number takes through the program, which is why proctor's deny-list is a "
-            "binary search; a program that read an argument first would skip it and make every later "
-            "syscall of the command pay for the filter instead.",
+            "instruction); the rest grows with the program. The kernel translates and compiles each "
+            "instruction (about 0.1 µs apiece), and its action cache (Linux 5.11+) runs the program "
+            "once for every syscall number of both ABIs (about 900 runs) to find the syscalls it "
+            "always allows, which then never run the filter again: a cost set by the path a number "
+            "takes through the program. Hence proctor's deny-list is short and a binary search over "
+            "runs of numbers with the same verdict; a program that read an argument first would skip "
+            "the cache's runs and make every later syscall of the command pay for the filter instead.",
         ]
     return out
 
