@@ -12,7 +12,10 @@ git worktree add -q --detach "$work/src" "$rev"
 (cd "$work/src" && CARGO_TARGET_DIR="$work/target" cargo build --release -q)
 cargo build --release -q
 cc -O2 -static -o "$work/harness" bench/harness.c
-old="$work/target/release/proctor" new=target/release/proctor
+# Both side by side in one directory: exec from another filesystem costs differently.
+old="$work/old" new="$work/new"
+cp "$work/target/release/proctor" "$old"
+cp target/release/proctor "$new"
 unshare --pid --fork --mount-proc taskset -c 1 chrt -f 10 "$work/harness" spawn "$rounds" /bin/true /bin/true \
     :: old-pure "$old" --keep-caps --seccomp none /bin/true \
     :: new-pure "$new" --keep-caps --seccomp none /bin/true \
