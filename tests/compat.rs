@@ -3,7 +3,6 @@
 //! `docker-init` personality — each run against the real binary, as PID 1
 //! of a throwaway PID namespace and as a plain subreaper.
 mod common;
-#[allow(dead_code)]
 mod helper;
 use common::*;
 use std::path::Path;

@@ -316,21 +316,20 @@ fn signals_flooded_at_proctor_from_outside() {
         // before its `trap`, they would kill it (a race the test once lost).
         let dir = tempfile::tempdir().unwrap();
         let trapped = dir.path().join("trapped");
-        let script = format!("trap '' USR1 WINCH; : > {}; sleep 1; exit 8", trapped.display());
-        let out = tormented(
-            mode,
-            &["sh", "-c", &script],
-            move |proctor, done| {
-                while !trapped.exists() && !done.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-                while !done.load(Ordering::Relaxed) {
-                    for sig in [libc::SIGWINCH, libc::SIGUSR1, libc::SIGCHLD, libc::SIGCONT] {
-                        proctor.signal(sig);
-                    }
-                }
-            },
+        let script = format!(
+            "trap '' USR1 WINCH; : > {}; sleep 1; exit 8",
+            trapped.display()
         );
+        let out = tormented(mode, &["sh", "-c", &script], move |proctor, done| {
+            while !trapped.exists() && !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            while !done.load(Ordering::Relaxed) {
+                for sig in [libc::SIGWINCH, libc::SIGUSR1, libc::SIGCHLD, libc::SIGCONT] {
+                    proctor.signal(sig);
+                }
+            }
+        });
         assert_eq!(code(&out), 8, "{mode:?}: {}", stderr(&out));
     }
 }
