@@ -258,6 +258,11 @@ fn phases(
         }
         None => (ManuallyDrop::new(None), files.stdio()),
     };
+    // Supervision will poll the output pipes or the inner init's pipe beside
+    // the signalfd: open it while a failure is still a setup error.
+    if carrier.is_some() || cfg.pid_ns {
+        signals.fd().map_err(|e| error::Error::sys("signalfd", e))?;
+    }
     // 5. The child's plan, and the fork.
     let mut plan = ManuallyDrop::new(Plan::new(
         cfg,

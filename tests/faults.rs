@@ -124,6 +124,26 @@ fn fork_failure_is_a_setup_error() {
     assert!(!marker.exists(), "the command never runs");
 }
 
+/// The signalfd is opened only when supervision polls a descriptor beside
+/// it (output pipes, the inner init's pipe), and then before the command
+/// starts: a failure is a setup error, never a command left unsupervised.
+/// Without such a descriptor no signalfd is needed at all.
+#[test]
+fn no_signalfd_is_a_setup_error_only_where_one_is_needed() {
+    skip_unless!(ready());
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let touch = format!("touch {}", marker.display());
+    let faults = [fail(libc::SYS_signalfd4, libc::EMFILE)];
+    let args = ["--output-limit", "1m", "sh", "-c", &touch];
+    assert_setup_error(&faults, &args, "signalfd: EMFILE");
+    assert!(!marker.exists(), "the command never runs");
+    for mode in MODES {
+        let out = common::fault::run(mode, &faults, &["sh", "-c", "exit 3"]);
+        assert_eq!(code(&out), 3, "{mode:?}: {}", stderr(&out));
+    }
+}
+
 #[test]
 fn no_pipe_is_a_setup_error() {
     skip_unless!(ready());
