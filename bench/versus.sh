@@ -16,22 +16,25 @@ cc -O2 -static -o "$work/harness" bench/harness.c
 old="$work/old" new="$work/new"
 cp "$work/target/release/proctor" "$old"
 cp target/release/proctor "$new"
-unshare --pid --fork --mount-proc taskset -c 1 chrt -f 10 "$work/harness" spawn "$rounds" /bin/true /bin/true \
-    :: old-pure "$old" --keep-caps --seccomp none /bin/true \
-    :: new-pure "$new" --keep-caps --seccomp none /bin/true \
-    :: old-default "$old" /bin/true \
-    :: new-default "$new" /bin/true >"$work/out.jsonl"
-python3 - "$work/out.jsonl" "$rev" <<'PY'
-import json, statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    rows[r["name"]] = r["samples"]
-base = rows["/bin/true"]
-def paired(a, b):
-    return statistics.median(x - y for x, y in zip(rows[a], rows[b])) / 1e3
-print(f"{len(base)} interleaved rounds, µs over /bin/true (median of per-round differences)")
+# The timing and the paired medians are bench.py's own (spawn_overhead).
+cd bench
+PYTHONDONTWRITEBYTECODE=1 unshare --pid --fork --mount-proc python3 - "$work" "$rev" "$rounds" <<'PY'
+import sys
+import bench
+
+work, rev, rounds = sys.argv[1:]
+pure = ["--keep-caps", "--seccomp", "none"]
+inits = [
+    bench.Init(f"{rev} pure", f"{work}/old", pure),
+    bench.Init("HEAD pure", f"{work}/new", pure),
+    bench.Init(f"{rev} default", f"{work}/old", []),
+    bench.Init("HEAD default", f"{work}/new", []),
+]
+versus = {"HEAD pure": f"{rev} pure", "HEAD default": f"{rev} default"}
+res = bench.spawn_overhead(f"{work}/harness", inits, int(rounds), work, versus=versus)
+print(f"{rounds} interleaved rounds, {bench.SCHEDULING}; µs over /bin/true (median of per-round differences)")
 for mode in ("pure", "default"):
-    old, new = paired(f"old-{mode}", "/bin/true"), paired(f"new-{mode}", "/bin/true")
-    print(f"{mode:8} {sys.argv[2]}: {old:6.1f}   HEAD: {new:6.1f}   HEAD - {sys.argv[2]} paired: {paired(f'new-{mode}', f'old-{mode}'):+.1f}")
+    old, new = res[f"{rev} {mode}"], res[f"HEAD {mode}"]
+    paired = new[f"over_{rev} {mode}"]["median_us"]
+    print(f"{mode:8} {rev}: {old['overhead_us']:6.1f}   HEAD: {new['overhead_us']:6.1f}   HEAD - {rev} paired: {paired:+.1f}")
 PY
