@@ -10,6 +10,7 @@ The binary is rebuilt with line tables only (same code, checked by comparing
 .text sizes) into its own target directory.
 
 usage: sizeprof.py REPO TARGET_DIR  → JSON on stdout
+       sizeprof.py --diff OLD.json NEW.json  → what grew and shrank, by section and file
 """
 
 import bisect
@@ -120,5 +121,19 @@ def profile(repo, target_dir):
     }
 
 
+def diff(old, new):
+    """Lines: each section's size, then each file's .text, old → new, largest growth first."""
+    out = [f"{k:8} {old['sections'].get(k, 0):7,} → {new['sections'].get(k, 0):7,}" for k in (".text", ".rodata", ".data")]
+    a, b = dict(old["text_by_file"]), dict(new["text_by_file"])
+    for f in sorted(set(a) | set(b), key=lambda f: a.get(f, 0) - b.get(f, 0)):
+        if a.get(f, 0) != b.get(f, 0):
+            out.append(f"{b.get(f, 0) - a.get(f, 0):+7,} {a.get(f, 0):7,} → {b.get(f, 0):7,}  {f}")
+    return out
+
+
 if __name__ == "__main__":
-    json.dump(profile(sys.argv[1], sys.argv[2]), sys.stdout, indent=1)
+    if sys.argv[1] == "--diff":
+        with open(sys.argv[2]) as o, open(sys.argv[3]) as n:
+            print("\n".join(diff(json.load(o), json.load(n))))
+    else:
+        json.dump(profile(sys.argv[1], sys.argv[2]), sys.stdout, indent=1)
