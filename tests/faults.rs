@@ -110,18 +110,26 @@ fn assert_setup_error(faults: &[Fault], args: &[&str], message: &str) {
     }
 }
 
-#[test]
-fn fork_failure_is_a_setup_error() {
-    skip_unless!(ready());
+/// [`assert_setup_error`] with `options` and a command that leaves a mark:
+/// the command never ran.
+fn assert_setup_error_before_the_command(faults: &[Fault], options: &[&str], message: &str) {
     let dir = tempfile::tempdir().unwrap();
     let marker = dir.path().join("ran");
     let touch = format!("touch {}", marker.display());
+    let mut args = options.to_vec();
+    args.extend(["sh", "-c", &touch]);
+    assert_setup_error(faults, &args, message);
+    assert!(!marker.exists(), "the command never runs");
+}
+
+#[test]
+fn fork_failure_is_a_setup_error() {
+    skip_unless!(ready());
     let faults = [
         fail(libc::SYS_clone, libc::EAGAIN),
         fail(libc::SYS_clone3, libc::EAGAIN),
     ];
-    assert_setup_error(&faults, &["sh", "-c", &touch], "fork: EAGAIN");
-    assert!(!marker.exists(), "the command never runs");
+    assert_setup_error_before_the_command(&faults, &[], "fork: EAGAIN");
 }
 
 /// The signalfd is opened only when supervision polls a descriptor beside
@@ -131,13 +139,8 @@ fn fork_failure_is_a_setup_error() {
 #[test]
 fn no_signalfd_is_a_setup_error_only_where_one_is_needed() {
     skip_unless!(ready());
-    let dir = tempfile::tempdir().unwrap();
-    let marker = dir.path().join("ran");
-    let touch = format!("touch {}", marker.display());
     let faults = [fail(libc::SYS_signalfd4, libc::EMFILE)];
-    let args = ["--output-limit", "1m", "sh", "-c", &touch];
-    assert_setup_error(&faults, &args, "signalfd: EMFILE");
-    assert!(!marker.exists(), "the command never runs");
+    assert_setup_error_before_the_command(&faults, &["--output-limit", "1m"], "signalfd: EMFILE");
     for mode in MODES {
         let out = common::fault::run(mode, &faults, &["sh", "-c", "exit 3"]);
         assert_eq!(code(&out), 3, "{mode:?}: {}", stderr(&out));
