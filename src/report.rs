@@ -476,10 +476,7 @@ impl<'a> Destination<'a> {
         let bytes = path.to_bytes();
         let slash = bytes.iter().rposition(|&b| b == b'/');
         let name_at = slash.map_or(0, |s| s + 1);
-        let name = path.to_bytes_with_nul().get(name_at..);
-        let name = name
-            .and_then(|n| CStr::from_bytes_until_nul(n).ok())
-            .unwrap_or(c"");
+        let name = crate::args::tail(path, name_at);
         if name.is_empty() || name.to_bytes() == b"." || name.to_bytes() == b".." {
             return Err(refused(bytes, None, " does not name a file"));
         }
