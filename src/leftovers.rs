@@ -223,7 +223,7 @@ fn stat_of(proc: i32, name: &[u8]) -> Option<(Pid, Pid, u8)> {
     let len = name.len() + tail.len();
     path.get_mut(..name.len())?.copy_from_slice(name);
     path.get_mut(name.len()..len)?.copy_from_slice(tail);
-    let path = core::ffi::CStr::from_bytes_until_nul(path.get(..len)?).ok()?;
+    let path = fs::until_nul(path.get(..len)?)?;
     let fd = fs::openat(proc, path, fs::O_RDONLY, 0).ok()?;
     let mut buf = [0u8; 512];
     let n = fs::read(fd.raw(), &mut buf).ok()?;
