@@ -267,7 +267,7 @@ impl Outcome {
     /// tini's `-e`: an exit code in `codes` is reported and returned as 0;
     /// `command_exit_code` keeps the original.
     pub fn map_exit_codes_to_zero(&mut self, codes: &[u8]) {
-        if self.status == Status::Exited && codes.contains(&self.exit_code) {
+        if self.status == Status::Exited && fs::position(codes, self.exit_code).is_some() {
             self.exit_code = 0;
         }
     }
