@@ -176,38 +176,25 @@ pub enum UsageError<'a> {
 
 impl uDisplay for UsageError<'_> {
     fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
-        // Each message: what its arm writes, then a head, perhaps a value in
-        // quotes, a tail.
-        let (head, value, tail) = match *self {
-            UsageError::Unknown(o) => ("unknown option", Some(o), " (see --help)"),
-            UsageError::MissingValue(o) => {
-                f.write_str(o)?;
-                (": missing value", None, "")
+        match self {
+            UsageError::Unknown(o) => {
+                ufmt::uwrite!(f, "unknown option \"{}\" (see --help)", Show(o))
             }
+            UsageError::MissingValue(o) => ufmt::uwrite!(f, "{}: missing value", *o),
             UsageError::NoValueAllowed(o, v) => {
-                f.write_str(o)?;
-                (": takes no value, got", Some(v), "")
+                ufmt::uwrite!(f, "{}: takes no value, got \"{}\"", *o, Show(v))
             }
             UsageError::Bad { option, value, why } => {
-                f.write_str(option)?;
-                f.write_str(": \"")?;
-                Show(value).fmt(f)?;
-                ("\" ", None, why)
+                ufmt::uwrite!(f, "{}: \"{}\" {}", *option, Show(value), *why)
             }
-            UsageError::NoCommand => ("no command given (see --help)", None, ""),
-            UsageError::OutOfMemory => (crate::error::OUT_OF_MEMORY, None, ""),
+            UsageError::NoCommand => f.write_str("no command given (see --help)"),
+            UsageError::OutOfMemory => f.write_str(crate::error::OUT_OF_MEMORY),
             UsageError::Refused(o, why) => {
                 f.write_str(o)?;
-                (": ", None, why)
+                f.write_str(": ")?;
+                f.write_str(why)
             }
-        };
-        f.write_str(head)?;
-        if let Some(v) = value {
-            f.write_str(" \"")?;
-            Show(v).fmt(f)?;
-            f.write_str("\"")?;
         }
-        f.write_str(tail)
     }
 }
 
