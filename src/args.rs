@@ -233,7 +233,6 @@ enum Opt {
     Ro,
     DeviceMount,
     Net,
-    Chdir,
     Rlimit,
     User,
     Groups,
@@ -241,6 +240,7 @@ enum Opt {
     UnsetEnv,
     KeepEnv,
     Seccomp,
+    Chdir,
     Report,
     Stdin,
     Stdout,
@@ -568,7 +568,6 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         }
         Opt::Net if value == b"none" => cfg.net_none = true,
         Opt::Net => return Err("is not a network mode (only \"none\")".into()),
-        Opt::Chdir => cfg.chdir = Some(v),
         Opt::Rlimit => push(&mut cfg.rlimits, parse_rlimit(value)?)?,
         Opt::User => cfg.user = Some(parse_user(value)?),
         Opt::Groups => {
@@ -598,10 +597,17 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp if value == b"default" => cfg.seccomp = true,
         Opt::Seccomp => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
-        Opt::Report => cfg.report = Some(v),
-        Opt::Stdin => cfg.stdin = Some(v),
-        Opt::Stdout => cfg.stdout = Some(v),
-        Opt::Stderr => cfg.stderr = Some(v),
+        // Paths, used as given.
+        Opt::Chdir | Opt::Report | Opt::Stdin | Opt::Stdout | Opt::Stderr => {
+            let path = match opt {
+                Opt::Chdir => &mut cfg.chdir,
+                Opt::Report => &mut cfg.report,
+                Opt::Stdin => &mut cfg.stdin,
+                Opt::Stdout => &mut cfg.stdout,
+                _ => &mut cfg.stderr,
+            };
+            *path = Some(v);
+        }
         Opt::Pdeathsig => cfg.pdeathsig = Some(signal(value, 1)?),
         Opt::Rewrite => {
             let (from, to) = split(value, b':').ok_or("is not SIGNAL:SIGNAL")?;
