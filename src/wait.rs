@@ -113,7 +113,9 @@ fn wait_for(paths: &[&CStr], cfg: &Config, signals: &mut Signals) -> Result<Opti
         };
         let sigs = match sigs {
             Ok(sigs) => sigs,
-            Err((call, e)) => return Err(crate::err!("--wait-for", Some(e), "{}", call).into()),
+            Err((call, e)) => {
+                return Err(Error::fixed("--wait-for", Some(e), call.as_bytes()).into())
+            }
         };
         if let Some(sig) = sigs.iter().map(SigInfo::signal).find(|&s| terminates(s)) {
             return Err(Failed {
