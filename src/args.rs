@@ -5,7 +5,7 @@ pub mod rlimit;
 
 use crate::error::Show;
 use crate::log::Level;
-use crate::rt::cstr::OwnedCStr;
+use crate::rt::cstr::{tail, OwnedCStr};
 use crate::rt::num::parse_u64;
 use crate::rt::pack::Names;
 use crate::rt::vec::{push, OutOfMemory};
@@ -488,15 +488,6 @@ fn check<'a>(cfg: &Config<'a>, args: usize) -> Result<(), UsageError<'a>> {
         ));
     }
     Ok(())
-}
-
-/// The NUL-terminated tail of an argument from byte `at` on.
-fn tail(arg: &CStr, at: usize) -> &CStr {
-    let all = arg.to_bytes_with_nul();
-    let tail = all
-        .get(at..)
-        .and_then(|t| CStr::from_bytes_until_nul(t).ok());
-    tail.unwrap_or(c"")
 }
 
 /// Set a flag; true for one that stops the parsing (`--help`, `--version`, `-l`).
@@ -1030,7 +1021,7 @@ fn check_landlock<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
 }
 
 fn check_env_name(name: &[u8]) -> Result<(), &'static str> {
-    if name.is_empty() || name.contains(&b'=') {
+    if name.is_empty() || name.iter().any(|&b| b == b'=') {
         return Err("is not a variable name");
     }
     Ok(())

@@ -392,10 +392,7 @@ impl Cgroup {
             if !all_at_once {
                 let _ = process::kill(pid, SIGKILL);
             }
-            // Out of memory, the count falls short; the kill does not.
-            if !killed.contains(&pid) {
-                let _ = crate::rt::vec::push(killed, pid);
-            }
+            crate::leftovers::note(killed, pid);
         }
         if frozen {
             let _ = sys::write(dir, c"freezer.state", b"THAWED");
@@ -474,21 +471,6 @@ impl Cgroup {
     }
 }
 
-/// `/sys/fs/cgroup[/LIST]`, the mount of hierarchy `h`, and with `own`
-/// proctor's cgroup in it (`PATH` added).
-fn path(h: &Hierarchy, own: bool) -> Result<StackCStr, Errno> {
-    let mut path = StackCStr::default();
-    path.push(b"/sys/fs/cgroup")?;
-    if !h.1.is_empty() {
-        path.push(b"/")?;
-        path.push(h.1)?;
-    }
-    if own {
-        path.push(h.2)?;
-    }
-    Ok(path)
-}
-
 /// Open proctor's own cgroup in hierarchy `h`: `/sys/fs/cgroup[/LIST]PATH`,
 /// or the mount's root where PATH is not there (a container's view of
 /// its own cgroup). A read-only cgroup filesystem is remounted writable
@@ -496,12 +478,20 @@ fn path(h: &Hierarchy, own: bool) -> Result<StackCStr, Errno> {
 /// where the directory is opened again: the descriptor keeps the
 /// writable mount after proctor went home, and no process ever sees it.
 fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result<Fd, Errno> {
-    let open = |own| open_dir(fs::AT_FDCWD, path(h, own)?.c());
-    let mut in_path = true;
-    let mut dir = match open(true) {
+    let mut mounted = StackCStr::default();
+    mounted.push(b"/sys/fs/cgroup")?;
+    if !h.1.is_empty() {
+        mounted.push(b"/")?;
+        mounted.push(h.1)?;
+    }
+    let mut in_path = StackCStr::default();
+    in_path.push(mounted.bytes())?;
+    in_path.push(h.2)?;
+    let mut path = in_path.c();
+    let mut dir = match open_dir(fs::AT_FDCWD, path) {
         Err(Errno::ENOENT) => {
-            in_path = false;
-            open(false)
+            path = mounted.c();
+            open_dir(fs::AT_FDCWD, path)
         }
         other => other,
     }?;
@@ -512,8 +502,8 @@ fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result
             process::unshare(Namespace::Mount)?;
         }
         let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-        mount::mount(c"none", path(h, false)?.c(), c"", flags, None)?;
-        dir = open(in_path)?;
+        mount::mount(c"none", mounted.c(), c"", flags, None)?;
+        dir = open_dir(fs::AT_FDCWD, path)?;
     }
     Ok(dir)
 }

@@ -267,7 +267,7 @@ impl Outcome {
     /// tini's `-e`: an exit code in `codes` is reported and returned as 0;
     /// `command_exit_code` keeps the original.
     pub fn map_exit_codes_to_zero(&mut self, codes: &[u8]) {
-        if self.status == Status::Exited && codes.contains(&self.exit_code) {
+        if self.status == Status::Exited && fs::position(codes, self.exit_code).is_some() {
             self.exit_code = 0;
         }
     }
@@ -476,10 +476,7 @@ impl<'a> Destination<'a> {
         let bytes = path.to_bytes();
         let slash = bytes.iter().rposition(|&b| b == b'/');
         let name_at = slash.map_or(0, |s| s + 1);
-        let name = path.to_bytes_with_nul().get(name_at..);
-        let name = name
-            .and_then(|n| CStr::from_bytes_until_nul(n).ok())
-            .unwrap_or(c"");
+        let name = crate::rt::cstr::tail(path, name_at);
         if name.is_empty() || name.to_bytes() == b"." || name.to_bytes() == b".." {
             return Err(refused(bytes, None, " does not name a file"));
         }
@@ -608,7 +605,7 @@ impl<'a> Destination<'a> {
     /// A temporary file renamed over the name.
     fn replace(&self, text: &[u8]) -> Result<(), Errno> {
         let (tmp, fd) = create_temporary(self.dir.raw())?;
-        let tmp = CStr::from_bytes_until_nul(&tmp).map_err(|_| Errno::EINVAL)?;
+        let tmp = fs::until_nul(&tmp).ok_or(Errno::EINVAL)?;
         let written = fs::write_all(fd.raw(), text).and_then(|()| fs::fsync(fd.raw()));
         drop(fd);
         let placed = written.and_then(|()| self.rename_over(tmp));
@@ -680,7 +677,7 @@ fn create_temporary(dir: i32) -> Result<(TempName, Fd), Errno> {
             *b = HEX[(r & 15) as usize];
             r >>= 4;
         }
-        let c = CStr::from_bytes_until_nul(&name).map_err(|_| Errno::EINVAL)?;
+        let c = fs::until_nul(&name).ok_or(Errno::EINVAL)?;
         match fs::openat(dir, c, flags, 0o644) {
             Ok(fd) => return Ok((name, fd)),
             Err(Errno::EEXIST) => {}

@@ -496,7 +496,7 @@ fn steps(plan: &Plan, placed: bool) -> Result<Infallible, ChildFailure> {
 /// `execvp` does: `EACCES` from any candidate wins over "not found".
 fn exec(plan: &Plan) -> Errno {
     let name = plan.command.to_bytes();
-    if name.contains(&b'/') {
+    if fs::position(name, b'/').is_some() {
         // SAFETY: argv and envp are null-terminated arrays of C strings that live
         // until the process image is replaced.
         return unsafe { process::execve(plan.command, plan.argv, plan.envp.as_ptr()) };
@@ -535,7 +535,7 @@ fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
     for (slot, &b) in path.iter_mut().zip(bytes) {
         *slot = b;
     }
-    CStr::from_bytes_until_nul(path).ok()
+    fs::until_nul(path)
 }
 
 #[cfg(test)]

@@ -65,6 +65,11 @@ fn warn(what: &str, path: &[u8], e: Errno) {
     log!(Warning, "warning: {}{}: {}", what, Show(path), ErrnoName(e));
 }
 
+/// `warning: <error>`: the line of a protection that failed, formatted once.
+fn warn_error(e: Error) {
+    log!(Warning, "warning: {}", e);
+}
+
 /// Before the wait: the modules (`--module`, in order), then loopback up.
 /// Only as PID 1: in a container proctor leaves the machine alone, and
 /// refuses to load modules into it.
@@ -135,8 +140,7 @@ pub fn protect(cfg: &Config) {
     if cfg.mounts.is_empty() && !cfg.pid_ns {
         let step = if cfg.reboot { "--reboot" } else { "--poweroff" };
         if let Err(e) = mounts::private_namespace(step) {
-            log!(Warning, "warning: {}", e);
-            return;
+            return warn_error(e);
         }
     }
     for knob in KNOBS {
@@ -147,7 +151,7 @@ pub fn protect(cfg: &Config) {
             continue;
         }
         if let Err(e) = mounts::make_read_only(knob) {
-            log!(Warning, "warning: {}", e);
+            warn_error(e);
         }
     }
     let device = cfg.report.filter(|r| {

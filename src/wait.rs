@@ -158,7 +158,7 @@ fn watch_nearest(inotify: i32, path: &CStr, scratch: &mut Vec<u8>) {
         {
             return; // out of memory: the slow poll still finds the path
         }
-        let Ok(dir) = CStr::from_bytes_until_nul(scratch) else {
+        let Some(dir) = fs::until_nul(scratch) else {
             return;
         };
         match watch::add_watch(inotify, dir, MASK) {

@@ -35,7 +35,7 @@ impl From<NotCStr> for crate::sys::Errno {
 impl OwnedCStr {
     /// `bytes` and a NUL.
     pub fn new(bytes: &[u8]) -> Result<OwnedCStr, NotCStr> {
-        if bytes.contains(&0) {
+        if crate::sys::fs::position(bytes, 0).is_some() {
             return Err(NotCStr::Nul);
         }
         let mut v = Vec::new();
@@ -48,6 +48,19 @@ impl OwnedCStr {
 impl core::ops::Deref for OwnedCStr {
     type Target = CStr;
     fn deref(&self) -> &CStr {
-        CStr::from_bytes_until_nul(&self.0).unwrap_or_default()
+        crate::sys::fs::until_nul(&self.0).unwrap_or_default()
+    }
+}
+
+/// `s` from byte `at` on: `c""` past its end. No search for the NUL (core's
+/// checked constructors bring a `memchr` into the binary): a tail of a C
+/// string ends with its NUL and holds no other.
+#[inline(never)]
+pub fn tail(s: &CStr, at: usize) -> &CStr {
+    match s.to_bytes_with_nul().get(at..) {
+        // SAFETY: the tail of a C string's bytes with their NUL ends with
+        // that NUL and holds no other.
+        Some(t) if !t.is_empty() => unsafe { CStr::from_bytes_with_nul_unchecked(t) },
+        _ => c"",
     }
 }
