@@ -237,8 +237,6 @@ impl Carrier {
     /// pipes, up to the limit, until they end or `deadline` (monotonic)
     /// passes (a destination that blocks, a pipe held open by a process
     /// outside the tree); then close them.
-    // Not inlined: smaller so (measured).
-    #[inline(never)]
     pub fn finish(&mut self, deadline: Nanos) -> OutputCount {
         let mut pumps = self.pumps();
         loop {
