@@ -70,7 +70,7 @@ pub fn deadline(grace: Nanos) -> Nanos {
 pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
     let mut pids = Vec::new();
     while !cg.is_empty() && monotonic() < deadline {
-        cg.kill(&mut pids);
+        cg.kill(Some(&mut pids));
         let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
         let _ = reap_ended();
     }
