@@ -342,11 +342,11 @@ static ROWS: [(u8, Opt); OPTIONS.len()] = {
 
 /// The option called `long`, or with the short letter `short` (not 0):
 /// its long name, the option, whether it takes a value.
-fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt, bool)> {
+fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt)> {
     for (i, &(letter, opt)) in ROWS.iter().enumerate() {
         let name = LONG_NAMES.get(i).unwrap_or_default();
         if name.as_bytes() == long || (letter == short && short != 0) {
-            return Some((name, opt, opt >= Opt::WaitFor));
+            return Some((name, opt));
         }
     }
     None
@@ -452,10 +452,10 @@ fn read_options<'a>(
                 // getopt's rule: a value is the rest of the cluster, else the next argument.
                 (find(b"", letter), (at < bytes.len()).then_some(at))
             };
-            let Some((name, opt, takes)) = found else {
+            let Some((name, opt)) = found else {
                 return Err(UsageError::Unknown(bytes));
             };
-            if takes {
+            if opt >= Opt::WaitFor {
                 let v = match inline {
                     Some(at) => tail(arg, at),
                     None => {
