@@ -341,7 +341,7 @@ static ROWS: [(u8, Opt); OPTIONS.len()] = {
 };
 
 /// The option called `long`, or with the short letter `short` (not 0):
-/// its long name, the option, whether it takes a value.
+/// its long name and the option.
 fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt)> {
     for (i, &(letter, opt)) in ROWS.iter().enumerate() {
         let name = LONG_NAMES.get(i).unwrap_or_default();
