@@ -122,6 +122,51 @@ pub const DEVICE_FSTYPES: [&CStr; 6] =
     [c"ext4", c"ext2", c"squashfs", c"iso9660", c"vfat", c"erofs"];
 
 impl Config<'_> {
+    /// The defaults, before any option; as `docker-init` if `docker_init`.
+    /// Out of line: measured 64 bytes smaller than built in `proctor::run`.
+    #[inline(never)]
+    fn new(docker_init: bool, command: usize) -> Self {
+        Config {
+            verbosity: Level::Warning,
+            single_child: false,
+            wait_for: Vec::new(),
+            wait_timeout: None,
+            mounts: Vec::new(),
+            net_none: false,
+            chdir: None,
+            timeout: None,
+            kill_after: KILL_AFTER,
+            rlimits: Vec::new(),
+            user: None,
+            groups: Vec::new(),
+            clear_env: false,
+            env: Vec::new(),
+            keep_fds: Vec::new(),
+            keep_caps: docker_init,
+            seccomp: !docker_init,
+            report: None,
+            poweroff: false,
+            stdin: None,
+            stdout: None,
+            stderr: None,
+            stderr_to_stdout: false,
+            output_limit: None,
+            pdeathsig: None,
+            exit_zero: Vec::new(),
+            log_reaped: false,
+            rewrite: Vec::new(),
+            docker_init,
+            landlock: false,
+            writable: Vec::new(),
+            no_tcp: false,
+            cgroup: None,
+            reboot: false,
+            modules: Vec::new(),
+            pid_ns: false,
+            command,
+        }
+    }
+
     /// Whether proctor runs as the init of a VM (`--poweroff` or `--reboot`).
     pub fn vm(&self) -> bool {
         self.poweroff || self.reboot
@@ -368,45 +413,7 @@ pub fn parse_as<'a>(
     let docker_init = argv0.rsplit(|&b| b == b'/').next() == Some(b"docker-init");
     // Never dropped: after a refusal or --help proctor exits, and the
     // arena would reuse none of it (no drop glue for a Config).
-    let mut cfg = ManuallyDrop::new(Config {
-        verbosity: Level::Warning,
-        single_child: false,
-        wait_for: Vec::new(),
-        wait_timeout: None,
-        mounts: Vec::new(),
-        net_none: false,
-        chdir: None,
-        timeout: None,
-        kill_after: KILL_AFTER,
-        rlimits: Vec::new(),
-        user: None,
-        groups: Vec::new(),
-        clear_env: false,
-        env: Vec::new(),
-        keep_fds: Vec::new(),
-        keep_caps: docker_init,
-        seccomp: !docker_init,
-        report: None,
-        poweroff: false,
-        stdin: None,
-        stdout: None,
-        stderr: None,
-        stderr_to_stdout: false,
-        output_limit: None,
-        pdeathsig: None,
-        exit_zero: Vec::new(),
-        log_reaped: false,
-        rewrite: Vec::new(),
-        docker_init,
-        landlock: false,
-        writable: Vec::new(),
-        no_tcp: false,
-        cgroup: None,
-        reboot: false,
-        modules: Vec::new(),
-        pid_ns: false,
-        command: args.len(),
-    });
+    let mut cfg = ManuallyDrop::new(Config::new(docker_init, args.len()));
     compat_environment(&mut cfg, environ);
     match read_options(&mut cfg, args)? {
         Some(Opt::Help) => Ok(Action::Help),
