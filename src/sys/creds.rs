@@ -23,6 +23,7 @@ pub fn setresuid(uid: u32) -> Result<()> {
 }
 
 /// The real user id (the one RLIMIT_NPROC is counted for).
+#[inline(never)]
 pub fn getuid() -> u32 {
     // SAFETY: getuid takes no arguments and cannot fail.
     unsafe { raw_syscall!(Sysno::getuid) as u32 }
@@ -41,6 +42,7 @@ const PR_CAP_AMBIENT: u32 = 47;
 const PR_CAP_AMBIENT_CLEAR_ALL: usize = 4;
 
 /// Whether capability `cap` exists in this kernel (`PR_CAPBSET_READ`).
+#[inline(never)]
 pub fn cap_exists(cap: u32) -> bool {
     prctl(PR_CAPBSET_READ, cap as usize, 0).is_ok()
 }

@@ -43,6 +43,7 @@ fn clone_fork(flags: usize) -> Result<Pid> {
 /// # Safety
 /// `argv` and `envp` must be null-terminated arrays of pointers to
 /// NUL-terminated strings that stay valid for the call.
+#[inline(never)]
 pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
     // SAFETY: the caller guarantees the arrays; path is NUL-terminated.
     match unsafe { syscall!(Sysno::execve, path.as_ptr(), argv, envp) } {
@@ -116,6 +117,7 @@ fn wait_ended(pid: isize, flags: usize) -> Result<Option<(Pid, Exit)>> {
 /// signal that stopped it — but for the `SIGTRAP` the kernel sends a
 /// tracee at `execve` (to itself, `SI_USER`), which nobody would have sent
 /// it untraced. proctor never traces anything itself.
+#[inline(never)]
 fn release_tracee(pid: Pid, sig: u8) {
     const PTRACE_DETACH: usize = 17;
     const PTRACE_GETSIGINFO: usize = 0x4202;
