@@ -204,113 +204,117 @@ impl From<OutOfMemory> for UsageError<'_> {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Opt {
+    // Options that stop the parsing.
     Help,
     Version,
+    License,
+    // Flags.
     Verbose,
     Quiet,
     Subreaper,
     Pgroup,
     SingleChild,
+    ClearEnv,
+    KeepCaps,
+    Poweroff,
+    StderrToStdout,
+    WarnReaped,
+    Landlock,
+    NoTcp,
+    Cgroup,
+    Reboot,
+    PidNs,
+    // Options that take a value: from WaitFor on.
     WaitFor,
-    WaitTimeout,
     Bind,
     Tmpfs,
     Ro,
+    DeviceMount,
     Net,
-    Chdir,
-    Timeout,
-    KillAfter,
     Rlimit,
     User,
     Groups,
     Env,
     UnsetEnv,
-    ClearEnv,
     KeepEnv,
-    KeepFd,
-    KeepCaps,
     Seccomp,
+    Chdir,
     Report,
-    Poweroff,
     Stdin,
     Stdout,
     Stderr,
-    StderrToStdout,
+    Pdeathsig,
+    Rewrite,
+    Writable,
+    Module,
+    // Options whose value is one number (see `number`).
+    WaitTimeout,
+    Timeout,
+    KillAfter,
+    KeepFd,
     OutputLimit,
+    ExitZero,
     Memory,
     Pids,
     Cpus,
     CpuTime,
-    Cgroup,
-    Pdeathsig,
-    ExitZero,
-    WarnReaped,
-    License,
-    Rewrite,
-    Landlock,
-    Writable,
-    NoTcp,
-    Reboot,
-    DeviceMount,
-    Module,
-    PidNs,
 }
 
-/// (long name, short letter, option, takes a value); tini's short-only
-/// options have no long name.
-const OPTIONS: [(&str, u8, Opt, bool); 50] = [
-    ("--help", b'h', Opt::Help, false),
-    ("--version", b'V', Opt::Version, false),
-    ("--verbose", b'v', Opt::Verbose, false),
-    ("--quiet", b'q', Opt::Quiet, false),
-    ("--subreaper", b's', Opt::Subreaper, false),
-    ("--pgroup", b'g', Opt::Pgroup, false),
-    ("--single-child", b'c', Opt::SingleChild, false),
-    ("--wait-for", 0, Opt::WaitFor, true),
-    ("--wait-timeout", 0, Opt::WaitTimeout, true),
-    ("--bind", 0, Opt::Bind, true),
-    ("--tmpfs", 0, Opt::Tmpfs, true),
-    ("--ro", 0, Opt::Ro, true),
-    ("--net", 0, Opt::Net, true),
-    ("--chdir", 0, Opt::Chdir, true),
-    ("--timeout", 0, Opt::Timeout, true),
-    ("--kill-after", 0, Opt::KillAfter, true),
-    ("--rlimit", 0, Opt::Rlimit, true),
-    ("--user", 0, Opt::User, true),
-    ("--groups", 0, Opt::Groups, true),
-    ("--env", 0, Opt::Env, true),
-    ("--unset-env", 0, Opt::UnsetEnv, true),
-    ("--clear-env", 0, Opt::ClearEnv, false),
-    ("--keep-env", 0, Opt::KeepEnv, true),
-    ("--keep-fd", 0, Opt::KeepFd, true),
-    ("--keep-caps", 0, Opt::KeepCaps, false),
-    ("--seccomp", 0, Opt::Seccomp, true),
-    ("--report", 0, Opt::Report, true),
-    ("--poweroff", 0, Opt::Poweroff, false),
-    ("--stdin", 0, Opt::Stdin, true),
-    ("--stdout", 0, Opt::Stdout, true),
-    ("--stderr", 0, Opt::Stderr, true),
-    ("--stderr-to-stdout", 0, Opt::StderrToStdout, false),
-    ("--output-limit", 0, Opt::OutputLimit, true),
-    ("-p", b'p', Opt::Pdeathsig, true),
-    ("-e", b'e', Opt::ExitZero, true),
-    ("-w", b'w', Opt::WarnReaped, false),
-    ("-l", b'l', Opt::License, false),
-    ("--rewrite", b'r', Opt::Rewrite, true),
-    ("--landlock", 0, Opt::Landlock, false),
-    ("--writable", 0, Opt::Writable, true),
-    ("--no-tcp", 0, Opt::NoTcp, false),
-    ("--memory", 0, Opt::Memory, true),
-    ("--pids", 0, Opt::Pids, true),
-    ("--cpus", 0, Opt::Cpus, true),
-    ("--cpu-time", 0, Opt::CpuTime, true),
-    ("--cgroup", 0, Opt::Cgroup, false),
-    ("--reboot", 0, Opt::Reboot, false),
-    ("--mount", 0, Opt::DeviceMount, true),
-    ("--module", 0, Opt::Module, true),
-    ("--pid-ns", 0, Opt::PidNs, false),
+/// (long name, short letter, option); tini's short-only options have no
+/// long name. An option takes a value if it comes after [`Opt::WaitFor`].
+const OPTIONS: [(&str, u8, Opt); 50] = [
+    ("--help", b'h', Opt::Help),
+    ("--version", b'V', Opt::Version),
+    ("--verbose", b'v', Opt::Verbose),
+    ("--quiet", b'q', Opt::Quiet),
+    ("--subreaper", b's', Opt::Subreaper),
+    ("--pgroup", b'g', Opt::Pgroup),
+    ("--single-child", b'c', Opt::SingleChild),
+    ("--wait-for", 0, Opt::WaitFor),
+    ("--wait-timeout", 0, Opt::WaitTimeout),
+    ("--bind", 0, Opt::Bind),
+    ("--tmpfs", 0, Opt::Tmpfs),
+    ("--ro", 0, Opt::Ro),
+    ("--net", 0, Opt::Net),
+    ("--chdir", 0, Opt::Chdir),
+    ("--timeout", 0, Opt::Timeout),
+    ("--kill-after", 0, Opt::KillAfter),
+    ("--rlimit", 0, Opt::Rlimit),
+    ("--user", 0, Opt::User),
+    ("--groups", 0, Opt::Groups),
+    ("--env", 0, Opt::Env),
+    ("--unset-env", 0, Opt::UnsetEnv),
+    ("--clear-env", 0, Opt::ClearEnv),
+    ("--keep-env", 0, Opt::KeepEnv),
+    ("--keep-fd", 0, Opt::KeepFd),
+    ("--keep-caps", 0, Opt::KeepCaps),
+    ("--seccomp", 0, Opt::Seccomp),
+    ("--report", 0, Opt::Report),
+    ("--poweroff", 0, Opt::Poweroff),
+    ("--stdin", 0, Opt::Stdin),
+    ("--stdout", 0, Opt::Stdout),
+    ("--stderr", 0, Opt::Stderr),
+    ("--stderr-to-stdout", 0, Opt::StderrToStdout),
+    ("--output-limit", 0, Opt::OutputLimit),
+    ("-p", b'p', Opt::Pdeathsig),
+    ("-e", b'e', Opt::ExitZero),
+    ("-w", b'w', Opt::WarnReaped),
+    ("-l", b'l', Opt::License),
+    ("--rewrite", b'r', Opt::Rewrite),
+    ("--landlock", 0, Opt::Landlock),
+    ("--writable", 0, Opt::Writable),
+    ("--no-tcp", 0, Opt::NoTcp),
+    ("--memory", 0, Opt::Memory),
+    ("--pids", 0, Opt::Pids),
+    ("--cpus", 0, Opt::Cpus),
+    ("--cpu-time", 0, Opt::CpuTime),
+    ("--cgroup", 0, Opt::Cgroup),
+    ("--reboot", 0, Opt::Reboot),
+    ("--mount", 0, Opt::DeviceMount),
+    ("--module", 0, Opt::Module),
+    ("--pid-ns", 0, Opt::PidNs),
 ];
 
 /// OPTIONS as the binary stores it: a table of `&str` is relocated data of
@@ -326,11 +330,11 @@ const LONG: [&str; OPTIONS.len()] = {
     long
 };
 static LONG_NAMES: Names<{ OPTIONS.len() }> = crate::names!(LONG);
-static ROWS: [(u8, Opt, bool); OPTIONS.len()] = {
-    let mut rows = [(0, Opt::Help, false); OPTIONS.len()];
+static ROWS: [(u8, Opt); OPTIONS.len()] = {
+    let mut rows = [(0, Opt::Help); OPTIONS.len()];
     let mut i = 0;
     while i < OPTIONS.len() {
-        rows[i] = (OPTIONS[i].1, OPTIONS[i].2, OPTIONS[i].3);
+        rows[i] = (OPTIONS[i].1, OPTIONS[i].2);
         i += 1;
     }
     rows
@@ -339,10 +343,10 @@ static ROWS: [(u8, Opt, bool); OPTIONS.len()] = {
 /// The option called `long`, or with the short letter `short` (not 0):
 /// its long name, the option, whether it takes a value.
 fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt, bool)> {
-    for (i, &(letter, opt, takes)) in ROWS.iter().enumerate() {
+    for (i, &(letter, opt)) in ROWS.iter().enumerate() {
         let name = LONG_NAMES.get(i).unwrap_or_default();
         if name.as_bytes() == long || (letter == short && short != 0) {
-            return Some((name, opt, takes));
+            return Some((name, opt, opt >= Opt::WaitFor));
         }
     }
     None
@@ -559,20 +563,11 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
     }
     match opt {
         Opt::WaitFor => push(&mut cfg.wait_for, v)?,
-        Opt::WaitTimeout | Opt::Timeout | Opt::KillAfter => {
-            let t = parse_seconds(value).ok_or("is not a number of seconds")?;
-            match opt {
-                Opt::WaitTimeout => cfg.wait_timeout = Some(t),
-                Opt::Timeout => cfg.timeout = Some(t),
-                _ => cfg.kill_after = t,
-            }
-        }
         Opt::Bind | Opt::Tmpfs | Opt::Ro | Opt::DeviceMount => {
             push(&mut cfg.mounts, parse_mount(opt, v)?)?
         }
         Opt::Net if value == b"none" => cfg.net_none = true,
         Opt::Net => return Err("is not a network mode (only \"none\")".into()),
-        Opt::Chdir => cfg.chdir = Some(v),
         Opt::Rlimit => push(&mut cfg.rlimits, parse_rlimit(value)?)?,
         Opt::User => cfg.user = Some(parse_user(value)?),
         Opt::Groups => {
@@ -602,10 +597,17 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp if value == b"default" => cfg.seccomp = true,
         Opt::Seccomp => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
-        Opt::Report => cfg.report = Some(v),
-        Opt::Stdin => cfg.stdin = Some(v),
-        Opt::Stdout => cfg.stdout = Some(v),
-        Opt::Stderr => cfg.stderr = Some(v),
+        // Paths, used as given.
+        Opt::Chdir | Opt::Report | Opt::Stdin | Opt::Stdout | Opt::Stderr => {
+            let path = match opt {
+                Opt::Chdir => &mut cfg.chdir,
+                Opt::Report => &mut cfg.report,
+                Opt::Stdin => &mut cfg.stdin,
+                Opt::Stdout => &mut cfg.stdout,
+                _ => &mut cfg.stderr,
+            };
+            *path = Some(v);
+        }
         Opt::Pdeathsig => cfg.pdeathsig = Some(signal(value, 1)?),
         Opt::Rewrite => {
             let (from, to) = split(value, b':').ok_or("is not SIGNAL:SIGNAL")?;
@@ -616,24 +618,28 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             check_mount_path(value)?;
             push(&mut cfg.writable, v)?;
         }
-        Opt::KeepFd => push(&mut cfg.keep_fds, number(opt, value)? as i32)?,
-        Opt::OutputLimit => cfg.output_limit = Some(number(opt, value)?),
-        Opt::ExitZero => push(&mut cfg.exit_zero, number(opt, value)? as u8)?,
-        Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
-            let n = match opt {
-                Opt::Memory => parse_memory(value)?,
-                _ => number(opt, value)?,
-            };
-            let r = cfg.cgroup.get_or_insert_default();
+        Opt::Module => push(&mut cfg.modules, parse_module(v)?)?,
+        // The options whose value is one number (no flag comes here).
+        _ => {
+            let n = number(opt, value)?;
             match opt {
-                Opt::Memory => r.memory = Some(n),
-                Opt::Pids => r.pids = Some(n),
-                Opt::Cpus => r.cpus_micro = Some(n),
-                _ => r.cpu_time = Some(n),
+                Opt::WaitTimeout => cfg.wait_timeout = Some(n),
+                Opt::Timeout => cfg.timeout = Some(n),
+                Opt::KillAfter => cfg.kill_after = n,
+                Opt::KeepFd => push(&mut cfg.keep_fds, n as i32)?,
+                Opt::OutputLimit => cfg.output_limit = Some(n),
+                Opt::ExitZero => push(&mut cfg.exit_zero, n as u8)?,
+                _ => {
+                    let r = cfg.cgroup.get_or_insert_default();
+                    match opt {
+                        Opt::Memory => r.memory = Some(n),
+                        Opt::Pids => r.pids = Some(n),
+                        Opt::Cpus => r.cpus_micro = Some(n),
+                        _ => r.cpu_time = Some(n),
+                    }
+                }
             }
         }
-        Opt::Module => push(&mut cfg.modules, parse_module(v)?)?,
-        _ => {}
     }
     Ok(())
 }
@@ -642,6 +648,13 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
 /// what a refusal says.
 fn number(opt: Opt, value: &[u8]) -> Result<u64, &'static str> {
     let (n, min, max, why) = match opt {
+        Opt::WaitTimeout | Opt::Timeout | Opt::KillAfter => (
+            parse_seconds(value),
+            0,
+            u64::MAX,
+            "is not a number of seconds",
+        ),
+        Opt::Memory => return parse_memory(value),
         Opt::KeepFd => (
             parse_u64(value),
             0,

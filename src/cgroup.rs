@@ -338,7 +338,7 @@ impl Cgroup {
         let mut buf = [0u8; 512];
         let text = sys::read_at_start(self.cpu_usage.as_ref()?.raw(), &mut buf).ok()?;
         match self.v2 {
-            true => field(text, b"usage_usec")?.checked_mul(1000),
+            true => field(text, b"usage_usec ")?.checked_mul(1000),
             false => field(text, b""),
         }
     }
@@ -359,17 +359,17 @@ impl Cgroup {
         };
         self.cpu_exceeded = self.cpu_used().is_some_and(|used| used >= limit);
         if self.cpu_exceeded {
-            self.kill(&mut Vec::new());
+            self.kill(None);
         }
         self.cpu_exceeded
     }
 
     /// Kill every process of the command's tree at once, those that left
     /// its session included (v2 `cgroup.kill`; v1: freeze, SIGKILL every
-    /// member, thaw), adding those signalled to `killed`. Called again
-    /// until [`Cgroup::is_empty`]: processes forked while a kill ran (v2
-    /// before 5.14, v1 without a freezer) are caught by the next one.
-    pub fn kill(&self, killed: &mut Vec<Pid>) {
+    /// member, thaw), adding those signalled to `killed` if given. Called
+    /// again until [`Cgroup::is_empty`]: processes forked while a kill ran
+    /// (v2 before 5.14, v1 without a freezer) are caught by the next one.
+    pub fn kill(&self, mut killed: Option<&mut Vec<Pid>>) {
         let Some(node) = self.node(FREEZER).or(self.nodes().next()) else {
             return;
         };
@@ -392,9 +392,8 @@ impl Cgroup {
             if !all_at_once {
                 let _ = process::kill(pid, SIGKILL);
             }
-            // Out of memory, the count falls short; the kill does not.
-            if !killed.contains(&pid) {
-                let _ = crate::rt::vec::push(killed, pid);
+            if let Some(killed) = killed.as_deref_mut() {
+                crate::leftovers::note(killed, pid);
             }
         }
         if frozen {
@@ -416,7 +415,7 @@ impl Cgroup {
         } else {
             c"memory.oom_control"
         };
-        self.read(MEMORY, file, b"oom_kill")
+        self.read(MEMORY, file, b"oom_kill ")
     }
 
     /// The number after `key` in `file` of the cgroup of controller `c`.
@@ -474,21 +473,6 @@ impl Cgroup {
     }
 }
 
-/// `/sys/fs/cgroup[/LIST]`, the mount of hierarchy `h`, and with `own`
-/// proctor's cgroup in it (`PATH` added).
-fn path(h: &Hierarchy, own: bool) -> Result<StackCStr, Errno> {
-    let mut path = StackCStr::default();
-    path.push(b"/sys/fs/cgroup")?;
-    if !h.1.is_empty() {
-        path.push(b"/")?;
-        path.push(h.1)?;
-    }
-    if own {
-        path.push(h.2)?;
-    }
-    Ok(path)
-}
-
 /// Open proctor's own cgroup in hierarchy `h`: `/sys/fs/cgroup[/LIST]PATH`,
 /// or the mount's root where PATH is not there (a container's view of
 /// its own cgroup). A read-only cgroup filesystem is remounted writable
@@ -496,12 +480,20 @@ fn path(h: &Hierarchy, own: bool) -> Result<StackCStr, Errno> {
 /// where the directory is opened again: the descriptor keeps the
 /// writable mount after proctor went home, and no process ever sees it.
 fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result<Fd, Errno> {
-    let open = |own| open_dir(fs::AT_FDCWD, path(h, own)?.c());
-    let mut in_path = true;
-    let mut dir = match open(true) {
+    let mut mounted = StackCStr::default();
+    mounted.push(b"/sys/fs/cgroup")?;
+    if !h.1.is_empty() {
+        mounted.push(b"/")?;
+        mounted.push(h.1)?;
+    }
+    let mut in_path = StackCStr::default();
+    in_path.push(mounted.bytes())?;
+    in_path.push(h.2)?;
+    let mut path = in_path.c();
+    let mut dir = match open_dir(fs::AT_FDCWD, path) {
         Err(Errno::ENOENT) => {
-            in_path = false;
-            open(false)
+            path = mounted.c();
+            open_dir(fs::AT_FDCWD, path)
         }
         other => other,
     }?;
@@ -512,8 +504,8 @@ fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result
             process::unshare(Namespace::Mount)?;
         }
         let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-        mount::mount(c"none", path(h, false)?.c(), c"", flags, None)?;
-        dir = open(in_path)?;
+        mount::mount(c"none", mounted.c(), c"", flags, None)?;
+        dir = open_dir(fs::AT_FDCWD, path)?;
     }
     Ok(dir)
 }
@@ -577,16 +569,11 @@ fn control_list(sign: u8, c: Controllers) -> StackCStr {
     out
 }
 
-/// The number after `key ` on a line of `text` (`key value` per line);
-/// with an empty key, the number on the first line.
+/// The number after `key` (`name `, its space included) on a line of
+/// `text`; with an empty key, the number on the first line.
 fn field(text: &[u8], key: &[u8]) -> Option<u64> {
-    text.split(|&b| b == b'\n').find_map(|l| {
-        let value = match key {
-            [] => l,
-            _ => l.strip_prefix(key)?.strip_prefix(b" ")?,
-        };
-        parse_u64(value)
-    })
+    text.split(|&b| b == b'\n')
+        .find_map(|l| parse_u64(l.strip_prefix(key)?))
 }
 
 /// `--cpu-time`, polled at every wake-up of the supervision and at least
@@ -602,7 +589,7 @@ impl Watch for Cgroup {
     }
 
     fn kill_tree(&mut self) {
-        self.kill(&mut Vec::new());
+        self.kill(None);
         // A moment for the killed to exit (without taking a signal from
         // supervision), so that none of the tree counts as left over.
         for _ in 0..100 {
@@ -681,13 +668,13 @@ mod tests {
         n.push_decimal(u64::MAX).unwrap();
         assert_eq!(n.bytes(), b"018446744073709551615");
         assert_eq!(
-            field(b"usage_usec 1500\nuser_usec 3\n", b"usage_usec"),
+            field(b"usage_usec 1500\nuser_usec 3\n", b"usage_usec "),
             Some(1500)
         );
         assert_eq!(
             field(
                 b"oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
-                b"oom_kill"
+                b"oom_kill "
             ),
             Some(2)
         );

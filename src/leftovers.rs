@@ -15,6 +15,7 @@ use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SIGSTOP};
 use crate::sys::time::{monotonic, Nanos};
 use crate::sys::Errno;
 use alloc::vec::Vec;
+use core::ffi::CStr;
 
 /// However short `--kill-after`, leftovers get this long to be killed, die
 /// and be reaped (and counted): with no time at all, a subreaper would kill
@@ -36,7 +37,7 @@ pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
     if process::reap_any() != Err(Errno::ECHILD) {
         killed += if is_pid1 {
             let _ = process::kill_all_in_namespace(SIGKILL);
-            reap_until(deadline)
+            reap_until(deadline, -1)
         } else {
             kill_descendants(deadline)
         };
@@ -69,7 +70,7 @@ pub fn deadline(grace: Nanos) -> Nanos {
 pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
     let mut pids = Vec::new();
     while !cg.is_empty() && monotonic() < deadline {
-        cg.kill(&mut pids);
+        cg.kill(Some(&mut pids));
         let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
         let _ = reap_ended();
     }
@@ -77,12 +78,13 @@ pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
     pids.len() as u32
 }
 
-/// Reap until no child is left or the deadline passes; returns the count.
-fn reap_until(deadline: Nanos) -> u32 {
+/// Reap the child `who` (-1: every child) until it is gone or the
+/// deadline passes; returns how many others than `who` were reaped.
+pub fn reap_until(deadline: Nanos, who: Pid) -> u32 {
     let mut n = 0;
     loop {
-        match process::reap_any() {
-            Ok(Some((p, _))) => {
+        match process::reap(who) {
+            Ok(Some((p, _))) if who == -1 => {
                 crate::log::reaped(p);
                 n += 1;
             }
@@ -94,7 +96,7 @@ fn reap_until(deadline: Nanos) -> u32 {
                 }
                 let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(deadline - now));
             }
-            Err(_) => return n,
+            _ => return n,
         }
     }
 }
@@ -109,18 +111,12 @@ fn reap_until(deadline: Nanos) -> u32 {
 fn kill_descendants(deadline: Nanos) -> u32 {
     let me = process::getpid();
     let mut killed: Vec<Pid> = Vec::new();
-    let mut note = |p: Pid| {
-        // Out of memory, the count may fall short; the kill itself never does.
-        if !killed.contains(&p) {
-            let _ = push(&mut killed, p);
-        }
-    };
     loop {
         let mut found = false;
         for_each_child(|p| {
             found = true;
             if process::kill(p, SIGKILL).is_ok() {
-                note(p);
+                note(&mut killed, p);
             }
         });
         let victims = descendants(me);
@@ -129,7 +125,7 @@ fn kill_descendants(deadline: Nanos) -> u32 {
         }
         for &p in &victims {
             if process::kill(p, SIGKILL).is_ok() {
-                note(p);
+                note(&mut killed, p);
             }
         }
         if !found && victims.is_empty() {
@@ -142,8 +138,17 @@ fn kill_descendants(deadline: Nanos) -> u32 {
         let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
         let _ = reap_ended();
     }
-    reap_until(deadline);
+    reap_until(deadline, -1);
     killed.len() as u32
+}
+
+/// Count `pid` among the `killed` (once). Out of memory, the count may
+/// fall short; the kill itself never does.
+#[inline(never)]
+pub fn note(killed: &mut Vec<Pid>, pid: Pid) {
+    if !killed.contains(&pid) {
+        let _ = push(killed, pid);
+    }
 }
 
 /// Call `f` with each pid in proctor's own children list (its only thread's:
@@ -151,13 +156,11 @@ fn kill_descendants(deadline: Nanos) -> u32 {
 /// without it, the `/proc` scan alone finds them). Children that have
 /// ended but are not reaped yet are among them.
 fn for_each_child(mut f: impl FnMut(Pid)) {
-    let Ok(fd) = fs::open(c"/proc/thread-self/children", fs::O_RDONLY) else {
-        return;
-    };
     // "pid pid … ": a number cut at the end of the buffer is left for the next pass.
     let mut buf = [0u8; 4096];
-    let n = fs::read(fd.raw(), &mut buf).unwrap_or(0);
-    let text = buf.get(..n).unwrap_or_default();
+    let Some(text) = read_start(fs::AT_FDCWD, c"/proc/thread-self/children", &mut buf) else {
+        return;
+    };
     let complete = text
         .iter()
         .rposition(|&b| b == b' ')
@@ -175,15 +178,16 @@ fn descendants(root: Pid) -> Vec<Pid> {
     let mut frontier: Vec<Pid> = Vec::new();
     let _ = push(&mut frontier, root);
     'scan: while let Some(parent) = frontier.pop() {
-        for &(pid, _, _) in all.iter().filter(|p| p.1 == parent) {
+        for &(pid, _, state) in all.iter().filter(|p| p.1 == parent) {
+            // A zombie is no victim, but the scan goes on below it.
+            let victim = state != b'Z';
             if !found.contains(&pid)
-                && (push(&mut found, pid).is_err() || push(&mut frontier, pid).is_err())
+                && ((victim && push(&mut found, pid).is_err()) || push(&mut frontier, pid).is_err())
             {
                 break 'scan;
             }
         }
     }
-    found.retain(|p| all.iter().any(|&(q, _, state)| q == *p && state != b'Z'));
     found
 }
 
@@ -218,19 +222,21 @@ fn processes() -> Vec<(Pid, Pid, u8)> {
 /// Parse `/proc/<name>/stat`: "pid (comm) S ppid …".
 fn stat_of(proc: i32, name: &[u8]) -> Option<(Pid, Pid, u8)> {
     let pid = parse_u64(name)? as Pid;
-    let mut path = [0u8; 32];
-    let tail = b"/stat\0";
-    let len = name.len() + tail.len();
-    path.get_mut(..name.len())?.copy_from_slice(name);
-    path.get_mut(name.len()..len)?.copy_from_slice(tail);
-    let path = fs::until_nul(path.get(..len)?)?;
-    let fd = fs::openat(proc, path, fs::O_RDONLY, 0).ok()?;
+    let mut path = fs::StackCStr::default();
+    path.push(name).ok()?;
+    path.push(b"/stat").ok()?;
     let mut buf = [0u8; 512];
-    let n = fs::read(fd.raw(), &mut buf).ok()?;
-    let text = buf.get(..n)?;
+    let text = read_start(proc, path.c(), &mut buf)?;
     let close = text.iter().rposition(|&b| b == b')')?;
     let mut fields = text.get(close + 2..)?.split(|&b| b == b' ');
     let state = *fields.next()?.first()?;
     let ppid = parse_u64(fields.next()?)? as Pid;
     Some((pid, ppid, state))
+}
+
+/// The start of the file `path` in `dir`: what one `read` puts in `buf`.
+fn read_start<'b>(dir: i32, path: &CStr, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+    let fd = fs::openat(dir, path, fs::O_RDONLY, 0).ok()?;
+    let n = fs::read(fd.raw(), buf).ok()?;
+    buf.get(..n)
 }

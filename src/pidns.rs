@@ -292,14 +292,7 @@ pub fn finish(reader: Reader, init: Pid, grace: Nanos) -> Report {
     kill_namespace(init);
     // The inner init alone: other children (PID 1 of a container adopts
     // strangers) must not hold proctor until the deadline.
-    while process::reap(init) == Ok(None) {
-        let left = deadline.saturating_sub(monotonic());
-        if left == 0 {
-            log!(Warning, "warning: leftover processes did not die in time");
-            break;
-        }
-        let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(left));
-    }
+    leftovers::reap_until(deadline, init);
     report
 }
 

@@ -15,38 +15,46 @@ use crate::{err, log, mounts, net};
 use core::ffi::CStr;
 
 /// The filesystems the command expects at fixed places, in order (each
-/// one's directory is on an earlier one): (directory, type, flags, data).
-const BASICS: [(&CStr, &CStr, u32, &CStr); 6] = [
-    (c"/proc", c"proc", NOSUID_NODEV_NOEXEC, c""),
-    (c"/sys", c"sysfs", NOSUID_NODEV_NOEXEC, c""),
-    (c"/dev", c"devtmpfs", MS_NOSUID as u32, c""),
+/// one's directory is on an earlier one): directory, type and data, each
+/// NUL-terminated (as a table of `&CStr` it would cost 48 bytes of data a
+/// row), with their flags in [`BASIC_FLAGS`].
+const BASICS: &str = concat!(
+    "/proc\0proc\0\0",
+    "/sys\0sysfs\0\0",
+    "/dev\0devtmpfs\0\0",
     // Terminals for the command (`script`, `expect`, pty-based test runners).
-    (
-        c"/dev/pts",
-        c"devpts",
-        (MS_NOSUID | MS_NOEXEC) as u32,
-        c"newinstance,ptmxmode=0666",
-    ),
+    "/dev/pts\0devpts\0newinstance,ptmxmode=0666\0",
     // POSIX shared memory and semaphores (Python's multiprocessing).
-    (
-        c"/dev/shm",
-        c"tmpfs",
-        (MS_NOSUID | MS_NODEV) as u32,
-        c"mode=1777",
-    ),
-    (c"/sys/fs/cgroup", c"cgroup2", NOSUID_NODEV_NOEXEC, c""),
+    "/dev/shm\0tmpfs\0mode=1777\0",
+    "/sys/fs/cgroup\0cgroup2\0\0",
+);
+
+/// The mount flags of each of [`BASICS`].
+const BASIC_FLAGS: [u32; 6] = [
+    NOSUID_NODEV_NOEXEC,
+    NOSUID_NODEV_NOEXEC,
+    MS_NOSUID as u32,
+    (MS_NOSUID | MS_NOEXEC) as u32,
+    (MS_NOSUID | MS_NODEV) as u32,
+    NOSUID_NODEV_NOEXEC,
 ];
 
 const NOSUID_NODEV_NOEXEC: u32 = (MS_NOSUID | MS_NODEV | MS_NOEXEC) as u32;
 
-/// What the kernel's knobs are: read-only for the command.
-const KNOBS: [&CStr; 3] = [c"/proc/sys", c"/proc/sysrq-trigger", c"/sys"];
+/// What the kernel's knobs are, NUL-terminated: read-only for the command.
+const KNOBS: &[u8] = b"/proc/sys\0/proc/sysrq-trigger\0/sys\0";
 
 /// First of all, as PID 1: the filesystems a bare initramfs lacks, each
 /// unless its directory already is a mount; a failure is a warning (the
 /// command may not need it).
 pub fn mount_basics() {
-    for (dir, fstype, flags, data) in BASICS {
+    let mut strings = c_strings(BASICS.as_bytes());
+    for flags in BASIC_FLAGS {
+        let (Some(dir), Some(fstype), Some(data)) =
+            (strings.next(), strings.next(), strings.next())
+        else {
+            return;
+        };
         let mounted = fs::stat_at(fs::AT_FDCWD, dir, fs::AT_SYMLINK_NOFOLLOW);
         if mounted.is_ok_and(|s| s.mount_root) {
             continue;
@@ -59,10 +67,24 @@ pub fn mount_basics() {
     }
 }
 
+/// The NUL-terminated strings packed in `packed`, in order.
+fn c_strings(mut packed: &[u8]) -> impl Iterator<Item = &CStr> {
+    core::iter::from_fn(move || {
+        let s = fs::until_nul(packed)?;
+        packed = packed.get(s.count_bytes() + 1..)?;
+        Some(s)
+    })
+}
+
 /// `warning: <what><path>: <ERRNO>`: the line of each of the machine's
 /// steps that may fail without ending the run, formatted in one place.
 fn warn(what: &str, path: &[u8], e: Errno) {
     log!(Warning, "warning: {}{}: {}", what, Show(path), ErrnoName(e));
+}
+
+/// `warning: <error>`: the line of a protection that failed, formatted once.
+fn warn_error(e: Error) {
+    log!(Warning, "warning: {}", e);
 }
 
 /// Before the wait: the modules (`--module`, in order), then loopback up.
@@ -135,11 +157,10 @@ pub fn protect(cfg: &Config) {
     if cfg.mounts.is_empty() && !cfg.pid_ns {
         let step = if cfg.reboot { "--reboot" } else { "--poweroff" };
         if let Err(e) = mounts::private_namespace(step) {
-            log!(Warning, "warning: {}", e);
-            return;
+            return warn_error(e);
         }
     }
-    for knob in KNOBS {
+    for knob in c_strings(KNOBS) {
         let read_only = fs::open(knob, O_PATH)
             .and_then(|fd| mount::mount_flags(fd.raw()))
             .is_ok_and(|flags| flags & MS_RDONLY != 0);
@@ -147,7 +168,7 @@ pub fn protect(cfg: &Config) {
             continue;
         }
         if let Err(e) = mounts::make_read_only(knob) {
-            log!(Warning, "warning: {}", e);
+            warn_error(e);
         }
     }
     let device = cfg.report.filter(|r| {
