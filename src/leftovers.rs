@@ -227,10 +227,11 @@ fn stat_of(proc: i32, name: &[u8]) -> Option<(Pid, Pid, u8)> {
     path.push(b"/stat").ok()?;
     let mut buf = [0u8; 512];
     let text = read_start(proc, path.c(), &mut buf)?;
+    // After the command's name: ") S PPID ", S one letter.
     let close = text.iter().rposition(|&b| b == b')')?;
-    let mut fields = text.get(close + 2..)?.split(|&b| b == b' ');
-    let state = *fields.next()?.first()?;
-    let ppid = parse_u64(fields.next()?)? as Pid;
+    let state = *text.get(close + 2)?;
+    let ppid = text.get(close + 4..)?;
+    let ppid = parse_u64(ppid.get(..fs::position(ppid, b' ')?)?)? as Pid;
     Some((pid, ppid, state))
 }
 
