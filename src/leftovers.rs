@@ -204,15 +204,12 @@ fn processes() -> Vec<(Pid, Pid, u8)> {
         return out;
     };
     let mut buf = [0u8; 2048];
-    while let Ok(n) = fs::getdents(proc.raw(), &mut buf) {
-        if n == 0 {
-            break;
-        }
+    // Out of memory, the processes found so far.
+    'read: while let Ok(n @ 1..) = fs::getdents(proc.raw(), &mut buf) {
         for name in fs::dirents(buf.get(..n).unwrap_or_default()) {
-            if let Some(entry) = stat_of(proc.raw(), name) {
-                if push(&mut out, entry).is_err() {
-                    return out;
-                }
+            let entry = stat_of(proc.raw(), name);
+            if entry.is_some_and(|e| push(&mut out, e).is_err()) {
+                break 'read;
             }
         }
     }
