@@ -12,7 +12,6 @@
 
 use crate::args::Mount;
 use crate::error::{ErrnoName, Error, Show};
-use crate::rt::cstr::OwnedCStr;
 use crate::rt::vec;
 use crate::sys::fs::{self, StackCStr, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
@@ -151,7 +150,7 @@ impl Mounter {
         loop {
             match apply_one(m, self.api, prepare) {
                 Err(Fail {
-                    errno: Some(e @ (Errno::ENOSYS | Errno::EPERM)),
+                    errno: e @ (Errno::ENOSYS | Errno::EPERM),
                     ..
                 }) if self.api == Api::Fd => {
                     let e = ErrnoName(e);
@@ -217,19 +216,21 @@ enum Note {
 /// the step adds): the path it names, the errno and what follows the path.
 struct Fail<'p> {
     path: &'p [u8],
-    errno: Option<Errno>,
+    /// 0 for none: an `Option` would make every `Fail` a word larger.
+    errno: Errno,
     note: Note,
 }
 
 impl<'p> Fail<'p> {
     fn new(path: &'p [u8], errno: Option<Errno>, note: Note) -> Fail<'p> {
+        let errno = errno.unwrap_or(Errno::new(0));
         Fail { path, errno, note }
     }
 
     /// `step: path[: note]: ERRNO`, the one place this module's messages are made.
     #[inline(never)]
     fn error(&self, step: &'static str) -> Error {
-        let refused = matches!(self.errno, Some(Errno::EPERM | Errno::EACCES));
+        let refused = matches!(self.errno, Errno::EPERM | Errno::EACCES);
         let note = match self.note {
             Note::Mount if refused => {
                 ": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)"
@@ -240,7 +241,8 @@ impl<'p> Fail<'p> {
             Note::Mounting => ": replaced while being mounted",
             Note::Root => ": refusing to mount over /",
         };
-        crate::err!(step, self.errno, "{}{}", Show(self.path), note)
+        let errno = Some(self.errno).filter(|e| e.into_raw() != 0);
+        crate::err!(step, errno, "{}{}", Show(self.path), note)
     }
 }
 
@@ -259,56 +261,48 @@ fn mount_fail(path: &[u8], e: Errno) -> Fail<'_> {
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
 fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool) -> Result<(), Fail<'m>> {
-    let flags = |writable: bool, noexec: bool| {
-        let ro = if writable { 0 } else { MS_RDONLY };
-        MS_NOSUID | MS_NODEV | ro | if noexec { MS_NOEXEC } else { 0 }
-    };
-    match m {
+    let (dst, writable, noexec) = match m {
+        Mount::ReadOnly { path } => return read_only(path, api),
         Mount::Bind {
-            src,
             dst,
             writable,
             noexec,
-        } => {
-            let from = resolve(src, Create::No, api)?;
-            let to = mountpoint(dst, Some(&from), api)?;
-            if prepare {
-                return Ok(());
-            }
-            bind(dst, &from, &to, flags(*writable, *noexec), false, api)
+            ..
         }
-        Mount::Tmpfs {
+        | Mount::Device {
             dst,
-            size,
-            mode,
+            writable,
             noexec,
-        } => {
-            let to = mountpoint(dst, None, api)?;
-            if prepare {
-                return Ok(());
-            }
+            ..
+        } => (dst, *writable, *noexec),
+        Mount::Tmpfs { dst, noexec, .. } => (dst, true, *noexec),
+    };
+    // What is mounted comes before its mountpoint: a bind's source (whose
+    // kind the mountpoint takes), a device (only when it is mounted).
+    let from = match m {
+        Mount::Bind { src, .. } => Some(resolve(src, Create::No, api)?),
+        Mount::Device { dev, .. } if !prepare => Some(block_device(dev, api)?),
+        _ => None,
+    };
+    let like = from.as_ref().filter(|_| matches!(m, Mount::Bind { .. }));
+    let to = mountpoint(dst, like, api)?;
+    if prepare {
+        return Ok(());
+    }
+    let ro = if writable { 0 } else { MS_RDONLY };
+    let flags = MS_NOSUID | MS_NODEV | ro | if noexec { MS_NOEXEC } else { 0 };
+    match (m, &from) {
+        (Mount::Tmpfs { size, mode, .. }, _) => {
             let data = tmpfs_options(*size, *mode);
-            let flags = flags(true, *noexec);
             mount_at(dst, c"tmpfs", &to, c"tmpfs", flags, Some(data.c()))
         }
-        Mount::Device {
-            dev,
-            dst,
-            fstype,
-            writable,
-            noexec,
-        } => {
-            if prepare {
-                return mountpoint(dst, None, api).map(drop);
-            }
-            let device = block_device(dev, api)?;
-            let to = mountpoint(dst, None, api)?;
-            // The kernel looks the source up by name: /proc/self/fd/N names
-            // exactly the device node resolved above.
-            let flags = flags(*writable, *noexec);
+        // The kernel looks the source up by name: /proc/self/fd/N names
+        // exactly the device node resolved above.
+        (Mount::Device { dev, fstype, .. }, Some(device)) => {
             mount_at(dev, proc_path(&device.fd).c(), &to, fstype, flags, None)
         }
-        Mount::ReadOnly { path } => read_only(path, api),
+        (_, Some(from)) => bind(dst, from, &to, flags, false, api),
+        (_, None) => Ok(()), // not reached: a bind or device has its source
     }
 }
 
@@ -408,7 +402,7 @@ fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
             Ok(sub) => sub,
             // Hidden under a later mount: out of the command's reach too.
             Err(Fail {
-                errno: Some(Errno::ENOENT),
+                errno: Errno::ENOENT,
                 ..
             }) => continue,
             Err(f) => return Err(f),
@@ -441,8 +435,12 @@ fn remount(fd: &Fd, flags: u64) -> Result<(), Errno> {
 /// up again by name in the parent, since `at` still refers to what is below).
 fn reopen<'p>(path: &'p [u8], at: &Resolved) -> Result<Fd, Fail<'p>> {
     let failed = |e| mount_fail(path, e);
-    let (parent, name) = at.parent.as_ref().ok_or(Errno::EINVAL).map_err(failed)?;
-    let top = fs::openat(parent.raw(), name, O_PATH | O_NOFOLLOW, 0).map_err(failed)?;
+    let parent = at.parent.as_ref().ok_or(Errno::EINVAL).map_err(failed)?;
+    // The walk opened the last name of `path` in `parent`: it is no longer
+    // than NAME_MAX, so it fits.
+    let mut name = StackCStr::default();
+    let _ = name.push(components(path).last().unwrap_or_default());
+    let top = fs::openat(parent.raw(), name.c(), O_PATH | O_NOFOLLOW, 0).map_err(failed)?;
     let was = fs::stat_fd(at.fd.raw()).map_err(failed)?;
     let now = fs::stat_fd(top.raw()).map_err(failed)?;
     // Kernels before 5.8 report no mount id: the remount then fails unless
@@ -462,10 +460,10 @@ enum Create {
 }
 
 /// A path resolved without symbolic links: an `O_PATH` descriptor, and
-/// after a walk the parent directory and last name.
+/// after a walk the directory holding it.
 struct Resolved {
     fd: Fd,
-    parent: Option<(Fd, OwnedCStr)>,
+    parent: Option<Fd>,
 }
 
 /// The mountpoint `dst`, created when missing: a directory, or an empty file
@@ -473,7 +471,7 @@ struct Resolved {
 fn mountpoint<'p>(dst: &'p CStr, src: Option<&Resolved>, api: Api) -> Result<Resolved, Fail<'p>> {
     match resolve(dst, Create::No, api) {
         Err(Fail {
-            errno: Some(Errno::ENOENT),
+            errno: Errno::ENOENT,
             ..
         }) => {}
         other => return other,
@@ -511,9 +509,11 @@ fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
         fd: root,
         parent: None,
     };
-    let mut names = components(path).peekable();
-    while let Some(name) = names.next() {
-        let last = names.peek().is_none();
+    let mut names = components(path);
+    let mut next = names.next();
+    while let Some(name) = next {
+        next = names.next();
+        let last = next.is_none();
         let create = match create {
             Create::No => Create::No,
             _ if !last => Create::Dir,
@@ -539,18 +539,20 @@ fn step_into(
     create: Create,
 ) -> Result<(), (Errno, Note)> {
     let plain = |e| (e, Note::None);
-    let name = OwnedCStr::new(name).map_err(|e| plain(e.into()))?;
+    // ENAMETOOLONG when it does not fit, as the kernel answers for a name
+    // longer than NAME_MAX.
+    let mut c = StackCStr::default();
+    c.push(name).map_err(plain)?;
+    let name = c.c();
     let dir = at.fd.raw();
     let flags = O_PATH | O_NOFOLLOW | if last { 0 } else { O_DIRECTORY };
-    let open = || fs::openat(dir, &name, flags, 0);
+    let open = || fs::openat(dir, name, flags, 0);
     let fd = match open() {
-        Err(Errno::ENOENT) if create != Create::No => {
-            make(dir, &name, create).and_then(|()| open())
-        }
+        Err(Errno::ENOENT) if create != Create::No => make(dir, name, create).and_then(|()| open()),
         // O_DIRECTORY met a symbolic link, a file, or something since replaced.
         Err(e @ (Errno::ENOTDIR | Errno::ELOOP)) => {
             return Err(
-                match fs::stat_at(dir, &name, fs::AT_SYMLINK_NOFOLLOW).map(|s| s.kind()) {
+                match fs::stat_at(dir, name, fs::AT_SYMLINK_NOFOLLOW).map(|s| s.kind()) {
                     Ok(fs::S_IFLNK) => (Errno::ELOOP, Note::Symlink),
                     Ok(fs::S_IFDIR) => (e, Note::Resolving),
                     _ => plain(e),
@@ -564,7 +566,7 @@ fn step_into(
         return Err((Errno::ELOOP, Note::Symlink));
     }
     let parent = core::mem::replace(&mut at.fd, fd);
-    at.parent = Some((parent, name));
+    at.parent = Some(parent);
     Ok(())
 }
 
