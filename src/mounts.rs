@@ -31,24 +31,24 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
         return Ok(());
     }
     for m in mounts.iter().filter(|m| creates(m)) {
-        let (step, dst) = target(m);
+        let (step, dst) = (step(m), path(m));
         // `/` is below `dst` only when `dst` is `/` itself.
         if under(c"/", dst) {
             return Err(Fail::new(dst.to_bytes(), None, Note::Root).error(step));
         }
     }
     // The namespace is the first mount option's step.
-    private_namespace(mounts.first().map_or("--ro", |m| target(m).0))?;
+    private_namespace(mounts.first().map_or("--ro", step))?;
     let mut mounter = Mounter { api: Api::Fd };
     // Mountpoints are created before anything is mounted where an earlier
     // `--ro` would forbid it later; elsewhere, when their mount comes, which
     // looks the same from outside and spares the common case a lookup. One
     // below an earlier bind or tmpfs is made inside that, when it is mounted.
     for (i, m) in mounts.iter().enumerate() {
-        let dst = target(m).1;
+        let dst = path(m);
         let (mut made_read_only, mut inside_a_new_mount) = (false, false);
         for e in mounts.get(..i).unwrap_or_default() {
-            if under(dst, target(e).1) {
+            if under(dst, path(e)) {
                 made_read_only |= is_read_only(e);
                 inside_a_new_mount |= creates(e);
             }
@@ -144,7 +144,7 @@ impl Mounter {
     /// seccomp profile), fall back to the classic one. Nothing is mounted
     /// when it fails that way, so it can simply run again.
     fn run(&mut self, m: &Mount, prepare: bool) -> Result<(), Error> {
-        let (step, path) = target(m);
+        let (step, path) = (step(m), path(m));
         if !prepare {
             log!(Verbose, "{} {}", step, Show(path.to_bytes()));
         }
@@ -181,13 +181,21 @@ pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
     }
 }
 
-/// The step name and the path a mount acts on.
-pub fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
+/// The option a mount comes from.
+fn step(m: &Mount) -> &'static str {
     match m {
-        Mount::Bind { dst, .. } => ("--bind", dst),
-        Mount::Tmpfs { dst, .. } => ("--tmpfs", dst),
-        Mount::ReadOnly { path } => ("--ro", path),
-        Mount::Device { dst, .. } => ("--mount", dst),
+        Mount::Bind { .. } => "--bind",
+        Mount::Tmpfs { .. } => "--tmpfs",
+        Mount::ReadOnly { .. } => "--ro",
+        Mount::Device { .. } => "--mount",
+    }
+}
+
+/// The path a mount acts on.
+pub fn path<'a>(m: &'a Mount) -> &'a CStr {
+    match m {
+        Mount::Bind { dst, .. } | Mount::Tmpfs { dst, .. } | Mount::Device { dst, .. } => dst,
+        Mount::ReadOnly { path } => path,
     }
 }
 
@@ -468,6 +476,8 @@ struct Resolved {
 
 /// The mountpoint `dst`, created when missing: a directory, or an empty file
 /// when the bind source `src` is not a directory.
+// Out of line: inlined into apply_one, it would cost more.
+#[inline(never)]
 fn mountpoint<'p>(dst: &'p CStr, src: Option<&Resolved>, api: Api) -> Result<Resolved, Fail<'p>> {
     match resolve(dst, Create::No, api) {
         Err(Fail {
