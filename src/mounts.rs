@@ -31,10 +31,10 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
         return Ok(());
     }
     for m in mounts.iter().filter(|m| creates(m)) {
-        let (step, dst) = (step(m), path(m));
+        let dst = path(m);
         // `/` is below `dst` only when `dst` is `/` itself.
         if under(c"/", dst) {
-            return Err(Fail::new(dst.to_bytes(), None, Note::Root).error(step));
+            return Err(Fail::new(dst.to_bytes(), None, Note::Root).error(step(m)));
         }
     }
     // The namespace is the first mount option's step.
