@@ -239,9 +239,8 @@ impl<'p> Fail<'p> {
     /// `step: path[: note]: ERRNO`, the one place this module's messages are made.
     #[inline(never)]
     fn error(&self, step: &'static str) -> Error {
-        let refused = matches!(self.errno, Errno::EPERM | Errno::EACCES);
         let note = match self.note {
-            Note::Mount if refused => {
+            Note::Mount if matches!(self.errno, Errno::EPERM | Errno::EACCES) => {
                 ": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)"
             }
             Note::None | Note::Mount => "",
@@ -621,7 +620,7 @@ fn proc_path(fd: &Fd) -> StackCStr {
 // Out of line: inlined into apply_one, it would cost more.
 #[inline(never)]
 fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
-    let octal = [9, 6, 3, 0].map(|shift| b'0' + (mode >> shift & 7) as u8);
+    let octal = [mode >> 9, mode >> 6, mode >> 3, mode].map(|d| b'0' + (d & 7) as u8);
     let mut data = StackCStr::default();
     // At most 35 bytes: it fits.
     let _ = data.push(b"size=");
