@@ -467,6 +467,8 @@ impl Cgroup {
 /// in a throwaway mount namespace (entered once; `home` is proctor's),
 /// where the directory is opened again: the descriptor keeps the
 /// writable mount after proctor went home, and no process ever sees it.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result<Fd, Errno> {
     let mut mounted = StackCStr::default();
     mounted.push(b"/sys/fs/cgroup")?;
