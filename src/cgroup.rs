@@ -123,9 +123,8 @@ pub struct Cgroup {
     pid: Option<Pid>,
     /// The CPU-usage file (`cpu.stat`, v1 `cpuacct.usage`), kept open for the polls.
     cpu_usage: Option<Fd>,
+    /// `--cpu-time`, until it ran out and the tree was killed.
     cpu_limit: Option<Nanos>,
-    /// `--cpu-time` ran out and the tree was killed.
-    cpu_exceeded: bool,
 }
 
 /// Find, create and limit the command's cgroup (order of work, step 4).
@@ -139,7 +138,6 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
         pid: (!is_pid1).then(process::getpid),
         cpu_usage: None,
         cpu_limit: r.cpu_time,
-        cpu_exceeded: false,
     };
     let mut doing = "cgroup: reading /proc/self/cgroup";
     let mut absent = 0;
@@ -334,7 +332,7 @@ impl Cgroup {
     /// How long supervision may sleep before the next `--cpu-time` check:
     /// every 50 ms, more often as the limit comes near; `None` without one.
     pub fn poll_interval(&self) -> Option<Nanos> {
-        let limit = self.cpu_limit.filter(|_| !self.cpu_exceeded)?;
+        let limit = self.cpu_limit?;
         let left = limit.saturating_sub(self.cpu_used().unwrap_or(0));
         Some((left / 8).clamp(1_000_000, CPU_POLL))
     }
@@ -342,14 +340,15 @@ impl Cgroup {
     /// At every wake-up: when `--cpu-time` ran out, kill the whole tree at
     /// once and say so (once).
     pub fn check_cpu_time(&mut self) -> bool {
-        let Some(limit) = self.cpu_limit.filter(|_| !self.cpu_exceeded) else {
+        let Some(limit) = self.cpu_limit else {
             return false;
         };
-        self.cpu_exceeded = self.cpu_used().is_some_and(|used| used >= limit);
-        if self.cpu_exceeded {
+        let exceeded = self.cpu_used().is_some_and(|used| used >= limit);
+        if exceeded {
+            self.cpu_limit = None;
             self.kill(None);
         }
-        self.cpu_exceeded
+        exceeded
     }
 
     /// Kill every process of the command's tree at once, those that left
