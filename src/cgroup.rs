@@ -329,27 +329,6 @@ impl Cgroup {
         }
     }
 
-    /// How long supervision may sleep before the next `--cpu-time` check:
-    /// every 50 ms, more often as the limit comes near; `None` without one.
-    pub fn poll_interval(&self) -> Option<Nanos> {
-        let limit = self.cpu_limit?;
-        let left = limit.saturating_sub(self.cpu_used().unwrap_or(0));
-        Some((left / 8).clamp(1_000_000, CPU_POLL))
-    }
-
-    /// At every wake-up: when `--cpu-time` ran out, kill the whole tree at
-    /// once and say so (once).
-    pub fn check_cpu_time(&mut self) -> bool {
-        let Some(limit) = self.cpu_limit else {
-            return false;
-        };
-        let exceeded = self.cpu_used().is_some_and(|used| used >= limit);
-        if exceeded {
-            self.cpu_limit = None;
-            self.kill(None);
-        }
-        exceeded
-    }
 
     /// Kill every process of the command's tree at once, those that left
     /// its session included (v2 `cgroup.kill`; v1: freeze, SIGKILL every
@@ -568,13 +547,24 @@ fn field(text: &[u8], key: &[u8]) -> Option<u64> {
 /// `--cpu-time`, polled at every wake-up of the supervision and at least
 /// every [`CPU_POLL`]; the cgroup is killed when it runs out.
 impl Watch for Cgroup {
+    /// How long supervision may sleep before the next check: every 50 ms,
+    /// more often as the limit comes near; `None` without one.
     fn period(&self) -> Option<Nanos> {
-        self.poll_interval()
+        let limit = self.cpu_limit?;
+        let left = limit.saturating_sub(self.cpu_used().unwrap_or(0));
+        Some((left / 8).clamp(1_000_000, CPU_POLL))
     }
 
+    /// At every wake-up: when `--cpu-time` ran out, kill the whole tree at
+    /// once and say so (once).
     fn check(&mut self) -> Option<(Verdict, Ending)> {
-        self.check_cpu_time()
-            .then_some((Verdict::CpuTimeout, Ending::Done))
+        let limit = self.cpu_limit?;
+        let exceeded = self.cpu_used().is_some_and(|used| used >= limit);
+        if exceeded {
+            self.cpu_limit = None;
+            self.kill(None);
+        }
+        exceeded.then_some((Verdict::CpuTimeout, Ending::Done))
     }
 
     fn kill_tree(&mut self) {
