@@ -82,8 +82,11 @@ fn find_messages(dir: &std::path::Path, out: &mut Vec<String>) {
             find_messages(&path, out);
         } else if path.extension().is_some_and(|e| e == "rs") {
             let source = std::fs::read_to_string(&path).expect("read a source file");
-            for (_, rest) in source.match_indices("msg!(\"").map(|(at, m)| source.split_at(at + m.len())) {
-                out.push(literal(rest));
+            for (at, m) in source.match_indices("msg!(") {
+                let rest = source[at + m.len()..].trim_start();
+                if let Some(rest) = rest.strip_prefix('"') {
+                    out.push(literal(rest));
+                }
             }
         }
     }
