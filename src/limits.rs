@@ -1,13 +1,12 @@
 //! Resource limits, applied in the child with `prlimit64` (step 5.3).
 
 use crate::args::rlimit::{Limit, CORE};
-use crate::spawn::Step;
+use crate::spawn::{ChildFailure, Step};
 use crate::sys::process;
-use crate::sys::Errno;
 
 /// Apply the limits in the child, plus `core=0` unless `core` was given.
 /// A failure names the resource.
-pub fn apply(limits: &[Limit]) -> Result<(), (Step, Errno)> {
+pub fn apply(limits: &[Limit]) -> Result<(), ChildFailure> {
     if !limits.iter().any(|l| l.resource == CORE) {
         set(Limit {
             resource: CORE,
@@ -18,6 +17,6 @@ pub fn apply(limits: &[Limit]) -> Result<(), (Step, Errno)> {
     limits.iter().try_for_each(|&l| set(l))
 }
 
-fn set(l: Limit) -> Result<(), (Step, Errno)> {
-    process::set_rlimit(l.resource, l.soft, l.hard).map_err(|e| (Step::Rlimit(l.resource), e))
+fn set(l: Limit) -> Result<(), ChildFailure> {
+    process::set_rlimit(l.resource, l.soft, l.hard).map_err(|e| Step::Rlimit.failed(l.resource, e))
 }

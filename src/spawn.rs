@@ -11,6 +11,7 @@ use crate::error::{Error, Show};
 use crate::output::Stdio;
 use crate::report::{Failed, Failure};
 use crate::rt::cstr::OwnedCStr;
+use crate::rt::pack::Names;
 use crate::rt::vec::push;
 use crate::sys::process::{self, Pid};
 use crate::sys::seccomp::Insn;
@@ -169,17 +170,19 @@ pub fn starting_directory(cfg: &Config) -> Result<Option<OwnedCStr>, Error> {
         .map_err(|e| Error::sys("getcwd", e.into()))
 }
 
-/// The steps of the child, in order.
+/// The steps of the child, in order. A step's number (its discriminant)
+/// is what crosses the pipe, and where [`NAMES`] names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Step {
     /// Joining the command's cgroup (before the SPEC's steps).
     Cgroup,
     Setsid,
-    /// Copying a descriptor onto the command's 0, 1 or 2.
-    Stdio(u32),
+    /// Copying a descriptor onto the command's 0, 1 or 2 (the detail).
+    Stdio,
     Signals,
-    /// Setting the resource `RLIMIT_*`.
-    Rlimit(u32),
+    /// Setting the resource `RLIMIT_*` of the detail.
+    Rlimit,
     Fds,
     Bounding,
     Groups,
@@ -191,79 +194,71 @@ pub enum Step {
     Chdir,
     Seccomp,
     Exec,
-    /// The inner init's (`--pid-ns`): mounting `mounts::PROC_MOUNTS[n]`,
-    /// or with `n` one past its end, forking the command.
-    PidNs(u32),
+    /// The inner init's (`--pid-ns`): mounting `mounts::PROC_MOUNTS[detail]`,
+    /// or with the detail one past its end, forking the command.
+    PidNs,
 }
+
+/// Every step, by number.
+const STEPS: [Step; 17] = {
+    use Step::*;
+    [
+        Cgroup,
+        Setsid,
+        Stdio,
+        Signals,
+        Rlimit,
+        Fds,
+        Bounding,
+        Groups,
+        Gid,
+        Uid,
+        Capabilities,
+        NoNewPrivs,
+        Landlock,
+        Chdir,
+        Seccomp,
+        Exec,
+        PidNs,
+    ]
+};
+
+/// The steps as messages name them, by number.
+const NAMES: [&str; 17] = [
+    "joining the cgroup",
+    "setsid",
+    "stdin/stdout/stderr",
+    "signal mask",
+    "--rlimit",
+    "descriptors",
+    "bounding set",
+    "setgroups",
+    "setresgid",
+    "setresuid",
+    "capabilities",
+    "no_new_privs",
+    "landlock",
+    "chdir",
+    "seccomp",
+    "exec",
+    "--pid-ns",
+];
+static PACKED_NAMES: Names<17> = crate::names!(NAMES);
 
 impl Step {
     /// The step as messages name it.
     pub fn name(self) -> &'static str {
-        match self {
-            Step::Cgroup => "joining the cgroup",
-            Step::Setsid => "setsid",
-            Step::Stdio(_) => "stdin/stdout/stderr",
-            Step::Signals => "signal mask",
-            Step::Rlimit(_) => "--rlimit",
-            Step::Fds => "descriptors",
-            Step::Bounding => "bounding set",
-            Step::Groups => "setgroups",
-            Step::Gid => "setresgid",
-            Step::Uid => "setresuid",
-            Step::Capabilities => "capabilities",
-            Step::NoNewPrivs => "no_new_privs",
-            Step::Landlock => "landlock",
-            Step::Chdir => "chdir",
-            Step::Seccomp => "seccomp",
-            Step::Exec => "exec",
-            Step::PidNs(_) => "--pid-ns",
-        }
+        PACKED_NAMES.get(self as usize).unwrap_or_default()
     }
 
-    /// (wire number, detail) of the step.
-    fn to_wire(self) -> (u32, u32) {
-        match self {
-            Step::Setsid => (1, 0),
-            Step::Signals => (2, 0),
-            Step::Rlimit(resource) => (3, resource),
-            Step::Fds => (4, 0),
-            Step::Bounding => (5, 0),
-            Step::Groups => (6, 0),
-            Step::Gid => (7, 0),
-            Step::Uid => (8, 0),
-            Step::Capabilities => (9, 0),
-            Step::NoNewPrivs => (10, 0),
-            Step::Landlock => (11, 0),
-            Step::Chdir => (12, 0),
-            Step::Seccomp => (13, 0),
-            Step::Exec => (14, 0),
-            Step::Cgroup => (15, 0),
-            Step::PidNs(what) => (16, what),
-            Step::Stdio(fd) => (17, fd),
+    /// The step failed with `errno`, on what `detail` says (a descriptor,
+    /// a resource, a mount).
+    pub fn failed(self, detail: u32, errno: Errno) -> ChildFailure {
+        ChildFailure {
+            step: self,
+            detail,
+            errno,
         }
-    }
-
-    fn from_wire(number: u32, detail: u32) -> Option<Step> {
-        Some(match number {
-            1 => Step::Setsid,
-            2 => Step::Signals,
-            3 => Step::Rlimit(detail),
-            4 => Step::Fds,
-            5 => Step::Bounding,
-            6 => Step::Groups,
-            7 => Step::Gid,
-            8 => Step::Uid,
-            9 => Step::Capabilities,
-            10 => Step::NoNewPrivs,
-            11 => Step::Landlock,
-            12 => Step::Chdir,
-            13 => Step::Seccomp,
-            14 => Step::Exec,
-            15 => Step::Cgroup,
-            16 => Step::PidNs(detail),
-            17 => Step::Stdio(detail),
-            _ => return None,
-        })
     }
 }
 
@@ -272,17 +267,24 @@ impl Step {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChildFailure {
     pub step: Step,
+    pub detail: u32,
     pub errno: Errno,
+}
+
+/// A step without detail that failed.
+impl From<(Step, Errno)> for ChildFailure {
+    fn from((step, errno): (Step, Errno)) -> ChildFailure {
+        step.failed(0, errno)
+    }
 }
 
 impl ChildFailure {
     pub const LEN: usize = 12;
 
     pub fn to_bytes(self) -> [u8; Self::LEN] {
-        let (number, detail) = self.step.to_wire();
-        let [a0, a1, a2, a3] = number.to_ne_bytes();
+        let [a0, a1, a2, a3] = (self.step as u32).to_ne_bytes();
         let [b0, b1, b2, b3] = self.errno.into_raw().to_ne_bytes();
-        let [c0, c1, c2, c3] = detail.to_ne_bytes();
+        let [c0, c1, c2, c3] = self.detail.to_ne_bytes();
         [a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3]
     }
 
@@ -292,10 +294,8 @@ impl ChildFailure {
             let word = bytes.get(i..i + 4).and_then(|w| w.try_into().ok());
             u32::from_ne_bytes(word.unwrap_or_default())
         };
-        Some(ChildFailure {
-            step: Step::from_wire(word(0), word(8))?,
-            errno: Errno::new(word(4) as i32),
-        })
+        let step = *STEPS.get(word(0) as usize)?;
+        Some(step.failed(word(8), Errno::new(word(4) as i32)))
     }
 }
 
@@ -332,25 +332,29 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     }
     // The child failed before execve and exits; collect it before reporting.
     let _ = process::wait_pid(pid);
-    let failure = ChildFailure::from_bytes(&msg).unwrap_or(ChildFailure {
-        step: Step::Exec,
-        errno: Errno::EIO,
-    });
+    let failure = ChildFailure::from_bytes(&msg).unwrap_or(Step::Exec.failed(0, Errno::EIO));
     Err(describe(plan, failure))
 }
 
 /// Turn the child's failure into a message and its kind.
-fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
+fn describe(
+    plan: &Plan,
+    ChildFailure {
+        step,
+        detail,
+        errno,
+    }: ChildFailure,
+) -> Failed {
     let name = step.name();
     let error = match (step, errno) {
         (Step::Exec, _) => err!(name, Some(errno), "{}", Show(plan.command.to_bytes())),
-        (Step::Rlimit(resource), _) => {
+        (Step::Rlimit, _) => {
             let hint = if errno == Errno::EPERM {
                 " (raising a hard limit needs CAP_SYS_RESOURCE)"
             } else {
                 ""
             };
-            err!(name, Some(errno), "{}{}", rlimit::name(resource), hint)
+            err!(name, Some(errno), "{}{}", rlimit::name(detail), hint)
         }
         (Step::Chdir, _) => {
             let dir = plan.chdir.map_or(&b"?"[..], |d| d.to_bytes());
@@ -358,9 +362,9 @@ fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
         }
         (Step::Groups | Step::Gid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETGID"),
         (Step::Uid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETUID"),
-        (Step::PidNs(what), _) => {
+        (Step::PidNs, _) => {
             let what = mounts::PROC_MOUNTS
-                .get(what as usize)
+                .get(detail as usize)
                 .map_or(c"fork", |p| p);
             mounts::mount_error(name, what.to_bytes(), errno)
         }
@@ -376,6 +380,8 @@ fn describe(plan: &Plan, ChildFailure { step, errno }: ChildFailure) -> Failed {
 
 /// Let go of the controlling terminal so the child's new session can take
 /// it, swallowing the SIGHUP and SIGCONT a session leader gets for it.
+// Not inlined: smaller so (measured).
+#[inline(never)]
 fn release_terminal() {
     if fs::release_terminal(0).is_ok() && process::getsid() == process::getpid() {
         let hangup = SigSet::of(&[signal::SIGHUP, signal::SIGCONT]);
@@ -417,18 +423,18 @@ fn child(plan: &Plan, pipe: i32, placed: bool) -> ! {
 /// which inherits the cgroup. Never returns.
 fn inner_init(plan: &Plan, init: &pidns::Init, pipe: i32, placed: bool) -> ! {
     let failure = match join_cgroup(plan, placed) {
-        Err(e) => (Step::Cgroup, e),
+        Err(e) => Step::Cgroup.failed(0, e),
         Ok(()) => {
             let (what, e) = pidns::init(init, || child(plan, pipe, true));
-            (Step::PidNs(what as u32), e)
+            Step::PidNs.failed(what as u32, e)
         }
     };
     fail(pipe, failure)
 }
 
 /// Tell the parent through `pipe` which step failed, and exit.
-fn fail(pipe: i32, (step, errno): (Step, Errno)) -> ! {
-    let _ = fs::write_all(pipe, &ChildFailure { step, errno }.to_bytes());
+fn fail(pipe: i32, failure: ChildFailure) -> ! {
+    let _ = fs::write_all(pipe, &failure.to_bytes());
     process::exit(125)
 }
 
@@ -443,8 +449,8 @@ fn join_cgroup(plan: &Plan, placed: bool) -> Result<(), Errno> {
 
 /// Steps 5.1 to 5.12 of the SPEC's order of work, after joining the
 /// command's cgroup unless the fork `placed` the child there.
-fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
-    let at = |step: Step| move |e: Errno| (step, e);
+fn steps(plan: &Plan, placed: bool) -> Result<Infallible, ChildFailure> {
+    let at = |step: Step| move |e: Errno| step.failed(0, e);
     // No code of the command may run outside its cgroup.
     join_cgroup(plan, placed).map_err(at(Step::Cgroup))?;
     process::setsid().map_err(at(Step::Setsid))?;
@@ -456,7 +462,7 @@ fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
     }
     for (target, &from) in (0..).zip(&plan.stdio) {
         if from >= 0 {
-            fs::dup_onto(from, target).map_err(at(Step::Stdio(target as u32)))?;
+            fs::dup_onto(from, target).map_err(|e| Step::Stdio.failed(target as u32, e))?;
         }
     }
     signal::set_mask(plan.mask).map_err(at(Step::Signals))?;
@@ -466,7 +472,7 @@ fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
         match privileges::drop_bounding_set(last) {
             Ok(()) => {}
             Err(Errno::EPERM) => log!(Verbose, "no CAP_SETPCAP: bounding set left as it is"),
-            Err(e) => return Err((Step::Bounding, e)),
+            Err(e) => return Err(Step::Bounding.failed(0, e)),
         }
     }
     privileges::set_ids(plan.cfg.user, &plan.cfg.groups)?;
@@ -483,7 +489,7 @@ fn steps(plan: &Plan, placed: bool) -> Result<Infallible, (Step, Errno)> {
     if !plan.seccomp.is_empty() {
         seccomp::install(&plan.seccomp).map_err(at(Step::Seccomp))?;
     }
-    Err((Step::Exec, exec(plan)))
+    Err(Step::Exec.failed(0, exec(plan)))
 }
 
 /// `execve` the command, searching `PATH` when its name has no `/`, as
@@ -517,6 +523,8 @@ fn exec(plan: &Plan) -> Errno {
 }
 
 /// `dir/name` as a C string in `buf`; `None` when it does not fit or `name` is empty.
+// Not inlined: smaller so (measured).
+#[inline(never)]
 fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
     if name.is_empty() {
         return None;
@@ -536,31 +544,16 @@ mod tests {
 
     #[test]
     fn child_failures_cross_the_pipe_whole() {
-        let steps = [
-            Step::Cgroup,
-            Step::Setsid,
-            Step::Signals,
-            Step::Rlimit(7),
-            Step::Fds,
-            Step::Bounding,
-            Step::Groups,
-            Step::Gid,
-            Step::Uid,
-            Step::Capabilities,
-            Step::NoNewPrivs,
-            Step::Landlock,
-            Step::Chdir,
-            Step::Seccomp,
-            Step::Exec,
-        ];
-        for step in steps {
-            let sent = ChildFailure {
-                step,
-                errno: Errno::EACCES,
-            };
+        for (number, &step) in STEPS.iter().enumerate() {
+            assert_eq!(step as usize, number);
+            let sent = step.failed(7, Errno::EACCES);
             assert_eq!(ChildFailure::from_bytes(&sent.to_bytes()), Some(sent));
             assert!(!step.name().is_empty());
         }
-        assert_eq!(ChildFailure::from_bytes(&[0; ChildFailure::LEN]), None);
+        assert_eq!(Step::PidNs.name(), "--pid-ns");
+        assert_eq!(
+            ChildFailure::from_bytes(&[17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            None
+        );
     }
 }
