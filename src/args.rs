@@ -5,9 +5,9 @@ pub mod rlimit;
 
 use crate::error::Show;
 use crate::log::Level;
+use crate::msg;
 use crate::rt::cstr::{tail, OwnedCStr};
 use crate::rt::num::parse_u64;
-use crate::msg;
 use crate::rt::pack::{Msg, Names};
 use crate::rt::vec::{push, OutOfMemory};
 use crate::sys::time::Nanos;
@@ -574,7 +574,8 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         Opt::Groups => {
             cfg.groups.clear();
             for g in value.split(|&b| b == b',') {
-                let gid = parse_id(g).ok_or(msg!("is not a comma-separated list of numeric gids"))?;
+                let gid =
+                    parse_id(g).ok_or(msg!("is not a comma-separated list of numeric gids"))?;
                 push(&mut cfg.groups, gid)?;
             }
             if cfg.groups.len() > 65536 {
@@ -668,7 +669,12 @@ fn number(opt: Opt, value: &[u8]) -> Result<u64, Msg> {
             u64::MAX,
             msg!("is not a positive number of bytes (k/m/g/t allowed)"),
         ),
-        Opt::ExitZero => (parse_u64(value), 0, 255, msg!("is not an exit code (0 to 255)")),
+        Opt::ExitZero => (
+            parse_u64(value),
+            0,
+            255,
+            msg!("is not an exit code (0 to 255)"),
+        ),
         Opt::Pids => (
             parse_u64(value),
             1,
@@ -808,7 +814,9 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, Msg> {
     )?;
     let (soft, hard) = split(rest, b':').unwrap_or((rest, rest));
     let (Some(soft), Some(hard)) = (limit(soft), limit(hard)) else {
-        return Err(msg!("has a limit that is not a number with k/m/g/t or \"unlimited\""));
+        return Err(msg!(
+            "has a limit that is not a number with k/m/g/t or \"unlimited\""
+        ));
     };
     if soft > hard {
         return Err(msg!("has a soft limit above its hard limit"));
@@ -896,13 +904,17 @@ fn parse_source_mount(s: &[u8], device: bool) -> Result<Mount<'static>, Msg> {
         None
     };
     check_mount_path(src).or(Err(not_src))?;
-    check_mount_path(dst).or(Err(msg!("has a DST that is not an absolute path without \"..\"")))?;
+    check_mount_path(dst).or(Err(msg!(
+        "has a DST that is not an absolute path without \"..\""
+    )))?;
     let fstype = match fstype {
         Some(name) => Some(
             DEVICE_FSTYPES
                 .into_iter()
                 .find(|t| t.to_bytes() == name)
-                .ok_or(msg!("has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs"))?,
+                .ok_or(msg!(
+                    "has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs"
+                ))?,
         ),
         None => None,
     };
@@ -952,9 +964,9 @@ fn parse_module(v: &CStr) -> Result<Module<'_>, Msg> {
         Some((file, _)) => (file, tail(v, file.len() + 1)),
         None => (value, c""),
     };
-    check_mount_path(file).or(Err(
-        msg!("has a FILE that is not an absolute path without \"..\""),
-    ))?;
+    check_mount_path(file).or(Err(msg!(
+        "has a FILE that is not an absolute path without \"..\""
+    )))?;
     Ok(Module {
         file: owned(file)?,
         params,
@@ -996,7 +1008,9 @@ fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, Msg> {
             } else if opt == b"noexec" {
                 noexec = true;
             } else {
-                return Err(msg!("has an option that is not size=N, mode=OCTAL or noexec"));
+                return Err(msg!(
+                    "has an option that is not size=N, mode=OCTAL or noexec"
+                ));
             }
         }
     }
@@ -1035,7 +1049,7 @@ fn check_landlock<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
 }
 
 fn check_env_name(name: &[u8]) -> Result<(), Msg> {
-    if name.is_empty() || name.iter().any(|&b| b == b'=') {
+    if name.is_empty() || split(name, b'=').is_some() {
         return Err(msg!("is not a variable name"));
     }
     Ok(())

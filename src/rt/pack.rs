@@ -91,7 +91,9 @@ impl uDisplay for Msg {
             None => 0,
         };
         let end = ENDS.get(i).copied().unwrap_or(0);
-        let codes = MESSAGES.get(usize::from(start)..usize::from(end)).unwrap_or_default();
+        let codes = MESSAGES
+            .get(usize::from(start)..usize::from(end))
+            .unwrap_or_default();
         let mut text = [0; MSG_MAX];
         let n = unpack(codes, &PAIRS, &mut text);
         // SAFETY: unpack writes only ASCII.
@@ -224,5 +226,28 @@ mod tests {
             super::PACKED.len() < super::LEN * 6 / 10,
             "packing saves too little"
         );
+    }
+
+    struct Written(String);
+
+    impl ufmt::uWrite for Written {
+        type Error = core::convert::Infallible;
+        fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
+            self.0.push_str(s);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_message_unpacks_to_its_text() {
+        for (i, text) in super::TEXTS.iter().enumerate() {
+            let mut out = Written(String::new());
+            let _ = ufmt::uwrite!(out, "{}", super::Msg(i as u16));
+            assert_eq!(out.0, *text);
+        }
+        assert_eq!(crate::msg!("is empty"), super::Msg::of("is empty"));
+        let packed: usize = super::MESSAGES.len();
+        let plain: usize = super::TEXTS.iter().map(|t| t.len()).sum();
+        assert!(packed < plain * 6 / 10, "packing saves too little");
     }
 }
