@@ -251,12 +251,10 @@ fn phases(
         Some(r) => Some(cgroup::setup(r, is_pid1)?),
         None => None,
     });
-    let (mut carrier, stdio) = match cfg.output_limit {
-        Some(limit) => {
-            let (carrier, stdio) = Carrier::new(&files, limit)?;
-            (ManuallyDrop::new(Some(carrier)), stdio)
-        }
-        None => (ManuallyDrop::new(None), files.stdio()),
+    let mut carrier = ManuallyDrop::new(None);
+    let stdio = match cfg.output_limit {
+        Some(limit) => Carrier::open(&files, limit, &mut carrier)?,
+        None => files.stdio(),
     };
     // Supervision will poll the output pipes or the inner init's pipe beside
     // the signalfd: open it while a failure is still a setup error.

@@ -395,7 +395,8 @@ fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
         };
         // Only mounts strictly below `path`: its own was remounted above
         // (and no path holds a NUL).
-        if fs::position(point, 0).is_some() || !under_bytes(point, path) || under_bytes(path, point) {
+        if fs::position(point, 0).is_some() || !under_bytes(point, path) || under_bytes(path, point)
+        {
             continue;
         }
         let sub = match walk(point, Create::No) {
