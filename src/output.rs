@@ -24,6 +24,7 @@ use crate::sys::watch::{self, PollFd};
 use crate::sys::{fs, Errno, Fd};
 use core::cell::Cell;
 use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 
 /// The files of `--stdin`, `--stdout` and `--stderr`, open.
 #[derive(Debug, Default)]
@@ -45,9 +46,12 @@ impl Files {
         let open = |option, path: Option<&CStr>, output| {
             path.map(|p| open_file(option, p, output)).transpose()
         };
+        // Not closed when a later one fails: proctor exits then, which closes them.
+        let stdin = ManuallyDrop::new(open("--stdin", cfg.stdin, false)?);
+        let stdout = ManuallyDrop::new(open("--stdout", cfg.stdout, true)?);
         Ok(Files {
-            stdin: open("--stdin", cfg.stdin, false)?,
-            stdout: open("--stdout", cfg.stdout, true)?,
+            stdin: ManuallyDrop::into_inner(stdin),
+            stdout: ManuallyDrop::into_inner(stdout),
             stderr: open("--stderr", cfg.stderr.filter(|_| !same), true)?,
             stderr_to_stdout: cfg.stderr_to_stdout || same,
         })
