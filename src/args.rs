@@ -228,15 +228,11 @@ enum Opt {
     PidNs,
     // Options that take a value: from WaitFor on.
     WaitFor,
-    WaitTimeout,
-    Timeout,
-    KillAfter,
     Bind,
     Tmpfs,
     Ro,
     DeviceMount,
     Net,
-    Chdir,
     Rlimit,
     User,
     Groups,
@@ -244,6 +240,7 @@ enum Opt {
     UnsetEnv,
     KeepEnv,
     Seccomp,
+    Chdir,
     Report,
     Stdin,
     Stdout,
@@ -251,6 +248,11 @@ enum Opt {
     Pdeathsig,
     Rewrite,
     Writable,
+    Module,
+    // Options whose value is one number (see `number`).
+    WaitTimeout,
+    Timeout,
+    KillAfter,
     KeepFd,
     OutputLimit,
     ExitZero,
@@ -258,7 +260,6 @@ enum Opt {
     Pids,
     Cpus,
     CpuTime,
-    Module,
 }
 
 /// (long name, short letter, option); tini's short-only options have no
@@ -562,20 +563,11 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
     }
     match opt {
         Opt::WaitFor => push(&mut cfg.wait_for, v)?,
-        Opt::WaitTimeout | Opt::Timeout | Opt::KillAfter => {
-            let t = parse_seconds(value).ok_or("is not a number of seconds")?;
-            match opt {
-                Opt::WaitTimeout => cfg.wait_timeout = Some(t),
-                Opt::Timeout => cfg.timeout = Some(t),
-                _ => cfg.kill_after = t,
-            }
-        }
         Opt::Bind | Opt::Tmpfs | Opt::Ro | Opt::DeviceMount => {
             push(&mut cfg.mounts, parse_mount(opt, v)?)?
         }
         Opt::Net if value == b"none" => cfg.net_none = true,
         Opt::Net => return Err("is not a network mode (only \"none\")".into()),
-        Opt::Chdir => cfg.chdir = Some(v),
         Opt::Rlimit => push(&mut cfg.rlimits, parse_rlimit(value)?)?,
         Opt::User => cfg.user = Some(parse_user(value)?),
         Opt::Groups => {
@@ -605,10 +597,17 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp if value == b"default" => cfg.seccomp = true,
         Opt::Seccomp => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
-        Opt::Report => cfg.report = Some(v),
-        Opt::Stdin => cfg.stdin = Some(v),
-        Opt::Stdout => cfg.stdout = Some(v),
-        Opt::Stderr => cfg.stderr = Some(v),
+        // Paths, used as given.
+        Opt::Chdir | Opt::Report | Opt::Stdin | Opt::Stdout | Opt::Stderr => {
+            let path = match opt {
+                Opt::Chdir => &mut cfg.chdir,
+                Opt::Report => &mut cfg.report,
+                Opt::Stdin => &mut cfg.stdin,
+                Opt::Stdout => &mut cfg.stdout,
+                _ => &mut cfg.stderr,
+            };
+            *path = Some(v);
+        }
         Opt::Pdeathsig => cfg.pdeathsig = Some(signal(value, 1)?),
         Opt::Rewrite => {
             let (from, to) = split(value, b':').ok_or("is not SIGNAL:SIGNAL")?;
@@ -619,24 +618,28 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             check_mount_path(value)?;
             push(&mut cfg.writable, v)?;
         }
-        Opt::KeepFd => push(&mut cfg.keep_fds, number(opt, value)? as i32)?,
-        Opt::OutputLimit => cfg.output_limit = Some(number(opt, value)?),
-        Opt::ExitZero => push(&mut cfg.exit_zero, number(opt, value)? as u8)?,
-        Opt::Memory | Opt::Pids | Opt::Cpus | Opt::CpuTime => {
-            let n = match opt {
-                Opt::Memory => parse_memory(value)?,
-                _ => number(opt, value)?,
-            };
-            let r = cfg.cgroup.get_or_insert_default();
+        Opt::Module => push(&mut cfg.modules, parse_module(v)?)?,
+        // The options whose value is one number (no flag comes here).
+        _ => {
+            let n = number(opt, value)?;
             match opt {
-                Opt::Memory => r.memory = Some(n),
-                Opt::Pids => r.pids = Some(n),
-                Opt::Cpus => r.cpus_micro = Some(n),
-                _ => r.cpu_time = Some(n),
+                Opt::WaitTimeout => cfg.wait_timeout = Some(n),
+                Opt::Timeout => cfg.timeout = Some(n),
+                Opt::KillAfter => cfg.kill_after = n,
+                Opt::KeepFd => push(&mut cfg.keep_fds, n as i32)?,
+                Opt::OutputLimit => cfg.output_limit = Some(n),
+                Opt::ExitZero => push(&mut cfg.exit_zero, n as u8)?,
+                _ => {
+                    let r = cfg.cgroup.get_or_insert_default();
+                    match opt {
+                        Opt::Memory => r.memory = Some(n),
+                        Opt::Pids => r.pids = Some(n),
+                        Opt::Cpus => r.cpus_micro = Some(n),
+                        _ => r.cpu_time = Some(n),
+                    }
+                }
             }
         }
-        Opt::Module => push(&mut cfg.modules, parse_module(v)?)?,
-        _ => {}
     }
     Ok(())
 }
@@ -645,6 +648,13 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
 /// what a refusal says.
 fn number(opt: Opt, value: &[u8]) -> Result<u64, &'static str> {
     let (n, min, max, why) = match opt {
+        Opt::WaitTimeout | Opt::Timeout | Opt::KillAfter => (
+            parse_seconds(value),
+            0,
+            u64::MAX,
+            "is not a number of seconds",
+        ),
+        Opt::Memory => return parse_memory(value),
         Opt::KeepFd => (
             parse_u64(value),
             0,

@@ -118,8 +118,9 @@ pub struct Cgroup {
     /// v2, not PID 1: proctor's own cgroup, where it goes back at the end
     /// from its leaf, and the controllers it enabled there, to disable.
     leaf: Option<(Fd, Controllers)>,
-    /// `command`, or `command-PID` beside other proctors (not PID 1).
-    name: Name,
+    /// Not PID 1: proctor's pid, which names its cgroups (`command-PID`)
+    /// beside other proctors'.
+    pid: Option<Pid>,
     /// The CPU-usage file (`cpu.stat`, v1 `cpuacct.usage`), kept open for the polls.
     cpu_usage: Option<Fd>,
     cpu_limit: Option<Nanos>,
@@ -135,7 +136,7 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
         v2: false,
         nodes: [const { None }; 5],
         leaf: None,
-        name: Name::new(b"command", (!is_pid1).then(process::getpid)),
+        pid: (!is_pid1).then(process::getpid),
         cpu_usage: None,
         cpu_limit: r.cpu_time,
         cpu_exceeded: false,
@@ -159,37 +160,24 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
 }
 
 /// A cgroup's name: `command`/`proctor`, and `-PID` beside other proctors.
-#[derive(Clone, Copy)]
-struct Name {
-    base: &'static [u8],
-    pid: Option<Pid>,
-}
-
-impl Name {
-    fn new(base: &'static [u8], pid: Option<Pid>) -> Name {
-        Name { base, pid }
+fn name(base: &[u8], pid: Option<Pid>) -> StackCStr {
+    let mut name = StackCStr::default();
+    // At most 19 bytes: it fits.
+    let _ = name.push(base);
+    if let Some(pid) = pid {
+        let _ = name.push(b"-");
+        let _ = name.push_decimal(pid as u64);
     }
-
-    /// The name as a C string.
-    fn text(&self) -> StackCStr {
-        let mut name = StackCStr::default();
-        // At most 19 bytes: it fits.
-        let _ = name.push(self.base);
-        if let Some(pid) = self.pid {
-            let _ = name.push(b"-");
-            let _ = name.push_decimal(pid as u64);
-        }
-        name
-    }
+    name
 }
 
 fn open_dir(dir: i32, path: &CStr) -> Result<Fd, Errno> {
     fs::openat(dir, path, O_RDONLY | O_DIRECTORY, 0)
 }
 
-/// Create the cgroup `name` in `own` and open it.
-fn make(own: &Fd, name: Name) -> Result<Fd, Errno> {
-    let (own, name) = (own.raw(), name.text());
+/// Create the cgroup `base[-PID]` in `own` and open it.
+fn make(own: &Fd, base: &[u8], pid: Option<Pid>) -> Result<Fd, Errno> {
+    let (own, name) = (own.raw(), name(base, pid));
     mount::mkdir_at(own, name.c(), 0o755)?;
     open_dir(own, name.c())
 }
@@ -235,7 +223,7 @@ impl Cgroup {
                     controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf, doing)?;
                 }
                 *doing = "cgroup: creating the command's cgroup";
-                let dir = make(&own, self.name)?;
+                let dir = make(&own, b"command", self.pid)?;
                 let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
                 // Kept even without its `cgroup.procs`, to be removed.
                 let node = slot.insert(Node {
@@ -446,7 +434,7 @@ impl Cgroup {
     /// subreaper on v2 also leaves its leaf for its own cgroup again and
     /// removes it (as PID 1, the container's cgroup goes with proctor).
     pub fn remove(self) {
-        let command = self.name.text();
+        let command = name(b"command", self.pid);
         for n in self.nodes() {
             if sys::remove(n.parent.raw(), command.c()).is_err() {
                 log!(Warning, "warning: cgroup: the command's cgroup stays");
@@ -456,7 +444,7 @@ impl Cgroup {
             return;
         };
         let (own, enabled) = (own.raw(), *enabled);
-        let leaf = Name::new(b"proctor", Some(process::getpid()));
+        let leaf = name(b"proctor", Some(process::getpid()));
         let left = match enabled {
             0 => Ok(()),
             _ => sys::write(
@@ -466,7 +454,7 @@ impl Cgroup {
             ),
         }
         .and_then(|()| sys::write(own, c"cgroup.procs", b"0"))
-        .and_then(|()| sys::remove(own, leaf.text().c()));
+        .and_then(|()| sys::remove(own, leaf.c()));
         if left.is_err() {
             log!(Verbose, "cgroup: proctor's own leaf stays");
         }
@@ -530,7 +518,7 @@ fn enter_leaf(
     if *absent != 0 {
         return Err(Errno::ENOENT);
     }
-    let dir = make(own, Name::new(b"proctor", (!is_pid1).then(process::getpid)))?;
+    let dir = make(own, b"proctor", (!is_pid1).then(process::getpid))?;
     sys::write(dir.raw(), c"cgroup.procs", b"0")?;
     // From here on, a subreaper that fails goes back and removes its leaf.
     if !is_pid1 {
@@ -658,9 +646,9 @@ mod tests {
             b"+memory +pids +cpu "
         );
         assert_eq!(control_list(b'-', PIDS).bytes(), b"-pids ");
-        assert_eq!(Name::new(b"command", None).text().c(), c"command");
+        assert_eq!(name(b"command", None).c(), c"command");
         assert_eq!(
-            Name::new(b"proctor", Some(4194304)).text().c(),
+            name(b"proctor", Some(4194304)).c(),
             c"proctor-4194304"
         );
         let mut n = StackCStr::default();

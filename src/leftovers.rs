@@ -204,15 +204,12 @@ fn processes() -> Vec<(Pid, Pid, u8)> {
         return out;
     };
     let mut buf = [0u8; 2048];
-    while let Ok(n) = fs::getdents(proc.raw(), &mut buf) {
-        if n == 0 {
-            break;
-        }
+    // Out of memory, the processes found so far.
+    'read: while let Ok(n @ 1..) = fs::getdents(proc.raw(), &mut buf) {
         for name in fs::dirents(buf.get(..n).unwrap_or_default()) {
-            if let Some(entry) = stat_of(proc.raw(), name) {
-                if push(&mut out, entry).is_err() {
-                    return out;
-                }
+            let entry = stat_of(proc.raw(), name);
+            if entry.is_some_and(|e| push(&mut out, e).is_err()) {
+                break 'read;
             }
         }
     }
@@ -227,10 +224,11 @@ fn stat_of(proc: i32, name: &[u8]) -> Option<(Pid, Pid, u8)> {
     path.push(b"/stat").ok()?;
     let mut buf = [0u8; 512];
     let text = read_start(proc, path.c(), &mut buf)?;
+    // After the command's name: ") S PPID ", S one letter.
     let close = text.iter().rposition(|&b| b == b')')?;
-    let mut fields = text.get(close + 2..)?.split(|&b| b == b' ');
-    let state = *fields.next()?.first()?;
-    let ppid = parse_u64(fields.next()?)? as Pid;
+    let state = *text.get(close + 2)?;
+    let ppid = text.get(close + 4..)?;
+    let ppid = parse_u64(ppid.get(..fs::position(ppid, b' ')?)?)? as Pid;
     Some((pid, ppid, state))
 }
 
