@@ -384,8 +384,6 @@ fn describe(
 
 /// Let go of the controlling terminal so the child's new session can take
 /// it, swallowing the SIGHUP and SIGCONT a session leader gets for it.
-// Not inlined: smaller so (measured).
-#[inline(never)]
 fn release_terminal() {
     if fs::release_terminal(0).is_ok() && process::getsid() == process::getpid() {
         let hangup = SigSet::of(&[signal::SIGHUP, signal::SIGCONT]);
