@@ -123,6 +123,51 @@ pub const DEVICE_FSTYPES: [&CStr; 6] =
     [c"ext4", c"ext2", c"squashfs", c"iso9660", c"vfat", c"erofs"];
 
 impl Config<'_> {
+    /// The defaults, before any option; as `docker-init` if `docker_init`.
+    /// Out of line: measured 64 bytes smaller than built in `proctor::run`.
+    #[inline(never)]
+    fn new(docker_init: bool, command: usize) -> Self {
+        Config {
+            verbosity: Level::Warning,
+            single_child: false,
+            wait_for: Vec::new(),
+            wait_timeout: None,
+            mounts: Vec::new(),
+            net_none: false,
+            chdir: None,
+            timeout: None,
+            kill_after: KILL_AFTER,
+            rlimits: Vec::new(),
+            user: None,
+            groups: Vec::new(),
+            clear_env: false,
+            env: Vec::new(),
+            keep_fds: Vec::new(),
+            keep_caps: docker_init,
+            seccomp: !docker_init,
+            report: None,
+            poweroff: false,
+            stdin: None,
+            stdout: None,
+            stderr: None,
+            stderr_to_stdout: false,
+            output_limit: None,
+            pdeathsig: None,
+            exit_zero: Vec::new(),
+            log_reaped: false,
+            rewrite: Vec::new(),
+            docker_init,
+            landlock: false,
+            writable: Vec::new(),
+            no_tcp: false,
+            cgroup: None,
+            reboot: false,
+            modules: Vec::new(),
+            pid_ns: false,
+            command,
+        }
+    }
+
     /// Whether proctor runs as the init of a VM (`--poweroff` or `--reboot`).
     pub fn vm(&self) -> bool {
         self.poweroff || self.reboot
@@ -342,12 +387,12 @@ static ROWS: [(u8, Opt); OPTIONS.len()] = {
 };
 
 /// The option called `long`, or with the short letter `short` (not 0):
-/// its long name, the option, whether it takes a value.
-fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt, bool)> {
+/// its long name and the option.
+fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt)> {
     for (i, &(letter, opt)) in ROWS.iter().enumerate() {
         let name = LONG_NAMES.get(i).unwrap_or_default();
         if name.as_bytes() == long || (letter == short && short != 0) {
-            return Some((name, opt, opt >= Opt::WaitFor));
+            return Some((name, opt));
         }
     }
     None
@@ -369,45 +414,7 @@ pub fn parse_as<'a>(
     let docker_init = argv0.rsplit(|&b| b == b'/').next() == Some(b"docker-init");
     // Never dropped: after a refusal or --help proctor exits, and the
     // arena would reuse none of it (no drop glue for a Config).
-    let mut cfg = ManuallyDrop::new(Config {
-        verbosity: Level::Warning,
-        single_child: false,
-        wait_for: Vec::new(),
-        wait_timeout: None,
-        mounts: Vec::new(),
-        net_none: false,
-        chdir: None,
-        timeout: None,
-        kill_after: KILL_AFTER,
-        rlimits: Vec::new(),
-        user: None,
-        groups: Vec::new(),
-        clear_env: false,
-        env: Vec::new(),
-        keep_fds: Vec::new(),
-        keep_caps: docker_init,
-        seccomp: !docker_init,
-        report: None,
-        poweroff: false,
-        stdin: None,
-        stdout: None,
-        stderr: None,
-        stderr_to_stdout: false,
-        output_limit: None,
-        pdeathsig: None,
-        exit_zero: Vec::new(),
-        log_reaped: false,
-        rewrite: Vec::new(),
-        docker_init,
-        landlock: false,
-        writable: Vec::new(),
-        no_tcp: false,
-        cgroup: None,
-        reboot: false,
-        modules: Vec::new(),
-        pid_ns: false,
-        command: args.len(),
-    });
+    let mut cfg = ManuallyDrop::new(Config::new(docker_init, args.len()));
     compat_environment(&mut cfg, environ);
     match read_options(&mut cfg, args)? {
         Some(Opt::Help) => Ok(Action::Help),
@@ -453,10 +460,10 @@ fn read_options<'a>(
                 // getopt's rule: a value is the rest of the cluster, else the next argument.
                 (find(b"", letter), (at < bytes.len()).then_some(at))
             };
-            let Some((name, opt, takes)) = found else {
+            let Some((name, opt)) = found else {
                 return Err(UsageError::Unknown(bytes));
             };
-            if takes {
+            if opt >= Opt::WaitFor {
                 let v = match inline {
                     Some(at) => tail(arg, at),
                     None => {
