@@ -11,13 +11,13 @@
 
 use crate::args::{Config, Mount};
 use crate::error::Error;
+use crate::mounts;
 use crate::rt::vec::extend;
 use crate::seccomp::{self, JEQ, JGE, JSET, LD_ABS, RET};
 use crate::sys::fs::{self, O_DIRECTORY, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
 use crate::sys::seccomp::Insn;
 use crate::sys::{Errno, Fd};
-use crate::{err, mounts};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -96,7 +96,7 @@ pub fn check_abi(abi: Result<u32, Errno>, landlock: bool, no_tcp: bool) -> Resul
         ),
         Ok(v) => return Ok(v),
     };
-    Err(err!(step, errno, "{}", why))
+    Err(Error::fixed(step, errno, why.as_bytes()))
 }
 
 /// What a rule allows under a writable path: every handled right on a

@@ -32,7 +32,8 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
     }
     for m in mounts.iter().filter(|m| creates(m)) {
         let (step, dst) = target(m);
-        if components(dst.to_bytes()).next().is_none() {
+        // `/` is below `dst` only when `dst` is `/` itself.
+        if under(c"/", dst) {
             return Err(Fail::new(dst.to_bytes(), None, Note::Root).error(step));
         }
     }
@@ -56,7 +57,7 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
             mounter.run(m, true)?;
         }
     }
-    mounter.apply_each(mounts)
+    mounts.iter().try_for_each(|m| mounter.run(m, false))
 }
 
 /// What `--pid-ns` mounts: `/proc` afresh, then the kernel's knobs in it,
@@ -84,18 +85,24 @@ pub const PROC_MOUNTS: [&CStr; 5] = [
 pub fn mount_proc() -> Result<(), (usize, Errno)> {
     const FLAGS: u64 = MS_NOSUID | MS_NODEV | MS_NOEXEC;
     let proc = |data| sys::mount(c"proc", c"/proc", c"proc", FLAGS, data);
-    match proc(Some(c"hidepid=4")) {
-        Err(Errno::EINVAL) => proc(None),
-        other => other,
-    }
-    .map_err(|e| (0, e))?;
-    for (i, &path) in PROC_MOUNTS.iter().enumerate().skip(1) {
-        match sys::mount(path, path, c"", MS_BIND, None) {
-            Err(Errno::ENOENT) => continue,
-            other => other.map_err(|e| (i, e))?,
+    // Bound read-only over itself; one the kernel does not have is skipped.
+    let knob = |path| match sys::mount(path, path, c"", MS_BIND, None) {
+        Err(Errno::ENOENT) => Ok(()),
+        Err(e) => Err(e),
+        Ok(()) => {
+            let read_only = sys::MS_REMOUNT | MS_BIND | MS_RDONLY | FLAGS;
+            sys::mount(c"none", path, c"", read_only, None)
         }
-        let read_only = sys::MS_REMOUNT | MS_BIND | MS_RDONLY | FLAGS;
-        sys::mount(c"none", path, c"", read_only, None).map_err(|e| (i, e))?;
+    };
+    for (i, &path) in PROC_MOUNTS.iter().enumerate() {
+        let done = match i {
+            0 => match proc(Some(c"hidepid=4")) {
+                Err(Errno::EINVAL) => proc(None),
+                other => other,
+            },
+            _ => knob(path),
+        };
+        done.map_err(|e| (i, e))?;
     }
     Ok(())
 }
@@ -112,7 +119,7 @@ pub fn private_namespace(step: &'static str) -> Result<(), Error> {
 
 /// `--ro PATH` on its own, in proctor's current mount namespace.
 pub fn make_read_only(path: &CStr) -> Result<(), Error> {
-    Mounter { api: Api::Fd }.apply_each(&[Mount::ReadOnly { path }])
+    Mounter { api: Api::Fd }.run(&Mount::ReadOnly { path }, false)
 }
 
 /// Which kernel interface mounts go through.
@@ -132,21 +139,15 @@ struct Mounter {
 }
 
 impl Mounter {
-    fn apply_each(&mut self, mounts: &[Mount]) -> Result<(), Error> {
-        for m in mounts {
-            let (step, path) = target(m);
-            log!(Verbose, "{} {}", step, Show(path.to_bytes()));
-            self.run(m, false)?;
-        }
-        Ok(())
-    }
-
     /// Apply `m` (with `prepare`, only create its mountpoint) with the API
     /// in use; when the new calls are refused (`ENOSYS`, or `EPERM` from a
     /// seccomp profile), fall back to the classic one. Nothing is mounted
     /// when it fails that way, so it can simply run again.
     fn run(&mut self, m: &Mount, prepare: bool) -> Result<(), Error> {
-        let step = target(m).0;
+        let (step, path) = target(m);
+        if !prepare {
+            log!(Verbose, "{} {}", step, Show(path.to_bytes()));
+        }
         loop {
             match apply_one(m, self.api, prepare) {
                 Err(Fail {
@@ -349,8 +350,6 @@ fn bind<'p>(
 }
 
 /// The block device at `dev`, resolved without following a symbolic link.
-// Out of line: inlined into its one caller, it would cost more.
-#[inline(never)]
 fn block_device(dev: &CStr, api: Api) -> Result<Resolved, Fail<'_>> {
     let device = resolve(dev, Create::No, api)?;
     let stat = fs::stat_fd(device.fd.raw()).map_err(|e| fail(dev.to_bytes(), e))?;
@@ -395,7 +394,8 @@ fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
         };
         // Only mounts strictly below `path`: its own was remounted above
         // (and no path holds a NUL).
-        if fs::position(point, 0).is_some() || !under_bytes(point, path) || under_bytes(path, point) {
+        if fs::position(point, 0).is_some() || !under_bytes(point, path) || under_bytes(path, point)
+        {
             continue;
         }
         let sub = match walk(point, Create::No) {
@@ -608,6 +608,8 @@ fn proc_path(fd: &Fd) -> StackCStr {
 }
 
 /// A tmpfs's options: `size=BYTES,mode=OOOO`.
+// Out of line: inlined into apply_one, it would cost more.
+#[inline(never)]
 fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
     let octal = [9, 6, 3, 0].map(|shift| b'0' + (mode >> shift & 7) as u8);
     let mut data = StackCStr::default();

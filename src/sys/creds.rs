@@ -2,7 +2,7 @@
 
 use super::process::prctl;
 use super::Result;
-use syscalls::{syscall, Sysno};
+use syscalls::{raw_syscall, syscall, Sysno};
 
 /// Replace the supplementary groups.
 pub fn setgroups(groups: &[u32]) -> Result<()> {
@@ -23,16 +23,21 @@ pub fn setresuid(uid: u32) -> Result<()> {
 }
 
 /// The real user id (the one RLIMIT_NPROC is counted for).
+#[inline(never)]
 pub fn getuid() -> u32 {
     // SAFETY: getuid takes no arguments and cannot fail.
-    unsafe { syscall!(Sysno::getuid) }.unwrap_or(0) as u32
+    unsafe { raw_syscall!(Sysno::getuid) as u32 }
 }
 
 /// The effective user and group ids (those file permissions are checked against).
 pub fn effective_ids() -> (u32, u32) {
     // SAFETY: geteuid and getegid take no arguments and cannot fail.
-    let (uid, gid) = unsafe { (syscall!(Sysno::geteuid), syscall!(Sysno::getegid)) };
-    (uid.unwrap_or(0) as u32, gid.unwrap_or(0) as u32)
+    unsafe {
+        (
+            raw_syscall!(Sysno::geteuid) as u32,
+            raw_syscall!(Sysno::getegid) as u32,
+        )
+    }
 }
 
 const PR_CAPBSET_READ: u32 = 23;
@@ -42,6 +47,7 @@ const PR_CAP_AMBIENT: u32 = 47;
 const PR_CAP_AMBIENT_CLEAR_ALL: usize = 4;
 
 /// Whether capability `cap` exists in this kernel (`PR_CAPBSET_READ`).
+#[inline(never)]
 pub fn cap_exists(cap: u32) -> bool {
     prctl(PR_CAPBSET_READ, cap as usize, 0).is_ok()
 }

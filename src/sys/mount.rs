@@ -5,7 +5,7 @@
 use super::fs::{AT_EMPTY_PATH, O_CLOEXEC};
 use super::{retry, Fd, Result};
 use core::ffi::CStr;
-use syscalls::{syscall, Sysno};
+use syscalls::{raw_syscall, syscall, Sysno};
 
 pub const MS_RDONLY: u64 = 1;
 pub const MS_NOSUID: u64 = 2;
@@ -158,5 +158,5 @@ pub fn mount_flags(fd: i32) -> Result<u64> {
 /// Set the file mode creation mask; returns the previous one.
 pub fn umask(mask: u32) -> u32 {
     // SAFETY: umask takes only a mask and cannot fail.
-    unsafe { syscall!(Sysno::umask, mask) }.unwrap_or(0) as u32
+    unsafe { raw_syscall!(Sysno::umask, mask) as u32 }
 }

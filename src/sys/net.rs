@@ -11,6 +11,7 @@ pub const IFF_UP: u16 = 0x1;
 pub const IFF_RUNNING: u16 = 0x40;
 
 /// A close-on-exec `AF_INET` datagram socket, the handle interface ioctls need.
+#[inline(never)]
 pub fn inet_socket() -> Result<Fd> {
     const AF_INET: usize = 2;
     const SOCK_DGRAM: usize = 2;

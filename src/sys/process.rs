@@ -2,7 +2,7 @@
 
 use super::{retry, Errno, Result};
 use core::ffi::{c_char, CStr};
-use syscalls::{syscall, Sysno};
+use syscalls::{raw_syscall, syscall, Sysno};
 
 /// A process id.
 pub type Pid = i32;
@@ -10,12 +10,12 @@ pub type Pid = i32;
 /// This process's id.
 pub fn getpid() -> Pid {
     // SAFETY: getpid has no arguments and cannot fail.
-    unsafe { syscall!(Sysno::getpid) }.unwrap_or(0) as Pid
+    unsafe { raw_syscall!(Sysno::getpid) as Pid }
 }
 
 pub fn getppid() -> Pid {
     // SAFETY: getppid has no arguments and cannot fail.
-    unsafe { syscall!(Sysno::getppid) }.unwrap_or(0) as Pid
+    unsafe { raw_syscall!(Sysno::getppid) as Pid }
 }
 
 /// `fork()`: `Ok(0)` in the child, the child's pid in the parent.
@@ -43,6 +43,7 @@ fn clone_fork(flags: usize) -> Result<Pid> {
 /// # Safety
 /// `argv` and `envp` must be null-terminated arrays of pointers to
 /// NUL-terminated strings that stay valid for the call.
+#[inline(never)]
 pub unsafe fn execve(path: &CStr, argv: *const *const c_char, envp: *const *const c_char) -> Errno {
     // SAFETY: the caller guarantees the arrays; path is NUL-terminated.
     match unsafe { syscall!(Sysno::execve, path.as_ptr(), argv, envp) } {
@@ -116,6 +117,7 @@ fn wait_ended(pid: isize, flags: usize) -> Result<Option<(Pid, Exit)>> {
 /// signal that stopped it — but for the `SIGTRAP` the kernel sends a
 /// tracee at `execve` (to itself, `SI_USER`), which nobody would have sent
 /// it untraced. proctor never traces anything itself.
+#[inline(never)]
 fn release_tracee(pid: Pid, sig: u8) {
     const PTRACE_DETACH: usize = 17;
     const PTRACE_GETSIGINFO: usize = 0x4202;
@@ -178,7 +180,8 @@ fn raw_kill(pid: Pid, sig: i32) -> Result<()> {
     unsafe { syscall!(Sysno::kill, pid as isize, sig) }.map(drop)
 }
 
-/// `prctl` with up to two arguments.
+/// `prctl` with up to two arguments. Not inlined: it has many callers.
+#[inline(never)]
 pub fn prctl(option: u32, arg2: usize, arg3: usize) -> Result<usize> {
     // SAFETY: the options proctor uses take integers, not pointers.
     unsafe { syscall!(Sysno::prctl, option, arg2, arg3, 0, 0) }
@@ -227,7 +230,7 @@ pub fn wait_pid(pid: Pid) -> Result<Exit> {
 /// The session id of this process.
 pub fn getsid() -> Pid {
     // SAFETY: getsid(0) asks about this process and cannot fail.
-    unsafe { syscall!(Sysno::getsid, 0) }.unwrap_or(0) as Pid
+    unsafe { raw_syscall!(Sysno::getsid, 0) as Pid }
 }
 
 /// A namespace `unshare` can give this process a new copy of.

@@ -52,6 +52,7 @@ impl SigInfo {
 
     /// Record a signal taken some other way (`rt_sigtimedwait`), for the
     /// same loop.
+    #[inline(never)]
     pub fn set_signal(&mut self, signal: i32) {
         self.signo = signal as u32;
     }
@@ -94,6 +95,7 @@ pub struct PollFd {
 
 impl PollFd {
     /// Wait for `fd` to be readable (or hung up); a negative `fd` is skipped.
+    #[inline(never)]
     pub fn readable(fd: i32) -> PollFd {
         const POLLIN: i16 = 1;
         PollFd {
