@@ -394,28 +394,20 @@ fn decimal(t: &mut Text, v: u64) {
 
 /// `v` millionths as a decimal without trailing zeros: 1500000 → `1.5`.
 fn decimal_micro(t: &mut Text, v: u64) {
-    let (whole, mut frac) = (v / 1_000_000, v % 1_000_000);
-    decimal(t, whole);
+    decimal(t, v / 1_000_000);
+    let mut frac = v % 1_000_000;
     if frac == 0 {
         return;
     }
-    let mut digits = 6;
-    while frac % 10 == 0 {
+    // The six digits of the fraction, leading zeros included (0.05 is
+    // 50000 millionths), then without the trailing ones.
+    let mut digits = *b".000000";
+    for d in digits.iter_mut().skip(1).rev() {
+        *d += (frac % 10) as u8;
         frac /= 10;
-        digits -= 1;
     }
-    let _ = t.write_str(".");
-    // Leading zeros of the fraction: 0.05 is 50000 millionths, five digits.
-    let mut width = 1;
-    let mut f = frac;
-    while f >= 10 {
-        f /= 10;
-        width += 1;
-    }
-    for _ in width..digits {
-        let _ = t.write_str("0");
-    }
-    decimal(t, frac);
+    let len = digits.iter().rposition(|&d| d != b'0').map_or(0, |last| last + 1);
+    let _ = extend(&mut t.0, digits.get(..len).unwrap_or_default());
 }
 
 /// Append `s` as a JSON string: quotes, backslashes and control characters
