@@ -19,7 +19,7 @@ use core::mem::ManuallyDrop;
 use proctor::args::{self, Action, Config};
 use proctor::cgroup::{self, Cgroup};
 use proctor::output::{self, Carrier};
-use proctor::report::{Destination, Failed, Outcome, RunUsage, Status, Verdict};
+use proctor::report::{Destination, Failed, Limits, Outcome, RunUsage, Status, Verdict};
 use proctor::rt::pack;
 use proctor::rt::vec::push;
 use proctor::signals::{self, ParentDeath};
@@ -171,14 +171,17 @@ fn run(
         Ok(outcome) => outcome,
         Err(failed) => failed.into(),
     };
-    outcome.limits.timeout_ms = cfg.timeout.map(|t| t / 1_000_000);
-    outcome.limits.output = cfg.output_limit;
-    if let Some(r) = cfg.cgroup {
-        outcome.limits.memory = r.memory;
-        outcome.limits.pids = r.pids;
-        outcome.limits.cpus_micro = r.cpus_micro;
-        outcome.limits.cpu_time_ms = r.cpu_time.map(|t| t / 1_000_000);
-    }
+    let ms = |t: Option<u64>| t.map(|t| t / 1_000_000);
+    // Without a cgroup, no limit of one.
+    let r = cfg.cgroup.unwrap_or_default();
+    outcome.limits = Limits {
+        memory: r.memory,
+        pids: r.pids,
+        cpus_micro: r.cpus_micro,
+        cpu_time_ms: ms(r.cpu_time),
+        output: cfg.output_limit,
+        timeout_ms: ms(cfg.timeout),
+    };
     outcome.map_exit_codes_to_zero(&cfg.exit_zero);
     if let (Some(msg), false) = (&outcome.message, outcome.status == Status::Timeout) {
         if outcome.status == Status::Cancelled {
@@ -251,12 +254,10 @@ fn phases(
         Some(r) => Some(cgroup::setup(r, is_pid1)?),
         None => None,
     });
-    let (mut carrier, stdio) = match cfg.output_limit {
-        Some(limit) => {
-            let (carrier, stdio) = Carrier::new(&files, limit)?;
-            (ManuallyDrop::new(Some(carrier)), stdio)
-        }
-        None => (ManuallyDrop::new(None), files.stdio()),
+    let mut carrier = ManuallyDrop::new(None);
+    let stdio = match cfg.output_limit {
+        Some(limit) => Carrier::open(&files, limit, &mut carrier)?,
+        None => files.stdio(),
     };
     // Supervision will poll the output pipes or the inner init's pipe beside
     // the signalfd: open it while a failure is still a setup error.

@@ -24,6 +24,7 @@ use crate::sys::watch::{self, PollFd};
 use crate::sys::{fs, Errno, Fd};
 use core::cell::Cell;
 use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 
 /// The files of `--stdin`, `--stdout` and `--stderr`, open.
 #[derive(Debug, Default)]
@@ -45,9 +46,12 @@ impl Files {
         let open = |option, path: Option<&CStr>, output| {
             path.map(|p| open_file(option, p, output)).transpose()
         };
+        // Not closed when a later one fails: proctor exits then, which closes them.
+        let stdin = ManuallyDrop::new(open("--stdin", cfg.stdin, false)?);
+        let stdout = ManuallyDrop::new(open("--stdout", cfg.stdout, true)?);
         Ok(Files {
-            stdin: open("--stdin", cfg.stdin, false)?,
-            stdout: open("--stdout", cfg.stdout, true)?,
+            stdin: ManuallyDrop::into_inner(stdin),
+            stdout: ManuallyDrop::into_inner(stdout),
             stderr: open("--stderr", cfg.stderr.filter(|_| !same), true)?,
             stderr_to_stdout: cfg.stderr_to_stdout || same,
         })
@@ -178,15 +182,17 @@ pub struct Carrier {
 impl Carrier {
     /// Pipes for the command's stdout and stderr (one for both when stderr
     /// goes to stdout), carried to `files` or to proctor's own 1 and 2.
-    /// Returns the carrier and where the child's descriptors come from.
+    /// The carrier is built in `slot` (a `Carrier` is large, and a `Result`
+    /// of one is copied twice); returns where the child's descriptors come
+    /// from. On a failure, what was opened stays in `slot`.
     // Not inlined: smaller so (measured).
     #[inline(never)]
-    pub fn new(files: &Files, limit: u64) -> Result<(Carrier, Stdio), Error> {
-        let mut carrier = Carrier {
+    pub fn open(files: &Files, limit: u64, slot: &mut Option<Carrier>) -> Result<Stdio, Error> {
+        let carrier = slot.get_or_insert_with(|| Carrier {
             streams: [None, None],
             writers: [None, None],
             budget: Cell::new(Budget::new(limit)),
-        };
+        });
         let mut stdio = files.stdio();
         let dsts = [
             files.stdout.as_ref().map_or(1, Fd::raw),
@@ -208,7 +214,7 @@ impl Carrier {
                 which,
             });
         }
-        Ok((carrier, stdio))
+        Ok(stdio)
     }
 
     /// The command runs: close proctor's copies of its ends, so that the

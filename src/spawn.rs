@@ -289,6 +289,8 @@ impl ChildFailure {
     }
 
     /// `None` for a message no child of this proctor writes.
+    // Not inlined: smaller so (measured).
+    #[inline(never)]
     pub fn from_bytes(bytes: &[u8; Self::LEN]) -> Option<ChildFailure> {
         let word = |i: usize| {
             let word = bytes.get(i..i + 4).and_then(|w| w.try_into().ok());
@@ -301,6 +303,8 @@ impl ChildFailure {
 
 /// Fork and start the command; returns its pid once `execve` succeeded
 /// (with `--pid-ns`, the inner init's).
+// Not inlined into main: smaller so (measured).
+#[inline(never)]
 pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     if plan.take_terminal {
         release_terminal();
@@ -380,8 +384,6 @@ fn describe(
 
 /// Let go of the controlling terminal so the child's new session can take
 /// it, swallowing the SIGHUP and SIGCONT a session leader gets for it.
-// Not inlined: smaller so (measured).
-#[inline(never)]
 fn release_terminal() {
     if fs::release_terminal(0).is_ok() && process::getsid() == process::getpid() {
         let hangup = SigSet::of(&[signal::SIGHUP, signal::SIGCONT]);
