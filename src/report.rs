@@ -464,8 +464,6 @@ impl<'a> Destination<'a> {
     /// down, and a report bind-mounted as a single file (Kubernetes'
     /// `/dev/termination-log`) would land in the detached directory
     /// underneath instead of the file the operator reads.
-    // Out of line: inlined into its one caller, it costs more (measured).
-    #[inline(never)]
     pub fn open(path: &'a CStr, pin_namespace: bool) -> Result<Destination<'a>, Error> {
         let bytes = path.to_bytes();
         let slash = bytes.iter().rposition(|&b| b == b'/');
