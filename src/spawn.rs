@@ -303,8 +303,6 @@ impl ChildFailure {
 
 /// Fork and start the command; returns its pid once `execve` succeeded
 /// (with `--pid-ns`, the inner init's).
-// Not inlined into main: smaller so (measured).
-#[inline(never)]
 pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     if plan.take_terminal {
         release_terminal();
