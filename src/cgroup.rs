@@ -647,10 +647,7 @@ mod tests {
         );
         assert_eq!(control_list(b'-', PIDS).bytes(), b"-pids ");
         assert_eq!(name(b"command", None).c(), c"command");
-        assert_eq!(
-            name(b"proctor", Some(4194304)).c(),
-            c"proctor-4194304"
-        );
+        assert_eq!(name(b"proctor", Some(4194304)).c(), c"proctor-4194304");
         let mut n = StackCStr::default();
         n.push_decimal(0).unwrap();
         n.push_decimal(u64::MAX).unwrap();

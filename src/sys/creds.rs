@@ -32,7 +32,12 @@ pub fn getuid() -> u32 {
 /// The effective user and group ids (those file permissions are checked against).
 pub fn effective_ids() -> (u32, u32) {
     // SAFETY: geteuid and getegid take no arguments and cannot fail.
-    unsafe { (raw_syscall!(Sysno::geteuid) as u32, raw_syscall!(Sysno::getegid) as u32) }
+    unsafe {
+        (
+            raw_syscall!(Sysno::geteuid) as u32,
+            raw_syscall!(Sysno::getegid) as u32,
+        )
+    }
 }
 
 const PR_CAPBSET_READ: u32 = 23;
