@@ -311,10 +311,15 @@ impl Watch for Pump<'_> {
         } else {
             s.step(room)
         };
-        match moved {
-            Ok(0) => *self.stream = None,
-            Ok(n) => budget.add(n),
-            Err(Errno::EAGAIN) => s.blocked = true,
+        let ended = match moved {
+            Ok(n) => {
+                budget.add(n);
+                n == 0
+            }
+            Err(Errno::EAGAIN) => {
+                s.blocked = true;
+                false
+            }
             Err(e) => {
                 // proctor's own SIGPIPE, from a destination nobody reads: not one to forward.
                 if e == Errno::EPIPE {
@@ -326,8 +331,11 @@ impl Watch for Pump<'_> {
                     s.which,
                     ErrnoName(e)
                 );
-                *self.stream = None;
+                true
             }
+        };
+        if ended {
+            *self.stream = None;
         }
         self.budget.set(budget);
         None
