@@ -22,38 +22,104 @@ fn main() {
     pack_usage(&dir);
 }
 
-/// The `--help` text, byte-pair encoded (rt::pack::unpack reads it back):
-/// about half its size, and the binary's largest constant.
+/// The `--help` text and every message written `msg!("…")` in src/,
+/// byte-pair encoded with one table of pairs (rt::pack::unpack reads them
+/// back): about half their size. The messages are one catalogue that
+/// `Msg::of` looks a text up in at compile time, so a message costs its
+/// packed bytes, two bytes of index and a 16-bit number where it is used.
 fn pack_usage(dir: &str) {
     println!("cargo:rerun-if-changed=src/usage.txt");
+    println!("cargo:rerun-if-changed=src");
     let text = std::fs::read(format!("{dir}/src/usage.txt")).expect("src/usage.txt");
-    assert!(
-        text.is_ascii(),
-        "src/usage.txt: codes 128..=255 stand for pairs"
-    );
-    let (packed, pairs) = byte_pairs(&text);
+    let mut messages = Vec::new();
+    find_messages(std::path::Path::new(&format!("{dir}/src")), &mut messages);
+    messages.sort();
+    messages.dedup();
+    let mut texts = vec![text.clone()];
+    texts.extend(messages.iter().map(|m| m.as_bytes().to_vec()));
+    for m in &messages {
+        assert!(m.len() <= 160, "msg!: longer than rt::pack::MSG_MAX: {m}");
+    }
+    for t in &texts {
+        assert!(
+            t.is_ascii(),
+            "{}: codes 128..=255 stand for pairs",
+            String::from_utf8_lossy(t)
+        );
+    }
+    let (packed, pairs) = byte_pairs(&texts);
+    let mut ends = Vec::new();
+    let mut catalogue = Vec::new();
+    for codes in &packed[1..] {
+        catalogue.extend_from_slice(codes);
+        ends.push(u16::try_from(catalogue.len()).expect("a catalogue under 64 KiB"));
+    }
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let code = format!(
-        "pub const LEN: usize = {};\npub static PACKED: [u8; {}] = {:?};\npub static PAIRS: [[u8; 2]; {}] = {:?};\n",
+        "pub const LEN: usize = {};\npub static PACKED: [u8; {}] = {:?};\npub static PAIRS: [[u8; 2]; {}] = {:?};\n\
+         const TEXTS: [&str; {}] = {:?};\nstatic MESSAGES: [u8; {}] = {:?};\nstatic ENDS: [u16; {}] = {:?};\n",
         text.len(),
-        packed.len(),
-        packed,
+        packed[0].len(),
+        packed[0],
         pairs.len(),
         pairs,
+        messages.len(),
+        messages,
+        catalogue.len(),
+        catalogue,
+        ends.len(),
+        ends,
     );
     std::fs::write(format!("{out}/usage.rs"), code).expect("write usage.rs");
 }
 
-/// Replaces the most frequent pair of codes by a new code (128, 129, …)
-/// while that saves bytes, keeping every code's expansion at most
-/// rt::pack::DEPTH deep.
-fn byte_pairs(text: &[u8]) -> (Vec<u8>, Vec<[u8; 2]>) {
-    let mut data = text.to_vec();
+/// Every literal `msg!("…")` of the sources under `dir`. A text the scan
+/// reads wrongly is not in the catalogue, and `Msg::of` fails the build.
+fn find_messages(dir: &std::path::Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("read src").path();
+        if path.is_dir() {
+            find_messages(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let source = std::fs::read_to_string(&path).expect("read a source file");
+            for (at, m) in source.match_indices("msg!(") {
+                let rest = source[at + m.len()..].trim_start();
+                if let Some(rest) = rest.strip_prefix('"') {
+                    out.push(literal(rest));
+                }
+            }
+        }
+    }
+}
+
+/// The text of a string literal whose opening quote is just before `rest`:
+/// the escapes messages use (`\"`, `\\`), no other.
+fn literal(rest: &str) -> String {
+    let mut text = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return text,
+            '\\' => match chars.next() {
+                Some(e @ ('"' | '\\')) => text.push(e),
+                other => panic!("msg!: escape \\{other:?} not supported, in {text}"),
+            },
+            c => text.push(c),
+        }
+    }
+    panic!("msg!: unterminated literal {text}")
+}
+
+/// Replaces the most frequent pair of codes in `texts` (never across two
+/// of them) by a new code (128, 129, …) while that saves bytes, keeping
+/// every code's expansion at most rt::pack::DEPTH deep.
+fn byte_pairs(texts: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<[u8; 2]>) {
+    let mut data = texts.to_vec();
     let mut pairs: Vec<[u8; 2]> = Vec::new();
     let mut depth = [1usize; 256];
     for code in 128..=255u8 {
         let mut counts = std::collections::BTreeMap::new();
-        for w in data.windows(2) {
+        for w in data.iter().flat_map(|t| t.windows(2)) {
             if depth[w[0] as usize].max(depth[w[1] as usize]) < 16 {
                 *counts.entry([w[0], w[1]]).or_insert(0usize) += 1;
             }
@@ -68,18 +134,20 @@ fn byte_pairs(text: &[u8]) -> (Vec<u8>, Vec<[u8; 2]>) {
         if n < 3 {
             break;
         }
-        let mut next = Vec::with_capacity(data.len());
-        let mut i = 0;
-        while i < data.len() {
-            if data[i..].starts_with(&pair) {
-                next.push(code);
-                i += 2;
-            } else {
-                next.push(data[i]);
-                i += 1;
+        for text in &mut data {
+            let mut next = Vec::with_capacity(text.len());
+            let mut i = 0;
+            while i < text.len() {
+                if text[i..].starts_with(&pair) {
+                    next.push(code);
+                    i += 2;
+                } else {
+                    next.push(text[i]);
+                    i += 1;
+                }
             }
+            *text = next;
         }
-        data = next;
         depth[code as usize] = 1 + depth[pair[0] as usize].max(depth[pair[1] as usize]);
         pairs.push(pair);
     }

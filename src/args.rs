@@ -5,9 +5,10 @@ pub mod rlimit;
 
 use crate::error::Show;
 use crate::log::Level;
+use crate::msg;
 use crate::rt::cstr::{tail, OwnedCStr};
 use crate::rt::num::parse_u64;
-use crate::rt::pack::Names;
+use crate::rt::pack::{Msg, Names};
 use crate::rt::vec::{push, OutOfMemory};
 use crate::sys::time::Nanos;
 use alloc::vec::Vec;
@@ -211,12 +212,12 @@ pub enum UsageError<'a> {
     Bad {
         option: &'static str,
         value: &'a [u8],
-        why: &'static str,
+        why: Msg,
     },
     NoCommand,
     OutOfMemory,
     /// An option refused with the rest of the command line: (option, why).
-    Refused(&'static str, &'static str),
+    Refused(&'static str, Msg),
 }
 
 impl uDisplay for UsageError<'_> {
@@ -237,7 +238,7 @@ impl uDisplay for UsageError<'_> {
             UsageError::Refused(o, why) => {
                 f.write_str(o)?;
                 f.write_str(": ")?;
-                f.write_str(why)
+                why.fmt(f)
             }
         }
     }
@@ -495,7 +496,7 @@ fn check<'a>(cfg: &Config<'a>, args: usize) -> Result<(), UsageError<'a>> {
     if cfg.stderr_to_stdout && cfg.stderr.is_some() {
         return Err(UsageError::Refused(
             "--stderr-to-stdout",
-            "cannot be combined with --stderr",
+            msg!("cannot be combined with --stderr"),
         ));
     }
     Ok(())
@@ -547,12 +548,12 @@ fn apply_value<'a>(
 /// Why [`set_value`] refused a value: what [`UsageError::Bad`] says after
 /// the value, or running out of memory.
 enum Refusal {
-    Bad(&'static str),
+    Bad(Msg),
     OutOfMemory,
 }
 
-impl From<&'static str> for Refusal {
-    fn from(why: &'static str) -> Refusal {
+impl From<Msg> for Refusal {
+    fn from(why: Msg) -> Refusal {
         Refusal::Bad(why)
     }
 }
@@ -566,7 +567,7 @@ impl From<OutOfMemory> for Refusal {
 fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refusal> {
     let value = v.to_bytes();
     if value.is_empty() {
-        return Err("is empty".into());
+        return Err(msg!("is empty").into());
     }
     match opt {
         Opt::WaitFor => push(&mut cfg.wait_for, v)?,
@@ -574,21 +575,22 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             push(&mut cfg.mounts, parse_mount(opt, v)?)?
         }
         Opt::Net if value == b"none" => cfg.net_none = true,
-        Opt::Net => return Err("is not a network mode (only \"none\")".into()),
+        Opt::Net => return Err(msg!("is not a network mode (only \"none\")").into()),
         Opt::Rlimit => push(&mut cfg.rlimits, parse_rlimit(value)?)?,
         Opt::User => cfg.user = Some(parse_user(value)?),
         Opt::Groups => {
             cfg.groups.clear();
             for g in value.split(|&b| b == b',') {
-                let gid = parse_id(g).ok_or("is not a comma-separated list of numeric gids")?;
+                let gid =
+                    parse_id(g).ok_or(msg!("is not a comma-separated list of numeric gids"))?;
                 push(&mut cfg.groups, gid)?;
             }
             if cfg.groups.len() > 65536 {
-                return Err("has more groups than the kernel allows (65536)".into());
+                return Err(msg!("has more groups than the kernel allows (65536)").into());
             }
         }
         Opt::Env => {
-            let (name, _) = split(value, b'=').ok_or("is not NAME=VALUE")?;
+            let (name, _) = split(value, b'=').ok_or(msg!("is not NAME=VALUE"))?;
             check_env_name(name)?;
             push(&mut cfg.env, EnvOp::Set(v))?;
         }
@@ -603,7 +605,7 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         }
         Opt::Seccomp if value == b"none" => cfg.seccomp = false,
         Opt::Seccomp if value == b"default" => cfg.seccomp = true,
-        Opt::Seccomp => return Err("is not a seccomp mode (\"default\" or \"none\")".into()),
+        Opt::Seccomp => return Err(msg!("is not a seccomp mode (\"default\" or \"none\")").into()),
         // Paths, used as given.
         Opt::Chdir | Opt::Report | Opt::Stdin | Opt::Stdout | Opt::Stderr => {
             let path = match opt {
@@ -617,7 +619,7 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         }
         Opt::Pdeathsig => cfg.pdeathsig = Some(signal(value, 1)?),
         Opt::Rewrite => {
-            let (from, to) = split(value, b':').ok_or("is not SIGNAL:SIGNAL")?;
+            let (from, to) = split(value, b':').ok_or(msg!("is not SIGNAL:SIGNAL"))?;
             let from = signal(from, 1)?;
             push(&mut cfg.rewrite, (from, signal(to, 0)?))?;
         }
@@ -653,33 +655,38 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
 
 /// The value of an option that is one number: how it is read, its bounds,
 /// what a refusal says.
-fn number(opt: Opt, value: &[u8]) -> Result<u64, &'static str> {
+fn number(opt: Opt, value: &[u8]) -> Result<u64, Msg> {
     let (n, min, max, why) = match opt {
         Opt::WaitTimeout | Opt::Timeout | Opt::KillAfter => (
             parse_seconds(value),
             0,
             u64::MAX,
-            "is not a number of seconds",
+            msg!("is not a number of seconds"),
         ),
         Opt::Memory => return parse_memory(value),
         Opt::KeepFd => (
             parse_u64(value),
             0,
             i32::MAX as u64,
-            "is not a descriptor number",
+            msg!("is not a descriptor number"),
         ),
         Opt::OutputLimit => (
             parse_size(value),
             1,
             u64::MAX,
-            "is not a positive number of bytes (k/m/g/t allowed)",
+            msg!("is not a positive number of bytes (k/m/g/t allowed)"),
         ),
-        Opt::ExitZero => (parse_u64(value), 0, 255, "is not an exit code (0 to 255)"),
+        Opt::ExitZero => (
+            parse_u64(value),
+            0,
+            255,
+            msg!("is not an exit code (0 to 255)"),
+        ),
         Opt::Pids => (
             parse_u64(value),
             1,
             MAX_PIDS,
-            "is not a number of processes from 1 to 4194304",
+            msg!("is not a number of processes from 1 to 4194304"),
         ),
         // In millionths: from 0.01 (the kernel's smallest quota, 1 ms per
         // 100 ms period) to a million CPUs.
@@ -687,13 +694,13 @@ fn number(opt: Opt, value: &[u8]) -> Result<u64, &'static str> {
             parse_seconds(value).map(|ns| ns / 1000),
             10_000,
             1_000_000_000_000,
-            "is not a number of CPUs from 0.01 on (decimal allowed)",
+            msg!("is not a number of CPUs from 0.01 on (decimal allowed)"),
         ),
         _ => (
             parse_seconds(value),
             1_000_000,
             u64::MAX,
-            "is not a number of seconds from 0.001 on",
+            msg!("is not a number of seconds from 0.001 on"),
         ),
     };
     within(n, min, max).ok_or(why)
@@ -705,7 +712,7 @@ fn within(n: Option<u64>, min: u64, max: u64) -> Option<u64> {
 }
 
 /// A signal from `min` on (0 is "no signal", where that means something).
-fn signal(s: &[u8], min: u8) -> Result<u8, &'static str> {
+fn signal(s: &[u8], min: u8) -> Result<u8, Msg> {
     match parse_signal(s) {
         Some(sig) if sig >= min => Ok(sig),
         _ => Err(NOT_A_SIGNAL),
@@ -719,7 +726,7 @@ fn split(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
     Some((s.get(..at)?, s.get(at + 1..)?))
 }
 
-const NOT_A_SIGNAL: &str = "is not a signal (a name such as TERM or SIGTERM, or 1 to 64)";
+const NOT_A_SIGNAL: Msg = msg!("is not a signal (a name such as TERM or SIGTERM, or 1 to 64)");
 
 /// The standard signals' names, numbered from 1 (the same on x86_64 and
 /// aarch64), packed into one string: a table of `&str` costs 16 bytes a name.
@@ -797,9 +804,9 @@ pub fn parse_id(s: &[u8]) -> Option<u32> {
         .map(|n| n as u32)
 }
 
-fn parse_user(s: &[u8]) -> Result<User, &'static str> {
-    const NOT_NUMERIC: &str =
-        "is not a numeric UID[:GID] (names are refused: proctor never reads /etc/passwd)";
+fn parse_user(s: &[u8]) -> Result<User, Msg> {
+    const NOT_NUMERIC: Msg =
+        msg!("is not a numeric UID[:GID] (names are refused: proctor never reads /etc/passwd)");
     let (u, g) = split(s, b':').unwrap_or((s, s));
     let (Some(uid), Some(gid)) = (parse_id(u), parse_id(g)) else {
         return Err(NOT_NUMERIC);
@@ -807,17 +814,19 @@ fn parse_user(s: &[u8]) -> Result<User, &'static str> {
     Ok(User { uid, gid })
 }
 
-fn parse_rlimit(s: &[u8]) -> Result<Limit, &'static str> {
-    let (name, rest) = split(s, b'=').ok_or("is not NAME=SOFT[:HARD]")?;
+fn parse_rlimit(s: &[u8]) -> Result<Limit, Msg> {
+    let (name, rest) = split(s, b'=').ok_or(msg!("is not NAME=SOFT[:HARD]"))?;
     let resource = rlimit::resource(name).ok_or(
-        "names no resource (as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack)",
+        msg!("names no resource (as core cpu data fsize locks memlock msgqueue nice nofile nproc rss rtprio rttime sigpending stack)"),
     )?;
     let (soft, hard) = split(rest, b':').unwrap_or((rest, rest));
     let (Some(soft), Some(hard)) = (limit(soft), limit(hard)) else {
-        return Err("has a limit that is not a number with k/m/g/t or \"unlimited\"");
+        return Err(msg!(
+            "has a limit that is not a number with k/m/g/t or \"unlimited\""
+        ));
     };
     if soft > hard {
-        return Err("has a soft limit above its hard limit");
+        return Err(msg!("has a soft limit above its hard limit"));
     }
     Ok(Limit {
         resource,
@@ -840,35 +849,35 @@ pub const MIN_MEMORY: u64 = 1 << 20;
 /// The largest `--pids` the kernel takes (`PID_MAX_LIMIT`).
 pub const MAX_PIDS: u64 = 1 << 22;
 
-fn parse_memory(s: &[u8]) -> Result<u64, &'static str> {
-    let n = parse_size(s).ok_or("is not a size in bytes with k/m/g/t")?;
+fn parse_memory(s: &[u8]) -> Result<u64, Msg> {
+    let n = parse_size(s).ok_or(msg!("is not a size in bytes with k/m/g/t"))?;
     if n < MIN_MEMORY {
-        return Err("is below 1m, too little for any command");
+        return Err(msg!("is below 1m, too little for any command"));
     }
     if n > i64::MAX as u64 {
-        return Err("is larger than the kernel takes");
+        return Err(msg!("is larger than the kernel takes"));
     }
     Ok(n)
 }
 
-fn check_mount_path(p: &[u8]) -> Result<(), &'static str> {
+fn check_mount_path(p: &[u8]) -> Result<(), Msg> {
     if p.first() != Some(&b'/') {
-        return Err("is not an absolute path");
+        return Err(msg!("is not an absolute path"));
     }
     if p.split(|&b| b == b'/').any(|c| c == b"..") {
-        return Err("must not contain \"..\"");
+        return Err(msg!("must not contain \"..\""));
     }
     Ok(())
 }
 
 /// A copy of part of an argument, NUL-terminated. An argument holds no NUL:
 /// only memory can run out.
-fn owned(p: &[u8]) -> Result<OwnedCStr, &'static str> {
-    OwnedCStr::new(p).or(Err(crate::error::OUT_OF_MEMORY))
+fn owned(p: &[u8]) -> Result<OwnedCStr, Msg> {
+    OwnedCStr::new(p).or(Err(msg!("out of memory")))
 }
 
 /// `--bind SRC:DST[:OPTS]`, `--mount DEV:DST:FSTYPE[:OPTS]`, `--tmpfs DST[:OPTS]`, `--ro PATH`.
-fn parse_mount<'a>(opt: Opt, v: &'a CStr) -> Result<Mount<'a>, &'static str> {
+fn parse_mount<'a>(opt: Opt, v: &'a CStr) -> Result<Mount<'a>, Msg> {
     let s = v.to_bytes();
     match opt {
         Opt::Ro => {
@@ -881,16 +890,16 @@ fn parse_mount<'a>(opt: Opt, v: &'a CStr) -> Result<Mount<'a>, &'static str> {
 }
 
 /// `--bind SRC:DST[:OPTS]`, or with `device` `--mount DEV:DST:FSTYPE[:OPTS]`.
-fn parse_source_mount(s: &[u8], device: bool) -> Result<Mount<'static>, &'static str> {
+fn parse_source_mount(s: &[u8], device: bool) -> Result<Mount<'static>, Msg> {
     let (form, not_src) = if device {
         (
-            "is not DEV:DST:FSTYPE[:OPTS]",
-            "has a DEV that is not an absolute path without \"..\"",
+            msg!("is not DEV:DST:FSTYPE[:OPTS]"),
+            msg!("has a DEV that is not an absolute path without \"..\""),
         )
     } else {
         (
-            "is not SRC:DST[:OPTS]",
-            "has a SRC that is not an absolute path without \"..\"",
+            msg!("is not SRC:DST[:OPTS]"),
+            msg!("has a SRC that is not an absolute path without \"..\""),
         )
     };
     let mut parts = s.splitn(3 + device as usize, |&b| b == b':');
@@ -902,13 +911,17 @@ fn parse_source_mount(s: &[u8], device: bool) -> Result<Mount<'static>, &'static
         None
     };
     check_mount_path(src).or(Err(not_src))?;
-    check_mount_path(dst).or(Err("has a DST that is not an absolute path without \"..\""))?;
+    check_mount_path(dst).or(Err(msg!(
+        "has a DST that is not an absolute path without \"..\""
+    )))?;
     let fstype = match fstype {
         Some(name) => Some(
             DEVICE_FSTYPES
                 .into_iter()
                 .find(|t| t.to_bytes() == name)
-                .ok_or("has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs")?,
+                .ok_or(msg!(
+                    "has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs"
+                ))?,
         ),
         None => None,
     };
@@ -933,7 +946,7 @@ fn parse_source_mount(s: &[u8], device: bool) -> Result<Mount<'static>, &'static
 
 /// The OPTS of `--bind` and `--mount`: `ro` (default), `rw`, `noexec`,
 /// comma-separated; gives (writable, noexec).
-fn parse_access(opts: Option<&[u8]>) -> Result<(bool, bool), &'static str> {
+fn parse_access(opts: Option<&[u8]>) -> Result<(bool, bool), Msg> {
     let (mut writable, mut noexec, mut ro) = (false, false, false);
     if let Some(opts) = opts {
         for opt in opts.split(|&b| b == b',') {
@@ -941,26 +954,26 @@ fn parse_access(opts: Option<&[u8]>) -> Result<(bool, bool), &'static str> {
                 b"ro" => ro = true,
                 b"rw" => writable = true,
                 b"noexec" => noexec = true,
-                _ => return Err("has an option that is not ro, rw or noexec"),
+                _ => return Err(msg!("has an option that is not ro, rw or noexec")),
             }
         }
     }
     if ro && writable {
-        return Err("asks for both ro and rw");
+        return Err(msg!("asks for both ro and rw"));
     }
     Ok((writable, noexec))
 }
 
 /// `FILE[:PARAMS]`: PARAMS is everything after the first `:`.
-fn parse_module(v: &CStr) -> Result<Module<'_>, &'static str> {
+fn parse_module(v: &CStr) -> Result<Module<'_>, Msg> {
     let value = v.to_bytes();
     let (file, params) = match split(value, b':') {
         Some((file, _)) => (file, tail(v, file.len() + 1)),
         None => (value, c""),
     };
-    check_mount_path(file).or(Err(
-        "has a FILE that is not an absolute path without \"..\"",
-    ))?;
+    check_mount_path(file).or(Err(msg!(
+        "has a FILE that is not an absolute path without \"..\""
+    )))?;
     Ok(Module {
         file: owned(file)?,
         params,
@@ -972,19 +985,19 @@ fn check_vm<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
     if cfg.poweroff && cfg.reboot {
         return Err(UsageError::Refused(
             "--reboot",
-            "cannot be combined with --poweroff",
+            msg!("cannot be combined with --poweroff"),
         ));
     }
     if !cfg.modules.is_empty() && !cfg.vm() {
         return Err(UsageError::Refused(
             "--module",
-            "needs --poweroff or --reboot (proctor as the init of a VM)",
+            msg!("needs --poweroff or --reboot (proctor as the init of a VM)"),
         ));
     }
     Ok(())
 }
 
-fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, &'static str> {
+fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, Msg> {
     let (dst, opts) = match split(s, b':') {
         Some((dst, opts)) => (dst, Some(opts)),
         None => (s, None),
@@ -994,15 +1007,17 @@ fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, &'static str> {
     if let Some(opts) = opts {
         for opt in opts.split(|&b| b == b',') {
             if let Some(v) = opt.strip_prefix(b"size=") {
-                let why = "has a size that is not a number with k/m/g/t";
+                let why = msg!("has a size that is not a number with k/m/g/t");
                 size = within(parse_size(v), 1, u64::MAX).ok_or(why)?;
             } else if let Some(v) = opt.strip_prefix(b"mode=") {
-                let why = "has a mode that is not octal up to 7777";
+                let why = msg!("has a mode that is not octal up to 7777");
                 mode = within(parse_octal(v), 0, 0o7777).ok_or(why)? as u32;
             } else if opt == b"noexec" {
                 noexec = true;
             } else {
-                return Err("has an option that is not size=N, mode=OCTAL or noexec");
+                return Err(msg!(
+                    "has an option that is not size=N, mode=OCTAL or noexec"
+                ));
             }
         }
     }
@@ -1034,15 +1049,15 @@ fn check_landlock<'a>(cfg: &Config<'a>) -> Result<(), UsageError<'a>> {
         Some(path) if !cfg.landlock => Err(UsageError::Bad {
             option: "--writable",
             value: path.to_bytes(),
-            why: "needs --landlock",
+            why: msg!("needs --landlock"),
         }),
         _ => Ok(()),
     }
 }
 
-fn check_env_name(name: &[u8]) -> Result<(), &'static str> {
-    if name.is_empty() || name.iter().any(|&b| b == b'=') {
-        return Err("is not a variable name");
+fn check_env_name(name: &[u8]) -> Result<(), Msg> {
+    if name.is_empty() || split(name, b'=').is_some() {
+        return Err(msg!("is not a variable name"));
     }
     Ok(())
 }

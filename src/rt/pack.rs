@@ -1,9 +1,11 @@
-//! Constants stored smaller than Rust lays them out: the `--help` text,
-//! byte-pair encoded by build.rs (a code below 128 is itself, a code
-//! `128 + i` stands for the two codes `PAIRS[i]`), and tables of names
-//! without a pointer per name ([`Names`]).
+//! Constants stored smaller than Rust lays them out: the `--help` text and
+//! the messages ([`Msg`]), byte-pair encoded by build.rs (a code below 128
+//! is itself, a code `128 + i` stands for the two codes `PAIRS[i]`), and
+//! tables of names without a pointer per name ([`Names`]).
 
 include!(concat!(env!("OUT_DIR"), "/usage.rs"));
+
+use ufmt::{uDisplay, uWrite, Formatter};
 
 /// Expands the help text into `out`; returns the filled part.
 pub fn usage(out: &mut [u8; LEN]) -> &[u8] {
@@ -31,16 +33,84 @@ fn unpack(packed: &[u8], pairs: &[[u8; 2]], out: &mut [u8]) -> usize {
                         }
                     }
                 }
-                None => {
+                // Only ASCII comes out (build.rs packs ASCII alone), so
+                // what comes out is UTF-8.
+                None if c < 128 => {
                     if let Some(slot) = out.get_mut(n) {
                         *slot = c;
                         n += 1;
                     }
                 }
+                None => {}
             }
         }
     }
     n
+}
+
+/// A message of the catalogue build.rs packs: `msg!("text")` is the text's
+/// number, found at compile time. A `&'static str` costs its bytes, 16 of
+/// pointer and length where it is stored and 12 of code where it is
+/// passed; a `Msg` about half its bytes and two.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Msg(u16);
+
+impl Msg {
+    /// The message `text` (only at compile time: see [`msg!`](crate::msg)).
+    pub const fn of(text: &str) -> Msg {
+        let mut i = 0;
+        while i < TEXTS.len() {
+            if eq(TEXTS[i].as_bytes(), text.as_bytes()) {
+                return Msg(i as u16);
+            }
+            i += 1;
+        }
+        panic!("msg!: not in the catalogue (build.rs reads only literals written msg!(\"…\"))")
+    }
+}
+
+const fn eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl uDisplay for Msg {
+    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+        let i = usize::from(self.0);
+        let start = match i.checked_sub(1) {
+            Some(before) => ENDS.get(before).copied().unwrap_or(0),
+            None => 0,
+        };
+        let end = ENDS.get(i).copied().unwrap_or(0);
+        let codes = MESSAGES
+            .get(usize::from(start)..usize::from(end))
+            .unwrap_or_default();
+        let mut text = [0; MSG_MAX];
+        let n = unpack(codes, &PAIRS, &mut text);
+        // SAFETY: unpack writes only ASCII.
+        f.write_str(unsafe { core::str::from_utf8_unchecked(text.get(..n).unwrap_or_default()) })
+    }
+}
+
+/// The longest message: build.rs refuses a longer one.
+const MSG_MAX: usize = 160;
+
+/// A [`Msg`]: `msg!("is not a number")`, the text a literal that build.rs
+/// finds in the source.
+#[macro_export]
+macro_rules! msg {
+    ($text:literal) => {
+        const { $crate::rt::pack::Msg::of($text) }
+    };
 }
 
 /// A table of names as the binary stores it: a `[&str; N]` costs 16 bytes of
@@ -156,5 +226,28 @@ mod tests {
             super::PACKED.len() < super::LEN * 6 / 10,
             "packing saves too little"
         );
+    }
+
+    struct Written(String);
+
+    impl ufmt::uWrite for Written {
+        type Error = core::convert::Infallible;
+        fn write_str(&mut self, s: &str) -> Result<(), Self::Error> {
+            self.0.push_str(s);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_message_unpacks_to_its_text() {
+        for (i, text) in super::TEXTS.iter().enumerate() {
+            let mut out = Written(String::new());
+            let _ = ufmt::uwrite!(out, "{}", super::Msg(i as u16));
+            assert_eq!(out.0, *text);
+        }
+        assert_eq!(crate::msg!("is empty"), super::Msg::of("is empty"));
+        let packed: usize = super::MESSAGES.len();
+        let plain: usize = super::TEXTS.iter().map(|t| t.len()).sum();
+        assert!(packed < plain * 6 / 10, "packing saves too little");
     }
 }
