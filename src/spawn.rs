@@ -295,8 +295,6 @@ impl ChildFailure {
     }
 
     /// `None` for a message no child of this proctor writes.
-    // Not inlined: smaller so (measured).
-    #[inline(never)]
     pub fn from_bytes(bytes: &[u8; Self::LEN]) -> Option<ChildFailure> {
         let word = |i: usize| {
             let word = bytes.get(i..i + 4).and_then(|w| w.try_into().ok());
