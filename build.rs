@@ -73,33 +73,79 @@ fn pack_usage(dir: &str) {
     std::fs::write(format!("{out}/usage.rs"), code).expect("write usage.rs");
 }
 
-/// Every literal `msg!("…")` of the sources under `dir`. A text the scan
-/// reads wrongly is not in the catalogue, and `Msg::of` fails the build.
+/// The messages of the code under `dir`: the literal of every
+/// `msg!("…")`, and the constant text of every `log!(Level, "…")` and
+/// `err!(step, errno, "…")`, which those macros take from the catalogue.
+/// A text the scan misses is not in the catalogue, and `Msg::of` fails the
+/// build.
 fn find_messages(dir: &std::path::Path, out: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).expect("read src") {
         let path = entry.expect("read src").path();
         if path.is_dir() {
             find_messages(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            let source = std::fs::read_to_string(&path).expect("read a source file");
-            for (at, m) in source.match_indices("msg!(") {
-                let rest = source[at + m.len()..].trim_start();
-                if let Some(rest) = rest.strip_prefix('"') {
-                    out.push(literal(rest));
+        } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("tests.rs") {
+            // The code, without comments and unit tests: a message they
+            // name would be packed for nothing.
+            let file = std::fs::read_to_string(&path).expect("read a source file");
+            let code = file.split("#[cfg(test)]").next().unwrap_or_default();
+            let lines = code.lines().filter(|l| !l.trim_start().starts_with("//"));
+            let source = lines.collect::<Vec<_>>().join("\n");
+            // (macro, which argument is the text, how many it then has)
+            for (name, text, count) in [("msg!(", 0, 1), ("log!(", 1, 2), ("err!(", 2, 3)] {
+                for (at, m) in source.match_indices(name) {
+                    let args = arguments(&source[at + m.len()..]);
+                    if args.len() == count {
+                        out.extend(args[text].strip_prefix('"').and_then(literal));
+                    }
                 }
             }
         }
     }
 }
 
-/// The text of a string literal whose opening quote is just before `rest`:
-/// the escapes messages use (`\"`, `\\`), no other.
-fn literal(rest: &str) -> String {
+/// The top-level arguments of a macro call whose `(` is just before
+/// `rest`, trimmed (commas and brackets inside string literals count for
+/// nothing; a trailing comma adds no argument).
+fn arguments(rest: &str) -> Vec<&str> {
+    let (mut args, mut start, mut depth) = (Vec::new(), 0, 0);
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth > 0 => depth -= 1,
+            b')' | b',' if depth == 0 => {
+                let arg = rest[start..i].trim();
+                if !arg.is_empty() {
+                    args.push(arg);
+                }
+                if bytes[i] == b')' {
+                    break;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    args
+}
+
+/// The text of a string literal that is all of `rest` but its opening
+/// quote, or `None` for an expression that only begins with one. The
+/// escapes messages use (`\"`, `\\`), no other.
+fn literal(rest: &str) -> Option<String> {
     let mut text = String::new();
     let mut chars = rest.chars();
     while let Some(c) = chars.next() {
         match c {
-            '"' => return text,
+            '"' => return chars.as_str().is_empty().then_some(text),
             '\\' => match chars.next() {
                 Some(e @ ('"' | '\\')) => text.push(e),
                 other => panic!("msg!: escape \\{other:?} not supported, in {text}"),
@@ -107,7 +153,7 @@ fn literal(rest: &str) -> String {
             c => text.push(c),
         }
     }
-    panic!("msg!: unterminated literal {text}")
+    None
 }
 
 /// Replaces the most frequent pair of codes in `texts` (never across two
