@@ -123,9 +123,8 @@ pub struct Cgroup {
     pid: Option<Pid>,
     /// The CPU-usage file (`cpu.stat`, v1 `cpuacct.usage`), kept open for the polls.
     cpu_usage: Option<Fd>,
+    /// `--cpu-time`, until it ran out and the tree was killed.
     cpu_limit: Option<Nanos>,
-    /// `--cpu-time` ran out and the tree was killed.
-    cpu_exceeded: bool,
 }
 
 /// Find, create and limit the command's cgroup (order of work, step 4).
@@ -139,7 +138,6 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
         pid: (!is_pid1).then(process::getpid),
         cpu_usage: None,
         cpu_limit: r.cpu_time,
-        cpu_exceeded: false,
     };
     let mut doing = "cgroup: reading /proc/self/cgroup";
     let mut absent = 0;
@@ -331,26 +329,6 @@ impl Cgroup {
         }
     }
 
-    /// How long supervision may sleep before the next `--cpu-time` check:
-    /// every 50 ms, more often as the limit comes near; `None` without one.
-    pub fn poll_interval(&self) -> Option<Nanos> {
-        let limit = self.cpu_limit.filter(|_| !self.cpu_exceeded)?;
-        let left = limit.saturating_sub(self.cpu_used().unwrap_or(0));
-        Some((left / 8).clamp(1_000_000, CPU_POLL))
-    }
-
-    /// At every wake-up: when `--cpu-time` ran out, kill the whole tree at
-    /// once and say so (once).
-    pub fn check_cpu_time(&mut self) -> bool {
-        let Some(limit) = self.cpu_limit.filter(|_| !self.cpu_exceeded) else {
-            return false;
-        };
-        self.cpu_exceeded = self.cpu_used().is_some_and(|used| used >= limit);
-        if self.cpu_exceeded {
-            self.kill(None);
-        }
-        self.cpu_exceeded
-    }
 
     /// Kill every process of the command's tree at once, those that left
     /// its session included (v2 `cgroup.kill`; v1: freeze, SIGKILL every
@@ -467,6 +445,8 @@ impl Cgroup {
 /// in a throwaway mount namespace (entered once; `home` is proctor's),
 /// where the directory is opened again: the descriptor keeps the
 /// writable mount after proctor went home, and no process ever sees it.
+// Out of line: inlined into its one caller, it would cost more.
+#[inline(never)]
 fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result<Fd, Errno> {
     let mut mounted = StackCStr::default();
     mounted.push(b"/sys/fs/cgroup")?;
@@ -567,13 +547,24 @@ fn field(text: &[u8], key: &[u8]) -> Option<u64> {
 /// `--cpu-time`, polled at every wake-up of the supervision and at least
 /// every [`CPU_POLL`]; the cgroup is killed when it runs out.
 impl Watch for Cgroup {
+    /// How long supervision may sleep before the next check: every 50 ms,
+    /// more often as the limit comes near; `None` without one.
     fn period(&self) -> Option<Nanos> {
-        self.poll_interval()
+        let limit = self.cpu_limit?;
+        let left = limit.saturating_sub(self.cpu_used().unwrap_or(0));
+        Some((left / 8).clamp(1_000_000, CPU_POLL))
     }
 
+    /// At every wake-up: when `--cpu-time` ran out, kill the whole tree at
+    /// once and say so (once).
     fn check(&mut self) -> Option<(Verdict, Ending)> {
-        self.check_cpu_time()
-            .then_some((Verdict::CpuTimeout, Ending::Done))
+        let limit = self.cpu_limit?;
+        let exceeded = self.cpu_used().is_some_and(|used| used >= limit);
+        if exceeded {
+            self.cpu_limit = None;
+            self.kill(None);
+        }
+        exceeded.then_some((Verdict::CpuTimeout, Ending::Done))
     }
 
     fn kill_tree(&mut self) {
@@ -647,10 +638,7 @@ mod tests {
         );
         assert_eq!(control_list(b'-', PIDS).bytes(), b"-pids ");
         assert_eq!(name(b"command", None).c(), c"command");
-        assert_eq!(
-            name(b"proctor", Some(4194304)).c(),
-            c"proctor-4194304"
-        );
+        assert_eq!(name(b"proctor", Some(4194304)).c(), c"proctor-4194304");
         let mut n = StackCStr::default();
         n.push_decimal(0).unwrap();
         n.push_decimal(u64::MAX).unwrap();

@@ -150,8 +150,6 @@ fn load(m: &Module) -> Result<(), Error> {
 /// proctor writes it through the directory it opened before, in its first
 /// namespace. One knob already read-only is left as it is; a failure is a
 /// warning.
-// Not inlined into main: smaller so (measured).
-#[inline(never)]
 pub fn protect(cfg: &Config) {
     // (--pid-ns made one already.)
     if cfg.mounts.is_empty() && !cfg.pid_ns {
