@@ -522,10 +522,11 @@ fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
     while let Some(name) = next {
         next = names.next();
         let last = next.is_none();
-        let create = match create {
-            Create::No => Create::No,
-            _ if !last => Create::Dir,
-            _ => create,
+        // Parents of what is created are directories.
+        let create = if last || create == Create::No {
+            create
+        } else {
+            Create::Dir
         };
         if let Err((e, note)) = step_into(&mut at, name, last, create) {
             // Where this component ends in `path`, for messages.
