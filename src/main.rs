@@ -107,7 +107,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
 
 /// Before the options are known, no report can be written: say it and exit.
 fn out_of_memory() -> ! {
-    log::say(log::Level::Fatal, error::OUT_OF_MEMORY);
+    log!(Fatal, "out of memory");
     process::exit(125)
 }
 
@@ -383,8 +383,6 @@ fn phases(
 /// # Safety
 /// `var` must point to a writable, NUL-terminated string that no reference
 /// is used to read afterwards.
-// Not inlined: smaller so (measured).
-#[inline(never)]
 unsafe fn wipe_value(var: *mut u8) {
     let mut p = var;
     let mut in_value = false;
