@@ -62,13 +62,9 @@ const ALWAYS: [(&CStr, u64); 5] = [
 #[inline(never)]
 pub fn handled(abi: u32, fs: bool, tcp: bool) -> Handled {
     let abi = abi.min(KNOWN_ABI);
-    let fs_bits: u32 = match abi {
-        0 => 0,
-        1 => 13,
-        2 => 14,
-        3 | 4 => 15,
-        _ => 16,
-    };
+    // How many filesystem rights each ABI has (0 to KNOWN_ABI).
+    const FS_BITS: [u8; KNOWN_ABI as usize + 1] = [0, 13, 14, 15, 15, 16, 16, 16];
+    let fs_bits = FS_BITS.get(abi as usize).copied().unwrap_or(16);
     Handled {
         fs: if fs { (1u64 << fs_bits) - 1 } else { 0 },
         net: if tcp && abi >= 4 {
