@@ -17,8 +17,10 @@
 use crate::args::Resources;
 use crate::err;
 use crate::error::Error;
+use crate::msg;
 use crate::report::{TreeUsage, Verdict};
 use crate::rt::num::parse_u64;
+use crate::rt::pack::Msg;
 use crate::supervise::{Ending, Watch};
 use crate::sys::cgroup as sys;
 use crate::sys::fs::{self, StackCStr, O_DIRECTORY, O_RDONLY, O_WRONLY};
@@ -139,7 +141,7 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
         cpu_usage: None,
         cpu_limit: r.cpu_time,
     };
-    let mut doing = "cgroup: reading /proc/self/cgroup";
+    let mut doing = msg!("reading /proc/self/cgroup");
     let mut absent = 0;
     if let Err(e) = cg.build(r, is_pid1, &mut doing, &mut absent) {
         let error = match NAMES.get(absent.trailing_zeros() as usize) {
@@ -149,7 +151,7 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
                 "no {} controller: not mounted, or not delegated to proctor's cgroup",
                 *name
             ),
-            None => Error::sys(doing, e),
+            None => err!("cgroup", Some(e), "{}", doing),
         };
         cg.remove();
         return Err(error);
@@ -187,7 +189,7 @@ impl Cgroup {
         &mut self,
         r: &Resources,
         is_pid1: bool,
-        doing: &mut &'static str,
+        doing: &mut Msg,
         absent: &mut Controllers,
     ) -> Result<(), Errno> {
         let need = required(r);
@@ -203,7 +205,7 @@ impl Cgroup {
             .fold(0, |c, h| c | h.0);
         *absent = need & !have;
         if *absent != 0 || have == 0 {
-            *doing = "cgroup: no hierarchy in /proc/self/cgroup";
+            *doing = msg!("no hierarchy in /proc/self/cgroup");
             return Err(Errno::ENOENT);
         }
         // proctor's mount namespace while it works in a throwaway one.
@@ -213,14 +215,14 @@ impl Cgroup {
             .iter_mut()
             .zip(found.iter().map_while(Option::as_ref))
             .try_for_each(|(slot, h)| {
-                *doing = "cgroup: opening proctor's cgroup";
+                *doing = msg!("opening proctor's cgroup");
                 let own = own(h, &mut home, doing)?;
                 let mut controllers = h.0;
                 if self.v2 {
-                    *doing = "cgroup: moving proctor into its leaf";
+                    *doing = msg!("moving proctor into its leaf");
                     controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf, doing)?;
                 }
-                *doing = "cgroup: creating the command's cgroup";
+                *doing = msg!("creating the command's cgroup");
                 let dir = make(&own, b"command", self.pid)?;
                 let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
                 // Kept even without its `cgroup.procs`, to be removed.
@@ -237,7 +239,7 @@ impl Cgroup {
             sys::enter_mount_namespace(ns.raw())?;
         }
         built?;
-        *doing = "cgroup: writing the limits";
+        *doing = msg!("writing the limits");
         self.limit(r)?;
         self.cpu_usage = self.node(CPUACCT).and_then(|n| {
             let file = if self.v2 {
@@ -328,7 +330,6 @@ impl Cgroup {
             false => field(text, b""),
         }
     }
-
 
     /// Kill every process of the command's tree at once, those that left
     /// its session included (v2 `cgroup.kill`; v1: freeze, SIGKILL every
@@ -447,7 +448,7 @@ impl Cgroup {
 /// writable mount after proctor went home, and no process ever sees it.
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
-fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result<Fd, Errno> {
+fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut Msg) -> Result<Fd, Errno> {
     let mut mounted = StackCStr::default();
     mounted.push(b"/sys/fs/cgroup")?;
     if !h.1.is_empty() {
@@ -466,7 +467,7 @@ fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result
         other => other,
     }?;
     if mount::mount_flags(dir.raw())? & MS_RDONLY != 0 {
-        *doing = "cgroup: read-only; a writable remount needs CAP_SYS_ADMIN";
+        *doing = msg!("read-only; a writable remount needs CAP_SYS_ADMIN");
         if home.is_none() {
             *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);
             process::unshare(Namespace::Mount)?;
@@ -490,7 +491,7 @@ fn enter_leaf(
     is_pid1: bool,
     absent: &mut Controllers,
     leaf: &mut Option<(Fd, Controllers)>,
-    doing: &mut &'static str,
+    doing: &mut Msg,
 ) -> Result<Controllers, Errno> {
     let mut buf = [0u8; 256];
     let offered = controllers_of(sys::read(own.raw(), c"cgroup.controllers", &mut buf)?);
@@ -511,7 +512,7 @@ fn enter_leaf(
         let change = control_list(b'+', enable);
         if let Err(e) = sys::write(own.raw(), c"cgroup.subtree_control", change.bytes()) {
             if e == Errno::EBUSY {
-                *doing = "cgroup: other processes share proctor's cgroup; give it one of its own";
+                *doing = msg!("other processes share proctor's cgroup; give it one of its own");
             }
             return Err(e);
         }
@@ -638,10 +639,7 @@ mod tests {
         );
         assert_eq!(control_list(b'-', PIDS).bytes(), b"-pids ");
         assert_eq!(name(b"command", None).c(), c"command");
-        assert_eq!(
-            name(b"proctor", Some(4194304)).c(),
-            c"proctor-4194304"
-        );
+        assert_eq!(name(b"proctor", Some(4194304)).c(), c"proctor-4194304");
         let mut n = StackCStr::default();
         n.push_decimal(0).unwrap();
         n.push_decimal(u64::MAX).unwrap();
