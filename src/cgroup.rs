@@ -449,12 +449,13 @@ impl Cgroup {
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
 fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut Msg) -> Result<Fd, Errno> {
+    // `/sys/fs/cgroup` for v2, `/sys/fs/cgroup/LIST` for a v1 hierarchy.
     let mut mounted = StackCStr::default();
-    mounted.push(b"/sys/fs/cgroup")?;
-    if !h.1.is_empty() {
-        mounted.push(b"/")?;
-        mounted.push(h.1)?;
-    }
+    mounted.push(match h.1 {
+        [] => b"/sys/fs/cgroup",
+        _ => b"/sys/fs/cgroup/",
+    })?;
+    mounted.push(h.1)?;
     let mut in_path = StackCStr::default();
     in_path.push(mounted.bytes())?;
     in_path.push(h.2)?;
