@@ -113,6 +113,7 @@ struct Node {
 }
 
 /// The command's cgroup, ready for the command.
+#[derive(Default)]
 pub struct Cgroup {
     v2: bool,
     /// Filled from the first slot on: the first `None` ends them.
@@ -134,12 +135,9 @@ pub struct Cgroup {
 #[inline(never)]
 pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
     let mut cg = Cgroup {
-        v2: false,
-        nodes: [const { None }; 5],
-        leaf: None,
         pid: (!is_pid1).then(process::getpid),
-        cpu_usage: None,
         cpu_limit: r.cpu_time,
+        ..Cgroup::default()
     };
     let mut doing = msg!("reading /proc/self/cgroup");
     let mut absent = 0;
