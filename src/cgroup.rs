@@ -424,11 +424,7 @@ impl Cgroup {
         let leaf = name(b"proctor", Some(process::getpid()));
         let left = match enabled {
             0 => Ok(()),
-            _ => sys::write(
-                own,
-                c"cgroup.subtree_control",
-                control_list(b'-', enabled).bytes(),
-            ),
+            _ => subtree_control(own, b'-', enabled),
         }
         .and_then(|()| sys::write(own, c"cgroup.procs", b"0"))
         .and_then(|()| sys::remove(own, leaf.c()));
@@ -508,8 +504,7 @@ fn enter_leaf(
     let on = controllers_of(sys::read(own.raw(), c"cgroup.subtree_control", &mut buf)?);
     let enable = (need | MEMORY | PIDS) & offered & !on;
     if enable != 0 {
-        let change = control_list(b'+', enable);
-        if let Err(e) = sys::write(own.raw(), c"cgroup.subtree_control", change.bytes()) {
+        if let Err(e) = subtree_control(own.raw(), b'+', enable) {
             if e == Errno::EBUSY {
                 *doing = msg!("other processes share proctor's cgroup; give it one of its own");
             }
@@ -521,6 +516,12 @@ fn enter_leaf(
     }
     // cpu.stat, cgroup.kill and cgroup.freeze are in every v2 cgroup.
     Ok(((need | MEMORY | PIDS) & offered) | CPUACCT | FREEZER)
+}
+
+/// Enable (`sign` `+`) or disable (`-`) the controllers `c` for the
+/// children of the cgroup `dir`.
+fn subtree_control(dir: i32, sign: u8, c: Controllers) -> Result<(), Errno> {
+    sys::write(dir, c"cgroup.subtree_control", control_list(sign, c).bytes())
 }
 
 /// `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control`.
