@@ -282,7 +282,7 @@ pub fn finish(reader: Reader, init: Pid, grace: Nanos) -> Report {
     loop {
         let mut poll = [PollFd::readable(reader.fd())];
         let left = deadline.saturating_sub(monotonic());
-        let ready = watch::poll(&mut poll, Some(left)).is_ok() && poll.iter().all(PollFd::ready);
+        let ready = watch::poll(&mut poll, Some(left)).is_ok() && poll[0].ready();
         if left == 0 || !ready || !receive(reader.fd(), &mut words, &mut report) {
             break;
         }
