@@ -31,75 +31,136 @@ fn pack_usage(dir: &str) {
     println!("cargo:rerun-if-changed=src/usage.txt");
     println!("cargo:rerun-if-changed=src");
     let text = std::fs::read(format!("{dir}/src/usage.txt")).expect("src/usage.txt");
-    let mut messages = Vec::new();
-    find_messages(std::path::Path::new(&format!("{dir}/src")), &mut messages);
+    let (mut messages, mut in_tests) = (Vec::new(), Vec::new());
+    find_messages(std::path::Path::new(&format!("{dir}/src")), &mut messages, &mut in_tests);
     messages.sort();
     messages.dedup();
+    in_tests.retain(|t| !messages.contains(t));
+    in_tests.sort();
+    in_tests.dedup();
     let mut texts = vec![text.clone()];
     texts.extend(messages.iter().map(|m| m.as_bytes().to_vec()));
-    for m in &messages {
+    for m in messages.iter().chain(&in_tests) {
         assert!(m.len() <= 160, "msg!: longer than rt::pack::MSG_MAX: {m}");
+        assert!(m.is_ascii(), "msg!: {m}: codes 128..=255 stand for pairs");
     }
-    for t in &texts {
-        assert!(
-            t.is_ascii(),
-            "{}: codes 128..=255 stand for pairs",
-            String::from_utf8_lossy(t)
-        );
-    }
+    assert!(text.is_ascii(), "src/usage.txt: codes 128..=255 stand for pairs");
     let (packed, pairs) = byte_pairs(&texts);
-    let mut ends = Vec::new();
-    let mut catalogue = Vec::new();
-    for codes in &packed[1..] {
-        catalogue.extend_from_slice(codes);
-        ends.push(u16::try_from(catalogue.len()).expect("a catalogue under 64 KiB"));
-    }
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    let code = format!(
-        "pub const LEN: usize = {};\npub static PACKED: [u8; {}] = {:?};\npub static PAIRS: [[u8; 2]; {}] = {:?};\n\
-         const TEXTS: [&str; {}] = {:?};\nstatic MESSAGES: [u8; {}] = {:?};\nstatic ENDS: [u16; {}] = {:?};\n",
+    let mut code = format!(
+        "pub const LEN: usize = {};\npub static PACKED: [u8; {}] = {:?};\npub static PAIRS: [[u8; 2]; {}] = {:?};\n",
         text.len(),
         packed[0].len(),
         packed[0],
         pairs.len(),
         pairs,
-        messages.len(),
-        messages,
-        catalogue.len(),
-        catalogue,
-        ends.len(),
-        ends,
     );
+    // The unit tests' own messages follow the code's, in their build only.
+    let mut all = messages.clone();
+    all.extend(in_tests.iter().cloned());
+    let mut tested = packed[1..].to_vec();
+    tested.extend(in_tests.iter().map(|t| encode(t.as_bytes(), &pairs)));
+    for (cfg, texts, packed) in [("not(test)", &messages, &packed[1..]), ("test", &all, &tested[..])] {
+        let mut ends = Vec::new();
+        let mut catalogue = Vec::new();
+        for codes in packed {
+            catalogue.extend_from_slice(codes);
+            ends.push(u16::try_from(catalogue.len()).expect("a catalogue under 64 KiB"));
+        }
+        code += &format!(
+            "#[cfg({cfg})]\nconst TEXTS: [&str; {}] = {:?};\n#[cfg({cfg})]\nstatic MESSAGES: [u8; {}] = {:?};\n#[cfg({cfg})]\nstatic ENDS: [u16; {}] = {:?};\n",
+            texts.len(),
+            texts,
+            catalogue.len(),
+            catalogue,
+            ends.len(),
+            ends,
+        );
+    }
     std::fs::write(format!("{out}/usage.rs"), code).expect("write usage.rs");
 }
 
-/// Every literal `msg!("…")` of the sources under `dir`. A text the scan
-/// reads wrongly is not in the catalogue, and `Msg::of` fails the build.
-fn find_messages(dir: &std::path::Path, out: &mut Vec<String>) {
+/// The messages under `dir`: the literal of every `msg!("…")`, and the
+/// constant text of every `log!(Level, "…")` and `err!(step, errno, "…")`,
+/// which those macros take from the catalogue; those of the code into
+/// `code`, those of unit tests into `tests` (comments name none). A text
+/// the scan misses is not in the catalogue, and `Msg::of` fails the build.
+fn find_messages(dir: &std::path::Path, code: &mut Vec<String>, tests: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).expect("read src") {
         let path = entry.expect("read src").path();
         if path.is_dir() {
-            find_messages(&path, out);
+            find_messages(&path, code, tests);
         } else if path.extension().is_some_and(|e| e == "rs") {
-            let source = std::fs::read_to_string(&path).expect("read a source file");
-            for (at, m) in source.match_indices("msg!(") {
-                let rest = source[at + m.len()..].trim_start();
-                if let Some(rest) = rest.strip_prefix('"') {
-                    out.push(literal(rest));
-                }
+            let file = std::fs::read_to_string(&path).expect("read a source file");
+            let lines = file.lines().filter(|l| !l.trim_start().starts_with("//"));
+            let source = lines.collect::<Vec<_>>().join("\n");
+            let (before, after) = match source.split_once("#[cfg(test)]") {
+                _ if path.ends_with("tests.rs") => ("", source.as_str()),
+                Some(parts) => parts,
+                None => (source.as_str(), ""),
+            };
+            messages(before, code);
+            messages(after, tests);
+        }
+    }
+}
+
+/// The texts of `source`'s `msg!`, `log!` and `err!` calls, into `out`.
+fn messages(source: &str, out: &mut Vec<String>) {
+    // (macro, which argument is the text, how many it then has)
+    for (name, text, count) in [("msg!(", 0, 1), ("log!(", 1, 2), ("err!(", 2, 3)] {
+        for (at, m) in source.match_indices(name) {
+            let args = arguments(&source[at + m.len()..]);
+            if args.len() == count {
+                out.extend(args[text].strip_prefix('"').and_then(literal));
             }
         }
     }
 }
 
-/// The text of a string literal whose opening quote is just before `rest`:
-/// the escapes messages use (`\"`, `\\`), no other.
-fn literal(rest: &str) -> String {
+/// The top-level arguments of a macro call whose `(` is just before
+/// `rest`, trimmed (commas and brackets inside string literals count for
+/// nothing; a trailing comma adds no argument).
+fn arguments(rest: &str) -> Vec<&str> {
+    let (mut args, mut start, mut depth) = (Vec::new(), 0, 0);
+    let bytes = rest.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' if depth > 0 => depth -= 1,
+            b')' | b',' if depth == 0 => {
+                let arg = rest[start..i].trim();
+                if !arg.is_empty() {
+                    args.push(arg);
+                }
+                if bytes[i] == b')' {
+                    break;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    args
+}
+
+/// The text of a string literal that is all of `rest` but its opening
+/// quote, or `None` for an expression that only begins with one. The
+/// escapes messages use (`\"`, `\\`), no other.
+fn literal(rest: &str) -> Option<String> {
     let mut text = String::new();
     let mut chars = rest.chars();
     while let Some(c) = chars.next() {
         match c {
-            '"' => return text,
+            '"' => return chars.as_str().is_empty().then_some(text),
             '\\' => match chars.next() {
                 Some(e @ ('"' | '\\')) => text.push(e),
                 other => panic!("msg!: escape \\{other:?} not supported, in {text}"),
@@ -107,7 +168,32 @@ fn literal(rest: &str) -> String {
             c => text.push(c),
         }
     }
-    panic!("msg!: unterminated literal {text}")
+    None
+}
+
+/// `text` packed with `pairs`, applied in the order they were found.
+fn encode(text: &[u8], pairs: &[[u8; 2]]) -> Vec<u8> {
+    let mut data = text.to_vec();
+    for (i, pair) in pairs.iter().enumerate() {
+        data = replace(&data, *pair, 128 + i as u8);
+    }
+    data
+}
+
+/// `text` with every `pair`, left to right, replaced by `code`.
+fn replace(text: &[u8], pair: [u8; 2], code: u8) -> Vec<u8> {
+    let mut next = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text[i..].starts_with(&pair) {
+            next.push(code);
+            i += 2;
+        } else {
+            next.push(text[i]);
+            i += 1;
+        }
+    }
+    next
 }
 
 /// Replaces the most frequent pair of codes in `texts` (never across two
@@ -135,18 +221,7 @@ fn byte_pairs(texts: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<[u8; 2]>) {
             break;
         }
         for text in &mut data {
-            let mut next = Vec::with_capacity(text.len());
-            let mut i = 0;
-            while i < text.len() {
-                if text[i..].starts_with(&pair) {
-                    next.push(code);
-                    i += 2;
-                } else {
-                    next.push(text[i]);
-                    i += 1;
-                }
-            }
-            *text = next;
+            *text = replace(text, pair, code);
         }
         depth[code as usize] = 1 + depth[pair[0] as usize].max(depth[pair[1] as usize]);
         pairs.push(pair);

@@ -2,6 +2,7 @@
 //! working on, and the errno the kernel gave. Printed once, at the top, as
 //! `proctor: <step>: <detail>: <ERRNO>`; the same text goes into the report.
 
+use crate::rt::pack::Msg;
 use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, OutOfMemory};
 use crate::sys::Errno;
@@ -52,6 +53,15 @@ impl Error {
         Error::new(step, errno, detail)
     }
 
+    /// `err!(step, errno, "constant detail")`: the detail is a message of
+    /// the catalogue.
+    #[inline(never)]
+    pub fn noted(step: &'static str, errno: Option<Errno>, detail: Msg) -> Error {
+        let mut text = Text::default();
+        let _ = ufmt::uwrite!(text, "{}", detail);
+        Error::new(step, errno, text)
+    }
+
     /// `step` failed, on what `detail` says, which lives as long as
     /// proctor (a constant, or leaked). Out of memory, the out-of-memory error.
     #[inline(never)]
@@ -92,7 +102,10 @@ macro_rules! err {
         $crate::error::Error::showing($step, $errno, Show($bytes))
     };
     ($step:expr, $errno:expr, $detail:literal) => {
-        $crate::error::Error::fixed($step, $errno, const { $crate::error::plain($detail).as_bytes() })
+        $crate::error::Error::noted($step, $errno, {
+            const _: &str = $crate::error::plain($detail);
+            $crate::msg!($detail)
+        })
     };
     ($step:expr, $errno:expr, $($arg:tt)*) => {{
         let mut t = $crate::error::Text::default();

@@ -116,7 +116,7 @@ pub fn after_mounts(path: &CStr, mounts: &[Mount]) -> bool {
     mounts
         .iter()
         .filter(|m| !matches!(m, Mount::ReadOnly { .. }))
-        .any(|m| mounts::under(path, mounts::target(m).1))
+        .any(|m| mounts::under(path, mounts::path(m)))
 }
 
 /// The ruleset being built (before the fork).

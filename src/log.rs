@@ -2,6 +2,7 @@
 //! small buffer and written with one `write` where it fits, so lines of
 //! proctor and of the command do not interleave mid-line.
 
+use crate::rt::pack::Msg;
 use crate::sys::fs;
 use crate::sys::signal::{self, SigSet, SIGPIPE};
 use crate::sys::Errno;
@@ -122,12 +123,13 @@ impl uWrite for Line {
     }
 }
 
-/// A constant line at `level` (a `log!` without arguments).
+/// A constant line at `level` (a `log!` without arguments), from the
+/// message catalogue.
 #[inline(never)]
-pub fn say(level: Level, text: &str) {
+pub fn say(level: Level, text: Msg) {
     if enabled(level) {
         let mut line = Line::new();
-        let _ = line.write_str(text);
+        let _ = ufmt::uwrite!(line, "{}", text);
         line.finish();
     }
 }
@@ -136,7 +138,10 @@ pub fn say(level: Level, text: &str) {
 #[macro_export]
 macro_rules! log {
     ($level:ident, $text:literal) => {
-        $crate::log::say($crate::log::Level::$level, const { $crate::error::plain($text) })
+        $crate::log::say($crate::log::Level::$level, {
+            const _: &str = $crate::error::plain($text);
+            $crate::msg!($text)
+        })
     };
     ($level:ident, $($arg:tt)*) => {
         if $crate::log::enabled($crate::log::Level::$level) {

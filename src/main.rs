@@ -107,7 +107,7 @@ pub unsafe extern "C" fn entry(sp: *const usize) -> ! {
 
 /// Before the options are known, no report can be written: say it and exit.
 fn out_of_memory() -> ! {
-    log::say(log::Level::Fatal, error::OUT_OF_MEMORY);
+    log!(Fatal, "out of memory");
     process::exit(125)
 }
 

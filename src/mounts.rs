@@ -31,24 +31,24 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
         return Ok(());
     }
     for m in mounts.iter().filter(|m| creates(m)) {
-        let (step, dst) = target(m);
+        let dst = path(m);
         // `/` is below `dst` only when `dst` is `/` itself.
         if under(c"/", dst) {
-            return Err(Fail::new(dst.to_bytes(), None, Note::Root).error(step));
+            return Err(Fail::new(dst.to_bytes(), None, Note::Root).error(step(m)));
         }
     }
     // The namespace is the first mount option's step.
-    private_namespace(mounts.first().map_or("--ro", |m| target(m).0))?;
+    private_namespace(mounts.first().map_or("--ro", step))?;
     let mut mounter = Mounter { api: Api::Fd };
     // Mountpoints are created before anything is mounted where an earlier
     // `--ro` would forbid it later; elsewhere, when their mount comes, which
     // looks the same from outside and spares the common case a lookup. One
     // below an earlier bind or tmpfs is made inside that, when it is mounted.
     for (i, m) in mounts.iter().enumerate() {
-        let dst = target(m).1;
+        let dst = path(m);
         let (mut made_read_only, mut inside_a_new_mount) = (false, false);
         for e in mounts.get(..i).unwrap_or_default() {
-            if under(dst, target(e).1) {
+            if under(dst, path(e)) {
                 made_read_only |= is_read_only(e);
                 inside_a_new_mount |= creates(e);
             }
@@ -144,7 +144,7 @@ impl Mounter {
     /// seccomp profile), fall back to the classic one. Nothing is mounted
     /// when it fails that way, so it can simply run again.
     fn run(&mut self, m: &Mount, prepare: bool) -> Result<(), Error> {
-        let (step, path) = target(m);
+        let (step, path) = (step(m), path(m));
         if !prepare {
             log!(Verbose, "{} {}", step, Show(path.to_bytes()));
         }
@@ -181,13 +181,21 @@ pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
     }
 }
 
-/// The step name and the path a mount acts on.
-pub fn target<'a>(m: &'a Mount) -> (&'static str, &'a CStr) {
+/// The option a mount comes from.
+fn step(m: &Mount) -> &'static str {
     match m {
-        Mount::Bind { dst, .. } => ("--bind", dst),
-        Mount::Tmpfs { dst, .. } => ("--tmpfs", dst),
-        Mount::ReadOnly { path } => ("--ro", path),
-        Mount::Device { dst, .. } => ("--mount", dst),
+        Mount::Bind { .. } => "--bind",
+        Mount::Tmpfs { .. } => "--tmpfs",
+        Mount::ReadOnly { .. } => "--ro",
+        Mount::Device { .. } => "--mount",
+    }
+}
+
+/// The path a mount acts on.
+pub fn path<'a>(m: &'a Mount) -> &'a CStr {
+    match m {
+        Mount::Bind { dst, .. } | Mount::Tmpfs { dst, .. } | Mount::Device { dst, .. } => dst,
+        Mount::ReadOnly { path } => path,
     }
 }
 
@@ -231,9 +239,8 @@ impl<'p> Fail<'p> {
     /// `step: path[: note]: ERRNO`, the one place this module's messages are made.
     #[inline(never)]
     fn error(&self, step: &'static str) -> Error {
-        let refused = matches!(self.errno, Errno::EPERM | Errno::EACCES);
         let note = match self.note {
-            Note::Mount if refused => {
+            Note::Mount if matches!(self.errno, Errno::EPERM | Errno::EACCES) => {
                 ": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)"
             }
             Note::None | Note::Mount => "",
@@ -468,6 +475,8 @@ struct Resolved {
 
 /// The mountpoint `dst`, created when missing: a directory, or an empty file
 /// when the bind source `src` is not a directory.
+// Out of line: inlined into apply_one, it would cost more.
+#[inline(never)]
 fn mountpoint<'p>(dst: &'p CStr, src: Option<&Resolved>, api: Api) -> Result<Resolved, Fail<'p>> {
     match resolve(dst, Create::No, api) {
         Err(Fail {
@@ -611,7 +620,7 @@ fn proc_path(fd: &Fd) -> StackCStr {
 // Out of line: inlined into apply_one, it would cost more.
 #[inline(never)]
 fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
-    let octal = [9, 6, 3, 0].map(|shift| b'0' + (mode >> shift & 7) as u8);
+    let octal = [mode >> 9, mode >> 6, mode >> 3, mode].map(|d| b'0' + (d & 7) as u8);
     let mut data = StackCStr::default();
     // At most 35 bytes: it fits.
     let _ = data.push(b"size=");

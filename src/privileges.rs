@@ -32,7 +32,13 @@ pub fn last_cap() -> u32 {
 pub fn close_inherited_fds(keep: &[i32]) -> Result<(), Errno> {
     let mut from = 3u32;
     loop {
-        let next = keep.iter().map(|&k| k as u32).filter(|&k| k >= from).min();
+        // The lowest kept descriptor from `from` on.
+        let mut next = None;
+        for k in keep.iter().map(|&k| k as u32) {
+            if k >= from && next.is_none_or(|n| k < n) {
+                next = Some(k);
+            }
+        }
         if next != Some(from) {
             match fs::close_range(from, next.map_or(u32::MAX, |k| k - 1), true) {
                 Ok(()) => {}

@@ -36,19 +36,19 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
     }
     // CAP_KILL too: without it neither forwarded signals nor the timeout's
     // SIGKILL would reach a command of another uid.
-    let needed = [
+    const NEEDED: [(u32, &str); 3] = [
         (CAP_SETGID, " CAP_SETGID"),
         (CAP_SETUID, " CAP_SETUID"),
         (CAP_KILL, " CAP_KILL"),
     ];
     let effective = creds::effective();
     let lacks = |&(cap, _): &(u32, &str)| effective & (1 << cap) == 0;
-    if !needed.iter().any(lacks) {
+    if !NEEDED.iter().any(lacks) {
         return Ok(());
     }
     let mut detail = Text::default();
     let _ = detail.write_str("running the command as another uid needs");
-    for (_, name) in needed.iter().filter(|c| lacks(c)) {
+    for (_, name) in NEEDED.iter().filter(|c| lacks(c)) {
         let _ = detail.write_str(name);
     }
     Err(Error::new("--user", None, detail))

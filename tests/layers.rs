@@ -119,7 +119,11 @@ fn sys_imports_nothing_above_it() {
 
 #[test]
 fn rt_error_and_log_stay_below_the_phases() {
-    let mut bad = check(&files(&src().join("rt")), &["rt", "sys", "names", "msg"], "rt");
+    let mut bad = check(
+        &files(&src().join("rt")),
+        &["rt", "sys", "names", "msg"],
+        "rt",
+    );
     for f in ["error.rs", "log.rs"] {
         bad.extend(check(
             &[src().join(f)],
