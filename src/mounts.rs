@@ -173,12 +173,11 @@ impl Mounter {
 /// in any of its components: `openat2`, or the walk where it is refused
 /// (which also names the link).
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
-    match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
-        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => walk(path.to_bytes(), Create::No)
-            .map(|r| r.fd)
-            .map_err(|f| f.error(step)),
-        other => other.map_err(|e| error(step, path.to_bytes(), e)),
-    }
+    let walked = match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
+        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => walk(path.to_bytes(), Create::No),
+        opened => return opened.map_err(|e| error(step, path.to_bytes(), e)),
+    };
+    walked.map(|r| r.fd).map_err(|f| f.error(step))
 }
 
 /// The option a mount comes from.
@@ -523,10 +522,11 @@ fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
     while let Some(name) = next {
         next = names.next();
         let last = next.is_none();
-        let create = match create {
-            Create::No => Create::No,
-            _ if !last => Create::Dir,
-            _ => create,
+        // Parents of what is created are directories.
+        let create = if last || create == Create::No {
+            create
+        } else {
+            Create::Dir
         };
         if let Err((e, note)) = step_into(&mut at, name, last, create) {
             // Where this component ends in `path`, for messages.

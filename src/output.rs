@@ -185,8 +185,6 @@ impl Carrier {
     /// The carrier is built in `slot` (a `Carrier` is large, and a `Result`
     /// of one is copied twice); returns where the child's descriptors come
     /// from. On a failure, what was opened stays in `slot`.
-    // Not inlined: smaller so (measured).
-    #[inline(never)]
     pub fn open(files: &Files, limit: u64, slot: &mut Option<Carrier>) -> Result<Stdio, Error> {
         let carrier = slot.get_or_insert_with(|| Carrier {
             streams: [None, None],
@@ -311,10 +309,15 @@ impl Watch for Pump<'_> {
         } else {
             s.step(room)
         };
-        match moved {
-            Ok(0) => *self.stream = None,
-            Ok(n) => budget.add(n),
-            Err(Errno::EAGAIN) => s.blocked = true,
+        let ended = match moved {
+            Ok(n) => {
+                budget.add(n);
+                n == 0
+            }
+            Err(Errno::EAGAIN) => {
+                s.blocked = true;
+                false
+            }
             Err(e) => {
                 // proctor's own SIGPIPE, from a destination nobody reads: not one to forward.
                 if e == Errno::EPIPE {
@@ -326,8 +329,11 @@ impl Watch for Pump<'_> {
                     s.which,
                     ErrnoName(e)
                 );
-                *self.stream = None;
+                true
             }
+        };
+        if ended {
+            *self.stream = None;
         }
         self.budget.set(budget);
         None

@@ -406,7 +406,10 @@ fn decimal_micro(t: &mut Text, v: u64) {
         *d += (frac % 10) as u8;
         frac /= 10;
     }
-    let len = digits.iter().rposition(|&d| d != b'0').map_or(0, |last| last + 1);
+    let len = digits
+        .iter()
+        .rposition(|&d| d != b'0')
+        .map_or(0, |last| last + 1);
     let _ = extend(&mut t.0, digits.get(..len).unwrap_or_default());
 }
 

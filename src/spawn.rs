@@ -21,14 +21,18 @@ use crate::{env, err, landlock, limits, mounts, pidns, privileges, seccomp};
 use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::ffi::{c_char, CStr};
+use core::mem::ManuallyDrop;
 
-/// The child's plan, prepared before the fork.
+/// The child's plan, prepared before the fork. It lives until exit, which
+/// frees and closes it all: what [`Plan::prepare`] fills in is never dropped
+/// (hence the `ManuallyDrop`s: filling a field would drop its empty value,
+/// and a failure what was made before it, in code only).
 pub struct Plan<'a> {
     /// The command's argv, a null-terminated array (argv[0] is the command).
     argv: *const *const c_char,
     command: &'a CStr,
     /// The command's environment, and the same as a null-terminated array.
-    vars: Vec<&'a CStr>,
+    vars: ManuallyDrop<Vec<&'a CStr>>,
     envp: Vec<*const c_char>,
     /// `PATH` to search when the command has no `/`.
     search_path: &'a [u8],
@@ -45,12 +49,12 @@ pub struct Plan<'a> {
     /// The command's cgroup, joined before anything else.
     cgroup: Option<&'a Cgroup>,
     /// `--landlock`'s ruleset, held open until the fork, and its descriptor.
-    _sandbox: Option<landlock::Sandbox>,
+    _sandbox: ManuallyDrop<Option<landlock::Sandbox>>,
     landlock: Option<i32>,
-    seccomp: Vec<Insn>,
+    seccomp: ManuallyDrop<Vec<Insn>>,
     /// `--pid-ns`: the command runs under an inner init, PID 1 of a new
     /// PID namespace, which is the child proctor supervises.
-    pid_ns: Option<pidns::Init>,
+    pid_ns: ManuallyDrop<Option<pidns::Init>>,
 }
 
 const DEFAULT_PATH: &[u8] = b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -73,7 +77,7 @@ impl<'a> Plan<'a> {
         Plan {
             argv,
             command: args.get(cfg.command).copied().unwrap_or_default(),
-            vars: Vec::new(),
+            vars: ManuallyDrop::new(Vec::new()),
             envp: Vec::new(),
             search_path: DEFAULT_PATH,
             mask,
@@ -84,10 +88,10 @@ impl<'a> Plan<'a> {
             drop_caps: (!cfg.keep_caps).then(privileges::last_cap),
             chdir: cfg.chdir.or(cwd),
             cgroup,
-            _sandbox: None,
+            _sandbox: ManuallyDrop::new(None),
             landlock: None,
-            seccomp: Vec::new(),
-            pid_ns: None,
+            seccomp: ManuallyDrop::new(Vec::new()),
+            pid_ns: ManuallyDrop::new(None),
         }
     }
 
@@ -95,6 +99,7 @@ impl<'a> Plan<'a> {
     /// `environ`, `--landlock`'s ruleset from `sandbox` (finished now that
     /// the mounts are in place), the seccomp program, `--pid-ns`'s pipe.
     /// Filled in place: a `Plan` is large, and a `Result` of one is copied.
+    /// On a failure, proctor exits: what was made stays (see [`Plan`]).
     // Not inlined into main: smaller so (measured).
     #[inline(never)]
     pub fn prepare(
@@ -103,7 +108,8 @@ impl<'a> Plan<'a> {
         environ: &[&'a CStr],
         sandbox: Option<landlock::Sandbox>,
     ) -> Result<(), Error> {
-        let vars = env::build(environ, cfg.clear_env, &cfg.env)?;
+        let sandbox = ManuallyDrop::new(sandbox);
+        let vars = ManuallyDrop::new(env::build(environ, cfg.clear_env, &cfg.env)?);
         for p in vars.iter().map(|v| v.as_ptr()).chain([core::ptr::null()]) {
             push(&mut self.envp, p)?;
         }
@@ -117,12 +123,12 @@ impl<'a> Plan<'a> {
                 "warning: --keep-caps: the command keeps proctor's capabilities"
             );
         }
-        if let Some(s) = &sandbox {
+        if let Some(s) = &*sandbox {
             self.landlock = Some(s.finish(cfg)?);
         }
         self._sandbox = sandbox;
-        self.seccomp = filter(cfg)?;
-        self.pid_ns = pidns::Init::plan(cfg)?;
+        self.seccomp = ManuallyDrop::new(filter(cfg)?);
+        self.pid_ns = ManuallyDrop::new(pidns::Init::plan(cfg)?);
         Ok(())
     }
 }
@@ -289,8 +295,6 @@ impl ChildFailure {
     }
 
     /// `None` for a message no child of this proctor writes.
-    // Not inlined: smaller so (measured).
-    #[inline(never)]
     pub fn from_bytes(bytes: &[u8; Self::LEN]) -> Option<ChildFailure> {
         let word = |i: usize| {
             let word = bytes.get(i..i + 4).and_then(|w| w.try_into().ok());
@@ -303,21 +307,19 @@ impl ChildFailure {
 
 /// Fork and start the command; returns its pid once `execve` succeeded
 /// (with `--pid-ns`, the inner init's).
-// Not inlined into main: smaller so (measured).
-#[inline(never)]
 pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     if plan.take_terminal {
         release_terminal();
     }
     let setup = |call, e| Failed::from(Error::sys(call, e));
     let (rd, wr) = fs::pipe().map_err(|e| setup("pipe", e))?;
-    let (pid, placed) = fork(plan).map_err(|e| match plan.pid_ns {
+    let (pid, placed) = fork(plan).map_err(|e| match *plan.pid_ns {
         Some(_) => mounts::mount_error("--pid-ns", b"clone(CLONE_NEWPID)", e).into(),
         None => setup("fork", e),
     })?;
     if pid == 0 {
         drop(rd);
-        match &plan.pid_ns {
+        match &*plan.pid_ns {
             None => child(plan, wr.raw(), placed),
             Some(init) => inner_init(plan, init, wr.raw(), placed),
         }

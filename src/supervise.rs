@@ -143,15 +143,19 @@ pub fn supervise(
             0
         };
         limits.check(now);
-        let mut sleep = None;
+        // The earliest of the periods and the deadline; none: until woken.
+        let mut sleep = Nanos::MAX;
         for w in watches.iter_mut() {
             if let Some((verdict, ending)) = w.check() {
                 now = monotonic();
                 limits.end(verdict, ending, now);
             }
-            sleep = earliest(sleep, w.period());
+            sleep = sleep.min(w.period().unwrap_or(Nanos::MAX));
         }
-        sleep = earliest(sleep, limits.deadline.map(|at| at.saturating_sub(now)));
+        if let Some(at) = limits.deadline {
+            sleep = sleep.min(at.saturating_sub(now));
+        }
+        let sleep = (sleep < Nanos::MAX).then_some(sleep);
         let [signal_poll, init_poll, watched @ ..] = &mut polls;
         *signal_poll = PollFd::readable(signalfd);
         *init_poll = PollFd::readable(inner_init);
@@ -238,14 +242,6 @@ fn wait_signal(sleep: Option<Nanos>, buf: &mut [SigInfo]) -> Result<&[SigInfo], 
         _ => 0,
     };
     Ok(buf.get(..n).unwrap_or_default())
-}
-
-/// The earlier of two optional times.
-fn earliest(a: Option<Nanos>, b: Option<Nanos>) -> Option<Nanos> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        _ => a.or(b),
-    }
 }
 
 /// The deadlines of the command's ending.

@@ -83,8 +83,11 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-impl uDisplay for Msg {
-    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+impl Msg {
+    /// The text, unpacked into `buf`. Not inlined: every writer's `fmt`
+    /// calls it.
+    #[inline(never)]
+    fn text(self, buf: &mut [u8; MSG_MAX]) -> &str {
         let i = usize::from(self.0);
         let start = match i.checked_sub(1) {
             Some(before) => ENDS.get(before).copied().unwrap_or(0),
@@ -94,10 +97,15 @@ impl uDisplay for Msg {
         let codes = MESSAGES
             .get(usize::from(start)..usize::from(end))
             .unwrap_or_default();
-        let mut text = [0; MSG_MAX];
-        let n = unpack(codes, &PAIRS, &mut text);
+        let n = unpack(codes, &PAIRS, buf);
         // SAFETY: unpack writes only ASCII.
-        f.write_str(unsafe { core::str::from_utf8_unchecked(text.get(..n).unwrap_or_default()) })
+        unsafe { core::str::from_utf8_unchecked(buf.get(..n).unwrap_or_default()) }
+    }
+}
+
+impl uDisplay for Msg {
+    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+        f.write_str(self.text(&mut [0; MSG_MAX]))
     }
 }
 
