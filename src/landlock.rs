@@ -155,7 +155,7 @@ impl Sandbox {
     /// the ruleset is complete; returns its descriptor for the child.
     pub fn finish(&self, cfg: &Config) -> Result<i32, Error> {
         if cfg.landlock {
-            for (path, access) in ALWAYS {
+            for &(path, access) in &ALWAYS {
                 if let Ok(fd) = fs::open(path, O_PATH | O_NOFOLLOW) {
                     self.allow(&fd, access & self.fs)?;
                 }
