@@ -142,7 +142,7 @@ pub fn prepare(cfg: &Config, outputs: [Option<&Fd>; 2]) -> Result<Option<Sandbox
     };
     if cfg.landlock {
         sandbox.allow_writable(cfg, false)?;
-        for out in outputs.into_iter().flatten() {
+        for out in outputs.iter().flatten() {
             sandbox.allow(out, WRITE_FILE | TRUNCATE)?;
         }
     }
