@@ -145,9 +145,9 @@ impl Mounter {
     /// seccomp profile), fall back to the classic one. Nothing is mounted
     /// when it fails that way, so it can simply run again.
     fn run(&mut self, m: &Mount, prepare: bool) -> Result<(), Error> {
-        let (step, path) = (step(m), path(m));
+        let step = step(m);
         if !prepare {
-            log!(Verbose, "{} {}", step, Show(path.to_bytes()));
+            log!(Verbose, "{} {}", step, Show(path(m).to_bytes()));
         }
         loop {
             match apply_one(m, self.api, prepare) {
