@@ -521,7 +521,11 @@ fn enter_leaf(
 /// Enable (`sign` `+`) or disable (`-`) the controllers `c` for the
 /// children of the cgroup `dir`.
 fn subtree_control(dir: i32, sign: u8, c: Controllers) -> Result<(), Errno> {
-    sys::write(dir, c"cgroup.subtree_control", control_list(sign, c).bytes())
+    sys::write(
+        dir,
+        c"cgroup.subtree_control",
+        control_list(sign, c).bytes(),
+    )
 }
 
 /// `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control`.
