@@ -1,7 +1,8 @@
 //! Constants stored smaller than Rust lays them out: the `--help` text and
-//! the messages ([`Msg`]), byte-pair encoded by build.rs (a code below 128
-//! is itself, a code `128 + i` stands for the two codes `PAIRS[i]`), and
-//! tables of names without a pointer per name ([`Names`]).
+//! the messages ([`Msg`]), byte-pair encoded by build.rs (a code `c` below
+//! the alphabet's length is the character `ALPHABET[c]`, a code
+//! `ALPHABET.len() + i` stands for the two codes `PAIRS[i]`), and tables of
+//! names without a pointer per name ([`Names`]).
 
 include!(concat!(env!("OUT_DIR"), "/usage.rs"));
 
@@ -24,7 +25,7 @@ fn unpack(packed: &[u8], pairs: &[[u8; 2]], out: &mut [u8]) -> usize {
         let mut top = 1usize;
         while let Some(&c) = top.checked_sub(1).and_then(|t| stack.get(t)) {
             top -= 1;
-            match pairs.get(usize::from(c).wrapping_sub(128)) {
+            match pairs.get(usize::from(c).wrapping_sub(ALPHABET.len())) {
                 Some(&[first, second]) => {
                     for c in [second, first] {
                         if let Some(slot) = stack.get_mut(top) {
@@ -33,15 +34,16 @@ fn unpack(packed: &[u8], pairs: &[[u8; 2]], out: &mut [u8]) -> usize {
                         }
                     }
                 }
-                // Only ASCII comes out (build.rs packs ASCII alone), so
-                // what comes out is UTF-8.
-                None if c < 128 => {
-                    if let Some(slot) = out.get_mut(n) {
-                        *slot = c;
+                // Only characters of the alphabet come out: ASCII (build.rs
+                // packs ASCII alone), so UTF-8.
+                None => {
+                    if let (Some(&letter), Some(slot)) =
+                        (ALPHABET.get(usize::from(c)), out.get_mut(n))
+                    {
+                        *slot = letter;
                         n += 1;
                     }
                 }
-                None => {}
             }
         }
     }
