@@ -32,11 +32,7 @@ fn pack_usage(dir: &str) {
     println!("cargo:rerun-if-changed=src");
     let text = std::fs::read(format!("{dir}/src/usage.txt")).expect("src/usage.txt");
     let (mut messages, mut in_tests) = (Vec::new(), Vec::new());
-    find_messages(
-        std::path::Path::new(&format!("{dir}/src")),
-        &mut messages,
-        &mut in_tests,
-    );
+    find_messages(std::path::Path::new(&format!("{dir}/src")), &mut messages, &mut in_tests);
     messages.sort();
     messages.dedup();
     in_tests.retain(|t| !messages.contains(t));
@@ -48,10 +44,7 @@ fn pack_usage(dir: &str) {
         assert!(m.len() <= 160, "msg!: longer than rt::pack::MSG_MAX: {m}");
         assert!(m.is_ascii(), "msg!: {m}: codes 128..=255 stand for pairs");
     }
-    assert!(
-        text.is_ascii(),
-        "src/usage.txt: codes 128..=255 stand for pairs"
-    );
+    assert!(text.is_ascii(), "src/usage.txt: codes 128..=255 stand for pairs");
     let (packed, pairs) = byte_pairs(&texts);
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let mut code = format!(
@@ -67,10 +60,7 @@ fn pack_usage(dir: &str) {
     all.extend(in_tests.iter().cloned());
     let mut tested = packed[1..].to_vec();
     tested.extend(in_tests.iter().map(|t| encode(t.as_bytes(), &pairs)));
-    for (cfg, texts, packed) in [
-        ("not(test)", &messages, &packed[1..]),
-        ("test", &all, &tested[..]),
-    ] {
+    for (cfg, texts, packed) in [("not(test)", &messages, &packed[1..]), ("test", &all, &tested[..])] {
         let mut ends = Vec::new();
         let mut catalogue = Vec::new();
         for codes in packed {

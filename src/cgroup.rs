@@ -329,6 +329,7 @@ impl Cgroup {
         }
     }
 
+
     /// Kill every process of the command's tree at once, those that left
     /// its session included (v2 `cgroup.kill`; v1: freeze, SIGKILL every
     /// member, thaw), adding those signalled to `killed` if given. Called
