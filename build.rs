@@ -32,24 +32,45 @@ fn pack_usage(dir: &str) {
     println!("cargo:rerun-if-changed=src");
     let text = std::fs::read(format!("{dir}/src/usage.txt")).expect("src/usage.txt");
     let (mut messages, mut in_tests) = (Vec::new(), Vec::new());
-    find_messages(std::path::Path::new(&format!("{dir}/src")), &mut messages, &mut in_tests);
+    find_messages(
+        std::path::Path::new(&format!("{dir}/src")),
+        &mut messages,
+        &mut in_tests,
+    );
     messages.sort();
     messages.dedup();
     in_tests.retain(|t| !messages.contains(t));
     in_tests.sort();
     in_tests.dedup();
-    let mut texts = vec![text.clone()];
-    texts.extend(messages.iter().map(|m| m.as_bytes().to_vec()));
     for m in messages.iter().chain(&in_tests) {
         assert!(m.len() <= 160, "msg!: longer than rt::pack::MSG_MAX: {m}");
-        assert!(m.is_ascii(), "msg!: {m}: codes 128..=255 stand for pairs");
+        assert!(m.is_ascii(), "msg!: {m}: not ASCII");
     }
-    assert!(text.is_ascii(), "src/usage.txt: codes 128..=255 stand for pairs");
-    let (packed, pairs) = byte_pairs(&texts);
+    assert!(text.is_ascii(), "src/usage.txt: not ASCII");
+    // The characters used, in order: a text is first written as their
+    // numbers, so the codes above them (often more than half) are free for pairs.
+    let mut alphabet: Vec<u8> = text
+        .iter()
+        .chain(messages.iter().chain(&in_tests).flat_map(|m| m.as_bytes()))
+        .copied()
+        .collect();
+    alphabet.sort();
+    alphabet.dedup();
+    let letters = |t: &[u8]| -> Vec<u8> {
+        t.iter()
+            .map(|b| alphabet.binary_search(b).expect("in the alphabet") as u8)
+            .collect()
+    };
+    let mut texts = vec![letters(&text)];
+    texts.extend(messages.iter().map(|m| letters(m.as_bytes())));
+    let first = u8::try_from(alphabet.len()).expect("fewer than 256 characters");
+    let (packed, pairs) = byte_pairs(&texts, first);
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let mut code = format!(
-        "pub const LEN: usize = {};\npub static PACKED: [u8; {}] = {:?};\npub static PAIRS: [[u8; 2]; {}] = {:?};\n",
+        "pub const LEN: usize = {};\nstatic ALPHABET: [u8; {}] = {:?};\npub static PACKED: [u8; {}] = {:?};\npub static PAIRS: [[u8; 2]; {}] = {:?};\n",
         text.len(),
+        alphabet.len(),
+        alphabet,
         packed[0].len(),
         packed[0],
         pairs.len(),
@@ -59,8 +80,15 @@ fn pack_usage(dir: &str) {
     let mut all = messages.clone();
     all.extend(in_tests.iter().cloned());
     let mut tested = packed[1..].to_vec();
-    tested.extend(in_tests.iter().map(|t| encode(t.as_bytes(), &pairs)));
-    for (cfg, texts, packed) in [("not(test)", &messages, &packed[1..]), ("test", &all, &tested[..])] {
+    tested.extend(
+        in_tests
+            .iter()
+            .map(|t| encode(&letters(t.as_bytes()), &pairs, first)),
+    );
+    for (cfg, texts, packed) in [
+        ("not(test)", &messages, &packed[1..]),
+        ("test", &all, &tested[..]),
+    ] {
         let mut ends = Vec::new();
         let mut catalogue = Vec::new();
         for codes in packed {
@@ -171,11 +199,12 @@ fn literal(rest: &str) -> Option<String> {
     None
 }
 
-/// `text` packed with `pairs`, applied in the order they were found.
-fn encode(text: &[u8], pairs: &[[u8; 2]]) -> Vec<u8> {
+/// `text` packed with `pairs`, applied in the order they were found (the
+/// first as code `first`).
+fn encode(text: &[u8], pairs: &[[u8; 2]], first: u8) -> Vec<u8> {
     let mut data = text.to_vec();
-    for (i, pair) in pairs.iter().enumerate() {
-        data = replace(&data, *pair, 128 + i as u8);
+    for (code, pair) in (first..=255).zip(pairs) {
+        data = replace(&data, *pair, code);
     }
     data
 }
@@ -197,13 +226,13 @@ fn replace(text: &[u8], pair: [u8; 2], code: u8) -> Vec<u8> {
 }
 
 /// Replaces the most frequent pair of codes in `texts` (never across two
-/// of them) by a new code (128, 129, …) while that saves bytes, keeping
-/// every code's expansion at most rt::pack::DEPTH deep.
-fn byte_pairs(texts: &[Vec<u8>]) -> (Vec<Vec<u8>>, Vec<[u8; 2]>) {
+/// of them) by a new code (`first`, `first + 1`, … 255) while that saves
+/// bytes, keeping every code's expansion less than 16 pairs deep.
+fn byte_pairs(texts: &[Vec<u8>], first: u8) -> (Vec<Vec<u8>>, Vec<[u8; 2]>) {
     let mut data = texts.to_vec();
     let mut pairs: Vec<[u8; 2]> = Vec::new();
     let mut depth = [1usize; 256];
-    for code in 128..=255u8 {
+    for code in first..=255 {
         let mut counts = std::collections::BTreeMap::new();
         for w in data.iter().flat_map(|t| t.windows(2)) {
             if depth[w[0] as usize].max(depth[w[1] as usize]) < 16 {

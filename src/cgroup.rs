@@ -17,8 +17,10 @@
 use crate::args::Resources;
 use crate::err;
 use crate::error::Error;
+use crate::msg;
 use crate::report::{TreeUsage, Verdict};
 use crate::rt::num::parse_u64;
+use crate::rt::pack::Msg;
 use crate::supervise::{Ending, Watch};
 use crate::sys::cgroup as sys;
 use crate::sys::fs::{self, StackCStr, O_DIRECTORY, O_RDONLY, O_WRONLY};
@@ -111,6 +113,7 @@ struct Node {
 }
 
 /// The command's cgroup, ready for the command.
+#[derive(Default)]
 pub struct Cgroup {
     v2: bool,
     /// Filled from the first slot on: the first `None` ends them.
@@ -132,14 +135,11 @@ pub struct Cgroup {
 #[inline(never)]
 pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
     let mut cg = Cgroup {
-        v2: false,
-        nodes: [const { None }; 5],
-        leaf: None,
         pid: (!is_pid1).then(process::getpid),
-        cpu_usage: None,
         cpu_limit: r.cpu_time,
+        ..Cgroup::default()
     };
-    let mut doing = "cgroup: reading /proc/self/cgroup";
+    let mut doing = msg!("reading /proc/self/cgroup");
     let mut absent = 0;
     if let Err(e) = cg.build(r, is_pid1, &mut doing, &mut absent) {
         let error = match NAMES.get(absent.trailing_zeros() as usize) {
@@ -149,7 +149,7 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
                 "no {} controller: not mounted, or not delegated to proctor's cgroup",
                 *name
             ),
-            None => Error::sys(doing, e),
+            None => err!("cgroup", Some(e), "{}", doing),
         };
         cg.remove();
         return Err(error);
@@ -187,7 +187,7 @@ impl Cgroup {
         &mut self,
         r: &Resources,
         is_pid1: bool,
-        doing: &mut &'static str,
+        doing: &mut Msg,
         absent: &mut Controllers,
     ) -> Result<(), Errno> {
         let need = required(r);
@@ -203,7 +203,7 @@ impl Cgroup {
             .fold(0, |c, h| c | h.0);
         *absent = need & !have;
         if *absent != 0 || have == 0 {
-            *doing = "cgroup: no hierarchy in /proc/self/cgroup";
+            *doing = msg!("no hierarchy in /proc/self/cgroup");
             return Err(Errno::ENOENT);
         }
         // proctor's mount namespace while it works in a throwaway one.
@@ -213,14 +213,14 @@ impl Cgroup {
             .iter_mut()
             .zip(found.iter().map_while(Option::as_ref))
             .try_for_each(|(slot, h)| {
-                *doing = "cgroup: opening proctor's cgroup";
+                *doing = msg!("opening proctor's cgroup");
                 let own = own(h, &mut home, doing)?;
                 let mut controllers = h.0;
                 if self.v2 {
-                    *doing = "cgroup: moving proctor into its leaf";
+                    *doing = msg!("moving proctor into its leaf");
                     controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf, doing)?;
                 }
-                *doing = "cgroup: creating the command's cgroup";
+                *doing = msg!("creating the command's cgroup");
                 let dir = make(&own, b"command", self.pid)?;
                 let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
                 // Kept even without its `cgroup.procs`, to be removed.
@@ -237,7 +237,7 @@ impl Cgroup {
             sys::enter_mount_namespace(ns.raw())?;
         }
         built?;
-        *doing = "cgroup: writing the limits";
+        *doing = msg!("writing the limits");
         self.limit(r)?;
         self.cpu_usage = self.node(CPUACCT).and_then(|n| {
             let file = if self.v2 {
@@ -328,7 +328,6 @@ impl Cgroup {
             false => field(text, b""),
         }
     }
-
 
     /// Kill every process of the command's tree at once, those that left
     /// its session included (v2 `cgroup.kill`; v1: freeze, SIGKILL every
@@ -425,11 +424,7 @@ impl Cgroup {
         let leaf = name(b"proctor", Some(process::getpid()));
         let left = match enabled {
             0 => Ok(()),
-            _ => sys::write(
-                own,
-                c"cgroup.subtree_control",
-                control_list(b'-', enabled).bytes(),
-            ),
+            _ => subtree_control(own, b'-', enabled),
         }
         .and_then(|()| sys::write(own, c"cgroup.procs", b"0"))
         .and_then(|()| sys::remove(own, leaf.c()));
@@ -447,13 +442,14 @@ impl Cgroup {
 /// writable mount after proctor went home, and no process ever sees it.
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
-fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result<Fd, Errno> {
+fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut Msg) -> Result<Fd, Errno> {
+    // `/sys/fs/cgroup` for v2, `/sys/fs/cgroup/LIST` for a v1 hierarchy.
     let mut mounted = StackCStr::default();
-    mounted.push(b"/sys/fs/cgroup")?;
-    if !h.1.is_empty() {
-        mounted.push(b"/")?;
-        mounted.push(h.1)?;
-    }
+    mounted.push(match h.1 {
+        [] => b"/sys/fs/cgroup",
+        _ => b"/sys/fs/cgroup/",
+    })?;
+    mounted.push(h.1)?;
     let mut in_path = StackCStr::default();
     in_path.push(mounted.bytes())?;
     in_path.push(h.2)?;
@@ -466,7 +462,7 @@ fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut &'static str) -> Result
         other => other,
     }?;
     if mount::mount_flags(dir.raw())? & MS_RDONLY != 0 {
-        *doing = "cgroup: read-only; a writable remount needs CAP_SYS_ADMIN";
+        *doing = msg!("read-only; a writable remount needs CAP_SYS_ADMIN");
         if home.is_none() {
             *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);
             process::unshare(Namespace::Mount)?;
@@ -490,7 +486,7 @@ fn enter_leaf(
     is_pid1: bool,
     absent: &mut Controllers,
     leaf: &mut Option<(Fd, Controllers)>,
-    doing: &mut &'static str,
+    doing: &mut Msg,
 ) -> Result<Controllers, Errno> {
     let mut buf = [0u8; 256];
     let offered = controllers_of(sys::read(own.raw(), c"cgroup.controllers", &mut buf)?);
@@ -508,10 +504,9 @@ fn enter_leaf(
     let on = controllers_of(sys::read(own.raw(), c"cgroup.subtree_control", &mut buf)?);
     let enable = (need | MEMORY | PIDS) & offered & !on;
     if enable != 0 {
-        let change = control_list(b'+', enable);
-        if let Err(e) = sys::write(own.raw(), c"cgroup.subtree_control", change.bytes()) {
+        if let Err(e) = subtree_control(own.raw(), b'+', enable) {
             if e == Errno::EBUSY {
-                *doing = "cgroup: other processes share proctor's cgroup; give it one of its own";
+                *doing = msg!("other processes share proctor's cgroup; give it one of its own");
             }
             return Err(e);
         }
@@ -521,6 +516,12 @@ fn enter_leaf(
     }
     // cpu.stat, cgroup.kill and cgroup.freeze are in every v2 cgroup.
     Ok(((need | MEMORY | PIDS) & offered) | CPUACCT | FREEZER)
+}
+
+/// Enable (`sign` `+`) or disable (`-`) the controllers `c` for the
+/// children of the cgroup `dir`.
+fn subtree_control(dir: i32, sign: u8, c: Controllers) -> Result<(), Errno> {
+    sys::write(dir, c"cgroup.subtree_control", control_list(sign, c).bytes())
 }
 
 /// `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control`.

@@ -11,13 +11,13 @@
 
 use crate::args::{Config, Mount};
 use crate::error::Error;
-use crate::mounts;
 use crate::rt::vec::extend;
 use crate::seccomp::{self, JEQ, JGE, JSET, LD_ABS, RET};
 use crate::sys::fs::{self, O_DIRECTORY, O_NOFOLLOW, O_PATH};
 use crate::sys::landlock::{self as sys, Handled};
 use crate::sys::seccomp::Insn;
 use crate::sys::{Errno, Fd};
+use crate::{mounts, msg};
 use alloc::vec::Vec;
 use core::ffi::CStr;
 
@@ -62,13 +62,9 @@ const ALWAYS: [(&CStr, u64); 5] = [
 #[inline(never)]
 pub fn handled(abi: u32, fs: bool, tcp: bool) -> Handled {
     let abi = abi.min(KNOWN_ABI);
-    let fs_bits: u32 = match abi {
-        0 => 0,
-        1 => 13,
-        2 => 14,
-        3 | 4 => 15,
-        _ => 16,
-    };
+    // How many filesystem rights each ABI has (0 to KNOWN_ABI).
+    const FS_BITS: [u8; KNOWN_ABI as usize + 1] = [0, 13, 14, 15, 15, 16, 16, 16];
+    let fs_bits = FS_BITS.get(abi as usize).copied().unwrap_or(16);
     Handled {
         fs: if fs { (1u64 << fs_bits) - 1 } else { 0 },
         net: if tcp && abi >= 4 {
@@ -86,17 +82,18 @@ pub fn handled(abi: u32, fs: bool, tcp: bool) -> Handled {
 
 /// An asked feature that the kernel's ABI lacks: 125, never a silent run without it.
 pub fn check_abi(abi: Result<u32, Errno>, landlock: bool, no_tcp: bool) -> Result<u32, Error> {
+    let none = msg!("the kernel offers no Landlock");
     let (step, errno, why) = match abi {
-        Err(e) if landlock => ("--landlock", Some(e), "the kernel offers no Landlock"),
-        Err(e) => ("--no-tcp", Some(e), "the kernel offers no Landlock"),
+        Err(e) if landlock => ("--landlock", Some(e), none),
+        Err(e) => ("--no-tcp", Some(e), none),
         Ok(v) if no_tcp && v < 4 => (
             "--no-tcp",
             None,
-            "TCP rules need Landlock ABI 4 (Linux 6.7)",
+            msg!("TCP rules need Landlock ABI 4 (Linux 6.7)"),
         ),
         Ok(v) => return Ok(v),
     };
-    Err(Error::fixed(step, errno, why.as_bytes()))
+    Err(Error::noted(step, errno, why))
 }
 
 /// What a rule allows under a writable path: every handled right on a

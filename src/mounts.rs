@@ -12,6 +12,7 @@
 
 use crate::args::Mount;
 use crate::error::{ErrnoName, Error, Show};
+use crate::msg;
 use crate::rt::vec;
 use crate::sys::fs::{self, StackCStr, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
@@ -154,13 +155,11 @@ impl Mounter {
                     errno: e @ (Errno::ENOSYS | Errno::EPERM),
                     ..
                 }) if self.api == Api::Fd => {
-                    let e = ErrnoName(e);
-                    log!(
-                        Verbose,
-                        "{}: {} from the new mount calls, falling back to classic mount(2)",
-                        step,
-                        e
+                    let (e, rest) = (
+                        ErrnoName(e),
+                        msg!(" from the new mount calls, falling back to classic mount(2)"),
                     );
+                    log!(Verbose, "{}: {}{}", step, e, rest);
                     self.api = Api::Classic;
                 }
                 other => return other.map_err(|f| f.error(step)),
@@ -173,12 +172,11 @@ impl Mounter {
 /// in any of its components: `openat2`, or the walk where it is refused
 /// (which also names the link).
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
-    match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
-        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => walk(path.to_bytes(), Create::No)
-            .map(|r| r.fd)
-            .map_err(|f| f.error(step)),
-        other => other.map_err(|e| error(step, path.to_bytes(), e)),
-    }
+    let walked = match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
+        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => walk(path.to_bytes(), Create::No),
+        opened => return opened.map_err(|e| error(step, path.to_bytes(), e)),
+    };
+    walked.map(|r| r.fd).map_err(|f| f.error(step))
 }
 
 /// The option a mount comes from.
@@ -241,13 +239,13 @@ impl<'p> Fail<'p> {
     fn error(&self, step: &'static str) -> Error {
         let note = match self.note {
             Note::Mount if matches!(self.errno, Errno::EPERM | Errno::EACCES) => {
-                ": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)"
+                msg!(": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)")
             }
-            Note::None | Note::Mount => "",
-            Note::Symlink => ": is a symbolic link",
-            Note::Resolving => ": replaced while being resolved",
-            Note::Mounting => ": replaced while being mounted",
-            Note::Root => ": refusing to mount over /",
+            Note::None | Note::Mount => msg!(""),
+            Note::Symlink => msg!(": is a symbolic link"),
+            Note::Resolving => msg!(": replaced while being resolved"),
+            Note::Mounting => msg!(": replaced while being mounted"),
+            Note::Root => msg!(": refusing to mount over /"),
         };
         let errno = Some(self.errno).filter(|e| e.into_raw() != 0);
         crate::err!(step, errno, "{}{}", Show(self.path), note)
@@ -523,10 +521,11 @@ fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
     while let Some(name) = next {
         next = names.next();
         let last = next.is_none();
-        let create = match create {
-            Create::No => Create::No,
-            _ if !last => Create::Dir,
-            _ => create,
+        // Parents of what is created are directories.
+        let create = if last || create == Create::No {
+            create
+        } else {
+            Create::Dir
         };
         if let Err((e, note)) = step_into(&mut at, name, last, create) {
             // Where this component ends in `path`, for messages.

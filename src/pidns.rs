@@ -278,11 +278,12 @@ pub fn ended(fd: i32) -> Option<Exit> {
 pub fn finish(reader: Reader, init: Pid, grace: Nanos) -> Report {
     let deadline = leftovers::deadline(grace);
     let mut report = Report::default();
+    let mut words = [0; 2 * WORDS];
     loop {
         let mut poll = [PollFd::readable(reader.fd())];
         let left = deadline.saturating_sub(monotonic());
-        let ready = watch::poll(&mut poll, Some(left)).is_ok() && poll.iter().all(PollFd::ready);
-        if left == 0 || !ready || !receive(reader.fd(), &mut [0; 2 * WORDS], &mut report) {
+        let ready = watch::poll(&mut poll, Some(left)).is_ok() && poll[0].ready();
+        if left == 0 || !ready || !receive(reader.fd(), &mut words, &mut report) {
             break;
         }
         if report.usage.is_some() {

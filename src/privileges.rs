@@ -83,7 +83,7 @@ pub fn drop_bounding_set(last_cap: u32) -> Result<(), Errno> {
         Err(Errno::EINVAL) | Ok(()) => {} // EINVAL: a kernel before 4.3 has no ambient set
         Err(e) => return Err(e),
     }
-    (0..=last_cap).try_for_each(creds::drop_bounding)
+    (0..last_cap + 1).try_for_each(creds::drop_bounding)
 }
 
 /// Supplementary groups (none unless `--groups`), then gid and uid.

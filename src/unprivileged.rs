@@ -5,6 +5,7 @@
 use crate::args::rlimit;
 use crate::args::Config;
 use crate::error::{Error, Text};
+use crate::msg;
 use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN};
 use ufmt::uWrite;
 
@@ -47,7 +48,11 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
         return Ok(());
     }
     let mut detail = Text::default();
-    let _ = detail.write_str("running the command as another uid needs");
+    let _ = ufmt::uwrite!(
+        detail,
+        "{}",
+        msg!("running the command as another uid needs")
+    );
     for (_, name) in NEEDED.iter().filter(|c| lacks(c)) {
         let _ = detail.write_str(name);
     }

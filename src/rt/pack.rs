@@ -1,7 +1,8 @@
 //! Constants stored smaller than Rust lays them out: the `--help` text and
-//! the messages ([`Msg`]), byte-pair encoded by build.rs (a code below 128
-//! is itself, a code `128 + i` stands for the two codes `PAIRS[i]`), and
-//! tables of names without a pointer per name ([`Names`]).
+//! the messages ([`Msg`]), byte-pair encoded by build.rs (a code `c` below
+//! the alphabet's length is the character `ALPHABET[c]`, a code
+//! `ALPHABET.len() + i` stands for the two codes `PAIRS[i]`), and tables of
+//! names without a pointer per name ([`Names`]).
 
 include!(concat!(env!("OUT_DIR"), "/usage.rs"));
 
@@ -24,7 +25,7 @@ fn unpack(packed: &[u8], pairs: &[[u8; 2]], out: &mut [u8]) -> usize {
         let mut top = 1usize;
         while let Some(&c) = top.checked_sub(1).and_then(|t| stack.get(t)) {
             top -= 1;
-            match pairs.get(usize::from(c).wrapping_sub(128)) {
+            match pairs.get(usize::from(c).wrapping_sub(ALPHABET.len())) {
                 Some(&[first, second]) => {
                     for c in [second, first] {
                         if let Some(slot) = stack.get_mut(top) {
@@ -33,15 +34,16 @@ fn unpack(packed: &[u8], pairs: &[[u8; 2]], out: &mut [u8]) -> usize {
                         }
                     }
                 }
-                // Only ASCII comes out (build.rs packs ASCII alone), so
-                // what comes out is UTF-8.
-                None if c < 128 => {
-                    if let Some(slot) = out.get_mut(n) {
-                        *slot = c;
+                // Only characters of the alphabet come out: ASCII (build.rs
+                // packs ASCII alone), so UTF-8.
+                None => {
+                    if let (Some(&letter), Some(slot)) =
+                        (ALPHABET.get(usize::from(c)), out.get_mut(n))
+                    {
+                        *slot = letter;
                         n += 1;
                     }
                 }
-                None => {}
             }
         }
     }
@@ -83,8 +85,11 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-impl uDisplay for Msg {
-    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+impl Msg {
+    /// The text, unpacked into `buf`. Not inlined: every writer's `fmt`
+    /// calls it.
+    #[inline(never)]
+    fn text(self, buf: &mut [u8; MSG_MAX]) -> &str {
         let i = usize::from(self.0);
         let start = match i.checked_sub(1) {
             Some(before) => ENDS.get(before).copied().unwrap_or(0),
@@ -94,10 +99,15 @@ impl uDisplay for Msg {
         let codes = MESSAGES
             .get(usize::from(start)..usize::from(end))
             .unwrap_or_default();
-        let mut text = [0; MSG_MAX];
-        let n = unpack(codes, &PAIRS, &mut text);
+        let n = unpack(codes, &PAIRS, buf);
         // SAFETY: unpack writes only ASCII.
-        f.write_str(unsafe { core::str::from_utf8_unchecked(text.get(..n).unwrap_or_default()) })
+        unsafe { core::str::from_utf8_unchecked(buf.get(..n).unwrap_or_default()) }
+    }
+}
+
+impl uDisplay for Msg {
+    fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
+        f.write_str(self.text(&mut [0; MSG_MAX]))
     }
 }
 
