@@ -194,13 +194,12 @@ impl Cgroup {
         let mut buf = [0u8; 2048];
         let text = sys::read(fs::AT_FDCWD, c"/proc/self/cgroup", &mut buf)?;
         let found = hierarchies(text, need | USEFUL);
-        self.v2 = found
-            .first()
-            .is_some_and(|h| h.is_some_and(|h| h.1.is_empty()));
-        let have = found
-            .iter()
-            .map_while(Option::as_ref)
-            .fold(0, |c, h| c | h.0);
+        // v2 is the one hierarchy with no controller list.
+        let mut have = 0;
+        for h in found.iter().map_while(Option::as_ref) {
+            have |= h.0;
+            self.v2 = h.1.is_empty();
+        }
         *absent = need & !have;
         if *absent != 0 || have == 0 {
             *doing = msg!("no hierarchy in /proc/self/cgroup");
@@ -521,7 +520,11 @@ fn enter_leaf(
 /// Enable (`sign` `+`) or disable (`-`) the controllers `c` for the
 /// children of the cgroup `dir`.
 fn subtree_control(dir: i32, sign: u8, c: Controllers) -> Result<(), Errno> {
-    sys::write(dir, c"cgroup.subtree_control", control_list(sign, c).bytes())
+    sys::write(
+        dir,
+        c"cgroup.subtree_control",
+        control_list(sign, c).bytes(),
+    )
 }
 
 /// `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control`.

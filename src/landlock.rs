@@ -142,7 +142,7 @@ pub fn prepare(cfg: &Config, outputs: [Option<&Fd>; 2]) -> Result<Option<Sandbox
     };
     if cfg.landlock {
         sandbox.allow_writable(cfg, false)?;
-        for out in outputs.into_iter().flatten() {
+        for out in outputs.iter().flatten() {
             sandbox.allow(out, WRITE_FILE | TRUNCATE)?;
         }
     }
@@ -155,7 +155,7 @@ impl Sandbox {
     /// the ruleset is complete; returns its descriptor for the child.
     pub fn finish(&self, cfg: &Config) -> Result<i32, Error> {
         if cfg.landlock {
-            for (path, access) in ALWAYS {
+            for &(path, access) in &ALWAYS {
                 if let Ok(fd) = fs::open(path, O_PATH | O_NOFOLLOW) {
                     self.allow(&fd, access & self.fs)?;
                 }

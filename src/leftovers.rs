@@ -60,6 +60,13 @@ fn reap_ended() -> bool {
     }
 }
 
+/// Give the killed a moment (1 ms, or until a child ends) to become
+/// zombies, and reap them.
+fn reap_after_a_moment() {
+    let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+    let _ = reap_ended();
+}
+
 /// When the leftovers of a run with `--kill-after` `grace` must be gone.
 pub fn deadline(grace: Nanos) -> Nanos {
     monotonic().saturating_add(grace.max(MIN_GRACE))
@@ -71,8 +78,7 @@ pub fn kill_cgroup(cg: &Cgroup, deadline: Nanos) -> u32 {
     let mut pids = Vec::new();
     while !cg.is_empty() && monotonic() < deadline {
         cg.kill(Some(&mut pids));
-        let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
-        let _ = reap_ended();
+        reap_after_a_moment();
     }
     let _ = reap_ended();
     pids.len() as u32
@@ -134,9 +140,7 @@ fn kill_descendants(deadline: Nanos) -> u32 {
         if monotonic() >= deadline {
             break; // count_reaped_until says so
         }
-        // Give the killed a moment to become zombies, and reap them.
-        let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
-        let _ = reap_ended();
+        reap_after_a_moment();
     }
     reap_until(deadline, -1);
     killed.len() as u32

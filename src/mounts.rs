@@ -145,9 +145,9 @@ impl Mounter {
     /// seccomp profile), fall back to the classic one. Nothing is mounted
     /// when it fails that way, so it can simply run again.
     fn run(&mut self, m: &Mount, prepare: bool) -> Result<(), Error> {
-        let (step, path) = (step(m), path(m));
+        let step = step(m);
         if !prepare {
-            log!(Verbose, "{} {}", step, Show(path.to_bytes()));
+            log!(Verbose, "{} {}", step, Show(path(m).to_bytes()));
         }
         loop {
             match apply_one(m, self.api, prepare) {
@@ -388,10 +388,10 @@ fn read_only(path: &CStr, api: Api) -> Result<(), Fail<'_>> {
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
 fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
-    const INFO: &[u8] = b"/proc/self/mountinfo";
+    const INFO: &CStr = c"/proc/self/mountinfo";
     // Leaked: messages name the points in it (the arena would not reuse it).
-    let info = read_file(c"/proc/self/mountinfo")
-        .map_err(|e| mount_fail(INFO, e))?
+    let info = read_file(INFO)
+        .map_err(|e| mount_fail(INFO.to_bytes(), e))?
         .leak();
     for line in info.split_mut(|&b| b == b'\n') {
         let Some(point) = line.split_mut(|&b| b == b' ').nth(4).map(unescape) else {
