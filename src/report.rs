@@ -3,8 +3,9 @@
 
 use crate::args::User;
 use crate::error::{Error, Show, Text};
+use crate::msg;
 use crate::rt::cstr::OwnedCStr;
-use crate::rt::pack::Names;
+use crate::rt::pack::{Msg, Names};
 use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
@@ -81,14 +82,14 @@ impl Verdict {
         }
     }
 
-    fn message(self) -> &'static [u8] {
+    fn message(self) -> Msg {
         match self {
-            Verdict::Timeout => b"the command exceeded --timeout",
-            Verdict::CpuTimeout => b"the command's process tree exceeded --cpu-time",
+            Verdict::Timeout => msg!("the command exceeded --timeout"),
+            Verdict::CpuTimeout => msg!("the command's process tree exceeded --cpu-time"),
             Verdict::MemoryLimit => {
-                b"the command was killed by the out-of-memory killer: memory limit exceeded"
+                msg!("the command was killed by the out-of-memory killer: memory limit exceeded")
             }
-            Verdict::OutputLimit => b"the command's output exceeded --output-limit",
+            Verdict::OutputLimit => msg!("the command's output exceeded --output-limit"),
         }
     }
 }
@@ -246,9 +247,9 @@ impl Outcome {
         };
         // Out of memory, the message is left empty rather than crash.
         let message = verdict.map(|v| {
-            let mut m = Vec::new();
-            let _ = extend(&mut m, v.message());
-            m
+            let mut m = Text::default();
+            let _ = ufmt::uwrite!(m, "{}", v.message());
+            m.0
         });
         Outcome {
             status,
@@ -861,6 +862,28 @@ mod tests {
         assert!(json.ends_with(
             "\"cpu_ms\":6,\"memory_peak_kib\":5210,\"oom_kills\":0,\"pids_peak\":null,\"output_bytes\":1048576,\"output_truncated\":true,\"command_exit_code\":0,\"limits\":{\"memory\":268435456,\"pids\":64,\"cpus\":1.5,\"cpu_time_ms\":10000,\"output\":1048576,\"timeout_ms\":30000}}\n"
         ), "{json}");
+    }
+
+    #[test]
+    fn verdicts_say_which_limit() {
+        for (v, text) in [
+            (Verdict::Timeout, "the command exceeded --timeout"),
+            (
+                Verdict::CpuTimeout,
+                "the command's process tree exceeded --cpu-time",
+            ),
+            (
+                Verdict::MemoryLimit,
+                "the command was killed by the out-of-memory killer: memory limit exceeded",
+            ),
+            (
+                Verdict::OutputLimit,
+                "the command's output exceeded --output-limit",
+            ),
+        ] {
+            let o = Outcome::ran(Exit::Signal(9), Some(v), RunUsage::default(), 0);
+            assert_eq!(o.message.as_deref(), Some(text.as_bytes()));
+        }
     }
 
     #[test]
