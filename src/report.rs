@@ -5,7 +5,7 @@ use crate::args::User;
 use crate::error::{Error, Show, Text};
 use crate::msg;
 use crate::rt::cstr::OwnedCStr;
-use crate::rt::pack::{Msg, Names};
+use crate::rt::pack::Msg;
 use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
@@ -30,24 +30,21 @@ pub enum Status {
     OutputLimit,
 }
 
-/// The report's names of the statuses, in the order of [`Status`].
-const STATUS_NAMES: [&str; 10] = [
-    "exited",
-    "signaled",
-    "timeout",
-    "exec_error",
-    "setup_error",
-    "wait_timeout",
-    "cancelled",
-    "memory_limit",
-    "cpu_timeout",
-    "output_limit",
-];
-static PACKED_STATUS: Names<10> = crate::names!(STATUS_NAMES);
-
 impl Status {
-    fn name(self) -> &'static str {
-        PACKED_STATUS.get(self as usize).unwrap_or_default()
+    /// The report's name of the status.
+    fn name(self) -> Msg {
+        match self {
+            Status::Exited => msg!("exited"),
+            Status::Signaled => msg!("signaled"),
+            Status::Timeout => msg!("timeout"),
+            Status::ExecError => msg!("exec_error"),
+            Status::SetupError => msg!("setup_error"),
+            Status::WaitTimeout => msg!("wait_timeout"),
+            Status::Cancelled => msg!("cancelled"),
+            Status::MemoryLimit => msg!("memory_limit"),
+            Status::CpuTimeout => msg!("cpu_timeout"),
+            Status::OutputLimit => msg!("output_limit"),
+        }
     }
 }
 
@@ -323,7 +320,9 @@ impl Outcome {
                     Some(n) => decimal(&mut t, n),
                     None => extend(&mut t.0, b"null")?,
                 },
-                STATUS => extend(&mut t.0, self.status.name().as_bytes())?,
+                STATUS => {
+                    let _ = ufmt::uwrite!(t, "{}", self.status.name());
+                }
                 MESSAGE => match message {
                     Some(m) => json_string(&mut t.0, m)?,
                     None => extend(&mut t.0, b"null")?,
@@ -811,7 +810,9 @@ mod tests {
             (Status::CpuTimeout, "cpu_timeout"),
             (Status::OutputLimit, "output_limit"),
         ] {
-            assert_eq!(status.name(), name);
+            let mut t = Text::default();
+            ufmt::uwrite!(t, "{}", status.name()).unwrap();
+            assert_eq!(t.0, name.as_bytes());
         }
     }
 
