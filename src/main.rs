@@ -401,7 +401,6 @@ unsafe fn wipe_value(var: *mut u8) {
 }
 
 /// The help text is stored packed (rt::pack): expand it on the stack.
-#[inline(never)]
 fn print_usage() -> u8 {
     let mut buf = [0; pack::LEN];
     print_bytes(pack::usage(&mut buf))

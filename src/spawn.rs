@@ -326,14 +326,8 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
     }
     drop(wr);
     let mut msg = [0u8; ChildFailure::LEN];
-    let mut got = 0;
-    while got < msg.len() {
-        match fs::read(rd.raw(), msg.get_mut(got..).unwrap_or_default()) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got += n,
-        }
-    }
-    if got == 0 {
+    // One read: the child's one write, shorter than PIPE_BUF, is atomic.
+    if fs::read(rd.raw(), &mut msg).unwrap_or(0) == 0 {
         return Ok(pid);
     }
     // The child failed before execve and exits; collect it before reporting.
