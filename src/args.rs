@@ -118,8 +118,9 @@ pub struct Module<'a> {
 }
 
 /// The filesystems `--mount` accepts: common, read-mostly images of a
-/// submission, none of which needs a helper program to mount.
-pub const DEVICE_FSTYPES: [&CStr; 6] =
+/// submission, none of which needs a helper program to mount. A static:
+/// a const table is copied to the stack to be searched.
+pub static DEVICE_FSTYPES: [&CStr; 6] =
     [c"ext4", c"ext2", c"squashfs", c"iso9660", c"vfat", c"erofs"];
 
 impl Config<'_> {
@@ -917,7 +918,8 @@ fn parse_source_mount(s: &[u8], device: bool) -> Result<Mount<'static>, Msg> {
     let fstype = match fstype {
         Some(name) => Some(
             DEVICE_FSTYPES
-                .into_iter()
+                .iter()
+                .copied()
                 .find(|t| t.to_bytes() == name)
                 .ok_or(msg!(
                     "has a FSTYPE that is not ext4, ext2, squashfs, iso9660, vfat or erofs"

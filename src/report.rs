@@ -486,11 +486,11 @@ impl<'a> Destination<'a> {
             .map_err(|e| refused(bytes, Some(e), ""))?;
         let at_start = fs::stat_at(dir.raw(), name, fs::AT_SYMLINK_NOFOLLOW).ok();
         // Found now, not after the grading: a directory can never take the report.
-        if at_start.is_some_and(|s| s.kind() == fs::S_IFDIR) {
+        if at_start.as_ref().is_some_and(|s| s.kind() == fs::S_IFDIR) {
             return Err(refused(bytes, None, " is a directory"));
         }
-        let in_place = match (at_start, fs::stat_fd(dir.raw())) {
-            (Some(s), Ok(d)) => written_in_place(&s, &d),
+        let in_place = match (&at_start, fs::stat_fd(dir.raw())) {
+            (Some(s), Ok(d)) => written_in_place(s, &d),
             _ => false,
         };
         // Without /proc there is nothing to hold: the report is written as before.
@@ -554,8 +554,8 @@ impl<'a> Destination<'a> {
     /// [`Destination::write`]'s work, failing with the errno it met.
     fn place(&self, text: &[u8]) -> Result<(), Errno> {
         let now = fs::stat_at(self.dir.raw(), self.name, fs::AT_SYMLINK_NOFOLLOW).ok();
-        let unchanged = match (self.at_start, now) {
-            (Some(a), Some(b)) => a.same_file(&b) && a.kind() == b.kind(),
+        let unchanged = match (&self.at_start, &now) {
+            (Some(a), Some(b)) => a.same_file(b) && a.kind() == b.kind(),
             _ => false,
         };
         if self.in_place && unchanged {
@@ -583,7 +583,7 @@ impl<'a> Destination<'a> {
         let flags = fs::O_WRONLY | fs::O_NOFOLLOW | fs::O_NONBLOCK | fs::O_NOCTTY;
         let fd = fs::openat(self.dir.raw(), self.name, flags, 0)?;
         let now = fs::stat_fd(fd.raw())?;
-        if !self.at_start.is_some_and(|s| s.same_file(&now)) {
+        if !self.at_start.as_ref().is_some_and(|s| s.same_file(&now)) {
             return Err(Errno::ESTALE);
         }
         if now.kind() == fs::S_IFREG {
