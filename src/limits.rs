@@ -7,14 +7,13 @@ use crate::sys::process;
 /// Apply the limits in the child, plus `core=0` unless `core` was given.
 /// A failure names the resource.
 pub fn apply(limits: &[Limit]) -> Result<(), ChildFailure> {
-    if !limits.iter().any(|l| l.resource == CORE) {
-        set(Limit {
-            resource: CORE,
-            soft: 0,
-            hard: 0,
-        })?;
-    }
-    limits.iter().try_for_each(|&l| set(l))
+    let no_core = Limit {
+        resource: CORE,
+        soft: 0,
+        hard: 0,
+    };
+    let first = (!limits.iter().any(|l| l.resource == CORE)).then_some(&no_core);
+    first.into_iter().chain(limits).try_for_each(|&l| set(l))
 }
 
 fn set(l: Limit) -> Result<(), ChildFailure> {

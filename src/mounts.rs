@@ -548,7 +548,8 @@ fn step_into(
 ) -> Result<(), (Errno, Note)> {
     let plain = |e| (e, Note::None);
     // ENAMETOOLONG when it does not fit, as the kernel answers for a name
-    // longer than NAME_MAX.
+    // longer than NAME_MAX. (No path walked holds a NUL: they come from C
+    // strings, and read_only_below skips a mount point that would.)
     let mut c = StackCStr::default();
     c.push(name).map_err(plain)?;
     let name = c.c();

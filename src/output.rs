@@ -192,17 +192,19 @@ impl Carrier {
             budget: Cell::new(Budget::new(limit)),
         });
         let mut stdio = files.stdio();
-        let dsts = [
-            files.stdout.as_ref().map_or(1, Fd::raw),
-            files.stderr.as_ref().map_or(2, Fd::raw),
+        // The command's descriptor each pipe becomes, its destination, its name.
+        let ends = [
+            (1, files.stdout.as_ref().map_or(1, Fd::raw), "stdout"),
+            (2, files.stderr.as_ref().map_or(2, Fd::raw), "stderr"),
         ];
         let count = if files.stderr_to_stdout { 1 } else { 2 };
         let slots = carrier.streams.iter_mut().zip(carrier.writers.iter_mut());
-        let ends = stdio.iter_mut().skip(1).zip(dsts).zip(["stdout", "stderr"]);
-        for ((stream, writer), ((target, dst), which)) in slots.zip(ends).take(count) {
+        for ((stream, writer), (target, dst, which)) in slots.zip(ends).take(count) {
             let (rd, wr) = pipe().map_err(|e| Error::sys("--output-limit: pipe", e))?;
             let _ = fs::set_pipe_size(rd.raw(), PIPE_SIZE);
-            *target = wr.raw();
+            if let Some(target) = stdio.get_mut(target) {
+                *target = wr.raw();
+            }
             *writer = Some(wr);
             *stream = Some(Stream {
                 pipe: rd,
