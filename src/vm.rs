@@ -49,7 +49,7 @@ const KNOBS: &[u8] = b"/proc/sys\0/proc/sysrq-trigger\0/sys\0";
 /// command may not need it).
 pub fn mount_basics() {
     let mut strings = c_strings(BASICS.as_bytes());
-    for flags in BASIC_FLAGS {
+    for &flags in &BASIC_FLAGS {
         let (Some(dir), Some(fstype), Some(data)) =
             (strings.next(), strings.next(), strings.next())
         else {
