@@ -11,7 +11,8 @@ use crate::sys::module;
 use crate::sys::mount::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
 use crate::sys::process::{self, MachineEnd};
 use crate::sys::Errno;
-use crate::{err, log, mounts, net};
+use crate::rt::pack::Msg;
+use crate::{err, log, mounts, msg, net};
 use core::ffi::CStr;
 
 /// The filesystems the command expects at fixed places, in order (each
@@ -62,7 +63,7 @@ pub fn mount_basics() {
         // EEXIST is the common case; any other failure shows in the mount.
         let _ = mount::mkdir_at(fs::AT_FDCWD, dir, 0o755);
         if let Err(e) = mount::mount(fstype, dir, fstype, flags as u64, Some(data)) {
-            warn("mount ", dir.to_bytes(), e);
+            warn(msg!("mount "), dir.to_bytes(), e);
         }
     }
 }
@@ -78,7 +79,7 @@ fn c_strings(mut packed: &[u8]) -> impl Iterator<Item = &CStr> {
 
 /// `warning: <what><path>: <ERRNO>`: the line of each of the machine's
 /// steps that may fail without ending the run, formatted in one place.
-fn warn(what: &str, path: &[u8], e: Errno) {
+fn warn(what: Msg, path: &[u8], e: Errno) {
     log!(Warning, "warning: {}{}: {}", what, Show(path), ErrnoName(e));
 }
 
@@ -103,7 +104,7 @@ pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
         disable_module_autoload();
     }
     if let Err(e) = net::bring_up_loopback() {
-        warn("bringing up lo", b"", e);
+        warn(msg!("bringing up lo"), b"", e);
     }
     Ok(())
 }
@@ -119,7 +120,7 @@ fn disable_module_autoload() {
     let off = fs::open(c"/proc/sys/kernel/modprobe", fs::O_WRONLY)
         .and_then(|fd| fs::write_all(fd.raw(), b"\n"));
     if let Err(e) = off.or_else(|e| if e == Errno::ENOENT { Ok(()) } else { Err(e) }) {
-        warn("kernel.modprobe", b"", e);
+        warn(msg!("kernel.modprobe"), b"", e);
     }
 }
 
@@ -175,7 +176,7 @@ pub fn protect(cfg: &Config) {
     });
     if let Some(report) = device {
         if let Err(e) = mount::mount(c"/dev/null", report, c"", mount::MS_BIND, None) {
-            warn("covering ", report.to_bytes(), e);
+            warn(msg!("covering "), report.to_bytes(), e);
         }
     }
 }
