@@ -13,7 +13,6 @@ use crate::sys::process::{self, MachineEnd};
 use crate::sys::Errno;
 use crate::rt::pack::Msg;
 use crate::{err, log, mounts, msg, net};
-use core::ffi::CStr;
 
 /// The filesystems the command expects at fixed places, in order (each
 /// one's directory is on an earlier one): directory, type and data, each
@@ -49,7 +48,7 @@ const KNOBS: &[u8] = b"/proc/sys\0/proc/sysrq-trigger\0/sys\0";
 /// unless its directory already is a mount; a failure is a warning (the
 /// command may not need it).
 pub fn mount_basics() {
-    let mut strings = c_strings(BASICS.as_bytes());
+    let mut strings = mounts::c_strings(BASICS.as_bytes());
     for &flags in &BASIC_FLAGS {
         let (Some(dir), Some(fstype), Some(data)) =
             (strings.next(), strings.next(), strings.next())
@@ -66,15 +65,6 @@ pub fn mount_basics() {
             warn(msg!("mount "), dir.to_bytes(), e);
         }
     }
-}
-
-/// The NUL-terminated strings packed in `packed`, in order.
-fn c_strings(mut packed: &[u8]) -> impl Iterator<Item = &CStr> {
-    core::iter::from_fn(move || {
-        let s = fs::until_nul(packed)?;
-        packed = packed.get(s.count_bytes() + 1..)?;
-        Some(s)
-    })
 }
 
 /// `warning: <what><path>: <ERRNO>`: the line of each of the machine's
@@ -159,7 +149,7 @@ pub fn protect(cfg: &Config) {
             return warn_error(e);
         }
     }
-    for knob in c_strings(KNOBS) {
+    for knob in mounts::c_strings(KNOBS) {
         let read_only = fs::open(knob, O_PATH)
             .and_then(|fd| mount::mount_flags(fd.raw()))
             .is_ok_and(|flags| flags & MS_RDONLY != 0);
