@@ -234,7 +234,7 @@ impl uDisplay for UsageError<'_> {
             UsageError::Bad { option, value, why } => {
                 ufmt::uwrite!(f, "{}: \"{}\" {}", *option, Show(value), *why)
             }
-            UsageError::NoCommand => f.write_str("no command given (see --help)"),
+            UsageError::NoCommand => msg!("no command given (see --help)").fmt(f),
             UsageError::OutOfMemory => f.write_str(crate::error::OUT_OF_MEMORY),
             UsageError::Refused(o, why) => {
                 f.write_str(o)?;

@@ -3,8 +3,9 @@
 
 use crate::args::User;
 use crate::error::{Error, Show, Text};
+use crate::msg;
 use crate::rt::cstr::OwnedCStr;
-use crate::rt::pack::Names;
+use crate::rt::pack::Msg;
 use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, push, OutOfMemory};
 use crate::sys::fs::{self, Stat};
@@ -29,24 +30,21 @@ pub enum Status {
     OutputLimit,
 }
 
-/// The report's names of the statuses, in the order of [`Status`].
-const STATUS_NAMES: [&str; 10] = [
-    "exited",
-    "signaled",
-    "timeout",
-    "exec_error",
-    "setup_error",
-    "wait_timeout",
-    "cancelled",
-    "memory_limit",
-    "cpu_timeout",
-    "output_limit",
-];
-static PACKED_STATUS: Names<10> = crate::names!(STATUS_NAMES);
-
 impl Status {
-    fn name(self) -> &'static str {
-        PACKED_STATUS.get(self as usize).unwrap_or_default()
+    /// The report's name of the status.
+    fn name(self) -> Msg {
+        match self {
+            Status::Exited => msg!("exited"),
+            Status::Signaled => msg!("signaled"),
+            Status::Timeout => msg!("timeout"),
+            Status::ExecError => msg!("exec_error"),
+            Status::SetupError => msg!("setup_error"),
+            Status::WaitTimeout => msg!("wait_timeout"),
+            Status::Cancelled => msg!("cancelled"),
+            Status::MemoryLimit => msg!("memory_limit"),
+            Status::CpuTimeout => msg!("cpu_timeout"),
+            Status::OutputLimit => msg!("output_limit"),
+        }
     }
 }
 
@@ -81,14 +79,14 @@ impl Verdict {
         }
     }
 
-    fn message(self) -> &'static [u8] {
+    fn message(self) -> Msg {
         match self {
-            Verdict::Timeout => b"the command exceeded --timeout",
-            Verdict::CpuTimeout => b"the command's process tree exceeded --cpu-time",
+            Verdict::Timeout => msg!("the command exceeded --timeout"),
+            Verdict::CpuTimeout => msg!("the command's process tree exceeded --cpu-time"),
             Verdict::MemoryLimit => {
-                b"the command was killed by the out-of-memory killer: memory limit exceeded"
+                msg!("the command was killed by the out-of-memory killer: memory limit exceeded")
             }
-            Verdict::OutputLimit => b"the command's output exceeded --output-limit",
+            Verdict::OutputLimit => msg!("the command's output exceeded --output-limit"),
         }
     }
 }
@@ -246,9 +244,9 @@ impl Outcome {
         };
         // Out of memory, the message is left empty rather than crash.
         let message = verdict.map(|v| {
-            let mut m = Vec::new();
-            let _ = extend(&mut m, v.message());
-            m
+            let mut m = Text::default();
+            let _ = ufmt::uwrite!(m, "{}", v.message());
+            m.0
         });
         Outcome {
             status,
@@ -322,7 +320,9 @@ impl Outcome {
                     Some(n) => decimal(&mut t, n),
                     None => extend(&mut t.0, b"null")?,
                 },
-                STATUS => extend(&mut t.0, self.status.name().as_bytes())?,
+                STATUS => {
+                    let _ = ufmt::uwrite!(t, "{}", self.status.name());
+                }
                 MESSAGE => match message {
                     Some(m) => json_string(&mut t.0, m)?,
                     None => extend(&mut t.0, b"null")?,
@@ -364,24 +364,24 @@ const LIMITS: u8 = 5;
 impl Limits {
     /// `"key":value` for each limit present, in a fixed order.
     fn write(&self, t: &mut Text) {
-        limit(t, "memory", self.memory);
-        limit(t, "pids", self.pids);
-        limit(t, "cpus", self.cpus_micro);
-        limit(t, "cpu_time_ms", self.cpu_time_ms);
-        limit(t, "output", self.output);
-        limit(t, "timeout_ms", self.timeout_ms);
+        limit(t, msg!("memory"), self.memory);
+        limit(t, msg!("pids"), self.pids);
+        limit(t, msg!("cpus"), self.cpus_micro);
+        limit(t, msg!("cpu_time_ms"), self.cpu_time_ms);
+        limit(t, msg!("output"), self.output);
+        limit(t, msg!("timeout_ms"), self.timeout_ms);
     }
 }
 
 /// `"key":value` if `v` is present, after a comma unless it comes first.
 /// `cpus` is in millionths, printed as a decimal (`1.5`).
-fn limit(t: &mut Text, key: &str, v: Option<u64>) {
+fn limit(t: &mut Text, key: Msg, v: Option<u64>) {
     let Some(v) = v else { return };
     if t.0.last() != Some(&b'{') {
         let _ = t.write_str(",");
     }
     let _ = ufmt::uwrite!(t, "\"{}\":", key);
-    if key == "cpus" {
+    if key == msg!("cpus") {
         decimal_micro(t, v);
     } else {
         decimal(t, v);
@@ -810,7 +810,9 @@ mod tests {
             (Status::CpuTimeout, "cpu_timeout"),
             (Status::OutputLimit, "output_limit"),
         ] {
-            assert_eq!(status.name(), name);
+            let mut t = Text::default();
+            ufmt::uwrite!(t, "{}", status.name()).unwrap();
+            assert_eq!(t.0, name.as_bytes());
         }
     }
 
@@ -861,6 +863,28 @@ mod tests {
         assert!(json.ends_with(
             "\"cpu_ms\":6,\"memory_peak_kib\":5210,\"oom_kills\":0,\"pids_peak\":null,\"output_bytes\":1048576,\"output_truncated\":true,\"command_exit_code\":0,\"limits\":{\"memory\":268435456,\"pids\":64,\"cpus\":1.5,\"cpu_time_ms\":10000,\"output\":1048576,\"timeout_ms\":30000}}\n"
         ), "{json}");
+    }
+
+    #[test]
+    fn verdicts_say_which_limit() {
+        for (v, text) in [
+            (Verdict::Timeout, "the command exceeded --timeout"),
+            (
+                Verdict::CpuTimeout,
+                "the command's process tree exceeded --cpu-time",
+            ),
+            (
+                Verdict::MemoryLimit,
+                "the command was killed by the out-of-memory killer: memory limit exceeded",
+            ),
+            (
+                Verdict::OutputLimit,
+                "the command's output exceeded --output-limit",
+            ),
+        ] {
+            let o = Outcome::ran(Exit::Signal(9), Some(v), RunUsage::default(), 0);
+            assert_eq!(o.message.as_deref(), Some(text.as_bytes()));
+        }
     }
 
     #[test]
