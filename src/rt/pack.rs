@@ -150,29 +150,39 @@ impl<const N: usize> Names<N> {
 
     /// The `i`th name.
     pub fn get(&self, i: usize) -> Option<&'static str> {
-        let start = match i.checked_sub(1) {
-            Some(before) => *self.ends.get(before)?,
-            None => 0,
-        };
-        self.joined.get(start as usize..*self.ends.get(i)? as usize)
+        get(self.joined, &self.ends, i)
     }
 
-    /// The index of `name`. One walk over the bytes, comparing lengths
-    /// first: `env::denied` asks this for every inherited variable, and
-    /// `get`'s UTF-8 boundary checks per row made that most of a pure-init
-    /// run's instructions.
+    /// The index of `name`.
     pub fn position(&self, name: &[u8]) -> Option<usize> {
-        let joined = self.joined.as_bytes();
-        let mut start = 0;
-        for (i, &end) in self.ends.iter().enumerate() {
-            let end = usize::from(end);
-            if end.wrapping_sub(start) == name.len() && joined.get(start..end) == Some(name) {
-                return Some(i);
-            }
-            start = end;
-        }
-        None
+        position(self.joined, &self.ends, name)
     }
+}
+
+/// [`Names::get`], once for every table size rather than once per size.
+fn get(joined: &'static str, ends: &[u16], i: usize) -> Option<&'static str> {
+    let start = match i.checked_sub(1) {
+        Some(before) => *ends.get(before)?,
+        None => 0,
+    };
+    joined.get(start as usize..*ends.get(i)? as usize)
+}
+
+/// [`Names::position`], once for every table size. One walk over the
+/// bytes, comparing lengths first: `env::denied` asks this for every
+/// inherited variable, and `get`'s UTF-8 boundary checks per row made that
+/// most of a pure-init run's instructions.
+fn position(joined: &str, ends: &[u16], name: &[u8]) -> Option<usize> {
+    let joined = joined.as_bytes();
+    let mut start = 0;
+    for (i, &end) in ends.iter().enumerate() {
+        let end = usize::from(end);
+        if end.wrapping_sub(start) == name.len() && joined.get(start..end) == Some(name) {
+            return Some(i);
+        }
+        start = end;
+    }
+    None
 }
 
 /// The total length of `names`.
