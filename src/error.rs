@@ -198,10 +198,9 @@ impl uDisplay for Show<'_> {
 }
 
 /// Show's body, compiled once rather than once per writer: hands `out` the
-/// text piece by piece.
+/// text character by character (escaped ones as their `\xNN`s).
 fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
-    // `bytes[start..at]`: whole characters, shown as they are, not yet out.
-    let (mut start, mut at) = (0, 0);
+    let mut at = 0;
     while let Some((&first, rest)) = bytes.get(at..).and_then(<[u8]>::split_first) {
         let (len, escaped) = match char_len(first, rest) {
             Ok(1) => (1, first < 0x20 || first == 0x7f),
@@ -210,33 +209,29 @@ fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
             Ok(len) => (len, false),
             Err(len) => (len, true),
         };
+        let piece = bytes.get(at..at + len).unwrap_or_default();
         if escaped {
-            let text = bytes.get(start..at).unwrap_or_default();
-            // SAFETY: `char_len` found `text` to be whole characters.
-            out(unsafe { core::str::from_utf8_unchecked(text) });
-            for &b in bytes.get(at..at + len).unwrap_or_default() {
+            for &b in piece {
                 escape(out, b);
             }
-            start = at + len;
+        } else {
+            // SAFETY: `char_len` found `piece` to be one whole character.
+            out(unsafe { core::str::from_utf8_unchecked(piece) });
         }
         at += len;
     }
-    let text = bytes.get(start..).unwrap_or_default();
-    // SAFETY: as above.
-    out(unsafe { core::str::from_utf8_unchecked(text) });
 }
 
 /// `\xNN`. Not inlined: `show` is smaller calling it.
 #[inline(never)]
 fn escape(out: &mut dyn FnMut(&str), b: u8) {
-    const HEX: &str = "0123456789abcdef";
-    let digit = |n: u8| {
-        HEX.get(usize::from(n)..usize::from(n) + 1)
-            .unwrap_or_default()
+    let digit = |n: u8| match n {
+        0..=9 => b'0' + n,
+        _ => b'a' - 10 + n,
     };
-    out("\\x");
-    out(digit(b >> 4));
-    out(digit(b & 15));
+    let text = [b'\\', b'x', digit(b >> 4), digit(b & 15)];
+    // SAFETY: `text` is ASCII.
+    out(unsafe { core::str::from_utf8_unchecked(&text) });
 }
 
 /// An errno shown by its symbolic name (`ENOENT`), or as `errno N`.

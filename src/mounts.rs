@@ -62,14 +62,23 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
 }
 
 /// What `--pid-ns` mounts: `/proc` afresh, then the kernel's knobs in it,
-/// bound read-only over themselves (as Docker does).
-pub const PROC_MOUNTS: [&CStr; 5] = [
-    c"/proc",
-    c"/proc/sys",
-    c"/proc/sysrq-trigger",
-    c"/proc/irq",
-    c"/proc/bus",
-];
+/// bound read-only over themselves (as Docker does). NUL-terminated, one
+/// after another: a table of `&CStr` would cost 16 bytes of data a row.
+const PROC_MOUNTS: &[u8] = b"/proc\0/proc/sys\0/proc/sysrq-trigger\0/proc/irq\0/proc/bus\0";
+
+/// The `i`th path of [`PROC_MOUNTS`]; `None` past the last.
+pub fn proc_mount(i: usize) -> Option<&'static CStr> {
+    c_strings(PROC_MOUNTS).nth(i)
+}
+
+/// The NUL-terminated strings packed in `packed`, in order.
+pub fn c_strings(mut packed: &[u8]) -> impl Iterator<Item = &CStr> {
+    core::iter::from_fn(move || {
+        let s = fs::until_nul(packed)?;
+        packed = packed.get(s.count_bytes() + 1..)?;
+        Some(s)
+    })
+}
 
 /// `--pid-ns`: mount `/proc` for the caller's PID namespace (the caller is
 /// the inner init, PID 1 there), `nosuid,nodev,noexec`, and make the knobs
@@ -95,7 +104,7 @@ pub fn mount_proc() -> Result<(), (usize, Errno)> {
             sys::mount(c"none", path, c"", read_only, None)
         }
     };
-    for (i, &path) in PROC_MOUNTS.iter().enumerate() {
+    for (i, path) in c_strings(PROC_MOUNTS).enumerate() {
         let done = match i {
             0 => match proc(Some(c"hidepid=4")) {
                 Err(Errno::EINVAL) => proc(None),

@@ -3,7 +3,7 @@
 
 use crate::err;
 use crate::error::Error;
-use crate::sys::net::{self, IFF_RUNNING, IFF_UP};
+use crate::sys::net;
 use crate::sys::process::{self, Namespace};
 use crate::sys::Errno;
 
@@ -35,10 +35,5 @@ pub fn isolate() -> Result<(), Error> {
 
 /// `lo` exists, down, in every new network namespace (and at boot).
 pub fn bring_up_loopback() -> Result<(), Errno> {
-    let sock = net::inet_socket()?;
-    let flags = net::interface_flags(&sock, b"lo")?;
-    if flags & IFF_UP == 0 {
-        net::set_interface_flags(&sock, b"lo", flags | IFF_UP | IFF_RUNNING)?;
-    }
-    Ok(())
+    net::bring_up(b"lo")
 }

@@ -86,8 +86,8 @@ pub fn fork_init() -> Result<Pid, Errno> {
 /// The inner init (in the child of [`fork_init`]): mount `/proc`, fork
 /// `command` as PID 2, supervise it, report, exit. Returns only when the
 /// command could not be started (spawn's pipe, still open, then tells
-/// proctor): what failed, an index in `mounts::PROC_MOUNTS` (one past its
-/// end: the fork), and the errno.
+/// proctor): what failed, the index of a `mounts::proc_mount` (`usize::MAX`
+/// for the fork), and the errno.
 pub fn init(cfg: &Init, command: impl FnOnce()) -> (usize, Errno) {
     // Should proctor die (killed from outside), the namespace dies with it.
     let _ = process::prctl(process::PR_SET_PDEATHSIG, SIGKILL as usize, 0);
@@ -100,7 +100,7 @@ pub fn init(cfg: &Init, command: impl FnOnce()) -> (usize, Errno) {
             process::exit(125)
         }
         Ok(pid) => pid,
-        Err(e) => return (mounts::PROC_MOUNTS.len(), e),
+        Err(e) => return (usize::MAX, e),
     };
     // Keep only the report pipe (and 0, 1, 2): proctor then reads
     // end-of-file on spawn's pipe when the command's execve closes the last

@@ -200,8 +200,8 @@ pub enum Step {
     Chdir,
     Seccomp,
     Exec,
-    /// The inner init's (`--pid-ns`): mounting `mounts::PROC_MOUNTS[detail]`,
-    /// or with the detail one past its end, forking the command.
+    /// The inner init's (`--pid-ns`): mounting `mounts::proc_mount(detail)`,
+    /// or with a detail past the last, forking the command.
     PidNs,
 }
 
@@ -370,9 +370,7 @@ fn describe(
         (Step::Groups | Step::Gid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETGID"),
         (Step::Uid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETUID"),
         (Step::PidNs, _) => {
-            let what = mounts::PROC_MOUNTS
-                .get(detail as usize)
-                .map_or(c"fork", |p| p);
+            let what = mounts::proc_mount(detail as usize).unwrap_or(c"fork");
             mounts::mount_error(name, what.to_bytes(), errno)
         }
         _ => Error::sys(name, errno),

@@ -11,8 +11,8 @@ use crate::sys::module;
 use crate::sys::mount::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
 use crate::sys::process::{self, MachineEnd};
 use crate::sys::Errno;
-use crate::{err, log, mounts, net};
-use core::ffi::CStr;
+use crate::rt::pack::Msg;
+use crate::{err, log, mounts, msg, net};
 
 /// The filesystems the command expects at fixed places, in order (each
 /// one's directory is on an earlier one): directory, type and data, each
@@ -48,8 +48,8 @@ const KNOBS: &[u8] = b"/proc/sys\0/proc/sysrq-trigger\0/sys\0";
 /// unless its directory already is a mount; a failure is a warning (the
 /// command may not need it).
 pub fn mount_basics() {
-    let mut strings = c_strings(BASICS.as_bytes());
-    for flags in BASIC_FLAGS {
+    let mut strings = mounts::c_strings(BASICS.as_bytes());
+    for &flags in &BASIC_FLAGS {
         let (Some(dir), Some(fstype), Some(data)) =
             (strings.next(), strings.next(), strings.next())
         else {
@@ -62,23 +62,14 @@ pub fn mount_basics() {
         // EEXIST is the common case; any other failure shows in the mount.
         let _ = mount::mkdir_at(fs::AT_FDCWD, dir, 0o755);
         if let Err(e) = mount::mount(fstype, dir, fstype, flags as u64, Some(data)) {
-            warn("mount ", dir.to_bytes(), e);
+            warn(msg!("mount "), dir.to_bytes(), e);
         }
     }
 }
 
-/// The NUL-terminated strings packed in `packed`, in order.
-fn c_strings(mut packed: &[u8]) -> impl Iterator<Item = &CStr> {
-    core::iter::from_fn(move || {
-        let s = fs::until_nul(packed)?;
-        packed = packed.get(s.count_bytes() + 1..)?;
-        Some(s)
-    })
-}
-
 /// `warning: <what><path>: <ERRNO>`: the line of each of the machine's
 /// steps that may fail without ending the run, formatted in one place.
-fn warn(what: &str, path: &[u8], e: Errno) {
+fn warn(what: Msg, path: &[u8], e: Errno) {
     log!(Warning, "warning: {}{}: {}", what, Show(path), ErrnoName(e));
 }
 
@@ -103,7 +94,7 @@ pub fn init(cfg: &Config, is_pid1: bool) -> Result<(), Error> {
         disable_module_autoload();
     }
     if let Err(e) = net::bring_up_loopback() {
-        warn("bringing up lo", b"", e);
+        warn(msg!("bringing up lo"), b"", e);
     }
     Ok(())
 }
@@ -119,7 +110,7 @@ fn disable_module_autoload() {
     let off = fs::open(c"/proc/sys/kernel/modprobe", fs::O_WRONLY)
         .and_then(|fd| fs::write_all(fd.raw(), b"\n"));
     if let Err(e) = off.or_else(|e| if e == Errno::ENOENT { Ok(()) } else { Err(e) }) {
-        warn("kernel.modprobe", b"", e);
+        warn(msg!("kernel.modprobe"), b"", e);
     }
 }
 
@@ -158,7 +149,7 @@ pub fn protect(cfg: &Config) {
             return warn_error(e);
         }
     }
-    for knob in c_strings(KNOBS) {
+    for knob in mounts::c_strings(KNOBS) {
         let read_only = fs::open(knob, O_PATH)
             .and_then(|fd| mount::mount_flags(fd.raw()))
             .is_ok_and(|flags| flags & MS_RDONLY != 0);
@@ -175,7 +166,7 @@ pub fn protect(cfg: &Config) {
     });
     if let Some(report) = device {
         if let Err(e) = mount::mount(c"/dev/null", report, c"", mount::MS_BIND, None) {
-            warn("covering ", report.to_bytes(), e);
+            warn(msg!("covering "), report.to_bytes(), e);
         }
     }
 }

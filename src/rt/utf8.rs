@@ -8,32 +8,31 @@
 /// `Utf8Chunks::invalid`. No overlong forms, surrogates or code points
 /// above U+10FFFF.
 pub fn char_len(first: u8, rest: &[u8]) -> Result<usize, usize> {
-    // The length, and the range of the second byte, which rules out the
-    // overlong forms, the surrogates and what lies above U+10FFFF.
-    let (len, low, high) = match first {
+    // The length, from the lead byte's high ones.
+    let len = match first {
         0x00..=0x7f => return Ok(1),
-        0xc2..=0xdf => (2, 0x80, 0xbf),
-        0xe0 => (3, 0xa0, 0xbf),
-        0xed => (3, 0x80, 0x9f),
-        0xe1..=0xef => (3, 0x80, 0xbf),
-        0xf0 => (4, 0x90, 0xbf),
-        0xf1..=0xf3 => (4, 0x80, 0xbf),
-        0xf4 => (4, 0x80, 0x8f),
+        0xc2..=0xf4 => first.leading_ones() as usize,
         _ => return Err(1),
     };
+    // The range of the second byte, which rules out the overlong forms,
+    // the surrogates and what lies above U+10FFFF.
+    let (mut low, mut high) = match first {
+        0xe0 => (0xa0, 0xbf),
+        0xed => (0x80, 0x9f),
+        0xf0 => (0x90, 0xbf),
+        0xf4 => (0x80, 0x8f),
+        _ => (0x80, 0xbf),
+    };
     let mut n = 1;
-    for &b in rest.iter().take(len - 1) {
-        let (low, high) = if n == 1 { (low, high) } else { (0x80, 0xbf) };
-        if !(low..=high).contains(&b) {
-            return Err(n);
+    while n < len {
+        match rest.get(n - 1) {
+            Some(b) if (low..=high).contains(b) => {}
+            _ => return Err(n),
         }
+        (low, high) = (0x80, 0xbf);
         n += 1;
     }
-    if n == len {
-        Ok(len)
-    } else {
-        Err(n)
-    }
+    Ok(len)
 }
 
 #[cfg(test)]

@@ -6,13 +6,13 @@ use super::{Errno, Fd, Result};
 use syscalls::{syscall, Sysno};
 
 /// The interface is administratively up.
-pub const IFF_UP: u16 = 0x1;
+const IFF_UP: u16 = 0x1;
 /// The interface is operational (the kernel keeps its own view of this bit).
-pub const IFF_RUNNING: u16 = 0x40;
+const IFF_RUNNING: u16 = 0x40;
 
 /// A close-on-exec `AF_INET` datagram socket, the handle interface ioctls need.
 #[inline(never)]
-pub fn inet_socket() -> Result<Fd> {
+fn inet_socket() -> Result<Fd> {
     const AF_INET: usize = 2;
     const SOCK_DGRAM: usize = 2;
     const SOCK_CLOEXEC: usize = 0o2_000_000;
@@ -53,33 +53,21 @@ impl IfReq {
 const SIOCGIFFLAGS: usize = 0x8913;
 const SIOCSIFFLAGS: usize = 0x8914;
 
-/// The flags of interface `name`.
-pub fn interface_flags(sock: &Fd, name: &[u8]) -> Result<u16> {
+/// Bring interface `name` up (`IFF_UP | IFF_RUNNING` added to its flags)
+/// unless it is up already; setting needs CAP_NET_ADMIN over its namespace.
+/// One request serves both ioctls: the get fills in the flags the set keeps.
+pub fn bring_up(name: &[u8]) -> Result<()> {
+    let sock = inet_socket()?;
     let mut req = IfReq::new(name)?;
-    // SAFETY: SIOCGIFFLAGS reads and writes a struct ifreq, which req is.
-    unsafe {
-        syscall!(
-            Sysno::ioctl,
-            sock.raw(),
-            SIOCGIFFLAGS,
-            &mut req as *mut IfReq
-        )
-    }?;
-    Ok(req.flags)
-}
-
-/// Set the flags of interface `name` (needs CAP_NET_ADMIN over its namespace).
-pub fn set_interface_flags(sock: &Fd, name: &[u8], flags: u16) -> Result<()> {
-    let mut req = IfReq::new(name)?;
-    req.flags = flags;
-    // SAFETY: SIOCSIFFLAGS reads a struct ifreq, which req is.
-    unsafe {
-        syscall!(
-            Sysno::ioctl,
-            sock.raw(),
-            SIOCSIFFLAGS,
-            &mut req as *mut IfReq
-        )
+    let ioctl = |request: usize, req: &mut IfReq| {
+        // SAFETY: SIOCGIFFLAGS and SIOCSIFFLAGS read (and the get writes) a
+        // struct ifreq, which req is.
+        unsafe { syscall!(Sysno::ioctl, sock.raw(), request, req as *mut IfReq) }
+    };
+    ioctl(SIOCGIFFLAGS, &mut req)?;
+    if req.flags & IFF_UP == 0 {
+        req.flags |= IFF_UP | IFF_RUNNING;
+        ioctl(SIOCSIFFLAGS, &mut req)?;
     }
-    .map(drop)
+    Ok(())
 }
