@@ -346,8 +346,15 @@ fn describe(
     }: ChildFailure,
 ) -> Failed {
     let name = step.name();
+    let mut why = Failure::Setup;
     let error = match (step, errno) {
-        (Step::Exec, _) => err!(name, Some(errno), "{}", Show(plan.command.to_bytes())),
+        (Step::Exec, _) => {
+            why = match errno {
+                Errno::ENOENT | Errno::ENOTDIR => Failure::NotFound,
+                _ => Failure::NotExecutable,
+            };
+            err!(name, Some(errno), "{}", Show(plan.command.to_bytes()))
+        }
         (Step::Rlimit, _) => {
             let hint = if errno == Errno::EPERM {
                 " (raising a hard limit needs CAP_SYS_RESOURCE)"
@@ -367,11 +374,6 @@ fn describe(
             mounts::mount_error(name, what.to_bytes(), errno)
         }
         _ => Error::sys(name, errno),
-    };
-    let why = match (step, errno) {
-        (Step::Exec, Errno::ENOENT | Errno::ENOTDIR) => Failure::NotFound,
-        (Step::Exec, _) => Failure::NotExecutable,
-        _ => Failure::Setup,
     };
     Failed { why, error }
 }

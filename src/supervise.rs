@@ -130,7 +130,7 @@ pub fn supervise(
     } else {
         Ok(-1)
     };
-    let exit = loop {
+    let exit = 'supervising: loop {
         let signalfd = match signalfd {
             Ok(fd) => fd,
             Err(e) => break fall_back(cmd.pid, e),
@@ -174,19 +174,14 @@ pub fn supervise(
             Err(e) => break fall_back(cmd.pid, e),
         };
         let [_, init_poll, watched @ ..] = &polls;
-        let mut ended = None;
         for sig in sigs.iter().map(SigInfo::signal) {
             if sig != SIGCHLD {
                 if let Some(sig) = rewritten(sig, cmd.rewrite) {
                     forward(limits.to, sig, cmd.single_child);
                 }
             } else if let Some(exit) = reap(cmd.pid) {
-                ended = Some(exit);
-                break;
+                break 'supervising exit;
             }
-        }
-        if let Some(exit) = ended {
-            break exit;
         }
         // --pid-ns: the inner init says when the command has ended.
         if init_poll.ready() {
