@@ -31,11 +31,12 @@ use core::mem::ManuallyDrop;
 pub fn wait(cfg: &Config, signals: &mut Signals) -> Result<Option<Fd>, Failed> {
     // Lives until exit, like the Config it points into: no drop glue.
     let mut paths = ManuallyDrop::new(Vec::new());
-    extend(&mut paths, &cfg.wait_for)?;
-    for m in &cfg.mounts {
-        if let Mount::Device { dev, .. } = m {
-            push(&mut paths, &**dev)?;
-        }
+    let devices = cfg.mounts.iter().filter_map(|m| match m {
+        Mount::Device { dev, .. } => Some(&**dev),
+        _ => None,
+    });
+    for path in cfg.wait_for.iter().copied().chain(devices) {
+        push(&mut paths, path)?;
     }
     wait_for(&paths, cfg, signals)
 }
