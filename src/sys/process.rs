@@ -126,11 +126,16 @@ fn release_tracee(pid: Pid, sig: u8) {
     let mut pass = sig as usize;
     if sig == SIGTRAP {
         // siginfo_t: si_signo, si_errno, si_code, padding, then si_pid (offset 16).
-        let mut info = [0i32; 32];
+        let mut info = core::mem::MaybeUninit::<[i32; 32]>::uninit();
         // SAFETY: info is a writable 128-byte siginfo_t.
         let got = unsafe { syscall!(Sysno::ptrace, PTRACE_GETSIGINFO, pid, 0, info.as_mut_ptr()) };
-        if got.is_ok() && info[2] == SI_USER && info[4] == pid {
-            pass = 0;
+        if got.is_ok() {
+            // SAFETY: the kernel wrote the whole siginfo_t (it copies all
+            // 128 bytes out); not zeroing it first saves code.
+            let info = unsafe { info.assume_init() };
+            if info[2] == SI_USER && info[4] == pid {
+                pass = 0;
+            }
         }
     }
     // SAFETY: PTRACE_DETACH takes the signal to deliver as its data argument.
