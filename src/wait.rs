@@ -31,22 +31,23 @@ use core::mem::ManuallyDrop;
 pub fn wait(cfg: &Config, signals: &mut Signals) -> Result<Option<Fd>, Failed> {
     // Lives until exit, like the Config it points into: no drop glue.
     let mut paths = ManuallyDrop::new(Vec::new());
-    extend(&mut paths, &cfg.wait_for)?;
-    for m in &cfg.mounts {
-        if let Mount::Device { dev, .. } = m {
-            push(&mut paths, &**dev)?;
-        }
+    for path in cfg.wait_for.iter().copied().chain(devices(cfg)) {
+        push(&mut paths, path)?;
     }
     wait_for(&paths, cfg, signals)
 }
 
+/// The devices of `--mount`.
+fn devices<'c>(cfg: &'c Config) -> impl Iterator<Item = &'c CStr> {
+    cfg.mounts.iter().filter_map(|m| match m {
+        Mount::Device { dev, .. } => Some(&**dev),
+        _ => None,
+    })
+}
+
 /// The wait timed out: name a `--mount` device still missing, if one is.
 fn timed_out(cfg: &Config) -> Error {
-    let missing = cfg.mounts.iter().find_map(|m| match m {
-        Mount::Device { dev, .. } => fs::stat_at(fs::AT_FDCWD, dev, 0).is_err().then_some(dev),
-        _ => None,
-    });
-    match missing {
+    match devices(cfg).find(|dev| !exists(dev)) {
         Some(dev) => {
             // "--mount: /dev/vdb: ENOENT"; out of memory, the device goes unnamed.
             crate::err!("--mount", Some(Errno::ENOENT), "{}", Show(dev.to_bytes()))
