@@ -246,9 +246,9 @@ impl uDisplay for ErrnoName {
     }
 }
 
-/// Names of the errnos 1..=40, the ones proctor can meet (the full table
-/// would double its size).
-const NAMES: [&str; 40] = [
+/// Names of the errnos 1..=40 and four of the network's, the ones proctor
+/// can meet (the full table would double its size).
+const NAMES: [&str; 44] = [
     "EPERM",
     "ENOENT",
     "ESRCH",
@@ -289,19 +289,23 @@ const NAMES: [&str; 40] = [
     "ENOSYS",
     "ENOTEMPTY",
     "ELOOP",
+    "EOPNOTSUPP",
+    "ENETUNREACH",
+    "ETIMEDOUT",
+    "ECONNREFUSED",
 ];
-static PACKED: crate::rt::pack::Names<40> = crate::names!(NAMES);
+static PACKED: crate::rt::pack::Names<44> = crate::names!(NAMES);
 
 fn errno_name(e: Errno) -> Option<&'static str> {
-    let n = e.into_raw();
-    match n {
-        1..=40 => PACKED.get(n as usize - 1),
-        95 => Some("EOPNOTSUPP"),
-        101 => Some("ENETUNREACH"),
-        110 => Some("ETIMEDOUT"),
-        111 => Some("ECONNREFUSED"),
-        _ => None,
-    }
+    let row = match e.into_raw() {
+        n @ 1..=40 => n - 1,
+        95 => 40,
+        101 => 41,
+        110 => 42,
+        111 => 43,
+        _ => return None,
+    };
+    PACKED.get(row as usize)
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
 fn reap_ended() -> bool {
     loop {
         match process::reap_any() {
-            Ok(Some((p, _))) => crate::log::reaped(p),
+            Ok(Some((p, _))) => crate::log::reaped(p, false),
             Ok(None) => return true,
             Err(e) => return e != Errno::ECHILD,
         }
@@ -91,7 +91,7 @@ pub fn reap_until(deadline: Nanos, who: Pid) -> u32 {
     loop {
         match process::reap(who) {
             Ok(Some((p, _))) if who == -1 => {
-                crate::log::reaped(p);
+                crate::log::reaped(p, false);
                 n += 1;
             }
             Ok(None) => {

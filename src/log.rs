@@ -53,9 +53,10 @@ pub fn log_reaped_processes() {
     REAPED_AS_WARNING.store(true, Ordering::Relaxed);
 }
 
-/// A process that was not the command was reaped.
-pub fn reaped(pid: i32) {
-    let level = match REAPED_AS_WARNING.load(Ordering::Relaxed) {
+/// A process was reaped: the command (`command`) at `-vv`, any other at
+/// `-vv` or, after [`log_reaped_processes`], as a warning.
+pub fn reaped(pid: i32, command: bool) {
+    let level = match !command && REAPED_AS_WARNING.load(Ordering::Relaxed) {
         true => Level::Warning,
         false => Level::Debug,
     };

@@ -373,11 +373,9 @@ pub fn send(pid: Pid, sig: i32, alone: bool) {
 pub fn reap(command: Pid) -> Option<Exit> {
     let mut main = None;
     while let Ok(Some((p, exit))) = process::reap_any() {
+        crate::log::reaped(p, p == command);
         if p == command {
-            log!(Debug, "reaped pid {}", p);
             main = Some(exit);
-        } else {
-            crate::log::reaped(p);
         }
     }
     main

@@ -126,9 +126,14 @@ macro_rules! msg {
 /// A table of names as the binary stores it: a `[&str; N]` costs 16 bytes of
 /// relocated data a row, this the names concatenated plus a `u16` each.
 /// Built at compile time by [`names!`](crate::names) from a readable array.
-pub struct Names<const N: usize> {
+pub type Names<const N: usize> = Table<[u16; N]>;
+
+/// [`Names`], of any length (`Table<[u16]>`): its methods take one (wide)
+/// pointer, and are compiled once for every table size.
+pub struct Table<Ends: ?Sized> {
     joined: &'static str,
-    ends: [u16; N],
+    /// Where each name ends in `joined`.
+    ends: Ends,
 }
 
 impl<const N: usize> Names<N> {
@@ -143,46 +148,50 @@ impl<const N: usize> Names<N> {
             i += 1;
         }
         match core::str::from_utf8(joined) {
-            Ok(joined) => Names { joined, ends },
+            Ok(joined) => Table { joined, ends },
             Err(_) => panic!("names are UTF-8"),
         }
     }
 
-    /// The `i`th name.
+    /// The `i`th name (by the unsized table's `get`).
     pub fn get(&self, i: usize) -> Option<&'static str> {
-        get(self.joined, &self.ends, i)
+        let table: &Table<[u16]> = self;
+        table.get(i)
     }
 
-    /// The index of `name`.
+    /// The index of `name` (by the unsized table's `position`).
     pub fn position(&self, name: &[u8]) -> Option<usize> {
-        position(self.joined, &self.ends, name)
+        let table: &Table<[u16]> = self;
+        table.position(name)
     }
 }
 
-/// [`Names::get`], once for every table size rather than once per size.
-fn get(joined: &'static str, ends: &[u16], i: usize) -> Option<&'static str> {
-    let start = match i.checked_sub(1) {
-        Some(before) => *ends.get(before)?,
-        None => 0,
-    };
-    joined.get(start as usize..*ends.get(i)? as usize)
-}
+impl Table<[u16]> {
+    /// The `i`th name.
+    fn get(&self, i: usize) -> Option<&'static str> {
+        let start = match i.checked_sub(1) {
+            Some(before) => *self.ends.get(before)?,
+            None => 0,
+        };
+        self.joined.get(start as usize..*self.ends.get(i)? as usize)
+    }
 
-/// [`Names::position`], once for every table size. One walk over the
-/// bytes, comparing lengths first: `env::denied` asks this for every
-/// inherited variable, and `get`'s UTF-8 boundary checks per row made that
-/// most of a pure-init run's instructions.
-fn position(joined: &str, ends: &[u16], name: &[u8]) -> Option<usize> {
-    let joined = joined.as_bytes();
-    let mut start = 0;
-    for (i, &end) in ends.iter().enumerate() {
-        let end = usize::from(end);
-        if end.wrapping_sub(start) == name.len() && joined.get(start..end) == Some(name) {
-            return Some(i);
+    /// The index of `name`. One walk over the bytes, comparing lengths
+    /// first: `env::denied` asks this for every inherited variable, and
+    /// `get`'s UTF-8 boundary checks per row made that most of a pure-init
+    /// run's instructions.
+    fn position(&self, name: &[u8]) -> Option<usize> {
+        let joined = self.joined.as_bytes();
+        let mut start = 0;
+        for (i, &end) in self.ends.iter().enumerate() {
+            let end = usize::from(end);
+            if end.wrapping_sub(start) == name.len() && joined.get(start..end) == Some(name) {
+                return Some(i);
+            }
+            start = end;
         }
-        start = end;
+        None
     }
-    None
 }
 
 /// The total length of `names`.
