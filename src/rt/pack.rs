@@ -169,13 +169,14 @@ impl Table<[u16]> {
             Some(before) => *self.ends.get(before)?,
             None => 0,
         };
-        self.joined.get(usize::from(start)..usize::from(*self.ends.get(i)?))
+        self.joined
+            .get(usize::from(start)..usize::from(*self.ends.get(i)?))
     }
 
     /// The index of `name`. One walk over the bytes, comparing lengths
     /// first: `env::denied` asks this for every inherited variable, and
-    /// comparing name by name (with `str` boundary checks) made that most of a pure-init
-    /// run's instructions.
+    /// comparing name by name (with `str` boundary checks) made that most
+    /// of a pure-init run's instructions.
     fn position(&self, name: &[u8]) -> Option<usize> {
         let joined = self.joined;
         let mut start = 0;
