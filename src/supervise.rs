@@ -10,8 +10,10 @@
 //! of output can starve a deadline. Signals are forwarded to the command's
 //! process group; on SIGCHLD every ended child is reaped.
 
+use crate::msg;
 use crate::pidns;
 use crate::report::Verdict;
+use crate::rt::pack::Msg;
 use crate::signals::Signals;
 use crate::sys::process::{self, Exit, Pid};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGCONT, SIGKILL, SIGTERM};
@@ -262,12 +264,16 @@ impl Limits {
         // Also right after that SIGTERM, with `--kill-after 0`.
         if self.terminating && passed(self) {
             self.deadline = None;
-            self.send(self.verdict.map_or("limit", reason), SIGKILL, "SIGKILL");
+            self.send(
+                self.verdict.map_or(msg!("limit"), reason),
+                SIGKILL,
+                msg!("SIGKILL"),
+            );
         }
     }
 
     /// Say why, and send `sig` (named `name`) to the command's process group.
-    fn send(&self, why: &str, sig: i32, name: &str) {
+    fn send(&self, why: Msg, sig: i32, name: Msg) {
         log!(
             Warning,
             "{}: sending {} to the command's process group",
@@ -285,7 +291,7 @@ impl Limits {
             Ending::Graceful => {
                 if !self.terminating {
                     self.terminating = true;
-                    self.send(reason(verdict), SIGTERM, "SIGTERM");
+                    self.send(reason(verdict), SIGTERM, msg!("SIGTERM"));
                     // A stopped command could not act on SIGTERM (coreutils timeout does the same).
                     forward(self.to, SIGCONT, false);
                     self.deadline = Some(now.saturating_add(self.kill_after));
@@ -302,12 +308,12 @@ impl Limits {
 }
 
 /// A verdict as log lines name it.
-fn reason(verdict: Verdict) -> &'static str {
+fn reason(verdict: Verdict) -> Msg {
     match verdict {
-        Verdict::Timeout => "timeout",
-        Verdict::CpuTimeout => "cpu time",
-        Verdict::MemoryLimit => "memory limit",
-        Verdict::OutputLimit => "output limit",
+        Verdict::Timeout => msg!("timeout"),
+        Verdict::CpuTimeout => msg!("cpu time"),
+        Verdict::MemoryLimit => msg!("memory limit"),
+        Verdict::OutputLimit => msg!("output limit"),
     }
 }
 
