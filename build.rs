@@ -96,12 +96,11 @@ fn pack_usage(dir: &str) {
             ends.push(u16::try_from(catalogue.len()).expect("a catalogue under 64 KiB"));
         }
         code += &format!(
-            "#[cfg({cfg})]\nconst TEXTS: [&str; {}] = {:?};\n#[cfg({cfg})]\nstatic MESSAGES: [u8; {}] = {:?};\n#[cfg({cfg})]\nstatic ENDS: [u16; {}] = {:?};\n",
+            "#[cfg({cfg})]\nconst TEXTS: [&str; {}] = {:?};\n#[cfg({cfg})]\nstatic MESSAGES: Table<[u16; {}]> = Table {{ joined: &{:?}, ends: {:?} }};\n",
             texts.len(),
             texts,
-            catalogue.len(),
-            catalogue,
             ends.len(),
+            catalogue,
             ends,
         );
     }

@@ -90,15 +90,8 @@ impl Msg {
     /// calls it.
     #[inline(never)]
     fn text(self, buf: &mut [u8; MSG_MAX]) -> &str {
-        let i = usize::from(self.0);
-        let start = match i.checked_sub(1) {
-            Some(before) => ENDS.get(before).copied().unwrap_or(0),
-            None => 0,
-        };
-        let end = ENDS.get(i).copied().unwrap_or(0);
-        let codes = MESSAGES
-            .get(usize::from(start)..usize::from(end))
-            .unwrap_or_default();
+        let catalogue: &Table<[u16]> = &MESSAGES;
+        let codes = catalogue.row(usize::from(self.0)).unwrap_or_default();
         let n = unpack(codes, &PAIRS, buf);
         // SAFETY: unpack writes only ASCII.
         unsafe { core::str::from_utf8_unchecked(buf.get(..n).unwrap_or_default()) }
@@ -128,11 +121,12 @@ macro_rules! msg {
 /// Built at compile time by [`names!`](crate::names) from a readable array.
 pub type Names<const N: usize> = Table<[u16; N]>;
 
-/// [`Names`], of any length (`Table<[u16]>`): its methods take one (wide)
+/// Rows of bytes, concatenated: [`Names`], and the messages' codes. Its
+/// methods work on `Table<[u16]>`, of any length: they take one (wide)
 /// pointer, and are compiled once for every table size.
 pub struct Table<Ends: ?Sized> {
-    joined: &'static str,
-    /// Where each name ends in `joined`.
+    joined: &'static [u8],
+    /// Where each row ends in `joined`.
     ends: Ends,
 }
 
@@ -147,16 +141,18 @@ impl<const N: usize> Names<N> {
             ends[i] = end as u16;
             i += 1;
         }
-        match core::str::from_utf8(joined) {
-            Ok(joined) => Table { joined, ends },
-            Err(_) => panic!("names are UTF-8"),
-        }
+        // What makes `get`'s rows text.
+        assert!(core::str::from_utf8(joined).is_ok(), "names are UTF-8");
+        Table { joined, ends }
     }
 
-    /// The `i`th name (by the unsized table's `get`).
+    /// The `i`th name.
     pub fn get(&self, i: usize) -> Option<&'static str> {
         let table: &Table<[u16]> = self;
-        table.get(i)
+        let name = table.row(i)?;
+        // SAFETY: `joined` is the names, each UTF-8 (checked in `new`),
+        // concatenated, and a row is one of them.
+        Some(unsafe { core::str::from_utf8_unchecked(name) })
     }
 
     /// The index of `name` (by the unsized table's `position`).
@@ -167,21 +163,22 @@ impl<const N: usize> Names<N> {
 }
 
 impl Table<[u16]> {
-    /// The `i`th name.
-    fn get(&self, i: usize) -> Option<&'static str> {
+    /// The `i`th row.
+    fn row(&self, i: usize) -> Option<&'static [u8]> {
         let start = match i.checked_sub(1) {
             Some(before) => *self.ends.get(before)?,
             None => 0,
         };
-        self.joined.get(start as usize..*self.ends.get(i)? as usize)
+        self.joined
+            .get(usize::from(start)..usize::from(*self.ends.get(i)?))
     }
 
     /// The index of `name`. One walk over the bytes, comparing lengths
     /// first: `env::denied` asks this for every inherited variable, and
-    /// `get`'s UTF-8 boundary checks per row made that most of a pure-init
-    /// run's instructions.
+    /// comparing name by name (with `str` boundary checks) made that most
+    /// of a pure-init run's instructions.
     fn position(&self, name: &[u8]) -> Option<usize> {
-        let joined = self.joined.as_bytes();
+        let joined = self.joined;
         let mut start = 0;
         for (i, &end) in self.ends.iter().enumerate() {
             let end = usize::from(end);
@@ -275,7 +272,7 @@ mod tests {
             assert_eq!(out.0, *text);
         }
         assert_eq!(crate::msg!("is empty"), super::Msg::of("is empty"));
-        let packed: usize = super::MESSAGES.len();
+        let packed: usize = super::MESSAGES.joined.len();
         let plain: usize = super::TEXTS.iter().map(|t| t.len()).sum();
         assert!(packed < plain * 6 / 10, "packing saves too little");
     }
