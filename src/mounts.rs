@@ -626,8 +626,6 @@ fn proc_path(fd: &Fd) -> StackCStr {
 }
 
 /// A tmpfs's options: `size=BYTES,mode=OOOO`.
-// Out of line: inlined into apply_one, it would cost more.
-#[inline(never)]
 fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
     let octal = [mode >> 9, mode >> 6, mode >> 3, mode].map(|d| b'0' + (d & 7) as u8);
     let mut data = StackCStr::default();
