@@ -251,8 +251,6 @@ impl Cgroup {
     }
 
     /// Write the limits.
-    // Out of line: inlined into its one caller, it would cost more.
-    #[inline(never)]
     fn limit(&self, r: &Resources) -> Result<(), Errno> {
         let v2 = self.v2;
         if let Some(bytes) = r.memory {
