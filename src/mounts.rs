@@ -128,6 +128,8 @@ pub fn private_namespace(step: &'static str) -> Result<(), Error> {
 }
 
 /// `--ro PATH` on its own, in proctor's current mount namespace.
+// Out of line: inlined into vm::protect, it would cost more.
+#[inline(never)]
 pub fn make_read_only(path: &CStr) -> Result<(), Error> {
     Mounter { api: Api::Fd }.run(&Mount::ReadOnly { path }, false)
 }
