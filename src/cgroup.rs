@@ -150,7 +150,7 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
                 "no {} controller: not mounted, or not delegated to proctor's cgroup",
                 name
             ),
-            None => err!("cgroup", Some(e), "{}", doing),
+            None => Error::noted("cgroup", Some(e), doing),
         };
         cg.remove();
         return Err(error);
