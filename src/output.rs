@@ -14,14 +14,15 @@
 //! excess is dropped and the loop ends the command's tree.
 
 use crate::args::Config;
-use crate::err;
 use crate::error::{ErrnoName, Error, Show};
 use crate::report::{OutputCount, Verdict};
+use crate::rt::pack::Msg;
 use crate::supervise::{Ending, Watch};
 use crate::sys::signal::{self, SigSet, SIGPIPE};
 use crate::sys::time::{monotonic, Nanos};
 use crate::sys::watch::{self, PollFd};
 use crate::sys::{fs, Errno, Fd};
+use crate::{err, msg};
 use core::cell::Cell;
 use core::ffi::CStr;
 use core::mem::ManuallyDrop;
@@ -167,7 +168,7 @@ struct Stream {
     splice: bool,
     /// The destination would block: wait for it, not for the pipe.
     blocked: bool,
-    which: &'static str,
+    which: Msg,
 }
 
 /// `--output-limit`: the command's pipes and the bytes' way on.
@@ -196,8 +197,8 @@ impl Carrier {
         let mut stdio = files.stdio();
         // The command's descriptor each pipe becomes, its destination, its name.
         let ends = [
-            (1, files.stdout.as_ref().map_or(1, Fd::raw), "stdout"),
-            (2, files.stderr.as_ref().map_or(2, Fd::raw), "stderr"),
+            (1, files.stdout.as_ref().map_or(1, Fd::raw), msg!("stdout")),
+            (2, files.stderr.as_ref().map_or(2, Fd::raw), msg!("stderr")),
         ];
         let count = if files.stderr_to_stdout { 1 } else { 2 };
         let slots = carrier.streams.iter_mut().zip(carrier.writers.iter_mut());

@@ -17,7 +17,7 @@ use crate::sys::process::{self, Pid};
 use crate::sys::seccomp::Insn;
 use crate::sys::signal::{self, SigSet};
 use crate::sys::{fs, Errno};
-use crate::{env, err, landlock, limits, mounts, pidns, privileges, seccomp};
+use crate::{env, err, landlock, limits, mounts, msg, pidns, privileges, seccomp};
 use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::ffi::{c_char, CStr};
@@ -357,9 +357,9 @@ fn describe(
         }
         (Step::Rlimit, _) => {
             let hint = if errno == Errno::EPERM {
-                " (raising a hard limit needs CAP_SYS_RESOURCE)"
+                msg!(" (raising a hard limit needs CAP_SYS_RESOURCE)")
             } else {
-                ""
+                msg!("")
             };
             err!(name, Some(errno), "{}{}", rlimit::name(detail), hint)
         }

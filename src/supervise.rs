@@ -349,7 +349,11 @@ fn forward(to: Target, sig: i32, single_child: bool) {
         Debug,
         "forwarded signal {} to {}{}",
         sig,
-        if single_child { "" } else { "group " },
+        if single_child {
+            msg!("")
+        } else {
+            msg!("group ")
+        },
         to.pid
     );
 }
