@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::msg;
 use crate::report::{TreeUsage, Verdict};
 use crate::rt::num::parse_u64;
-use crate::rt::pack::Msg;
+use crate::rt::pack::{Msg, Names};
 use crate::supervise::{Ending, Watch};
 use crate::sys::cgroup as sys;
 use crate::sys::fs::{self, StackCStr, O_DIRECTORY, O_RDONLY, O_WRONLY};
@@ -42,6 +42,7 @@ pub const CPUACCT: Controllers = 8;
 /// The atomic kill: v1's `freezer`; on v2 every cgroup has `cgroup.kill`.
 pub const FREEZER: Controllers = 16;
 const NAMES: [&str; 5] = ["memory", "pids", "cpu", "cpuacct", "freezer"];
+static PACKED_NAMES: Names<5> = crate::names!(NAMES);
 
 /// The controllers used when present: the report's accounting and the kill.
 const USEFUL: Controllers = MEMORY | PIDS | CPUACCT | FREEZER;
@@ -62,7 +63,7 @@ pub fn required(r: &Resources) -> Controllers {
 fn controllers_of(list: &[u8]) -> Controllers {
     let names = list.split(|&b| matches!(b, b',' | b' ' | b'\n'));
     names.fold(0, |c, n| {
-        let bit = NAMES.iter().position(|name| name.as_bytes() == n);
+        let bit = PACKED_NAMES.position(n);
         c | bit.map_or(0, |i| 1 << i)
     })
 }
@@ -142,12 +143,12 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
     let mut doing = msg!("reading /proc/self/cgroup");
     let mut absent = 0;
     if let Err(e) = cg.build(r, is_pid1, &mut doing, &mut absent) {
-        let error = match NAMES.get(absent.trailing_zeros() as usize) {
+        let error = match PACKED_NAMES.get(absent.trailing_zeros() as usize) {
             Some(name) => err!(
                 "cgroup",
                 None,
                 "no {} controller: not mounted, or not delegated to proctor's cgroup",
-                *name
+                name
             ),
             None => err!("cgroup", Some(e), "{}", doing),
         };
@@ -530,8 +531,8 @@ fn subtree_control(dir: i32, sign: u8, c: Controllers) -> Result<(), Errno> {
 /// `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control`.
 fn control_list(sign: u8, c: Controllers) -> StackCStr {
     let mut out = StackCStr::default();
-    for (i, name) in NAMES.iter().enumerate().take(3) {
-        if c & (1 << i) != 0 {
+    for i in 0..3 {
+        if let Some(name) = PACKED_NAMES.get(i).filter(|_| c & (1 << i) != 0) {
             // At most 20 bytes: it fits.
             let _ = out.push(&[sign]);
             let _ = out.push(name.as_bytes());

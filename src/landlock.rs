@@ -153,7 +153,7 @@ impl Sandbox {
         if cfg.landlock {
             for (i, path) in mounts::c_strings(ALWAYS).enumerate() {
                 let access = match i {
-                    0 => READ_EXECUTE, // `/`
+                    0 => READ_EXECUTE,                      // `/`
                     4 => WRITE_FILE | TRUNCATE | IOCTL_DEV, // `/dev/tty`
                     _ => WRITE_FILE | TRUNCATE,
                 };

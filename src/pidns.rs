@@ -111,10 +111,17 @@ pub fn init(cfg: &Init, command: impl FnOnce()) -> (usize, Errno) {
     }
     let _ = fs::close_range(report as u32 + 1, u32::MAX, false);
     let exit = supervise_command(pid, cfg.single_child);
-    send(report, Message::Ended(exit));
+    send(report, ended_words(exit));
     let leftovers = leftovers::kill(true, cfg.grace, None);
     let usage = process::children_usage();
-    send(report, Message::Finished { leftovers, usage });
+    let finished = [
+        FINISHED,
+        leftovers as u64,
+        usage.user_us,
+        usage.sys_us,
+        usage.max_rss_kib,
+    ];
+    send(report, finished);
     process::exit(0)
 }
 
@@ -147,54 +154,49 @@ fn supervise_command(pid: Pid, single_child: bool) -> Exit {
 }
 
 /// What the inner init tells proctor, one message per write (well under
-/// `PIPE_BUF`, so each arrives whole), as [`WORDS`] words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Message {
-    /// The command ended.
-    Ended(Exit),
-    /// The leftovers were killed and reaped: their count, and the rusage of
-    /// everything the inner init reaped.
-    Finished { leftovers: u32, usage: Usage },
-}
-
-/// Words of a message: a tag, then the fields.
+/// `PIPE_BUF`, so each arrives whole), as [`WORDS`] words: a tag, then the
+/// fields. [`ENDED`]: the command ended, by its code (0) or a signal (1),
+/// and the number. [`FINISHED`]: the leftovers were killed and reaped, their
+/// count, and the rusage of everything the inner init reaped (user µs,
+/// system µs, max RSS KiB).
 const WORDS: usize = 5;
+const ENDED: u64 = 1;
+const FINISHED: u64 = 2;
 
-impl Message {
-    fn to_words(self) -> [u64; WORDS] {
-        match self {
-            Message::Ended(Exit::Code(c)) => [1, 0, c as u64, 0, 0],
-            Message::Ended(Exit::Signal(s)) => [1, 1, s as u64, 0, 0],
-            Message::Finished { leftovers, usage } => [
-                2,
-                leftovers as u64,
-                usage.user_us,
-                usage.sys_us,
-                usage.max_rss_kib,
-            ],
+fn ended_words(exit: Exit) -> [u64; WORDS] {
+    let (kind, n) = match exit {
+        Exit::Code(c) => (0, c),
+        Exit::Signal(s) => (1, s),
+    };
+    [ENDED, kind, n as u64, 0, 0]
+}
+
+/// Take one message's `words` into `report`; an unknown one is ignored.
+fn read_message(words: &[u64], report: &mut Report) {
+    match *words {
+        [ENDED, kind, n, _, _] => {
+            let n = n as u8;
+            report.exit = Some(if kind == 0 {
+                Exit::Code(n)
+            } else {
+                Exit::Signal(n)
+            });
         }
-    }
-
-    fn from_words(words: &[u64]) -> Option<Message> {
-        Some(match *words {
-            [1, 0, c, _, _] => Message::Ended(Exit::Code(c as u8)),
-            [1, _, s, _, _] => Message::Ended(Exit::Signal(s as u8)),
-            [2, leftovers, user_us, sys_us, max_rss_kib] => Message::Finished {
-                leftovers: leftovers as u32,
-                usage: Usage {
-                    user_us,
-                    sys_us,
-                    max_rss_kib,
-                },
-            },
-            _ => return None,
-        })
+        [FINISHED, leftovers, user_us, sys_us, max_rss_kib] => {
+            report.leftovers = leftovers as u32;
+            report.usage = Some(Usage {
+                user_us,
+                sys_us,
+                max_rss_kib,
+            });
+        }
+        _ => {}
     }
 }
 
-fn send(fd: i32, msg: Message) {
+fn send(fd: i32, words: [u64; WORDS]) {
     // proctor gone: nobody to tell.
-    let _ = fs::write_words(fd, &msg.to_words());
+    let _ = fs::write_words(fd, &words);
 }
 
 /// Send `sig` to the command through the inner init `init`: to the
@@ -246,14 +248,7 @@ fn receive(fd: i32, words: &mut [u64], report: &mut Report) -> bool {
         Ok(n) => n,
     };
     for msg in words.get(..n).unwrap_or_default().chunks_exact(WORDS) {
-        match Message::from_words(msg) {
-            Some(Message::Ended(exit)) => report.exit = Some(exit),
-            Some(Message::Finished { leftovers, usage }) => {
-                report.leftovers = leftovers;
-                report.usage = Some(usage);
-            }
-            None => {}
-        }
+        read_message(msg, report);
     }
     true
 }
@@ -308,18 +303,20 @@ mod tests {
             sys_us: 89,
             max_rss_kib: 32_768,
         };
-        for msg in [
-            Message::Ended(Exit::Code(0)),
-            Message::Ended(Exit::Code(255)),
-            Message::Ended(Exit::Signal(9)),
-            Message::Finished {
-                leftovers: 300,
-                usage,
-            },
-        ] {
-            assert_eq!(Message::from_words(&msg.to_words()), Some(msg));
+        for exit in [Exit::Code(0), Exit::Code(255), Exit::Signal(9)] {
+            let mut report = Report::default();
+            read_message(&ended_words(exit), &mut report);
+            assert_eq!(report.exit, Some(exit));
+            assert_eq!(report.usage, None);
         }
-        assert_eq!(Message::from_words(&[0; WORDS]), None);
-        assert_eq!(Message::from_words(&[1, 0, 3]), None, "cut short");
+        let mut report = Report::default();
+        read_message(&[FINISHED, 300, 1_234_567, 89, 32_768], &mut report);
+        assert_eq!(
+            (report.exit, report.leftovers, report.usage),
+            (None, 300, Some(usage))
+        );
+        read_message(&[0; WORDS], &mut report);
+        read_message(&[ENDED, 0, 3], &mut report); // cut short
+        assert_eq!(report.exit, None);
     }
 }

@@ -6,8 +6,8 @@ use crate::args::rlimit;
 use crate::args::Config;
 use crate::error::{Error, Text};
 use crate::msg;
+use crate::rt::pack::Msg;
 use crate::sys::creds::{self, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN};
-use ufmt::uWrite;
 
 /// Refuse `--pid-ns` without CAP_SYS_ADMIN and `--user` to another uid
 /// without the capabilities it takes, and warn about an `--rlimit nproc`
@@ -37,13 +37,13 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
     }
     // CAP_KILL too: without it neither forwarded signals nor the timeout's
     // SIGKILL would reach a command of another uid.
-    const NEEDED: [(u32, &str); 3] = [
-        (CAP_SETGID, " CAP_SETGID"),
-        (CAP_SETUID, " CAP_SETUID"),
-        (CAP_KILL, " CAP_KILL"),
+    const NEEDED: [(u32, Msg); 3] = [
+        (CAP_SETGID, msg!(" CAP_SETGID")),
+        (CAP_SETUID, msg!(" CAP_SETUID")),
+        (CAP_KILL, msg!(" CAP_KILL")),
     ];
     let effective = creds::effective();
-    let lacks = |&(cap, _): &(u32, &str)| effective & (1 << cap) == 0;
+    let lacks = |&(cap, _): &(u32, Msg)| effective & (1 << cap) == 0;
     if !NEEDED.iter().any(lacks) {
         return Ok(());
     }
@@ -54,7 +54,7 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
         msg!("running the command as another uid needs")
     );
     for (_, name) in NEEDED.iter().filter(|c| lacks(c)) {
-        let _ = detail.write_str(name);
+        let _ = ufmt::uwrite!(detail, "{}", name);
     }
     Err(Error::new("--user", None, detail))
 }

@@ -6,12 +6,12 @@
 
 use crate::args::{Config, Module};
 use crate::error::{ErrnoName, Error, Show};
+use crate::rt::pack::Msg;
 use crate::sys::fs::{self, O_PATH, O_RDONLY};
 use crate::sys::module;
 use crate::sys::mount::{self, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
 use crate::sys::process::{self, MachineEnd};
 use crate::sys::Errno;
-use crate::rt::pack::Msg;
 use crate::{err, log, mounts, msg, net};
 
 /// The filesystems the command expects at fixed places, in order (each
