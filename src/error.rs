@@ -200,16 +200,18 @@ impl uDisplay for Show<'_> {
 /// Show's body, compiled once rather than once per writer: hands `out` the
 /// text character by character (escaped ones as their `\xNN`s).
 fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
-    let mut at = 0;
-    while let Some((&first, rest)) = bytes.get(at..).and_then(<[u8]>::split_first) {
-        let (len, escaped) = match char_len(first, rest) {
+    let mut rest = bytes;
+    while let [first, tail @ ..] = rest {
+        let first = *first;
+        let (len, escaped) = match char_len(first, tail) {
             Ok(1) => (1, first < 0x20 || first == 0x7f),
             // C1: U+0080..=U+009F.
-            Ok(2) => (2, first == 0xc2 && rest.first().is_some_and(|&b| b < 0xa0)),
+            Ok(2) => (2, first == 0xc2 && tail.first().is_some_and(|&b| b < 0xa0)),
             Ok(len) => (len, false),
             Err(len) => (len, true),
         };
-        let piece = bytes.get(at..at + len).unwrap_or_default();
+        let piece = rest.get(..len).unwrap_or_default();
+        let next = rest.get(len..).unwrap_or_default();
         if escaped {
             for &b in piece {
                 escape(out, b);
@@ -218,7 +220,7 @@ fn show(bytes: &[u8], out: &mut dyn FnMut(&str)) {
             // SAFETY: `char_len` found `piece` to be one whole character.
             out(unsafe { core::str::from_utf8_unchecked(piece) });
         }
-        at += len;
+        rest = next;
     }
 }
 

@@ -8,6 +8,7 @@
 
 use crate::args::{Config, Mount};
 use crate::error::{Error, Show};
+use crate::msg;
 use crate::report::{Failed, Failure};
 use crate::rt::vec::{extend, push};
 use crate::signals::Signals;
@@ -111,14 +112,12 @@ fn wait_for(paths: &[&CStr], cfg: &Config, signals: &mut Signals) -> Result<Opti
         // One batch per wake-up: a flood of signals cannot starve the timeout.
         let mut buf = [SigInfo::EMPTY; 16];
         let sigs = match watch::poll(&mut polls, Some(left)) {
-            Err(e) => Err(("ppoll", e)),
-            Ok(()) => watch::read_signals(signals, &mut buf).map_err(|e| ("read", e)),
+            Err(e) => Err((msg!("ppoll"), e)),
+            Ok(()) => watch::read_signals(signals, &mut buf).map_err(|e| (msg!("read"), e)),
         };
         let sigs = match sigs {
             Ok(sigs) => sigs,
-            Err((call, e)) => {
-                return Err(Error::fixed("--wait-for", Some(e), call.as_bytes()).into())
-            }
+            Err((call, e)) => return Err(Error::noted("--wait-for", Some(e), call).into()),
         };
         if let Some(sig) = sigs.iter().map(SigInfo::signal).find(|&s| terminates(s)) {
             return Err(Failed {

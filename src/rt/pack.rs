@@ -173,21 +173,10 @@ impl Table<[u16]> {
             .get(usize::from(start)..usize::from(*self.ends.get(i)?))
     }
 
-    /// The index of `name`. One walk over the bytes, comparing lengths
-    /// first: `env::denied` asks this for every inherited variable, and
-    /// comparing name by name (with `str` boundary checks) made that most
-    /// of a pure-init run's instructions.
+    /// The index of `name` (slices compare their lengths first, so a
+    /// row of another length costs no byte comparison).
     fn position(&self, name: &[u8]) -> Option<usize> {
-        let joined = self.joined;
-        let mut start = 0;
-        for (i, &end) in self.ends.iter().enumerate() {
-            let end = usize::from(end);
-            if end.wrapping_sub(start) == name.len() && joined.get(start..end) == Some(name) {
-                return Some(i);
-            }
-            start = end;
-        }
-        None
+        (0..self.ends.len()).position(|i| self.row(i) == Some(name))
     }
 }
 
