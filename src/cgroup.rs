@@ -345,7 +345,7 @@ impl Cgroup {
             if !frozen || state.is_ok_and(|s| s.starts_with(b"FROZEN")) {
                 break;
             }
-            let _ = signal::wait(SigSet::of(&[]), Some(1_000_000));
+            let _ = signal::wait(const { SigSet::of(&[]) }, Some(1_000_000));
         }
         let mut buf = [0u8; 4096];
         let text = sys::read(dir, c"cgroup.procs", &mut buf).unwrap_or_default();

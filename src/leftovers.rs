@@ -63,7 +63,7 @@ fn reap_ended() -> bool {
 /// Give the killed a moment (1 ms, or until a child ends) to become
 /// zombies, and reap them.
 fn reap_after_a_moment() {
-    let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(1_000_000));
+    let _ = signal::wait(const { SigSet::of(&[SIGCHLD]) }, Some(1_000_000));
     let _ = reap_ended();
 }
 
@@ -100,7 +100,7 @@ pub fn reap_until(deadline: Nanos, who: Pid) -> u32 {
                     log!(Warning, "warning: leftover processes did not die in time");
                     return n;
                 }
-                let _ = signal::wait(SigSet::of(&[SIGCHLD]), Some(deadline - now));
+                let _ = signal::wait(const { SigSet::of(&[SIGCHLD]) }, Some(deadline - now));
             }
             _ => return n,
         }

@@ -96,7 +96,7 @@ impl Line {
             // The kernel queued a SIGPIPE for this write (blocked, so pending):
             // take it, or it would be forwarded to the command as if sent to
             // proctor, and at -vv its own log line would raise the next one.
-            let _ = signal::wait(SigSet::of(&[SIGPIPE]), Some(0));
+            let _ = signal::wait(const { SigSet::of(&[SIGPIPE]) }, Some(0));
         }
         self.len = 0;
     }

@@ -326,7 +326,7 @@ impl Watch for Pump<'_> {
             Err(e) => {
                 // proctor's own SIGPIPE, from a destination nobody reads: not one to forward.
                 if e == Errno::EPIPE {
-                    let _ = signal::wait(SigSet::of(&[SIGPIPE]), Some(0));
+                    let _ = signal::wait(const { SigSet::of(&[SIGPIPE]) }, Some(0));
                 }
                 log!(
                     Verbose,

@@ -382,7 +382,7 @@ fn describe(
 /// it, swallowing the SIGHUP and SIGCONT a session leader gets for it.
 fn release_terminal() {
     if fs::release_terminal(0).is_ok() && process::getsid() == process::getpid() {
-        let hangup = SigSet::of(&[signal::SIGHUP, signal::SIGCONT]);
+        let hangup = const { SigSet::of(&[signal::SIGHUP, signal::SIGCONT]) };
         while let Ok(Some(_)) = signal::wait(hangup, Some(0)) {}
     }
 }

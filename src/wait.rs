@@ -186,7 +186,7 @@ fn parent(path: &[u8]) -> Option<&[u8]> {
 pub fn terminates(sig: i32) -> bool {
     use signal::*;
     sig > 0
-        && !SigSet::of(&[SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, 23, 28])
+        && !const { SigSet::of(&[SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, 23, 28]) }
             .contains(sig)
 }
 

@@ -165,12 +165,12 @@ impl<const N: usize> Names<N> {
 impl Table<[u16]> {
     /// The `i`th row.
     fn row(&self, i: usize) -> Option<&'static [u8]> {
+        let end = *self.ends.get(i)?;
         let start = match i.checked_sub(1) {
             Some(before) => *self.ends.get(before)?,
             None => 0,
         };
-        self.joined
-            .get(usize::from(start)..usize::from(*self.ends.get(i)?))
+        self.joined.get(usize::from(start)..usize::from(end))
     }
 
     /// The index of `name` (slices compare their lengths first, so a

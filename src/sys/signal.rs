@@ -26,8 +26,13 @@ impl SigSet {
     pub const EMPTY: SigSet = SigSet(0);
     pub const FULL: SigSet = SigSet(!0);
 
-    pub fn of(sigs: &[i32]) -> SigSet {
-        SigSet(sigs.iter().fold(0, |m, &s| m | bit(s)))
+    pub const fn of(sigs: &[i32]) -> SigSet {
+        let (mut mask, mut i) = (0, 0);
+        while i < sigs.len() {
+            mask |= bit(sigs[i]);
+            i += 1;
+        }
+        SigSet(mask)
     }
 
     pub fn contains(self, sig: i32) -> bool {
@@ -35,8 +40,8 @@ impl SigSet {
     }
 }
 
-fn bit(sig: i32) -> u64 {
-    if (1..=SIGMAX).contains(&sig) {
+const fn bit(sig: i32) -> u64 {
+    if 1 <= sig && sig <= SIGMAX {
         1 << (sig - 1)
     } else {
         0
