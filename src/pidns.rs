@@ -270,6 +270,8 @@ pub fn ended(fd: i32) -> Option<Exit> {
 /// inner init, which has exited or is stuck) and reap it. Until then
 /// proctor must not look for leftovers itself: its `/proc` is the
 /// namespace's, whose pids mean other processes in proctor's namespace.
+// Out of line: inlined into run, it would cost more (measured).
+#[inline(never)]
 pub fn finish(reader: Reader, init: Pid, grace: Nanos) -> Report {
     let deadline = leftovers::deadline(grace);
     let mut report = Report::default();
