@@ -150,7 +150,7 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
                 "no {} controller: not mounted, or not delegated to proctor's cgroup",
                 name
             ),
-            None => err!("cgroup", Some(e), "{}", doing),
+            None => Error::noted("cgroup", Some(e), doing),
         };
         cg.remove();
         return Err(error);
@@ -251,8 +251,6 @@ impl Cgroup {
     }
 
     /// Write the limits.
-    // Out of line: inlined into its one caller, it would cost more.
-    #[inline(never)]
     fn limit(&self, r: &Resources) -> Result<(), Errno> {
         let v2 = self.v2;
         if let Some(bytes) = r.memory {

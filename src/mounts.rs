@@ -128,6 +128,8 @@ pub fn private_namespace(step: &'static str) -> Result<(), Error> {
 }
 
 /// `--ro PATH` on its own, in proctor's current mount namespace.
+// Out of line: inlined into vm::protect, it would cost more.
+#[inline(never)]
 pub fn make_read_only(path: &CStr) -> Result<(), Error> {
     Mounter { api: Api::Fd }.run(&Mount::ReadOnly { path }, false)
 }
@@ -626,8 +628,6 @@ fn proc_path(fd: &Fd) -> StackCStr {
 }
 
 /// A tmpfs's options: `size=BYTES,mode=OOOO`.
-// Out of line: inlined into apply_one, it would cost more.
-#[inline(never)]
 fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
     let octal = [mode >> 9, mode >> 6, mode >> 3, mode].map(|d| b'0' + (d & 7) as u8);
     let mut data = StackCStr::default();
