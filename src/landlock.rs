@@ -121,8 +121,6 @@ pub struct Sandbox {
 /// changes (what is checked is what is used). `outputs` are the
 /// `--stdout`/`--stderr` files, which the command may reopen for writing.
 /// `None`, without a system call, when no option asks for Landlock.
-// Not inlined into main: smaller so (measured).
-#[inline(never)]
 pub fn prepare(cfg: &Config, outputs: [Option<&Fd>; 2]) -> Result<Option<Sandbox>, Error> {
     if !cfg.landlock && !cfg.no_tcp {
         return Ok(None);
