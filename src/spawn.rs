@@ -205,30 +205,6 @@ pub enum Step {
     PidNs,
 }
 
-/// Every step, by number.
-const STEPS: [Step; 17] = {
-    use Step::*;
-    [
-        Cgroup,
-        Setsid,
-        Stdio,
-        Signals,
-        Rlimit,
-        Fds,
-        Bounding,
-        Groups,
-        Gid,
-        Uid,
-        Capabilities,
-        NoNewPrivs,
-        Landlock,
-        Chdir,
-        Seccomp,
-        Exec,
-        PidNs,
-    ]
-};
-
 /// The steps as messages name them, by number.
 const NAMES: [&str; 17] = [
     "joining the cgroup",
@@ -252,6 +228,13 @@ const NAMES: [&str; 17] = [
 static PACKED_NAMES: Names<17> = crate::names!(NAMES);
 
 impl Step {
+    /// The step numbered `n` (its discriminant), if there is one.
+    fn numbered(n: u32) -> Option<Step> {
+        // SAFETY: `Step` is a fieldless `repr(u8)` enum with implicit
+        // discriminants, so its values are exactly 0..=PidNs.
+        (n <= Step::PidNs as u32).then(|| unsafe { core::mem::transmute::<u8, Step>(n as u8) })
+    }
+
     /// The step as messages name it.
     pub fn name(self) -> &'static str {
         PACKED_NAMES.get(self as usize).unwrap_or_default()
@@ -300,7 +283,7 @@ impl ChildFailure {
             let word = bytes.get(i..i + 4).and_then(|w| w.try_into().ok());
             u32::from_ne_bytes(word.unwrap_or_default())
         };
-        let step = *STEPS.get(word(0) as usize)?;
+        let step = Step::numbered(word(0))?;
         Some(step.failed(word(8), Errno::new(word(4) as i32)))
     }
 }
@@ -542,8 +525,9 @@ mod tests {
 
     #[test]
     fn child_failures_cross_the_pipe_whole() {
-        for (number, &step) in STEPS.iter().enumerate() {
-            assert_eq!(step as usize, number);
+        for number in 0..=Step::PidNs as u32 {
+            let step = Step::numbered(number).unwrap();
+            assert_eq!(step as u32, number);
             let sent = step.failed(7, Errno::EACCES);
             assert_eq!(ChildFailure::from_bytes(&sent.to_bytes()), Some(sent));
             assert!(!step.name().is_empty());
