@@ -67,7 +67,18 @@ impl Msg {
             }
             i += 1;
         }
-        panic!("msg!: not in the catalogue (build.rs reads only literals written msg!(\"…\"))")
+        panic!("msg!: not in the catalogue (build.rs reads the literals of msg!, log! and err!)")
+    }
+
+    /// The text, unpacked into `buf`. Not inlined: every writer's `fmt`
+    /// calls it.
+    #[inline(never)]
+    fn text(self, buf: &mut [u8; MSG_MAX]) -> &str {
+        let catalogue: &Table<[u16]> = &MESSAGES;
+        let codes = catalogue.row(usize::from(self.0)).unwrap_or_default();
+        let n = unpack(codes, &PAIRS, buf);
+        // SAFETY: unpack writes only ASCII.
+        unsafe { core::str::from_utf8_unchecked(buf.get(..n).unwrap_or_default()) }
     }
 }
 
@@ -83,19 +94,6 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
         i += 1;
     }
     true
-}
-
-impl Msg {
-    /// The text, unpacked into `buf`. Not inlined: every writer's `fmt`
-    /// calls it.
-    #[inline(never)]
-    fn text(self, buf: &mut [u8; MSG_MAX]) -> &str {
-        let catalogue: &Table<[u16]> = &MESSAGES;
-        let codes = catalogue.row(usize::from(self.0)).unwrap_or_default();
-        let n = unpack(codes, &PAIRS, buf);
-        // SAFETY: unpack writes only ASCII.
-        unsafe { core::str::from_utf8_unchecked(buf.get(..n).unwrap_or_default()) }
-    }
 }
 
 impl uDisplay for Msg {
