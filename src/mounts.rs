@@ -160,20 +160,21 @@ impl Mounter {
         if !prepare {
             log!(Verbose, "{} {}", step, Show(path(m).to_bytes()));
         }
+        let mut fail = Fail::new(b"", None, Note::None);
         loop {
-            match apply_one(m, self.api, prepare) {
-                Err(Fail {
-                    errno: e @ (Errno::ENOSYS | Errno::EPERM),
-                    ..
-                }) if self.api == Api::Fd => {
+            match apply_one(m, self.api, prepare, &mut fail) {
+                Err(Failed)
+                    if self.api == Api::Fd
+                        && matches!(fail.errno, Errno::ENOSYS | Errno::EPERM) =>
+                {
                     let (e, rest) = (
-                        ErrnoName(e),
+                        ErrnoName(fail.errno),
                         msg!(" from the new mount calls, falling back to classic mount(2)"),
                     );
                     log!(Verbose, "{}: {}{}", step, e, rest);
                     self.api = Api::Classic;
                 }
-                other => return other.map_err(|f| f.error(step)),
+                other => return other.map_err(|Failed| fail.error(step)),
             }
         }
     }
@@ -183,11 +184,14 @@ impl Mounter {
 /// in any of its components: `openat2`, or the walk where it is refused
 /// (which also names the link).
 pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
+    let mut fail = Fail::new(b"", None, Note::None);
     let walked = match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
-        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => walk(path.to_bytes(), Create::No),
+        Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => {
+            walk(path.to_bytes(), Create::No, &mut fail)
+        }
         opened => return opened.map_err(|e| error(step, path.to_bytes(), e)),
     };
-    walked.map(|r| r.fd).map_err(|f| f.error(step))
+    walked.map(|r| r.fd).map_err(|Failed| fail.error(step))
 }
 
 /// The option a mount comes from.
@@ -222,16 +226,18 @@ fn is_read_only(m: &Mount) -> bool {
 #[derive(Clone, Copy)]
 enum Note {
     None,
-    /// A mount call failed: `EPERM` and `EACCES` name the missing privilege.
+    /// A mount call failed: `EPERM` and `EACCES` name the missing privilege,
+    /// errno 0 a mountpoint replaced meanwhile.
     Mount,
     Symlink,
     Resolving,
-    Mounting,
     Root,
 }
 
 /// A failure of this module's work before it is an [`Error`] (which only
 /// the step adds): the path it names, the errno and what follows the path.
+/// The outermost caller holds it and every function below fills it in and
+/// returns [`Failed`]: passing a `Fail` up by value copies it at each `?`.
 struct Fail<'p> {
     path: &'p [u8],
     /// 0 for none: an `Option` would make every `Fail` a word larger.
@@ -239,10 +245,19 @@ struct Fail<'p> {
     note: Note,
 }
 
+/// That a function of this module failed: what failed is in its [`Fail`].
+struct Failed;
+
 impl<'p> Fail<'p> {
     fn new(path: &'p [u8], errno: Option<Errno>, note: Note) -> Fail<'p> {
         let errno = errno.unwrap_or(Errno::new(0));
         Fail { path, errno, note }
+    }
+
+    /// Record `f` as what failed.
+    fn set(&mut self, f: Fail<'p>) -> Failed {
+        *self = f;
+        Failed
     }
 
     /// `step: path[: note]: ERRNO`, the one place this module's messages are made.
@@ -252,10 +267,10 @@ impl<'p> Fail<'p> {
             Note::Mount if matches!(self.errno, Errno::EPERM | Errno::EACCES) => {
                 msg!(": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)")
             }
+            Note::Mount if self.errno.into_raw() == 0 => msg!(": replaced while being mounted"),
             Note::None | Note::Mount => msg!(""),
             Note::Symlink => msg!(": is a symbolic link"),
             Note::Resolving => msg!(": replaced while being resolved"),
-            Note::Mounting => msg!(": replaced while being mounted"),
             Note::Root => msg!(": refusing to mount over /"),
         };
         let errno = Some(self.errno).filter(|e| e.into_raw() != 0);
@@ -277,9 +292,9 @@ fn mount_fail(path: &[u8], e: Errno) -> Fail<'_> {
 /// and create its mountpoint.
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
-fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool) -> Result<(), Fail<'m>> {
+fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool, out: &mut Fail<'m>) -> Result<(), Failed> {
     let (dst, writable, noexec) = match m {
-        Mount::ReadOnly { path } => return read_only(path, api),
+        Mount::ReadOnly { path } => return read_only(path, api, out),
         Mount::Bind {
             dst,
             writable,
@@ -297,12 +312,12 @@ fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool) -> Result<(), Fail<'m>> 
     // What is mounted comes before its mountpoint: a bind's source (whose
     // kind the mountpoint takes), a device (only when it is mounted).
     let from = match m {
-        Mount::Bind { src, .. } => Some(resolve(src, Create::No, api)?),
-        Mount::Device { dev, .. } if !prepare => Some(block_device(dev, api)?),
+        Mount::Bind { src, .. } => Some(resolve(src, Create::No, api, out)?),
+        Mount::Device { dev, .. } if !prepare => Some(block_device(dev, api, out)?),
         _ => None,
     };
     let like = from.as_ref().filter(|_| matches!(m, Mount::Bind { .. }));
-    let to = mountpoint(dst, like, api)?;
+    let to = mountpoint(dst, like, api, out)?;
     if prepare {
         return Ok(());
     }
@@ -311,14 +326,20 @@ fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool) -> Result<(), Fail<'m>> 
     match (m, &from) {
         (Mount::Tmpfs { size, mode, .. }, _) => {
             let data = tmpfs_options(*size, *mode);
-            mount_at(dst, c"tmpfs", &to, c"tmpfs", flags, Some(data.c()))
+            mount_at(dst, c"tmpfs", &to, c"tmpfs", flags, Some(data.c()), out)
         }
         // The kernel looks the source up by name: /proc/self/fd/N names
         // exactly the device node resolved above.
-        (Mount::Device { dev, fstype, .. }, Some(device)) => {
-            mount_at(dev, proc_path(&device.fd).c(), &to, fstype, flags, None)
-        }
-        (_, Some(from)) => bind(dst, from, &to, flags, false, api),
+        (Mount::Device { dev, fstype, .. }, Some(device)) => mount_at(
+            dev,
+            proc_path(&device.fd).c(),
+            &to,
+            fstype,
+            flags,
+            None,
+            out,
+        ),
+        (_, Some(from)) => bind(dst, from, &to, flags, false, api, out),
         (_, None) => Ok(()), // not reached: a bind or device has its source
     }
 }
@@ -331,9 +352,10 @@ fn mount_at<'p>(
     fstype: &CStr,
     flags: u64,
     data: Option<&CStr>,
-) -> Result<(), Fail<'p>> {
+    out: &mut Fail<'p>,
+) -> Result<(), Failed> {
     sys::mount(src, proc_path(&to.fd).c(), fstype, flags, data)
-        .map_err(|e| mount_fail(path.to_bytes(), e))
+        .map_err(|e| out.set(mount_fail(path.to_bytes(), e)))
 }
 
 /// Bind the mount at `from` (with every mount below it when `recursive`)
@@ -345,32 +367,33 @@ fn bind<'p>(
     flags: u64,
     recursive: bool,
     api: Api,
-) -> Result<(), Fail<'p>> {
+    out: &mut Fail<'p>,
+) -> Result<(), Failed> {
     let path = path.to_bytes();
-    let failed = |e| mount_fail(path, e);
-    match api {
+    let done = match api {
         Api::Fd => {
             // MS_* and MOUNT_ATTR_* agree on these four bits.
-            let tree = sys::clone_tree(from.fd.raw(), recursive).map_err(failed)?;
-            sys::set_attrs(tree.raw(), flags, recursive)
-                .and_then(|()| sys::move_mount(tree.raw(), to.fd.raw()))
-                .map_err(failed)
+            sys::clone_tree(from.fd.raw(), recursive).and_then(|tree| {
+                sys::set_attrs(tree.raw(), flags, recursive)?;
+                sys::move_mount(tree.raw(), to.fd.raw())
+            })
         }
         Api::Classic => {
             let rec = if recursive { sys::MS_REC } else { 0 };
             let (from, onto) = (proc_path(&from.fd), proc_path(&to.fd));
-            sys::mount(from.c(), onto.c(), c"", MS_BIND | rec, None).map_err(failed)?;
-            remount(&reopen(path, to)?, flags).map_err(failed)
+            sys::mount(from.c(), onto.c(), c"", MS_BIND | rec, None)
+                .and_then(|()| remount(&reopen(path, to)?, flags))
         }
-    }
+    };
+    done.map_err(|e| out.set(mount_fail(path, e)))
 }
 
 /// The block device at `dev`, resolved without following a symbolic link.
-fn block_device(dev: &CStr, api: Api) -> Result<Resolved, Fail<'_>> {
-    let device = resolve(dev, Create::No, api)?;
-    let stat = fs::stat_fd(device.fd.raw()).map_err(|e| fail(dev.to_bytes(), e))?;
+fn block_device<'p>(dev: &'p CStr, api: Api, out: &mut Fail<'p>) -> Result<Resolved, Failed> {
+    let device = resolve(dev, Create::No, api, out)?;
+    let stat = fs::stat_fd(device.fd.raw()).map_err(|e| out.set(fail(dev.to_bytes(), e)))?;
     if stat.kind() != fs::S_IFBLK {
-        return Err(fail(dev.to_bytes(), Errno::ENOTBLK));
+        return Err(out.set(fail(dev.to_bytes(), Errno::ENOTBLK)));
     }
     Ok(device)
 }
@@ -378,19 +401,19 @@ fn block_device(dev: &CStr, api: Api) -> Result<Resolved, Fail<'_>> {
 /// Make the mount at `path` and every mount below it read-only, in place;
 /// when `path` is no mount root, bind it onto itself first. Classic
 /// remounts act on one mount: those below come from `/proc/self/mountinfo`.
-fn read_only(path: &CStr, api: Api) -> Result<(), Fail<'_>> {
-    let at = resolve(path, Create::No, api)?;
+fn read_only<'p>(path: &'p CStr, api: Api, out: &mut Fail<'p>) -> Result<(), Failed> {
+    let at = resolve(path, Create::No, api, out)?;
     let in_place = match api {
         Api::Fd => sys::set_attrs(at.fd.raw(), sys::MOUNT_ATTR_RDONLY, true),
         Api::Classic => remount(&at.fd, MS_RDONLY),
     };
     match in_place {
-        Err(Errno::EINVAL) => bind(path, &at, &at, MS_RDONLY, true, api)?,
-        other => other.map_err(|e| mount_fail(path.to_bytes(), e))?,
+        Err(Errno::EINVAL) => bind(path, &at, &at, MS_RDONLY, true, api, out)?,
+        other => other.map_err(|e| out.set(mount_fail(path.to_bytes(), e)))?,
     }
     match api {
         Api::Fd => Ok(()),
-        Api::Classic => read_only_below(path.to_bytes()),
+        Api::Classic => read_only_below(path.to_bytes(), out),
     }
 }
 
@@ -398,11 +421,11 @@ fn read_only(path: &CStr, api: Api) -> Result<(), Fail<'_>> {
 /// `/proc/self/mountinfo` lists.
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
-fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
+fn read_only_below<'p>(path: &'p [u8], out: &mut Fail<'p>) -> Result<(), Failed> {
     const INFO: &CStr = c"/proc/self/mountinfo";
     // Leaked: messages name the points in it (the arena would not reuse it).
     let info = read_file(INFO)
-        .map_err(|e| mount_fail(INFO.to_bytes(), e))?
+        .map_err(|e| out.set(mount_fail(INFO.to_bytes(), e)))?
         .leak();
     let mut lines = info;
     while !lines.is_empty() {
@@ -414,19 +437,16 @@ fn read_only_below(path: &[u8]) -> Result<(), Fail<'_>> {
         {
             continue;
         }
-        let sub = match walk(point, Create::No) {
+        let sub = match walk(point, Create::No, out) {
             Ok(sub) => sub,
             // Hidden under a later mount: out of the command's reach too.
-            Err(Fail {
-                errno: Errno::ENOENT,
-                ..
-            }) => continue,
+            Err(Failed) if out.errno == Errno::ENOENT => continue,
             Err(f) => return Err(f),
         };
         match remount(&sub.fd, MS_RDONLY) {
             // Not a mount root any more: the mount covering it was remounted.
             Ok(()) | Err(Errno::EINVAL) => {}
-            Err(e) => return Err(mount_fail(point, e)),
+            Err(e) => return Err(out.set(mount_fail(point, e))),
         }
     }
     Ok(())
@@ -448,21 +468,21 @@ fn remount(fd: &Fd, flags: u64) -> Result<(), Errno> {
 }
 
 /// After a classic mount onto `at`, a descriptor of the new mount (looked
-/// up again by name in the parent, since `at` still refers to what is below).
-fn reopen<'p>(path: &'p [u8], at: &Resolved) -> Result<Fd, Fail<'p>> {
-    let failed = |e| mount_fail(path, e);
-    let parent = at.parent.as_ref().ok_or(Errno::EINVAL).map_err(failed)?;
+/// up again by name in the parent, since `at` still refers to what is below);
+/// errno 0 when what is there now is not it.
+fn reopen(path: &[u8], at: &Resolved) -> Result<Fd, Errno> {
+    let parent = at.parent.as_ref().ok_or(Errno::EINVAL)?;
     // The walk opened the last name of `path` in `parent`: it is no longer
     // than NAME_MAX, so it fits.
     let mut name = StackCStr::default();
     let _ = name.push(components(path).last().unwrap_or_default());
-    let top = fs::openat(parent.raw(), name.c(), O_PATH | O_NOFOLLOW, 0).map_err(failed)?;
-    let was = fs::stat_fd(at.fd.raw()).map_err(failed)?;
-    let now = fs::stat_fd(top.raw()).map_err(failed)?;
+    let top = fs::openat(parent.raw(), name.c(), O_PATH | O_NOFOLLOW, 0)?;
+    let was = fs::stat_fd(at.fd.raw())?;
+    let now = fs::stat_fd(top.raw())?;
     // Kernels before 5.8 report no mount id: the remount then fails unless
     // this is a mount root.
     if now.kind() == fs::S_IFLNK || (now.mnt_id != 0 && now.mnt_id == was.mnt_id) {
-        return Err(Fail::new(path, None, Note::Mounting));
+        return Err(Errno::new(0));
     }
     Ok(top)
 }
@@ -486,43 +506,50 @@ struct Resolved {
 /// when the bind source `src` is not a directory.
 // Out of line: inlined into apply_one, it would cost more.
 #[inline(never)]
-fn mountpoint<'p>(dst: &'p CStr, src: Option<&Resolved>, api: Api) -> Result<Resolved, Fail<'p>> {
-    match resolve(dst, Create::No, api) {
-        Err(Fail {
-            errno: Errno::ENOENT,
-            ..
-        }) => {}
+fn mountpoint<'p>(
+    dst: &'p CStr,
+    src: Option<&Resolved>,
+    api: Api,
+    out: &mut Fail<'p>,
+) -> Result<Resolved, Failed> {
+    match resolve(dst, Create::No, api, out) {
+        Err(Failed) if out.errno == Errno::ENOENT => {}
         other => return other,
     }
     let dir = match src {
         None => true,
         Some(s) => {
-            let st = fs::stat_fd(s.fd.raw()).map_err(|e| fail(dst.to_bytes(), e))?;
+            let st = fs::stat_fd(s.fd.raw()).map_err(|e| out.set(fail(dst.to_bytes(), e)))?;
             st.kind() == fs::S_IFDIR
         }
     };
-    resolve(dst, if dir { Create::Dir } else { Create::File }, api)
+    resolve(dst, if dir { Create::Dir } else { Create::File }, api, out)
 }
 
 /// Resolve `path` with `openat2(RESOLVE_NO_SYMLINKS)`, or by a walk where
 /// that is refused, a symbolic link must be named, or something is created.
-fn resolve(path: &CStr, create: Create, api: Api) -> Result<Resolved, Fail<'_>> {
+fn resolve<'p>(
+    path: &'p CStr,
+    create: Create,
+    api: Api,
+    out: &mut Fail<'p>,
+) -> Result<Resolved, Failed> {
     if api == Api::Fd && create == Create::No {
         match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
             Ok(fd) => return Ok(Resolved { fd, parent: None }),
             Err(Errno::ELOOP) => {}
-            Err(e) => return Err(fail(path.to_bytes(), e)),
+            Err(e) => return Err(out.set(fail(path.to_bytes(), e))),
         }
     }
-    walk(path.to_bytes(), create)
+    walk(path.to_bytes(), create, out)
 }
 
 /// Open `path` one component at a time with `O_PATH|O_NOFOLLOW`, refusing
 /// symbolic links and creating what is missing as `create` says (parents as
 /// 0755 directories).
-fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
-    let root =
-        fs::openat(fs::AT_FDCWD, c"/", O_PATH | O_DIRECTORY, 0).map_err(|e| fail(b"/", e))?;
+fn walk<'p>(path: &'p [u8], create: Create, out: &mut Fail<'p>) -> Result<Resolved, Failed> {
+    let root = fs::openat(fs::AT_FDCWD, c"/", O_PATH | O_DIRECTORY, 0)
+        .map_err(|e| out.set(fail(b"/", e)))?;
     let mut at = Resolved {
         fd: root,
         parent: None,
@@ -541,7 +568,7 @@ fn walk(path: &[u8], create: Create) -> Result<Resolved, Fail<'_>> {
         if let Err((e, note)) = step_into(&mut at, name, last, create) {
             // Where this component ends in `path`, for messages.
             let end = name.as_ptr() as usize - path.as_ptr() as usize + name.len();
-            return Err(Fail::new(path.get(..end).unwrap_or(path), Some(e), note));
+            return Err(out.set(Fail::new(path.get(..end).unwrap_or(path), Some(e), note)));
         }
     }
     Ok(at)
