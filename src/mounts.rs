@@ -293,28 +293,36 @@ fn mount_fail(path: &[u8], e: Errno) -> Fail<'_> {
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
 fn apply_one<'m>(m: &'m Mount, api: Api, prepare: bool, out: &mut Fail<'m>) -> Result<(), Failed> {
-    let (dst, writable, noexec) = match m {
-        Mount::ReadOnly { path } => return read_only(path, api, out),
-        Mount::Bind {
-            dst,
-            writable,
-            noexec,
-            ..
-        }
-        | Mount::Device {
-            dst,
-            writable,
-            noexec,
-            ..
-        } => (dst, *writable, *noexec),
-        Mount::Tmpfs { dst, noexec, .. } => (dst, true, *noexec),
-    };
     // What is mounted comes before its mountpoint: a bind's source (whose
     // kind the mountpoint takes), a device (only when it is mounted).
-    let from = match m {
-        Mount::Bind { src, .. } => Some(resolve(src, Create::No, api, out)?),
-        Mount::Device { dev, .. } if !prepare => Some(block_device(dev, api, out)?),
-        _ => None,
+    let (dst, writable, noexec, from) = match m {
+        Mount::ReadOnly { path } => return read_only(path, api, out),
+        Mount::Bind {
+            src,
+            dst,
+            writable,
+            noexec,
+        } => (
+            dst,
+            *writable,
+            *noexec,
+            Some(resolve(src, Create::No, api, out)?),
+        ),
+        Mount::Device {
+            dev,
+            dst,
+            writable,
+            noexec,
+            ..
+        } => {
+            let device = if prepare {
+                None
+            } else {
+                Some(block_device(dev, api, out)?)
+            };
+            (dst, *writable, *noexec, device)
+        }
+        Mount::Tmpfs { dst, noexec, .. } => (dst, true, *noexec, None),
     };
     let like = from.as_ref().filter(|_| matches!(m, Mount::Bind { .. }));
     let to = mountpoint(dst, like, api, out)?;
