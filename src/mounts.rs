@@ -13,6 +13,7 @@
 use crate::args::Mount;
 use crate::error::{ErrnoName, Error, Show};
 use crate::msg;
+use crate::rt::pack::Msg;
 use crate::rt::vec;
 use crate::sys::fs::{self, StackCStr, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY};
 use crate::sys::mount::{self as sys, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY};
@@ -222,7 +223,8 @@ fn is_read_only(m: &Mount) -> bool {
     matches!(m, Mount::ReadOnly { .. })
 }
 
-/// What a message says after the path.
+/// What a message says after the path (its text by position in
+/// [`Fail::error`]'s table).
 #[derive(Clone, Copy)]
 enum Note {
     None,
@@ -263,16 +265,23 @@ impl<'p> Fail<'p> {
     /// `step: path[: note]: ERRNO`, the one place this module's messages are made.
     #[inline(never)]
     fn error(&self, step: &'static str) -> Error {
-        let note = match self.note {
-            Note::Mount if matches!(self.errno, Errno::EPERM | Errno::EACCES) => {
-                msg!(": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)")
-            }
-            Note::Mount if self.errno.into_raw() == 0 => msg!(": replaced while being mounted"),
-            Note::None | Note::Mount => msg!(""),
-            Note::Symlink => msg!(": is a symbolic link"),
-            Note::Resolving => msg!(": replaced while being resolved"),
-            Note::Root => msg!(": refusing to mount over /"),
+        // By `Note`, then a mount call's two cases that say more: a table
+        // costs less than a match.
+        const NOTES: [Msg; 7] = [
+            msg!(""),
+            msg!(""),
+            msg!(": is a symbolic link"),
+            msg!(": replaced while being resolved"),
+            msg!(": refusing to mount over /"),
+            msg!(": needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined)"),
+            msg!(": replaced while being mounted"),
+        ];
+        let i = match self.note {
+            Note::Mount if matches!(self.errno, Errno::EPERM | Errno::EACCES) => 5,
+            Note::Mount if self.errno.into_raw() == 0 => 6,
+            note => note as usize,
         };
+        let note = NOTES.get(i).copied().unwrap_or(msg!(""));
         let errno = Some(self.errno).filter(|e| e.into_raw() != 0);
         crate::err!(step, errno, "{}{}", Show(self.path), note)
     }
