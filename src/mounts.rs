@@ -799,6 +799,31 @@ mod tests {
     }
 
     #[test]
+    fn each_note_reads_as_before() {
+        let text = |note, e| Fail::new(b"/x", e, note).error("--bind").text();
+        let cases = [
+            (Note::None, Some(Errno::ENOENT), &b"--bind: /x: ENOENT"[..]),
+            (Note::Mount, Some(Errno::EBUSY), b"--bind: /x: EBUSY"),
+            (
+                Note::Mount,
+                Some(Errno::EACCES),
+                b"--bind: /x: needs CAP_SYS_ADMIN (and, on AppArmor hosts, apparmor=unconfined): EACCES",
+            ),
+            (Note::Mount, None, b"--bind: /x: replaced while being mounted"),
+            (Note::Symlink, Some(Errno::ELOOP), b"--bind: /x: is a symbolic link: ELOOP"),
+            (
+                Note::Resolving,
+                Some(Errno::ENOTDIR),
+                b"--bind: /x: replaced while being resolved: ENOTDIR",
+            ),
+            (Note::Root, None, b"--bind: /x: refusing to mount over /"),
+        ];
+        for (note, e, want) in cases {
+            assert_eq!(text(note, e), want);
+        }
+    }
+
+    #[test]
     fn components_skip_empty_and_dot() {
         let c: Vec<&[u8]> = components(b"//a/./b/").collect();
         assert_eq!(c, [&b"a"[..], b"b"]);
