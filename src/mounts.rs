@@ -673,7 +673,11 @@ fn proc_path(fd: &Fd) -> StackCStr {
 
 /// A tmpfs's options: `size=BYTES,mode=OOOO`.
 fn tmpfs_options(size: u64, mode: u32) -> StackCStr {
-    let octal = [mode >> 9, mode >> 6, mode >> 3, mode].map(|d| b'0' + (d & 7) as u8);
+    let (mut octal, mut shift) = ([0; 4], 12);
+    for digit in &mut octal {
+        shift -= 3;
+        *digit = b'0' + (mode >> shift & 7) as u8;
+    }
     let mut data = StackCStr::default();
     // At most 35 bytes: it fits.
     let _ = data.push(b"size=");
@@ -821,6 +825,15 @@ mod tests {
         for (note, e, want) in cases {
             assert_eq!(text(note, e), want);
         }
+    }
+
+    #[test]
+    fn tmpfs_options_give_the_mode_in_four_octal_digits() {
+        assert_eq!(
+            tmpfs_options(1 << 20, 0o1777).c(),
+            c"size=1048576,mode=1777"
+        );
+        assert_eq!(tmpfs_options(0, 0o55).c(), c"size=0,mode=0055");
     }
 
     #[test]
