@@ -210,11 +210,10 @@ impl Cgroup {
         }
         // proctor's mount namespace while it works in a throwaway one.
         let mut home = None;
-        let built: Result<(), Errno> = self
-            .nodes
-            .iter_mut()
-            .zip(found.iter().map_while(Option::as_ref))
-            .try_for_each(|(slot, h)| {
+        let mut built: Result<(), Errno> = Ok(());
+        for (slot, h) in self.nodes.iter_mut().zip(&found) {
+            let Some(h) = h else { break };
+            built = (|| {
                 *doing = msg!("opening proctor's cgroup");
                 let own = own(h, &mut home, doing)?;
                 let mut controllers = h.0;
@@ -234,7 +233,11 @@ impl Cgroup {
                 });
                 node.procs = Some(procs?);
                 Ok(())
-            });
+            })();
+            if built.is_err() {
+                break;
+            }
+        }
         if let Some(ns) = home {
             sys::enter_mount_namespace(ns.raw())?;
         }
