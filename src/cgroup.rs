@@ -54,10 +54,10 @@ pub const CPU_POLL: Nanos = 50_000_000;
 // Out of line: smaller so (measured).
 #[inline(never)]
 pub fn required(r: &Resources) -> Controllers {
-    let given = [r.memory, r.pids, r.cpus_micro, r.cpu_time];
-    (0..4).fold(0, |c, i| {
-        c | (given.get(i).is_some_and(Option::is_some) as u8) << i
-    })
+    r.memory.is_some() as u8
+        | (r.pids.is_some() as u8) << 1
+        | (r.cpus_micro.is_some() as u8) << 2
+        | (r.cpu_time.is_some() as u8) << 3
 }
 
 /// The controllers named in a list (comma-separated in `/proc/self/cgroup`,
