@@ -524,16 +524,13 @@ fn enter_leaf(
 /// Enable (`sign` `+`) or disable (`-`) the controllers `c` for the
 /// children of the cgroup `dir`.
 fn subtree_control(dir: i32, sign: u8, c: Controllers) -> Result<(), Errno> {
-    sys::write(
-        dir,
-        c"cgroup.subtree_control",
-        control_list(sign, c).bytes(),
-    )
+    let mut list = StackCStr::default();
+    control_list(&mut list, sign, c);
+    sys::write(dir, c"cgroup.subtree_control", list.bytes())
 }
 
-/// `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control`.
-fn control_list(sign: u8, c: Controllers) -> StackCStr {
-    let mut out = StackCStr::default();
+/// Append `+memory +pids +cpu ` (or `-…`) for `cgroup.subtree_control` to `out`.
+fn control_list(out: &mut StackCStr, sign: u8, c: Controllers) {
     for i in 0..3 {
         if let Some(name) = PACKED_NAMES.get(i).filter(|_| c & (1 << i) != 0) {
             // At most 20 bytes: it fits.
@@ -542,7 +539,6 @@ fn control_list(sign: u8, c: Controllers) -> StackCStr {
             let _ = out.push(b" ");
         }
     }
-    out
 }
 
 /// The number after `key` (`name `, its space included) on a line of
@@ -640,11 +636,16 @@ mod tests {
             ..Resources::default()
         };
         assert_eq!(required(&r), MEMORY | CPUACCT);
+        let list = |sign, c| {
+            let mut out = StackCStr::default();
+            control_list(&mut out, sign, c);
+            out
+        };
         assert_eq!(
-            control_list(b'+', MEMORY | PIDS | CPU | FREEZER).bytes(),
+            list(b'+', MEMORY | PIDS | CPU | FREEZER).bytes(),
             b"+memory +pids +cpu "
         );
-        assert_eq!(control_list(b'-', PIDS).bytes(), b"-pids ");
+        assert_eq!(list(b'-', PIDS).bytes(), b"-pids ");
         assert_eq!(name(b"command", None).c(), c"command");
         assert_eq!(name(b"proctor", Some(4194304)).c(), c"proctor-4194304");
         let mut n = StackCStr::default();
