@@ -9,13 +9,13 @@
 use crate::cgroup::Cgroup;
 use crate::rt::num::parse_u64;
 use crate::rt::vec::push;
+use crate::sys::cgroup::read as read_file;
 use crate::sys::fs;
 use crate::sys::process::{self, Pid};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SIGSTOP};
 use crate::sys::time::{monotonic, Nanos};
 use crate::sys::Errno;
 use alloc::vec::Vec;
-use core::ffi::CStr;
 
 /// However short `--kill-after`, leftovers get this long to be killed, die
 /// and be reaped (and counted): with no time at all, a subreaper would kill
@@ -162,7 +162,7 @@ pub fn note(killed: &mut Vec<Pid>, pid: Pid) {
 fn for_each_child(mut f: impl FnMut(Pid)) {
     // "pid pid … ": a number cut at the end of the buffer is left for the next pass.
     let mut buf = [0u8; 4096];
-    let Some(text) = read_start(fs::AT_FDCWD, c"/proc/thread-self/children", &mut buf) else {
+    let Ok(text) = read_file(fs::AT_FDCWD, c"/proc/thread-self/children", &mut buf) else {
         return;
     };
     let complete = text
@@ -227,18 +227,11 @@ fn stat_of(proc: i32, name: &[u8]) -> Option<(Pid, Pid, u8)> {
     path.push(name).ok()?;
     path.push(b"/stat").ok()?;
     let mut buf = [0u8; 512];
-    let text = read_start(proc, path.c(), &mut buf)?;
+    let text = read_file(proc, path.c(), &mut buf).ok()?;
     // After the command's name: ") S PPID ", S one letter.
     let close = text.iter().rposition(|&b| b == b')')?;
     let state = *text.get(close + 2)?;
     let ppid = text.get(close + 4..)?;
     let ppid = parse_u64(ppid.get(..fs::position(ppid, b' ')?)?)? as Pid;
     Some((pid, ppid, state))
-}
-
-/// The start of the file `path` in `dir`: what one `read` puts in `buf`.
-fn read_start<'b>(dir: i32, path: &CStr, buf: &'b mut [u8]) -> Option<&'b [u8]> {
-    let fd = fs::openat(dir, path, fs::O_RDONLY, 0).ok()?;
-    let n = fs::read(fd.raw(), buf).ok()?;
-    buf.get(..n)
 }

@@ -49,7 +49,8 @@ pub fn read_at_start(fd: i32, buf: &mut [u8]) -> Result<&[u8]> {
     Ok(buf.get(..got).unwrap_or_default())
 }
 
-/// Read the control file `name` in `dir` into `buf`.
+/// Read the control file `name` in `dir` into `buf` (as far as it goes);
+/// `/proc` files too (the leftover scan).
 #[inline(never)]
 pub fn read<'b>(dir: i32, name: &CStr, buf: &'b mut [u8]) -> Result<&'b [u8]> {
     let fd = open_read(dir, name)?;
