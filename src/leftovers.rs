@@ -162,15 +162,13 @@ pub fn note(killed: &mut Vec<Pid>, pid: Pid) {
 fn for_each_child(mut f: impl FnMut(Pid)) {
     // "pid pid … ": a number cut at the end of the buffer is left for the next pass.
     let mut buf = [0u8; 4096];
-    let Ok(text) = read_file(fs::AT_FDCWD, c"/proc/thread-self/children", &mut buf) else {
-        return;
-    };
-    let complete = text
-        .iter()
-        .rposition(|&b| b == b' ')
-        .map_or(&[][..], |end| text.get(..end).unwrap_or_default());
-    for pid in complete.split(|&b| b == b' ').filter_map(parse_u64) {
-        f(pid as Pid);
+    let children = read_file(fs::AT_FDCWD, c"/proc/thread-self/children", &mut buf);
+    let mut rest = children.unwrap_or_default();
+    while let Some(end) = fs::position(rest, b' ') {
+        if let Some(pid) = rest.get(..end).and_then(parse_u64) {
+            f(pid as Pid);
+        }
+        rest = rest.get(end + 1..).unwrap_or_default();
     }
 }
 
