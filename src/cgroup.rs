@@ -549,8 +549,10 @@ fn field(text: &[u8], key: &[u8]) -> Option<u64> {
 }
 
 /// `--cpu-time`, polled at every wake-up of the supervision and at least
-/// every [`CPU_POLL`]; the cgroup is killed when it runs out.
-impl Watch for Cgroup {
+/// every [`CPU_POLL`]; the cgroup is killed when it runs out. On the
+/// reference: its `dyn Watch` then drops nothing (no drop of a `Cgroup`
+/// compiled for its vtable).
+impl Watch for &mut Cgroup {
     /// How long supervision may sleep before the next check: every 50 ms,
     /// more often as the limit comes near; `None` without one.
     fn period(&self) -> Option<Nanos> {

@@ -321,7 +321,8 @@ fn phases(
     let mut cgroup = ManuallyDrop::into_inner(cgroup);
     // 6. Supervise until the command ends.
     let (mut idle, mut idle_out, mut idle_err) = (NoWatch, NoWatch, NoWatch);
-    let cpu_time: &mut dyn Watch = match &mut cgroup {
+    let mut cg = cgroup.as_mut();
+    let cpu_time: &mut dyn Watch = match &mut cg {
         Some(cg) => cg,
         None => &mut idle,
     };
