@@ -437,44 +437,35 @@ impl Cgroup {
     }
 }
 
-/// Open proctor's own cgroup in hierarchy `h`: `/sys/fs/cgroup[/LIST]PATH`,
+/// Open proctor's own cgroup in hierarchy `h`: `/sys/fs/cgroup/[LIST]PATH`,
 /// or the mount's root where PATH is not there (a container's view of
 /// its own cgroup). A read-only cgroup filesystem is remounted writable
 /// in a throwaway mount namespace (entered once; `home` is proctor's),
-/// where the directory is opened again: the descriptor keeps the
-/// writable mount after proctor went home, and no process ever sees it.
+/// where the root is opened again: the descriptors keep the writable
+/// mount after proctor went home, and no process ever sees it.
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
 fn own(h: &Hierarchy, home: &mut Option<Fd>, doing: &mut Msg) -> Result<Fd, Errno> {
-    // `/sys/fs/cgroup` for v2, `/sys/fs/cgroup/LIST` for a v1 hierarchy.
-    let mut mounted = StackCStr::default();
-    mounted.push(match h.1 {
-        [] => b"/sys/fs/cgroup",
-        _ => b"/sys/fs/cgroup/",
-    })?;
-    mounted.push(h.1)?;
-    let mut in_path = StackCStr::default();
-    in_path.push(mounted.bytes())?;
-    in_path.push(h.2)?;
-    let mut path = in_path.c();
-    let mut dir = match open_dir(fs::AT_FDCWD, path) {
-        Err(Errno::ENOENT) => {
-            path = mounted.c();
-            open_dir(fs::AT_FDCWD, path)
-        }
-        other => other,
-    }?;
-    if mount::mount_flags(dir.raw())? & MS_RDONLY != 0 {
+    // The mount: `/sys/fs/cgroup/` for v2, `/sys/fs/cgroup/LIST` for a v1 hierarchy.
+    let mut path = StackCStr::default();
+    path.push(b"/sys/fs/cgroup/")?;
+    path.push(h.1)?;
+    let mut root = open_dir(fs::AT_FDCWD, path.c())?;
+    if mount::mount_flags(root.raw())? & MS_RDONLY != 0 {
         *doing = msg!("read-only; a writable remount needs CAP_SYS_ADMIN");
         if home.is_none() {
             *home = Some(fs::open(c"/proc/self/ns/mnt", O_RDONLY)?);
             process::unshare(Namespace::Mount)?;
         }
         let flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-        mount::mount(c"none", mounted.c(), c"", flags, None)?;
-        dir = open_dir(fs::AT_FDCWD, path)?;
+        mount::mount(c"none", path.c(), c"", flags, None)?;
+        root = open_dir(fs::AT_FDCWD, path.c())?;
     }
-    Ok(dir)
+    path.push(h.2)?;
+    match open_dir(fs::AT_FDCWD, path.c()) {
+        Err(Errno::ENOENT) => Ok(root),
+        other => other,
+    }
 }
 
 /// v2: move proctor into a leaf of its own cgroup `own` (a cgroup that
