@@ -43,7 +43,12 @@ pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
         };
     }
     if killed > 0 {
-        log!(Verbose, "killed {} leftover process(es)", killed);
+        log!(
+            Verbose,
+            "killed {}{}",
+            killed,
+            crate::msg!(" leftover process(es)")
+        );
     }
     killed
 }
