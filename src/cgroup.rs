@@ -81,9 +81,7 @@ pub type Hierarchy<'a> = (Controllers, &'a [u8], &'a [u8]);
 #[inline(never)]
 pub fn hierarchies(text: &[u8], wanted: Controllers) -> [Option<Hierarchy<'_>>; 5] {
     let mut found = [None; 5];
-    let mut v2 = None;
-    let mut covered = 0;
-    let mut slots = found.iter_mut();
+    let (mut covered, mut n) = (0, 0);
     for line in text.split(|&b| b == b'\n') {
         let mut f = line.splitn(3, |&b| b == b':');
         let (Some(_), Some(list), Some(path)) = (f.next(), f.next(), f.next()) else {
@@ -91,16 +89,17 @@ pub fn hierarchies(text: &[u8], wanted: Controllers) -> [Option<Hierarchy<'_>>; 
         };
         let controllers = controllers_of(list) & wanted & !covered;
         if list.is_empty() {
-            v2 = Some((wanted, list, path));
+            // v2, until a v1 hierarchy takes the first slot.
+            if covered == 0 {
+                found[0] = Some((wanted, list, path));
+            }
         } else if controllers != 0 {
-            if let Some(slot) = slots.next() {
+            if let Some(slot) = found.get_mut(n) {
+                n += 1;
                 covered |= controllers;
                 *slot = Some((controllers, list, path));
             }
         }
-    }
-    if covered == 0 {
-        found[0] = v2;
     }
     found
 }
@@ -615,6 +614,10 @@ mod tests {
             ]
         );
         assert_eq!(found(b"0::/\n", USEFUL), [(USEFUL, "", "/")]);
+        assert_eq!(
+            found(b"0::/\n5:memory:/m\n", USEFUL),
+            [(MEMORY, "memory", "/m")]
+        );
         assert_eq!(found(b"0::/a:b\n", MEMORY), [(MEMORY, "", "/a:b")]);
         assert_eq!(found(b"", USEFUL), []);
     }
