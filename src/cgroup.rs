@@ -321,11 +321,10 @@ impl Cgroup {
 
     /// CPU time used by the whole tree so far.
     pub fn cpu_used(&self) -> Option<Nanos> {
-        let mut buf = [0u8; 512];
-        let text = sys::read_at_start(self.cpu_usage.as_ref()?.raw(), &mut buf).ok()?;
+        let fd = self.cpu_usage.as_ref()?.raw();
         match self.v2 {
-            true => field(text, b"usage_usec ")?.checked_mul(1000),
-            false => field(text, b""),
+            true => number(fd, b"usage_usec ")?.checked_mul(1000),
+            false => number(fd, b""),
         }
     }
 
@@ -385,11 +384,8 @@ impl Cgroup {
 
     /// The number after `key` in `file` of the cgroup of controller `c`.
     fn read(&self, c: Controllers, file: &CStr, key: &[u8]) -> Option<u64> {
-        let mut buf = [0u8; 1024];
-        field(
-            sys::read(self.node(c)?.dir.raw(), file, &mut buf).ok()?,
-            key,
-        )
+        let fd = sys::open_read(self.node(c)?.dir.raw(), file).ok()?;
+        number(fd.raw(), key)
     }
 
     /// The whole tree's accounting, for the report.
@@ -527,6 +523,12 @@ fn control_list(out: &mut StackCStr, sign: u8, c: Controllers) {
             let _ = out.push(b" ");
         }
     }
+}
+
+/// The number after `key` in the open control file `fd` (see [`field`]).
+fn number(fd: i32, key: &[u8]) -> Option<u64> {
+    let mut buf = [0u8; 1024];
+    field(sys::read_at_start(fd, &mut buf).ok()?, key)
 }
 
 /// The number after `key` (`name `, its space included) on a line of
