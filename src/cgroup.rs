@@ -262,24 +262,24 @@ impl Cgroup {
                 // memsw is memory + swap: equal to the limit, it allows no swap.
                 (c"memory.limit_in_bytes", c"memory.memsw.limit_in_bytes")
             };
-            self.set(MEMORY, max, bytes, b"")?;
+            self.set(MEMORY, max, bytes, false)?;
             // Without swap accounting there is no such file, and no swap to limit.
-            match self.set(MEMORY, swap, if v2 { 0 } else { bytes }, b"") {
+            match self.set(MEMORY, swap, if v2 { 0 } else { bytes }, false) {
                 Err(Errno::ENOENT) => {}
                 other => other?,
             }
         }
         if let Some(n) = r.pids {
-            self.set(PIDS, c"pids.max", n, b"")?;
+            self.set(PIDS, c"pids.max", n, false)?;
         }
         if let Some(micro) = r.cpus_micro {
             // A quota per period of 100 ms: one CPU is 100,000 µs.
             let quota = micro / 10;
             if v2 {
-                self.set(CPU, c"cpu.max", quota, b" 100000")?;
+                self.set(CPU, c"cpu.max", quota, true)?;
             } else {
-                self.set(CPU, c"cpu.cfs_period_us", 100_000, b"")?;
-                self.set(CPU, c"cpu.cfs_quota_us", quota, b"")?;
+                self.set(CPU, c"cpu.cfs_period_us", 100_000, false)?;
+                self.set(CPU, c"cpu.cfs_quota_us", quota, false)?;
             }
         }
         Ok(())
@@ -293,11 +293,14 @@ impl Cgroup {
         self.nodes().find(|n| n.controllers & c != 0)
     }
 
-    /// Write `value` and then `tail` to `file` of the cgroup of controller `c`.
-    fn set(&self, c: Controllers, file: &CStr, value: u64, tail: &[u8]) -> Result<(), Errno> {
+    /// Write `value` to `file` of the cgroup of controller `c`; with
+    /// `per_period` (v2's `cpu.max`: a quota), the period after it.
+    fn set(&self, c: Controllers, file: &CStr, value: u64, per_period: bool) -> Result<(), Errno> {
         let mut text = StackCStr::default();
         text.push_decimal(value)?;
-        text.push(tail)?;
+        if per_period {
+            text.push(b" 100000")?;
+        }
         let dir = self.node(c).map_or(-1, |n| n.dir.raw());
         sys::write(dir, file, text.bytes())
     }
