@@ -108,8 +108,8 @@ fn pack_usage(dir: &str) {
 }
 
 /// The messages under `dir`: the literal of every `msg!("…")`, and the
-/// constant text of every `log!(Level, "…")` and `err!(step, errno, "…")`,
-/// which those macros take from the catalogue; those of the code into
+/// text or format of every `log!(Level, "…", …)` and `err!(step, errno,
+/// "…", …)`, which those macros take from the catalogue; those of the code into
 /// `code`, those of unit tests into `tests` (comments name none). A text
 /// the scan misses is not in the catalogue, and `Msg::of` fails the build.
 fn find_messages(dir: &std::path::Path, code: &mut Vec<String>, tests: &mut Vec<String>) {
@@ -134,11 +134,11 @@ fn find_messages(dir: &std::path::Path, code: &mut Vec<String>, tests: &mut Vec<
 
 /// The texts of `source`'s `msg!`, `log!` and `err!` calls, into `out`.
 fn messages(source: &str, out: &mut Vec<String>) {
-    // (macro, which argument is the text, how many it then has)
+    // (macro, which argument is the text or format, how many it then has at least)
     for (name, text, count) in [("msg!(", 0, 1), ("log!(", 1, 2), ("err!(", 2, 3)] {
         for (at, m) in source.match_indices(name) {
             let args = arguments(&source[at + m.len()..]);
-            if args.len() == count {
+            if args.len() >= count {
                 out.extend(args[text].strip_prefix('"').and_then(literal));
             }
         }

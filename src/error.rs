@@ -2,7 +2,7 @@
 //! working on, and the errno the kernel gave. Printed once, at the top, as
 //! `proctor: <step>: <detail>: <ERRNO>`; the same text goes into the report.
 
-use crate::rt::pack::Msg;
+use crate::rt::pack::{Msg, MSG_MAX};
 use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, OutOfMemory};
 use crate::sys::Errno;
@@ -51,6 +51,20 @@ impl Error {
         let mut detail = Text::default();
         let _ = extend(&mut detail.0, bytes.0);
         Error::new(step, errno, detail)
+    }
+
+    /// `err!(step, errno, "format", args…)`: the format is a message of
+    /// the catalogue.
+    #[inline(never)]
+    pub fn formatted(
+        step: &'static str,
+        errno: Option<Errno>,
+        format: Msg,
+        args: &[Arg<'_>],
+    ) -> Error {
+        let mut text = Text::default();
+        let _ = render(&mut Formatter::new(&mut text), format, args);
+        Error::new(step, errno, text)
     }
 
     /// `err!(step, errno, "constant detail")`: the detail is a message of
@@ -107,11 +121,140 @@ macro_rules! err {
             $crate::msg!($detail)
         })
     };
-    ($step:expr, $errno:expr, $($arg:tt)*) => {{
-        let mut t = $crate::error::Text::default();
-        let _ = ufmt::uwrite!(t, $($arg)*);
-        $crate::error::Error::new($step, $errno, t)
+    ($step:expr, $errno:expr, $format:literal, $($arg:expr),+ $(,)?) => {
+        $crate::error::Error::formatted(
+            $step,
+            $errno,
+            $crate::format_msg!($format, $($arg),+),
+            &[$($crate::error::Arg::from($arg)),+],
+        )
+    };
+}
+
+/// The catalogue's number of a format with one `{}` for each argument,
+/// checked at compile time (for `log!` and `err!`).
+#[macro_export]
+macro_rules! format_msg {
+    ($format:literal, $($arg:expr),+) => {{
+        const _: () = $crate::error::check_format($format, [$(stringify!($arg)),+].len());
+        $crate::msg!($format)
     }};
+}
+
+/// A format string holds exactly `args` placeholders `{}` and no other
+/// brace: anything else fails the build.
+pub const fn check_format(format: &str, args: usize) {
+    let bytes = format.as_bytes();
+    let (mut i, mut found) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'{' {
+            assert!(
+                i + 1 < bytes.len() && bytes[i + 1] == b'}',
+                "only {{}} formats"
+            );
+            found += 1;
+            i += 1;
+        } else {
+            assert!(bytes[i] != b'}', "only {{}} formats");
+        }
+        i += 1;
+    }
+    assert!(found == args, "one {{}} for each argument");
+}
+
+/// An argument of a formatted `log!` or `err!`. The macros pass theirs as
+/// a slice of these, so the text around them is one message of the
+/// catalogue and each kind of argument is formatted in one place
+/// ([`render`]), not at every call.
+#[derive(Clone, Copy)]
+pub enum Arg<'a> {
+    Str(&'a str),
+    Msg(Msg),
+    /// Bytes as [`Show`] shows them.
+    Show(&'a [u8]),
+    /// An errno as [`ErrnoName`] names it.
+    Errno(Errno),
+    Error(Error),
+    Int(isize),
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(s: &'a str) -> Self {
+        Arg::Str(s)
+    }
+}
+
+impl From<Msg> for Arg<'_> {
+    fn from(m: Msg) -> Self {
+        Arg::Msg(m)
+    }
+}
+
+impl<'a> From<Show<'a>> for Arg<'a> {
+    fn from(s: Show<'a>) -> Self {
+        Arg::Show(s.0)
+    }
+}
+
+impl From<ErrnoName> for Arg<'_> {
+    fn from(e: ErrnoName) -> Self {
+        Arg::Errno(e.0)
+    }
+}
+
+impl From<Error> for Arg<'_> {
+    fn from(e: Error) -> Self {
+        Arg::Error(e)
+    }
+}
+
+impl From<i32> for Arg<'_> {
+    fn from(n: i32) -> Self {
+        Arg::Int(n as isize)
+    }
+}
+
+impl From<u32> for Arg<'_> {
+    fn from(n: u32) -> Self {
+        Arg::Int(n as isize)
+    }
+}
+
+/// Counts, far below `isize::MAX`.
+impl From<usize> for Arg<'_> {
+    fn from(n: usize) -> Self {
+        Arg::Int(n as isize)
+    }
+}
+
+/// `format` with each `{}` replaced by the next of `args`, as ufmt's
+/// `uwrite!` would write it.
+pub fn render<W: uWrite + ?Sized>(
+    f: &mut Formatter<'_, W>,
+    format: Msg,
+    args: &[Arg<'_>],
+) -> Result<(), W::Error> {
+    let mut buf = [0; MSG_MAX];
+    let mut rest = format.text(&mut buf).as_bytes();
+    let mut args = args.iter();
+    loop {
+        let at = rest.iter().position(|&b| b == b'{').unwrap_or(rest.len());
+        let (piece, tail) = rest.split_at(at);
+        // SAFETY: catalogue texts are ASCII, and `at` is a character boundary.
+        f.write_str(unsafe { core::str::from_utf8_unchecked(piece) })?;
+        let Some(arg) = tail.get(2..).and_then(|t| Some((t, args.next()?))) else {
+            return Ok(());
+        };
+        rest = arg.0;
+        match *arg.1 {
+            Arg::Str(s) => f.write_str(s)?,
+            Arg::Msg(m) => m.fmt(f)?,
+            Arg::Show(b) => Show(b).fmt(f)?,
+            Arg::Errno(e) => ErrnoName(e).fmt(f)?,
+            Arg::Error(e) => e.fmt(f)?,
+            Arg::Int(n) => n.fmt(f)?,
+        }
+    }
 }
 
 /// A format string without arguments, as it prints: one that holds a brace
@@ -341,6 +484,27 @@ mod tests {
         assert_eq!(e.text(), b"net: needs CAP_NET_ADMIN: EPERM");
         let e = err!("--ro", None, "{}: is a {}", Show(b"/a\tb"), "link");
         assert_eq!(e.text(), b"--ro: /a\\x09b: is a link");
+    }
+
+    /// Every kind of argument, rendered from the catalogue as ufmt would.
+    #[test]
+    fn formats_every_kind_of_argument() {
+        let inner = Error::sys("fork", Errno::EAGAIN);
+        let (n, m) = (-7, crate::msg!("a message"));
+        let e = err!(
+            "x",
+            None,
+            "{} {} {}, {}; {}{}",
+            n,
+            m,
+            ErrnoName(Errno::ENOENT),
+            inner,
+            3usize,
+            4u32
+        );
+        assert_eq!(e.text(), b"x: -7 a message ENOENT, fork: EAGAIN; 34");
+        let e = err!("y", None, "{}{}", "", Show(b"\x01"));
+        assert_eq!(e.text(), b"y: \\x01");
     }
 
     /// `show` against the standard library's decoding: escaped are the

@@ -2,12 +2,14 @@
 //! small buffer and written with one `write` where it fits, so lines of
 //! proctor and of the command do not interleave mid-line.
 
+use crate::error::{render, Arg};
+use crate::msg;
 use crate::rt::pack::Msg;
 use crate::sys::fs;
 use crate::sys::signal::{self, SigSet, SIGPIPE};
 use crate::sys::Errno;
 use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use ufmt::uWrite;
+use ufmt::{uWrite, Formatter};
 
 /// What a line is, and so from which verbosity on it is written: `-q`
 /// writes only `Fatal` lines, the default adds `Warning`, `-v` adds
@@ -60,11 +62,7 @@ pub fn reaped(pid: i32, command: bool) {
         true => Level::Warning,
         false => Level::Debug,
     };
-    if enabled(level) {
-        let mut line = Line::new();
-        let _ = ufmt::uwrite!(line, "reaped pid {}", pid);
-        line.finish();
-    }
+    formatted(level, msg!("reaped pid {}"), &[pid.into()]);
 }
 
 /// One log line being built.
@@ -135,6 +133,17 @@ pub fn say(level: Level, text: Msg) {
     }
 }
 
+/// A formatted line (a `log!` with arguments), its format from the
+/// message catalogue.
+#[inline(never)]
+pub fn formatted(level: Level, format: Msg, args: &[Arg<'_>]) {
+    if enabled(level) {
+        let mut line = Line::new();
+        let _ = render(&mut Formatter::new(&mut line), format, args);
+        line.finish();
+    }
+}
+
 /// Write a line at a [`Level`]: `log!(Verbose, "…", args)`.
 #[macro_export]
 macro_rules! log {
@@ -144,11 +153,19 @@ macro_rules! log {
             $crate::msg!($text)
         })
     };
-    ($level:ident, $($arg:tt)*) => {
+    // One argument alone: no text around it to keep in the catalogue.
+    ($level:ident, "{}", $arg:expr $(,)?) => {
         if $crate::log::enabled($crate::log::Level::$level) {
             let mut line = $crate::log::Line::new();
-            let _ = ufmt::uwrite!(line, $($arg)*);
+            let _ = ufmt::uwrite!(line, "{}", $arg);
             line.finish();
         }
+    };
+    ($level:ident, $format:literal, $($arg:expr),+ $(,)?) => {
+        $crate::log::formatted(
+            $crate::log::Level::$level,
+            $crate::format_msg!($format, $($arg),+),
+            &[$($crate::error::Arg::from($arg)),+],
+        )
     };
 }

@@ -73,7 +73,7 @@ impl Msg {
     /// The text, unpacked into `buf`. Not inlined: every writer's `fmt`
     /// calls it.
     #[inline(never)]
-    fn text(self, buf: &mut [u8; MSG_MAX]) -> &str {
+    pub fn text(self, buf: &mut [u8; MSG_MAX]) -> &str {
         let catalogue: &Table<[u16]> = &MESSAGES;
         let codes = catalogue.row(usize::from(self.0)).unwrap_or_default();
         let n = unpack(codes, &PAIRS, buf);
@@ -103,7 +103,7 @@ impl uDisplay for Msg {
 }
 
 /// The longest message: build.rs refuses a longer one.
-const MSG_MAX: usize = 160;
+pub const MSG_MAX: usize = 160;
 
 /// A [`Msg`]: `msg!("is not a number")`, the text a literal that build.rs
 /// finds in the source.
