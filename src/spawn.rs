@@ -510,13 +510,12 @@ fn join<'b>(buf: &'b mut [u8], dir: &[u8], name: &[u8]) -> Option<&'b CStr> {
     if name.is_empty() {
         return None;
     }
-    let len = dir.len() + 1 + name.len();
-    let path = buf.get_mut(..=len)?;
-    let bytes = dir.iter().chain(b"/").chain(name).chain(b"\0");
-    for (slot, &b) in path.iter_mut().zip(bytes) {
-        *slot = b;
+    let mut len = 0;
+    for part in [dir, b"/", name, b"\0"].iter() {
+        buf.get_mut(len..len + part.len())?.copy_from_slice(part);
+        len += part.len();
     }
-    fs::until_nul(path)
+    fs::until_nul(buf)
 }
 
 #[cfg(test)]
