@@ -422,10 +422,12 @@ fn fail(pipe: i32, failure: ChildFailure) -> ! {
 /// Write this process into the command's cgroup, unless the fork `placed`
 /// it there.
 fn join_cgroup(plan: &Plan, placed: bool) -> Result<(), Errno> {
-    let procs = plan.cgroup.filter(|_| !placed).into_iter();
-    procs
-        .flat_map(Cgroup::procs)
-        .try_for_each(|fd| crate::sys::cgroup::write_fd(fd, b"0"))
+    match plan.cgroup {
+        Some(cg) if !placed => cg
+            .procs()
+            .try_for_each(|fd| crate::sys::cgroup::write_fd(fd, b"0")),
+        _ => Ok(()),
+    }
 }
 
 /// Steps 5.1 to 5.12 of the SPEC's order of work, after joining the
