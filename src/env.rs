@@ -62,27 +62,23 @@ pub fn build<'a>(
             push(&mut out, v)?;
         }
     }
-    for op in ops {
-        if let EnvOp::Unset(n) = op {
-            remove(&mut out, n);
-        }
-    }
-    for op in ops {
-        if let EnvOp::Set(var) = op {
-            remove(&mut out, name(var));
-            push(&mut out, *var)?;
-        }
-    }
-    for op in ops {
-        if let EnvOp::Keep(n) = op {
-            let set_by_env = ops
-                .iter()
-                .any(|o| matches!(o, EnvOp::Set(v) if name(v) == *n));
-            if !set_by_env {
-                remove(&mut out, n);
-                for &v in inherited.iter().filter(|v| name(v) == *n) {
-                    push(&mut out, v)?;
-                }
+    let set_by_env = |key: &[u8]| {
+        ops.iter()
+            .any(|o| matches!(o, EnvOp::Set(v) if name(v) == key))
+    };
+    // Each kind in turn: remove the name, then add what the option gives.
+    for kind in 0..3 {
+        for op in ops {
+            let (key, from): (&[u8], &[&'a CStr]) = match (kind, op) {
+                (0, EnvOp::Unset(n)) => (n, &[]),
+                (1, EnvOp::Set(var)) => (name(var), core::slice::from_ref(var)),
+                // `--env` wins over `--keep-env`.
+                (2, EnvOp::Keep(n)) if !set_by_env(n) => (n, inherited),
+                _ => continue,
+            };
+            remove(&mut out, key);
+            for &v in from.iter().filter(|v| name(v) == key) {
+                push(&mut out, v)?;
             }
         }
     }
