@@ -27,31 +27,36 @@ use core::mem::ManuallyDrop;
 /// frees and closes it all: what [`Plan::prepare`] fills in is never dropped
 /// (hence the `ManuallyDrop`s: filling a field would drop its empty value,
 /// and a failure what was made before it, in code only).
+// `repr(C)`: in this order, what the child's steps read most comes
+// first, at offsets below 128 (one byte in an instruction, not four).
+#[repr(C)]
 pub struct Plan<'a> {
     /// The command's argv, a null-terminated array (argv[0] is the command).
     argv: *const *const c_char,
     command: &'a CStr,
-    /// The command's environment, and the same as a null-terminated array.
-    vars: ManuallyDrop<Vec<&'a CStr>>,
+    /// The command's environment as a null-terminated array.
     envp: Vec<*const c_char>,
     /// `PATH` to search when the command has no `/`.
     search_path: &'a [u8],
     /// The signal mask proctor inherited.
     mask: SigSet,
-    take_terminal: bool,
-    /// What to copy onto the command's descriptors 0, 1, 2 (-1: keep proctor's).
-    stdio: Stdio,
     /// What the options say (`--rlimit`, `--keep-fd`, `--user`, `--groups`).
     cfg: &'a Config<'a>,
-    /// The last capability to drop from the bounding set; `None` with `--keep-caps`.
-    drop_caps: Option<u32>,
     chdir: Option<&'a CStr>,
     /// The command's cgroup, joined before anything else.
     cgroup: Option<&'a Cgroup>,
-    /// `--landlock`'s ruleset, held open until the fork, and its descriptor.
-    _sandbox: ManuallyDrop<Option<landlock::Sandbox>>,
+    /// The last capability to drop from the bounding set; `None` with `--keep-caps`.
+    drop_caps: Option<u32>,
+    /// `--landlock`'s ruleset descriptor.
     landlock: Option<i32>,
     seccomp: ManuallyDrop<Vec<Insn>>,
+    /// What to copy onto the command's descriptors 0, 1, 2 (-1: keep proctor's).
+    stdio: Stdio,
+    take_terminal: bool,
+    /// The command's environment.
+    vars: ManuallyDrop<Vec<&'a CStr>>,
+    /// `--landlock`'s ruleset, held open until the fork.
+    _sandbox: ManuallyDrop<Option<landlock::Sandbox>>,
     /// `--pid-ns`: the command runs under an inner init, PID 1 of a new
     /// PID namespace, which is the child proctor supervises.
     pid_ns: ManuallyDrop<Option<pidns::Init>>,
