@@ -12,7 +12,7 @@ use crate::output::Stdio;
 use crate::report::{Failed, Failure};
 use crate::rt::cstr::OwnedCStr;
 use crate::rt::pack::Names;
-use crate::rt::vec::push;
+use crate::rt::vec::{extend, push};
 use crate::sys::process::{self, Pid};
 use crate::sys::seccomp::Insn;
 use crate::sys::signal::{self, SigSet};
@@ -132,24 +132,22 @@ impl<'a> Plan<'a> {
             self.landlock = Some(s.finish(cfg)?);
         }
         self._sandbox = sandbox;
-        self.seccomp = ManuallyDrop::new(filter(cfg)?);
+        filter(cfg, &mut self.seccomp)?;
         self.pid_ns = ManuallyDrop::new(pidns::Init::plan(cfg)?);
         Ok(())
     }
 }
 
-/// The seccomp program: the deny-list (unless `--seccomp none`), behind
-/// `--no-tcp`'s guard against TCP Fast Open.
-fn filter(cfg: &Config) -> Result<Vec<Insn>, Error> {
-    let mut p = if cfg.seccomp {
-        seccomp::program()?
-    } else {
-        Vec::new()
-    };
-    if cfg.no_tcp {
-        landlock::guard_fast_open(&mut p)?;
+/// The seccomp program, into `p`: the deny-list (unless `--seccomp none`),
+/// behind `--no-tcp`'s guard against TCP Fast Open.
+fn filter(cfg: &Config, p: &mut Vec<Insn>) -> Result<(), Error> {
+    if cfg.seccomp {
+        extend(p, seccomp::program())?;
     }
-    Ok(p)
+    if cfg.no_tcp {
+        landlock::guard_fast_open(p)?;
+    }
+    Ok(())
 }
 
 impl<'a> Plan<'a> {
