@@ -56,7 +56,7 @@ pub fn args(data: &[u8]) {
                 "the command is one of the arguments"
             );
             check_config(&cfg);
-            env::build(&argv, cfg.clear_env, &cfg.env).unwrap();
+            env::build(&mut Vec::new(), &argv, cfg.clear_env, &cfg.env).unwrap();
         }
         Ok(Action::Help | Action::Version | Action::License) => {}
         Err(e) => {
@@ -320,7 +320,8 @@ pub fn env(data: &[u8]) {
         Ok(_) => panic!("no --help here"),
         Err(e) => return assert!(!message(&e).is_empty()),
     };
-    let out = env::build(&inherited, cfg.clear_env, &cfg.env).unwrap();
+    let mut out = Vec::new();
+    env::build(&mut out, &inherited, cfg.clear_env, &cfg.env).unwrap();
     let n = |v: &&CStr| env::name(v).to_vec();
     let last_set = |name: &[u8]| {
         cfg.env.iter().rev().find_map(|o| match o {

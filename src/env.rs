@@ -49,17 +49,17 @@ pub fn denied(name: &[u8]) -> bool {
         || PACKED_INIT_VARS.position(name).is_some()
 }
 
-/// Build the command's environment from proctor's own.
+/// Build the command's environment from proctor's own, into `out` (empty).
 /// Running out of memory is an error, never a panic.
 pub fn build<'a>(
+    out: &mut Vec<&'a CStr>,
     inherited: &[&'a CStr],
     clear: bool,
     ops: &[EnvOp<'a>],
-) -> Result<Vec<&'a CStr>, Error> {
-    let mut out: Vec<&'a CStr> = Vec::new();
+) -> Result<(), Error> {
     if !clear {
         for &v in inherited.iter().filter(|v| !denied(name(v))) {
-            push(&mut out, v)?;
+            push(out, v)?;
         }
     }
     let set_by_env = |key: &[u8]| {
@@ -76,13 +76,13 @@ pub fn build<'a>(
                 (2, EnvOp::Keep(n)) if !set_by_env(n) => (n, inherited),
                 _ => continue,
             };
-            remove(&mut out, key);
+            remove(out, key);
             for &v in from.iter().filter(|v| name(v) == key) {
-                push(&mut out, v)?;
+                push(out, v)?;
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Remove every `key=...` from `env`.
@@ -139,7 +139,9 @@ mod tests {
     }
 
     fn build_ok<'a>(own: &[&'a CStr], clear: bool, ops: &[EnvOp<'a>]) -> Vec<&'a CStr> {
-        build(own, clear, ops).unwrap()
+        let mut out = Vec::new();
+        build(&mut out, own, clear, ops).unwrap();
+        out
     }
 
     fn names(env: &[&CStr]) -> Vec<String> {

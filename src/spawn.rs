@@ -114,14 +114,18 @@ impl<'a> Plan<'a> {
         sandbox: Option<landlock::Sandbox>,
     ) -> Result<(), Error> {
         let sandbox = ManuallyDrop::new(sandbox);
-        let vars = ManuallyDrop::new(env::build(environ, cfg.clear_env, &cfg.env)?);
-        for p in vars.iter().map(|v| v.as_ptr()).chain([core::ptr::null()]) {
+        env::build(&mut self.vars, environ, cfg.clear_env, &cfg.env)?;
+        for p in self
+            .vars
+            .iter()
+            .map(|v| v.as_ptr())
+            .chain([core::ptr::null()])
+        {
             push(&mut self.envp, p)?;
         }
-        if let Some(path) = env::get(&vars, b"PATH") {
+        if let Some(path) = env::get(&self.vars, b"PATH") {
             self.search_path = path;
         }
-        self.vars = vars;
         if cfg.keep_caps && !cfg.docker_init {
             log!(
                 Warning,
