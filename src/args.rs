@@ -730,9 +730,13 @@ fn split(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
 const NOT_A_SIGNAL: Msg = msg!("is not a signal (a name such as TERM or SIGTERM, or 1 to 64)");
 
 /// The standard signals' names, numbered from 1 (the same on x86_64 and
-/// aarch64), packed into one string: a table of `&str` costs 16 bytes a name.
-const SIGNALS: &[u8] = b"HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM \
-STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
+/// aarch64).
+const SIGNALS: [&str; 31] = [
+    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+];
+static SIGNAL_NAMES: Names<31> = crate::names!(SIGNALS);
 
 /// A signal by number (0 to 64) or by name, with or without `SIG`.
 pub fn parse_signal(s: &[u8]) -> Option<u8> {
@@ -740,7 +744,7 @@ pub fn parse_signal(s: &[u8]) -> Option<u8> {
         return (n <= 64).then_some(n as u8);
     }
     let name = s.strip_prefix(b"SIG").unwrap_or(s);
-    let at = SIGNALS.split(|&b| b == b' ').position(|n| n == name)?;
+    let at = SIGNAL_NAMES.position(name)?;
     Some(at as u8 + 1)
 }
 
