@@ -504,27 +504,36 @@ fn check<'a>(cfg: &Config<'a>, args: usize) -> Result<(), UsageError<'a>> {
 }
 
 /// Set a flag; true for one that stops the parsing (`--help`, `--version`, `-l`).
+/// One store through a reference rather than one per flag.
 fn apply_flag(cfg: &mut Config, opt: Opt) -> bool {
-    match opt {
+    let flag = match opt {
         Opt::Help | Opt::Version | Opt::License => return true,
-        Opt::WarnReaped => cfg.log_reaped = true,
-        Opt::Verbose => cfg.verbosity = cfg.verbosity.more(),
-        Opt::Quiet => cfg.verbosity = Level::Fatal,
-        Opt::SingleChild => cfg.single_child = true,
-        Opt::ClearEnv => cfg.clear_env = true,
-        Opt::KeepCaps => cfg.keep_caps = true,
-        Opt::Poweroff => cfg.poweroff = true,
-        Opt::StderrToStdout => cfg.stderr_to_stdout = true,
-        Opt::Landlock => cfg.landlock = true,
-        Opt::NoTcp => cfg.no_tcp = true,
-        Opt::Cgroup => {
-            cfg.cgroup.get_or_insert_default();
+        Opt::Verbose => {
+            cfg.verbosity = cfg.verbosity.more();
+            return false;
         }
-        Opt::Reboot => cfg.reboot = true,
-        Opt::PidNs => cfg.pid_ns = true,
+        Opt::Quiet => {
+            cfg.verbosity = Level::Fatal;
+            return false;
+        }
+        Opt::Cgroup => {
+            resources(cfg);
+            return false;
+        }
         // Accepted for tini compatibility: proctor always does both.
-        _ => {}
-    }
+        Opt::Subreaper | Opt::Pgroup => return false,
+        Opt::WarnReaped => &mut cfg.log_reaped,
+        Opt::SingleChild => &mut cfg.single_child,
+        Opt::ClearEnv => &mut cfg.clear_env,
+        Opt::KeepCaps => &mut cfg.keep_caps,
+        Opt::Poweroff => &mut cfg.poweroff,
+        Opt::StderrToStdout => &mut cfg.stderr_to_stdout,
+        Opt::Landlock => &mut cfg.landlock,
+        Opt::NoTcp => &mut cfg.no_tcp,
+        Opt::Reboot => &mut cfg.reboot,
+        _ => &mut cfg.pid_ns,
+    };
+    *flag = true;
     false
 }
 
@@ -565,6 +574,9 @@ impl From<OutOfMemory> for Refusal {
     }
 }
 
+/// Out of line: its refusals then stay small (a `Refusal` in registers),
+/// measured 100 bytes smaller than inlined.
+#[inline(never)]
 fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refusal> {
     let value = v.to_bytes();
     if value.is_empty() {
@@ -632,26 +644,36 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         // The options whose value is one number (no flag comes here).
         _ => {
             let n = number(opt, value)?;
-            match opt {
-                Opt::WaitTimeout => cfg.wait_timeout = Some(n),
-                Opt::Timeout => cfg.timeout = Some(n),
-                Opt::KillAfter => cfg.kill_after = n,
-                Opt::KeepFd => push(&mut cfg.keep_fds, n as i32)?,
-                Opt::OutputLimit => cfg.output_limit = Some(n),
-                Opt::ExitZero => push(&mut cfg.exit_zero, n as u8)?,
+            let slot = match opt {
+                Opt::KillAfter => {
+                    cfg.kill_after = n;
+                    return Ok(());
+                }
+                Opt::KeepFd => return Ok(push(&mut cfg.keep_fds, n as i32)?),
+                Opt::ExitZero => return Ok(push(&mut cfg.exit_zero, n as u8)?),
+                Opt::WaitTimeout => &mut cfg.wait_timeout,
+                Opt::Timeout => &mut cfg.timeout,
+                Opt::OutputLimit => &mut cfg.output_limit,
                 _ => {
-                    let r = cfg.cgroup.get_or_insert_default();
+                    let r = resources(cfg);
                     match opt {
-                        Opt::Memory => r.memory = Some(n),
-                        Opt::Pids => r.pids = Some(n),
-                        Opt::Cpus => r.cpus_micro = Some(n),
-                        _ => r.cpu_time = Some(n),
+                        Opt::Memory => &mut r.memory,
+                        Opt::Pids => &mut r.pids,
+                        Opt::Cpus => &mut r.cpus_micro,
+                        _ => &mut r.cpu_time,
                     }
                 }
-            }
+            };
+            *slot = Some(n);
         }
     }
     Ok(())
+}
+
+/// The command's cgroup limits, a cgroup from now on (`--cgroup` or a limit).
+#[inline(never)]
+fn resources<'c>(cfg: &'c mut Config) -> &'c mut Resources {
+    cfg.cgroup.get_or_insert_default()
 }
 
 /// The value of an option that is one number: how it is read, its bounds,
