@@ -899,9 +899,13 @@ fn check_mount_path(p: &[u8]) -> Result<(), Msg> {
 
 /// A copy of part of an argument, NUL-terminated. An argument holds no NUL:
 /// only memory can run out.
-fn owned(p: &[u8]) -> Result<OwnedCStr, Msg> {
-    OwnedCStr::new(p).or(Err(msg!("out of memory")))
+fn owned(p: &[u8]) -> Option<OwnedCStr> {
+    OwnedCStr::new(p).ok()
 }
+
+/// Why [`owned`] failed. An `Option` from `owned`, not a `Result` with this
+/// message: less code at each of its sites.
+const NO_MEMORY: Msg = msg!("out of memory");
 
 /// `--bind SRC:DST[:OPTS]`, `--mount DEV:DST:FSTYPE[:OPTS]`, `--tmpfs DST[:OPTS]`, `--ro PATH`.
 fn parse_mount<'a>(opt: Opt, v: &'a CStr) -> Result<Mount<'a>, Msg> {
@@ -954,7 +958,7 @@ fn parse_source_mount(s: &[u8], device: bool) -> Result<Mount<'static>, Msg> {
         None => None,
     };
     let (writable, noexec) = parse_access(parts.next())?;
-    let (src, dst) = (owned(src)?, owned(dst)?);
+    let (src, dst) = (owned(src).ok_or(NO_MEMORY)?, owned(dst).ok_or(NO_MEMORY)?);
     Ok(match fstype {
         Some(fstype) => Mount::Device {
             dev: src,
@@ -1003,7 +1007,7 @@ fn parse_module(v: &CStr) -> Result<Module<'_>, Msg> {
         "has a FILE that is not an absolute path without \"..\""
     )))?;
     Ok(Module {
-        file: owned(file)?,
+        file: owned(file).ok_or(NO_MEMORY)?,
         params,
     })
 }
@@ -1050,7 +1054,7 @@ fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, Msg> {
         }
     }
     Ok(Mount::Tmpfs {
-        dst: owned(dst)?,
+        dst: owned(dst).ok_or(NO_MEMORY)?,
         size,
         mode,
         noexec,
