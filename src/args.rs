@@ -223,25 +223,28 @@ pub enum UsageError<'a> {
 
 impl uDisplay for UsageError<'_> {
     fn fmt<W: uWrite + ?Sized>(&self, f: &mut Formatter<'_, W>) -> Result<(), W::Error> {
-        match self {
-            UsageError::Unknown(o) => {
-                ufmt::uwrite!(f, "unknown option \"{}\" (see --help)", Show(o))
-            }
-            UsageError::MissingValue(o) => ufmt::uwrite!(f, "{}: missing value", *o),
-            UsageError::NoValueAllowed(o, v) => {
-                ufmt::uwrite!(f, "{}: takes no value, got \"{}\"", *o, Show(v))
-            }
-            UsageError::Bad { option, value, why } => {
-                ufmt::uwrite!(f, "{}: \"{}\" {}", *option, Show(value), *why)
-            }
-            UsageError::NoCommand => msg!("no command given (see --help)").fmt(f),
-            UsageError::OutOfMemory => f.write_str(crate::error::OUT_OF_MEMORY),
-            UsageError::Refused(o, why) => {
-                f.write_str(o)?;
-                f.write_str(": ")?;
-                why.fmt(f)
-            }
+        // All but two are HEAD MID[ "VALUE"][ WHY]: one sequence of writes.
+        let (head, mid, value, why) = match *self {
+            UsageError::Unknown(o) => ("unknown option", "", Some(o), Some(msg!("(see --help)"))),
+            UsageError::MissingValue(o) => (o, ": missing value", None, None),
+            UsageError::NoValueAllowed(o, v) => (o, ": takes no value, got", Some(v), None),
+            UsageError::Bad { option, value, why } => (option, ":", Some(value), Some(why)),
+            UsageError::Refused(o, why) => (o, ":", None, Some(why)),
+            UsageError::NoCommand => return msg!("no command given (see --help)").fmt(f),
+            UsageError::OutOfMemory => return f.write_str(crate::error::OUT_OF_MEMORY),
+        };
+        f.write_str(head)?;
+        f.write_str(mid)?;
+        if let Some(v) = value {
+            f.write_str(" \"")?;
+            Show(v).fmt(f)?;
+            f.write_str("\"")?;
         }
+        if let Some(why) = why {
+            f.write_str(" ")?;
+            why.fmt(f)?;
+        }
+        Ok(())
     }
 }
 
