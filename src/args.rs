@@ -594,7 +594,7 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
         Opt::Bind | Opt::Tmpfs | Opt::Ro | Opt::DeviceMount => {
             push(&mut cfg.mounts, parse_mount(opt, v)?)?
         }
-        Opt::Net if value == b"none" => cfg.net_none = true,
+        Opt::Net if word(value) == Some(NONE) => cfg.net_none = true,
         Opt::Net => return Err(msg!("is not a network mode (only \"none\")").into()),
         Opt::Rlimit => push(&mut cfg.rlimits, parse_rlimit(value)?)?,
         Opt::User => cfg.user = Some(parse_user(value)?),
@@ -623,8 +623,8 @@ fn set_value<'a>(cfg: &mut Config<'a>, opt: Opt, v: &'a CStr) -> Result<(), Refu
             };
             push(&mut cfg.env, op)?;
         }
-        Opt::Seccomp if value == b"none" => cfg.seccomp = false,
-        Opt::Seccomp if value == b"default" => cfg.seccomp = true,
+        Opt::Seccomp if word(value) == Some(NONE) => cfg.seccomp = false,
+        Opt::Seccomp if word(value) == Some(DEFAULT) => cfg.seccomp = true,
         Opt::Seccomp => return Err(msg!("is not a seccomp mode (\"default\" or \"none\")").into()),
         // Paths, used as given.
         Opt::Chdir | Opt::Report | Opt::Stdin | Opt::Stdout | Opt::Stderr => {
@@ -756,6 +756,22 @@ fn split(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
     Some((s.get(..at)?, s.get(at + 1..)?))
 }
 
+/// The words option values are compared with, in one table: a comparison
+/// with a literal is code at each site.
+const WORDS: [&str; 6] = ["none", "default", "ro", "rw", "noexec", "unlimited"];
+static WORD_TABLE: Names<6> = crate::names!(WORDS);
+const NONE: usize = 0;
+const DEFAULT: usize = 1;
+const RO: usize = 2;
+const RW: usize = 3;
+const NOEXEC: usize = 4;
+const UNLIMITED: usize = 5;
+
+/// Which of [`WORDS`] `s` is.
+fn word(s: &[u8]) -> Option<usize> {
+    WORD_TABLE.position(s)
+}
+
 const NOT_A_SIGNAL: Msg = msg!("is not a signal (a name such as TERM or SIGTERM, or 1 to 64)");
 
 /// The standard signals' names, numbered from 1 (the same on x86_64 and
@@ -872,7 +888,7 @@ fn parse_rlimit(s: &[u8]) -> Result<Limit, Msg> {
 /// One limit of `--rlimit`: a size, or `unlimited` (`RLIM_INFINITY`, which
 /// no number may spell).
 fn limit(v: &[u8]) -> Option<u64> {
-    if v == b"unlimited" {
+    if word(v) == Some(UNLIMITED) {
         return Some(u64::MAX);
     }
     parse_size(v).filter(|&n| n != u64::MAX)
@@ -989,10 +1005,10 @@ fn parse_access(opts: Option<&[u8]>) -> Result<(bool, bool), Msg> {
     let (mut writable, mut noexec, mut ro) = (false, false, false);
     if let Some(opts) = opts {
         for opt in opts.split(|&b| b == b',') {
-            match opt {
-                b"ro" => ro = true,
-                b"rw" => writable = true,
-                b"noexec" => noexec = true,
+            match word(opt) {
+                Some(RO) => ro = true,
+                Some(RW) => writable = true,
+                Some(NOEXEC) => noexec = true,
                 _ => return Err(msg!("has an option that is not ro, rw or noexec")),
             }
         }
@@ -1051,7 +1067,7 @@ fn parse_tmpfs(s: &[u8]) -> Result<Mount<'static>, Msg> {
             } else if let Some(v) = opt.strip_prefix(b"mode=") {
                 let why = msg!("has a mode that is not octal up to 7777");
                 mode = within(parse_octal(v), 0, 0o7777).ok_or(why)? as u32;
-            } else if opt == b"noexec" {
+            } else if word(opt) == Some(NOEXEC) {
                 noexec = true;
             } else {
                 return Err(msg!(
