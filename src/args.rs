@@ -397,13 +397,11 @@ static ROWS: [(u8, Opt); OPTIONS.len()] = {
 /// The option called `long`, or with the short letter `short` (not 0):
 /// its long name and the option.
 fn find(long: &[u8], short: u8) -> Option<(&'static str, Opt)> {
-    for (i, &(letter, opt)) in ROWS.iter().enumerate() {
-        let name = LONG_NAMES.get(i).unwrap_or_default();
-        if name.as_bytes() == long || (letter == short && short != 0) {
-            return Some((name, opt));
-        }
-    }
-    None
+    let i = match short {
+        0 => LONG_NAMES.position(long)?,
+        _ => ROWS.iter().position(|&(letter, _)| letter == short)?,
+    };
+    Some((LONG_NAMES.get(i)?, ROWS.get(i)?.1))
 }
 
 /// The default tmpfs size (64 MiB) and mode (1777).
