@@ -132,9 +132,6 @@ pub struct Cgroup {
     cpu_limit: Option<Nanos>,
 }
 
-/// After `no NAME`: from the catalogue, not a format string's piece.
-const NOT_DELEGATED: Msg = msg!(" controller: not mounted, or not delegated to proctor's cgroup");
-
 /// Find, create and limit the command's cgroup (order of work, step 4).
 // Out of line: inlined into its one caller, it would cost more.
 #[inline(never)]
@@ -148,7 +145,12 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
     let mut absent = 0;
     if let Err(e) = cg.build(r, is_pid1, &mut doing, &mut absent) {
         let error = match PACKED_NAMES.get(absent.trailing_zeros() as usize) {
-            Some(name) => err!("cgroup", None, "no {}{}", name, NOT_DELEGATED),
+            Some(name) => err!(
+                "cgroup",
+                None,
+                "no {} controller: not mounted, or not delegated to proctor's cgroup",
+                name
+            ),
             None => Error::noted("cgroup", Some(e), doing),
         };
         cg.remove();
@@ -663,7 +665,12 @@ mod tests {
             Some(2)
         );
         assert_eq!(field(b"123\n", b""), Some(123));
-        let missing = err!("cgroup", None, "no {}{}", "pids", NOT_DELEGATED);
+        let missing = err!(
+            "cgroup",
+            None,
+            "no {} controller: not mounted, or not delegated to proctor's cgroup",
+            "pids"
+        );
         assert_eq!(
             missing.text(),
             b"cgroup: no pids controller: not mounted, or not delegated to proctor's cgroup"

@@ -43,12 +43,7 @@ pub fn kill(is_pid1: bool, grace: Nanos, cgroup: Option<&Cgroup>) -> u32 {
         };
     }
     if killed > 0 {
-        log!(
-            Verbose,
-            "killed {}{}",
-            killed,
-            crate::msg!(" leftover process(es)")
-        );
+        log!(Verbose, "killed {} leftover process(es)", killed);
     }
     killed
 }
