@@ -140,6 +140,10 @@ fn messages(source: &str, out: &mut Vec<String>) {
             let args = arguments(&source[at + m.len()..]);
             if args.len() >= count {
                 out.extend(args[text].strip_prefix('"').and_then(literal));
+                // err!'s step, when it is written out.
+                if name == "err!(" {
+                    out.extend(args[0].strip_prefix('"').and_then(literal));
+                }
             }
         }
     }

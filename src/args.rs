@@ -231,7 +231,7 @@ impl uDisplay for UsageError<'_> {
             UsageError::Bad { option, value, why } => (option, ":", Some(value), Some(why)),
             UsageError::Refused(o, why) => (o, ":", None, Some(why)),
             UsageError::NoCommand => return msg!("no command given (see --help)").fmt(f),
-            UsageError::OutOfMemory => return f.write_str(crate::error::OUT_OF_MEMORY),
+            UsageError::OutOfMemory => return crate::error::OUT_OF_MEMORY.fmt(f),
         };
         f.write_str(head)?;
         f.write_str(mid)?;

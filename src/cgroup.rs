@@ -151,7 +151,7 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
                 "no {} controller: not mounted, or not delegated to proctor's cgroup",
                 name
             ),
-            None => Error::noted("cgroup", Some(e), doing),
+            None => Error::noted(msg!("cgroup"), Some(e), doing),
         };
         cg.remove();
         return Err(error);

@@ -2,6 +2,7 @@
 //! working on, and the errno the kernel gave. Printed once, at the top, as
 //! `proctor: <step>: <detail>: <ERRNO>`; the same text goes into the report.
 
+use crate::msg;
 use crate::rt::pack::{Msg, MSG_MAX};
 use crate::rt::utf8::char_len;
 use crate::rt::vec::{extend, OutOfMemory};
@@ -19,7 +20,9 @@ pub struct Error(&'static Parts);
 
 #[derive(Debug)]
 struct Parts {
-    step: &'static str,
+    /// A message of the catalogue: a number, where a `&str` took 16 bytes
+    /// here and two loads at every call that names a step.
+    step: Msg,
     detail: &'static [u8],
     errno: Option<Errno>,
 }
@@ -34,20 +37,20 @@ static OUT_OF_MEMORY_ERROR: Parts = Parts {
 impl Error {
     /// A failed system call without further detail.
     #[inline(never)]
-    pub fn sys(step: &'static str, errno: Errno) -> Error {
+    pub fn sys(step: Msg, errno: Errno) -> Error {
         Error::fixed(step, Some(errno), &[])
     }
 
     /// `step` failed, on what the formatted `detail` says (see [`err!`](crate::err)).
     #[inline(never)]
-    pub fn new(step: &'static str, errno: Option<Errno>, detail: Text) -> Error {
+    pub fn new(step: Msg, errno: Option<Errno>, detail: Text) -> Error {
         Error::fixed(step, errno, detail.0.leak())
     }
 
     /// `err!(step, errno, "{}", Show(bytes))`, without formatting: the
     /// detail is shown when the error is.
     #[inline(never)]
-    pub fn showing(step: &'static str, errno: Option<Errno>, bytes: Show<'_>) -> Error {
+    pub fn showing(step: Msg, errno: Option<Errno>, bytes: Show<'_>) -> Error {
         let mut detail = Text::default();
         let _ = extend(&mut detail.0, bytes.0);
         Error::new(step, errno, detail)
@@ -56,12 +59,7 @@ impl Error {
     /// `err!(step, errno, "format", args…)`: the format is a message of
     /// the catalogue.
     #[inline(never)]
-    pub fn formatted(
-        step: &'static str,
-        errno: Option<Errno>,
-        format: Msg,
-        args: &[Arg<'_>],
-    ) -> Error {
+    pub fn formatted(step: Msg, errno: Option<Errno>, format: Msg, args: &[Arg<'_>]) -> Error {
         let mut text = Text::default();
         let _ = render(&mut Formatter::new(&mut text), format, args);
         Error::new(step, errno, text)
@@ -70,7 +68,7 @@ impl Error {
     /// `err!(step, errno, "constant detail")`: the detail is a message of
     /// the catalogue.
     #[inline(never)]
-    pub fn noted(step: &'static str, errno: Option<Errno>, detail: Msg) -> Error {
+    pub fn noted(step: Msg, errno: Option<Errno>, detail: Msg) -> Error {
         let mut text = Text::default();
         let _ = ufmt::uwrite!(text, "{}", detail);
         Error::new(step, errno, text)
@@ -79,7 +77,7 @@ impl Error {
     /// `step` failed, on what `detail` says, which lives as long as
     /// proctor (a constant, or leaked). Out of memory, the out-of-memory error.
     #[inline(never)]
-    pub fn fixed(step: &'static str, errno: Option<Errno>, detail: &'static [u8]) -> Error {
+    pub fn fixed(step: Msg, errno: Option<Errno>, detail: &'static [u8]) -> Error {
         let parts = Parts {
             step,
             detail,
@@ -106,28 +104,41 @@ impl Error {
 }
 
 /// Build an [`Error`] with a formatted detail:
-/// `err!("bind", Some(errno), "{}", Show(path))`. The two commonest forms,
+/// `err!("bind", Some(errno), "{}", Show(path))`. The step is a literal
+/// (looked up in the message catalogue) or the name of a [`Msg`]. The two commonest forms,
 /// a bare path and a constant text, skip formatting at the call site: the
 /// path is kept raw and shown with the error, which prints the same since
 /// `Show` leaves its own output as it is.
 #[macro_export]
 macro_rules! err {
-    ($step:expr, $errno:expr, "{}", Show($bytes:expr)) => {
-        $crate::error::Error::showing($step, $errno, Show($bytes))
+    ($step:tt, $errno:expr, "{}", Show($bytes:expr)) => {
+        $crate::error::Error::showing($crate::step!($step), $errno, Show($bytes))
     };
-    ($step:expr, $errno:expr, $detail:literal) => {
-        $crate::error::Error::noted($step, $errno, {
+    ($step:tt, $errno:expr, $detail:literal) => {
+        $crate::error::Error::noted($crate::step!($step), $errno, {
             const _: &str = $crate::error::plain($detail);
             $crate::msg!($detail)
         })
     };
-    ($step:expr, $errno:expr, $format:literal, $($arg:expr),+ $(,)?) => {
+    ($step:tt, $errno:expr, $format:literal, $($arg:expr),+ $(,)?) => {
         $crate::error::Error::formatted(
-            $step,
+            $crate::step!($step),
             $errno,
             $crate::format_msg!($format, $($arg),+),
             &[$($crate::error::Arg::from($arg)),+],
         )
+    };
+}
+
+/// An error's step: a literal is looked up in the message catalogue, a
+/// name is already a [`Msg`].
+#[macro_export]
+macro_rules! step {
+    ($step:literal) => {
+        $crate::msg!($step)
+    };
+    ($step:ident) => {
+        $step
     };
 }
 
@@ -279,7 +290,7 @@ impl uDisplay for Error {
             detail,
             errno,
         } = self.0;
-        f.write_str(step)?;
+        step.fmt(f)?;
         if !detail.is_empty() {
             f.write_str(": ")?;
             Show(detail).fmt(f)?;
@@ -315,7 +326,7 @@ impl uWrite for Text {
 }
 
 /// The one spelling of running out of memory, wherever it is said.
-pub const OUT_OF_MEMORY: &str = "out of memory";
+pub const OUT_OF_MEMORY: Msg = msg!("out of memory");
 
 /// Running out of memory: a clear error (exit 125), never a panic.
 impl From<OutOfMemory> for Error {
@@ -478,8 +489,14 @@ mod tests {
     fn formats_step_detail_errno() {
         let e = err!("bind", Some(Errno::ENOENT), "{}", Show(b"/shared/x"));
         assert_eq!(e.text(), b"bind: /shared/x: ENOENT");
-        assert_eq!(Error::sys("fork", Errno::EAGAIN).text(), b"fork: EAGAIN");
-        assert_eq!(Error::sys("x", Errno::new(200)).text(), b"x: errno 200");
+        assert_eq!(
+            Error::sys(msg!("fork"), Errno::EAGAIN).text(),
+            b"fork: EAGAIN"
+        );
+        assert_eq!(
+            Error::sys(msg!("x"), Errno::new(200)).text(),
+            b"x: errno 200"
+        );
         let e = err!("net", Some(Errno::EPERM), "needs CAP_NET_ADMIN");
         assert_eq!(e.text(), b"net: needs CAP_NET_ADMIN: EPERM");
         let e = err!("--ro", None, "{}: is a {}", Show(b"/a\tb"), "link");
@@ -489,7 +506,7 @@ mod tests {
     /// Every kind of argument, rendered from the catalogue as ufmt would.
     #[test]
     fn formats_every_kind_of_argument() {
-        let inner = Error::sys("fork", Errno::EAGAIN);
+        let inner = Error::sys(msg!("fork"), Errno::EAGAIN);
         let (n, m) = (-7, crate::msg!("a message"));
         let e = err!(
             "x",

@@ -78,10 +78,10 @@ pub fn handled(abi: u32, fs: bool, tcp: bool) -> Handled {
 pub fn check_abi(abi: Result<u32, Errno>, landlock: bool, no_tcp: bool) -> Result<u32, Error> {
     let none = msg!("the kernel offers no Landlock");
     let (step, errno, why) = match abi {
-        Err(e) if landlock => ("--landlock", Some(e), none),
-        Err(e) => ("--no-tcp", Some(e), none),
+        Err(e) if landlock => (msg!("--landlock"), Some(e), none),
+        Err(e) => (msg!("--no-tcp"), Some(e), none),
         Ok(v) if no_tcp && v < 4 => (
-            "--no-tcp",
+            msg!("--no-tcp"),
             None,
             msg!("TCP rules need Landlock ABI 4 (Linux 6.7)"),
         ),
@@ -127,7 +127,7 @@ pub fn prepare(cfg: &Config, outputs: [Option<&Fd>; 2]) -> Result<Option<Sandbox
     }
     let abi = check_abi(sys::abi_version(), cfg.landlock, cfg.no_tcp)?;
     let handled = handled(abi, cfg.landlock, cfg.no_tcp);
-    let ruleset = sys::create_ruleset(&handled).map_err(|e| Error::sys("landlock", e))?;
+    let ruleset = sys::create_ruleset(&handled).map_err(|e| Error::sys(msg!("landlock"), e))?;
     let sandbox = Sandbox {
         ruleset,
         fs: handled.fs,
@@ -170,9 +170,9 @@ impl Sandbox {
             .iter()
             .filter(|p| after_mounts(p, &cfg.mounts) == later)
         {
-            let fd = mounts::open_no_symlinks("--writable", path)?;
+            let fd = mounts::open_no_symlinks(msg!("--writable"), path)?;
             let st = fs::stat_fd(fd.raw())
-                .map_err(|e| mounts::error("--writable", path.to_bytes(), e))?;
+                .map_err(|e| mounts::error(msg!("--writable"), path.to_bytes(), e))?;
             self.allow(&fd, writable(self.fs, st.kind() == fs::S_IFDIR))?;
         }
         Ok(())
@@ -181,7 +181,7 @@ impl Sandbox {
     /// Allow `access` beneath `fd`. Rights are masked to what the ruleset
     /// handles and to the file's kind, so the kernel has no reason to refuse.
     fn allow(&self, fd: &Fd, access: u64) -> Result<(), Error> {
-        sys::allow_beneath(&self.ruleset, fd, access).map_err(|e| Error::sys("landlock", e))
+        sys::allow_beneath(&self.ruleset, fd, access).map_err(|e| Error::sys(msg!("landlock"), e))
     }
 }
 

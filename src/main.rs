@@ -18,6 +18,7 @@ use core::ffi::{c_char, CStr};
 use core::mem::ManuallyDrop;
 use proctor::args::{self, Action, Config};
 use proctor::cgroup::{self, Cgroup};
+use proctor::msg;
 use proctor::output::{self, Carrier};
 use proctor::report::{Destination, Failed, Limits, Outcome, RunUsage, Status, Verdict};
 use proctor::rt::pack;
@@ -262,7 +263,9 @@ fn phases(
     // Supervision will poll the output pipes or the inner init's pipe beside
     // the signalfd: open it while a failure is still a setup error.
     if carrier.is_some() || cfg.pid_ns {
-        signals.fd().map_err(|e| error::Error::sys("signalfd", e))?;
+        signals
+            .fd()
+            .map_err(|e| error::Error::sys(msg!("signalfd"), e))?;
     }
     // 5. The child's plan, and the fork.
     let mut plan = ManuallyDrop::new(Plan::new(

@@ -40,7 +40,7 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
         }
     }
     // The namespace is the first mount option's step.
-    private_namespace(mounts.first().map_or("--ro", step))?;
+    private_namespace(mounts.first().map_or(msg!("--ro"), step))?;
     let mut mounter = Mounter { api: Api::Fd };
     // Mountpoints are created before anything is mounted where an earlier
     // `--ro` would forbid it later; elsewhere, when their mount comes, which
@@ -120,7 +120,7 @@ pub fn mount_proc() -> Result<(), (usize, Errno)> {
 
 /// Unshare the mount namespace and make `/` recursively private in it,
 /// for the option `step`.
-pub fn private_namespace(step: &'static str) -> Result<(), Error> {
+pub fn private_namespace(step: Msg) -> Result<(), Error> {
     process::unshare(Namespace::Mount)
         .map_err(|e| mount_error(step, b"unshare(CLONE_NEWNS)", e))?;
     // Nothing propagates to or from the container's (or the host's) namespace.
@@ -184,7 +184,7 @@ impl Mounter {
 /// An `O_PATH` descriptor of the existing `path`, refusing a symbolic link
 /// in any of its components: `openat2`, or the walk where it is refused
 /// (which also names the link).
-pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
+pub fn open_no_symlinks(step: Msg, path: &CStr) -> Result<Fd, Error> {
     let mut fail = Fail::new(b"", None, Note::None);
     let walked = match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
         Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => {
@@ -196,12 +196,12 @@ pub fn open_no_symlinks(step: &'static str, path: &CStr) -> Result<Fd, Error> {
 }
 
 /// The option a mount comes from.
-fn step(m: &Mount) -> &'static str {
+fn step(m: &Mount) -> Msg {
     match m {
-        Mount::Bind { .. } => "--bind",
-        Mount::Tmpfs { .. } => "--tmpfs",
-        Mount::ReadOnly { .. } => "--ro",
-        Mount::Device { .. } => "--mount",
+        Mount::Bind { .. } => msg!("--bind"),
+        Mount::Tmpfs { .. } => msg!("--tmpfs"),
+        Mount::ReadOnly { .. } => msg!("--ro"),
+        Mount::Device { .. } => msg!("--mount"),
     }
 }
 
@@ -264,7 +264,7 @@ impl<'p> Fail<'p> {
 
     /// `step: path[: note]: ERRNO`, the one place this module's messages are made.
     #[inline(never)]
-    fn error(&self, step: &'static str) -> Error {
+    fn error(&self, step: Msg) -> Error {
         // By `Note`, then a mount call's two cases that say more: a table
         // costs less than a match.
         const NOTES: [Msg; 7] = [
@@ -652,12 +652,12 @@ fn make(dir: i32, name: &CStr, kind: Create) -> Result<(), Errno> {
 }
 
 /// `step: path: ERRNO`.
-pub fn error(step: &'static str, path: &[u8], e: Errno) -> Error {
+pub fn error(step: Msg, path: &[u8], e: Errno) -> Error {
     fail(path, e).error(step)
 }
 
 /// An error of a mount call, saying what privilege is missing where that is the cause.
-pub fn mount_error(step: &'static str, path: &[u8], e: Errno) -> Error {
+pub fn mount_error(step: Msg, path: &[u8], e: Errno) -> Error {
     mount_fail(path, e).error(step)
 }
 
@@ -804,7 +804,7 @@ mod tests {
 
     #[test]
     fn each_note_reads_as_before() {
-        let text = |note, e| Fail::new(b"/x", e, note).error("--bind").text();
+        let text = |note, e| Fail::new(b"/x", e, note).error(msg!("--bind")).text();
         let cases = [
             (Note::None, Some(Errno::ENOENT), &b"--bind: /x: ENOENT"[..]),
             (Note::Mount, Some(Errno::EBUSY), b"--bind: /x: EBUSY"),

@@ -8,7 +8,7 @@ use crate::sys::net;
 use crate::sys::process::{self, Namespace};
 use crate::sys::Errno;
 
-const STEP: &str = "--net none";
+const STEP: Msg = msg!("--net none");
 
 /// Unshare the network namespace and bring `lo` up. Runs in proctor before
 /// the fork, so the command (and everything it starts) inherits it.

@@ -48,12 +48,12 @@ impl Files {
             path.map(|p| open_file(option, p, output)).transpose()
         };
         // Not closed when a later one fails: proctor exits then, which closes them.
-        let stdin = ManuallyDrop::new(open("--stdin", cfg.stdin, false)?);
-        let stdout = ManuallyDrop::new(open("--stdout", cfg.stdout, true)?);
+        let stdin = ManuallyDrop::new(open(msg!("--stdin"), cfg.stdin, false)?);
+        let stdout = ManuallyDrop::new(open(msg!("--stdout"), cfg.stdout, true)?);
         Ok(Files {
             stdin: ManuallyDrop::into_inner(stdin),
             stdout: ManuallyDrop::into_inner(stdout),
-            stderr: open("--stderr", cfg.stderr.filter(|_| !same), true)?,
+            stderr: open(msg!("--stderr"), cfg.stderr.filter(|_| !same), true)?,
             stderr_to_stdout: cfg.stderr_to_stdout || same,
         })
     }
@@ -79,7 +79,7 @@ impl Files {
 
 /// Open `path` for `option`; an input must exist and not be a directory.
 /// A symlink at the path is refused (`O_NOFOLLOW`: ELOOP) in its own words.
-fn open_file(option: &'static str, path: &CStr, output: bool) -> Result<Fd, Error> {
+fn open_file(option: Msg, path: &CStr, output: bool) -> Result<Fd, Error> {
     let mode = if output {
         fs::O_WRONLY | fs::O_CREAT | fs::O_TRUNC
     } else {
@@ -203,7 +203,7 @@ impl Carrier {
         let count = if files.stderr_to_stdout { 1 } else { 2 };
         let slots = carrier.streams.iter_mut().zip(carrier.writers.iter_mut());
         for ((stream, writer), (target, dst, which)) in slots.zip(ends).take(count) {
-            let (rd, wr) = pipe().map_err(|e| Error::sys("--output-limit: pipe", e))?;
+            let (rd, wr) = pipe().map_err(|e| Error::sys(msg!("--output-limit: pipe"), e))?;
             let _ = fs::set_pipe_size(rd.raw(), PIPE_SIZE);
             if let Some(target) = stdio.get_mut(target) {
                 *target = wr.raw();

@@ -26,6 +26,7 @@
 
 use crate::args::Config;
 use crate::error::Error;
+use crate::msg;
 use crate::sys::fs;
 use crate::sys::process::{self, Exit, Pid, Usage};
 use crate::sys::signal::{self, SigSet, SIGCHLD, SIGKILL, SI_QUEUE};
@@ -61,7 +62,7 @@ impl Init {
         if !cfg.pid_ns {
             return Ok(None);
         }
-        let (read, write) = fs::pipe().map_err(|e| Error::sys("pipe", e))?;
+        let (read, write) = fs::pipe().map_err(|e| Error::sys(msg!("pipe"), e))?;
         Ok(Some(Init {
             read,
             write,

@@ -790,7 +790,7 @@ mod tests {
             (t.status, t.exit_code, t.signal),
             (Status::Timeout, 124, Some(15))
         );
-        let f = Outcome::failed(Failure::Setup, &Error::sys("fork", Errno::EAGAIN));
+        let f = Outcome::failed(Failure::Setup, &Error::sys(msg!("fork"), Errno::EAGAIN));
         assert!(String::from_utf8(f.to_json().unwrap())
             .unwrap()
             .contains("\"wall_ms\":null"));

@@ -5,6 +5,7 @@
 //! and never pays for one.
 
 use crate::error::Error;
+use crate::msg;
 use crate::sys::process;
 use crate::sys::signal::{self, Disposition, SigSet, SIGCHLD};
 use crate::sys::watch;
@@ -43,10 +44,10 @@ pub struct ParentDeath {
 /// parent-death signal. A real fault inside proctor still kills it: the
 /// kernel forces synchronous faults through a blocked mask.
 pub fn prepare(is_pid1: bool, parent_death: Option<ParentDeath>) -> Result<Signals, Error> {
-    let inherited = signal::block(SigSet::FULL).map_err(|e| Error::sys("sigprocmask", e))?;
+    let inherited = signal::block(SigSet::FULL).map_err(|e| Error::sys(msg!("sigprocmask"), e))?;
     if signal::disposition(SIGCHLD) == Ok(Disposition::Ignore) {
         signal::set_disposition(SIGCHLD, Disposition::Default)
-            .map_err(|e| Error::sys("sigaction", e))?;
+            .map_err(|e| Error::sys(msg!("sigaction"), e))?;
     }
     if !is_pid1 {
         if let Err(e) = process::prctl(process::PR_SET_CHILD_SUBREAPER, 1, 0) {
@@ -73,7 +74,7 @@ pub fn prepare(is_pid1: bool, parent_death: Option<ParentDeath>) -> Result<Signa
 fn arm_parent_death(pd: ParentDeath) -> Result<(), Error> {
     let sig = i32::from(pd.signal);
     process::prctl(process::PR_SET_PDEATHSIG, sig as usize, 0)
-        .map_err(|e| Error::sys("prctl(PR_SET_PDEATHSIG)", e))?;
+        .map_err(|e| Error::sys(msg!("prctl(PR_SET_PDEATHSIG)"), e))?;
     if process::getppid() != pd.parent {
         let _ = process::kill(process::getpid(), sig);
     }

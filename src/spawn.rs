@@ -11,7 +11,7 @@ use crate::error::{Error, Show};
 use crate::output::Stdio;
 use crate::report::{Failed, Failure};
 use crate::rt::cstr::OwnedCStr;
-use crate::rt::pack::Names;
+use crate::rt::pack::Msg;
 use crate::rt::vec::{extend, push};
 use crate::sys::process::{self, Pid};
 use crate::sys::seccomp::Insn;
@@ -177,10 +177,10 @@ pub fn starting_directory(cfg: &Config) -> Result<Option<OwnedCStr>, Error> {
         return Ok(None);
     }
     let mut buf = [0u8; 4096];
-    let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys("getcwd", e))?;
+    let dir = fs::getcwd(&mut buf).map_err(|e| Error::sys(msg!("getcwd"), e))?;
     OwnedCStr::new(dir)
         .map(Some)
-        .map_err(|e| Error::sys("getcwd", e.into()))
+        .map_err(|e| Error::sys(msg!("getcwd"), e.into()))
 }
 
 /// The steps of the child, in order. A step's number (its discriminant)
@@ -213,26 +213,25 @@ pub enum Step {
 }
 
 /// The steps as messages name them, by number.
-const NAMES: [&str; 17] = [
-    "joining the cgroup",
-    "setsid",
-    "stdin/stdout/stderr",
-    "signal mask",
-    "--rlimit",
-    "descriptors",
-    "bounding set",
-    "setgroups",
-    "setresgid",
-    "setresuid",
-    "capabilities",
-    "no_new_privs",
-    "landlock",
-    "chdir",
-    "seccomp",
-    "exec",
-    "--pid-ns",
+const NAMES: [Msg; 17] = [
+    msg!("joining the cgroup"),
+    msg!("setsid"),
+    msg!("stdin/stdout/stderr"),
+    msg!("signal mask"),
+    msg!("--rlimit"),
+    msg!("descriptors"),
+    msg!("bounding set"),
+    msg!("setgroups"),
+    msg!("setresgid"),
+    msg!("setresuid"),
+    msg!("capabilities"),
+    msg!("no_new_privs"),
+    msg!("landlock"),
+    msg!("chdir"),
+    msg!("seccomp"),
+    msg!("exec"),
+    msg!("--pid-ns"),
 ];
-static PACKED_NAMES: Names<17> = crate::names!(NAMES);
 
 impl Step {
     /// The step numbered `n` (its discriminant), if there is one.
@@ -243,8 +242,8 @@ impl Step {
     }
 
     /// The step as messages name it.
-    pub fn name(self) -> &'static str {
-        PACKED_NAMES.get(self as usize).unwrap_or_default()
+    pub fn name(self) -> Msg {
+        NAMES.get(self as usize).copied().unwrap_or(msg!("exec"))
     }
 
     /// The step failed with `errno`, on what `detail` says (a descriptor,
@@ -302,10 +301,10 @@ pub fn spawn(plan: &Plan) -> Result<Pid, Failed> {
         release_terminal();
     }
     let setup = |call, e| Failed::from(Error::sys(call, e));
-    let (rd, wr) = fs::pipe().map_err(|e| setup("pipe", e))?;
+    let (rd, wr) = fs::pipe().map_err(|e| setup(msg!("pipe"), e))?;
     let (pid, placed) = fork(plan).map_err(|e| match *plan.pid_ns {
-        Some(_) => mounts::mount_error("--pid-ns", b"clone(CLONE_NEWPID)", e).into(),
-        None => setup("fork", e),
+        Some(_) => mounts::mount_error(msg!("--pid-ns"), b"clone(CLONE_NEWPID)", e).into(),
+        None => setup(msg!("fork"), e),
     })?;
     if pid == 0 {
         drop(rd);
@@ -538,9 +537,9 @@ mod tests {
             assert_eq!(step as u32, number);
             let sent = step.failed(7, Errno::EACCES);
             assert_eq!(ChildFailure::from_bytes(&sent.to_bytes()), Some(sent));
-            assert!(!step.name().is_empty());
+            assert_eq!(step.name(), NAMES[number as usize]);
         }
-        assert_eq!(Step::PidNs.name(), "--pid-ns");
+        assert_eq!(Step::PidNs.name(), msg!("--pid-ns"));
         assert_eq!(
             ChildFailure::from_bytes(&[17, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
             None

@@ -56,5 +56,5 @@ pub fn check(cfg: &Config) -> Result<(), Error> {
     for (_, name) in NEEDED.iter().filter(|c| lacks(c)) {
         let _ = ufmt::uwrite!(detail, "{}", name);
     }
-    Err(Error::new("--user", None, detail))
+    Err(Error::new(msg!("--user"), None, detail))
 }

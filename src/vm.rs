@@ -144,7 +144,11 @@ fn load(m: &Module) -> Result<(), Error> {
 pub fn protect(cfg: &Config) {
     // (--pid-ns made one already.)
     if cfg.mounts.is_empty() && !cfg.pid_ns {
-        let step = if cfg.reboot { "--reboot" } else { "--poweroff" };
+        let step = if cfg.reboot {
+            msg!("--reboot")
+        } else {
+            msg!("--poweroff")
+        };
         if let Err(e) = mounts::private_namespace(step) {
             return warn_error(e);
         }

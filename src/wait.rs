@@ -77,7 +77,7 @@ fn wait_for(paths: &[&CStr], cfg: &Config, signals: &mut Signals) -> Result<Opti
     if all_exist(paths) {
         return Ok(None);
     }
-    let signals = signals.fd().map_err(|e| Error::sys("signalfd", e))?;
+    let signals = signals.fd().map_err(|e| Error::sys(msg!("signalfd"), e))?;
     let deadline = cfg.wait_timeout.map(|t| monotonic().saturating_add(t));
     // Without inotify (no kernel support, descriptor limit) the poll still works.
     let inotify = watch::inotify().ok();
@@ -117,7 +117,7 @@ fn wait_for(paths: &[&CStr], cfg: &Config, signals: &mut Signals) -> Result<Opti
         };
         let sigs = match sigs {
             Ok(sigs) => sigs,
-            Err((call, e)) => return Err(Error::noted("--wait-for", Some(e), call).into()),
+            Err((call, e)) => return Err(Error::noted(msg!("--wait-for"), Some(e), call).into()),
         };
         if let Some(sig) = sigs.iter().map(SigInfo::signal).find(|&s| terminates(s)) {
             return Err(Failed {
