@@ -368,7 +368,8 @@ pub fn json(data: &[u8]) {
     assert_eq!(back, String::from_utf8_lossy(data));
     assert!(!out.contains(&b'\n'), "stays on one line");
 
-    let e = err!("fuzz", None, "{}", Show(data));
+    // A step of the message catalogue: the one of the report.
+    let e = err!("--report", None, "{}", Show(data));
     let failed = Outcome::failed(Failure::Setup, &e);
     let v: serde_json::Value =
         serde_json::from_slice(&failed.to_json().unwrap()).expect("report is JSON");
