@@ -473,7 +473,7 @@ impl<'a> Destination<'a> {
         let name_at = slash.map_or(0, |s| s + 1);
         let name = crate::rt::cstr::tail(path, name_at);
         if name.is_empty() || name.to_bytes() == b"." || name.to_bytes() == b".." {
-            return Err(refused(bytes, None, " does not name a file"));
+            return Err(refused(bytes, msg!(" does not name a file")));
         }
         let dir: &[u8] = match slash {
             Some(0) => b"/",
@@ -482,12 +482,12 @@ impl<'a> Destination<'a> {
         };
         // The bytes of a CStr hold no NUL: only memory can run out here.
         let dir_path = OwnedCStr::new(dir).map_err(|_| OutOfMemory)?;
-        let dir = fs::open(&dir_path, fs::O_PATH | fs::O_DIRECTORY)
-            .map_err(|e| refused(bytes, Some(e), ""))?;
+        let dir =
+            fs::open(&dir_path, fs::O_PATH | fs::O_DIRECTORY).map_err(|e| unwritable(bytes, e))?;
         let at_start = fs::stat_at(dir.raw(), name, fs::AT_SYMLINK_NOFOLLOW).ok();
         // Found now, not after the grading: a directory can never take the report.
         if at_start.as_ref().is_some_and(|s| s.kind() == fs::S_IFDIR) {
-            return Err(refused(bytes, None, " is a directory"));
+            return Err(refused(bytes, msg!(" is a directory")));
         }
         let in_place = match (&at_start, fs::stat_fd(dir.raw())) {
             (Some(s), Ok(d)) => written_in_place(s, &d),
@@ -548,7 +548,7 @@ impl<'a> Destination<'a> {
     /// at the name is removed.
     pub fn write(&self, text: &[u8]) -> Result<(), Error> {
         self.place(text)
-            .map_err(|e| refused(self.name.to_bytes(), Some(e), ""))
+            .map_err(|e| unwritable(self.name.to_bytes(), e))
     }
 
     /// [`Destination::write`]'s work, failing with the errno it met.
@@ -629,10 +629,14 @@ impl<'a> Destination<'a> {
     }
 }
 
-/// `--report: "PATH" WHY`, or `--report: PATH: ERRNO` when a call failed.
-fn refused(path: &[u8], errno: Option<Errno>, why: &str) -> Error {
-    let quote = if errno.is_some() { "" } else { "\"" };
-    crate::err!("--report", errno, "{}{}{}{}", quote, Show(path), quote, why)
+/// `--report: "PATH" WHY`.
+fn refused(path: &[u8], why: Msg) -> Error {
+    crate::err!("--report", None, "\"{}\"{}", Show(path), why)
+}
+
+/// `--report: PATH: ERRNO`, when a call failed.
+fn unwritable(path: &[u8], e: Errno) -> Error {
+    crate::err!("--report", Some(e), "{}", Show(path))
 }
 
 /// Whether what stood at the name at start is written in place: a mount
