@@ -94,13 +94,11 @@ fn open_file(option: Msg, path: &CStr, output: bool) -> Result<Fd, Error> {
         above_stdio(fd)
     });
     opened.map_err(|e| {
-        let symlink = e == Errno::ELOOP;
-        let why = if symlink {
-            " is a symlink (refused)"
+        let (errno, why) = if e == Errno::ELOOP {
+            (None, msg!(" is a symlink (refused)"))
         } else {
-            ""
+            (Some(e), msg!(""))
         };
-        let errno = if symlink { None } else { Some(e) };
         err!(option, errno, "\"{}\"{}", Show(path.to_bytes()), why)
     })
 }
