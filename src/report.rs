@@ -364,24 +364,24 @@ const LIMITS: u8 = 5;
 impl Limits {
     /// `"key":value` for each limit present, in a fixed order.
     fn write(&self, t: &mut Text) {
-        limit(t, msg!("memory"), self.memory);
-        limit(t, msg!("pids"), self.pids);
-        limit(t, msg!("cpus"), self.cpus_micro);
-        limit(t, msg!("cpu_time_ms"), self.cpu_time_ms);
-        limit(t, msg!("output"), self.output);
-        limit(t, msg!("timeout_ms"), self.timeout_ms);
+        limit(t, msg!("\"memory\":"), self.memory);
+        limit(t, msg!("\"pids\":"), self.pids);
+        limit(t, msg!("\"cpus\":"), self.cpus_micro);
+        limit(t, msg!("\"cpu_time_ms\":"), self.cpu_time_ms);
+        limit(t, msg!("\"output\":"), self.output);
+        limit(t, msg!("\"timeout_ms\":"), self.timeout_ms);
     }
 }
 
-/// `"key":value` if `v` is present, after a comma unless it comes first.
-/// `cpus` is in millionths, printed as a decimal (`1.5`).
+/// `"key":` and the value if `v` is present, after a comma unless it comes
+/// first. `cpus` is in millionths, printed as a decimal (`1.5`).
 fn limit(t: &mut Text, key: Msg, v: Option<u64>) {
     let Some(v) = v else { return };
     if t.0.last() != Some(&b'{') {
         let _ = t.write_str(",");
     }
-    let _ = ufmt::uwrite!(t, "\"{}\":", key);
-    if key == msg!("cpus") {
+    let _ = ufmt::uwrite!(t, "{}", key);
+    if key == msg!("\"cpus\":") {
         decimal_micro(t, v);
     } else {
         decimal(t, v);
