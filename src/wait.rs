@@ -171,8 +171,11 @@ fn watch_nearest(inotify: i32, path: &CStr, scratch: &mut Vec<u8>) {
 
 /// The directory holding `path` (`/` for `/a`, `.` for `a`); `None` above the top.
 fn parent(path: &[u8]) -> Option<&[u8]> {
-    let trimmed = path.strip_suffix(b"/").unwrap_or(path);
-    if trimmed.is_empty() || trimmed == b"." {
+    let trimmed = match path {
+        [init @ .., b'/'] => init,
+        _ => path,
+    };
+    if matches!(trimmed, [] | [b'.']) {
         return None;
     }
     Some(match trimmed.iter().rposition(|&b| b == b'/') {
