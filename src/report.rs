@@ -399,18 +399,18 @@ fn decimal_micro(t: &mut Text, v: u64) {
     if frac == 0 {
         return;
     }
-    // The six digits of the fraction, leading zeros included (0.05 is
-    // 50000 millionths), then without the trailing ones.
-    let mut digits = *b".000000";
-    for d in digits.iter_mut().skip(1).rev() {
-        *d += (frac % 10) as u8;
+    // Without its trailing zeros, after a 1 that keeps its leading ones
+    // (0.05 is 50000 millionths: 105), which then becomes the point.
+    let mut one = 1_000_000;
+    while frac.is_multiple_of(10) {
         frac /= 10;
+        one /= 10;
     }
-    let len = digits
-        .iter()
-        .rposition(|&d| d != b'0')
-        .map_or(0, |last| last + 1);
-    let _ = extend(&mut t.0, digits.get(..len).unwrap_or_default());
+    let point = t.0.len();
+    decimal(t, one + frac);
+    if let Some(b) = t.0.get_mut(point) {
+        *b = b'.';
+    }
 }
 
 /// Append `s` as a JSON string: quotes, backslashes and control characters
@@ -898,6 +898,8 @@ mod tests {
             (500_000, "0.5"),
             (50_000, "0.05"),
             (2_000_001, "2.000001"),
+            (10, "0.00001"),
+            (999_999, "0.999999"),
         ] {
             let mut t = Text::default();
             decimal_micro(&mut t, v);
