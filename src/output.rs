@@ -193,23 +193,24 @@ impl Carrier {
             budget: Cell::new(Budget::new(limit)),
         });
         let mut stdio = files.stdio();
-        // The command's descriptor each pipe becomes, its destination, its name.
-        let ends = [
-            (1, files.stdout.as_ref().map_or(1, Fd::raw), msg!("stdout")),
-            (2, files.stderr.as_ref().map_or(2, Fd::raw), msg!("stderr")),
-        ];
         let count = if files.stderr_to_stdout { 1 } else { 2 };
-        let slots = carrier.streams.iter_mut().zip(carrier.writers.iter_mut());
-        for ((stream, writer), (target, dst, which)) in slots.zip(ends).take(count) {
+        for (i, stream) in carrier.streams.iter_mut().take(count).enumerate() {
             let (rd, wr) = pipe().map_err(|e| Error::sys(msg!("--output-limit: pipe"), e))?;
             let _ = fs::set_pipe_size(rd.raw(), PIPE_SIZE);
+            // The command's descriptor the pipe becomes, and where it goes on.
+            let (target, file, which) = match i {
+                0 => (1, &files.stdout, msg!("stdout")),
+                _ => (2, &files.stderr, msg!("stderr")),
+            };
             if let Some(target) = stdio.get_mut(target) {
                 *target = wr.raw();
             }
-            *writer = Some(wr);
+            if let Some(writer) = carrier.writers.get_mut(i) {
+                *writer = Some(wr);
+            }
             *stream = Some(Stream {
                 pipe: rd,
-                dst,
+                dst: file.as_ref().map_or(target as i32, Fd::raw),
                 splice: true,
                 blocked: false,
                 which,
