@@ -150,8 +150,13 @@ impl Budget {
         usize::try_from(left).map_or(want, |left| left.min(want))
     }
 
-    pub fn add(&mut self, n: usize) {
-        self.carried = self.carried.saturating_add(n as u64);
+    /// After `n` bytes more were carried: a new value, whose `Cell::set` stores
+    /// its fields rather than copying all 24 bytes, padding included.
+    pub fn after(self, n: usize) -> Budget {
+        Budget {
+            carried: self.carried.saturating_add(n as u64),
+            ..self
+        }
     }
 }
 
@@ -292,7 +297,7 @@ impl Watch for Pump<'_> {
 
     fn ready(&mut self) -> Option<(Verdict, Ending)> {
         let s = self.stream.as_mut()?;
-        let mut budget = self.budget.get();
+        let budget = self.budget.get();
         if budget.truncated {
             return None;
         }
@@ -305,8 +310,10 @@ impl Watch for Pump<'_> {
         let moved = if room == 0 {
             // At the limit, one byte more is the verdict; a hang-up is not.
             if has_input(s.pipe.raw()) {
-                budget.truncated = true;
-                self.budget.set(budget);
+                self.budget.set(Budget {
+                    truncated: true,
+                    ..budget
+                });
                 return Some((Verdict::OutputLimit, Ending::Kill));
             }
             Ok(0)
@@ -315,7 +322,7 @@ impl Watch for Pump<'_> {
         };
         let ended = match moved {
             Ok(n) => {
-                budget.add(n);
+                self.budget.set(budget.after(n));
                 n == 0
             }
             Err(Errno::EAGAIN) => {
@@ -339,7 +346,6 @@ impl Watch for Pump<'_> {
         if ended {
             *self.stream = None;
         }
-        self.budget.set(budget);
         None
     }
 }
@@ -396,9 +402,9 @@ mod tests {
     fn budget_counts_up_to_the_limit() {
         let mut b = Budget::new(10);
         assert_eq!(b.room(4), 4);
-        b.add(4);
+        b = b.after(4);
         assert_eq!(b.room(100), 6);
-        b.add(6);
+        b = b.after(6);
         assert_eq!(b.room(100), 0);
         assert_eq!((b.carried, b.truncated), (10, false));
         let huge = Budget::new(u64::MAX);
