@@ -251,9 +251,9 @@ impl Carrier {
     /// passes (a destination that blocks, a pipe held open by a process
     /// outside the tree); then close them.
     pub fn finish(&mut self, deadline: Nanos) -> OutputCount {
-        let mut pumps = self.pumps();
+        let [mut out, mut err] = self.pumps();
         loop {
-            let mut polls = pumps.each_ref().map(Pump::poll);
+            let mut polls = [out.poll(), err.poll()];
             let left = deadline.saturating_sub(monotonic());
             if polls.iter().all(|p| p.is_unused())
                 || left == 0
@@ -261,10 +261,12 @@ impl Carrier {
             {
                 break;
             }
-            for (p, pump) in polls.iter().zip(pumps.iter_mut()) {
-                if p.ready() {
-                    pump.ready();
-                }
+            let [o, e] = polls;
+            if o.ready() {
+                out.ready();
+            }
+            if e.ready() {
+                err.ready();
             }
         }
         self.streams = [None, None];
