@@ -185,14 +185,14 @@ impl Mounter {
 /// in any of its components: `openat2`, or the walk where it is refused
 /// (which also names the link).
 pub fn open_no_symlinks(step: Msg, path: &CStr) -> Result<Fd, Error> {
-    let mut fail = Fail::new(b"", None, Note::None);
-    let walked = match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
+    let mut out = Fail::new(b"", None, Note::None);
+    let opened = match sys::open_path_no_symlinks(fs::AT_FDCWD, path) {
         Err(Errno::ELOOP | Errno::ENOSYS | Errno::EPERM) => {
-            walk(path.to_bytes(), Create::No, &mut fail)
+            walk(path.to_bytes(), Create::No, &mut out).map(|r| r.fd)
         }
-        opened => return opened.map_err(|e| error(step, path.to_bytes(), e)),
+        opened => opened.map_err(|e| out.set(fail(path.to_bytes(), e))),
     };
-    walked.map(|r| r.fd).map_err(|Failed| fail.error(step))
+    opened.map_err(|Failed| out.error(step))
 }
 
 /// The option a mount comes from.
