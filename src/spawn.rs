@@ -492,8 +492,15 @@ fn exec(plan: &Plan) -> Errno {
     }
     let mut denied = false;
     let mut buf = [0u8; 4096];
-    for dir in plan.search_path.split(|&b| b == b':') {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+    // `split(b':')` by hand: core's Split is more code.
+    let mut rest = Some(plan.search_path);
+    while let Some(path) = rest {
+        let (dir, next) = match fs::position(path, b':') {
+            Some(i) => (path.get(..i), path.get(i + 1..)),
+            None => (Some(path), None),
+        };
+        rest = next;
+        let dir = dir.filter(|d| !d.is_empty()).unwrap_or(b".");
         let Some(path) = join(&mut buf, dir, name) else {
             continue;
         };
