@@ -337,12 +337,18 @@ fn describe(
     let name = step.name();
     let mut why = Failure::Setup;
     let error = match (step, errno) {
-        (Step::Exec, _) => {
-            why = match errno {
-                Errno::ENOENT | Errno::ENOTDIR => Failure::NotFound,
-                _ => Failure::NotExecutable,
+        // What the command's name or the directory says.
+        (Step::Exec | Step::Chdir, _) => {
+            let shown = if step == Step::Exec {
+                why = match errno {
+                    Errno::ENOENT | Errno::ENOTDIR => Failure::NotFound,
+                    _ => Failure::NotExecutable,
+                };
+                plan.command.to_bytes()
+            } else {
+                plan.chdir.map_or(&b"?"[..], |d| d.to_bytes())
             };
-            err!(name, Some(errno), "{}", Show(plan.command.to_bytes()))
+            err!(name, Some(errno), "{}", Show(shown))
         }
         (Step::Rlimit, _) => {
             let hint = if errno == Errno::EPERM {
@@ -351,10 +357,6 @@ fn describe(
                 msg!("")
             };
             err!(name, Some(errno), "{}{}", rlimit::name(detail), hint)
-        }
-        (Step::Chdir, _) => {
-            let dir = plan.chdir.map_or(&b"?"[..], |d| d.to_bytes());
-            err!(name, Some(errno), "{}", Show(dir))
         }
         (Step::Groups | Step::Gid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETGID"),
         (Step::Uid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETUID"),
