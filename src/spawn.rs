@@ -358,8 +358,14 @@ fn describe(
             };
             err!(name, Some(errno), "{}{}", rlimit::name(detail), hint)
         }
-        (Step::Groups | Step::Gid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETGID"),
-        (Step::Uid, Errno::EPERM) => err!(name, Some(errno), "needs CAP_SETUID"),
+        (Step::Groups | Step::Gid | Step::Uid, Errno::EPERM) => {
+            let needs = if step == Step::Uid {
+                msg!("needs CAP_SETUID")
+            } else {
+                msg!("needs CAP_SETGID")
+            };
+            Error::noted(name, Some(errno), needs)
+        }
         (Step::PidNs, _) => {
             let what = mounts::proc_mount(detail as usize).unwrap_or(c"fork");
             mounts::mount_error(name, what.to_bytes(), errno)
