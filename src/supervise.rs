@@ -132,6 +132,8 @@ pub fn supervise(
     } else {
         Ok(-1)
     };
+    // Where each wake-up's signals are read.
+    let mut buf = [SigInfo::EMPTY; 16];
     let exit = 'supervising: loop {
         let signalfd = match signalfd {
             Ok(fd) => fd,
@@ -165,7 +167,6 @@ pub fn supervise(
             *p = w.poll();
         }
         // One batch per wake-up: the deadlines come again before the next one.
-        let mut buf = [SigInfo::EMPTY; 16];
         let waited = if signalfd < 0 {
             wait_signal(sleep, &mut buf)
         } else {
