@@ -266,6 +266,37 @@ def slowest_calls(h, init, cwd, scratch, top=5):
     return sorted(calls, reverse=True)[:top]
 
 
+def traced_kernel_time(h, init, runs, cwd, scratch):
+    """Where a mode's time to the command's execve goes, by `strace -f -T`:
+    the time inside the bounding-set drops, inside seccomp() and inside every
+    other call, summed per run (median of `runs`). strace stops at every call,
+    so each figure is inflated by that; the shares are what matter."""
+    trace = os.path.join(scratch, "strace-T.txt")
+    sums = {"PR_CAPBSET_DROP": [], "seccomp": [], "other": []}
+    counts = {}
+    for _ in range(runs):
+        subprocess.run(
+            ["strace", "-f", "-qq", "-T", "-o", trace, h, "exec1", *init.argv(["/bin/true"])],
+            capture_output=True,
+            timeout=60,
+            cwd=cwd,
+        )
+        run = {k: 0.0 for k in sums}
+        n = {k: 0 for k in sums}
+        for _, text in syscalls_to_exec(trace, init.path, "/bin/true"):
+            t = re.search(r"<(\d+\.\d+)>$", text)
+            if not t:
+                continue  # an interrupted call: its time is on the resumed line
+            name = text.split("(")[0]
+            key = "PR_CAPBSET_DROP" if "PR_CAPBSET_DROP" in text else "seccomp" if name == "seccomp" else "other"
+            run[key] += float(t.group(1)) * 1e6
+            n[key] += 1
+        for k in sums:
+            sums[k].append(run[k])
+        counts = n
+    return {k: {"calls": counts[k], "median_us": statistics.median(v)} for k, v in sums.items()}
+
+
 # --- the sandbox half ------------------------------------------------------------
 
 SANDBOX_FLOOR = "sandbox floor (reference)"
@@ -717,6 +748,8 @@ def main():
         if opts.default_floor:
             log("the default mode's kernel floor: the bounding-set drop and seccomp() alone")
             res["default_floor"] = default_floor(os.path.abspath(opts.default_floor), p, h, cwd, scratch)
+        log("the default mode under strace -T")
+        res["default_traced"] = traced_kernel_time(h, default, PARAMS["BENCH_STRACE_RUNS"], cwd, scratch)
 
         waits = PARAMS["BENCH_WAITS"]
         log(f"--wait-for latency, {waits} runs")

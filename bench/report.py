@@ -307,6 +307,33 @@ def default_floor_table(res, base):
             "runs of numbers with the same verdict; a program that read an argument first would skip "
             "the cache's runs and make every later syscall of the command pay for the filter instead.",
         ]
+    return out + traced_table(res)
+
+
+def traced_table(res):
+    """The default mode's calls to the command's execve under `strace -f -T`."""
+    tr = res.get("default_traced")
+    if not tr:
+        return []
+    total = sum(e["median_us"] for e in tr.values()) or 1
+    label = {
+        "PR_CAPBSET_DROP": "`prctl(PR_CAPBSET_DROP, …)`",
+        "seccomp": "`seccomp(SECCOMP_SET_MODE_FILTER, …)`",
+        "other": "every other call of the init and the child",
+    }
+    runs = res.get("params", {}).get("BENCH_STRACE_RUNS", "?")
+    out = [
+        "",
+        f"The same in proctor's own default-mode run, traced (`strace -f -T`, time inside each call "
+        f"summed per run, median of {runs} runs; strace's stop at every call inflates each figure, "
+        "so the shares are what matter):",
+        "",
+        "| calls | count | time inside them | share |",
+        "|---|---|---|---|",
+    ]
+    for key, name in label.items():
+        e = tr[key]
+        out.append(f"| {name} | {e['calls']} | {e['median_us']:.0f} µs | {100 * e['median_us'] / total:.0f} % |")
     return out
 
 
