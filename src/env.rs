@@ -51,8 +51,6 @@ pub fn denied(name: &[u8]) -> bool {
 
 /// Build the command's environment from proctor's own, into `out` (empty).
 /// Running out of memory is an error, never a panic.
-// Not inlined into Plan::prepare: smaller so (measured).
-#[inline(never)]
 pub fn build<'a>(
     out: &mut Vec<&'a CStr>,
     inherited: &[&'a CStr],
