@@ -333,7 +333,7 @@ def traced_table(res):
     ]
     for key, name in label.items():
         e = tr[key]
-        out.append(f"| {name} | {e['calls']} | {e['median_us']:.0f} µs | {100 * e['median_us'] / total:.0f} % |")
+        out.append(f"| {name} | {e['calls']} | {e['median_us']:,.0f} µs | {100 * e['median_us'] / total:.0f} % |")
     return out
 
 
