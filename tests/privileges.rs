@@ -219,12 +219,17 @@ fn command_fds_faulty(mode: Mode, opts: &[&str], faults: &[fault::Fault]) -> Vec
     let mut args = opts.to_vec();
     args.extend(["sh", "-c", "ls /proc/$$/fd"]);
     let mut cmd = fault::command(mode, faults, &args);
-    // SAFETY: dup2 is async-signal-safe; the new descriptors are not close-on-exec.
+    // SAFETY: fcntl, dup2 and close are async-signal-safe; the new
+    // descriptors are not close-on-exec. `/dev/null` is first copied above
+    // 9: opened while other tests run, it may itself be 5 or 6, and dup2 onto
+    // itself would leave it close-on-exec.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::dup2(fd, 5) != 5 || libc::dup2(fd, 6) != 6 {
+            let src = libc::fcntl(fd, libc::F_DUPFD, 10);
+            if src < 0 || libc::dup2(src, 5) != 5 || libc::dup2(src, 6) != 6 {
                 return Err(std::io::Error::last_os_error());
             }
+            libc::close(src);
             Ok(())
         });
     }
