@@ -532,7 +532,9 @@ fn apply_flag(cfg: &mut Config, opt: Opt) -> bool {
         Opt::Landlock => &mut cfg.landlock,
         Opt::NoTcp => &mut cfg.no_tcp,
         Opt::Reboot => &mut cfg.reboot,
-        _ => &mut cfg.pid_ns,
+        Opt::PidNs => &mut cfg.pid_ns,
+        // Options with a value never come here.
+        _ => return false,
     };
     *flag = true;
     false

@@ -145,18 +145,23 @@ pub fn setup(r: &Resources, is_pid1: bool) -> Result<Cgroup, Error> {
     let mut absent = 0;
     if let Err(e) = cg.build(r, is_pid1, &mut doing, &mut absent) {
         let error = match PACKED_NAMES.get(absent.trailing_zeros() as usize) {
-            Some(name) => err!(
-                "cgroup",
-                None,
-                "no {} controller: not mounted, or not delegated to proctor's cgroup",
-                name
-            ),
+            Some(name) => missing(name),
             None => Error::noted(msg!("cgroup"), Some(e), doing),
         };
         cg.remove();
         return Err(error);
     }
     Ok(cg)
+}
+
+/// The controller `name` is not there to use.
+fn missing(name: &str) -> Error {
+    err!(
+        "cgroup",
+        None,
+        "no {} controller: not mounted, or not delegated to proctor's cgroup",
+        name
+    )
 }
 
 /// A cgroup's name: `command`/`proctor`, and `-PID` beside other proctors.
@@ -665,14 +670,8 @@ mod tests {
             Some(2)
         );
         assert_eq!(field(b"123\n", b""), Some(123));
-        let missing = err!(
-            "cgroup",
-            None,
-            "no {} controller: not mounted, or not delegated to proctor's cgroup",
-            "pids"
-        );
         assert_eq!(
-            missing.text(),
+            missing("pids").text(),
             b"cgroup: no pids controller: not mounted, or not delegated to proctor's cgroup"
         );
     }

@@ -116,7 +116,7 @@ macro_rules! err {
     };
     ($step:tt, $errno:expr, $detail:literal) => {
         $crate::error::Error::noted($crate::step!($step), $errno, {
-            const _: &str = $crate::error::plain($detail);
+            const _: () = $crate::error::check_format($detail, 0);
             $crate::msg!($detail)
         })
     };
@@ -153,7 +153,8 @@ macro_rules! format_msg {
 }
 
 /// A format string holds exactly `args` placeholders `{}` and no other
-/// brace: anything else fails the build.
+/// brace: anything else fails the build. A constant text (`args` 0) is
+/// printed as it is, so it may hold no brace at all.
 pub const fn check_format(format: &str, args: usize) {
     let bytes = format.as_bytes();
     let (mut i, mut found) = (0, 0);
@@ -266,21 +267,6 @@ pub fn render<W: uWrite + ?Sized>(
             Arg::Int(n) => n.fmt(f)?,
         }
     }
-}
-
-/// A format string without arguments, as it prints: one that holds a brace
-/// (which ufmt would unescape) fails the build.
-pub const fn plain(text: &'static str) -> &'static str {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        assert!(
-            bytes[i] != b'{' && bytes[i] != b'}',
-            "format this text with ufmt"
-        );
-        i += 1;
-    }
-    text
 }
 
 impl uDisplay for Error {

@@ -149,7 +149,7 @@ pub fn formatted(level: Level, format: Msg, args: &[Arg<'_>]) {
 macro_rules! log {
     ($level:ident, $text:literal) => {
         $crate::log::say($crate::log::Level::$level, {
-            const _: &str = $crate::error::plain($text);
+            const _: () = $crate::error::check_format($text, 0);
             $crate::msg!($text)
         })
     };

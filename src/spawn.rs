@@ -232,6 +232,8 @@ const NAMES: [Msg; 17] = [
     msg!("exec"),
     msg!("--pid-ns"),
 ];
+// One name per step: `numbered` and `name` rely on it.
+const _: () = assert!(NAMES.len() == Step::PidNs as usize + 1);
 
 impl Step {
     /// The step numbered `n` (its discriminant), if there is one.
@@ -241,7 +243,8 @@ impl Step {
         (n <= Step::PidNs as u32).then(|| unsafe { core::mem::transmute::<u8, Step>(n as u8) })
     }
 
-    /// The step as messages name it.
+    /// The step as messages name it. (`get`: an index the compiler would
+    /// check anyway; the fallback is never taken.)
     pub fn name(self) -> Msg {
         NAMES.get(self as usize).copied().unwrap_or(msg!("exec"))
     }
