@@ -67,7 +67,7 @@ pub fn apply(mounts: &[Mount], private: bool) -> Result<(), Error> {
 /// after another: a table of `&CStr` would cost 16 bytes of data a row.
 const PROC_MOUNTS: &[u8] = b"/proc\0/proc/sys\0/proc/sysrq-trigger\0/proc/irq\0/proc/bus\0";
 
-/// The `i`th path of [`PROC_MOUNTS`]; `None` past the last.
+/// The `i`th path of `PROC_MOUNTS`; `None` past the last.
 pub fn proc_mount(i: usize) -> Option<&'static CStr> {
     c_strings(PROC_MOUNTS).nth(i)
 }
