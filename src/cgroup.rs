@@ -110,7 +110,8 @@ struct Node {
     /// proctor's own cgroup, which holds it.
     parent: Fd,
     dir: Fd,
-    /// Its `cgroup.procs`, open for writing until the command is placed.
+    /// Where the child writes itself (`cgroup.procs`, v1 `tasks`), open
+    /// for writing until the command is placed.
     procs: Option<Fd>,
 }
 
@@ -227,8 +228,13 @@ impl Cgroup {
                 }
                 *doing = msg!("creating the command's cgroup");
                 let dir = make(&own, b"command", self.pid)?;
-                let procs = fs::openat(dir.raw(), c"cgroup.procs", O_WRONLY, 0);
-                // Kept even without its `cgroup.procs`, to be removed.
+                // v1: `tasks`, which moves only the writing thread (the
+                // child has no other) and so skips the kernel's global
+                // threadgroup lock, whose first writer after a quiet spell
+                // waits out an RCU grace period (5-35 ms measured here).
+                let file = if self.v2 { c"cgroup.procs" } else { c"tasks" };
+                let procs = fs::openat(dir.raw(), file, O_WRONLY, 0);
+                // Kept even without the file it writes to, to be removed.
                 let node = slot.insert(Node {
                     controllers,
                     parent: own,
@@ -317,12 +323,13 @@ impl Cgroup {
         self.nodes().next().filter(|_| self.v2).map(|n| n.dir.raw())
     }
 
-    /// The `cgroup.procs` files the child writes itself into before anything else.
+    /// The files (`cgroup.procs`, v1 `tasks`) the child writes itself into
+    /// before anything else.
     pub fn procs(&self) -> impl Iterator<Item = i32> + '_ {
         self.nodes().filter_map(|n| n.procs.as_ref().map(Fd::raw))
     }
 
-    /// The command is in its cgroup: the `cgroup.procs` files are no longer needed.
+    /// The command is in its cgroup: those files are no longer needed.
     pub fn placed(&mut self) {
         for n in self.nodes.iter_mut().map_while(Option::as_mut) {
             n.procs = None;

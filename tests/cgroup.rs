@@ -189,6 +189,36 @@ fn a_grandchild_oom_killed_keeps_the_command_status() {
 }
 
 #[test]
+fn the_command_starts_in_its_cgroup_in_every_hierarchy() {
+    skip_unless!(ready(), cgroups());
+    // On v1 the child writes itself into each hierarchy's `tasks` (its one
+    // thread) before exec: the command's first look finds it in every one,
+    // also as the inner init's child under --pid-ns.
+    for (mode, pid_ns) in [(Mode::Pid1, false), (Mode::Subreaper, false), (Mode::Pid1, true)] {
+        let mut args = vec!["--memory", "64m", "--pids", "20", "--cpu-time", "5"];
+        if pid_ns {
+            args.push("--pid-ns");
+        }
+        args.extend(["--", "cat", "/proc/self/cgroup"]);
+        let (out, r) = run(mode, &args);
+        let why = show(&out, &r);
+        assert_eq!(code(&out), 0, "{mode:?}: {why}");
+        let text = stdout(&out);
+        for c in ["memory", "pids", "cpuacct", "freezer"] {
+            let line = text
+                .lines()
+                .find(|l| l.split(':').nth(1).unwrap().split(',').any(|x| x == c))
+                .unwrap_or_else(|| panic!("no {c} line: {why}"));
+            let leaf = line.rsplit('/').next().unwrap();
+            assert!(
+                leaf == "command" || leaf.starts_with("command-"),
+                "{mode:?} --pid-ns {pid_ns}: {c} in {line:?}: {why}"
+            );
+        }
+    }
+}
+
+#[test]
 fn fork_bomb_is_held_by_pids() {
     skip_unless!(ready(), cgroups());
     for mode in MODES {
