@@ -42,6 +42,8 @@ PARAMS = {
     "BENCH_RSS_RUNS": env_int("BENCH_RSS_RUNS", 3),
     "BENCH_SANDBOX_RUNS": env_int("BENCH_SANDBOX_RUNS", 400),  # rounds of the sandbox table
     "BENCH_FLOOR_RUNS": env_int("BENCH_FLOOR_RUNS", 500),  # rounds of bench/default_floor.c
+    "BENCH_COLD_RUNS": env_int("BENCH_COLD_RUNS", 20),  # rounds after an idle pause (cgroup row)
+    "BENCH_COLD_PAUSE_MS": env_int("BENCH_COLD_PAUSE_MS", 250),
     # 1: time on one CPU under SCHED_FIFO, out of reach of the other users'
     # load (which otherwise widens the spread tenfold); 0: as scheduled.
     "BENCH_RT": env_int("BENCH_RT", 1),
@@ -140,13 +142,15 @@ def check_runs(h, init, command, cwd):
     return f"exit {res.returncode}: {err[-1] if err else '(no message)'}"
 
 
-def spawn_overhead(h, inits, rounds, cwd, prefix=None, versus=None):
+def spawn_overhead(h, inits, rounds, cwd, prefix=None, versus=None, pause_ms=0):
     """Interleaved rounds: baseline, then each init, with the start rotating.
-    versus {name: other}: also the paired cost of `name` over `other`."""
+    versus {name: other}: also the paired cost of `name` over `other`.
+    pause_ms: idle that long before each run (a quiet host's pace)."""
     args = [str(rounds), "/bin/true", "/bin/true"]
     for i in inits:
         args += ["::", i.name, *i.argv(["/bin/true"])]
-    rows = {r["name"]: r for r in harness(h, "spawn", *args, cwd=cwd, prefix=prefix)}
+    env = {**os.environ, "HARNESS_PAUSE_MS": str(pause_ms)}
+    rows = {r["name"]: r for r in harness(h, "spawn", *args, cwd=cwd, prefix=prefix, env=env)}
     base = rows["/bin/true"]["samples"]
     result = {"baseline_us": statistics.median(base) / 1e3}
     # Any two inits of the same rounds, paired per round: (a, b) -> median of a - b.
@@ -406,6 +410,25 @@ def sandbox_section(h, p, scratch, cwd, floor, shim, bwrap_filter, seccomp_len):
     return out
 
 
+def cgroup_floor(h, floor, cwd):
+    """The kernel's part of `--memory --pids` on a v1 host (bench/cgroup_floor.c
+    in the cgroups this process is in), paired per round with the same program
+    making no cgroup; None where no v1 hierarchy proctor would use is mounted."""
+    dirs = []
+    with open("/proc/self/cgroup") as f:
+        for line in f:
+            _, names, where = line.rstrip("\n").split(":", 2)
+            if {"memory", "pids", "cpuacct", "freezer"} & set(names.split(",")):
+                dirs.append(f"/sys/fs/cgroup/{names}{where}")
+    if not dirs:
+        return None
+    plain = Init("cgroup floor without a cgroup", floor, [])
+    full = Init("cgroup floor", floor, dirs)
+    runs = PARAMS["BENCH_SANDBOX_RUNS"]
+    spawn = spawn_overhead(h, [plain, full], runs, cwd, versus={full.name: plain.name})
+    return {**spawn[full.name]["over_" + plain.name], "hierarchies": len(dirs)}
+
+
 def seccomp_program_length(h, p, cwd, scratch):
     """Instructions in proctor's default seccomp program, from strace."""
     trace = os.path.join(scratch, "strace-seccomp.txt")
@@ -529,6 +552,7 @@ def main():
     ap.add_argument("--floor", help="bench/floor.c built: fork/exec/wait and nothing else")
     ap.add_argument("--default-floor", help="bench/default_floor.c built: the default mode's kernel work only")
     ap.add_argument("--sandbox-floor", help="bench/sandbox_floor.c built: the grading run's kernel work only")
+    ap.add_argument("--cgroup-floor", help="bench/cgroup_floor.c built: the v1 cgroup work only")
     ap.add_argument("--peer-shim", help="bench/peer_shim.c built: rlimits and a filter fd for the peers")
     ap.add_argument("--bwrap-filter", help="bench/bwrap_filter.py's BPF program: proctor's deny-list")
     ap.add_argument("--docs", required=True, help="directory for benchmarks.md/.png")
@@ -655,6 +679,19 @@ def main():
             res["grading_spawn"] = spawn[grading.name]
         if not res["cgroup_error"]:
             res["cgroup_spawn"] = spawn[cgroup.name]
+        if not res["cgroup_error"] and not res["grading_error"]:
+            # Back to back, the kernel's fast paths stay warm; a quiet host
+            # runs one job now and then. (A cold cgroup.procs write waits out
+            # an RCU grace period: 5-35 ms here.)
+            n, ms = PARAMS["BENCH_COLD_RUNS"], PARAMS["BENCH_COLD_PAUSE_MS"]
+            log(f"the cgroup's cost after an idle pause: {n} rounds, {ms} ms before each run")
+            cold = spawn_overhead(
+                h, [grading, cgroup], n, cwd, versus={cgroup.name: grading.name}, pause_ms=ms
+            )
+            res["cgroup_cold"] = cold[cgroup.name]["over_" + grading.name]
+            if opts.cgroup_floor:
+                log("the cgroup's kernel floor: bench/cgroup_floor.c")
+                res["cgroup_floor"] = cgroup_floor(h, os.path.abspath(opts.cgroup_floor), cwd)
         if not res["landlock_error"]:
             res["landlock_spawn"] = spawn[landlock.name]
         if pidns.name in spawn:

@@ -10,6 +10,7 @@
  *
  * Drivers (run outside the init; print one JSON object per line on stdout):
  *   spawn ROUNDS NAME ARGV... [:: NAME ARGV...]...   interleaved timing of whole runs
+ *                                                     (HARNESS_PAUSE_MS=N: idle N ms before each)
  *   exec1 ARGV...                                     run once as PID 1 (for strace)
  *   rss NAME ARGV...                                  VmHWM of PID 1 while the command sleeps
  *   flood NAME ARGV...                                PID 1 runs a `floodcmd`; relay its result
@@ -173,11 +174,17 @@ static int drv_spawn(int argc, char **argv) {
             struct child_setup cs = {v[k].argv, QUIET, -1};
             wait_status(start_pid1(&cs));
         }
+    /* A pause lets the kernel's deferred work settle and its fast paths go
+     * cold, as between the jobs of a quiet host. */
+    const char *pause = getenv("HARNESS_PAUSE_MS");
+    uint64_t pause_ns = pause ? (uint64_t)atoi(pause) * 1000000u : 0;
     for (int r = 0; r < rounds; r++) {
         /* Rotate the starting variant so no one always follows the same neighbour. */
         for (int j = 0; j < nv; j++) {
             int k = (j + r) % nv;
             struct child_setup cs = {v[k].argv, QUIET, -1};
+            if (pause_ns)
+                sleep_ns(pause_ns);
             uint64_t t0 = now_ns();
             int st = wait_status(start_pid1(&cs));
             v[k].samples[r] = now_ns() - t0;
