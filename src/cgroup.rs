@@ -222,17 +222,19 @@ impl Cgroup {
                 *doing = msg!("opening proctor's cgroup");
                 let own = own(h, &mut home, doing)?;
                 let mut controllers = h.0;
+                // Where the child writes itself. v1: `tasks`, which moves
+                // only the writing thread (the child has no other) and so
+                // skips the kernel's global threadgroup lock, whose first
+                // writer after a quiet spell waits out an RCU grace period
+                // (5-35 ms measured here).
+                let mut file = c"tasks";
                 if self.v2 {
                     *doing = msg!("moving proctor into its leaf");
                     controllers = enter_leaf(&own, need, is_pid1, absent, &mut self.leaf, doing)?;
+                    file = c"cgroup.procs";
                 }
                 *doing = msg!("creating the command's cgroup");
                 let dir = make(&own, b"command", self.pid)?;
-                // v1: `tasks`, which moves only the writing thread (the
-                // child has no other) and so skips the kernel's global
-                // threadgroup lock, whose first writer after a quiet spell
-                // waits out an RCU grace period (5-35 ms measured here).
-                let file = if self.v2 { c"cgroup.procs" } else { c"tasks" };
                 let procs = fs::openat(dir.raw(), file, O_WRONLY, 0);
                 // Kept even without the file it writes to, to be removed.
                 let node = slot.insert(Node {
