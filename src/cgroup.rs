@@ -112,7 +112,7 @@ struct Node {
     dir: Fd,
     /// Where the child writes itself (`cgroup.procs`, v1 `tasks`), open
     /// for writing until the command is placed.
-    procs: Option<Fd>,
+    join: Option<Fd>,
 }
 
 /// The command's cgroup, ready for the command.
@@ -235,15 +235,15 @@ impl Cgroup {
                 }
                 *doing = msg!("creating the command's cgroup");
                 let dir = make(&own, b"command", self.pid)?;
-                let procs = fs::openat(dir.raw(), file, O_WRONLY, 0);
+                let join = fs::openat(dir.raw(), file, O_WRONLY, 0);
                 // Kept even without the file it writes to, to be removed.
                 let node = slot.insert(Node {
                     controllers,
                     parent: own,
                     dir,
-                    procs: None,
+                    join: None,
                 });
-                node.procs = Some(procs?);
+                node.join = Some(join?);
                 Ok(())
             })();
             if built.is_err() {
@@ -327,14 +327,14 @@ impl Cgroup {
 
     /// The files (`cgroup.procs`, v1 `tasks`) the child writes itself into
     /// before anything else.
-    pub fn procs(&self) -> impl Iterator<Item = i32> + '_ {
-        self.nodes().filter_map(|n| n.procs.as_ref().map(Fd::raw))
+    pub fn join_files(&self) -> impl Iterator<Item = i32> + '_ {
+        self.nodes().filter_map(|n| n.join.as_ref().map(Fd::raw))
     }
 
     /// The command is in its cgroup: those files are no longer needed.
     pub fn placed(&mut self) {
         for n in self.nodes.iter_mut().map_while(Option::as_mut) {
-            n.procs = None;
+            n.join = None;
         }
     }
 

@@ -396,7 +396,7 @@ fn fork(plan: &Plan) -> Result<(Pid, bool), Errno> {
         match crate::sys::cgroup::fork_into(dir, new_pid_ns) {
             Ok(pid) => return Ok((pid, true)),
             // A kernel before 5.7, or a seccomp profile that hides clone3:
-            // the child writes itself into cgroup.procs instead.
+            // the child writes itself into its cgroup instead.
             Err(Errno::ENOSYS | Errno::E2BIG | Errno::EPERM | Errno::EINVAL) => {}
             Err(e) => return Err(e),
         }
@@ -441,7 +441,7 @@ fn fail(pipe: i32, failure: ChildFailure) -> ! {
 fn join_cgroup(plan: &Plan, placed: bool) -> Result<(), Errno> {
     match plan.cgroup {
         Some(cg) if !placed => cg
-            .procs()
+            .join_files()
             .try_for_each(|fd| crate::sys::cgroup::write_fd(fd, b"0")),
         _ => Ok(()),
     }
