@@ -194,7 +194,11 @@ fn the_command_starts_in_its_cgroup_in_every_hierarchy() {
     // On v1 the child writes itself into each hierarchy's `tasks` (its one
     // thread) before exec: the command's first look finds it in every one,
     // also as the inner init's child under --pid-ns.
-    for (mode, pid_ns) in [(Mode::Pid1, false), (Mode::Subreaper, false), (Mode::Pid1, true)] {
+    for (mode, pid_ns) in [
+        (Mode::Pid1, false),
+        (Mode::Subreaper, false),
+        (Mode::Pid1, true),
+    ] {
         let mut args = vec!["--memory", "64m", "--pids", "20", "--cpu-time", "5"];
         if pid_ns {
             args.push("--pid-ns");
